@@ -1,0 +1,42 @@
+# `make run` runs the whole campaign in SIL; `make test` runs the test suite.
+# Both create or reuse .venv and install what they need (only Python 3.11+ is assumed).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+EXTRAS ?= test,plots,cluster
+# Reinstall when pyproject.toml changes (the stamp names its hash).
+STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()+b'$(EXTRAS)').hexdigest()[:12])")
+
+.PHONY: run test test-all lint-imports bench tools clean
+
+$(STAMP):
+	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11+ is required, found ' + sys.version.split()[0])"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/msr run
+
+test: $(STAMP) tools
+	$(PY) -m pytest
+
+test-all: $(STAMP) tools
+	$(PY) -m pytest -m ''
+
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Optional system tools some tests use (socat for pty pairs, cyclictest for timing runs).
+# Installed when this machine lets us (root + apt); the tests skip cleanly otherwise.
+tools:
+	@sh tools/install-system-tools.sh
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info
