@@ -112,6 +112,7 @@ class Component:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.component_id = 0  # set by the topology; the ground link derives APIDs from it
         self.time = TimeRef()
         self.events_out: Callable[[Event], None] = self._keep_event
         self.event_log: list[Event] = []  # used until a sink is connected
