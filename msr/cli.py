@@ -7,6 +7,8 @@ import click
 
 # Each area registers its commands in its own module under msr/commands/.
 COMMAND_MODULES = (
+    "sil",
+    "modes",
 )
 
 

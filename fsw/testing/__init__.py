@@ -1,0 +1,1 @@
+"""Test helpers for flight code (need the `test` extra: hypothesis). Not used in flight."""

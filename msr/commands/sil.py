@@ -1,0 +1,63 @@
+"""`msr sil SCENARIO`: run one SIL scenario, print its summary, write DIR/summary.json.
+
+A scenario is a module `sim.scenarios.<name>` with
+    run(*, seed: int, out_dir: Path, overrides: dict) -> dict   (JSON-able summary, has "success")
+    summary_lines(summary: dict) -> list[str]                     (short human summary)
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+SCENARIOS = ("landing", "fetch", "ascent", "capture")
+
+
+def load_scenario(name: str):
+    if name not in SCENARIOS:
+        raise click.BadParameter(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    return importlib.import_module(f"sim.scenarios.{name}")
+
+
+def parse_overrides(items: tuple[str, ...]) -> dict:
+    """`--set key=value` pairs; values are read as JSON where they parse, else as strings."""
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"--set {item!r}: expected key=value")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def write_summary(summary: dict, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("sil")
+    @click.argument("scenario", type=click.Choice(SCENARIOS))
+    @click.option("--seed", type=int, default=1, show_default=True, help="scenario seed")
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                  help="run directory (default runs/<scenario>-<seed>)")
+    @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                  help="override a scenario parameter (repeatable)")
+    def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...]) -> None:
+        """Run one SIL scenario (landing, fetch, ascent, capture)."""
+        module = load_scenario(scenario)
+        out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
+        summary = module.run(seed=seed, out_dir=out_dir, overrides=parse_overrides(overrides))
+        for line in module.summary_lines(summary):
+            click.echo(line)
+        path = write_summary(summary, out_dir)
+        click.echo(f"summary: {path}")
+        sys.exit(0 if summary.get("success") else 1)
