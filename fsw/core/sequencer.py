@@ -1,0 +1,175 @@
+"""Command sequences: relative- and absolute-time commands loaded from a text file.
+
+One command a line; `#` starts a comment:
+
+    R+5          lander.NOOP                  # 5 s after the previous command
+    R+00:01:30.5 mav.SET_PARAM param=grain_min_C value=-35
+    A120.0       ero.START_SEARCH             # at spacecraft time 120 s
+    A@2000000000 ero.NOOP                     # at spacecraft time 2e9 ns
+
+Times become integer nanoseconds. A malformed line raises `SequenceError` naming the line
+and the reason. Argument values stay text until the
+command declaration converts them at dispatch. The sequencer component runs due commands through the topology router and
+reports each outcome as an event.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+
+from .component import CommandResult, Component, command
+from .declarations import Arg, Channel
+from .events import EventDef, Severity
+from .modes import ModeTable, T
+from .time import NS_PER_S
+
+
+class SequenceError(ValueError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SeqEntry:
+    line: int
+    relative: bool
+    t_ns: int  # delay after the previous entry (relative) or spacecraft time (absolute)
+    target: str  # "component.COMMAND"
+    args: tuple[tuple[str, Any], ...]
+
+
+_TARGET = re.compile(r"^[A-Za-z_][\w-]*\.[A-Za-z_]\w*$")
+_HMS = re.compile(r"^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
+
+
+def _parse_seconds(text: str, line: int) -> int:
+    m = _HMS.match(text)
+    try:
+        if m:
+            sec = Fraction(int(m.group(1)) * 3600 + int(m.group(2)) * 60) + Fraction(m.group(3))
+        else:
+            sec = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise SequenceError(line, f"bad time {text!r}") from None
+    if sec < 0:
+        raise SequenceError(line, f"negative time {text!r}")
+    return int(round(sec * NS_PER_S))
+
+
+def parse_sequence(text: str) -> list[SeqEntry]:
+    entries: list[SeqEntry] = []
+    last_abs = -1
+    for no, raw in enumerate(text.splitlines(), start=1):
+        try:
+            words = shlex.split(raw, comments=True)
+        except ValueError as exc:
+            raise SequenceError(no, f"cannot split line: {exc}") from None
+        if not words:
+            continue
+        if len(words) < 2:
+            raise SequenceError(no, "expected '<time> <component.COMMAND> [arg=value ...]'")
+        when, target, *rest = words
+        if when.startswith("R+"):
+            relative, t_ns = True, _parse_seconds(when[2:], no)
+        elif when.startswith("A@"):
+            if not when[2:].isdigit():
+                raise SequenceError(no, f"bad absolute time in ns {when!r}")
+            relative, t_ns = False, int(when[2:])
+        elif when.startswith("A"):
+            relative, t_ns = False, _parse_seconds(when[1:], no)
+        else:
+            raise SequenceError(no, f"time {when!r} must start with R+ (relative) or A (absolute)")
+        if not relative:
+            if t_ns < last_abs:
+                raise SequenceError(no, "absolute times must not go backwards")
+            last_abs = t_ns
+        if not _TARGET.match(target):
+            raise SequenceError(no, f"bad command target {target!r} (want component.COMMAND)")
+        args: dict[str, Any] = {}
+        for item in rest:
+            key, sep, val = item.partition("=")
+            if not sep or not key.isidentifier():
+                raise SequenceError(no, f"bad argument {item!r} (want name=value)")
+            if key in args:
+                raise SequenceError(no, f"argument {key} given twice")
+            args[key] = val  # typed by the command declaration at dispatch
+        entries.append(SeqEntry(no, relative, t_ns, target, tuple(args.items())))
+    return entries
+
+
+Dispatcher = Callable[[str, Mapping[str, Any]], CommandResult]
+
+
+class Sequencer(Component):
+    """Runs a loaded sequence: relative entries count from the previous command's dispatch."""
+
+    MODES = ModeTable(
+        modes=("IDLE", "RUNNING", "DONE"), initial="IDLE",
+        transitions=(T("start", ("IDLE", "DONE"), "RUNNING", "has_sequence"),
+                     T("finish", "RUNNING", "DONE"),
+                     T("abort", "RUNNING", "IDLE")),
+    )
+    CHANNELS = (Channel("next_index", int), Channel("commands_ok", int),
+                Channel("commands_failed", int))
+    EVENTS = (EventDef("SEQ_CMD", Severity.ACTIVITY_LO, "line {line}: {target} -> {status}"),
+              EventDef("SEQ_CMD_FAILED", Severity.WARNING_HI, "line {line}: {target}: {reason}"),
+              EventDef("SEQ_DONE", Severity.ACTIVITY_HI, "{ok} ok, {failed} failed"))
+
+    def __init__(self, name: str, dispatch: Dispatcher) -> None:
+        super().__init__(name)
+        self._dispatch = dispatch
+        self.entries: list[SeqEntry] = []
+        self._index = 0
+        self._due_ns = 0
+
+    def has_sequence(self) -> bool:
+        return bool(self.entries)
+
+    def load(self, entries: list[SeqEntry]) -> None:
+        self.entries = list(entries)
+
+    def start_sequence(self, now_ns: int) -> bool:
+        self._index = 0
+        self.tlm["commands_ok"] = self.tlm["commands_failed"] = 0
+        self._base_ns = now_ns
+        if not self.trigger("start"):
+            return False
+        self._due_ns = self._due(now_ns)
+        return True
+
+    @command("START", modes=("IDLE", "DONE"), doc="Start the loaded sequence")
+    def _cmd_start(self) -> None:
+        self.start_sequence(self.time.now_ns)
+
+    @command("ABORT", modes=("RUNNING",), doc="Stop the running sequence")
+    def _cmd_abort(self) -> None:
+        self.trigger("abort")
+
+    def _due(self, prev_ns: int) -> int:
+        e = self.entries[self._index]
+        return prev_ns + e.t_ns if e.relative else e.t_ns
+
+    def step(self, t_ns: int) -> None:
+        if self.mode != "RUNNING":
+            return
+        while self._index < len(self.entries) and t_ns >= self._due_ns:
+            e = self.entries[self._index]
+            result = self._dispatch(e.target, dict(e.args))
+            if result.ok:
+                self.tlm["commands_ok"] += 1
+                self.emit("SEQ_CMD", line=e.line, target=e.target, status=result.status.value)
+            else:
+                self.tlm["commands_failed"] += 1
+                self.emit("SEQ_CMD_FAILED", line=e.line, target=e.target, reason=result.reason)
+            self._index += 1
+            if self._index < len(self.entries):
+                self._due_ns = self._due(t_ns)
+        self.tlm["next_index"] = self._index
+        if self._index >= len(self.entries):
+            self.trigger("finish")
+            self.emit("SEQ_DONE", ok=self.tlm["commands_ok"], failed=self.tlm["commands_failed"])

@@ -1,0 +1,149 @@
+"""Executive timing: exact call sequences in SIL, absolute deadlines and slip counting in real time."""
+import time
+
+import pytest
+
+from fsw.core import Executive, LinuxClock, NS_PER_MS, NS_PER_S, SimClock
+from fsw.core.bus import Bus
+
+from .thermal_example import HeaterZone
+
+
+class Recorder:
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    def __call__(self, t_ns):
+        self.log.append((t_ns, self.name))
+
+
+class Plant:
+    def __init__(self, log):
+        self.log = log
+        self.t = 0
+
+    def advance_to(self, t_ns):
+        assert t_ns > self.t
+        self.t = t_ns
+        self.log.append((t_ns, "plant"))
+
+
+def multirate_run():
+    log = []
+    clock = SimClock()
+    clock.attach(Plant(log))
+    ex = Executive(clock, 100)
+    ex.add_group("control", 1, [Recorder("imu", log), Recorder("att", log)])
+    ex.add_group("guidance", 5, [Recorder("gnc", log)], offset=1)
+    ex.add_group("tlm", 50, [Recorder("tlm", log)], offset=49)
+    ex.run(ticks=300)
+    return log, ex
+
+
+def test_simclock_multirate_call_sequence_is_exact_and_repeatable():
+    log1, ex = multirate_run()
+    log2, _ = multirate_run()
+    assert log1 == log2
+    assert [n for t, n in log1[:7]] == ["imu", "att", "plant", "imu", "att", "gnc", "plant"]
+    times = {n: [t for t, m in log1 if m == n] for n in ("imu", "gnc", "tlm")}
+    assert times["imu"] == [k * 10 * NS_PER_MS for k in range(300)]
+    assert times["gnc"] == [(5 * k + 1) * 10 * NS_PER_MS for k in range(60)]
+    assert times["tlm"] == [(50 * k + 49) * 10 * NS_PER_MS for k in range(6)]
+    assert ex.slips == 0 and ex.tick == 300
+
+
+def test_run_until_and_stop_when():
+    ex = Executive(SimClock(), 50)
+    seen = []
+    ex.add_group("g", 1, [seen.append])
+    ex.run(until_ns=NS_PER_S)
+    assert seen[-1] == NS_PER_S and len(seen) == 51
+    ex.run(stop_when=lambda: len(seen) >= 60)
+    assert len(seen) == 60
+
+
+def test_components_in_groups_share_tick_time():
+    ex = Executive(SimClock(), 10)
+    z = HeaterZone("z")
+    ex.add_group("g", 1, [z, lambda t: z.trigger("enable") if t == 3 * NS_PER_S // 10 else None])
+    ex.run(ticks=5)
+    ev = [e for e in z.event_log if e.name == "MODE_CHANGED"][0]
+    assert ev.t_ns == 300 * NS_PER_MS
+
+
+def test_sim_overrun_counts_exactly_one_slip():
+    clock = SimClock()
+    ex = Executive(clock, 100)
+
+    def slow(t_ns):
+        if t_ns == 50 * 10 * NS_PER_MS:
+            clock.charge(25 * NS_PER_MS)  # 2.5 periods of work in one tick
+    ex.add_group("g", 1, [slow])
+    ran = ex.run(until_ns=NS_PER_S)
+    assert ex.slips == 1
+    assert ex.ticks_skipped == 2
+    assert ran == 101 - 2
+    assert ex.groups[0].stats.slips == 1
+
+
+def test_bus_messages_reach_later_groups_in_same_tick_in_order():
+    bus = Bus()
+    got = []
+    bus.subscribe("nav", lambda topic, m: got.append(("a", m)))
+    bus.subscribe("nav", lambda topic, m: got.append(("b", m)))
+    ex = Executive(SimClock(), 10, bus=bus)
+    ex.add_group("pub", 1, [lambda t: (bus.publish("nav", t), bus.publish("nav", -t))])
+    ex.add_group("sub", 1, [lambda t: got.append(("step", t))])
+    ex.run(ticks=2)
+    assert got == [("a", 0), ("b", 0), ("a", 0), ("b", 0), ("step", 0),
+                   ("a", 100 * NS_PER_MS), ("b", 100 * NS_PER_MS), ("a", -100 * NS_PER_MS),
+                   ("b", -100 * NS_PER_MS), ("step", 100 * NS_PER_MS)]
+
+
+def test_bus_counts_messages_without_subscribers():
+    bus = Bus()
+    bus.publish("nobody", 1)
+    assert bus.deliver() == 0 and bus.dropped_no_subscriber == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 3, 1.5])
+def test_bad_rates_and_divisors_refused(bad):
+    with pytest.raises(ValueError):
+        if bad == 3:
+            Executive(SimClock(), 100).add_group("g", 2, [], offset=2)
+        else:
+            Executive(SimClock(), bad) if bad != 0 else Executive(SimClock(), 100).add_group("g", 0, [])
+
+
+def test_linux_clock_1khz_for_2s_ends_within_one_tick():
+    clock = LinuxClock()
+    assert clock.absolute, "clock_nanosleep(TIMER_ABSTIME) should be available on Linux"
+    ex = Executive(clock, 1000, start_ns=clock.now_ns() + 5 * NS_PER_MS)
+    work = []
+    ex.add_group("g", 1, [work.append])
+    ideal_end = ex.start_ns + 2 * NS_PER_S
+    ex.run(until_ns=ideal_end)
+    end = clock.now_ns()
+    assert abs(end - ideal_end) < NS_PER_MS, f"ended {(end - ideal_end) / 1e3:.0f} us from ideal"
+    assert work[-1] == ideal_end
+    assert len(work) + ex.ticks_skipped == 2001
+
+
+def test_linux_clock_overrun_is_exactly_one_slip():
+    clock = LinuxClock()
+    ex = Executive(clock, 100, start_ns=clock.now_ns() + 5 * NS_PER_MS)
+
+    def step(t_ns):
+        if t_ns == ex.start_ns + 20 * 10 * NS_PER_MS:
+            time.sleep(0.025)  # past its 10 ms budget, into the third next period
+    ex.add_group("g", 1, [step])
+    ex.run(ticks=50)
+    assert ex.slips == 1
+    assert ex.ticks_skipped == 2
+
+
+def test_stats_report_groups():
+    _, ex = multirate_run()
+    s = ex.stats()
+    assert s["control"]["runs"] == 300 and s["guidance"]["runs"] == 60 and s["tlm"]["runs"] == 6
+    assert s["_total"]["slips"] == 0
