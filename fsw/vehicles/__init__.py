@@ -1,0 +1,1 @@
+"""The four MSR vehicles, one package each, and what they share (tube custody)."""

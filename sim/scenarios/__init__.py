@@ -1,0 +1,1 @@
+"""SIL scenarios run by `msr sil NAME`: run(seed, out_dir, overrides) -> summary dict."""
