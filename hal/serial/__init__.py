@@ -1,0 +1,1 @@
+"""Serial backend: framed device protocol over pyserial (COBS, CRC-32C, sequence numbers)."""

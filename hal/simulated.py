@@ -1,0 +1,161 @@
+"""Simulated backend: device channels that read and write a `Plant`.
+
+A reading is plant truth + bias + Gaussian noise, then quantised, sampled at the device's
+own rate: sample times lie on the integer-ns grid k * period_ns, and a read between two grid
+points returns the last sample unchanged (no new noise draw). Noise comes only from the
+generator handed in, one per device, so the same seed gives the same readings whatever
+else runs.
+
+Float fields get noise; integer fields (flags, ids, bitmasks) are passed through from the
+truth. A byte-stream kind (radio) is never held: each read drains what the plant delivers.
+
+Two small fault hooks for later fault injection: `fault = "stuck"` (the reading freezes) and
+`fault = "dropout"` (reads raise `DeviceTimeout`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from hal.catalog import DeviceKind
+from hal.errors import DeviceConfigError, DeviceTimeout
+from hal.plant import Plant
+from hal.values import Sample, check_values
+
+NS_PER_S = 1_000_000_000
+FAULTS = (None, "stuck", "dropout")
+
+
+@dataclass(frozen=True)
+class FieldNoise:
+    """Error model of one float field. Units are those of the field.
+
+    `bias` is a fixed offset; `bias_sigma` draws an extra constant offset per device (per
+    element) once, at construction; `sigma` is white noise per sample; `quantum` > 0 rounds
+    the result to a multiple of it (after noise, as an ADC does).
+    """
+
+    sigma: float = 0.0
+    bias: float = 0.0
+    bias_sigma: float = 0.0
+    quantum: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("sigma", "bias", "bias_sigma", "quantum"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if self.sigma < 0 or self.bias_sigma < 0 or self.quantum < 0:
+            raise ValueError("sigma, bias_sigma and quantum must be >= 0")
+
+
+@dataclass(frozen=True)
+class SensorModel:
+    """Sampling rate and per-field noise of one device instance."""
+
+    rate_hz: int
+    noise: Mapping[str, FieldNoise] = field(default_factory=dict)
+
+    @property
+    def period_ns(self) -> int:
+        return period_ns(self.rate_hz)
+
+
+def period_ns(rate_hz: int) -> int:
+    """Whole-nanosecond period of an integer rate (the executive's rule, repeated here
+    because hal/ may not import fsw/)."""
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, int) or rate_hz <= 0:
+        raise ValueError(f"rate must be a positive integer in Hz, got {rate_hz!r}")
+    if NS_PER_S % rate_hz:
+        raise ValueError(f"{rate_hz} Hz has no whole-nanosecond period")
+    return NS_PER_S // rate_hz
+
+
+class SimChannel:
+    """One device instance backed by the plant. `rng` is this device's own generator."""
+
+    def __init__(self, plant: Plant, name: str, kind: DeviceKind, model: SensorModel | None = None,
+                 rng: np.random.Generator | None = None) -> None:
+        self.plant = plant
+        self.name = name
+        self.kind = kind
+        self.model = model or SensorModel(kind.rate_hz)
+        unknown = set(self.model.noise) - {f.name for f in kind.readings.fields if f.is_float}
+        if unknown:
+            raise DeviceConfigError(f"noise for unknown or non-float fields {sorted(unknown)}", name)
+        if self.model.noise and rng is None:
+            raise DeviceConfigError("a noise model needs a random generator", name)
+        self._rng = rng
+        self._period = self.model.period_ns
+        self._bias = {
+            f.name: self._draw_bias(self.model.noise[f.name], f.count)
+            for f in kind.readings.fields if f.name in self.model.noise
+        }
+        self._last: Sample | None = None
+        self.fault: str | None = None
+        self.samples_taken = 0
+
+    def _draw_bias(self, n: FieldNoise, count: int) -> np.ndarray:
+        b = np.full(count, n.bias, dtype=float)
+        if n.bias_sigma > 0:
+            b += n.bias_sigma * self._rng.standard_normal(count)
+        return b
+
+    @property
+    def bias(self) -> dict[str, tuple[float, ...]]:
+        """The constant offsets drawn for this device (for tests and reports)."""
+        return {k: tuple(float(x) for x in v) for k, v in self._bias.items()}
+
+    def set_fault(self, fault: str | None) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {FAULTS}")
+        self.fault = fault
+
+    def read(self) -> Sample:
+        if self.fault == "dropout":
+            raise DeviceTimeout("no data (dropout)", self.name)
+        if self.kind.is_byte_stream:
+            return self._sample(self.plant.now_ns())
+        now = self.plant.now_ns()
+        t = now - now % self._period
+        if self._last is not None and (self.fault == "stuck" or self._last.t_ns >= t):
+            return self._last
+        self._last = self._sample(t)
+        return self._last
+
+    def _sample(self, t_ns: int) -> Sample:
+        truth = check_values(self.kind.readings, self.plant.sense(self.name), self.name)
+        values: dict[str, Any] = {}
+        for f in self.kind.readings.fields:
+            v = truth[f.name]
+            n = self.model.noise.get(f.name)
+            if n is not None:
+                x = np.atleast_1d(np.asarray(v, dtype=float)) + self._bias[f.name]
+                if n.sigma > 0:
+                    x = x + n.sigma * self._rng.standard_normal(f.count)
+                if n.quantum > 0:
+                    x = np.round(x / n.quantum) * n.quantum
+                v = float(x[0]) if f.count == 1 else tuple(float(e) for e in x)
+            values[f.name] = v
+        self.samples_taken += 1
+        return Sample(int(t_ns), values)
+
+    def write(self, command: Mapping[str, Any]) -> None:
+        self.plant.actuate(self.name, check_values(self.kind.commands, command, self.name, finite=True))
+
+    def close(self) -> None:
+        pass
+
+
+def device_rng(seed: int | np.random.SeedSequence, name: str) -> np.random.Generator:
+    """The generator of one device: derived from the run seed and the device NAME (not its
+    position in the config), so adding a device does not change the others' noise."""
+    base = seed.entropy if isinstance(seed, np.random.SeedSequence) else int(seed)
+    key = [int(b) for b in name.encode("utf-8")]
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(base, spawn_key=key)))
+
+
+__all__ = ["FieldNoise", "SensorModel", "SimChannel", "device_rng", "period_ns", "FAULTS"]
