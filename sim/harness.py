@@ -1,0 +1,156 @@
+"""SIL run harness: one vehicle topology in the executive, lockstep with its plant.
+
+This is what scenarios build and what SIL tests drive: run for a while, wait (in simulated
+time) for a mode, an event or a telemetry condition, read recorded telemetry series, and
+send commands. A wait that times out raises `SilTimeout` with what the vehicle was doing
+(modes and the last events), so a failing test says why.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from fsw.core import Component, Event, Executive, SimClock, Topology
+from fsw.core.component import CommandResult
+from fsw.core.time import NS_PER_S, ns_to_seconds, seconds_to_ns
+
+
+class SilTimeout(AssertionError):
+    """A SIL wait ran out of simulated time; the message shows the vehicle's state."""
+
+
+class TelemetryRecorder:
+    """Topology sink keeping every sampled channel value as a time series in memory."""
+
+    def __init__(self) -> None:
+        self._t: dict[str, list[int]] = {}
+        self._v: dict[str, list[Any]] = {}
+
+    def on_channels(self, t_ns: int, component: Component, values: Mapping[str, Any]) -> None:
+        prefix = component.name + "."
+        for name, value in values.items():
+            key = prefix + name
+            ts = self._t.get(key)
+            if ts is None:
+                ts = self._t[key] = []
+                self._v[key] = []
+            ts.append(t_ns)
+            self._v[key].append(value)
+
+    def on_event(self, event: Event, component: Component) -> None:
+        pass
+
+    def channels(self) -> list[str]:
+        return sorted(self._t)
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(time in s, values) of channel "component.channel"."""
+        if key not in self._t:
+            known = ", ".join(self.channels()) or "none recorded yet"
+            raise KeyError(f"no telemetry channel {key!r}; known: {known}")
+        return np.asarray(self._t[key], dtype=np.int64) / NS_PER_S, np.asarray(self._v[key])
+
+    def last(self, key: str) -> Any:
+        return self.series(key)[1][-1]
+
+
+class SilRun:
+    """A vehicle in the loop with its plant. `plant` is stepped by the SimClock (lockstep)."""
+
+    def __init__(self, topology: Topology, executive: Executive, clock: SimClock,
+                 plant: Any = None) -> None:
+        self.topology = topology
+        self.executive = executive
+        self.clock = clock
+        self.plant = plant
+        self.recorder = TelemetryRecorder()
+        topology.attach(self.recorder)
+
+    # ------------------------------------------------------------------ time
+    @property
+    def t_ns(self) -> int:
+        return self.executive.now_ns()
+
+    @property
+    def t(self) -> float:
+        return ns_to_seconds(self.t_ns)
+
+    def run_for(self, seconds: float) -> None:
+        self.executive.run(until_ns=self.t_ns + seconds_to_ns(seconds))
+
+    def run_until(self, condition: Callable[[], bool], *, timeout_s: float, what: str = "") -> float:
+        """Run until `condition()` holds after a tick; return the simulated time (s) it took."""
+        start = self.t_ns
+        if condition():
+            return 0.0
+        self.executive.run(until_ns=start + seconds_to_ns(timeout_s), stop_when=condition)
+        if not condition():
+            raise SilTimeout(self._explain(what or getattr(condition, "__name__", "condition"),
+                                           timeout_s))
+        return ns_to_seconds(self.t_ns - start)
+
+    # ------------------------------------------------------------------ waits
+    def wait_mode(self, component: str, mode: str, *, timeout_s: float) -> float:
+        comp = self.topology[component]
+        return self.run_until(lambda: comp.mode == mode, timeout_s=timeout_s,
+                              what=f"{component} to reach mode {mode}")
+
+    def wait_event(self, name: str, *, timeout_s: float, component: str | None = None) -> Event:
+        seen = len(self.topology.events)
+        found: list[Event] = []
+
+        def check() -> bool:
+            for ev in self.topology.events[seen:]:
+                if ev.name == name and (component is None or ev.component == component):
+                    found.append(ev)
+                    return True
+            return False
+        self.run_until(check, timeout_s=timeout_s,
+                       what=f"event {name}" + (f" from {component}" if component else ""))
+        return found[0]
+
+    def wait_tlm(self, key: str, predicate: Callable[[Any], bool], *, timeout_s: float,
+                 what: str = "") -> Any:
+        comp_name, _, chan = key.partition(".")
+        comp = self.topology[comp_name]
+        if chan not in comp.tlm:
+            raise KeyError(f"{comp_name} has no channel {chan!r}; it has {sorted(comp.tlm)}")
+        self.run_until(lambda: predicate(comp.tlm[chan]), timeout_s=timeout_s,
+                       what=what or f"telemetry {key} to satisfy the condition")
+        return comp.tlm[chan]
+
+    # ------------------------------------------------------------------ access
+    def command(self, target: str, **args: Any) -> CommandResult:
+        return self.topology.dispatch(target, args)
+
+    def events(self, name: str | None = None, component: str | None = None) -> list[Event]:
+        return [e for e in self.topology.events
+                if (name is None or e.name == name) and (component is None or e.component == component)]
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.recorder.series(key)
+
+    def mode(self, component: str) -> str | None:
+        return self.topology[component].mode
+
+    def _explain(self, what: str, timeout_s: float, last: int = 8) -> str:
+        modes = ", ".join(f"{n}={m}" for n, m in self.topology.modes().items() if m is not None)
+        tail = "\n".join(f"    t={ns_to_seconds(e.t_ns):10.3f}s {e.component}: {e.text}"
+                         for e in self.topology.events[-last:]) or "    (no events)"
+        return (f"timed out after {timeout_s:g} s of simulated time waiting for {what}\n"
+                f"  at t={self.t:.3f} s, modes: {modes}\n  last events:\n{tail}")
+
+
+def build_run(topology: Topology, base_rate_hz: int, groups: Iterable[tuple[str, int, list]],
+              plant: Any = None, telemetry_divisor: int | None = None) -> SilRun:
+    """Assemble clock, executive and topology; `groups` are (name, divisor, items)."""
+    clock = SimClock(plant.now_ns() if plant is not None else 0)
+    if plant is not None:
+        clock.attach(plant)
+    ex = Executive(clock, base_rate_hz)
+    for name, divisor, items in groups:
+        ex.add_group(name, divisor, items)
+    if telemetry_divisor:
+        ex.add_group("telemetry", telemetry_divisor, [topology.sample_telemetry])
+    return SilRun(topology, ex, clock, plant)
