@@ -1,0 +1,308 @@
+"""Seeded synthetic Jezero-like terrain: heights, slopes, dunes, craters, rocks and tube depots.
+
+Local frame: x east, y north, z up (m), origin at the map centre; cell (i, j) is row i (north)
+and column j (east), its height sampled at the cell centre. Everything is vectorised so a
+4096 x 4096 map at 0.5 m generates in seconds: spectral (FFT) synthesis for the fractal relief
+and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
+raster by `np.maximum.at` over millions of rocks at once.
+
+Rocks follow the Golombek & Rapp (1997) model used for Mars landing-site certification: the
+cumulative fractional area covered by rocks of diameter >= D is F(D) = k exp(-q D),
+q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D^2.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
+
+
+@dataclass(frozen=True)
+class DepotParams:
+    """A tube depot: tubes laid in a zig-zag with a given spacing (MSR_FACTS.md example)."""
+
+    origin_m: tuple[float, float] = (40.0, -30.0)
+    heading_rad: float = 0.3
+    n_tubes: int = 10
+    spacing_m: float = 8.0          # 5-15 m apart in the published example
+    zigzag_offset_m: float = 3.0
+    first_tube_id: int = 1
+
+
+@dataclass(frozen=True)
+class TerrainParams:
+    """Everything that shapes a synthetic map; defaults give a campaign-size Jezero-like plain."""
+
+    n_cells: int = 1024
+    resolution_m: float = 0.5
+    relief_rms_10m_m: float = 0.35          # RMS height difference of points 10 m apart
+    hurst: float = 0.8                      # fractal roughness exponent (0.5-0.9 typical)
+    crater_density_per_km2: float = 60.0
+    crater_diameter_range_m: tuple[float, float] = (3.0, 60.0)
+    crater_sfd_exponent: float = 2.0        # cumulative N(>D) ~ D^-exponent
+    dune_fraction: float = 0.08
+    dune_wavelength_m: float = 15.0
+    dune_height_m: float = 1.2
+    dune_azimuth_rad: float = 0.6
+    rock_k: float = 0.05                    # Golombek cumulative fractional area, rocky patches
+    rock_diameter_range_m: tuple[float, float] = (0.10, 1.0)
+    rocky_fraction: float = 0.35            # share of the map that is rocky at full abundance
+    rock_background_keep: float = 2e-4      # share of rocks kept on the smooth plains
+    rock_patch_scale_m: float = 120.0
+    keep_clear_radius_m: float = 0.0        # optional rock-free disc at the origin (tests)
+    depots: tuple[DepotParams, ...] = field(default_factory=lambda: (DepotParams(),))
+
+
+class TerrainError(ValueError):
+    """Bad terrain parameters."""
+
+
+@dataclass(frozen=True)
+class Tube:
+    tube_id: int
+    x_m: float
+    y_m: float
+    witness: bool = False
+
+
+class Terrain:
+    """A generated map. Arrays are float32 and (n_cells, n_cells); queries accept metres."""
+
+    def __init__(self, params: TerrainParams, height_m: np.ndarray, dune_mask: np.ndarray,
+                 rocks_xy_m: np.ndarray, rocks_d_m: np.ndarray, craters: np.ndarray, tubes: tuple[Tube, ...]):
+        self.params = params
+        self.height_m = height_m
+        self.dune_mask = dune_mask
+        self.rocks_xy_m = rocks_xy_m
+        self.rocks_d_m = rocks_d_m
+        self.craters = craters          # (N, 3): x, y, diameter (m)
+        self.tubes = tubes
+        self.res = params.resolution_m
+        self.n = params.n_cells
+        self.half_extent_m = 0.5 * self.n * self.res
+
+    # --- derived rasters ---------------------------------------------------------------------
+    @cached_property
+    def slope_deg(self) -> np.ndarray:
+        gy, gx = np.gradient(self.height_m, self.res)
+        return np.degrees(np.arctan(np.hypot(gx, gy))).astype(np.float32)
+
+    @cached_property
+    def max_rock_m(self) -> np.ndarray:
+        """Largest rock diameter touching each cell (0 where none), float32."""
+        return rasterise_rocks(self.rocks_xy_m, self.rocks_d_m, self.n, self.res)
+
+    # --- coordinate helpers ------------------------------------------------------------------
+    def cell_of(self, x_m: float, y_m: float) -> tuple[int, int]:
+        j = int(math.floor((x_m + self.half_extent_m) / self.res))
+        i = int(math.floor((y_m + self.half_extent_m) / self.res))
+        return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
+
+    def contains(self, x_m: float, y_m: float) -> bool:
+        h = self.half_extent_m
+        return -h <= x_m < h and -h <= y_m < h
+
+    def height_at(self, x_m: float, y_m: float) -> float:
+        """Bilinear height between cell centres (clamped at the map edge)."""
+        fx = (x_m + self.half_extent_m) / self.res - 0.5
+        fy = (y_m + self.half_extent_m) / self.res - 0.5
+        n1 = self.n - 1
+        fx = min(max(fx, 0.0), n1 - 1e-9)
+        fy = min(max(fy, 0.0), n1 - 1e-9)
+        j, i = int(fx), int(fy)
+        tx, ty = fx - j, fy - i
+        h = self.height_m
+        h00, h01 = float(h[i, j]), float(h[i, j + 1])
+        h10, h11 = float(h[i + 1, j]), float(h[i + 1, j + 1])
+        return (h00 * (1 - tx) + h01 * tx) * (1 - ty) + (h10 * (1 - tx) + h11 * tx) * ty
+
+    def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
+        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell."""
+        d = self.res
+        return ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
+                (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+
+
+# --- generation --------------------------------------------------------------------------------
+
+def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -> np.ndarray:
+    """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32)."""
+    ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
+    kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
+    k2 = kx * kx + ky * ky
+    k2[0, 0] = np.inf
+    amp = k2 ** np.float32(-beta / 4.0)
+    spec = np.empty(amp.shape, dtype=np.complex64)
+    spec.real = rng.standard_normal(amp.shape, dtype=np.float32)
+    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32)
+    spec *= amp
+    f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
+    f -= f.mean(dtype=np.float64)
+    rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
+    return f / np.float32(rms) if rms > 0 else f
+
+
+def _smooth_field(rng: np.random.Generator, n: int, res: float, feature_m: float) -> np.ndarray:
+    """Smooth unit-RMS field with features of about `feature_m`, synthesised coarse and upsampled.
+
+    Large-scale masks (dune fields, rocky patches) need no metre detail, so they are built on
+    a grid about 8 cells per feature and bilinearly interpolated: far cheaper at 4096^2.
+    """
+    step = max(1, int(feature_m / (8.0 * res)))
+    nc = max(8, -(-n // step) + 1)
+    coarse = _spectral_field(rng, nc, res * step, 4.0)
+    pos = np.minimum((np.arange(n, dtype=np.float32) + 0.5) / step, nc - 1.001)
+    i0 = pos.astype(np.int64)
+    t = (pos - i0).astype(np.float32)
+    rows = coarse[i0] * (1 - t)[:, None] + coarse[i0 + 1] * t[:, None]
+    return rows[:, i0] * (1 - t)[None, :] + rows[:, i0 + 1] * t[None, :]
+
+
+def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> np.ndarray:
+    n, res = p.n_cells, p.resolution_m
+    area_km2 = (n * res / 1000.0) ** 2
+    count = int(rng.poisson(p.crater_density_per_km2 * area_km2))
+    dmin, dmax = p.crater_diameter_range_m
+    a = p.crater_sfd_exponent
+    u = rng.random(count)
+    # Inverse CDF of a truncated power law N(>D) ~ D^-a.
+    d = (dmin ** -a - u * (dmin ** -a - dmax ** -a)) ** (-1.0 / a)
+    half = 0.5 * n * res
+    xy = rng.uniform(-half, half, size=(count, 2))
+    for (cx, cy), dia in zip(xy, d):
+        radius = 0.5 * dia
+        reach = 1.6 * radius
+        j0 = max(int((cx - reach + half) / res), 0); j1 = min(int((cx + reach + half) / res) + 1, n)
+        i0 = max(int((cy - reach + half) / res), 0); i1 = min(int((cy + reach + half) / res) + 1, n)
+        if j0 >= j1 or i0 >= i1:
+            continue
+        xs = (np.arange(j0, j1) + 0.5) * res - half - cx
+        ys = (np.arange(i0, i1) + 0.5) * res - half - cy
+        r = np.hypot(xs[None, :], ys[:, None]) / radius
+        depth = 0.2 * dia
+        rim = 0.04 * dia
+        bowl = np.where(r < 1.0, depth * (r * r - 1.0) + rim, rim * np.exp(-((r - 1.0) / 0.25) ** 2))
+        height[i0:i1, j0:j1] += bowl.astype(height.dtype)
+    return np.column_stack((xy, d)) if count else np.zeros((0, 3))
+
+
+def rock_number_density(d_m: np.ndarray, k: float) -> np.ndarray:
+    """Golombek-Rapp differential number density n(D) per m^2 per m of diameter."""
+    q = 1.79 + 0.152 / k
+    return (4.0 * k * q / math.pi) * np.exp(-q * d_m) / (d_m * d_m)
+
+
+def _rocks(rng: np.random.Generator, p: TerrainParams) -> tuple[np.ndarray, np.ndarray]:
+    dmin, dmax = p.rock_diameter_range_m
+    grid = np.linspace(dmin, dmax, 4097)
+    dens = rock_number_density(grid, p.rock_k)
+    cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))))
+    area = (p.n_cells * p.resolution_m) ** 2
+    count = int(rng.poisson(cum[-1] * area))
+    d = np.interp(rng.random(count) * cum[-1], cum, grid)
+    half = 0.5 * p.n_cells * p.resolution_m
+    xy = rng.uniform(-half, half, size=(count, 2))
+    return xy.astype(np.float32), d.astype(np.float32)
+
+
+def rasterise_rocks(xy: np.ndarray, d: np.ndarray, n: int, res: float) -> np.ndarray:
+    """Max rock diameter per cell; a rock marks every cell its disc overlaps (vectorised)."""
+    out = np.zeros((n, n), dtype=np.float32)
+    if len(d) == 0:
+        return out
+    half = 0.5 * n * res
+    fx = (xy[:, 0].astype(np.float64) + half) / res
+    fy = (xy[:, 1].astype(np.float64) + half) / res
+    j = np.floor(fx).astype(np.int64)
+    i = np.floor(fy).astype(np.int64)
+    reach = int(math.ceil(float(d.max()) / 2.0 / res))
+    for di in range(-reach, reach + 1):
+        for dj in range(-reach, reach + 1):
+            if di == 0 and dj == 0:
+                sel = np.ones(len(d), dtype=bool)
+            else:
+                # Distance from the rock centre to the nearest point of the neighbour cell.
+                ex = np.clip(fx, j + dj, j + dj + 1) - fx
+                ey = np.clip(fy, i + di, i + di + 1) - fy
+                sel = (ex * ex + ey * ey) * res * res < (0.5 * d.astype(np.float64)) ** 2
+            ii, jj = i[sel] + di, j[sel] + dj
+            ok = (ii >= 0) & (ii < n) & (jj >= 0) & (jj < n)
+            np.maximum.at(out, (ii[ok], jj[ok]), d[sel][ok])
+    return out
+
+
+def _depot_tubes(depots: tuple[DepotParams, ...]) -> tuple[Tube, ...]:
+    tubes: list[Tube] = []
+    for dp in depots:
+        c, s = math.cos(dp.heading_rad), math.sin(dp.heading_rad)
+        for k in range(dp.n_tubes):
+            along = k * dp.spacing_m
+            side = dp.zigzag_offset_m * (1 if k % 2 else -1)
+            tubes.append(Tube(dp.first_tube_id + k, dp.origin_m[0] + along * c - side * s,
+                              dp.origin_m[1] + along * s + side * c, witness=(k == dp.n_tubes - 1)))
+    return tuple(tubes)
+
+
+def validate_params(p: TerrainParams) -> None:
+    if not isinstance(p.n_cells, int) or p.n_cells < 8:
+        raise TerrainError(f"n_cells must be an integer >= 8, got {p.n_cells!r}")
+    if not p.resolution_m > 0:
+        raise TerrainError(f"resolution must be positive, got {p.resolution_m}")
+    if not 0.0 < p.rock_k < 1.0:
+        raise TerrainError(f"rock_k must be in (0, 1), got {p.rock_k}")
+    dmin, dmax = p.rock_diameter_range_m
+    if not 0.0 < dmin < dmax:
+        raise TerrainError(f"bad rock diameter range {p.rock_diameter_range_m}")
+    if not (0.0 <= p.rocky_fraction <= 1.0 and 0.0 <= p.rock_background_keep <= 1.0):
+        raise TerrainError("rocky_fraction and rock_background_keep must be in [0, 1]")
+    if not 0.0 <= p.dune_fraction < 1.0:
+        raise TerrainError(f"dune_fraction must be in [0, 1), got {p.dune_fraction}")
+
+
+def _threshold(field: np.ndarray, fraction: float) -> float:
+    """Value above which `fraction` of a field lies (estimated on a subsample for speed)."""
+    step = max(1, field.shape[0] // 512)
+    return float(np.quantile(field[::step, ::step], 1.0 - fraction))
+
+
+def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Generator = 0) -> Terrain:
+    """Build a terrain; the same parameters and seed give byte-identical arrays."""
+    validate_params(params)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n, res = params.n_cells, params.resolution_m
+    height = _spectral_field(rng, n, res, 2.0 * params.hurst + 2.0)
+    # Scale so the RMS height difference at a 10 m lag is the requested one, whatever the size.
+    lag = min(max(1, int(round(10.0 / res))), n - 1)
+    d10 = float(np.sqrt(np.mean((height[:, lag:] - height[:, :-lag]) ** 2, dtype=np.float64)))
+    d10 *= (10.0 / (lag * res)) ** params.hurst
+    height *= np.float32(params.relief_rms_10m_m / d10)
+    # Dune fields: a smooth field thresholded at the requested area fraction, ridges inside.
+    mask_field = _smooth_field(rng, n, res, 80.0)
+    if params.dune_fraction > 0.0:
+        thresh = _threshold(mask_field, params.dune_fraction)
+        dune_mask = mask_field > thresh
+        c = ((np.arange(n, dtype=np.float32) + 0.5) * res - 0.5 * n * res) * np.float32(2 * math.pi / params.dune_wavelength_m)
+        ca, sa = np.float32(math.cos(params.dune_azimuth_rad)), np.float32(math.sin(params.dune_azimuth_rad))
+        # sin(a + b) expanded so the n x n work is two products, not a full-size sin().
+        ridge = np.sin(ca * c)[None, :] * np.cos(sa * c)[:, None] + np.cos(ca * c)[None, :] * np.sin(sa * c)[:, None]
+        ramp = np.clip((mask_field - np.float32(thresh)) * np.float32(1 / 0.3), 0.0, 1.0)
+        height += np.float32(params.dune_height_m) * ramp * (np.float32(0.5) + np.float32(0.5) * ridge)
+    else:
+        dune_mask = np.zeros((n, n), dtype=bool)
+    craters = _craters(rng, params, height)
+    xy, d = _rocks(rng, params)
+    # Rocks cluster in rocky patches; elsewhere only a thin background survives, and sand
+    # covers rocks on the dunes. A keep-clear disc can be asked for (tests, demos).
+    patch = _smooth_field(rng, n, res, params.rock_patch_scale_m)
+    rocky = patch > _threshold(patch, params.rocky_fraction)
+    half = 0.5 * n * res
+    ci = np.clip(((xy[:, 1] + half) / res).astype(np.int64), 0, n - 1)
+    cj = np.clip(((xy[:, 0] + half) / res).astype(np.int64), 0, n - 1)
+    keep = ~dune_mask[ci, cj] & (rocky[ci, cj] | (rng.random(len(d)) < params.rock_background_keep))
+    if params.keep_clear_radius_m > 0.0:
+        keep &= np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
+    return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
