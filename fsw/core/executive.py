@@ -3,7 +3,9 @@
 The same loop runs lockstep SIL and real time; only the Clock differs. Tick k is due at
 start + k * period (absolute deadlines, so no drift). If a tick's work runs past the next
 deadline that is one cycle slip, counted once, and the loop rejoins the grid at the next
-deadline still ahead (skipped ticks are counted too). Execution times are measured for the
+deadline still ahead (skipped ticks are counted too). A step that raises is isolated: the
+exception is counted against it and passed to the fault listeners (FDIR), and the rest of
+the tick runs. Execution times are measured for the
 statistics only and never enter the deterministic telemetry stream.
 """
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Executive:
         self.slips = 0
         self.ticks_skipped = 0
         self.max_lateness_ns = 0   # latest wake-up seen (real time only)
+        self.step_faults: dict[str, int] = {}  # exceptions caught per step (component name)
+        self.fault_listeners: list[Callable[[str, int, Exception], None]] = []
         self._schedule: list[list[RateGroup]] | None = None
         self._stopped = False
 
@@ -90,6 +94,13 @@ class Executive:
         for g in self.groups:
             hyper = hyper * g.divisor // gcd(hyper, g.divisor)
         return [[g for g in self.groups if k % g.divisor == g.offset] for k in range(hyper)]
+
+    def _step_fault(self, group: RateGroup, index: int, t_ns: int, exc: Exception) -> None:
+        step = group.steps[index]
+        name = getattr(getattr(step, "__self__", None), "name", None) or getattr(step, "__name__", repr(step))
+        self.step_faults[name] = self.step_faults.get(name, 0) + 1
+        for listener in self.fault_listeners:
+            listener(name, t_ns, exc)
 
     def now_ns(self) -> int:
         """Time of the current (or last started) tick."""
@@ -129,8 +140,17 @@ class Executive:
             last = None
             for group in schedule[k % hyper]:
                 t0 = perf()
-                for step in group.steps:
-                    step(deadline)
+                steps = group.steps
+                n = len(steps)
+                i = 0
+                while i < n:  # the try costs nothing until a step raises
+                    try:
+                        while i < n:
+                            steps[i](deadline)
+                            i += 1
+                    except Exception as exc:  # isolate the faulty step, keep the loop alive
+                        self._step_fault(group, i, deadline, exc)
+                        i += 1
                 dt = perf() - t0
                 st = group.stats
                 st.runs += 1

@@ -147,3 +147,20 @@ def test_stats_report_groups():
     s = ex.stats()
     assert s["control"]["runs"] == 300 and s["guidance"]["runs"] == 60 and s["tlm"]["runs"] == 6
     assert s["_total"]["slips"] == 0
+
+
+def test_a_raising_step_is_isolated_counted_and_reported():
+    ex = Executive(SimClock(), 10)
+    class BadZone(HeaterZone):
+        def step(self, t_ns):
+            if t_ns >= 2 * 100 * NS_PER_MS:
+                raise ZeroDivisionError("bad guidance math")
+    z = BadZone("zbad")
+    ran_after = []
+    faults = []
+    ex.add_group("g", 1, [z, ran_after.append])
+    ex.fault_listeners.append(lambda name, t, exc: faults.append((name, t, type(exc).__name__)))
+    ex.run(ticks=5)
+    assert len(ran_after) == 5
+    assert ex.step_faults == {"zbad": 3}
+    assert faults[0][1:] == (200 * NS_PER_MS, "ZeroDivisionError")
