@@ -9,6 +9,7 @@ import click
 COMMAND_MODULES = (
     "sil",
     "modes",
+    "hal",
 )
 
 
