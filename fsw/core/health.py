@@ -1,0 +1,124 @@
+"""Health: turns the executive's own accounting into telemetry, events and FDIR inputs.
+
+It listens for steps that raised (the executive isolates them) and watches cycle slips.
+A component whose step raised on `dead_after` consecutive runs is declared dead (an event and
+the `components_dead` channel, which an FDIR monitor turns into a response). A loop that
+stops ticking altogether is the job of `LoopWatchdog` (a thread, like a hardware watchdog),
+which reports the component whose step is stuck.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+from .component import Component
+from .declarations import Channel
+from .events import EventDef, Severity
+
+
+class Health(Component):
+    CHANNELS = (Channel("slips", int), Channel("ticks_skipped", int), Channel("step_faults", int),
+                Channel("components_dead", int), Channel("loop_stalls", int))
+    EVENTS = (
+        EventDef("STEP_FAULT", Severity.WARNING_HI, "{component} raised {error}"),
+        EventDef("COMPONENT_DEAD", Severity.FATAL, "{component} raised on {runs} runs in a row"),
+        EventDef("CYCLE_SLIP", Severity.WARNING_LO, "{slips} slips, {skipped} ticks skipped so far"),
+        EventDef("LOOP_STALL", Severity.FATAL, "loop stalled {stalled_ms} ms in {component}"),
+    )
+
+    def __init__(self, name: str, executive: Any, *, dead_after: int = 3) -> None:
+        super().__init__(name)
+        self.executive = executive
+        self.dead_after = dead_after
+        self.dead: set[str] = set()
+        self._streak: dict[str, int] = {}
+        self._faulted_since_step: set[str] = set()
+        self._seen_slips = 0
+        executive.fault_listeners.append(self._on_fault)
+
+    def _on_fault(self, component: str, t_ns: int, exc: Exception) -> None:
+        if component not in self._faulted_since_step:
+            self._faulted_since_step.add(component)
+            self.emit("STEP_FAULT", component=component, error=f"{type(exc).__name__}: {exc}")
+
+    def on_loop_stall(self, component: str, stalled_ns: int) -> None:
+        """Called by the LoopWatchdog (from its thread) when the loop stops ticking."""
+        self.tlm["loop_stalls"] += 1
+        self.emit("LOOP_STALL", component=component, stalled_ms=stalled_ns // 1_000_000)
+
+    def step(self, t_ns: int) -> None:
+        ex = self.executive
+        for comp in list(self._streak):
+            if comp not in self._faulted_since_step:
+                del self._streak[comp]
+        for comp in sorted(self._faulted_since_step):
+            n = self._streak.get(comp, 0) + 1
+            self._streak[comp] = n
+            if n >= self.dead_after and comp not in self.dead:
+                self.dead.add(comp)
+                self.emit("COMPONENT_DEAD", component=comp, runs=n)
+        self._faulted_since_step.clear()
+        if ex.slips != self._seen_slips:
+            self._seen_slips = ex.slips
+            self.emit("CYCLE_SLIP", slips=ex.slips, skipped=ex.ticks_skipped)
+        tlm = self.tlm
+        tlm["slips"] = ex.slips
+        tlm["ticks_skipped"] = ex.ticks_skipped
+        tlm["step_faults"] = sum(ex.step_faults.values())
+        tlm["components_dead"] = len(self.dead)
+
+
+def running_component(thread_id: int) -> str:
+    """Name of the innermost component whose method is on the given thread's stack."""
+    frame = sys._current_frames().get(thread_id)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, Component):
+            return obj.name
+        frame = frame.f_back
+    return "<executive>"
+
+
+class LoopWatchdog:
+    """A thread that expects the executive's tick counter to move at least every `timeout_ns`.
+
+    On a stall it names the component stuck on the loop thread and calls `on_stall(component,
+    stalled_ns)` once per stall (for example Health.on_loop_stall, or a handler that resets
+    the processor). Used in real time; in SIL overruns are modelled with SimClock.charge.
+    """
+
+    def __init__(self, executive: Any, timeout_ns: int,
+                 on_stall: Callable[[str, int], None]) -> None:
+        self.executive = executive
+        self.timeout_ns = int(timeout_ns)
+        self.on_stall = on_stall
+        self.stalls = 0
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
+
+    def __enter__(self) -> "LoopWatchdog":
+        self._loop_thread = threading.get_ident()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        last_tick = self.executive.tick
+        last_move = time.monotonic_ns()
+        reported = False
+        poll = self.timeout_ns / 4e9
+        while not self._stop.wait(poll):
+            tick = self.executive.tick
+            now = time.monotonic_ns()
+            if tick != last_tick:
+                last_tick, last_move, reported = tick, now, False
+            elif not reported and now - last_move > self.timeout_ns:
+                reported = True
+                self.stalls += 1
+                self.on_stall(running_component(self._loop_thread), now - last_move)
