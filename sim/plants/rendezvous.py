@@ -1,0 +1,87 @@
+"""RendezvousPlant: ERO closing on the OS and capturing it, for the ERO capture flight software.
+
+Devices: nac (camera_tracker: narrow-angle camera on the OS), lidar0 (lidar, close range),
+rcs (rcs: force in the ERO body = Hill frame; torque is accepted and ignored, attitude is
+ideal), imu0 (imu), capture (capture_mechanism). Camera detection is drawn from the plant
+Generator on each camera sample.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from hal.catalog import DeviceKind
+from sim.plants.base import FixedStepPlant
+from sim.rendezvous import OrbitPair, RendezvousParams
+from sim.sensors import CameraParams, LidarParams, detection_probability, lidar_measure, off_axis_angle, target_brightness
+
+RENDEZVOUS_DEVICES = {"nac": "camera_tracker", "lidar0": "lidar", "rcs": "rcs", "imu0": "imu",
+                      "capture": "capture_mechanism"}
+
+
+class RendezvousPlant(FixedStepPlant):
+    def __init__(self, params: RendezvousParams = RendezvousParams(), physics_rate_hz: int = 50,
+                 seed: int | np.random.Generator = 0, camera: CameraParams = CameraParams(),
+                 lidar: LidarParams = LidarParams(), ideal_pointing: bool = True):
+        super().__init__(physics_rate_hz, RENDEZVOUS_DEVICES, seed)
+        self.pair = OrbitPair(params)
+        self.params = params
+        self.camera = camera
+        self.lidar = lidar
+        self.ideal_pointing = ideal_pointing   # sensors slewed onto the target: no FOV limit
+        self.detections = 0
+
+    def _step(self, dt: float) -> None:
+        self.pair.step(dt)
+
+    def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
+        pr = self.pair
+        n = kind.name
+        if n == "imu":
+            m = pr.ero_mass
+            return {"accel_mps2": tuple(c / m for c in pr.force_body), "rate_radps": (0.0, 0.0, 0.0)}
+        if n == "rcs":
+            mask = 0
+            for i, c in enumerate(pr.force_body):
+                if c:
+                    mask |= 1 << (2 * i + (0 if c > 0 else 1))
+            return {"valves_open": mask}
+        if n == "capture_mechanism":
+            return {"triggered": int(pr.capture.triggered), "lid_closed": int(pr.capture.lid_closed)}
+        rel = pr.relative()
+        pos = rel[:3]
+        rng = math.sqrt(sum(c * c for c in pos))
+        axis = self.params.cone_axis_body
+        if n == "lidar":
+            lp = self.lidar if not self.ideal_pointing else LidarParams(self.lidar.max_range_m, self.lidar.min_range_m, math.pi)
+            r, rate, ok = lidar_measure(pos, rel[3:], axis, lp)
+            return {"range_m": r, "range_rate_mps": rate, "valid": ok}
+        # camera_tracker
+        in_fov = self.ideal_pointing or off_axis_angle(pos, axis) <= self.camera.half_fov_rad
+        p_det = detection_probability(rng, self.camera) if in_fov else 0.0
+        detected = p_det > 0.0 and float(self.rng.random()) < p_det
+        if not detected:
+            return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
+        self.detections += 1
+        return {"los_unit": tuple(c / rng for c in pos), "detected": 1,
+                "brightness": target_brightness(rng, self.camera)}
+
+    def _actuate(self, device: str, kind: DeviceKind, command: dict[str, Any]) -> None:
+        if kind.name == "rcs" and "force_N" in command:
+            self.pair.command_force(command["force_N"])
+        elif kind.name == "capture_mechanism" and command.get("close_lid"):
+            self.pair.close_lid()
+
+    def truth(self) -> dict[str, Any]:
+        pr = self.pair
+        rel = pr.relative()
+        along, lat, closing = pr.cone_coordinates(rel)
+        return {
+            "t_s": self.t_s, "ero_state": pr.ero, "os_state": pr.os, "relative_lvlh": rel,
+            "range_m": math.sqrt(sum(c * c for c in rel[:3])), "cone_depth_m": along, "cone_lateral_m": lat,
+            "closing_speed_mps": closing, "ero_mass_kg": pr.ero_mass, "delta_v_used_mps": pr.delta_v_used,
+            "force_body_N": pr.force_body, "capture": asdict(pr.capture), "detections": self.detections,
+        }

@@ -1,0 +1,107 @@
+"""RoverPlant: the Sample Fetch Rover on the terrain, with depots of tubes to fetch.
+
+Devices: wheels (wheel_drive), imu0 (imu), navcam (camera_tracker: nearest tube on the
+ground), arm (arm), gripper (gripper), slot0..slot{n-1} (tube_sensor). Frames: sim.rover.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hal.catalog import DeviceKind
+from sim.plants.base import FixedStepPlant
+from sim.rover import Rover, RoverParams
+from sim.sensors import off_axis_angle
+from sim.terrain import Terrain
+
+
+@dataclass(frozen=True)
+class NavcamParams:
+    mount_m: tuple[float, float, float] = (0.3, 0.0, 1.1)     # body frame
+    boresight: tuple[float, float, float] = (0.8, 0.0, -0.6)  # forward and down
+    half_fov_rad: float = math.radians(40.0)
+    max_range_m: float = 6.0
+
+
+def rover_devices(n_slots: int) -> dict[str, str]:
+    d = {"wheels": "wheel_drive", "imu0": "imu", "navcam": "camera_tracker", "arm": "arm", "gripper": "gripper"}
+    d.update({f"slot{k}": "tube_sensor" for k in range(n_slots)})
+    return d
+
+
+class RoverPlant(FixedStepPlant):
+    def __init__(self, terrain: Terrain, params: RoverParams = RoverParams(), physics_rate_hz: int = 50,
+                 seed: int | np.random.Generator = 0, navcam: NavcamParams = NavcamParams(),
+                 gravity_mps2: float = 3.71):
+        super().__init__(physics_rate_hz, rover_devices(params.n_slots), seed)
+        self.rover = Rover(params, terrain, self.rng)
+        self.navcam = navcam
+        self.g = gravity_mps2
+
+    def _step(self, dt: float) -> None:
+        self.rover.step(dt)
+
+    def _nearest_tube(self):
+        rv, cam = self.rover, self.navcam
+        cam_w = rv.body_to_world(cam.mount_m)
+        origin = (rv.x + cam_w[0], rv.y + cam_w[1], rv.ground_z() + cam_w[2])
+        best = None
+        for tid in sorted(rv.tubes):
+            if rv.tubes[tid].where != "ground":
+                continue
+            tw = rv.tube_world(tid)
+            d_world = tuple(tw[i] - origin[i] for i in range(3))
+            rng = math.sqrt(sum(c * c for c in d_world))
+            if rng > cam.max_range_m or rng == 0.0:
+                continue
+            d_body = rv.world_to_body(d_world)
+            if off_axis_angle(d_body, cam.boresight) > cam.half_fov_rad:
+                continue
+            if best is None or rng < best[0]:
+                best = (rng, tid, d_body)
+        return best
+
+    def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
+        rv = self.rover
+        if kind.name == "wheel_drive":
+            return {"odometer_m": rv.odometer_m, "speed_mps": rv.speed, "heading_rad": rv.odo_heading}
+        if kind.name == "imu":
+            return {"accel_mps2": rv.world_to_body((0.0, 0.0, self.g)), "rate_radps": (0.0, 0.0, rv.yaw_rate)}
+        if kind.name == "camera_tracker":
+            best = self._nearest_tube()
+            if best is None:
+                return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
+            rng, _, d = best
+            return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": min(1.0, 1.5 / max(rng, 1e-3))}
+        if kind.name == "arm":
+            at = math.dist(rv.ee_m, rv.ee_target_m) <= rv.params.arm_at_target_tol_m
+            return {"position_m": tuple(rv.ee_m), "at_target": int(at)}
+        if kind.name == "gripper":
+            return {"closed": int(rv.gripper_closed), "holding": int(rv.held != 0), "tube_id": rv.held}
+        k = int(device[4:])   # tube_sensor slot<k>
+        tid = rv.slots[k]
+        return {"present": int(tid != 0), "tube_id": tid}
+
+    def _actuate(self, device: str, kind: DeviceKind, command: dict[str, Any]) -> None:
+        rv = self.rover
+        if kind.name == "wheel_drive":
+            rv.drive(command.get("speed_mps", rv.speed_cmd), command.get("curvature_1pm", rv.curvature_cmd))
+        elif kind.name == "arm" and "target_m" in command:
+            rv.arm_to(command["target_m"])
+        elif kind.name == "gripper" and "close" in command:
+            rv.grip(bool(command["close"]))
+
+    def truth(self) -> dict[str, Any]:
+        rv = self.rover
+        pitch, roll = rv.tilt()
+        return {
+            "t_s": self.t_s, "x_m": rv.x, "y_m": rv.y, "z_m": rv.ground_z(), "heading_rad": rv.heading,
+            "pitch_rad": pitch, "roll_rad": roll, "speed_mps": rv.speed, "slip": rv.last_slip,
+            "odometer_m": rv.odometer_m, "odo_heading_rad": rv.odo_heading,
+            "ground_distance_m": rv.ground_distance_m, "held_tube": rv.held, "slots": tuple(rv.slots),
+            "tubes": {tid: {"where": st.where, "xy_m": st.xy} for tid, st in sorted(rv.tubes.items())},
+            "events": list(rv.events),
+        }

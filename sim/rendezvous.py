@@ -1,0 +1,133 @@
+"""ERO and OS in Mars orbit: both propagated nonlinearly (two-body + J2), ERO thrust as commanded,
+and the capture cone with its trigger and lid.
+
+ERO attitude is not modelled: its body frame is its own Hill frame (x radial, y along-track,
+z cross-track), which is where a rendezvous controller wants its thrust anyway. The OS is a
+passive sphere. The capture cone opens along `cone_axis_body`; the OS trips the trigger when
+its centre reaches `trigger_depth_m` inside the cone at a closing speed no higher than
+`max_capture_speed_mps`; faster, it bounces out (restitution). Once triggered the OS rests in
+the cone; closing the lid takes `lid_close_time_s`, after which it is captured.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sim.ascent import G0
+from sim.mars import MARS, MarsParams
+from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body
+from sim.relative import inertial_to_lvlh, lvlh_to_inertial, lvlh_vector_to_inertial
+
+
+@dataclass(frozen=True)
+class RendezvousParams:
+    os_elements: Elements = Elements(MARS.radius_eq_m + 343e3, 0.0, math.radians(25.0), 0.0, 0.0, 0.0)
+    os_state: tuple[float, ...] | None = None       # overrides os_elements (e.g. from the ascent)
+    ero_rel_to_os_lvlh: tuple[float, ...] = (0.0, -3000.0, 0.0, 0.0, 0.0, 0.0)  # 3 km behind on V-bar
+    ero_mass_kg: float = 5000.0
+    ero_isp_s: float = 230.0
+    thrust_limit_N: float = 44.0                    # per body axis
+    include_j2: bool = True
+    mars: MarsParams = MARS
+    cone_axis_body: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    cone_depth_m: float = 1.2
+    cone_mouth_radius_m: float = 0.6
+    cone_apex_radius_m: float = 0.2
+    trigger_depth_m: float = 0.35
+    max_capture_speed_mps: float = 0.15
+    restitution: float = 0.3
+    lid_close_time_s: float = 1.5
+
+
+@dataclass
+class CaptureState:
+    triggered: bool = False
+    lid_closing_since_s: float | None = None
+    lid_closed: bool = False
+    captured: bool = False
+    held_rel_m: tuple[float, float, float] | None = None
+    impacts: list[tuple[float, float]] = field(default_factory=list)   # (time, closing speed)
+
+
+class OrbitPair:
+    """The two spacecraft and the capture mechanism."""
+
+    def __init__(self, p: RendezvousParams = RendezvousParams()):
+        self.p = p
+        gm = p.mars.gm_m3ps2
+        self.os = tuple(p.os_state) if p.os_state is not None else elements_to_state(p.os_elements, gm)
+        self.ero = lvlh_to_inertial(self.os, p.ero_rel_to_os_lvlh)
+        self.ero_mass = p.ero_mass_kg
+        self.force_body = (0.0, 0.0, 0.0)
+        self.delta_v_used = 0.0
+        self.capture = CaptureState()
+        self.t = 0.0
+
+    def command_force(self, f: tuple[float, float, float]) -> tuple[float, float, float]:
+        lim = self.p.thrust_limit_N
+        self.force_body = tuple(max(-lim, min(lim, c)) for c in f)
+        return self.force_body
+
+    def relative(self) -> tuple[float, ...]:
+        """OS relative to the ERO in the ERO body (= Hill) frame."""
+        return inertial_to_lvlh(self.ero, self.os)
+
+    def _prop(self, s, dt, accel):
+        if self.p.include_j2:
+            return propagate_j2(s, dt, 1, self.p.mars, accel)
+        return propagate_two_body(s, dt, 1, self.p.mars.gm_m3ps2, accel)
+
+    def step(self, dt: float) -> None:
+        p = self.p
+        f = self.force_body
+        fn = abs(f[0]) + abs(f[1]) + abs(f[2])
+        acc = (0.0, 0.0, 0.0)
+        if fn > 0.0:
+            acc = lvlh_vector_to_inertial(self.ero, tuple(c / self.ero_mass for c in f))
+            self.delta_v_used += math.sqrt(sum(c * c for c in f)) / self.ero_mass * dt
+            self.ero_mass -= fn / (p.ero_isp_s * G0) * dt
+        self.ero = self._prop(self.ero, dt, acc)
+        self.t += dt
+        c = self.capture
+        if c.held_rel_m is not None:
+            self.os = lvlh_to_inertial(self.ero, c.held_rel_m + (0.0, 0.0, 0.0))
+        else:
+            self.os = self._prop(self.os, dt, (0.0, 0.0, 0.0))
+            self._check_cone()
+        if c.lid_closing_since_s is not None and not c.lid_closed and self.t - c.lid_closing_since_s >= p.lid_close_time_s - 1e-9:
+            c.lid_closed = True
+            c.captured = c.triggered
+
+    def close_lid(self) -> None:
+        if self.capture.lid_closing_since_s is None:
+            self.capture.lid_closing_since_s = self.t
+
+    def cone_coordinates(self, rel=None) -> tuple[float, float, float]:
+        """(depth along the cone axis, lateral offset, closing speed) of the OS."""
+        rel = self.relative() if rel is None else rel
+        ax = self.p.cone_axis_body
+        along = sum(rel[i] * ax[i] for i in range(3))
+        lat = math.sqrt(max(0.0, sum(rel[i] ** 2 for i in range(3)) - along * along))
+        closing = -sum(rel[3 + i] * ax[i] for i in range(3))
+        return along, lat, closing
+
+    def _check_cone(self) -> None:
+        p, c = self.p, self.capture
+        rel = self.relative()
+        along, lat, closing = self.cone_coordinates(rel)
+        if c.lid_closed or not 0.0 < along <= p.trigger_depth_m:
+            return
+        radius = p.cone_apex_radius_m + (p.cone_mouth_radius_m - p.cone_apex_radius_m) * along / p.cone_depth_m
+        if lat > radius:
+            return
+        if closing <= p.max_capture_speed_mps:
+            c.triggered = True
+            c.held_rel_m = tuple(rel[:3])
+            self.os = lvlh_to_inertial(self.ero, c.held_rel_m + (0.0, 0.0, 0.0))
+        else:
+            # Bounce: reverse and damp the along-axis relative velocity.
+            ax = p.cone_axis_body
+            dv = (1.0 + p.restitution) * closing
+            new_rel = tuple(rel[:3]) + tuple(rel[3 + i] + dv * ax[i] for i in range(3))
+            self.os = lvlh_to_inertial(self.ero, new_rel)
+            c.impacts.append((self.t, closing))
