@@ -4,6 +4,11 @@
 plant without `hal/` or `fsw/` importing the simulator. A device is named by a string
 (e.g. "imu0", "tvc", "heater.zone3"); the plant keeps the truth, the backend adds the
 sensor's noise, bias, quantisation and rate.
+
+Field names come from `hal.catalog`: `sense` returns every reading field of the device's
+kind (vectors as sequences, flags as ints, a radio's `rx_bytes` drained on each call) and
+`actuate` receives every command field of the kind, already checked (finite, in range).
+`hal.table_plant.TablePlant` is a physics-free implementation for tests and bring-up.
 """
 from __future__ import annotations
 

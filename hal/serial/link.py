@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from hal.errors import DeviceDisconnected, DeviceProtocolError, DeviceReportedFault, DeviceTimeout
 from hal.serial.framing import (
-    BROADCAST, RESPONSES, SEQ_MOD, Frame, FrameDecoder, MsgType, encode_frame, seq_delta,
+    BROADCAST, MAX_PAYLOAD, RESPONSES, SEQ_MOD, Frame, FrameDecoder, MsgType, encode_frame, seq_delta,
 )
 from hal.serial.messages import decode_error, decode_t_ns, encode_t_ns
 from hal.serial.port import Port, PortSettings
@@ -167,6 +167,8 @@ class SerialLink:
         """
         self._check_open()
         who = device_name or f"{self.name}#{device}"
+        if len(payload) > MAX_PAYLOAD:
+            raise DeviceProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}", who)
         seq = self._next_seq()
         wire = encode_frame(Frame(device, msg, seq, payload))
         timeout = self.timeout_s if timeout_s is None else timeout_s

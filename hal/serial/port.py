@@ -110,6 +110,7 @@ class Port:
                 data = ser.read(READ_CHUNK)
                 if not data:
                     # ready but nothing read: the other end is gone (pty hang-up)
+                    self.close()
                     raise DeviceDisconnected("port reports data but none came (other end closed)", self.name)
                 return data
             while True:

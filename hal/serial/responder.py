@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Protocol
 
 from hal.channel import Channel
 from hal.errors import DeviceDisconnected, DeviceFault, DeviceProtocolError, DeviceTimeout
-from hal.serial.framing import BROADCAST, Frame, FrameDecoder, MsgType, encode_frame, seq_delta
+from hal.serial.framing import BROADCAST, MAX_PAYLOAD, Frame, FrameDecoder, MsgType, encode_frame, seq_delta
 from hal.serial.messages import (
     ErrorCode, decode_command, decode_rate, decode_t_ns, encode_error, encode_identity,
     encode_reading, encode_t_ns,
@@ -115,7 +115,10 @@ class Responder:
             channel = self.channels.get(frame.device)
             if channel is None:
                 return self._error(ErrorCode.UNKNOWN_DEVICE, f"no device at address {frame.device}")
-            return self._device_message(frame, channel)
+            reply = self._device_message(frame, channel)
+            if reply is not None and len(reply[1]) > MAX_PAYLOAD:
+                return self._error(ErrorCode.BAD_PAYLOAD, f"reply of {len(reply[1])} bytes exceeds {MAX_PAYLOAD}")
+            return reply
         except DeviceTimeout:
             self.stats.silent += 1
             return None
@@ -174,6 +177,8 @@ class Responder:
             try:
                 payload = encode_reading(channel.kind, channel.read(), channel.name)
             except DeviceFault:
+                continue
+            if len(payload) > MAX_PAYLOAD:
                 continue
             seq = (self._stream_seq.get(address, 0) + 1) & 0xFFFF
             self._stream_seq[address] = seq
