@@ -122,7 +122,7 @@ class CommandIngest(Component):
         except Exception as exc:  # a handler bug must not take the loop down
             status, reason = AckStatus.FAILED, f"handler error: {exc!r}"
         self.tlm["last_key_id"] = kid
-        self.tlm["last_seq"] = seq
+        self.tlm["last_seq"] = seq if seq < 1 << 63 else seq - (1 << 64)  # u64 seen as i64
         return self._done(status, kid, seq, reason, "TC_EXECUTED", tc.target,
                           key_id=kid, seq=seq, status=status.name, reason=reason)
 
