@@ -1,0 +1,200 @@
+"""Hazard-aware rover path planning: grid A* over a cost map built from the terrain hazards.
+
+The cost map comes from the same per-pixel layers as the landing safety map (slope, rocks,
+dunes; `fsw.gnc.hazard`) with the rover's own limits, inflated by the rover's half-width plus
+a margin with the same exact disc test, then coarsened to the planning cell (a planning cell
+is blocked if any map pixel in it is). A* runs 8-connected with an octile heuristic; slope
+adds a soft cost so the path prefers flat ground. The result is shortened by line-of-sight
+pruning (a straight segment is kept only if every cell it crosses is free).
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import hazard
+
+
+@dataclass(frozen=True)
+class RoverHazardLimits:
+    """What a ~130 kg four-wheel rover must not drive over (estimates)."""
+
+    slope_limit_deg: float = 20.0
+    rock_limit_m: float = 0.20
+    dunes_are_hazards: bool = True
+    half_width_m: float = 0.6
+    margin_m: float = 0.5
+    slope_baseline_m: float = 1.0
+    slope_cost: float = 2.0          # extra cost per unit of slope/limit on a free cell
+
+
+@dataclass
+class CostMap:
+    """Planning grid: blocked cells and a soft cost, with its geometry."""
+
+    blocked: np.ndarray        # bool (n, n)
+    cost: np.ndarray           # float32 (n, n), >= 1 on free cells
+    cell_m: float
+    half_extent_m: float
+
+    @property
+    def n(self) -> int:
+        return self.blocked.shape[0]
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        i = int(math.floor((y + self.half_extent_m) / self.cell_m))
+        j = int(math.floor((x + self.half_extent_m) / self.cell_m))
+        return i, j
+
+    def inside(self, i: int, j: int) -> bool:
+        return 0 <= i < self.n and 0 <= j < self.n
+
+    def xy_of(self, i: int, j: int) -> tuple[float, float]:
+        return ((j + 0.5) * self.cell_m - self.half_extent_m, (i + 0.5) * self.cell_m - self.half_extent_m)
+
+    def free_at(self, x: float, y: float) -> bool:
+        i, j = self.cell_of(x, y)
+        return self.inside(i, j) and not self.blocked[i, j]
+
+
+def rover_hazard_mask(m: hazard.OnboardMap, lim: RoverHazardLimits) -> tuple[np.ndarray, np.ndarray]:
+    """(per-pixel hazard, slope in degrees) for the rover's limits, before inflation."""
+    slope = hazard.slope_deg(m.height_m, m.resolution_m, lim.slope_baseline_m)
+    hz = slope > np.float32(lim.slope_limit_deg)
+    hz |= np.asarray(m.max_rock_m) > np.float32(lim.rock_limit_m)
+    if lim.dunes_are_hazards:
+        hz |= np.asarray(m.dune_mask, dtype=bool)
+    hz |= ~np.isfinite(m.height_m)
+    return hz, slope
+
+
+def build_cost_map(m: hazard.OnboardMap, lim: RoverHazardLimits = RoverHazardLimits(),
+                   cell_m: float = 1.0) -> CostMap:
+    hz, slope = rover_hazard_mask(m, lim)
+    inflated = hazard.within_radius(hz, (lim.half_width_m + lim.margin_m) / m.resolution_m)
+    f = max(1, int(round(cell_m / m.resolution_m)))
+    n = m.n // f
+    blocked = inflated[: n * f, : n * f].reshape(n, f, n, f).any(axis=(1, 3))
+    s = slope[: n * f, : n * f].reshape(n, f, n, f).max(axis=(1, 3))
+    cost = (1.0 + lim.slope_cost * np.clip(s / lim.slope_limit_deg, 0.0, 1.0)).astype(np.float32)
+    return CostMap(blocked, cost, f * m.resolution_m, m.half_extent_m)
+
+
+_MOVES = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def nearest_free(cm: CostMap, i: int, j: int, max_cells: int = 20) -> tuple[int, int] | None:
+    """The free cell nearest to (i, j) within a square window (row-major tie-break)."""
+    best, best_d = None, math.inf
+    for di in range(-max_cells, max_cells + 1):
+        for dj in range(-max_cells, max_cells + 1):
+            a, b = i + di, j + dj
+            if cm.inside(a, b) and not cm.blocked[a, b]:
+                d = di * di + dj * dj
+                if d < best_d:
+                    best, best_d = (a, b), d
+    return best
+
+
+def astar(cm: CostMap, start: tuple[int, int], goal: tuple[int, int], max_expansions: int = 400_000
+          ) -> list[tuple[int, int]] | None:
+    """Cheapest 8-connected cell path, or None. Deterministic (ties broken by insertion order)."""
+    if not (cm.inside(*start) and cm.inside(*goal)) or cm.blocked[start] or cm.blocked[goal]:
+        return None
+    blocked, cost = cm.blocked, cm.cost
+    n = cm.n
+    gi, gj = goal
+    g = {start: 0.0}
+    parent: dict[tuple[int, int], tuple[int, int]] = {}
+    counter = 0
+    heap = [(0.0, 0, start)]
+    closed = set()
+    sq2 = math.sqrt(2.0)
+    while heap:
+        _, _, cur = heapq.heappop(heap)
+        if cur in closed:
+            continue
+        if cur == goal:
+            path = [cur]
+            while cur in parent:
+                cur = parent[cur]
+                path.append(cur)
+            return path[::-1]
+        closed.add(cur)
+        if len(closed) > max_expansions:
+            return None
+        ci, cj = cur
+        gc = g[cur]
+        for di, dj in _MOVES:
+            a, b = ci + di, cj + dj
+            if not (0 <= a < n and 0 <= b < n) or blocked[a, b]:
+                continue
+            if di and dj and (blocked[ci, b] or blocked[a, cj]):
+                continue  # no corner cutting past a blocked cell
+            step = (sq2 if di and dj else 1.0) * 0.5 * (float(cost[ci, cj]) + float(cost[a, b]))
+            ng = gc + step
+            if ng < g.get((a, b), math.inf):
+                g[(a, b)] = ng
+                parent[(a, b)] = cur
+                dx, dy = abs(a - gi), abs(b - gj)
+                h = (dx + dy) + (sq2 - 2.0) * min(dx, dy)
+                counter += 1
+                heapq.heappush(heap, (ng + h, counter, (a, b)))
+    return None
+
+
+def line_free(cm: CostMap, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Every cell the centre-to-centre segment from a to b passes through is free (dense sampling)."""
+    (i0, j0), (i1, j1) = a, b
+    steps = 4 * max(abs(i1 - i0), abs(j1 - j0), 1)
+    t = np.linspace(0.0, 1.0, steps + 1)
+    ii = np.floor(i0 + 0.5 + (i1 - i0) * t).astype(int)
+    jj = np.floor(j0 + 0.5 + (j1 - j0) * t).astype(int)
+    return not cm.blocked[ii, jj].any()
+
+
+def prune(cm: CostMap, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Keep only the corners needed for straight, free segments."""
+    if len(cells) <= 2:
+        return list(cells)
+    out = [cells[0]]
+    k = 0
+    while k < len(cells) - 1:
+        nxt = k + 1
+        for m in range(len(cells) - 1, k + 1, -1):
+            if line_free(cm, cells[k], cells[m]):
+                nxt = m
+                break
+        out.append(cells[nxt])
+        k = nxt
+    return out
+
+
+def plan(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float],
+         goal_tolerance_cells: int = 6) -> list[tuple[float, float]] | None:
+    """Waypoints (local metres) from start to goal avoiding blocked cells; None if impossible.
+
+    A start inside an inflated hazard (e.g. after a slip) plans from the nearest free cell; a
+    blocked goal is replaced by the nearest free cell within `goal_tolerance_cells`.
+    """
+    s = cm.cell_of(*start_xy)
+    gcell = cm.cell_of(*goal_xy)
+    if not cm.inside(*s) or not cm.inside(*gcell):
+        return None
+    if cm.blocked[s]:
+        s = nearest_free(cm, *s, max_cells=4)
+    if cm.blocked[gcell]:
+        gcell = nearest_free(cm, *gcell, max_cells=goal_tolerance_cells)
+    if s is None or gcell is None:
+        return None
+    cells = astar(cm, s, gcell)
+    if cells is None:
+        return None
+    pts = [cm.xy_of(i, j) for i, j in prune(cm, cells)]
+    pts[0] = (float(start_xy[0]), float(start_xy[1]))
+    if not cm.blocked[cm.cell_of(*goal_xy)]:
+        pts[-1] = (float(goal_xy[0]), float(goal_xy[1]))
+    return pts

@@ -1,0 +1,79 @@
+"""Pure pursuit path following for the rover's control rate group.
+
+Steer toward the point of the path one lookahead distance ahead: curvature = 2 sin(alpha) / L,
+alpha the bearing of that point from the heading, L growing with speed (L = L0 + k v).
+Progress along the path only moves forward, so a loop in the path is never short-cut.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class PurePursuit:
+    path: list[tuple[float, float]]
+    lookahead_min_m: float = 1.0
+    lookahead_gain_s: float = 10.0      # extra lookahead per m/s of speed
+    max_curvature_1pm: float = 2.0
+    goal_tolerance_m: float = 0.25
+    _seg: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.path) < 2:
+            self.path = list(self.path) * 2 if self.path else [(0.0, 0.0), (0.0, 0.0)]
+        self._pts = np.asarray(self.path, dtype=float)
+
+    @property
+    def goal(self) -> tuple[float, float]:
+        return self.path[-1]
+
+    def distance_to_goal(self, x: float, y: float) -> float:
+        gx, gy = self.goal
+        return math.hypot(gx - x, gy - y)
+
+    def done(self, x: float, y: float) -> bool:
+        return self.distance_to_goal(x, y) <= self.goal_tolerance_m
+
+    def _closest(self, x: float, y: float) -> tuple[int, float]:
+        """Segment index and parameter of the closest point, searching from the current segment on."""
+        best = (self._seg, 0.0, math.inf)
+        p = self._pts
+        for k in range(self._seg, len(p) - 1):
+            a, b = p[k], p[k + 1]
+            d = b - a
+            L2 = float(d @ d)
+            t = 0.0 if L2 == 0.0 else min(max(((x - a[0]) * d[0] + (y - a[1]) * d[1]) / L2, 0.0), 1.0)
+            q = a + t * d
+            dist = math.hypot(q[0] - x, q[1] - y)
+            if dist < best[2] - 1e-9:
+                best = (k, t, dist)
+        return best[0], best[1]
+
+    def lookahead_point(self, x: float, y: float, lookahead: float) -> tuple[float, float]:
+        k, t = self._closest(x, y)
+        self._seg = k
+        p = self._pts
+        pos = p[k] + t * (p[k + 1] - p[k])
+        remaining = lookahead
+        while k < len(p) - 1:
+            seg_end = p[k + 1]
+            L = float(np.hypot(*(seg_end - pos)))
+            if L >= remaining:
+                q = pos + (seg_end - pos) * (remaining / L)
+                return float(q[0]), float(q[1])
+            remaining -= L
+            pos = seg_end
+            k += 1
+        return float(p[-1][0]), float(p[-1][1])
+
+    def curvature(self, x: float, y: float, heading: float, speed: float) -> float:
+        L = self.lookahead_min_m + self.lookahead_gain_s * abs(speed)
+        tx, ty = self.lookahead_point(x, y, L)
+        alpha = math.atan2(ty - y, tx - x) - heading
+        alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
+        dist = max(math.hypot(tx - x, ty - y), 1e-6)
+        kappa = 2.0 * math.sin(alpha) / dist   # dist == L except near the end of the path
+        return max(-self.max_curvature_1pm, min(self.max_curvature_1pm, kappa))

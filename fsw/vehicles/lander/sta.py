@@ -1,0 +1,279 @@
+"""Sample Transfer Arm (2.5 m): takes offered tubes from a rover, inserts them one by one into
+the Orbiting Sample container, confirms each by the OS tube sensor, then seals the OS.
+
+Custody is tracked in a `CustodyLedger` (rover -> sta -> os): a tube is recorded in the arm
+only when the gripper reads its id, and in the OS only when the OS tube sensor reads the
+same id; a duplicate offer or a tube already in the OS is refused with an event. The arm
+steps are a small sequence inside the modes (reach, grasp, carry, release, confirm), each
+with a timeout; an insertion that is not confirmed is retried, then the arm goes SAFE.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fsw.core.component import Component, CommandError, command
+from fsw.core.declarations import Channel, Param
+from fsw.core.events import EventDef, Severity
+from hal.errors import DeviceFault
+
+from ..custody import CUSTODY_EVENTS, CustodyLedger
+from ..handoff import HandoffEndpoint
+from .modes import STA_MODES
+
+
+class SampleTransferArm(Component):
+    MODES = STA_MODES
+    CHANNELS = (
+        Channel("tubes_in_os", int, ""), Channel("tubes_taken", int, ""),
+        Channel("offers_pending", int, ""), Channel("insert_retries", int, ""),
+        Channel("step", str, ""), Channel("device_faults", int, ""),
+    )
+    EVENTS = CUSTODY_EVENTS + (
+        EventDef("OFFER_RECEIVED", Severity.ACTIVITY_LO, "tube {tube} offered"),
+        EventDef("OFFER_REFUSED", Severity.WARNING_LO, "tube {tube}: {reason}"),
+        EventDef("TUBE_INSERTED", Severity.ACTIVITY_HI, "tube {tube} confirmed in the OS ({count})"),
+        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
+        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes"),
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+    )
+    PARAMS = (
+        Param("handoff_x_m", float, -2.5, 2.5, default=2.0),
+        Param("handoff_y_m", float, -2.5, 2.5, default=0.0),
+        Param("handoff_z_m", float, -2.5, 2.5, default=-0.9),
+        Param("os_x_m", float, -2.5, 2.5, default=0.2),
+        Param("os_y_m", float, -2.5, 2.5, default=0.6),
+        Param("os_z_m", float, -2.5, 2.5, default=0.9),
+        Param("os_capacity", int, 1, 43, default=30),
+        Param("step_timeout_cycles", int, 5, 10_000, default=600),
+        Param("max_insert_retries", int, 0, 10, default=2),
+        Param("auto_seal", bool, default=True, doc="seal once the rover says DONE"),
+    )
+
+    def __init__(self, name: str = "sta", *, arm=None, gripper=None, os_sensor=None, seal=None,
+                 handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None) -> None:
+        super().__init__(name)
+        self.arm, self.gripper, self.os_sensor, self.seal_pyro = arm, gripper, os_sensor, seal
+        self.handoff = handoff
+        self.ledger = ledger if ledger is not None else CustodyLedger()
+        self.ledger.emit = self.emit
+        self.lander_mode: Callable[[], str | None] = lambda: None
+        self.offers: list[int] = []
+        self.rover_done = False
+        self.held = 0              # tube id the software believes the gripper holds
+        self.seq = "idle"
+        self.cycles = 0
+        self.retries = 0
+        self.os_confirmed: list[int] = []
+        self.seal_fired = False
+        self._g = None             # last gripper reading
+        self._os = None            # last OS sensor reading
+
+    # ------------------------------------------------------------ guards
+    def lander_on_surface(self) -> bool:
+        return self.lander_mode() in ("SURFACE_IDLE", "SAMPLE_TRANSFER")
+
+    def tube_in_gripper(self) -> bool:
+        return self._g is not None and bool(self._g.holding) and int(self._g.tube_id) != 0
+
+    def os_slot_free(self) -> bool:
+        return len(self.os_confirmed) < self.params["os_capacity"]
+
+    def tube_sensor_confirms(self) -> bool:
+        return (self._os is not None and bool(self._os.present) and self.held != 0
+                and int(self._os.tube_id) == self.held and not self.tube_in_gripper())
+
+    def os_has_tubes(self) -> bool:
+        return len(self.os_confirmed) > 0
+
+    def seal_confirmed(self) -> bool:
+        return self.seal_fired
+
+    @property
+    def busy(self) -> bool:
+        """Work to do or under way (the lander stays in SAMPLE_TRANSFER meanwhile)."""
+        return bool(self.offers) or self.mode in ("HOLDING", "INSERTING") or self.seq != "idle"
+
+    @property
+    def sealed(self) -> bool:
+        return self.mode == "SEALED"
+
+    # ------------------------------------------------------------ commands
+    @command("SEAL", modes=("READY",), doc="Seal the Orbiting Sample container now")
+    def _seal(self) -> None:
+        if not self.trigger("seal"):
+            raise CommandError("seal refused")
+        self._fire_seal()
+
+    @command("UNSTOW", modes=("STOWED",), doc="Unstow the arm (lander on the surface)")
+    def _unstow(self) -> None:
+        if not self.trigger("unstow"):
+            raise CommandError("unstow refused")
+
+    @command("FAULT", doc="Go to SAFE (fault response)")
+    def _fault(self) -> None:
+        self.trigger("fault")
+
+    @command("RECOVER", modes=("SAFE",), doc="Leave SAFE once the cause is cleared")
+    def _recover(self) -> None:
+        if not (self.trigger("recover") or self.trigger("recover_holding")):
+            raise CommandError("recovery refused")
+
+    # ------------------------------------------------------------ devices
+    def _io(self, fn, *args):
+        try:
+            return fn(*args)
+        except DeviceFault as exc:
+            self.tlm["device_faults"] += 1
+            self.emit("DEVICE_FAULT", device=getattr(fn, "__self__", None).name, error=str(exc))
+            return None
+
+    def _sense(self) -> None:
+        if self.gripper is not None:
+            r = self._io(self.gripper.read)
+            if r is not None:
+                self._g = r
+        if self.os_sensor is not None:
+            r = self._io(self.os_sensor.read)
+            if r is not None:
+                self._os = r
+
+    def _arm_at(self, target) -> bool:
+        r = self._io(self.arm.read)
+        if r is None or not r.at_target:
+            return False
+        return max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
+
+    def _handoff_pos(self):
+        p = self.params
+        return (p["handoff_x_m"], p["handoff_y_m"], p["handoff_z_m"])
+
+    def _os_pos(self):
+        p = self.params
+        return (p["os_x_m"], p["os_y_m"], p["os_z_m"])
+
+    def _goto(self, seq: str) -> None:
+        self.seq, self.cycles = seq, 0
+
+    # ------------------------------------------------------------ hand-off messages
+    def _receive(self) -> None:
+        if self.handoff is None:
+            return
+        for msg in self.handoff.receive():
+            if msg.kind == "DONE":
+                self.rover_done = True
+            elif msg.kind == "OFFER":
+                where = self.ledger.location(msg.tube)
+                if msg.tube in self.offers or (where is not None and where != "rover") or msg.tube <= 0:
+                    reason = "already offered" if msg.tube in self.offers else f"custody says {where}"
+                    self.emit("OFFER_REFUSED", tube=msg.tube, reason=reason)
+                    self.handoff.send("REFUSED", msg.tube)
+                else:
+                    self.offers.append(msg.tube)
+                    self.emit("OFFER_RECEIVED", tube=msg.tube)
+
+    # ------------------------------------------------------------ the loop
+    def step(self, t_ns: int) -> None:
+        self._receive()
+        self._sense()
+        self.cycles += 1
+        mode = self.mode
+        if mode == "STOWED":
+            if self.lander_on_surface():
+                self.trigger("unstow")
+        elif mode == "READY":
+            self._ready()
+        elif mode == "HOLDING":
+            self._holding()
+        elif mode == "INSERTING":
+            self._inserting()
+        elif mode == "SEALING":
+            if self.seal_pyro is not None:
+                r = self._io(self.seal_pyro.read)
+                self.seal_fired = bool(r is not None and r.fired)
+            if self.trigger("sealed"):
+                self.emit("OS_SEALED", count=len(self.os_confirmed))
+        if self.seq != "idle" and self.cycles > self.params["step_timeout_cycles"]:
+            self.emit("STEP_TIMEOUT", step=self.seq)
+            self._timeout()
+        self.tlm["tubes_in_os"] = len(self.os_confirmed)
+        self.tlm["offers_pending"] = len(self.offers)
+        self.tlm["insert_retries"] = self.retries
+        self.tlm["step"] = self.seq
+
+    def _ready(self) -> None:
+        if (self.rover_done and not self.offers and self.seq == "idle" and self.os_has_tubes()
+                and self.params["auto_seal"] and self.lander_on_surface()):
+            if self.trigger("seal"):
+                self._fire_seal()
+            return
+        if self.lander_mode() != "SAMPLE_TRANSFER":
+            return
+        if self.seq == "idle" and self.offers:
+            self._io(self.gripper.open_jaws)
+            self._io(self.arm.move_to, self._handoff_pos())
+            self._goto("reach")
+        elif self.seq == "reach" and self._arm_at(self._handoff_pos()):
+            self._io(self.gripper.close_jaws)
+            self._goto("grasp")
+        elif self.seq == "grasp" and self.tube_in_gripper():
+            tube = self.offers.pop(0)
+            got = int(self._g.tube_id)
+            if got != tube:
+                self.emit("OFFER_REFUSED", tube=got, reason=f"gripper reads {got}, offered {tube}")
+                self._io(self.gripper.open_jaws)
+                self.handoff.send("REFUSED", tube)
+                self._goto("idle")
+                return
+            if self.ledger.location(tube) is None:
+                self.ledger.register(tube, "rover")
+            if self.ledger.move(tube, "rover", "sta") and self.trigger("take_tube"):
+                self.held = tube
+                self.tlm["tubes_taken"] += 1
+                self.handoff.send("TAKEN", tube)
+                self._io(self.arm.move_to, self._os_pos())
+                self._goto("carry")
+
+    def _holding(self) -> None:
+        if self.seq == "carry" and self._arm_at(self._os_pos()):
+            if self.trigger("insert"):
+                self._io(self.gripper.open_jaws)
+                self._goto("release")
+
+    def _inserting(self) -> None:
+        if self.seq == "release" and self.tube_sensor_confirms():
+            tube = self.held
+            if self.ledger.move(tube, "sta", "os") and self.trigger("confirm"):
+                self.os_confirmed.append(tube)
+                self.held = 0
+                self.retries = 0
+                self.emit("TUBE_INSERTED", tube=tube, count=len(self.os_confirmed))
+                self._goto("idle")
+
+    def _timeout(self) -> None:
+        if self.mode == "INSERTING" and self.retries < self.params["max_insert_retries"]:
+            self.retries += 1
+            self._io(self.gripper.close_jaws)
+            self._sense()
+            if self.trigger("retry_insert"):
+                self._goto("carry")
+                self._io(self.arm.move_to, self._os_pos())
+                return
+        if self.mode == "READY" and self.seq in ("reach", "grasp") and self.offers:
+            tube = self.offers.pop(0)
+            self.emit("OFFER_REFUSED", tube=tube, reason="not grasped in time")
+            self._io(self.gripper.open_jaws)
+            self.handoff.send("REFUSED", tube)
+            self._goto("idle")
+            return
+        self.trigger("fault")
+        self._goto("idle")
+
+    def _fire_seal(self) -> None:
+        if self.seal_pyro is None:
+            self.seal_fired = True
+        else:
+            self._io(self.seal_pyro.fire)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        return super().checkpoint_state() | {"custody": self.ledger.snapshot(),
+                                             "os_confirmed": list(self.os_confirmed)}

@@ -1,0 +1,65 @@
+"""Assembly of the lander's flight software: components, wiring, rate groups.
+
+Device instances are looked up by name in a mapping of typed HAL devices (`hal.config`
+builds one for SIL or a bench); missing devices are allowed (a component then runs without
+them), so EDL-only and surface-only runs share this one assembly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from fsw.core.executive import Executive
+from fsw.core.topology import Topology
+from fsw.gnc import hazard
+
+from ..custody import CustodyLedger
+from ..handoff import HandoffEndpoint
+from .lander import Lander
+from .sta import SampleTransferArm
+
+DEVICE_NAMES = {"imu": "imu", "altimeter": "altimeter", "engine": "descent_engine",
+                "arm": "sta_arm", "gripper": "sta_gripper", "os_sensor": "os_tube_sensor",
+                "seal": "os_seal"}
+
+BASE_RATE_HZ = 50
+GUIDANCE_DIVISOR = 5    # 10 Hz
+STA_DIVISOR = 5         # 10 Hz
+TELEMETRY_DIVISOR = 50  # 1 Hz
+
+
+@dataclass
+class LanderFsw:
+    topology: Topology
+    lander: Lander
+    sta: SampleTransferArm
+
+    def install(self, executive: Executive) -> None:
+        """Rate groups, in execution order: control 50 Hz, guidance 10 Hz, arm 10 Hz, telemetry 1 Hz."""
+        executive.add_group("control", 1, [self.lander])
+        executive.add_group("guidance", GUIDANCE_DIVISOR, [self.lander.guidance_step])
+        executive.add_group("sta", STA_DIVISOR, [self.sta], offset=1)
+        executive.add_group("telemetry", TELEMETRY_DIVISOR, [self.topology.sample_telemetry], offset=2)
+        for c in (self.lander, self.sta):
+            c.time = executive.time
+
+
+def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: hazard.OnboardMap | None = None,
+                 limits: hazard.HazardLimits = hazard.HazardLimits(), target_xy=(0.0, 0.0),
+                 handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None,
+                 names: Mapping[str, str] = DEVICE_NAMES, **lander_kw) -> LanderFsw:
+    devices = devices or {}
+    dev = {role: devices.get(name) for role, name in names.items()}
+    lander = Lander("lander", imu=dev["imu"], altimeter=dev["altimeter"], engine=dev["engine"],
+                    limits=limits, target_xy=target_xy, control_rate_hz=BASE_RATE_HZ,
+                    guidance_rate_hz=BASE_RATE_HZ // GUIDANCE_DIVISOR, **lander_kw)
+    sta = SampleTransferArm("sta", arm=dev["arm"], gripper=dev["gripper"], os_sensor=dev["os_sensor"],
+                            seal=dev["seal"], handoff=handoff, ledger=ledger)
+    topo = Topology("lander", [lander, sta])
+    lander.sta_mode = lambda: sta.mode
+    lander.sta_busy_fn = lambda: sta.busy
+    lander.os_sealed_fn = lambda: sta.sealed
+    sta.lander_mode = lambda: lander.mode
+    if onboard_map is not None:
+        lander.load_map(onboard_map)
+    return LanderFsw(topo, lander, sta)

@@ -1,0 +1,575 @@
+"""The delivering rover's vehicle component: navigation, tube pickup with retries, hand-off.
+
+One component serves both delivery options (scenario configuration): the Sample Fetch Rover
+drives from the lander to each depot tube, picks it up and returns; Perseverance arrives
+carrying tubes and only drives to the lander and hands them over. Both use the same
+hand-off interface (`fsw.vehicles.handoff`) and custody ledger (depot -> rover -> sta).
+
+Navigation: dead reckoning from wheel odometry along the IMU-integrated heading; hazard-aware
+A* over the onboard cost map (replanned after any hazard stop); pure pursuit in the control
+rate group. Pickup: drive to a point short of the tube, detect and localise it with the tube
+camera (line of sight onto the ground plane), grasp with the arm, confirm by the gripper's
+id reader, stow and confirm by the stowage tube sensor. A failed grasp backs off and retries.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from fsw.core.component import Component, CommandError, command
+from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.events import EventDef, Severity
+from fsw.gnc.dead_reckoning import DeadReckoning, wrap
+from fsw.gnc.path_planner import CostMap, plan
+from fsw.gnc.pure_pursuit import PurePursuit
+from hal.errors import DeviceFault
+
+from ..custody import CUSTODY_EVENTS, CustodyLedger
+from ..handoff import HandoffEndpoint
+from .modes import ROVER_MODES
+
+
+@dataclass(frozen=True)
+class TubeTask:
+    """A tube to collect: its id and where the depot record says it lies (local metres)."""
+
+    tube: int
+    x_m: float
+    y_m: float
+
+
+def truncate_path(path: Sequence[tuple[float, float]], back_m: float) -> list[tuple[float, float]]:
+    """The path shortened by `back_m` from its end (at least its first point)."""
+    pts = [tuple(p) for p in path]
+    remaining = back_m
+    while len(pts) >= 2 and remaining > 0:
+        (ax, ay), (bx, by) = pts[-2], pts[-1]
+        L = math.hypot(bx - ax, by - ay)
+        if L > remaining:
+            f = (L - remaining) / L
+            pts[-1] = (ax + (bx - ax) * f, ay + (by - ay) * f)
+            return pts
+        remaining -= L
+        pts.pop()
+    return pts
+
+
+class Rover(Component):
+    MODES = ROVER_MODES
+    CHANNELS = (
+        Channel("dr_x_m", float, "m"), Channel("dr_y_m", float, "m"), Channel("dr_heading_rad", float, "rad"),
+        Channel("odometer_m", float, "m"), Channel("speed_cmd_mps", float, "m/s"),
+        Channel("curvature_cmd_1pm", float, "1/m"), Channel("tubes_stowed", int, ""),
+        Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
+        Channel("hazard_stops", int, ""), Channel("step", str, ""), Channel("device_faults", int, ""),
+    )
+    EVENTS = CUSTODY_EVENTS + (
+        EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m"),
+        EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}"),
+        EventDef("HAZARD_STOP", Severity.WARNING_HI, "{reason} at ({x_m}, {y_m})"),
+        EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})"),
+        EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})"),
+        EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts"),
+        EventDef("TUBE_STOWED", Severity.ACTIVITY_HI, "tube {tube} stowed ({count} aboard)"),
+        EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}"),
+        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+    )
+    PARAMS = (
+        Param("drive_speed_mps", float, 0.01, 0.1, default=0.07),
+        Param("egress_distance_m", float, 0.5, 10.0, default=3.0),
+        Param("standoff_m", float, 0.8, 2.0, default=1.25, doc="rover centre to tube when stopping"),
+        Param("max_tilt_deg", float, 5.0, 40.0, default=22.0),
+        Param("max_pickup_attempts", int, 1, 10, default=3),
+        Param("step_timeout_cycles", int, 10, 100_000, default=400),
+        Param("cam_x_m", float, -2.0, 2.0, default=0.3),
+        Param("cam_y_m", float, -2.0, 2.0, default=0.0),
+        Param("cam_z_m", float, 0.2, 3.0, default=1.5),
+        Param("arm_base_x_m", float, -2.0, 2.0, default=0.55),
+        Param("arm_base_z_m", float, 0.0, 2.0, default=0.45),
+        Param("tube_z_m", float, 0.0, 0.2, default=0.02),
+        Param("arm_reach_m", float, 0.5, 3.0, default=1.3),
+        Param("stow_x_m", float, -2.0, 2.0, default=-0.7),
+        Param("stow_z_m", float, -1.0, 2.0, default=0.35),
+        Param("present_x_m", float, -2.0, 2.0, default=0.9),
+        Param("present_z_m", float, -1.0, 2.0, default=0.3),
+    )
+
+    def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
+                 stow_sensor=None, cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (),
+                 handoff_xy: tuple[float, float] = (0.0, 0.0), handoff: HandoffEndpoint | None = None,
+                 ledger: CustodyLedger | None = None, carried: Sequence[int] = (), slots: int = 10,
+                 start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False,
+                 control_rate_hz: int = 10) -> None:
+        super().__init__(name)
+        self.wheels, self.imu, self.camera = wheels, imu, camera
+        self.arm, self.gripper, self.stow_sensor = arm, gripper, stow_sensor
+        self.cost_map = cost_map
+        self.tasks = list(tasks)
+        self.handoff_xy = handoff_xy
+        self.handoff = handoff
+        self.ledger = ledger if ledger is not None else CustodyLedger()
+        self.ledger.emit = self.emit
+        self.n_slots = slots
+        self.dt = 1.0 / control_rate_hz
+        self.dr = DeadReckoning(*start_pose)
+        self.imu_heading = start_pose[2]
+        self.pursuit: PurePursuit | None = None
+        self.lander_landed_flag = False
+        self.egressed = egressed
+        self.egress_start: tuple[float, float] | None = None
+        self.aboard: list[int] = []
+        for t in carried:
+            if self.ledger.register(t, "rover"):
+                self.aboard.append(t)
+        for task in self.tasks:
+            if self.ledger.location(task.tube) is None:
+                self.ledger.register(task.tube, "depot")
+        self.task: TubeTask | None = None
+        self.attempts = 0
+        self.seq = "idle"
+        self.cycles = 0
+        self.tube_body: tuple[float, float] | None = None
+        self.hazard_reason = ""
+        self.speed = 0.0
+        self._g = None
+        self._stow = None
+        self.done = False
+        self._pending = 0
+        if egressed:
+            self.force_mode("IDLE")
+
+    # ------------------------------------------------------------ guards
+    def lander_landed(self) -> bool:
+        return self.lander_landed_flag
+
+    def off_deck(self) -> bool:
+        return self.egressed
+
+    def path_ok(self) -> bool:
+        return self.pursuit is not None
+
+    def slot_free(self) -> bool:
+        return len(self.aboard) < self.n_slots
+
+    def at_goal(self) -> bool:
+        return self.pursuit is not None and self.pursuit.done(self.dr.x, self.dr.y)
+
+    def tube_localised(self) -> bool:
+        return self.tube_body is not None and self._in_reach(*self.tube_body)
+
+    def grasp_confirmed(self) -> bool:
+        return (self._g is not None and bool(self._g.holding) and self.task is not None
+                and int(self._g.tube_id) == self.task.tube)
+
+    def retries_left(self) -> bool:
+        return self.attempts < self.params["max_pickup_attempts"]
+
+    def stow_confirmed(self) -> bool:
+        return (self._stow is not None and bool(self._stow.present) and self.task is not None
+                and int(self._stow.tube_id) == self.task.tube and not self._holding())
+
+    def carrying_tubes(self) -> bool:
+        return bool(self.aboard)
+
+    # ------------------------------------------------------------ commands
+    @command("LANDER_LANDED", doc="The lander reports it is on the surface and the deck is clear")
+    def _landed(self) -> None:
+        self.lander_landed_flag = True
+
+    @command("EGRESS", modes=("STOWED",), doc="Drive off the lander deck")
+    def _egress(self) -> None:
+        if not self.trigger("egress"):
+            raise CommandError("egress refused")
+
+    @command("FAULT", doc="Go to SAFE (fault response)")
+    def _fault(self) -> None:
+        self._stop()
+        self.trigger("fault")
+
+    @command("RECOVER", modes=("SAFE",))
+    def _recover(self) -> None:
+        if not (self.trigger("recover") or self.trigger("recover_stowed")):
+            raise CommandError("recovery refused")
+
+    @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
+             doc="Add a depot tube to collect")
+    def _add_tube(self, tube: int, x_m: float, y_m: float) -> None:
+        if any(t.tube == tube for t in self.tasks) or not self.ledger.register(tube, "depot"):
+            raise CommandError(f"tube {tube} already known")
+        self.tasks.append(TubeTask(tube, x_m, y_m))
+
+    # ------------------------------------------------------------ devices
+    def _io(self, fn, *args):
+        try:
+            return fn(*args)
+        except DeviceFault as exc:
+            self.tlm["device_faults"] += 1
+            self.emit("DEVICE_FAULT", device=getattr(getattr(fn, "__self__", None), "name", "?"), error=str(exc))
+            return None
+
+    def _drive(self, speed: float, curvature: float) -> None:
+        self.speed = speed
+        self.tlm["speed_cmd_mps"], self.tlm["curvature_cmd_1pm"] = speed, curvature
+        if self.wheels is not None:
+            self._io(self.wheels.drive, speed, curvature)
+
+    def _stop(self) -> None:
+        self._drive(0.0, 0.0)
+
+    def _holding(self) -> bool:
+        return self._g is not None and bool(self._g.holding)
+
+    def _arm_to(self, target) -> None:
+        if self.arm is not None:
+            self._io(self.arm.move_to, tuple(float(c) for c in target))
+
+    def _arm_at(self, target) -> bool:
+        if self.arm is None:
+            return False
+        r = self._io(self.arm.read)
+        return r is not None and bool(r.at_target) and max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
+
+    def _goto(self, seq: str) -> None:
+        self.seq, self.cycles = seq, 0
+
+    # ------------------------------------------------------------ navigation
+    def _navigate(self) -> None:
+        if self.wheels is not None:
+            w = self._io(self.wheels.read)
+            if w is not None:
+                heading = self.imu_heading if self.imu is not None else w.heading_rad
+                self.dr.update(float(w.odometer_m), heading)
+        if self.imu is not None:
+            r = self._io(self.imu.read)
+            if r is not None:
+                self.imu_heading = wrap(self.imu_heading + float(r.rate_radps[2]) * self.dt)
+                ax, ay, az = r.accel_mps2
+                tilt = math.degrees(math.atan2(math.hypot(ax, ay), az)) if az > 0 else 90.0
+                if tilt > self.params["max_tilt_deg"]:
+                    self.hazard_reason = f"tilt {tilt:.1f} deg"
+        tl = self.tlm
+        tl["dr_x_m"], tl["dr_y_m"], tl["dr_heading_rad"] = self.dr.x, self.dr.y, self.dr.heading
+        tl["odometer_m"] = self.dr.distance_m
+
+    def _plan(self, goal: tuple[float, float], purpose: str) -> bool:
+        path = plan(self.cost_map, (self.dr.x, self.dr.y), goal) if self.cost_map is not None else \
+            [(self.dr.x, self.dr.y), goal]
+        if path is None:
+            self.emit("NO_PATH", purpose=purpose)
+            self.pursuit = None
+            return False
+        return self._follow(path, purpose)
+
+    def _follow(self, path, purpose: str) -> bool:
+        if len(path) < 2:
+            path = [(self.dr.x, self.dr.y)] + list(path)
+        self.pursuit = PurePursuit(list(path))
+        length = sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
+        self.emit("PATH_PLANNED", purpose=purpose, waypoints=len(path), length_m=round(length, 2))
+        return True
+
+    def _pursue(self) -> None:
+        p = self.pursuit
+        if p is None:
+            self._stop()
+            return
+        if self.cost_map is not None and not self.cost_map.free_at(self.dr.x, self.dr.y) and self.egressed:
+            self.hazard_reason = "inside a mapped hazard"
+        if self.hazard_reason:
+            self._stop()
+            self.tlm["hazard_stops"] += 1
+            self.emit("HAZARD_STOP", reason=self.hazard_reason, x_m=round(self.dr.x, 2), y_m=round(self.dr.y, 2))
+            self.hazard_reason = ""
+            self.pursuit = None
+            self.trigger("hazard")
+            return
+        v = self.params["drive_speed_mps"]
+        d = p.distance_to_goal(self.dr.x, self.dr.y)
+        v = min(v, max(0.02, 0.5 * d))
+        self._drive(v, p.curvature(self.dr.x, self.dr.y, self.dr.heading, v))
+
+    # ------------------------------------------------------------ the loop
+    def step(self, t_ns: int) -> None:
+        self._navigate()
+        if self.handoff is not None and self.mode != "HANDOFF":
+            self.handoff.receive()   # nothing is expected outside a hand-off; drop strays
+        if self.gripper is not None:
+            g = self._io(self.gripper.read)
+            if g is not None:
+                self._g = g
+        if self.stow_sensor is not None:
+            s = self._io(self.stow_sensor.read)
+            if s is not None:
+                self._stow = s
+        self.cycles += 1
+        handler = getattr(self, "_mode_" + self.mode, None)
+        if handler is not None:
+            handler()
+        if self.seq != "idle" and self.cycles > self.params["step_timeout_cycles"]:
+            self.emit("STEP_TIMEOUT", step=self.seq)
+            self._on_timeout()
+        self.tlm["step"] = self.seq
+        self.tlm["tubes_stowed"] = len(self.aboard)
+
+    def _mode_STOWED(self) -> None:
+        if self.lander_landed_flag:
+            self.trigger("egress")
+
+    def _mode_EGRESS(self) -> None:
+        if self.egress_start is None:
+            self.egress_start = (self.dr.x, self.dr.y)
+            h = self.dr.heading
+            d = self.params["egress_distance_m"]
+            self._follow([self.egress_start, (self.dr.x + d * math.cos(h), self.dr.y + d * math.sin(h))], "egress")
+        if self.pursuit is not None and self.pursuit.done(self.dr.x, self.dr.y):
+            self._stop()
+            self.egressed = True
+            self.pursuit = None
+            self.trigger("egress_done")
+        else:
+            self._pursue()
+
+    def _mode_HAZARD_STOP(self) -> None:
+        self._stop()
+        if not self.trigger("clear"):
+            self.egress_start = None
+            self.trigger("clear_egress")
+
+    def _mode_SAFE(self) -> None:
+        self._stop()
+
+    def _mode_IDLE(self) -> None:
+        self._stop()
+        if self.done:
+            return
+        if self.tasks and self.slot_free():
+            self.task = self.tasks[0]
+            self.attempts = 0
+            path = plan(self.cost_map, (self.dr.x, self.dr.y), (self.task.x_m, self.task.y_m)) \
+                if self.cost_map is not None else [(self.dr.x, self.dr.y), (self.task.x_m, self.task.y_m)]
+            if path is None:
+                self.emit("NO_PATH", purpose=f"tube {self.task.tube}")
+                self._skip_task()
+                return
+            short = truncate_path(path, self.params["standoff_m"])
+            self._follow(short if len(short) >= 2 else [(self.dr.x, self.dr.y)] * 2, f"tube {self.task.tube}")
+            self.trigger("drive")
+        elif self.aboard:
+            if self._plan(self.handoff_xy, "return to lander"):
+                self.trigger("go_home")
+            else:
+                self.done = True
+        else:
+            self.done = True
+
+    def _skip_task(self) -> None:
+        task = self.tasks.pop(0)
+        self.tlm["tubes_skipped"] += 1
+        self.emit("TUBE_SKIPPED", tube=task.tube, attempts=self.attempts)
+        self.task = None
+
+    def _mode_TRAVERSE(self) -> None:
+        if self.at_goal():
+            self._stop()
+            self.trigger("arrive_tube")
+            self.tube_body = None
+            self._goto("look")
+        else:
+            self._pursue()
+
+    def _mode_RETURN(self) -> None:
+        if self.at_goal():
+            self._stop()
+            self.trigger("arrived")
+            self._goto("idle")
+        else:
+            self._pursue()
+
+    # ------------------------------------------------------------ pickup
+    def _in_reach(self, bx: float, by: float) -> bool:
+        p = self.params
+        dx = bx - p["arm_base_x_m"]
+        dz = p["tube_z_m"] - p["arm_base_z_m"]
+        return 0.25 <= dx and math.sqrt(dx * dx + by * by + dz * dz) <= 0.95 * p["arm_reach_m"]
+
+    def _localise(self) -> tuple[float, float] | None:
+        """Tube position in the body frame: the camera's line of sight met with the ground."""
+        if self.camera is None:
+            return None
+        r = self._io(self.camera.read)
+        if r is None or not r.detected:
+            return None
+        lx, ly, lz = r.los_unit
+        if lz >= -1e-3:
+            return None
+        p = self.params
+        t = (p["tube_z_m"] - p["cam_z_m"]) / lz
+        return p["cam_x_m"] + t * lx, p["cam_y_m"] + t * ly
+
+    def _mode_APPROACH_TUBE(self) -> None:
+        if self.seq == "look":
+            self._stop()
+            self.tube_body = self._localise()
+            if self.tube_body is not None:
+                bx, by = self.tube_body
+                self.emit("TUBE_DETECTED", tube=self.task.tube, bx_m=round(bx, 3), by_m=round(by, 3))
+                if self.trigger("in_reach"):
+                    self._start_grasp()
+                    return
+                # Seen but out of reach: creep to the standoff point in front of it.
+                h = self.dr.heading
+                wx = self.dr.x + bx * math.cos(h) - by * math.sin(h)
+                wy = self.dr.y + bx * math.sin(h) + by * math.cos(h)
+                back = self.params["standoff_m"]
+                dist = math.hypot(wx - self.dr.x, wy - self.dr.y)
+                if dist > back + 0.05:
+                    f = (dist - back) / dist
+                    self._follow([(self.dr.x, self.dr.y), (self.dr.x + (wx - self.dr.x) * f,
+                                                           self.dr.y + (wy - self.dr.y) * f)], "creep")
+                    self._goto("creep")
+                else:
+                    self._give_up_or_retry("too close to reach")
+        elif self.seq == "creep":
+            if self.at_goal():
+                self._stop()
+                self._goto("look")
+            else:
+                self._pursue()
+
+    def _give_up_or_retry(self, reason: str) -> None:
+        self.attempts += 1
+        self.emit("GRASP_FAILED", tube=self.task.tube, reason=reason, attempt=self.attempts)
+        if self.retries_left():
+            self._goto("look")
+        elif self.trigger("give_up"):
+            self._skip_task()
+            self._goto("idle")
+
+    def _arm_frame(self, bx: float, by: float, dz: float = 0.0):
+        p = self.params
+        return (bx - p["arm_base_x_m"], by, p["tube_z_m"] - p["arm_base_z_m"] + dz)
+
+    def _start_grasp(self) -> None:
+        self.attempts += 1
+        if self.gripper is not None:
+            self._io(self.gripper.open_jaws)
+        self._arm_to(self._arm_frame(*self.tube_body, dz=0.10))
+        self._goto("above")
+
+    def _mode_ACQUIRE(self) -> None:
+        above = self._arm_frame(*self.tube_body, dz=0.10)
+        at = self._arm_frame(*self.tube_body)
+        if self.seq == "above" and self._arm_at(above):
+            self._arm_to(at)
+            self._goto("descend")
+        elif self.seq == "descend" and self._arm_at(at):
+            if self.gripper is not None:
+                self._io(self.gripper.close_jaws)
+            self._goto("grasp")
+        elif self.seq == "grasp" and self.cycles > 3:
+            if self.trigger("grasped"):
+                p = self.params
+                self._arm_to((p["stow_x_m"], 0.0, p["stow_z_m"]))
+                self._goto("stow")
+            else:
+                reason = f"gripper holds {int(self._g.tube_id)}" if self._holding() else "nothing grasped"
+                self.emit("GRASP_FAILED", tube=self.task.tube, reason=reason, attempt=self.attempts)
+                if self.gripper is not None:
+                    self._io(self.gripper.open_jaws)
+                self._arm_to(above)
+                self._goto("backoff")
+        elif self.seq == "backoff" and self._arm_at(above):
+            if self.trigger("retry"):
+                self.tube_body = None
+                self._goto("look")
+            elif self.trigger("give_up"):
+                self._skip_task()
+                self._goto("idle")
+
+    def _mode_STOW_TUBE(self) -> None:
+        p = self.params
+        stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
+        if self.seq == "stow" and self._arm_at(stow):
+            if self.gripper is not None:
+                self._io(self.gripper.open_jaws)
+            self._goto("confirm_stow")
+        elif self.seq == "confirm_stow" and self.cycles > 3:
+            tube = self.task.tube
+            if self.stow_confirmed() and self.ledger.move(tube, "depot", "rover") and self.trigger("stowed"):
+                self.aboard.append(tube)
+                self.tasks.pop(0)
+                self.task = None
+                self.tlm["tubes_stowed"] = len(self.aboard)
+                self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
+                self._goto("idle")
+
+    # ------------------------------------------------------------ hand-off
+    def _mode_HANDOFF(self) -> None:
+        msgs = self.handoff.receive() if self.handoff is not None else []
+        p = self.params
+        stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
+        present = (p["present_x_m"], 0.0, p["present_z_m"])
+        if self.seq == "idle":
+            if not self.aboard:
+                if self.handoff is not None:
+                    self.handoff.send("DONE")
+                self.trigger("handoff_done")
+                self.done = not self.tasks
+                return
+            if self.gripper is not None:
+                self._io(self.gripper.open_jaws)
+            self._arm_to(stow)
+            self._goto("to_slot")
+        elif self.seq == "to_slot" and self._arm_at(stow):
+            if self.gripper is not None:
+                self._io(self.gripper.close_jaws)
+            self._goto("take_from_slot")
+        elif self.seq == "take_from_slot" and self.cycles > 3:
+            if self._holding() and int(self._g.tube_id) in self.aboard:
+                self._arm_to(present)
+                self._goto("present")
+        elif self.seq == "present" and self._arm_at(present):
+            self.handoff.send("OFFER", int(self._g.tube_id))
+            self._goto("wait_taken")
+        elif self.seq == "wait_taken":
+            for m in msgs:
+                if m.kind == "TAKEN":
+                    if self.gripper is not None:
+                        self._io(self.gripper.open_jaws)
+                    self._goto("release")
+                    self._pending = m.tube
+                elif m.kind == "REFUSED":
+                    self.emit("HANDOFF_RESULT", tube=m.tube, result="refused")
+                    self._arm_to(stow)
+                    self._goto("return_to_slot")
+        elif self.seq == "release" and self.cycles > 3 and not self._holding():
+            tube = self._pending
+            if tube in self.aboard and self.ledger.move(tube, "rover", "sta"):
+                self.aboard.remove(tube)
+                self.tlm["tubes_handed_over"] += 1
+                self.emit("HANDOFF_RESULT", tube=tube, result="taken")
+            self._goto("idle")
+        elif self.seq == "return_to_slot" and self._arm_at(stow):
+            if self.gripper is not None:
+                self._io(self.gripper.open_jaws)
+            self.done = True
+            self._goto("idle")
+
+    def _on_timeout(self) -> None:
+        mode = self.mode
+        if mode in ("APPROACH_TUBE", "ACQUIRE"):
+            self._stop()
+            self.attempts = self.params["max_pickup_attempts"]  # a timeout ends the pickup
+            if self.trigger("give_up"):
+                self._skip_task()
+            self._goto("idle")
+        else:
+            self._stop()
+            self.trigger("fault")
+            self._goto("idle")
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        return super().checkpoint_state() | {"custody": self.ledger.snapshot(), "aboard": list(self.aboard),
+                                             "pose": (self.dr.x, self.dr.y, self.dr.heading)}
