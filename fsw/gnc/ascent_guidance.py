@@ -9,8 +9,8 @@ the orbit needs and waste the rest. The approach, in three phases:
    tangent law, tan(theta) = A + B tau (theta is the elevation above a horizontal fixed at the
    solve, tau the time from now), plus a constant out-of-plane component C. `Stage1Solver`
    finds (A, B, C) by Newton iteration on an onboard predictor (RK2 point-mass gravity,
-   thrust acceleration ve / (tau_m - t) from the *measured* acceleration, Powered Explicit
-   Guidance style) so that at burnout the coast orbit has
+   the motor's nominal thrust curve rescaled to the *measured* acceleration, in the manner
+   of Powered Explicit Guidance) so that at burnout the coast orbit has
    - apoapsis exactly at the target radius, with
    - the apoapsis speed that stage 2's known delta-v turns into a circular orbit
      (targets: specific energy and angular momentum of that transfer ellipse), and
@@ -43,23 +43,70 @@ from fsw.gnc.kepler import (Vec, apsides, cross, dot, norm, plane_normal, propag
                             time_to_apoapsis, unit)
 
 
+# Nominal solid-motor thrust shape (fraction of burn time, relative thrust); the flight copy
+# of the motor's qualification curve. Parameters, not physics: the simulator has its own.
+DEFAULT_THRUST_SHAPE = ((0.0, 0.0), (0.02, 1.1), (0.1, 1.05), (0.6, 1.0), (0.9, 0.9),
+                        (0.97, 0.4), (1.0, 0.0))
+
+
 @dataclass(frozen=True)
 class StageModel:
-    """Onboard model of a solid stage: exhaust velocity, nominal burn time, masses."""
+    """Onboard model of a solid stage: exhaust velocity, nominal burn time, masses and the
+    nominal thrust shape. A motor running hot (scale k > 1) is modelled as the same impulse
+    delivered k times faster: F(t) = k F_nom(k t)."""
 
     ve_mps: float
     burn_time_s: float
     mass_ignition_kg: float   # whole vehicle at ignition of this stage
     mass_burnout_kg: float    # whole vehicle at burnout of this stage
+    shape: tuple[tuple[float, float], ...] = DEFAULT_THRUST_SHAPE
 
     @property
     def delta_v(self) -> float:
         return self.ve_mps * math.log(self.mass_ignition_kg / self.mass_burnout_kg)
 
     @property
-    def accel_ignition(self) -> float:
-        mdot = (self.mass_ignition_kg - self.mass_burnout_kg) / self.burn_time_s
-        return self.ve_mps * mdot / self.mass_ignition_kg
+    def propellant_kg(self) -> float:
+        return self.mass_ignition_kg - self.mass_burnout_kg
+
+    def _tables(self):
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            xs = [p[0] for p in self.shape]
+            fs = [p[1] for p in self.shape]
+            area = sum(0.5 * (fs[i] + fs[i + 1]) * (xs[i + 1] - xs[i]) for i in range(len(xs) - 1))
+            f_scale = self.propellant_kg * self.ve_mps / (area * self.burn_time_s)
+            ts = [x * self.burn_time_s for x in xs]
+            fn = [f * f_scale for f in fs]
+            cum = [0.0]
+            for i in range(1, len(ts)):
+                cum.append(cum[-1] + 0.5 * (fn[i - 1] + fn[i]) * (ts[i] - ts[i - 1]))
+            cache = (ts, fn, cum, cum[-1])
+            object.__setattr__(self, "_cache", cache)
+        return cache
+
+    def thrust_and_mass(self, t: float, k: float = 1.0) -> tuple[float, float]:
+        """Nominal thrust (N) and vehicle mass (kg) at burn time t for a motor scale k."""
+        ts, fn, cum, total = self._tables()
+        tau = t * k
+        if tau <= 0.0:
+            return 0.0, self.mass_ignition_kg
+        if tau >= ts[-1]:
+            return 0.0, self.mass_burnout_kg
+        i = 0
+        while ts[i + 1] < tau:
+            i += 1
+        w = (tau - ts[i]) / (ts[i + 1] - ts[i])
+        f = fn[i] + w * (fn[i + 1] - fn[i])
+        imp = cum[i] + 0.5 * (fn[i] + f) * (tau - ts[i])
+        return k * f, self.mass_ignition_kg - self.propellant_kg * imp / total
+
+    def accel(self, t: float, k: float = 1.0) -> float:
+        f, m = self.thrust_and_mass(t, k)
+        return f / m
+
+    def accel_ignition(self, k: float = 1.0) -> float:
+        return self.accel(0.1 * self.burn_time_s / k, k)
 
 
 @dataclass(frozen=True)
@@ -109,16 +156,16 @@ def steering_direction(e_r: Vec, e_t: Vec, n: Vec, tan_theta: float, c: float) -
     return x * k, y * k, z * k
 
 
-def predict_burn(r: Sequence[float], v: Sequence[float], gm: float, ve: float, accel0: float,
-                 t_burn: float, frame: tuple[Vec, Vec, Vec], a: float, b: float, c: float,
-                 max_step_s: float = 2.0) -> tuple[Vec, Vec]:
-    """State at the end of a burn: point-mass gravity, thrust acceleration ve / (tau - t)
-    with tau = ve / accel0, direction from the linear tangent (a + b t) and out-of-plane c.
-    Midpoint (RK2) steps of at most `max_step_s`."""
+def predict_burn(r: Sequence[float], v: Sequence[float], gm: float, stage: StageModel,
+                 k: float, t0: float, t_burn: float, frame: tuple[Vec, Vec, Vec], a: float,
+                 b: float, c: float, max_step_s: float = 2.0) -> tuple[Vec, Vec]:
+    """State after `t_burn` more seconds of a burn that has run `t0` s: point-mass gravity,
+    thrust acceleration from the stage model at motor scale k, direction from the linear
+    tangent (a + b t, t from now) plus out-of-plane c. Midpoint (RK2) steps <= max_step_s."""
     if t_burn <= 0.0:
         return tuple(r), tuple(v)
     e_r, e_t, n = frame
-    tau = ve / accel0
+    acc = stage.accel
     steps = max(2, int(math.ceil(t_burn / max_step_s)))
     h = t_burn / steps
     x, y, z = r
@@ -128,7 +175,7 @@ def predict_burn(r: Sequence[float], v: Sequence[float], gm: float, ve: float, a
     for _ in range(steps):
         r2 = x * x + y * y + z * z
         k = -gm / (r2 * sqrt(r2))
-        at = ve / (tau - t)
+        at = acc(t0 + t, k)
         u = steering_direction(e_r, e_t, n, a + b * t, c)
         ax = k * x + at * u[0]; ay = k * y + at * u[1]; az = k * z + at * u[2]
         hh = 0.5 * h
@@ -137,7 +184,7 @@ def predict_burn(r: Sequence[float], v: Sequence[float], gm: float, ve: float, a
         tm = t + hh
         r2 = xm * xm + ym * ym + zm * zm
         k = -gm / (r2 * sqrt(r2))
-        at = ve / (tau - tm)
+        at = acc(t0 + tm, k)
         u = steering_direction(e_r, e_t, n, a + b * tm, c)
         x += h * vxm; y += h * vym; z += h * vzm
         vx += h * (k * xm + at * u[0]); vy += h * (k * ym + at * u[1]); vz += h * (k * zm + at * u[2])
@@ -214,29 +261,33 @@ class Stage1Solver:
     """Linear-tangent steering for the TVC stage; keep one instance and call `solve` at a
     low rate: it warm-starts from its previous solution (shifted to the new time)."""
 
-    def __init__(self, target: AscentTarget, stage2_dv: float, ve: float) -> None:
+    def __init__(self, target: AscentTarget, stage1: StageModel, stage2_dv: float) -> None:
         self.target = target
-        self.ve = ve
+        self.stage1 = stage1
         self.e_star, self.h_star = target.transfer_targets(stage2_dv)
         self.cos_i = math.cos(target.inclination_rad)
         self.last: Stage1Solution | None = None
         self._last_t: float | None = None
 
-    def residual_at(self, r: Vec, v: Vec, accel: float, t_rem: float, frame, x) -> list[float]:
-        rb, vb = predict_burn(r, v, self.target.gm, self.ve, accel, t_rem, frame, x[0], x[1], x[2])
+    def residual_at(self, r: Vec, v: Vec, t_burn: float, k: float, frame, x) -> list[float]:
+        t_rem = self.stage1.burn_time_s / k - t_burn
+        rb, vb = predict_burn(r, v, self.target.gm, self.stage1, k, t_burn, t_rem, frame,
+                              x[0], x[1], x[2])
         hv = cross(rb, vb)
         h = norm(hv)
         energy = 0.5 * dot(vb, vb) - self.target.gm / norm(rb)
         return [(energy - self.e_star) / 1e4, (h - self.h_star) / 1e8, (hv[2] / h - self.cos_i) * 100.0]
 
-    def solve(self, t_s: float, r: Vec, v: Vec, accel: float, t_rem: float,
+    def solve(self, t_s: float, r: Vec, v: Vec, t_burn: float, k: float = 1.0,
               initial_elevation: float = 0.3, iterations: int = 4) -> Stage1Solution:
+        """Solve at onboard time t_s from the navigated state, `t_burn` s after ignition,
+        for a motor running at scale k (measured acceleration / nominal)."""
         frame = guidance_frame(r, v, self.target.inclination_rad)
         if self.last is not None and self._last_t is not None:
             x0 = [self.last.a + self.last.b * (t_s - self._last_t), self.last.b, self.last.c]
         else:
             x0 = [math.tan(initial_elevation), -0.005, 0.0]
-        x, f, ok = newton(lambda x: self.residual_at(r, v, accel, t_rem, frame, x), x0,
+        x, f, ok = newton(lambda x: self.residual_at(r, v, t_burn, k, frame, x), x0,
                           steps=(1e-3, 1e-5, 1e-4), max_step=(0.5, 0.02, 0.1),
                           iterations=iterations, tol=(0.05, 0.05, 0.01))
         x[2] = max(-0.5, min(0.5, x[2]))
@@ -276,8 +327,7 @@ class Stage2Planner:
         u = tuple(cb * (ca * e_t[i] + sa * e_r[i]) + sb * n[i] for i in range(3))
         # constant direction: express as elevation-free frame (e_t := u, b = 0, c = 0)
         s2 = self.stage2
-        rb, vb = predict_burn(ri, vi, gm, s2.ve_mps, s2.accel_ignition, s2.burn_time_s,
-                              (e_r, u, n), 0.0, 0.0, 0.0)
+        rb, vb = predict_burn(ri, vi, gm, s2, 1.0, 0.0, s2.burn_time_s, (e_r, u, n), 0.0, 0.0, 0.0)
         return rb, vb, u
 
     def _residual(self, r: Vec, v: Vec, x: Sequence[float]) -> list[float]:

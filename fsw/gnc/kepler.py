@@ -157,3 +157,17 @@ def plane_normal(r: Sequence[float], inclination_rad: float, near: Sequence[floa
 
 __all__ = ["Vec", "dot", "cross", "norm", "unit", "add_scaled", "Apsides", "apsides",
            "propagate", "time_to_apoapsis", "plane_normal"]
+
+
+def gravity_j2(r: Sequence[float], gm: float, j2: float, re: float) -> Vec:
+    """Point-mass plus J2 gravity (spin axis z): the onboard model for navigation."""
+    x, y, z = r
+    r2 = x * x + y * y + z * z
+    k = -gm / (r2 * math.sqrt(r2))
+    f = 1.5 * j2 * re * re / r2
+    zz = 5.0 * z * z / r2
+    kxy = k * (1.0 + f * (1.0 - zz))
+    return kxy * x, kxy * y, k * (1.0 + f * (3.0 - zz)) * z
+
+
+__all__ += ["gravity_j2"]

@@ -1,0 +1,126 @@
+"""MAV attitude control: TVC on stage 1, RCS in coast, spin-up/despin, RCS translation trim.
+
+The flight manager sets what to do (`set_*` methods); this component runs every base tick
+with the navigator's attitude and rates. TVC gains are scheduled on the measured axial
+acceleration (authority = lever * thrust / inertia = k_tvc * accel, with k_tvc = lever *
+mass / inertia, a parameter); RCS gains use the upper-stage inertia parameters.
+"""
+from __future__ import annotations
+
+import math
+
+from fsw.core.component import Component
+from fsw.core.declarations import Channel, Param
+from fsw.core.events import EventDef, Severity
+from fsw.gnc.attitude import pointing_error, qrot_inv, rcs_torque, tvc_command
+from hal.devices import Gimbal, Rcs
+from hal.errors import DeviceFault
+
+from .navigation import MavNavigator
+
+OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM = "off", "tvc", "rcs_point", "spin", "despin", "trim"
+
+
+class MavAttitudeControl(Component):
+    CHANNELS = (
+        Channel("law", str), Channel("pointing_error_deg", float, "deg"),
+        Channel("roll_rate_radps", float, "rad/s"), Channel("gimbal_pitch_rad", float, "rad"),
+        Channel("gimbal_yaw_rad", float, "rad"), Channel("actuator_faults", int),
+    )
+    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}"),)
+    PARAMS = (
+        Param("tvc_k_per_accel", float, 0.1, 20.0, default=1.6 * 400.0 / 290.0),
+        Param("tvc_bandwidth_radps", float, 0.1, 10.0, default=2.5),
+        Param("tvc_limit_deg", float, 0.5, 10.0, default=5.0),
+        Param("rcs_bandwidth_radps", float, 0.05, 5.0, default=0.8),
+        Param("damping", float, 0.3, 2.0, default=0.8),
+        Param("inertia_x", float, 0.1, 100.0, default=4.0),
+        Param("inertia_yz", float, 1.0, 1000.0, default=18.0),
+        Param("rcs_torque_limit_Nm", float, 0.1, 100.0, default=15.0),
+        Param("rcs_force_limit_N", float, 0.1, 100.0, default=20.0),
+    )
+
+    def __init__(self, name: str, nav: MavNavigator, tvc: Gimbal, rcs: Rcs) -> None:
+        super().__init__(name)
+        self.nav = nav
+        self.tvc = tvc
+        self.rcs = rcs
+        self.law = OFF
+        self.target = (1.0, 0.0, 0.0)
+        self.spin_rate = 0.0
+        self.trim_force_inertial = (0.0, 0.0, 0.0)
+        self.error_rad = 0.0
+
+    def set_law(self, law: str, target=None, spin_rate: float | None = None) -> None:
+        if law in (OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM) and law != self.law:
+            self.law = law
+            if law in (OFF, SPIN):
+                self._send_gimbal(0.0, 0.0)
+        if target is not None:
+            self.target = tuple(target)
+        if spin_rate is not None:
+            self.spin_rate = spin_rate
+
+    def _send_gimbal(self, p: float, y: float) -> None:
+        try:
+            self.tvc.point(p, y)
+        except DeviceFault as exc:
+            self._fault(self.tvc.name, exc)
+        self.tlm["gimbal_pitch_rad"] = p
+        self.tlm["gimbal_yaw_rad"] = y
+
+    def _send_rcs(self, force, torque) -> None:
+        try:
+            self.rcs.command(force, torque)
+        except DeviceFault as exc:
+            self._fault(self.rcs.name, exc)
+
+    def _fault(self, device: str, exc: Exception) -> None:
+        self.tlm["actuator_faults"] += 1
+        self.emit("ACTUATOR_FAULT", device=device, reason=str(exc))
+
+    def step(self, t_ns: int) -> None:
+        law = self.law
+        if law == OFF:
+            return
+        nav = self.nav
+        p = self.params
+        rate = nav.rate
+        err = pointing_error(nav.q, self.target)
+        self.error_rad = math.hypot(err[1], err[2])
+        inertia = (p["inertia_x"], p["inertia_yz"], p["inertia_yz"])
+        lim = p["rcs_torque_limit_Nm"]
+        zero = (0.0, 0.0, 0.0)
+        if law == TVC:
+            auth = p["tvc_k_per_accel"] * nav.accel_mag
+            gp, gy = tvc_command(err, rate, auth, p["tvc_bandwidth_radps"], p["damping"],
+                                 math.radians(p["tvc_limit_deg"]))
+            self._send_gimbal(gp, gy)
+            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim))
+        elif law == RCS_POINT:
+            self._send_rcs(zero, rcs_torque(err, rate, inertia, p["rcs_bandwidth_radps"], p["damping"], lim))
+        elif law == SPIN:
+            # spinning: the transverse axes are gyroscopically stiff, only the roll loop acts
+            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim,
+                                            roll_rate_target=self.spin_rate))
+        elif law == DESPIN:
+            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim))
+        elif law == TRIM:
+            fl = p["rcs_force_limit_N"]
+            fb = qrot_inv(nav.q, self.trim_force_inertial)
+            big = max(abs(fb[0]), abs(fb[1]), abs(fb[2]), 1e-12)
+            k = min(1.0, fl / big)
+            self._send_rcs((fb[0] * k, fb[1] * k, fb[2] * k),
+                           rcs_torque(zero, rate, inertia, p["rcs_bandwidth_radps"], p["damping"], lim))
+        tlm = self.tlm
+        tlm["law"] = law
+        tlm["pointing_error_deg"] = math.degrees(self.error_rad)
+        tlm["roll_rate_radps"] = rate[0]
+
+    def stop(self) -> None:
+        self.law = OFF
+        self._send_gimbal(0.0, 0.0)
+        self._send_rcs((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+
+
+__all__ = ["MavAttitudeControl", "OFF", "TVC", "RCS_POINT", "SPIN", "DESPIN", "TRIM"]

@@ -1,0 +1,587 @@
+"""MAV flight manager: the mode machine, launch interlocks, and the ascent sequence.
+
+Ground: thermal conditioning and OS loading (the OS slot sensors are read and every tube is
+entered in the custody ledger), checkout (IMU, star tracker, TVC sweep, igniters safe,
+thermometers), the count. Every step of the count re-evaluates the five launch interlocks
+(grain > -40 C, RCS > 2 C, OS sealed with the expected tubes, checkout passed, ERO in an
+acceptable plane); one false interlock holds the count with LAUNCH_HOLD naming it.
+
+Flight (see `fsw.gnc.ascent_guidance` for the guidance): ejection by the lander, stage-1
+ignition in the air, pitch program then closed-loop linear-tangent steering through TVC,
+burnout and separation, a coast whose end (stage-2 ignition) and attitude are planned
+from the navigated state, spin-up, the spin-stabilised stage-2 burn, despin, an RCS trim
+to the target orbit, OS release. After ignition a failure leads to ABORT, never back to
+the ground modes.
+"""
+from __future__ import annotations
+
+import math
+
+from fsw.core.component import Component, CommandError, command
+from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.events import EventDef, Severity
+from fsw.core.time import NS_PER_S
+from fsw.gnc.ascent_guidance import (AscentTarget, Stage1Solver, Stage2Planner, StageModel,
+                                     guidance_frame, insertion_trim, pitch_program,
+                                     steering_direction)
+from fsw.gnc.attitude import qrot
+from fsw.gnc.kepler import dot, norm
+from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
+from hal.errors import DeviceFault
+
+from . import control as ctl
+from .control import MavAttitudeControl
+from .devices import MavDevices
+from .modes import LAUNCH_INTERLOCKS, MAV_MODES
+from .navigation import MavNavigator
+from .thermal import MavThermal
+
+G0 = 9.80665
+GROUND_CMD_MODES = ("STOWED", "THERMAL_CONDITIONING", "OS_LOADING", "CHECKOUT", "COUNTDOWN",
+                    "ARMED", "HOLD", "SAFE")
+IN_FLIGHT = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
+
+
+class MavFlightManager(Component):
+    MODES = MAV_MODES
+    CHANNELS = (
+        Channel("t_burn_s", float, "s"), Channel("motor_scale", float),
+        Channel("lt_a", float), Channel("lt_b", float, "1/s"), Channel("lt_c", float),
+        Channel("lt_converged", bool), Channel("stage2_ignition_s", float, "s"),
+        Channel("plan_periapsis_km", float, "km"), Channel("plan_apoapsis_km", float, "km"),
+        Channel("periapsis_km", float, "km"), Channel("apoapsis_km", float, "km"),
+        Channel("inclination_deg", float, "deg"), Channel("trim_remaining_mps", float, "m/s"),
+        Channel("trim_used_mps", float, "m/s"), Channel("tubes_in_os", int),
+        Channel("interlocks_ok", bool),
+    )
+    EVENTS = CUSTODY_EVENTS + (
+        EventDef("LAUNCH_HOLD", Severity.WARNING_HI, "count held: {cause}"),
+        EventDef("CHECKOUT_RESULT", Severity.ACTIVITY_HI, "passed={passed} {failures}"),
+        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes"),
+        EventDef("IGNITION", Severity.ACTIVITY_HI, "stage {stage} ignition"),
+        EventDef("BURNOUT", Severity.ACTIVITY_HI, "stage {stage} burnout after {t_burn:.1f} s"),
+        EventDef("STAGE2_PLAN", Severity.ACTIVITY_LO,
+                 "ignite at {t_ig:.1f} s, predicted {rp_km:.1f} x {ra_km:.1f} km, converged {ok}"),
+        EventDef("GUIDANCE_NOT_CONVERGED", Severity.WARNING_LO, "{phase}: residual {residual}"),
+        EventDef("TRIM_DONE", Severity.ACTIVITY_HI, "trim {used:.2f} m/s, residual {left:.3f} m/s"),
+        EventDef("ABORT_CAUSE", Severity.WARNING_HI, "{cause}"),
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+    )
+    PARAMS = (
+        Param("target_alt_km", float, 100.0, 1500.0, default=343.0),
+        Param("target_inc_deg", float, 0.0, 180.0, default=25.0),
+        Param("stage1_isp_s", float, 100.0, 400.0, default=285.0),
+        Param("stage1_burn_s", float, 5.0, 200.0, default=55.0),
+        Param("stage1_mass_ignition_kg", float, 50.0, 2000.0, default=400.0),
+        Param("stage1_mass_burnout_kg", float, 10.0, 2000.0, default=195.0),
+        Param("stage2_isp_s", float, 100.0, 400.0, default=295.0),
+        Param("stage2_burn_s", float, 5.0, 200.0, default=35.0),
+        Param("stage2_mass_ignition_kg", float, 10.0, 2000.0, default=160.0),
+        Param("stage2_mass_burnout_kg", float, 5.0, 2000.0, default=85.0),
+        Param("pp_start_elev_deg", float, 0.0, 90.0, default=45.0),
+        Param("pp_end_elev_deg", float, 0.0, 90.0, default=25.0),
+        Param("pp_end_s", float, 1.0, 100.0, default=20.0),
+        Param("ignition_delay_s", float, 0.1, 10.0, default=1.0),
+        Param("launch_time_s", float, 0.0, 1e9, default=60.0),
+        Param("arm_lead_s", float, 1.0, 600.0, default=10.0),
+        Param("spin_lead_s", float, 10.0, 600.0, default=60.0),
+        Param("spin_up_time_s", float, 1.0, 120.0, default=15.0),
+        Param("spin_rate_radps", float, 0.5, 30.0, default=10.0),
+        Param("burnout_accel_mps2", float, 0.1, 10.0, default=1.0),
+        Param("trim_budget_mps", float, 0.0, 200.0, default=40.0),
+        Param("trim_tolerance_mps", float, 0.001, 5.0, default=0.05),
+        Param("min_grain_C", float, -100.0, 50.0, default=-40.0),
+        Param("min_rcs_C", float, -100.0, 50.0, default=2.0),
+        Param("ero_raan_deg", float, -360.0, 360.0, default=0.0),
+        Param("ero_inc_deg", float, 0.0, 180.0, default=25.0),
+        Param("ero_plane_tol_deg", float, 0.0, 30.0, default=1.0),
+        Param("checkout_s", float, 1.0, 600.0, default=5.0),
+        Param("abort_pointing_deg", float, 5.0, 180.0, default=30.0),
+        Param("abort_persist_s", float, 0.1, 60.0, default=3.0),
+        Param("in_orbit_periapsis_km", float, 0.0, 1000.0, default=100.0),
+        Param("stage1_solve_period_s", float, 0.1, 10.0, default=1.0),
+        Param("coast_plan_period_s", float, 0.5, 120.0, default=5.0),
+    )
+
+    def __init__(self, name: str, devices: MavDevices, nav: MavNavigator,
+                 control: MavAttitudeControl, thermal: MavThermal) -> None:
+        super().__init__(name)
+        self.dev = devices
+        self.nav = nav
+        self.control = control
+        self.thermal = thermal
+        self.custody = CustodyLedger(emit=self.emit)
+        self.expected_tubes: tuple[int, ...] = ()
+        self.sealed = False
+        self.checkout_ok = False
+        self.launched = False
+        self._mode_t0 = 0
+        self._checkout: dict | None = None
+        self._t_ign = [None, None]
+        self._k1 = 1.0
+        self._s1: Stage1Solver | None = None
+        self._s1_sol = None
+        self._s1_t = 0.0
+        self._s2: Stage2Planner | None = None
+        self.plan = None
+        self._plan_t = -1e9
+        self._bad_pointing_s = 0.0
+        self.trim_used = 0.0
+        self._trim_done = False
+        self._release_t: float | None = None
+        self._last_t: float | None = None
+
+    # ------------------------------------------------------------ models from parameters
+    def target(self) -> AscentTarget:
+        p = self.params
+        return AscentTarget(self.nav.params["radius_eq_m"] + 1e3 * p["target_alt_km"],
+                            math.radians(p["target_inc_deg"]), self.nav.params["gm"])
+
+    def stage(self, k: int) -> StageModel:
+        p = self.params
+        s = f"stage{k}_"
+        return StageModel(p[s + "isp_s"] * G0, p[s + "burn_s"], p[s + "mass_ignition_kg"],
+                          p[s + "mass_burnout_kg"])
+
+    # ------------------------------------------------------------ guards
+    def grain_warm(self) -> bool:
+        return self.thermal.grain_min_C > self.params["min_grain_C"]
+
+    def rcs_warm(self) -> bool:
+        return self.thermal.rcs_min_C > self.params["min_rcs_C"]
+
+    def thermal_ok(self) -> bool:
+        return self.grain_warm() and self.rcs_warm()
+
+    def os_sealed(self) -> bool:
+        return self.sealed and bool(self.expected_tubes) and \
+            tuple(self.custody.tubes_at("os")) == self.expected_tubes
+
+    def checkout_passed(self) -> bool:
+        return self.checkout_ok
+
+    def ero_plane_angle_deg(self) -> float:
+        """Angle of the launch site (at the planned launch time) out of the ERO's plane."""
+        p = self.params
+        raan, inc = math.radians(p["ero_raan_deg"]), math.radians(p["ero_inc_deg"])
+        n = (math.sin(raan) * math.sin(inc), -math.cos(raan) * math.sin(inc), math.cos(inc))
+        r, _ = self.nav.site_state(int(p["launch_time_s"] * NS_PER_S))
+        return math.degrees(math.asin(max(-1.0, min(1.0, dot(r, n) / norm(r)))))
+
+    def ero_plane_ok(self) -> bool:
+        p = self.params
+        tol = p["ero_plane_tol_deg"]
+        return abs(self.ero_plane_angle_deg()) <= tol and abs(p["ero_inc_deg"] - p["target_inc_deg"]) <= tol
+
+    def spin_ok(self) -> bool:
+        c = self.control
+        rate = self.nav.rate[0]
+        target = self.params["spin_rate_radps"]
+        return c.law == ctl.SPIN and abs(rate - target) < 0.1 * target and c.error_rad < math.radians(2.0)
+
+    def in_orbit(self) -> bool:
+        return self.launched and self.nav.active and \
+            self.nav.orbit().periapsis_m - self.nav.params["radius_eq_m"] > 1e3 * self.params["in_orbit_periapsis_km"]
+
+    def has_launched(self) -> bool:
+        return self.launched
+
+    def failed_interlocks(self) -> list[str]:
+        return [g for g in LAUNCH_INTERLOCKS if not getattr(self, g)()]
+
+    # ------------------------------------------------------------ commands (ground)
+    def _go(self, trigger: str) -> None:
+        if not self.trigger(trigger):
+            raise CommandError(f"{trigger} refused in {self.mode}")
+
+    @command("START_CONDITIONING", modes=("STOWED",))
+    def cmd_start_conditioning(self) -> None:
+        self._go("start_conditioning")
+
+    @command("BEGIN_LOADING", modes=("THERMAL_CONDITIONING",))
+    def cmd_begin_loading(self) -> None:
+        self._go("begin_loading")
+
+    @command("END_LOADING_SESSION", modes=("OS_LOADING",))
+    def cmd_end_loading(self) -> None:
+        self._go("end_loading_session")
+
+    @command("EXPECT_TUBES", Arg("tubes", str, doc="comma-separated tube ids"),
+             modes=("STOWED", "THERMAL_CONDITIONING", "OS_LOADING"))
+    def cmd_expect_tubes(self, tubes: str) -> None:
+        try:
+            ids = tuple(sorted({int(x) for x in tubes.split(",") if x.strip()}))
+        except ValueError:
+            raise CommandError(f"bad tube list {tubes!r}") from None
+        if not ids or min(ids) < 1 or max(ids) > 0xFFFF:
+            raise CommandError("tube ids must be 1..65535 and at least one")
+        self.expected_tubes = ids
+        self.sealed = False
+
+    @command("SEAL_OS", modes=("OS_LOADING", "THERMAL_CONDITIONING"))
+    def cmd_seal_os(self) -> None:
+        self._scan_os_slots()
+        have = tuple(self.custody.tubes_at("os"))
+        if not self.expected_tubes or have != self.expected_tubes:
+            missing = sorted(set(self.expected_tubes) - set(have))
+            extra = sorted(set(have) - set(self.expected_tubes))
+            raise CommandError(f"OS contents differ: missing {missing}, unexpected {extra}")
+        self.sealed = True
+        self.emit("OS_SEALED", count=len(have))
+
+    @command("BEGIN_CHECKOUT", modes=("THERMAL_CONDITIONING",))
+    def cmd_begin_checkout(self) -> None:
+        self._go("begin_checkout")
+
+    @command("HOLD", modes=("CHECKOUT", "COUNTDOWN", "ARMED"))
+    def cmd_hold(self) -> None:
+        self._go("hold_count")
+
+    @command("RESUME", modes=("HOLD",))
+    def cmd_resume(self) -> None:
+        self._go("resume_count")
+
+    @command("RECHECK", modes=("HOLD",))
+    def cmd_recheck(self) -> None:
+        self._go("recheck")
+
+    @command("RECONDITION", modes=("HOLD",))
+    def cmd_recondition(self) -> None:
+        self._go("recondition")
+
+    @command("ABORT", modes=IN_FLIGHT)
+    def cmd_abort(self) -> None:
+        self._abort("ground command")
+
+    @command("SAFE")
+    def cmd_safe(self) -> None:
+        self._go("safe")
+
+    @command("RECOVER", modes=("SAFE",))
+    def cmd_recover(self) -> None:
+        self._go("recover")
+
+    @command("RELEASE_OS", modes=("ABORT", "SAFE"))
+    def cmd_release_os(self) -> None:
+        self._go("release_os")
+
+    # ------------------------------------------------------------ mode entry hooks
+    def on_enter_THERMAL_CONDITIONING(self) -> None:
+        self.thermal.conditioning = True
+
+    def on_enter_CHECKOUT(self) -> None:
+        self.checkout_ok = False
+        self._checkout = None
+
+    def on_enter_HOLD(self) -> None:
+        self._safe_igniters()
+
+    def on_enter_SAFE(self) -> None:
+        self._safe_igniters()
+        self.control.stop()
+
+    def on_enter_ABORT(self) -> None:
+        self._safe_igniters()
+
+    def _safe_igniters(self) -> None:
+        for ig in (self.dev.ign1, self.dev.ign2):
+            try:
+                if not self.launched or not ig.read().fired:
+                    ig.safe()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=ig.name, reason=str(exc))
+
+    def _abort(self, cause: str) -> None:
+        self.emit("ABORT_CAUSE", cause=cause)
+        self._go("abort")
+
+    # ------------------------------------------------------------ loop
+    def step(self, t_ns: int) -> None:
+        t = t_ns / NS_PER_S
+        dt = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        handler = getattr(self, "_run_" + self.mode, None)
+        if handler is not None:
+            handler(t, dt)
+        if self.nav.active:
+            ap = self.nav.orbit()
+            re = self.nav.params["radius_eq_m"]
+            tlm = self.tlm
+            tlm["periapsis_km"] = (ap.periapsis_m - re) / 1e3
+            tlm["apoapsis_km"] = (ap.apoapsis_m - re) / 1e3 if math.isfinite(ap.apoapsis_m) else -1.0
+            tlm["inclination_deg"] = math.degrees(ap.inclination_rad)
+
+    # ground -------------------------------------------------------------------------------
+    def _scan_os_slots(self) -> None:
+        for s in self.dev.os_slots:
+            try:
+                r = s.read()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=s.name, reason=str(exc))
+                continue
+            if r.present and r.tube_id and self.custody.location(r.tube_id) is None:
+                self.custody.register(r.tube_id, "os")
+        self.tlm["tubes_in_os"] = self.custody.count("os")
+
+    def _run_OS_LOADING(self, t: float, dt: float) -> None:
+        self._scan_os_slots()
+
+    def _run_CHECKOUT(self, t: float, dt: float) -> None:
+        d = self.dev
+        if self._checkout is None:
+            self._checkout = {"t0": t, "fail": set(), "star": False, "imu": 0, "swept": False}
+            try:
+                d.tvc.point(math.radians(1.0), 0.0)
+            except DeviceFault:
+                self._checkout["fail"].add("tvc")
+        c = self._checkout
+        try:
+            a = d.imu.read().accel_mps2
+            g = norm(a)
+            if 2.5 < g < 5.0:
+                c["imu"] += 1
+        except DeviceFault:
+            c["fail"].add("imu")
+        try:
+            c["star"] |= bool(d.star.read().valid)
+        except DeviceFault:
+            pass
+        if not c["swept"] and t - c["t0"] >= 1.0:
+            try:
+                if abs(d.tvc.read().pitch_rad - math.radians(1.0)) > math.radians(0.2):
+                    c["fail"].add("tvc")
+                d.tvc.point(0.0, 0.0)
+            except DeviceFault:
+                c["fail"].add("tvc")
+            c["swept"] = True
+        if t - c["t0"] < self.params["checkout_s"]:
+            return
+        for ig in (d.ign1, d.ign2):
+            try:
+                r = ig.read()
+                if r.armed or r.fired:
+                    c["fail"].add(ig.name)
+            except DeviceFault:
+                c["fail"].add(ig.name)
+        if c["imu"] == 0:
+            c["fail"].add("imu")
+        if not c["star"]:
+            c["fail"].add("star_tracker")
+        if self.thermal.tlm["sensor_faults"]:
+            c["fail"].add("thermometers")
+        self.checkout_ok = not c["fail"]
+        self.emit("CHECKOUT_RESULT", passed=self.checkout_ok, failures=",".join(sorted(c["fail"])))
+        self.trigger("checkout_done")
+
+    def _check_interlocks(self) -> bool:
+        failed = self.failed_interlocks()
+        self.tlm["interlocks_ok"] = not failed
+        if failed:
+            self.emit("LAUNCH_HOLD", cause=",".join(failed))
+            self.trigger("hold_count")
+            return False
+        return True
+
+    def _run_COUNTDOWN(self, t: float, dt: float) -> None:
+        if not self._check_interlocks():
+            return
+        if t >= self.params["launch_time_s"] - self.params["arm_lead_s"]:
+            if self.trigger("arm"):
+                for ig in (self.dev.ign1, self.dev.ign2):
+                    ig.arm()
+
+    def _run_ARMED(self, t: float, dt: float) -> None:
+        if not self._check_interlocks():
+            return
+        if t >= self.params["launch_time_s"] and self.trigger("launch"):
+            self.launched = True
+            for tube in self.custody.tubes_at("os"):
+                self.custody.move(tube, "os", "mav")
+            try:
+                self.dev.eject.fire()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=self.dev.eject.name, reason=str(exc))
+            self.nav.start(int(round(t * NS_PER_S)))
+            self._mode_t0 = t
+
+    # flight -------------------------------------------------------------------------------
+    def _run_LAUNCH(self, t: float, dt: float) -> None:
+        if t - self._mode_t0 < self.params["ignition_delay_s"]:
+            return
+        try:
+            self.dev.ign1.fire()
+        except DeviceFault as exc:
+            self.emit("DEVICE_FAULT", device=self.dev.ign1.name, reason=str(exc))
+            return
+        self._t_ign[0] = t
+        self._k1 = 1.0
+        self._s1 = Stage1Solver(self.target(), self.stage(1), self.stage(2).delta_v)
+        self._s1_sol = None
+        self.emit("IGNITION", stage=1)
+        self.trigger("ignite_stage1")
+        self._steer_stage1(t)
+        self.control.set_law(ctl.TVC)
+
+    def _steer_stage1(self, t: float) -> None:
+        p = self.params
+        nav = self.nav
+        tb = t - self._t_ign[0]
+        s1 = self.stage(1)
+        if 0.25 * s1.burn_time_s < tb < 0.85 * s1.burn_time_s / self._k1 and nav.accel_mag > 1.0:
+            model = s1.accel(tb, self._k1)
+            if model > 0.0:
+                ratio = max(0.8, min(1.25, nav.accel_mag / model))
+                self._k1 = max(0.8, min(1.25, self._k1 * ratio ** 0.1))
+        self.tlm["t_burn_s"] = tb
+        self.tlm["motor_scale"] = self._k1
+        if tb < p["pp_end_s"]:
+            table = ((0.0, p["pp_start_elev_deg"]), (p["pp_end_s"], p["pp_end_elev_deg"]))
+            el = pitch_program(tb, table)
+            e_r, e_t, n = guidance_frame(nav.r, nav.v, math.radians(p["target_inc_deg"]))
+            self.control.set_law(ctl.TVC, target=steering_direction(e_r, e_t, n, math.tan(el), 0.0))
+            return
+        if self._s1_sol is None or t - self._s1_t >= p["stage1_solve_period_s"] - 1e-9:
+            first = self._s1_sol is None
+            sol = self._s1.solve(t, nav.r, nav.v, tb, self._k1,
+                                 initial_elevation=math.radians(p["pp_end_elev_deg"]),
+                                 iterations=8 if first else 3)
+            self._s1_sol, self._s1_t = sol, t
+            self.tlm["lt_a"], self.tlm["lt_b"], self.tlm["lt_c"] = sol.a, sol.b, sol.c
+            self.tlm["lt_converged"] = sol.converged
+        self.control.set_law(ctl.TVC, target=self._s1_sol.direction(t - self._s1_t))
+
+    def _monitor_pointing(self, dt: float) -> bool:
+        if self.control.error_rad > math.radians(self.params["abort_pointing_deg"]):
+            self._bad_pointing_s += dt
+        else:
+            self._bad_pointing_s = 0.0
+        if self._bad_pointing_s > self.params["abort_persist_s"]:
+            self._abort("attitude error beyond limit")
+            return False
+        return True
+
+    def _run_STAGE1_BURN(self, t: float, dt: float) -> None:
+        tb = t - self._t_ign[0]
+        if not self._monitor_pointing(dt):
+            return
+        s1 = self.stage(1)
+        if tb > 0.7 * s1.burn_time_s / self._k1 and self.nav.accel_mag < self.params["burnout_accel_mps2"]:
+            try:
+                self.dev.sep1.fire()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=self.dev.sep1.name, reason=str(exc))
+            self.emit("BURNOUT", stage=1, t_burn=tb)
+            self.trigger("stage1_burnout")
+            self.control.set_law(ctl.RCS_POINT, target=qrot(self.nav.q, (1.0, 0.0, 0.0)))
+            self._s2 = Stage2Planner(self.target(), self.stage(2))
+            self._replan(t)
+            return
+        if tb > 1.5 * s1.burn_time_s:
+            self._abort("stage 1 burnout not detected")
+            return
+        self._steer_stage1(t)
+
+    def _replan(self, t: float) -> None:
+        plan = self._s2.plan(t, self.nav.r, self.nav.v)
+        self.plan, self._plan_t = plan, t
+        re = self.nav.params["radius_eq_m"]
+        self.tlm["stage2_ignition_s"] = plan.t_ignition_s
+        self.tlm["plan_periapsis_km"] = (plan.predicted_periapsis_m - re) / 1e3
+        self.tlm["plan_apoapsis_km"] = (plan.predicted_apoapsis_m - re) / 1e3
+        self.emit("STAGE2_PLAN", t_ig=plan.t_ignition_s, rp_km=self.tlm["plan_periapsis_km"],
+                  ra_km=self.tlm["plan_apoapsis_km"], ok=plan.converged)
+        self.control.set_law(ctl.RCS_POINT, target=plan.direction)
+
+    def _run_COAST(self, t: float, dt: float) -> None:
+        p = self.params
+        if t - self._plan_t >= p["coast_plan_period_s"]:
+            self._replan(t)
+        if t >= self.plan.t_ignition_s - p["spin_lead_s"]:
+            self._replan(t)
+            self.trigger("begin_spin_up")
+
+    def _run_SPIN_UP(self, t: float, dt: float) -> None:
+        p = self.params
+        t_ig = self.plan.t_ignition_s
+        if self.control.law == ctl.RCS_POINT and t >= t_ig - p["spin_up_time_s"]:
+            self.control.set_law(ctl.SPIN, spin_rate=p["spin_rate_radps"])
+        if t >= t_ig and self.spin_ok():
+            try:
+                self.dev.ign2.fire()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=self.dev.ign2.name, reason=str(exc))
+                return
+            self._t_ign[1] = t
+            self.emit("IGNITION", stage=2)
+            self.trigger("ignite_stage2")
+        elif t > t_ig + 30.0:
+            self._abort("spin-up not achieved")
+
+    def _run_STAGE2_BURN(self, t: float, dt: float) -> None:
+        tb = t - self._t_ign[1]
+        self.tlm["t_burn_s"] = tb
+        s2 = self.stage(2)
+        if tb > 0.7 * s2.burn_time_s and self.nav.accel_mag < self.params["burnout_accel_mps2"]:
+            self.emit("BURNOUT", stage=2, t_burn=tb)
+            self.trigger("stage2_burnout")
+            self.control.set_law(ctl.DESPIN)
+        elif tb > 1.5 * s2.burn_time_s:
+            self._abort("stage 2 burnout not detected")
+
+    def _run_ORBIT_INSERTION(self, t: float, dt: float) -> None:
+        p = self.params
+        c = self.control
+        if c.law == ctl.DESPIN:
+            if abs(self.nav.rate[0]) < 0.05:
+                c.set_law(ctl.TRIM)
+            return
+        dv = insertion_trim(self.nav.r, self.nav.v, self.target())
+        left = norm(dv)
+        self.tlm["trim_remaining_mps"] = left
+        if c.law == ctl.TRIM:
+            self.trim_used += self.nav.accel_mag * dt
+        self.tlm["trim_used_mps"] = self.trim_used
+        if left < p["trim_tolerance_mps"] or self.trim_used >= p["trim_budget_mps"]:
+            c.trim_force_inertial = (0.0, 0.0, 0.0)
+            c.stop()
+            self.emit("TRIM_DONE", used=self.trim_used, left=left)
+            self.trigger("insertion_done")
+            return
+        mass = self.params["stage2_mass_burnout_kg"]
+        tau = 2.0  # s: time constant of the closed-loop trim
+        c.trim_force_inertial = (dv[0] * mass / tau, dv[1] * mass / tau, dv[2] * mass / tau)
+
+    def _run_OS_RELEASE(self, t: float, dt: float) -> None:
+        if self._release_t is None:
+            self.control.stop()
+            try:
+                self.dev.os_release.fire()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=self.dev.os_release.name, reason=str(exc))
+                return
+            self._release_t = t
+            return
+        try:
+            fired = self.dev.os_release.read().fired
+        except DeviceFault:
+            fired = 0
+        if fired:
+            for tube in self.custody.tubes_at("mav"):
+                self.custody.move(tube, "mav", "orbit")
+            self.trigger("os_released")
+        elif t - self._release_t > 5.0:
+            self._release_t = None  # fire again
+
+    def _run_ABORT(self, t: float, dt: float) -> None:
+        self.control.stop()
+        if self.in_orbit():
+            self.trigger("release_os")
+
+    def checkpoint_state(self) -> dict:
+        return super().checkpoint_state() | {
+            "custody": self.custody.snapshot(), "sealed": self.sealed,
+            "expected_tubes": list(self.expected_tubes), "checkout_ok": self.checkout_ok,
+            "launched": self.launched}
+
+
+__all__ = ["MavFlightManager"]

@@ -1,0 +1,150 @@
+"""MAV strapdown navigation: IMU integration from the launch state, star-tracker attitude.
+
+Before launch the MAV knows where it is: the site (latitude, longitude, radius, uplinked)
+turning with Mars in the inertial frame that coincides with the body-fixed one at onboard
+time zero. At ejection the navigator starts from that state and integrates the IMU: the
+attitude by exact constant-rate quaternion steps, the velocity and position with the
+onboard gravity (point mass + J2) plus the measured specific force rotated to inertial.
+A valid star-tracker solution replaces the propagated attitude. Device faults become a
+counter and a skipped update, never an exception into the loop.
+"""
+from __future__ import annotations
+
+import math
+
+from fsw.core.component import Component
+from fsw.core.declarations import Channel, Param
+from fsw.core.events import EventDef, Severity
+from fsw.core.time import NS_PER_S
+from fsw.gnc.attitude import qpropagate, qrot
+from fsw.gnc.kepler import apsides, gravity_j2, norm
+from hal.devices import Imu, StarTracker
+from hal.errors import DeviceFault
+
+
+class MavNavigator(Component):
+    CHANNELS = (
+        Channel("active", bool), Channel("altitude_m", float, "m"), Channel("speed_mps", float, "m/s"),
+        Channel("accel_mps2", float, "m/s^2", "magnitude of the measured specific force"),
+        Channel("imu_faults", int),
+    )
+    EVENTS = (
+        EventDef("NAV_STARTED", Severity.ACTIVITY_HI, "navigation from launch state"),
+        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_LO, "{device}: {reason}"),
+    )
+    PARAMS = (
+        Param("gm", float, 1e13, 1e14, default=4.282837e13),
+        Param("j2", float, 0.0, 0.01, default=1.96045e-3),
+        Param("radius_eq_m", float, 3e6, 4e6, default=3396.2e3),
+        Param("omega_radps", float, 0.0, 1e-3, default=7.0882e-5),
+        Param("site_lat_deg", float, -90.0, 90.0, default=18.4446),
+        Param("site_lon_deg", float, -360.0, 360.0, default=77.4509),
+        Param("site_radius_m", float, 3e6, 4e6, default=3396.2e3 - 2500.0 + 1.5),
+        Param("use_star_tracker", bool, default=True),
+    )
+
+    def __init__(self, name: str, imu: Imu, star: StarTracker) -> None:
+        super().__init__(name)
+        self.imu = imu
+        self.star = star
+        self.active = False
+        self.r = (0.0, 0.0, 0.0)
+        self.v = (0.0, 0.0, 0.0)
+        self.q = (1.0, 0.0, 0.0, 0.0)
+        self.rate = (0.0, 0.0, 0.0)
+        self.accel_body = (0.0, 0.0, 0.0)
+        self.accel_mag = 0.0
+        self.dv_sensed = 0.0   # integral of the measured specific force since launch, m/s
+        self._last_ns: int | None = None
+
+    # ------------------------------------------------------------- the site
+    def site_state(self, t_ns: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        p = self.params
+        lat = math.radians(p["site_lat_deg"])
+        lon = math.radians(p["site_lon_deg"]) + p["omega_radps"] * t_ns / NS_PER_S
+        rs = p["site_radius_m"]
+        r = (rs * math.cos(lat) * math.cos(lon), rs * math.cos(lat) * math.sin(lon), rs * math.sin(lat))
+        w = p["omega_radps"]
+        return r, (-w * r[1], w * r[0], 0.0)
+
+    def start(self, t_ns: int, q: tuple[float, float, float, float] | None = None) -> None:
+        """Begin navigating from the site state (and the star-tracker attitude if valid)."""
+        self.r, self.v = self.site_state(t_ns)
+        if q is not None:
+            self.q = tuple(q)
+        else:
+            try:
+                s = self.star.read()
+                if s.valid:
+                    self.q = tuple(s.q_body_to_inertial)
+            except DeviceFault as exc:
+                self.emit("NAV_DEVICE_FAULT", device=self.star.name, reason=str(exc))
+        self._last_ns = t_ns
+        self.active = True
+        self.emit("NAV_STARTED")
+
+    # ------------------------------------------------------------- loop
+    def step(self, t_ns: int) -> None:
+        if not self.active:
+            return
+        dt = (t_ns - self._last_ns) / NS_PER_S
+        self._last_ns = t_ns
+        try:
+            m = self.imu.read()
+            self.rate = m.rate_radps
+            self.accel_body = m.accel_mps2
+        except DeviceFault as exc:
+            self.tlm["imu_faults"] += 1
+            self.emit("NAV_DEVICE_FAULT", device=self.imu.name, reason=str(exc))
+        if dt > 0.0:
+            self.propagate(dt)
+        if self.params["use_star_tracker"]:
+            try:
+                s = self.star.read()
+                if s.valid:
+                    self.q = tuple(s.q_body_to_inertial)
+            except DeviceFault:
+                pass
+        a = self.accel_body
+        self.accel_mag = math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
+        tlm = self.tlm
+        tlm["active"] = True
+        tlm["altitude_m"] = norm(self.r) - self.params["radius_eq_m"]
+        tlm["speed_mps"] = norm(self.v)
+        tlm["accel_mps2"] = self.accel_mag
+
+    def propagate(self, dt: float) -> None:
+        """Advance the state by dt with the last IMU sample (held over the interval).
+        Long intervals (a quiet coast stepped coarsely) are split into RK4 sub-steps."""
+        p = self.params
+        gm, j2, re = p["gm"], p["j2"], p["radius_eq_m"]
+        q_mid = qpropagate(self.q, self.rate, 0.5 * dt)
+        f = qrot(q_mid, self.accel_body)
+        self.dv_sensed += math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) * dt
+        self.q = qpropagate(q_mid, self.rate, 0.5 * dt)
+        n = max(1, int(math.ceil(dt / 1.0)))
+        h = dt / n
+        r, v = self.r, self.v
+        for _ in range(n):
+            a1 = gravity_j2(r, gm, j2, re)
+            r2 = (r[0] + 0.5 * h * v[0], r[1] + 0.5 * h * v[1], r[2] + 0.5 * h * v[2])
+            v2 = tuple(v[i] + 0.5 * h * (a1[i] + f[i]) for i in range(3))
+            a2 = gravity_j2(r2, gm, j2, re)
+            r3 = (r[0] + 0.5 * h * v2[0], r[1] + 0.5 * h * v2[1], r[2] + 0.5 * h * v2[2])
+            v3 = tuple(v[i] + 0.5 * h * (a2[i] + f[i]) for i in range(3))
+            a3 = gravity_j2(r3, gm, j2, re)
+            r4 = (r[0] + h * v3[0], r[1] + h * v3[1], r[2] + h * v3[2])
+            v4 = tuple(v[i] + h * (a3[i] + f[i]) for i in range(3))
+            a4 = gravity_j2(r4, gm, j2, re)
+            r = tuple(r[i] + h / 6.0 * (v[i] + 2.0 * (v2[i] + v3[i]) + v4[i]) for i in range(3))
+            v = tuple(v[i] + h / 6.0 * (a1[i] + 2.0 * (a2[i] + a3[i]) + a4[i] + 6.0 * f[i]) for i in range(3))
+        self.r, self.v = r, v
+
+    def orbit(self):
+        return apsides(self.r, self.v, self.params["gm"])
+
+    def checkpoint_state(self) -> dict:
+        return super().checkpoint_state() | {"active": self.active, "r": self.r, "v": self.v, "q": self.q}
+
+
+__all__ = ["MavNavigator"]

@@ -1,0 +1,91 @@
+"""MAV enclosure thermal control: 16 heater zones, thermostats with hysteresis, and the
+temperatures the launch interlocks need (coldest grain sensor, coldest RCS sensor).
+
+Zone i is heated by `heater{i}`; the grain and RCS sensors are mapped to zones in order
+(the rest of the zones follow the coldest grain reading). Conditioning raises the set
+points; a thermometer fault keeps its last value and is counted.
+"""
+from __future__ import annotations
+
+from fsw.core.component import Component
+from fsw.core.declarations import Channel, Param
+from fsw.core.events import EventDef, Severity
+from hal.devices import Heater, Thermometer
+from hal.errors import DeviceFault
+
+
+class MavThermal(Component):
+    CHANNELS = (
+        Channel("grain_min_C", float, "C"), Channel("rcs_min_C", float, "C"),
+        Channel("heater_power_W", float, "W"), Channel("conditioning", bool),
+        Channel("sensor_faults", int),
+    )
+    EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}"),)
+    PARAMS = (
+        Param("survival_setpoint_C", float, -60.0, 40.0, default=-30.0),
+        Param("conditioning_setpoint_C", float, -60.0, 40.0, default=5.0),
+        Param("hysteresis_C", float, 0.1, 10.0, default=1.5),
+        Param("zone_power_W", float, 0.0, 200.0, default=15.0),
+    )
+
+    def __init__(self, name: str, heaters: list[Heater], grain: list[Thermometer],
+                 rcs: list[Thermometer]) -> None:
+        super().__init__(name)
+        self.heaters = heaters
+        self.grain = grain
+        self.rcs = rcs
+        self.conditioning = False
+        self.grain_C = [-50.0] * len(grain)
+        self.rcs_C = [-50.0] * len(rcs)
+        self._on = [False] * len(heaters)
+        self.enabled = True
+
+    @property
+    def grain_min_C(self) -> float:
+        return min(self.grain_C)
+
+    @property
+    def rcs_min_C(self) -> float:
+        return min(self.rcs_C)
+
+    def _read(self, sensors: list[Thermometer], store: list[float]) -> None:
+        for i, s in enumerate(sensors):
+            try:
+                store[i] = s.read().temp_C
+            except DeviceFault as exc:
+                self.tlm["sensor_faults"] += 1
+                self.emit("THERMO_FAULT", device=s.name, reason=str(exc))
+
+    def step(self, t_ns: int) -> None:
+        self._read(self.grain, self.grain_C)
+        self._read(self.rcs, self.rcs_C)
+        p = self.params
+        sp = p["conditioning_setpoint_C"] if self.conditioning else p["survival_setpoint_C"]
+        hyst = p["hysteresis_C"]
+        temps = self.grain_C + self.rcs_C
+        total = 0.0
+        for i, h in enumerate(self.heaters):
+            t = temps[i] if i < len(temps) else self.grain_min_C
+            on = self._on[i]
+            if not self.enabled:
+                on = False
+            elif t < sp - hyst:
+                on = True
+            elif t > sp + hyst:
+                on = False
+            if on != self._on[i] or t_ns == 0:
+                try:
+                    h.set_power(p["zone_power_W"] if on else 0.0)
+                    self._on[i] = on
+                except DeviceFault as exc:
+                    self.tlm["sensor_faults"] += 1
+                    self.emit("THERMO_FAULT", device=h.name, reason=str(exc))
+            total += p["zone_power_W"] if self._on[i] else 0.0
+        tlm = self.tlm
+        tlm["grain_min_C"] = self.grain_min_C
+        tlm["rcs_min_C"] = self.rcs_min_C
+        tlm["heater_power_W"] = total
+        tlm["conditioning"] = self.conditioning
+
+
+__all__ = ["MavThermal"]
