@@ -18,7 +18,7 @@ from ..handoff import HandoffEndpoint
 from .lander import Lander
 from .sta import SampleTransferArm
 
-DEVICE_NAMES = {"imu": "imu", "altimeter": "altimeter", "engine": "descent_engine",
+DEVICE_NAMES = {"imu": "imu0", "altimeter": "altimeter0", "engine": "engine",
                 "arm": "sta_arm", "gripper": "sta_gripper", "os_sensor": "os_tube_sensor",
                 "seal": "os_seal"}
 

@@ -9,7 +9,7 @@ Navigation: dead reckoning from wheel odometry along the IMU-integrated heading;
 A* over the onboard cost map (replanned after any hazard stop); pure pursuit in the control
 rate group. Pickup: drive to a point short of the tube, detect and localise it with the tube
 camera (line of sight onto the ground plane), grasp with the arm, confirm by the gripper's
-id reader, stow and confirm by the stowage tube sensor. A failed grasp backs off and retries.
+id reader, stow and confirm by the stowage slots' tube sensors. A failed grasp backs off and retries.
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class Rover(Component):
         Param("step_timeout_cycles", int, 10, 100_000, default=400),
         Param("cam_x_m", float, -2.0, 2.0, default=0.3),
         Param("cam_y_m", float, -2.0, 2.0, default=0.0),
-        Param("cam_z_m", float, 0.2, 3.0, default=1.5),
+        Param("cam_z_m", float, 0.2, 3.0, default=1.1),
         Param("arm_base_x_m", float, -2.0, 2.0, default=0.55),
         Param("arm_base_z_m", float, 0.0, 2.0, default=0.45),
         Param("tube_z_m", float, 0.0, 0.2, default=0.02),
@@ -97,14 +97,14 @@ class Rover(Component):
     )
 
     def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
-                 stow_sensor=None, cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (),
+                 slot_sensors: Sequence = (), cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (),
                  handoff_xy: tuple[float, float] = (0.0, 0.0), handoff: HandoffEndpoint | None = None,
                  ledger: CustodyLedger | None = None, carried: Sequence[int] = (), slots: int = 10,
                  start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False,
                  control_rate_hz: int = 10) -> None:
         super().__init__(name)
         self.wheels, self.imu, self.camera = wheels, imu, camera
-        self.arm, self.gripper, self.stow_sensor = arm, gripper, stow_sensor
+        self.arm, self.gripper, self.slot_sensors = arm, gripper, list(slot_sensors)
         self.cost_map = cost_map
         self.tasks = list(tasks)
         self.handoff_xy = handoff_xy
@@ -134,7 +134,7 @@ class Rover(Component):
         self.hazard_reason = ""
         self.speed = 0.0
         self._g = None
-        self._stow = None
+        self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
         self._pending = 0
         if egressed:
@@ -167,8 +167,8 @@ class Rover(Component):
         return self.attempts < self.params["max_pickup_attempts"]
 
     def stow_confirmed(self) -> bool:
-        return (self._stow is not None and bool(self._stow.present) and self.task is not None
-                and int(self._stow.tube_id) == self.task.tube and not self._holding())
+        return (self.task is not None and not self._holding()
+                and any(r is not None and r.present and int(r.tube_id) == self.task.tube for r in self._slots))
 
     def carrying_tubes(self) -> bool:
         return bool(self.aboard)
@@ -299,10 +299,8 @@ class Rover(Component):
             g = self._io(self.gripper.read)
             if g is not None:
                 self._g = g
-        if self.stow_sensor is not None:
-            s = self._io(self.stow_sensor.read)
-            if s is not None:
-                self._stow = s
+        if self.slot_sensors and self.mode in ("STOW_TUBE", "HANDOFF"):
+            self._slots = [self._io(s.read) for s in self.slot_sensors]
         self.cycles += 1
         handler = getattr(self, "_mode_" + self.mode, None)
         if handler is not None:

@@ -16,8 +16,8 @@ from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
 from .rover import Rover, TubeTask
 
-DEVICE_NAMES = {"wheels": "wheels", "imu": "imu", "camera": "tube_camera", "arm": "arm",
-                "gripper": "gripper", "stow_sensor": "stow_sensor"}
+DEVICE_NAMES = {"wheels": "wheels", "imu": "imu0", "camera": "navcam", "arm": "arm", "gripper": "gripper"}
+SLOT_SENSOR_PREFIX = "slot"   # slot0 .. slot{n-1}: one tube sensor per stowage slot
 DELIVERIES = ("fetch", "perseverance")
 
 BASE_RATE_HZ = 10
@@ -44,7 +44,8 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
         raise ValueError(f"delivery must be one of {DELIVERIES}, got {delivery!r}")
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
-    rover = Rover("rover", **dev, cost_map=cost_map,
+    slot_sensors = [devices[f"{SLOT_SENSOR_PREFIX}{k}"] for k in range(slots) if f"{SLOT_SENSOR_PREFIX}{k}" in devices]
+    rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
                   handoff_xy=handoff_xy, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
                   egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
