@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     "sil",
     "modes",
     "hal",
+    "montecarlo",
     "link",
 )
 

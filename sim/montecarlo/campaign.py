@@ -1,0 +1,177 @@
+"""A Monte Carlo campaign: N dispersed runs of one scenario, then the summary on disk.
+
+    report = run_campaign("ascent", dispersions.load("examples/dispersions/ascent.toml"),
+                          runs=1000, master_seed=1, out_dir=Path("mc"), executor=PoolExecutor(2))
+
+Writes DIR/montecarlo.json (sorted keys; everything except its "timing" section is identical
+whatever the executor and worker count), DIR/timings.json (per-run wall time), DIR/runs/run-K/
+for failures and outliers only (re-run with their output kept), and DIR/plots/ (matplotlib).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Sequence
+
+from sim.montecarlo import scenarios, statistics
+from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
+from sim.montecarlo.executors import DaskExecutor, PoolExecutor
+from sim.montecarlo.runner import CampaignSpec, run_chunk, run_retained
+
+
+def chunk_runs(runs: int, workers: int, per_worker: int = 8, max_size: int = 50) -> list[list[int]]:
+    """Split run indices into contiguous chunks: about `per_worker` chunks per worker (load
+    balance at the end of the batch) but no more than `max_size` runs each (progress)."""
+    if runs <= 0:
+        return []
+    size = max(1, min(max_size, math.ceil(runs / (max(1, workers) * per_worker))))
+    return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
+
+
+def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
+    out = {}
+    for key in dispersions.parameters:
+        d = dispersions.dists[key]
+        if isinstance(d, Choice):
+            out[key] = {"dist": "choice", "values": list(d.values)}
+        else:
+            fields = {k: v for k, v in asdict(d).items() if math.isfinite(v)}
+            out[key] = {"dist": "truncnorm" if isinstance(d, Normal) and len(fields) > 2 else
+                        "normal" if isinstance(d, Normal) else "uniform", **fields}
+    return out
+
+
+def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict) -> str:
+    return (f"msr sil {scenario} --seed {record['seed']} --dispersion {dispersions.source} "
+            f"--run {record['run']}")
+
+
+def check_scenario(scenario: str, dispersions: DispersionSet):
+    """Load the scenario and check the dispersion file against it (DispersionError if not)."""
+    if dispersions.scenario is not None and dispersions.scenario != scenario:
+        raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
+                              f"not {scenario!r}")
+    module = scenarios.load(scenario)
+    dispersions.check_parameters(scenarios.declared_parameters(module))
+    return module
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm import tqdm
+    return tqdm(total=total, disable=not enabled, unit="run", desc=desc, dynamic_ncols=True)
+
+
+def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master_seed: int,
+                 out_dir: Path | None = None, executor: Any = None, progress: bool = False,
+                 keep_outliers: int | None = None, plots: bool = True) -> dict:
+    """Run the batch and return the report (also written to out_dir when given)."""
+    if runs < 1:
+        raise ValueError("a campaign needs at least one run")
+    module = check_scenario(scenario, dispersions)
+    spec = CampaignSpec(scenario, master_seed, dispersions)
+    executor = executor if executor is not None else PoolExecutor()
+    records: list[dict] = []
+    durations: dict[int, dict] = {}
+    t0 = time.perf_counter()
+    with executor:
+        chunks = chunk_runs(runs, executor.workers)
+        with _progress(runs, progress, scenario) as bar:
+            for chunk_result in executor.imap_unordered(run_chunk, [(spec, c) for c in chunks]):
+                for record, timing in chunk_result:
+                    records.append(record)
+                    durations[record["run"]] = timing
+                bar.update(len(chunk_result))
+                bar.set_postfix(failed=sum(not r["success"] for r in records), refresh=False)
+        batch_wall = time.perf_counter() - t0
+        records.sort(key=lambda r: r["run"])
+        key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
+                       or statistics.default_key_figures(records))
+        count = dispersions.outliers if keep_outliers is None else keep_outliers
+        retained = _retain(spec, records, key_figures, count, out_dir, executor)
+    report = _report(scenario, spec, records, key_figures, retained)
+    report["timing"] = {
+        "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
+        "batch_wall_s": batch_wall, "total_wall_s": time.perf_counter() - t0,
+        "runs_per_s": runs / batch_wall if batch_wall > 0 else None,
+        "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
+    }
+    if out_dir is not None:
+        write(report, durations, out_dir)
+        if plots:
+            from sim.montecarlo import plots as plotting
+            plotting.write_plots(report, out_dir / "plots")
+    return report
+
+
+def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[str], count: int,
+            out_dir: Path | None, executor: Any) -> list[dict]:
+    """Re-run failures and outliers with their output directories kept, and check that each
+    re-run reproduces the batch record exactly."""
+    if out_dir is None:
+        return []
+    reasons: dict[int, list[str]] = {r["run"]: [r["status"]] for r in records if not r["success"]}
+    for figure in key_figures:
+        for k in statistics.outliers(records, [figure], count):
+            reasons.setdefault(k, []).append(f"outlier:{figure}")
+    if not reasons:
+        return []
+    by_run = {r["run"]: r for r in records}
+    jobs = [(spec, k, str(out_dir / "runs" / f"run-{k:05d}")) for k in sorted(reasons)]
+    # A remote cluster need not share our disk: keep those files from this process instead.
+    if isinstance(executor, DaskExecutor) and not executor.local:
+        reruns = [run_retained(*job) for job in jobs]
+    else:
+        reruns = list(executor.imap_unordered(run_retained, jobs))
+    kept = []
+    for record, _ in sorted(reruns, key=lambda rs: rs[0]["run"]):
+        k = record["run"]
+        kept.append({"run": k, "reasons": reasons[k], "dir": f"runs/run-{k:05d}",
+                     "reproduced": record == by_run[k]})
+    return kept
+
+
+def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
+            retained: list[dict]) -> dict:
+    d = spec.dispersions
+    n = len(records)
+    successes = sum(r["success"] for r in records)
+    return {
+        "scenario": scenario,
+        "master_seed": spec.master_seed,
+        "n_runs": n,
+        "dispersion_file": d.source,
+        "dispersions": describe_dispersions(d),
+        "fixed": dict(d.fixed),
+        "key_figures": list(key_figures),
+        "successes": successes,
+        "success_rate": successes / n,
+        "crashed": sum(r["status"] == "crashed" for r in records),
+        "statistics": {f: statistics.describe(v for _, v in statistics.figure_values(records, f))
+                       for f in key_figures},
+        "statistics_successful": {
+            f: statistics.describe(v for _, v in statistics.figure_values(
+                [r for r in records if r["success"]], f)) for f in key_figures},
+        "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
+                      "reproduce": reproduce_command(scenario, d, r)}
+                     for r in records if not r["success"]],
+        "retained": retained,
+        "runs": records,
+    }
+
+
+def content(report: dict) -> dict:
+    """The report without its timing section: what must match across executors."""
+    return {k: v for k, v in report.items() if k != "timing"}
+
+
+def write(report: dict, durations: dict[int, dict], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "montecarlo.json"
+    path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    (out_dir / "timings.json").write_text(json.dumps(
+        {"per_run": [{"run": k, **durations[k]} for k in sorted(durations)], **report["timing"]},
+        indent=1, sort_keys=True) + "\n")
+    return path

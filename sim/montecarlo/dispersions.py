@@ -1,0 +1,197 @@
+"""Declarative dispersions: a TOML file mapping scenario override keys to distributions.
+
+    scenario = "ascent"
+    [dispersions]
+    "mav.stage1_thrust_scale" = { dist = "normal", mean = 1.0, sigma = 0.01, lo = 0.97, hi = 1.03 }
+    "mav.gross_mass_kg"       = { dist = "uniform", lo = 395.0, hi = 405.0 }
+    "env.density_scale"       = { dist = "truncnorm", mean = 1.0, sigma = 0.1, lo = 0.7, hi = 1.3 }
+    "terrain.seed"            = { dist = "choice", values = [1, 2, 3] }
+
+`normal` takes optional `lo`/`hi` (then it is truncated, like `truncnorm`, which needs both).
+Truncation is by rejection with the run's own Generator (no scipy), so a run's draw depends
+only on its seed. Optional top-level tables: `[outputs] key_figures = [...]` names the
+summary figures to summarise, `[retention] outliers = K` keeps the K worst runs per figure.
+Anything wrong in the file raises `DispersionError` naming the entry.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+
+class DispersionError(ValueError):
+    """A dispersion file or entry is malformed; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Normal:
+    mean: float
+    sigma: float
+    lo: float = -math.inf
+    hi: float = math.inf
+
+    def sample(self, rng: np.random.Generator) -> float:
+        # Rejection: exact for the truncated normal, cheap while the window holds some mass.
+        for _ in range(10_000):
+            x = float(rng.normal(self.mean, self.sigma))
+            if self.lo <= x <= self.hi:
+                return x
+        raise DispersionError(f"truncated normal {self} rejected 10000 draws; widen lo/hi")
+
+
+@dataclass(frozen=True)
+class Uniform:
+    lo: float
+    hi: float
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.lo, self.hi))
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: tuple
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.values[int(rng.integers(len(self.values)))]
+
+
+Distribution = Normal | Uniform | Choice
+
+
+@dataclass(frozen=True)
+class DispersionSet:
+    """The parsed file: scenario name, distributions by override key, output options."""
+
+    scenario: str | None
+    dists: Mapping[str, Distribution]
+    key_figures: tuple[str, ...] = ()
+    outliers: int = 3
+    source: str = "<dict>"
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> list[str]:
+        """Override keys in sampling order (sorted, so the order never depends on the file)."""
+        return sorted(self.dists)
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """One run's inputs: fixed overrides plus one draw per parameter, in sorted order."""
+        inputs = dict(self.fixed)
+        for key in self.parameters:
+            inputs[key] = self.dists[key].sample(rng)
+        return inputs
+
+    def check_parameters(self, known: Iterable[str] | None) -> None:
+        """Reject keys the scenario does not declare (when it declares its parameters)."""
+        if known is None:
+            return
+        known = set(known)
+        unknown = [k for k in sorted({*self.dists, *self.fixed}) if k not in known]
+        if unknown:
+            raise DispersionError(
+                f"{self.source}: unknown parameter(s) {', '.join(map(repr, unknown))} for scenario "
+                f"{self.scenario!r}; it accepts {', '.join(sorted(known))}")
+
+
+def _number(entry: str, spec: Mapping, name: str, default: float | None = None) -> float:
+    if name not in spec:
+        if default is not None:
+            return default
+        raise DispersionError(f"{entry}: missing field {name!r}")
+    value = spec[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise DispersionError(f"{entry}: field {name!r} must be a number, got {value!r}")
+    return float(value)
+
+
+_FIELDS = {
+    "normal": {"dist", "mean", "sigma", "lo", "hi"},
+    "truncnorm": {"dist", "mean", "sigma", "lo", "hi"},
+    "uniform": {"dist", "lo", "hi"},
+    "choice": {"dist", "values"},
+}
+
+
+def parse_distribution(key: str, spec: Any, source: str = "<dict>") -> Distribution:
+    """One `[dispersions]` entry; `key` and `source` only serve the error messages."""
+    entry = f"{source}: dispersion {key!r}"
+    if not isinstance(spec, Mapping):
+        raise DispersionError(f"{entry}: expected a table like {{ dist = \"normal\", ... }}, got {spec!r}")
+    dist = spec.get("dist")
+    if dist not in _FIELDS:
+        raise DispersionError(f"{entry}: unknown dist {dist!r}; choose from {', '.join(sorted(_FIELDS))}")
+    extra = sorted(set(spec) - _FIELDS[dist])
+    if extra:
+        raise DispersionError(f"{entry}: unexpected field(s) {', '.join(extra)} for dist {dist!r}")
+    if dist == "choice":
+        values = spec.get("values")
+        if not isinstance(values, list) or not values:
+            raise DispersionError(f"{entry}: 'values' must be a non-empty list")
+        return Choice(tuple(values))
+    if dist == "uniform":
+        lo, hi = _number(entry, spec, "lo"), _number(entry, spec, "hi")
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise DispersionError(f"{entry}: need finite lo <= hi, got lo={lo} hi={hi}")
+        return Uniform(lo, hi)
+    mean, sigma = _number(entry, spec, "mean"), _number(entry, spec, "sigma")
+    if not math.isfinite(sigma) or sigma < 0:
+        raise DispersionError(f"{entry}: sigma must be finite and >= 0, got {sigma}")
+    if dist == "truncnorm":
+        lo, hi = _number(entry, spec, "lo"), _number(entry, spec, "hi")
+    else:
+        lo, hi = _number(entry, spec, "lo", -math.inf), _number(entry, spec, "hi", math.inf)
+    if lo > hi:
+        raise DispersionError(f"{entry}: lo ({lo}) > hi ({hi})")
+    # Refuse windows a rejection sampler could not hit in reasonable time (< ~1e-4 of the mass).
+    z = (max(lo - mean, mean - hi, 0.0) / sigma) if sigma > 0 else (0.0 if lo <= mean <= hi else math.inf)
+    if z > 3.7:
+        raise DispersionError(f"{entry}: the window [{lo}, {hi}] lies {z:.1f} sigma from the mean; "
+                              "use a uniform distribution or move the mean")
+    return Normal(mean, sigma, lo, hi)
+
+
+def parse(doc: Mapping[str, Any], source: str = "<dict>") -> DispersionSet:
+    """A parsed TOML document (dict) -> DispersionSet."""
+    known_top = {"scenario", "dispersions", "fixed", "outputs", "retention"}
+    extra = sorted(set(doc) - known_top)
+    if extra:
+        raise DispersionError(f"{source}: unknown top-level key(s) {', '.join(extra)}; "
+                              f"expected {', '.join(sorted(known_top))}")
+    scenario = doc.get("scenario")
+    if scenario is not None and not isinstance(scenario, str):
+        raise DispersionError(f"{source}: 'scenario' must be a string")
+    table = doc.get("dispersions", {})
+    fixed = doc.get("fixed", {})
+    if not isinstance(table, Mapping) or not isinstance(fixed, Mapping):
+        raise DispersionError(f"{source}: [dispersions] and [fixed] must be tables")
+    both = sorted(set(table) & set(fixed))
+    if both:
+        raise DispersionError(f"{source}: {', '.join(both)} both fixed and dispersed")
+    dists = {key: parse_distribution(key, spec, source) for key, spec in table.items()}
+    outputs = doc.get("outputs", {})
+    figures = outputs.get("key_figures", []) if isinstance(outputs, Mapping) else None
+    if not isinstance(figures, list) or not all(isinstance(f, str) for f in figures):
+        raise DispersionError(f"{source}: [outputs] key_figures must be a list of names")
+    retention = doc.get("retention", {})
+    outliers = retention.get("outliers", 3) if isinstance(retention, Mapping) else None
+    if isinstance(outliers, bool) or not isinstance(outliers, int) or outliers < 0:
+        raise DispersionError(f"{source}: [retention] outliers must be an integer >= 0")
+    return DispersionSet(scenario, dists, tuple(figures), outliers, source, dict(fixed))
+
+
+def load(path: str | Path) -> DispersionSet:
+    """Read and check a dispersion TOML file."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise DispersionError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DispersionError(f"{path}: not valid TOML: {exc}") from exc
+    return parse(doc, str(path))

@@ -1,0 +1,124 @@
+"""Where the runs execute: in-process, a local process pool, or Dask (local or remote).
+
+All three have one method, `imap_unordered(fn, arg_tuples)`, yielding results as they finish.
+Order does not matter: the campaign sorts records by run index, and a record depends only on
+its run index, so the result is the same whatever executes it.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, Callable, Iterable, Iterator
+
+
+class SerialExecutor:
+    """Runs everything in this process: for debugging and for tiny campaigns."""
+
+    name = "serial"
+    workers = 1
+
+    def __enter__(self) -> "SerialExecutor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def imap_unordered(self, fn: Callable, args: Iterable[tuple]) -> Iterator[Any]:
+        for a in args:
+            yield fn(*a)
+
+
+def _mp_context():
+    # forkserver: cheap worker start without inheriting the parent's threads (tqdm, Dask);
+    # spawn where forkserver does not exist.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+class PoolExecutor:
+    """A local `ProcessPoolExecutor` of `workers` processes (default: all CPUs)."""
+
+    name = "pool"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "PoolExecutor":
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._pool is not None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+
+    def imap_unordered(self, fn: Callable, args: Iterable[tuple]) -> Iterator[Any]:
+        assert self._pool is not None, "use the executor as a context manager"
+        pending = {self._pool.submit(fn, *a) for a in args}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+
+
+class DaskExecutor:
+    """Dask distributed: a `LocalCluster` it starts itself, or an existing scheduler address.
+
+    Needs the `cluster` extra. Workers must be able to import this package (same code, same
+    versions) for results to match; with a remote scheduler the retained run directories are
+    written by the driver process, not the workers (see campaign.py).
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
+        self.address = address
+        self.workers = workers or os.cpu_count() or 1
+        self._client = self._cluster = None
+
+    @property
+    def local(self) -> bool:
+        return self.address is None
+
+    def __enter__(self) -> "DaskExecutor":
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:                      # pragma: no cover - depends on extras
+            raise RuntimeError("Dask executors need the 'cluster' extra: pip install 'msr-fsw[cluster]'") from exc
+        if self.address is None:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs="error")
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(self.address)
+            self.workers = len(self._client.scheduler_info().get("workers", {})) or self.workers
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def imap_unordered(self, fn: Callable, args: Iterable[tuple]) -> Iterator[Any]:
+        from distributed import as_completed
+        assert self._client is not None, "use the executor as a context manager"
+        futures = [self._client.submit(fn, *a, pure=False) for a in args]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None, dask: bool = False):
+    """`scheduler` -> existing Dask cluster; `dask` -> Dask LocalCluster; else a local pool
+    (workers=0 runs in-process)."""
+    if scheduler:
+        return DaskExecutor(workers, scheduler)
+    if dask:
+        return DaskExecutor(workers)
+    if workers == 0:
+        return SerialExecutor()
+    return PoolExecutor(workers)

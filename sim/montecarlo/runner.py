@@ -1,0 +1,102 @@
+"""One dispersed run, as executed on a worker: plan, run the scenario, record, never raise.
+
+The record holds only what follows from (scenario, master seed, k): seeds, inputs, success,
+scalar outputs, and the traceback of a crash. Wall time is returned beside it, never in it,
+so records are identical whatever the executor.
+"""
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from sim.montecarlo import scenarios
+from sim.montecarlo.dispersions import DispersionSet
+from sim.montecarlo.seeds import RunPlan, plan_run
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """Everything a worker needs to run any run of the campaign (small, picklable)."""
+
+    scenario: str                 # name given to scenarios.load ("ascent", "demo", dotted path)
+    master_seed: int
+    dispersions: DispersionSet
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def flatten_outputs(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Scalar leaves of a (nested) summary as "a.b" keys; lists and arrays are left out."""
+    out: dict[str, Any] = {}
+    for key in sorted(summary, key=str):
+        value = summary[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten_outputs(value, name + "."))
+        elif isinstance(value, (bool, int, float, str, np.generic)) or value is None:
+            out[name] = _scalar(value)
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None) -> tuple[dict, dict]:
+    """Run one planned run; out_dir None means a scratch directory deleted afterwards.
+    Returns (record, timing): timing has the wall time and the scenario's WALL_FIELDS."""
+    record: dict[str, Any] = {"run": plan.index, "seed": plan.run_seed,
+                              "scenario_seed": plan.scenario_seed, "inputs": plan.inputs}
+    timing: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mc-run-") as scratch:
+        run_dir = Path(scratch) if out_dir is None else out_dir
+        try:
+            module = scenarios.load(spec.scenario)
+            summary = module.run(seed=plan.scenario_seed, out_dir=run_dir, overrides=dict(plan.inputs))
+            if not isinstance(summary, Mapping):
+                raise TypeError(f"scenario returned {type(summary).__name__}, expected a dict summary")
+            outputs = flatten_outputs(summary)
+            for name in scenarios.declared_wall_fields(module):
+                timing[name] = outputs.pop(name, None)
+            record.update(status="ok" if summary.get("success") else "failed",
+                          success=bool(summary.get("success")), outputs=outputs, error=None)
+        except Exception:                       # a crashed run is a result, not a batch failure
+            summary = None
+            record.update(status="crashed", success=False, outputs={}, error=traceback.format_exc())
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            if summary is not None:
+                (out_dir / "summary.json").write_text(
+                    json.dumps(summary, indent=2, sort_keys=True, default=_json_default) + "\n")
+            (out_dir / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    timing["wall_s"] = time.perf_counter() - t0
+    return record, timing
+
+
+def run_chunk(spec: CampaignSpec, indices: Sequence[int]) -> list[tuple[dict, dict]]:
+    """The unit of work shipped to a worker: several runs, to cut per-task overhead."""
+    return [execute(spec, plan_run(spec.dispersions, spec.master_seed, k), None) for k in indices]
+
+
+def run_retained(spec: CampaignSpec, k: int, out_dir: str) -> tuple[dict, dict]:
+    """Re-run run k with its full output directory kept (failures and outliers)."""
+    return execute(spec, plan_run(spec.dispersions, spec.master_seed, k), Path(out_dir))

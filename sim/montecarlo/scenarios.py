@@ -1,0 +1,51 @@
+"""Finding a scenario module by name, and what it declares about itself.
+
+A scenario is a module with `run(*, seed, out_dir, overrides) -> dict` (with "success") and
+`summary_lines(summary)` (see msr/commands/sil.py). Optionally it declares
+`PARAMETERS` (the override keys it accepts: any iterable, or a dict of defaults) and
+`KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise) and
+`WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record).
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+BUILTIN = {"demo": "sim.montecarlo.demo"}
+
+
+def module_path(name: str) -> str:
+    """"ascent" -> "sim.scenarios.ascent"; "demo" -> the toy scenario; dotted names as given."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    return name if "." in name else f"sim.scenarios.{name}"
+
+
+def load(name: str) -> ModuleType:
+    path = module_path(name)
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name and path.startswith(exc.name):
+            raise LookupError(f"no scenario {name!r} (module {path} not found)") from exc
+        raise
+    if not callable(getattr(module, "run", None)):
+        raise LookupError(f"{path} is not a scenario: it has no run(*, seed, out_dir, overrides)")
+    return module
+
+
+def declared_parameters(module: ModuleType) -> list[str] | None:
+    """The override keys the scenario accepts, or None if it does not say."""
+    for attr in ("PARAMETERS", "DEFAULTS"):
+        declared = getattr(module, attr, None)
+        if declared is not None:
+            return sorted(declared)
+    return None
+
+
+def declared_key_figures(module: ModuleType) -> tuple[str, ...]:
+    return tuple(getattr(module, "KEY_FIGURES", ()))
+
+
+def declared_wall_fields(module: ModuleType) -> tuple[str, ...]:
+    return tuple(getattr(module, "WALL_FIELDS", ()))

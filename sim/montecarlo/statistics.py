@@ -1,0 +1,53 @@
+"""Summaries of a batch: success rate, percentiles of key figures, outliers to retain."""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+
+PERCENTILES = (1, 5, 50, 95, 99)
+
+
+def numeric(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def figure_values(records: Sequence[dict], figure: str) -> list[tuple[int, float]]:
+    """(run, value) of one output over the runs that produced it."""
+    return [(r["run"], float(r["outputs"][figure])) for r in records
+            if numeric(r["outputs"].get(figure))]
+
+
+def default_key_figures(records: Sequence[dict]) -> tuple[str, ...]:
+    """Every numeric output that all non-crashed runs report."""
+    ran = [r for r in records if r["status"] != "crashed"]
+    if not ran:
+        return ()
+    common = set.intersection(*(set(k for k, v in r["outputs"].items() if numeric(v)) for r in ran))
+    return tuple(sorted(common))
+
+
+def describe(values: Iterable[float]) -> dict[str, float | int | None]:
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0:
+        return {"count": 0}
+    out: dict[str, float | int | None] = {"count": int(v.size), "mean": float(v.mean()),
+                                          "std": float(v.std()), "min": float(v.min()),
+                                          "max": float(v.max())}
+    for p, q in zip(PERCENTILES, np.percentile(v, PERCENTILES)):
+        out[f"p{p}"] = float(q)
+    return out
+
+
+def outliers(records: Sequence[dict], figures: Sequence[str], count: int) -> list[int]:
+    """For each figure, the `count` runs farthest from its median (ties: lower run index)."""
+    chosen: set[int] = set()
+    for figure in figures:
+        pairs = figure_values([r for r in records if r["status"] != "crashed"], figure)
+        if not pairs:
+            continue
+        median = float(np.median([v for _, v in pairs]))
+        ranked = sorted(pairs, key=lambda kv: (-abs(kv[1] - median), kv[0]))
+        chosen.update(k for k, _ in ranked[:count])
+    return sorted(chosen)
