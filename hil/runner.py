@@ -1,0 +1,124 @@
+"""The board side: the scenario's flight software with serial devices and a bench clock.
+
+Exactly the SIL flight code (`Deployment.flight`), with the device set built from the
+bench's serial lines and either the lockstep-over-serial clock (bit-identical to SIL) or
+the Linux monotonic clock with the real-time set-up of the bench file. A dead or hung
+emulator ends the run with a clear device fault (never a hang): in lockstep the clock
+step fails within the line timeout; in real time a disconnected line stops the loop.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from fsw.core.clock import LinuxClock
+from hal.config import build_devices
+from hal.errors import DeviceFault
+from hil.bench import Bench, BenchConfigError
+from hil.clock import LockstepSerialClock
+from hil.rt import RtReport, realtime
+from hil.scenario import FlightResult, fly
+from hil.telemetry import attach_log, log_format
+
+
+@dataclass
+class RunReport:
+    mode: str
+    result: FlightResult
+    modes: dict[str, str | None]
+    slips: int
+    ticks_skipped: int
+    max_lateness_us: float
+    log_format: str
+    log_packets: int
+    rt: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, dict[str, int]] = field(default_factory=dict)
+    step_faults: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.result.fault is None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in vars(self).items() if k != "result"}
+        d["result"] = vars(self.result)
+        d["ok"] = self.ok
+        return d
+
+
+def wait_for_ports(paths: list[str], timeout_s: float) -> None:
+    """Wait until every board-side port path exists (an emulator making ptys starts first)."""
+    deadline = time.monotonic() + timeout_s
+    missing = [p for p in paths if "://" not in p and not os.path.exists(p)]
+    while missing:
+        if time.monotonic() >= deadline:
+            raise DeviceFault(f"serial port(s) {', '.join(missing)} did not appear within {timeout_s:g} s "
+                              f"(start `msr hil emulate` first, or check the wiring)", "bench")
+        time.sleep(0.05)
+        missing = [p for p in missing if not os.path.exists(p)]
+
+
+def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | None = None,
+               apply_rt: bool = True, connect_timeout_s: float = 10.0) -> tuple[RunReport, Any]:
+    """Run the flight side to the end of the scenario; returns (report, telemetry log writer).
+
+    Device faults that end the run are in `report.result.fault`; config errors raise.
+    """
+    mode = mode or bench.mode
+    dep = bench.deployment
+    config = bench.flight_device_config()
+    for entry in config.values():
+        entry["hello"] = True   # a fresh session: the emulator forgets old sequence numbers
+    wait_for_ports(sorted({ln.port for ln in bench.lines.values()}), connect_timeout_s)
+    devices = build_devices(config)
+    try:
+        clock_link = devices.links[bench.lines[bench.clock_line].port]
+        clock = LockstepSerialClock(clock_link) if mode == "lockstep" else LinuxClock()
+        topology, executive = dep.flight(devices, clock)
+        if bench.base_rate_hz is not None and executive.base_rate_hz != bench.base_rate_hz:
+            raise BenchConfigError(f"{bench.path}: bench.base_rate_hz: {bench.base_rate_hz} Hz, but scenario "
+                                   f"{bench.scenario!r} runs at {executive.base_rate_hz} Hz")
+        log = attach_log(topology, log_out)
+
+        def watch() -> str | None:
+            for url, link in devices.links.items():
+                if not link.connected:
+                    return f"serial line {url} disconnected (emulator gone?)"
+            return None
+
+        rt_report = RtReport()
+        if mode == "realtime":
+            executive.start_ns = clock.now_ns() + executive.period_ns  # first tick one period from now
+        try:
+            if mode == "realtime" and apply_rt:
+                with realtime(bench.realtime) as rt_report:
+                    result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
+            else:
+                result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
+        except DeviceFault as exc:
+            result = FlightResult(executive.tick, executive.now_ns(), "fault", f"{type(exc).__name__}: {exc}")
+        log.flush()
+        report = RunReport(
+            mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
+            ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
+            log_format=log_format(log), log_packets=log.packets, rt=rt_report.as_dict(),
+            links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
+                   for url, link in devices.links.items()},
+            step_faults=dict(executive.step_faults))
+        return report, log
+    finally:
+        devices.close()
+
+
+def write_run(report: RunReport, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "run.json"
+    path.write_text(json.dumps(report.as_dict(), indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+__all__ = ["RunReport", "run_flight", "wait_for_ports", "write_run"]
