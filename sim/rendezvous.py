@@ -120,6 +120,8 @@ class OrbitPair:
         radius = p.cone_apex_radius_m + (p.cone_mouth_radius_m - p.cone_apex_radius_m) * along / p.cone_depth_m
         if lat > radius:
             return
+        if closing < 0.0:
+            return                       # on its way out (after a bounce): nothing to trigger
         if closing <= p.max_capture_speed_mps:
             c.triggered = True
             c.held_rel_m = tuple(rel[:3])

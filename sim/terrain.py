@@ -50,9 +50,11 @@ class TerrainParams:
     dune_azimuth_rad: float = 0.6
     rock_k: float = 0.05                    # Golombek cumulative fractional area, rocky patches
     rock_diameter_range_m: tuple[float, float] = (0.10, 1.0)
-    rocky_fraction: float = 0.35            # share of the map that is rocky at full abundance
-    rock_background_keep: float = 2e-4      # share of rocks kept on the smooth plains
-    rock_patch_scale_m: float = 120.0
+    # Rocks cluster: full abundance on rocky patches, a thin background elsewhere, so that
+    # 60 m landing discs free of 19 cm rocks exist (about 1 in 10 disc centres at 4096^2).
+    rocky_fraction: float = 0.25            # share of the map that is rocky at full abundance
+    rock_background_keep: float = 5e-5      # share of rocks kept on the smooth plains
+    rock_patch_scale_m: float = 250.0
     keep_clear_radius_m: float = 0.0        # optional rock-free disc at the origin (tests)
     depots: tuple[DepotParams, ...] = field(default_factory=lambda: (DepotParams(),))
 

@@ -6,6 +6,7 @@ its run index, so the result is the same whatever executes it.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -89,7 +90,7 @@ class DaskExecutor:
             raise RuntimeError("Dask executors need the 'cluster' extra: pip install 'msr-fsw[cluster]'") from exc
         if self.address is None:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs="error")
+                                         dashboard_address=None, silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
         else:
             self._client = Client(self.address)
