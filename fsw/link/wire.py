@@ -143,7 +143,9 @@ T_NONE, T_FALSE, T_TRUE, T_I64, T_F64, T_STR, T_BIGINT, T_TEXT = range(8)
 
 
 def _str_field(s: str) -> bytes:
-    b = s.encode("utf-8", "replace")[:MAX_STRING]
+    b = s.encode("utf-8", "replace")
+    if len(b) > MAX_STRING:  # cut on a character boundary
+        b = b[:MAX_STRING].decode("utf-8", "ignore").encode("utf-8")
     return U16.pack(len(b)) + b
 
 
@@ -157,11 +159,17 @@ def pack_value(v: Any) -> bytes:
     if isinstance(v, int):
         if I64_MIN <= v <= I64_MAX:
             return b"\x03" + I64.pack(v)
-        return b"\x06" + _str_field(str(v))
+        try:
+            return b"\x06" + _str_field(str(v))
+        except ValueError:  # beyond Python's int-to-text limit
+            return b"\x07" + _str_field("<integer too large>")
     if isinstance(v, float):
         return b"\x04" + F64.pack(v)
     if isinstance(v, str):
-        b = v.encode("utf-8")
+        try:
+            b = v.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: sent as TEXT with replacement characters
+            return b"\x07" + _str_field(v)
         if len(b) <= MAX_STRING:
             return b"\x05" + U16.pack(len(b)) + b
         return b"\x07" + _str_field(v)

@@ -1,0 +1,152 @@
+"""Dictionary: built from classes, JSON round trip with field-naming errors, XTCE shape."""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fsw.core.component import Component, command
+from fsw.core.declarations import Arg, Channel
+from fsw.link.dictionary import Dictionary, component_spec, opcode_of, vehicle_spec
+from fsw.link.errors import DictionaryError
+from fsw.link.xtce import NS, to_xtce
+
+from .kit import component_specs, demo_spec
+
+X = {"x": NS}
+
+
+def test_demo_dictionary_describes_classes():
+    v = demo_spec()
+    assert [c.name for c in v.components] == ["heater", "counter", "link"]
+    assert [c.apid for c in v.components] == [0x600, 0x601, 0x602]
+    heater = v.by_name["heater"]
+    sp = heater.command_by_name["SET_SETPOINT"]
+    assert sp.modes == ("ACTIVE", "IDLE") and sp.args[0].lo == -60.0 and sp.args[0].hi == 40.0
+    assert sp.opcode == opcode_of("SET_SETPOINT")
+    label = v.by_name["counter"].command_by_name["LABEL"]
+    assert [(a.name, a.type) for a in label.args] == [("text", "string"), ("level", "enum"),
+                                                      ("loud", "bool")]
+    assert label.args[1].choices == ("LOW", "MEDIUM", "HIGH")
+    assert [(c.name, c.type, c.units) for c in heater.channels][:1] == [("temp_c", "f64", "degC")]
+    assert heater.events[0].name == "MODE_CHANGED" and heater.events[-1].name == "HEATER_SWITCHED"
+
+
+@given(st.lists(component_specs(), min_size=1, max_size=3))
+def test_json_round_trip(specs):
+    from fsw.link.dictionary import VehicleSpec
+    comps = tuple(s.__class__(s.name, i, 0x200 + i, s.class_name, s.modes, s.commands,
+                              s.channels, s.events) for i, s in enumerate(specs))
+    d = Dictionary((VehicleSpec("rover", 0x200, comps), demo_spec()))
+    assert Dictionary.from_json(d.to_json()) == d
+
+
+def _mutations(doc):
+    """(path, replacement) pairs that break one field of the JSON form each."""
+    comp = doc["vehicles"][0]["components"][1]
+    yield lambda d: d.pop("format"), "format"
+    yield lambda d: d["vehicles"][0].pop("apid_base"), "apid_base"
+    yield lambda d: d["vehicles"][0].__setitem__("apid_base", 0x123), "APID base"
+    yield lambda d: d["vehicles"][0]["components"][1].__setitem__("name", 5), "components[1].name"
+    yield lambda d: d["vehicles"][0]["components"][1]["channels"][0].__setitem__("type", "u7"), \
+        "channels[0].type"
+    yield lambda d: d["vehicles"][0]["components"][1]["events"][0].__setitem__("severity", "MEH"), \
+        "events[0].severity"
+    yield lambda d: d["vehicles"][0]["components"][1]["commands"][0].__setitem__("args", "x"), \
+        "commands[0].args"
+    yield lambda d: d["vehicles"][0]["components"][1]["channels"].pop(), "signature"
+    assert comp
+
+
+def test_malformed_json_errors_name_the_field():
+    good = json.loads(Dictionary((demo_spec(),)).to_json())
+    for mutate, where in _mutations(good):
+        doc = json.loads(json.dumps(good))
+        mutate(doc)
+        with pytest.raises(DictionaryError, match=re.escape(where)):
+            Dictionary.from_json(json.dumps(doc), "d.json")
+    with pytest.raises(DictionaryError, match="not JSON"):
+        Dictionary.from_json("{", "d.json")
+
+
+@settings(max_examples=100)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
+                                                                        max_size=3)))
+def test_arbitrary_json_raises_only_dictionary_error(doc):
+    for d in (doc, {"format": "msr-dictionary/1", "vehicles": doc}):
+        try:
+            Dictionary.from_json(json.dumps(d))
+        except DictionaryError:
+            pass
+
+
+def test_opcode_clash_and_unsupported_types_are_refused():
+    a, b = "", None
+    seen = {}
+    for i in range(200000):  # find two names with the same CRC-16
+        n = f"C{i}"
+        o = opcode_of(n)
+        if o in seen:
+            a, b = seen[o], n
+            break
+        seen[o] = n
+
+    assert b is not None
+    clash = type("Clash", (Component,), {n: command(n)(lambda self: None) for n in (a, b)})
+    with pytest.raises(DictionaryError, match="share opcode"):
+        component_spec("c", clash, 0, 0x600)
+
+    class BadArg(Component):
+        @command("GO", Arg("x", complex))
+        def go(self, x):
+            pass
+    with pytest.raises(DictionaryError, match="BadArg"):
+        component_spec("b", BadArg, 0, 0x600)
+
+
+def test_vehicle_needs_a_known_or_valid_apid_base():
+    with pytest.raises(DictionaryError):
+        vehicle_spec("plane", {})
+    assert vehicle_spec("plane", {}, apid_base=0x500).components[0].apid == 0x500
+    with pytest.raises(DictionaryError):
+        vehicle_spec("plane", {}, apid_base=0x7FF)
+
+
+def test_xtce_is_well_formed_and_complete():
+    v = demo_spec()
+    root = ET.fromstring(to_xtce(Dictionary((v,))))
+    assert root.tag == f"{{{NS}}}SpaceSystem"
+    ss = root.find("x:SpaceSystem[@name='demo']", X)
+    names = [e.get("name") for e in ss.iter() if e.get("name")]
+    assert all(re.fullmatch(r"[^./:\[\] ]+", n) for n in names)
+    tm = ss.find("x:TelemetryMetaData", X)
+    types = {e.get("name") for e in tm.find("x:ParameterTypeSet", X)}
+    params = {p.get("name"): p.get("parameterTypeRef") for p in tm.find("x:ParameterSet", X)}
+    assert set(params.values()) <= types
+    for comp in v.components:
+        for ch in comp.channels:
+            assert f"{comp.name}__{ch.name}" in params
+        cont = tm.find(f"x:ContainerSet/x:SequenceContainer[@name='{comp.name}__channels']", X)
+        refs = [e.get("parameterRef") for e in cont.find("x:EntryList", X)]
+        assert refs == [f"{comp.name}__{c.name}" for c in comp.channels]
+        crit = {c.get("parameterRef"): c.get("value") for c in cont.iter(f"{{{NS}}}Comparison")}
+        assert crit == {"ccsds_apid": str(comp.apid), "packet_kind": "1"}
+    cm = ss.find("x:CommandMetaData", X)
+    atypes = {e.get("name") for e in cm.find("x:ArgumentTypeSet", X)}
+    cmds = {m.get("name"): m for m in cm.find("x:MetaCommandSet", X)}
+    for comp in v.components:
+        for c in comp.commands:
+            m = cmds[f"{comp.name}__{c.name}"]
+            assert [a.get("name") for a in m.iter(f"{{{NS}}}Argument")] == [a.name for a in c.args]
+            assert all(a.get("argumentTypeRef") in atypes for a in m.iter(f"{{{NS}}}Argument"))
+            anc = {a.get("name"): a.text for a in m.iter(f"{{{NS}}}AncillaryData")}
+            assert anc["opcode"] == f"{c.opcode:#06x}"
+            assert anc["allowed_modes"] == ("any" if c.modes is None else ",".join(c.modes))
+    rng = cm.find("x:ArgumentTypeSet/x:IntegerArgumentType[@name='counter__INCREMENT__by_t']"
+                  "/x:ValidRangeSet/x:ValidRange", X)
+    assert (rng.get("minInclusive"), rng.get("maxInclusive")) == ("1", "1000")
+    assert "ack_status" in params
