@@ -15,6 +15,7 @@ from sim.montecarlo import dispersions as dispersion_files
 from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.executors import make_executor
+from sim.montecarlo.reproduce import sil_inputs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dispersions"
 
@@ -30,6 +31,23 @@ def load_dispersions(scenario: str, path: Path | None) -> DispersionSet:
         click.echo(f"no dispersion file given and none in {EXAMPLES}: runs differ by seed only", err=True)
         return DispersionSet(scenario, {}, source="<none>")
     return dispersion_files.load(path)
+
+
+def sil_run_inputs(scenario: str, dispersion_file: Path | None, run: int | None, seed: int,
+                   overrides: dict) -> tuple[int, dict]:
+    """For `msr sil --seed S --dispersion FILE --run k`: the scenario seed and the overrides
+    (run k's dispersed inputs, then the explicit --set values on top)."""
+    if (dispersion_file is None) != (run is None):
+        raise click.UsageError("--dispersion and --run go together (re-running one Monte Carlo run)")
+    if dispersion_file is None:
+        return seed, overrides
+    try:
+        plan = sil_inputs(scenario, dispersion_file, run=run, run_seed=seed)
+    except DispersionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dispersion") from exc
+    click.echo(f"Monte Carlo run {run}: run seed {seed}, scenario seed {plan.scenario_seed}, "
+               f"inputs {plan.inputs}")
+    return plan.scenario_seed, {**plan.inputs, **overrides}
 
 
 def echo_report(report: dict, out: Path) -> None:

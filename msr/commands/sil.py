@@ -51,11 +51,18 @@ def register(cli: click.Group) -> None:
                   help="run directory (default runs/<scenario>-<seed>)")
     @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                   help="override a scenario parameter (repeatable)")
-    def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...]) -> None:
+    @click.option("--dispersion", "dispersion_file", type=click.Path(path_type=Path, dir_okay=False),
+                  default=None, help="with --run: re-run one Monte Carlo run (--seed is its run seed)")
+    @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None,
+                  help="Monte Carlo run index (see montecarlo.json)")
+    def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...],
+            dispersion_file: Path | None, mc_run: int | None) -> None:
         """Run one SIL scenario (landing, fetch, ascent, capture)."""
+        from msr.commands.montecarlo import sil_run_inputs
         module = load_scenario(scenario)
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
-        summary = module.run(seed=seed, out_dir=out_dir, overrides=parse_overrides(overrides))
+        seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
+        summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
         for line in module.summary_lines(summary):
             click.echo(line)
         path = write_summary(summary, out_dir)

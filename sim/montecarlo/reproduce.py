@@ -35,3 +35,11 @@ def rerun(scenario: str, dispersion_file: str | Path, *, run: int, run_seed: int
     plan = plan_from_run_seed(d, run_seed, run)
     record, _ = execute(CampaignSpec(scenario, -1, d), plan, out_dir)
     return record
+
+
+def sil_inputs(scenario: str, dispersion_file: str | Path, *, run: int, run_seed: int) -> RunPlan:
+    """What `msr sil SCENARIO --seed S --dispersion FILE --run k` runs: run k's plan, after
+    checking the file against the scenario (DispersionError / LookupError otherwise)."""
+    d = dispersion_files.load(dispersion_file)
+    check_scenario(scenario, d)
+    return plan_from_run_seed(d, run_seed, run)
