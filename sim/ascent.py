@@ -9,11 +9,14 @@ Mass is not integrated: a solid motor's propellant consumed is the (exact) cumul
 impulse fraction of its thrust curve, so the mass is a function of burn time.
 
 Default propulsion and its delta-v budget (rocket equation, g0 Isp ln(m0/mf)):
-    stage 1: m0 = 400 kg (full stack), 205 kg propellant, Isp 285 s  -> 2795 * ln(400/195) = 2008 m/s
-    drop stage-1 inert 35 kg
-    stage 2: m0 = 160 kg, 75 kg propellant, Isp 295 s                -> 2893 * ln(160/85)  = 1831 m/s
-    total ideal 3.84 km/s against ~3.5 km/s needed to 343 km with losses and rotation
-    (MSR_FACTS.md), leaving ~0.3 km/s for guidance dispersions.
+    stage 1: m0 = 400 kg (full stack), 215 kg propellant, Isp 285 s  -> 2795 * ln(400/185) = 2155 m/s
+    drop stage-1 inert 30 kg
+    stage 2: m0 = 155 kg, 76 kg propellant, Isp 295 s                -> 2893 * ln(155/79)  = 1950 m/s
+    total ideal 4.10 km/s. MSR_FACTS.md puts the need at ~3.4 km/s ideal to ~350 km, ~3.5 km/s
+    with losses and Mars' rotation; two solids with a coast lose more than that estimate
+    (stage-1 gravity loss ~0.2 km/s, a 35 s stage-2 arc rather than an impulse), and a crude
+    open-loop profile with ideal attitude reaches a 245 x 363 km orbit (tests/sim/test_ascent.py),
+    so good guidance has ~0.2 km/s for dispersions, burnt off by lofting.
 """
 from __future__ import annotations
 
@@ -98,8 +101,8 @@ class StageParams:
 class AscentParams:
     """MAV and launch parameters (MSR_FACTS.md estimates; see the module delta-v budget)."""
 
-    stage1: StageParams = StageParams(205.0, 35.0, 285.0, 55.0, 1.6, True)
-    stage2: StageParams = StageParams(75.0, 69.0, 295.0, 35.0, 0.5, False)
+    stage1: StageParams = StageParams(215.0, 30.0, 285.0, 55.0, 1.6, True)
+    stage2: StageParams = StageParams(76.0, 63.0, 295.0, 35.0, 0.5, False)   # inert incl. avionics, RCS
     payload_kg: float = 16.0                      # Orbiting Sample container
     diameter_m: float = 0.5
     drag_cd: float = 0.45

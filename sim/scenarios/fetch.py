@@ -65,7 +65,7 @@ class SampleTransferModel:
     DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 
     def __init__(self, base_xyz: tuple[float, float, float], os_port_m=(0.2, 0.6, 0.9), speed_mps: float = 0.1,
-                 capture_tol_m: float = 0.25, port_tol_m: float = 0.03) -> None:
+                 capture_tol_m: float = 0.10, port_tol_m: float = 0.03) -> None:
         self.base = base_xyz
         self.ee = (0.0, 0.0, 0.5)
         self.target = self.ee
@@ -226,10 +226,10 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
     rover_end, lander_end = loopback_pair()
     lander_ledger, rover_ledger = CustodyLedger(), CustodyLedger()
     tasks = [TubeTask(t.tube_id, t.x_m, t.y_m) for t in terrain.tubes] if delivery == "fetch" else []
-    rfsw = build_rover(devices, delivery=delivery, cost_map=cost_map, tasks=tasks, carried=carried,
+    rfsw = build_rover(devices, delivery=delivery, cost_map=cost_map, terrain=onboard, tasks=tasks, carried=carried,
                        handoff_pose=HANDOFF_POSE, handoff=rover_end, ledger=rover_ledger, start_pose=start,
                        slots=n_slots)
-    lfsw = build_lander(devices, handoff=lander_end, ledger=lander_ledger)
+    lfsw = build_lander(devices, handoff=lander_end, ledger=lander_ledger, sta_base_xyz_m=sta_model.base)
     lander, sta, rover = lfsw.lander, lfsw.sta, rfsw.rover
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
     # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
@@ -242,7 +242,8 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         sta.set_param(f"handoff_{axis}_m", v - sta_model.base["xyz".index(axis)])
     for axis, v in zip("xyz", sta_model.port):
         sta.set_param(f"os_{axis}_m", v)
-    sta.set_param("step_timeout_cycles", 600)
+    sta.set_param("step_timeout_cycles", 450)
+    rover.set_param("step_timeout_cycles", 1200)
 
     clock = SimClock()
     clock.attach(plant)
