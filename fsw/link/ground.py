@@ -91,6 +91,18 @@ class GroundClient:
                 out.other.append(p)
         return out
 
+    def listen(self, timeout_s: float) -> list[Packet]:
+        """Every telemetry packet that arrives within `timeout_s` (nothing sent)."""
+        out = Exchange(b"", None)
+        end = time.monotonic() + timeout_s
+        while (left := end - time.monotonic()) > 0:
+            for data in self.transport.receive_for(left):
+                try:
+                    out.other.append(self.decoder.decode(data))
+                except DecodeError:
+                    out.undecodable += 1
+        return out.other
+
     def command(self, target: str, args: Mapping[str, Any] | None, *, key_id: int,
                 auth_seq: int, timeout_s: float = 2.0, validate: bool = True) -> Exchange:
         pkt = self.encoder.encode(target, args, key_id=key_id, auth_seq=auth_seq,

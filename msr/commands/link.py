@@ -192,7 +192,7 @@ def register(cli: click.Group) -> None:
         """Decode a telemetry log (CCSDS packets back to back)."""
         import warnings
         d = load_dictionary(dict_file, vehicles)
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if writer:
             writer.writerow(["t_ns", "apid", "seq", "vehicle", "component", "kind", "name", "value"])
