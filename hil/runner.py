@@ -88,6 +88,9 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             for url, link in devices.links.items():
                 if not link.connected:
                     return f"serial line {url} disconnected (emulator gone?)"
+                if link.stats.timeouts:
+                    return (f"serial line {url}: {link.stats.timeouts} request(s) unanswered after "
+                            f"{link.retries} retries (emulator hung?)")
             return None
 
         rt_report = RtReport()
@@ -100,7 +103,8 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             else:
                 result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
         except DeviceFault as exc:
-            result = FlightResult(executive.tick, executive.now_ns(), "fault", f"{type(exc).__name__}: {exc}")
+            result = FlightResult(executive.tick, executive.now_ns(), "fault", f"{type(exc).__name__}: {exc}",
+                                  executive.now_ns() - executive.start_ns)
         log.flush()
         report = RunReport(
             mode=mode, result=result, modes=topology.modes(), slips=executive.slips,

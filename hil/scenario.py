@@ -108,6 +108,7 @@ class FlightResult:
     end_ns: int
     stopped_by: str          # "duration", "done" or "fault"
     fault: str | None = None
+    elapsed_ns: int = 0      # from the executive's start to its last tick
 
 
 def fly(topology: Topology, executive: Executive, duration_s: float,
@@ -134,7 +135,7 @@ def fly(topology: Topology, executive: Executive, duration_s: float,
         return False
     ticks = executive.run(until_ns=until, stop_when=stop)
     return FlightResult(ticks, executive.now_ns(), reason[0] if reason else "duration",
-                        fault[0] if fault else None)
+                        fault[0] if fault else None, executive.now_ns() - executive.start_ns)
 
 
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None

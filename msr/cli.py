@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "hal",
     "montecarlo",
     "link",
+    "hil",
 )
 
 

@@ -1,0 +1,69 @@
+"""The scripts and unit file a deploy bundle carries (kept as strings so they ship in the
+wheel without package-data rules). @NAMES@ are filled in by `hil.deploy`; @PREFIX@ is
+filled in on the board by install.sh."""
+
+INSTALL_SH = r"""#!/bin/sh
+# Offline installer of the MSR flight software bundle.
+#   ./install.sh PREFIX        (PYTHON=python3.11 ./install.sh PREFIX to pick the interpreter)
+# Creates PREFIX/venv from the wheels of this bundle (no network), copies the bench file,
+# the real-time set-up and the systemd unit (not enabled: see the note at the end).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+PREFIX=${1:?usage: install.sh PREFIX}
+PYTHON=${PYTHON:-python3}
+want="@PYTHON_VERSION@"
+have=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ "$have" != "$want" ]; then
+  echo "install.sh: this bundle was built for Python $want, $PYTHON is $have (set PYTHON=...)" >&2
+  exit 2
+fi
+mkdir -p "$PREFIX"
+PREFIX=$(cd "$PREFIX" && pwd)
+"$PYTHON" -m venv "$PREFIX/venv"
+"$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
+    --find-links "$HERE/wheels" msr-fsw
+cp "$HERE/bench.toml" "$PREFIX/bench.toml"
+cp "$HERE/rt-setup.sh" "$PREFIX/rt-setup.sh"
+chmod +x "$PREFIX/rt-setup.sh"
+sed "s#@PREFIX@#$PREFIX#g" "$HERE/msr-fsw.service" > "$PREFIX/msr-fsw.service"
+mkdir -p "$PREFIX/runs"
+"$PREFIX/venv/bin/msr" hil check --bench "$PREFIX/bench.toml" >/dev/null
+echo "installed in $PREFIX"
+echo "run:     $PREFIX/venv/bin/msr hil run --bench $PREFIX/bench.toml --out $PREFIX/runs/latest"
+echo "service: cp $PREFIX/msr-fsw.service /etc/systemd/system/ && systemctl enable --now msr-fsw"
+"""
+
+RT_SETUP_SH = r"""#!/bin/sh
+# System-level real-time set-up for the board (run as root, e.g. as ExecStartPre).
+# Each step says ok or why not; none fails the start. The process-level steps (SCHED_FIFO,
+# affinity, mlockall, gc, timer slack) are done by `msr hil run` itself.
+step() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "rt-setup: $name ok"; else echo "rt-setup: $name not applied"; fi; }
+# let SCHED_FIFO tasks run without the 95% throttle
+step "rt throttling off" sh -c 'echo -1 > /proc/sys/kernel/sched_rt_runtime_us'
+# performance governor on every CPU that has cpufreq
+for g in /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor; do
+  [ -w "$g" ] && step "governor $(basename "$(dirname "$(dirname "$g")")")" sh -c "echo performance > $g"
+done
+# keep deep C-states away while the flight software runs is done by cyclictest-style
+# /dev/cpu_dma_latency holders; not applied here.
+exit 0
+"""
+
+SERVICE = r"""[Unit]
+Description=MSR flight software, board side of the HIL bench
+After=network.target
+
+[Service]
+Type=simple
+ExecStartPre=-@PREFIX@/rt-setup.sh
+ExecStart=@PREFIX@/venv/bin/msr hil run --bench @PREFIX@/bench.toml --out @PREFIX@/runs/latest
+LimitRTPRIO=99
+LimitMEMLOCK=infinity
+CPUAffinity=@CPU_AFFINITY@
+Restart=no
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+TEMPLATES = {"install.sh": INSTALL_SH, "rt-setup.sh": RT_SETUP_SH, "msr-fsw.service": SERVICE}

@@ -1,0 +1,162 @@
+"""`msr hil ...`: the HIL bench. `emulate` (bench side), `run` (board side), `check`,
+`timing` (latency of the fixed-step loop beside cyclictest) and `deploy` (offline bundle)."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+BENCH = click.option("--bench", "bench_file", required=True,
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
+MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
+                    help="override the bench file's mode")
+
+
+def _load(bench_file: Path):
+    from hil.bench import BenchConfigError, load_bench
+    try:
+        return load_bench(bench_file)
+    except BenchConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("hil")
+    def hil_group() -> None:
+        """Hardware-in-the-loop bench: emulator, board runner, timing, deploy."""
+
+    @hil_group.command("check")
+    @BENCH
+    def check(bench_file: Path) -> None:
+        """Validate a bench file and print its wiring."""
+        bench = _load(bench_file)
+        click.echo(f"scenario {bench.scenario} (seed {bench.seed}), mode {bench.mode}, clock on line {bench.clock_line}")
+        for name, line in sorted(bench.lines.items()):
+            click.echo(f"line {name}: board {line.port} <-> bench {line.bench_port} @ {line.baud} baud")
+        config = bench.deployment.device_config()
+        for dev, (line, address) in sorted(bench.addresses.items()):
+            click.echo(f"  {dev:16s} {config[dev]['kind']:18s} line {line} address {address}")
+
+    @hil_group.command("emulate")
+    @BENCH
+    @MODE
+    @click.option("--duration", "duration_s", type=float, default=None,
+                  help="stop after this many wall seconds (default: when the flight side leaves)")
+    def emulate(bench_file: Path, mode: str | None, duration_s: float | None) -> None:
+        """Bench side: run the plant and answer the device protocol on the bench lines."""
+        from hal.errors import DeviceFault
+        from hil.emulator import Emulator, EmulatorError
+        bench = _load(bench_file)
+        try:
+            em = Emulator(bench, mode=mode)
+        except (EmulatorError, DeviceFault, OSError) as exc:
+            raise click.ClickException(f"emulator cannot start: {exc}") from None
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with em:
+            for name, line in sorted(bench.lines.items()):
+                where = f"{line.port} -> {em.transports[name].slave_path}" if line.makes_pty else line.bench_port
+                click.echo(f"emulator ready ({em.mode}): line {name} at {where}", err=True)
+            try:
+                waited = 0.0
+                while not stop.is_set() and not em.wait(0.1):
+                    waited += 0.1
+                    if duration_s is not None and waited >= duration_s:
+                        break
+            except KeyboardInterrupt:
+                pass
+            s = em.summary()
+        click.echo(f"emulator done: plant at t={s['plant_t_ns'] / 1e9:.3f} s, {s['advances']} clock steps, "
+                   f"{s['steps']} real-time steps ({s['overruns']} late); "
+                   + "; ".join(f"line {n}: {why}" for n, why in sorted(s["ended"].items())))
+
+    @hil_group.command("run")
+    @BENCH
+    @MODE
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                  help="write DIR/telemetry.bin and DIR/run.json")
+    @click.option("--no-rt", is_flag=True, help="skip the real-time set-up (real-time mode)")
+    @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+                  help="seconds to wait for the serial ports to appear")
+    def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float) -> None:
+        """Board side: the flight software over the bench's serial lines."""
+        from hal.errors import DeviceFault
+        from hil.bench import BenchConfigError
+        from hil.runner import run_flight, write_run
+        bench = _load(bench_file)
+        log_file = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            log_file = open(out_dir / "telemetry.bin", "wb")
+        try:
+            report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
+                                   connect_timeout_s=connect_timeout)
+        except (BenchConfigError, DeviceFault) as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            if log_file is not None:
+                log_file.close()
+        warning = report.rt.get("warning")
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        r = report.result
+        click.echo(f"{report.mode} run: {r.ticks} ticks over {r.elapsed_ns / 1e9:.3f} s, stopped by {r.stopped_by}; "
+                   f"modes {report.modes}; slips {report.slips}; {report.log_packets} telemetry packets "
+                   f"({report.log_format})")
+        if out_dir is not None:
+            click.echo(f"run: {write_run(report, out_dir)}")
+        if r.fault:
+            click.echo(f"device fault: {r.fault}", err=True)
+            sys.exit(1)
+
+    @hil_group.command("timing")
+    @click.option("--rate", "rate_hz", type=int, default=1000, show_default=True, help="loop rate, Hz")
+    @click.option("--duration", "duration_s", type=float, default=10.0, show_default=True, help="seconds")
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+    @click.option("--priority", type=click.IntRange(0, 99), default=80, show_default=True,
+                  help="SCHED_FIFO priority (0: none)")
+    @click.option("--cpu", "cpus", type=int, multiple=True, help="pin to this CPU (repeatable)")
+    @click.option("--overrun-every", type=int, default=0, show_default=True,
+                  help="inject an overrun every N ticks (0: none)")
+    @click.option("--no-cyclictest", is_flag=True, help="do not run cyclictest")
+    def timing(rate_hz: int, duration_s: float, out_dir: Path, priority: int, cpus: tuple[int, ...],
+               overrun_every: int, no_cyclictest: bool) -> None:
+        """Wake-up latency, slips and drift of the fixed-step loop with the MAV guidance."""
+        from hil.bench import RealtimeSettings
+        from hil.timing import summary_lines, timing_run
+        settings = RealtimeSettings(priority=priority, cpus=tuple(cpus))
+        try:
+            result = timing_run(rate_hz, duration_s, out_dir, overrun_every=overrun_every, settings=settings,
+                                with_cyclictest=not no_cyclictest)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        for line in summary_lines(result):
+            click.echo(line)
+        click.echo(f"timing: {out_dir / 'timing.json'}, histogram: {out_dir / 'latency_hist.png'}")
+
+    @hil_group.command("deploy")
+    @BENCH
+    @click.option("--target", type=click.Path(file_okay=False, path_type=Path), required=True,
+                  help="bundle directory (created; must be empty)")
+    @click.option("--platform", default=None, help="wheel platform tag of the board, e.g. manylinux2014_aarch64")
+    @click.option("--python-version", default=None, help="Python version of the board, e.g. 3.11")
+    @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="project source tree (default: the one this command runs from)")
+    def deploy(bench_file: Path, target: Path, platform: str | None, python_version: str | None,
+               project: Path | None) -> None:
+        """Build a self-contained bundle for an offline board."""
+        from hil.deploy import DeployError, build_bundle
+        _load(bench_file)
+        try:
+            report = build_bundle(bench_file, target, platform=platform, python_version=python_version,
+                                  project=project)
+        except DeployError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"bundle: {report.target} ({len(report.wheels)} wheels, Python {report.python_version}, "
+                   f"{report.platform or 'this platform'})")
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        click.echo(f"install on the board: {report.target}/install.sh PREFIX")

@@ -1,0 +1,71 @@
+"""Shared pieces of the hil tests: a bench over a pty pair in a temp dir, an emulator that
+is always closed, and scenario modules that can be deployed."""
+from __future__ import annotations
+
+import contextlib
+import importlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from hil.bench import Bench, parse_bench
+from hil.emulator import Emulator
+from hil.scenario import missing_parts, scenario_module_name
+
+# scenarios the equivalence property must hold for (the demo now; the vehicles once their
+# scenario modules provide the deployment split)
+EQUIVALENCE_SCENARIOS = ("demo", "ascent", "capture")
+
+
+def deployable(name: str) -> str | None:
+    """None if the scenario can be deployed, else why not (for a skip reason)."""
+    try:
+        module = importlib.import_module(scenario_module_name(name))
+    except ImportError as exc:
+        return f"scenario {name} does not import: {exc}"
+    missing = missing_parts(module)
+    return f"scenario {name} lacks {', '.join(missing)}" if missing else None
+
+
+def bench_data(tmp_path: Path, **bench: Any) -> dict[str, Any]:
+    return {"bench": {"scenario": "demo", "seed": 1, **bench},
+            "realtime": {"priority": 0, "mlockall": False, "gc": "on"},
+            "lines": {"main": {"port": str(tmp_path / "fsw-tty"), "bench_port": "pty",
+                               "timeout_s": 0.3, "retries": 1}}}
+
+
+def pty_bench(tmp_path: Path, **bench: Any) -> Bench:
+    return parse_bench(bench_data(tmp_path, **bench), str(tmp_path / "bench.toml"))
+
+
+def write_bench(tmp_path: Path, data: dict[str, Any]) -> Path:
+    def val(v: Any) -> str:
+        if isinstance(v, str):
+            return '"' + v + '"'
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(val(x) for x in v) + "]"
+        return repr(v)
+    lines = []
+    for table, body in data.items():
+        if table in ("lines", "devices"):
+            for name, entry in body.items():
+                lines.append(f"[{table}.{name}]")
+                lines += [f"{k} = {val(v)}" for k, v in entry.items()]
+        else:
+            lines.append(f"[{table}]")
+            lines += [f"{k} = {val(v)}" for k, v in body.items()]
+    path = tmp_path / "bench.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def running_emulator(bench: Bench, **kw: Any) -> Iterator[Emulator]:
+    em = Emulator(bench, **kw)
+    try:
+        yield em.start()
+    finally:
+        em.close()
