@@ -151,7 +151,7 @@ class Dictionary:
     def from_json(cls, text: str, source: str = "dictionary") -> "Dictionary":
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise DictionaryError(f"{source}: not JSON: {exc}") from None
         r = _Reader(source)
         if r.get(doc, "format", str, "") != FORMAT:
@@ -238,7 +238,7 @@ class _Reader:
                 return default
             raise DictionaryError(f"{self.source}: {path}.{key} missing")
         v = d[key]
-        if not isinstance(v, typ) or (isinstance(v, bool) and typ in (int, (int, float))):
+        if not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
             raise DictionaryError(f"{self.source}: {path}.{key} has the wrong type")
         return v
 
@@ -271,6 +271,9 @@ class _Reader:
                             g(e, "fmt", str, p), g(e, "doc", str, p, ""))
                   for i, e in enumerate(g(d, "events", list, path, []))
                   for p in [f"{path}.events[{i}]"]))
+        for i, e in enumerate(spec.events):
+            if e.id != i:
+                raise DictionaryError(f"{self.source}: {path}.events[{i}].id must be {i}")
         sig = g(d, "signature", int, path, None)
         if sig is not None and sig != spec.signature:
             raise DictionaryError(f"{self.source}: {path}.signature does not match its content")

@@ -28,7 +28,7 @@ def load_keys(path: str | os.PathLike) -> dict[int, bytes]:
         raise KeyFileError(f"key file {p}: cannot be read: {exc}") from None
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise KeyFileError(f"key file {p}: not JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise KeyFileError(f"key file {p}: field 'format' must be {FORMAT!r}")
@@ -38,7 +38,8 @@ def load_keys(path: str | os.PathLike) -> dict[int, bytes]:
     keys: dict[int, bytes] = {}
     for kid, hexkey in raw.items():
         field = f"keys.{kid}"
-        if not (isinstance(kid, str) and kid.isdigit() and 0 <= int(kid) <= 0xFFFF):
+        if not (isinstance(kid, str) and kid.isascii() and kid.isdigit()
+                and 0 <= int(kid) <= 0xFFFF):
             raise KeyFileError(f"key file {p}: field {field!r}: key id must be an integer 0..65535")
         if not isinstance(hexkey, str):
             raise KeyFileError(f"key file {p}: field {field!r}: key must be a hex string")

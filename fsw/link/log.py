@@ -62,6 +62,13 @@ class TelemetryLogWriter:
                                                           ack.status, ack.reason))
         self.packets += 1
 
+    def dictionary(self) -> Dictionary:
+        """The dictionary that decodes this log (write it beside the log as dictionary.json)."""
+        v = self.encoder.vehicle
+        specs = {c.name: c for c in v.components}
+        specs.update((name, codec.spec) for name, codec in self.encoder._codecs.items())
+        return Dictionary((VehicleSpec(v.name, v.apid_base, tuple(specs.values())),))
+
     def getvalue(self) -> bytes:
         if self._buf is None:
             raise ValueError("this writer writes to a file")

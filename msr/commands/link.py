@@ -186,11 +186,15 @@ def register(cli: click.Group) -> None:
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                   show_default=True, help="json writes one JSON object per line")
     @click.option("--dict", "dict_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="dictionary JSON (default: built from the vehicles' classes)")
+                  help="dictionary JSON (default: dictionary.json beside LOG if there is one, "
+                       "else built from the vehicles' classes)")
     @click.option("--vehicle", "vehicles", multiple=True)
     def decode(log: Path, fmt: str, dict_file: Path | None, vehicles: tuple[str, ...]) -> None:
         """Decode a telemetry log (CCSDS packets back to back)."""
         import warnings
+        beside = log.parent / "dictionary.json"
+        if dict_file is None and not vehicles and beside.is_file():
+            dict_file = beside
         d = load_dictionary(dict_file, vehicles)
         out = sys.stdout
         writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None

@@ -69,3 +69,22 @@ def test_decode_formats(tmp_path):
     path.write_bytes(path.read_bytes()[:-3])
     cut = runner.invoke(cli, ["gds", "decode", str(path), "--vehicle", "demo"])
     assert cut.exit_code == 0 and "ends inside a record" in cut.output
+
+
+def test_decode_uses_the_dictionary_beside_the_log(tmp_path):
+    from fsw.core.topology import Topology
+    from fsw.link.demo import Counter
+    from fsw.link.log import TelemetryLogWriter
+    topology = Topology("bench", [Counter("counter")])  # a vehicle the built-in table lacks
+    writer = TelemetryLogWriter.for_topology(topology, apid_base=0x500)
+    topology["counter"].dispatch("INCREMENT", {"by": 2})
+    topology.sample_telemetry(1_000)
+    (tmp_path / "tm.bin").write_bytes(writer.getvalue())
+
+    def kinds():
+        out = CliRunner().invoke(cli, ["gds", "decode", str(tmp_path / "tm.bin"), "--format",
+                                       "json"]).output
+        return sorted(json.loads(x)["kind"] for x in out.splitlines() if x.startswith("{"))
+    assert kinds() == ["raw", "raw", "raw"]
+    (tmp_path / "dictionary.json").write_text(writer.dictionary().to_json())
+    assert kinds() == ["channels", "event", "event"]

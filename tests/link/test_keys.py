@@ -40,3 +40,23 @@ def test_bad_key_files_name_file_and_field(tmp_path, content, field):
     with pytest.raises(KeyFileError) as err:
         load_keys(path)
     assert str(path) in str(err.value) and field in str(err.value)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=70),
+                           lambda c: st.lists(c, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), c, max_size=3))
+
+
+@settings(max_examples=100)
+@given(json_values, st.binary(max_size=40))
+def test_arbitrary_key_files_raise_only_key_file_error(tmp_path_factory, doc, raw):
+    path = tmp_path_factory.mktemp("k") / "k.json"
+    for content in (json.dumps(doc).encode(), json.dumps({"format": "msr-keys/1", "keys": doc})
+                    .encode(), raw):
+        path.write_bytes(content)
+        try:
+            load_keys(path)
+        except KeyFileError:
+            pass
