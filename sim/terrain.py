@@ -198,17 +198,48 @@ def rock_number_density(d_m: np.ndarray, k: float) -> np.ndarray:
     return (4.0 * k * q / math.pi) * np.exp(-q * d_m) / (d_m * d_m)
 
 
-def _rocks(rng: np.random.Generator, p: TerrainParams) -> tuple[np.ndarray, np.ndarray]:
+def _rock_diameters(rng: np.random.Generator, p: TerrainParams, count: int) -> np.ndarray:
+    """Diameters drawn from n(D) on [dmin, dmax] by inverse CDF on a fine table."""
     dmin, dmax = p.rock_diameter_range_m
     grid = np.linspace(dmin, dmax, 4097)
     dens = rock_number_density(grid, p.rock_k)
     cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))))
-    area = (p.n_cells * p.resolution_m) ** 2
-    count = int(rng.poisson(cum[-1] * area))
-    d = np.interp(rng.random(count) * cum[-1], cum, grid)
-    half = 0.5 * p.n_cells * p.resolution_m
-    xy = rng.uniform(-half, half, size=(count, 2))
-    return xy.astype(np.float32), d.astype(np.float32)
+    return np.interp(rng.random(count) * cum[-1], cum, grid).astype(np.float32)
+
+
+def rocks_per_m2(p: TerrainParams) -> float:
+    """Rocks per square metre at full abundance, over the configured diameter range."""
+    dmin, dmax = p.rock_diameter_range_m
+    grid = np.linspace(dmin, dmax, 4097)
+    dens = rock_number_density(grid, p.rock_k)
+    return float(np.sum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid)))
+
+
+def _rocks(rng: np.random.Generator, p: TerrainParams, rocky: np.ndarray,
+           dune_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rocks at full abundance on rocky non-dune cells, thinned to a background elsewhere.
+
+    Only the rocks that survive are drawn (a Poisson count per region), so a 4096^2 map
+    costs a million draws rather than four.
+    """
+    n, res = p.n_cells, p.resolution_m
+    half = 0.5 * n * res
+    rho = rocks_per_m2(p)
+    cells = np.flatnonzero(rocky & ~dune_mask)
+    n_rocky = int(rng.poisson(rho * res * res * len(cells))) if len(cells) else 0
+    pick = cells[rng.integers(0, len(cells), n_rocky)] if n_rocky else np.zeros(0, np.int64)
+    i, j = np.divmod(pick, n)
+    x = (j + rng.random(n_rocky)) * res - half
+    y = (i + rng.random(n_rocky)) * res - half
+    # Background: uniform over the map at the thinned density, kept off rocks and sand.
+    n_bg = int(rng.poisson(rho * p.rock_background_keep * (n * res) ** 2))
+    bx = rng.uniform(-half, half, n_bg)
+    by = rng.uniform(-half, half, n_bg)
+    bi = np.clip(((by + half) / res).astype(np.int64), 0, n - 1)
+    bj = np.clip(((bx + half) / res).astype(np.int64), 0, n - 1)
+    ok = ~rocky[bi, bj] & ~dune_mask[bi, bj]
+    xy = np.column_stack((np.concatenate((x, bx[ok])), np.concatenate((y, by[ok])))).astype(np.float32)
+    return xy, _rock_diameters(rng, p, len(xy))
 
 
 def rasterise_rocks(xy: np.ndarray, d: np.ndarray, n: int, res: float) -> np.ndarray:
@@ -279,32 +310,29 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
     height = _spectral_field(rng, n, res, 2.0 * params.hurst + 2.0)
     # Scale so the RMS height difference at a 10 m lag is the requested one, whatever the size.
     lag = min(max(1, int(round(10.0 / res))), n - 1)
-    d10 = float(np.sqrt(np.mean((height[:, lag:] - height[:, :-lag]) ** 2, dtype=np.float64)))
+    rows = height[:: max(1, n // 512)]                 # a subsample of rows is plenty for an RMS
+    d10 = float(np.sqrt(np.mean((rows[:, lag:] - rows[:, :-lag]) ** 2, dtype=np.float64)))
     d10 *= (10.0 / (lag * res)) ** params.hurst
     height *= np.float32(params.relief_rms_10m_m / d10)
-    # Dune fields: a smooth field thresholded at the requested area fraction, ridges inside.
+    # Dune fields: a smooth field thresholded at the requested area fraction, ridges inside
+    # (computed only on the dune cells).
     mask_field = _smooth_field(rng, n, res, 80.0)
     if params.dune_fraction > 0.0:
         thresh = _threshold(mask_field, params.dune_fraction)
         dune_mask = mask_field > thresh
-        c = ((np.arange(n, dtype=np.float32) + 0.5) * res - 0.5 * n * res) * np.float32(2 * math.pi / params.dune_wavelength_m)
-        ca, sa = np.float32(math.cos(params.dune_azimuth_rad)), np.float32(math.sin(params.dune_azimuth_rad))
-        # sin(a + b) expanded so the n x n work is two products, not a full-size sin().
-        ridge = np.sin(ca * c)[None, :] * np.cos(sa * c)[:, None] + np.cos(ca * c)[None, :] * np.sin(sa * c)[:, None]
-        ramp = np.clip((mask_field - np.float32(thresh)) * np.float32(1 / 0.3), 0.0, 1.0)
-        height += np.float32(params.dune_height_m) * ramp * (np.float32(0.5) + np.float32(0.5) * ridge)
+        ii, jj = np.nonzero(dune_mask)
+        c = ((np.arange(n, dtype=np.float64) + 0.5) * res - 0.5 * n * res) * (2 * math.pi / params.dune_wavelength_m)
+        phase = math.cos(params.dune_azimuth_rad) * c[jj] + math.sin(params.dune_azimuth_rad) * c[ii]
+        ramp = np.minimum((mask_field[ii, jj] - np.float32(thresh)) * np.float32(1 / 0.3), np.float32(1.0))
+        height[ii, jj] += (np.float32(params.dune_height_m) * ramp
+                           * (np.float32(0.5) + np.float32(0.5) * np.sin(phase).astype(np.float32)))
     else:
         dune_mask = np.zeros((n, n), dtype=bool)
     craters = _craters(rng, params, height)
-    xy, d = _rocks(rng, params)
-    # Rocks cluster in rocky patches; elsewhere only a thin background survives, and sand
-    # covers rocks on the dunes. A keep-clear disc can be asked for (tests, demos).
     patch = _smooth_field(rng, n, res, params.rock_patch_scale_m)
     rocky = patch > _threshold(patch, params.rocky_fraction)
-    half = 0.5 * n * res
-    ci = np.clip(((xy[:, 1] + half) / res).astype(np.int64), 0, n - 1)
-    cj = np.clip(((xy[:, 0] + half) / res).astype(np.int64), 0, n - 1)
-    keep = ~dune_mask[ci, cj] & (rocky[ci, cj] | (rng.random(len(d)) < params.rock_background_keep))
-    if params.keep_clear_radius_m > 0.0:
-        keep &= np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
+    xy, d = _rocks(rng, params, rocky, dune_mask)
+    keep = np.ones(len(d), dtype=bool)
+    if params.keep_clear_radius_m > 0.0:   # a rock-free disc at the origin (tests, demos)
+        keep = np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
     return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))

@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "tubes": 10,
     "grain_initial_C": 12.0,
     "imu_noise": True,
-    "max_time_s": 4000.0,
+    "max_time_s": 6000.0,
     "stage2_inert_kg": 50.0,
 }
 

@@ -49,7 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "carried_tubes": 5,              # Perseverance delivery
     "perseverance_start_x_m": 40.0, "perseverance_start_y_m": 30.0,
     "max_time_s": 20000.0,
-    "lander_fix_range_m": 12.0,      # the lander's cameras localise the rover within this range
+    # The lander's cameras localise the rover within this range: once on the way in, once
+    # when it has parked for the hand-off.
+    "lander_fix_range_m": 12.0,
     "lander_fix_sigma_m": 0.05,
 }
 
@@ -256,7 +258,7 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
     rfsw.topology.dispatch("rover.LANDER_LANDED")
 
     stats = {"hazards_entered": 0, "in_hazard": False, "fixes": 0, "max_dr_error_m": 0.0,
-             "tubes_collected": 0, "fixed_this_return": False}
+             "tubes_collected": 0, "fixed_this_return": ""}
     res, half = onboard.resolution_m, onboard.half_extent_m
 
     def monitor() -> bool:
@@ -270,16 +272,16 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         err = math.hypot(rover.dr.x - rv.x, rover.dr.y - rv.y)
         stats["max_dr_error_m"] = max(stats["max_dr_error_m"], err)
         stats["tubes_collected"] = max(stats["tubes_collected"], sum(1 for t in rv.slots if t) if delivery == "fetch" else 0)
-        if rover.mode == "RETURN":
-            if not stats["fixed_this_return"] and math.hypot(rv.x - LANDER_XY[0], rv.y - LANDER_XY[1]) < cfg["lander_fix_range_m"]:
+        if rover.mode in ("RETURN", "HANDOFF"):
+            if stats["fixed_this_return"] != rover.mode and math.hypot(rv.x - LANDER_XY[0], rv.y - LANDER_XY[1]) < cfg["lander_fix_range_m"]:
                 s = cfg["lander_fix_sigma_m"]
                 rfsw.topology.dispatch("rover.FIX", {"x_m": rv.x + float(rng.normal(0, s)),
                                                      "y_m": rv.y + float(rng.normal(0, s)),
                                                      "heading_rad": rv.heading})
                 stats["fixes"] += 1
-                stats["fixed_this_return"] = True
+                stats["fixed_this_return"] = rover.mode
         else:
-            stats["fixed_this_return"] = False
+            stats["fixed_this_return"] = ""
         return lander.mode == "MAV_PREP" or rover.mode == "SAFE" or sta.mode == "SAFE" or (
             rover.done and not sta.busy and rover.mode == "IDLE" and sta.mode in ("READY", "SEALED"))
 
