@@ -133,18 +133,20 @@ class _Reader:
     def err(self, where: str, msg: str) -> BenchConfigError:
         return BenchConfigError(f"{self.path}: {where}: {msg}")
 
-    def table(self, data: Mapping, key: str, allowed: set[str] | None, required: bool = False) -> dict:
+    def table(self, data: Mapping, key: str, allowed: set[str] | None, required: bool = False,
+              where: str | None = None) -> dict:
+        where = where or key
         if key not in data:
             if required:
-                raise self.err(key, "missing table")
+                raise self.err(where, "missing table")
             return {}
         t = data[key]
         if not isinstance(t, Mapping):
-            raise self.err(key, "must be a table")
+            raise self.err(where, "must be a table")
         if allowed is not None:
             unknown = set(t) - allowed
             if unknown:
-                raise self.err(key, f"unknown keys {sorted(unknown)} (known: {', '.join(sorted(allowed))})")
+                raise self.err(where, f"unknown keys {sorted(unknown)} (known: {', '.join(sorted(allowed))})")
         return dict(t)
 
     def int(self, t: Mapping, where: str, key: str, default: Any, lo: int, hi: int | None = None) -> int:
@@ -206,10 +208,9 @@ def parse_bench(data: Mapping[str, Any], path: str = "<bench>", *, check_scenari
     lines: dict[str, Line] = {}
     for name in sorted(lines_t):
         where = f"lines.{name}"
-        t = r.table(lines_t, name, {"port", "bench_port", "baud", "timeout_s", "retries"}) \
-            if isinstance(lines_t[name], Mapping) else None
-        if t is None:
+        if not isinstance(lines_t[name], Mapping):
             raise r.err(where, "must be a table with `port` and `bench_port`")
+        t = r.table(lines_t, name, {"port", "bench_port", "baud", "timeout_s", "retries"}, where=where)
         baud = t.get("baud", 921600)
         if isinstance(baud, bool) or baud not in BAUDRATES:
             raise r.err(f"{where}.baud", f"unknown baud {baud!r} (standard rates: {min(BAUDRATES)}..{max(BAUDRATES)})")
@@ -252,9 +253,7 @@ def resolve_devices(bench: Bench, devs_t: Mapping[str, Any], r: _Reader) -> None
     default_line = bench.clock_line if len(bench.lines) > 1 else next(iter(bench.lines))
     for i, name in enumerate(names):
         where = f"devices.{name}"
-        t = r.table(devs_t, name, {"line", "address"}) if name in devs_t else {}
-        if name in devs_t and not isinstance(devs_t[name], Mapping):
-            raise r.err(where, "must be a table")
+        t = r.table(devs_t, name, {"line", "address"}, where=where) if name in devs_t else {}
         line = r.str(t, where, "line", default_line)
         if line not in bench.lines:
             raise r.err(f"{where}.line", f"no line {line!r} (lines: {', '.join(sorted(bench.lines))})")
