@@ -113,6 +113,9 @@ class OrbitPair:
 
     def _check_cone(self) -> None:
         p, c = self.p, self.capture
+        d2 = (self.os[0] - self.ero[0]) ** 2 + (self.os[1] - self.ero[1]) ** 2 + (self.os[2] - self.ero[2]) ** 2
+        if d2 > (p.cone_depth_m + p.cone_mouth_radius_m) ** 2:
+            return                       # far from the cone: skip the frame change
         rel = self.relative()
         along, lat, closing = self.cone_coordinates(rel)
         if c.lid_closed or not 0.0 < along <= p.trigger_depth_m:

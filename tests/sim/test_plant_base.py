@@ -4,6 +4,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hal.catalog import KINDS, zero_values
 from hal.values import check_values
@@ -107,3 +109,26 @@ def _scripted_run(terrain, seed):
 def test_seeded_runs_are_byte_identical(terrain):
     assert _scripted_run(terrain, 5) == _scripted_run(terrain, 5)
     assert _scripted_run(terrain, 5) != _scripted_run(terrain, 6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(targets=st.lists(st.integers(-5, 60), min_size=1, max_size=8))
+def test_any_sequence_of_advances_either_steps_the_grid_or_refuses_cleanly(terrain, targets):
+    """Whatever times a clock asks for, the plant ends exactly where a single advance to the
+    last accepted time would leave it (same steps, same floats), and a refusal changes nothing."""
+    plant = DescentPlant(terrain)
+    plant.actuate("engine", {"throttle": 0.4})
+    accepted = 0
+    for k in targets:
+        t = k * 2_500_000                   # half the 5 ms physics step: some are off the grid
+        before = pickle.dumps(plant.truth())
+        try:
+            plant.advance_to(t)
+            accepted = t
+        except PlantTimeError:
+            assert t < plant.now_ns() or t % plant.step_ns
+            assert pickle.dumps(plant.truth()) == before
+    once = DescentPlant(terrain)
+    once.actuate("engine", {"throttle": 0.4})
+    once.advance_to(accepted)
+    assert pickle.dumps(once.truth()) == pickle.dumps(plant.truth())
