@@ -9,6 +9,7 @@ one step of the ascent, descent, rover and rendezvous plants. Figures are the be
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -43,6 +44,7 @@ def plant_step_us(plant, n_steps: int, setup=None) -> float:
 
 
 def main() -> None:
+    print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (figures scale with it)")
     s0 = elements_to_state(Elements(MARS.radius_eq_m + 343e3, 0.0, math.radians(25.0), 0.0, 0.0, 0.0))
     pm = best(lambda: propagate_two_body(s0, 1.0, DAY_S, MARS.gm_m3ps2)) / DAY_S * 1e6
     print(f"RK4 point-mass orbit, 1 day at 1 s: {pm:6.2f} us/step  "
