@@ -84,8 +84,17 @@ class OnboardMap:
         return -h <= x_m < h and -h <= y_m < h
 
     def height_at(self, x_m: float, y_m: float) -> float:
-        i, j = self.cell_of(x_m, y_m)
-        return float(self.height_m[i, j])
+        """Bilinear height between cell centres (clamped at the map edge)."""
+        r = self.resolution_m
+        n1 = self.n - 1
+        fx = min(max((x_m + self.half_extent_m) / r - 0.5, 0.0), n1 - 1e-9)
+        fy = min(max((y_m + self.half_extent_m) / r - 0.5, 0.0), n1 - 1e-9)
+        j, i = int(fx), int(fy)
+        tx, ty = fx - j, fy - i
+        h = self.height_m
+        top = float(h[i, j]) * (1 - tx) + float(h[i, j + 1]) * tx
+        bottom = float(h[i + 1, j]) * (1 - tx) + float(h[i + 1, j + 1]) * tx
+        return top * (1 - ty) + bottom * ty
 
 
 # ---------------------------------------------------------------- per-pixel layers

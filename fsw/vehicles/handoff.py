@@ -2,8 +2,9 @@
 
 One interface for both delivery options: the Sample Fetch Rover bringing tubes from depots
 and Perseverance bringing the tubes it carries. The rover parks at the hand-off point,
-holds one tube out and OFFERs it by id; the arm grasps it and answers TAKEN (or REFUSED),
-after which the rover lets go. The rover says DONE when it has nothing more to offer.
+holds one tube out and OFFERs it by id, with where it holds it (local frame, from its own
+localisation against the lander); the arm reaches there, grasps it and answers TAKEN (or
+REFUSED), after which the rover lets go. The rover says DONE when it has nothing more to offer.
 
 Messages ride the proximity radio in flight; `loopback_pair()` gives two connected
 in-memory endpoints for SIL and tests (the `loop://` of this link). Delivery is FIFO and
@@ -21,6 +22,7 @@ KINDS = ("OFFER", "TAKEN", "REFUSED", "DONE")
 class HandoffMessage:
     kind: str
     tube: int = 0
+    xyz_m: tuple[float, float, float] | None = None   # OFFER: where the tube is held (local frame)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -34,8 +36,8 @@ class HandoffEndpoint:
         self._in = inbox
         self._out = outbox
 
-    def send(self, kind: str, tube: int = 0) -> None:
-        self._out.append(HandoffMessage(kind, tube))
+    def send(self, kind: str, tube: int = 0, xyz_m: tuple[float, float, float] | None = None) -> None:
+        self._out.append(HandoffMessage(kind, tube, xyz_m))
 
     def receive(self) -> list[HandoffMessage]:
         out = list(self._in)

@@ -9,6 +9,7 @@ with a timeout; an insertion that is not confirmed is retried, then the arm goes
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from fsw.core.component import Component, CommandError, command
@@ -44,16 +45,20 @@ class SampleTransferArm(Component):
         Param("os_y_m", float, -2.5, 2.5, default=0.6),
         Param("os_z_m", float, -2.5, 2.5, default=0.9),
         Param("os_capacity", int, 1, 43, default=30),
+        Param("reach_m", float, 0.5, 3.0, default=2.5, doc="Sample Transfer Arm reach (MSR_FACTS.md)"),
         Param("step_timeout_cycles", int, 5, 10_000, default=600),
         Param("max_insert_retries", int, 0, 10, default=2),
         Param("auto_seal", bool, default=True, doc="seal once the rover says DONE"),
     )
 
     def __init__(self, name: str = "sta", *, arm=None, gripper=None, os_sensor=None, seal=None,
-                 handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None) -> None:
+                 handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None,
+                 base_xyz_m: tuple[float, float, float] | None = None) -> None:
         super().__init__(name)
         self.arm, self.gripper, self.os_sensor, self.seal_pyro = arm, gripper, os_sensor, seal
         self.handoff = handoff
+        self.base_xyz_m = base_xyz_m   # arm shoulder in the local frame (lander position + mount)
+        self.offer_xyz: dict[int, tuple[float, float, float]] = {}
         self.ledger = ledger if ledger is not None else CustodyLedger()
         self.ledger.emit = self.emit
         self.lander_mode: Callable[[], str | None] = lambda: None
@@ -144,6 +149,9 @@ class SampleTransferArm(Component):
         return max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
 
     def _handoff_pos(self):
+        """Where the rover says it holds the tube, else the nominal hand-off point (arm frame)."""
+        if self.offers and self.offers[0] in self.offer_xyz:
+            return self.offer_xyz[self.offers[0]]
         p = self.params
         return (p["handoff_x_m"], p["handoff_y_m"], p["handoff_z_m"])
 
@@ -167,8 +175,14 @@ class SampleTransferArm(Component):
                     reason = "already offered" if msg.tube in self.offers else f"custody says {where}"
                     self.emit("OFFER_REFUSED", tube=msg.tube, reason=reason)
                     self.handoff.send("REFUSED", msg.tube)
+                elif msg.xyz_m is not None and self.base_xyz_m is not None and math.dist(
+                        msg.xyz_m, self.base_xyz_m) > self.params["reach_m"]:
+                    self.emit("OFFER_REFUSED", tube=msg.tube, reason="out of reach")
+                    self.handoff.send("REFUSED", msg.tube)
                 else:
                     self.offers.append(msg.tube)
+                    if msg.xyz_m is not None and self.base_xyz_m is not None:
+                        self.offer_xyz[msg.tube] = tuple(msg.xyz_m[k] - self.base_xyz_m[k] for k in range(3))
                     self.emit("OFFER_RECEIVED", tube=msg.tube)
 
     # ------------------------------------------------------------ the loop

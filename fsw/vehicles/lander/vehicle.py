@@ -47,14 +47,14 @@ class LanderFsw:
 def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: hazard.OnboardMap | None = None,
                  limits: hazard.HazardLimits = hazard.HazardLimits(), target_xy=(0.0, 0.0),
                  handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None,
-                 names: Mapping[str, str] = DEVICE_NAMES, **lander_kw) -> LanderFsw:
+                 names: Mapping[str, str] = DEVICE_NAMES, sta_base_xyz_m=None, **lander_kw) -> LanderFsw:
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
     lander = Lander("lander", imu=dev["imu"], altimeter=dev["altimeter"], engine=dev["engine"],
                     limits=limits, target_xy=target_xy, control_rate_hz=BASE_RATE_HZ,
                     guidance_rate_hz=BASE_RATE_HZ // GUIDANCE_DIVISOR, **lander_kw)
     sta = SampleTransferArm("sta", arm=dev["arm"], gripper=dev["gripper"], os_sensor=dev["os_sensor"],
-                            seal=dev["seal"], handoff=handoff, ledger=ledger)
+                            seal=dev["seal"], handoff=handoff, ledger=ledger, base_xyz_m=sta_base_xyz_m)
     topo = Topology("lander", [lander, sta])
     lander.sta_mode = lambda: sta.mode
     lander.sta_busy_fn = lambda: sta.busy

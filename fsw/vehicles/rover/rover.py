@@ -94,11 +94,15 @@ class Rover(Component):
         Param("stow_z_m", float, -1.0, 2.0, default=0.35),
         Param("present_x_m", float, -2.0, 2.0, default=0.9),
         Param("present_z_m", float, -1.0, 2.0, default=0.3),
+        Param("handoff_run_in_m", float, 0.5, 10.0, default=3.0,
+              doc="straight final approach to the hand-off point, so the rover faces the lander"),
+        Param("relocalise_on_tubes", bool, default=True,
+              doc="fix the position from a detected tube whose depot position is known"),
     )
 
     def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
-                 slot_sensors: Sequence = (), cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (),
-                 handoff_xy: tuple[float, float] = (0.0, 0.0), handoff: HandoffEndpoint | None = None,
+                 slot_sensors: Sequence = (), cost_map: CostMap | None = None, terrain=None, tasks: Sequence[TubeTask] = (),
+                 handoff_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), handoff: HandoffEndpoint | None = None,
                  ledger: CustodyLedger | None = None, carried: Sequence[int] = (), slots: int = 10,
                  start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False,
                  control_rate_hz: int = 10) -> None:
@@ -106,8 +110,9 @@ class Rover(Component):
         self.wheels, self.imu, self.camera = wheels, imu, camera
         self.arm, self.gripper, self.slot_sensors = arm, gripper, list(slot_sensors)
         self.cost_map = cost_map
+        self.terrain = terrain     # onboard height map (fsw.gnc.hazard.OnboardMap) for localisation
         self.tasks = list(tasks)
-        self.handoff_xy = handoff_xy
+        self.handoff_pose = handoff_pose
         self.handoff = handoff
         self.ledger = ledger if ledger is not None else CustodyLedger()
         self.ledger.emit = self.emit
@@ -130,7 +135,11 @@ class Rover(Component):
         self.attempts = 0
         self.seq = "idle"
         self.cycles = 0
-        self.tube_body: tuple[float, float] | None = None
+        self.tube_body: tuple[float, float, float] | None = None
+        self._accel = None
+        self._wheel_speed = 0.0
+        self.handoff_refusals = 0
+        self._replan = False
         self.hazard_reason = ""
         self.speed = 0.0
         self._g = None
@@ -193,6 +202,13 @@ class Rover(Component):
         if not (self.trigger("recover") or self.trigger("recover_stowed")):
             raise CommandError("recovery refused")
 
+    @command("FIX", Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
+             Arg("heading_rad", float, -7.0, 7.0), doc="Position fix (e.g. localisation against the lander)")
+    def _fix(self, x_m: float, y_m: float, heading_rad: float) -> None:
+        self.dr.fix(x_m, y_m, heading_rad)
+        self.imu_heading = self.dr.heading
+        self._replan = self.mode == "RETURN"   # the old path was planned from the old estimate
+
     @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
              doc="Add a depot tube to collect")
     def _add_tube(self, tube: int, x_m: float, y_m: float) -> None:
@@ -239,6 +255,7 @@ class Rover(Component):
         if self.wheels is not None:
             w = self._io(self.wheels.read)
             if w is not None:
+                self._wheel_speed = float(w.speed_mps)
                 heading = self.imu_heading if self.imu is not None else w.heading_rad
                 self.dr.update(float(w.odometer_m), heading)
         if self.imu is not None:
@@ -246,6 +263,7 @@ class Rover(Component):
             if r is not None:
                 self.imu_heading = wrap(self.imu_heading + float(r.rate_radps[2]) * self.dt)
                 ax, ay, az = r.accel_mps2
+                self._accel = (float(ax), float(ay), float(az))
                 tilt = math.degrees(math.atan2(math.hypot(ax, ay), az)) if az > 0 else 90.0
                 if tilt > self.params["max_tilt_deg"]:
                     self.hazard_reason = f"tilt {tilt:.1f} deg"
@@ -355,12 +373,25 @@ class Rover(Component):
             self._follow(short if len(short) >= 2 else [(self.dr.x, self.dr.y)] * 2, f"tube {self.task.tube}")
             self.trigger("drive")
         elif self.aboard:
-            if self._plan(self.handoff_xy, "return to lander"):
+            if self._plan_return():
                 self.trigger("go_home")
             else:
                 self.done = True
         else:
             self.done = True
+
+    def _plan_return(self) -> bool:
+        """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
+        hx, hy, hh = self.handoff_pose
+        run_in = self.params["handoff_run_in_m"]
+        pre = (hx - run_in * math.cos(hh), hy - run_in * math.sin(hh))
+        path = plan(self.cost_map, (self.dr.x, self.dr.y), pre) if self.cost_map is not None else \
+            [(self.dr.x, self.dr.y), pre]
+        if path is None:
+            self.emit("NO_PATH", purpose="return to lander")
+            self.pursuit = None
+            return False
+        return self._follow(list(path) + [(hx, hy)], "return to lander")
 
     def _skip_task(self) -> None:
         task = self.tasks.pop(0)
@@ -378,6 +409,12 @@ class Rover(Component):
             self._pursue()
 
     def _mode_RETURN(self) -> None:
+        if self._replan:
+            self._replan = False
+            if not self._plan_return():
+                self._stop()
+                self.trigger("fault")
+                return
         if self.at_goal():
             self._stop()
             self.trigger("arrived")
@@ -386,33 +423,84 @@ class Rover(Component):
             self._pursue()
 
     # ------------------------------------------------------------ pickup
-    def _in_reach(self, bx: float, by: float) -> bool:
+    def _in_reach(self, bx: float, by: float, bz: float) -> bool:
         p = self.params
         dx = bx - p["arm_base_x_m"]
-        dz = p["tube_z_m"] - p["arm_base_z_m"]
+        dz = bz - p["arm_base_z_m"]
         return 0.25 <= dx and math.sqrt(dx * dx + by * by + dz * dz) <= 0.95 * p["arm_reach_m"]
 
-    def _localise(self) -> tuple[float, float] | None:
-        """Tube position in the body frame: the camera's line of sight met with the ground."""
+    def _level_axes(self):
+        """Forward-level, left-level and up unit vectors in body coordinates (from the IMU's gravity)."""
+        a = self._accel
+        n = math.sqrt(sum(c * c for c in a)) if a is not None else 0.0
+        up = (0.0, 0.0, 1.0) if n < 1e-6 else tuple(c / n for c in a)
+        f = (1.0 - up[0] * up[0], -up[0] * up[1], -up[0] * up[2])
+        fn = math.sqrt(sum(c * c for c in f))
+        f = tuple(c / fn for c in f)
+        left = (up[1] * f[2] - up[2] * f[1], up[2] * f[0] - up[0] * f[2], up[0] * f[1] - up[1] * f[0])
+        return f, left, up
+
+    def _localise(self) -> tuple[float, float, float] | None:
+        """Tube position in the body frame: the camera's line of sight met with the terrain.
+
+        The line of sight is levelled with the IMU's gravity vector and intersected with the
+        onboard height map around the dead-reckoned position (a few fixed-point iterations),
+        so terrain relief and rover tilt do not bias the grasp point.
+        """
         if self.camera is None:
             return None
         r = self._io(self.camera.read)
         if r is None or not r.detected:
             return None
-        lx, ly, lz = r.los_unit
-        if lz >= -1e-3:
-            return None
         p = self.params
-        t = (p["tube_z_m"] - p["cam_z_m"]) / lz
-        return p["cam_x_m"] + t * lx, p["cam_y_m"] + t * ly
+        f, left, up = self._level_axes()
+        los = r.los_unit
+        cam = (p["cam_x_m"], p["cam_y_m"], p["cam_z_m"])
+        dot = lambda u, v: u[0] * v[0] + u[1] * v[1] + u[2] * v[2]  # noqa: E731
+        lf, ll, lu = dot(los, f), dot(los, left), dot(los, up)
+        cf, cl, cu = dot(cam, f), dot(cam, left), dot(cam, up)
+        if lu >= -1e-3:
+            return None
+        h = self.dr.heading
+        ground = self.height_at(self.dr.x, self.dr.y)
+        dz = p["tube_z_m"]                           # tube height above the rover's ground point
+        for _ in range(4):
+            t = (dz - cu) / lu
+            tf, tl = cf + t * lf, cl + t * ll
+            wx = self.dr.x + tf * math.cos(h) - tl * math.sin(h)
+            wy = self.dr.y + tf * math.sin(h) + tl * math.cos(h)
+            dz = self.height_at(wx, wy) - ground + p["tube_z_m"]
+        t = (dz - cu) / lu
+        tf, tl, tu = cf + t * lf, cl + t * ll, dz
+        return tuple(tf * f[k] + tl * left[k] + tu * up[k] for k in range(3))
+
+    def _world_of_body(self, b) -> tuple[float, float, float]:
+        """A body-frame point in the local frame (levelled by the IMU, placed by dead reckoning)."""
+        f, left, up = self._level_axes()
+        bf = sum(b[k] * f[k] for k in range(3))
+        bl = sum(b[k] * left[k] for k in range(3))
+        bu = sum(b[k] * up[k] for k in range(3))
+        h = self.dr.heading
+        return (self.dr.x + bf * math.cos(h) - bl * math.sin(h), self.dr.y + bf * math.sin(h) + bl * math.cos(h),
+                self.height_at(self.dr.x, self.dr.y) + bu)
+
+    def height_at(self, x: float, y: float) -> float:
+        return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
 
     def _mode_APPROACH_TUBE(self) -> None:
         if self.seq == "look":
             self._stop()
+            if abs(self._wheel_speed) > 1e-3:
+                return                      # stop, then look: no image while still rolling
             self.tube_body = self._localise()
             if self.tube_body is not None:
-                bx, by = self.tube_body
+                bx, by, _ = self.tube_body
                 self.emit("TUBE_DETECTED", tube=self.task.tube, bx_m=round(bx, 3), by_m=round(by, 3))
+                if self.params["relocalise_on_tubes"]:
+                    h = self.dr.heading
+                    self.dr.fix(self.task.x_m - (bx * math.cos(h) - by * math.sin(h)),
+                                self.task.y_m - (bx * math.sin(h) + by * math.cos(h)))
+                    self.tube_body = self._localise() or self.tube_body   # heights at the fixed position
                 if self.trigger("in_reach"):
                     self._start_grasp()
                     return
@@ -445,9 +533,9 @@ class Rover(Component):
             self._skip_task()
             self._goto("idle")
 
-    def _arm_frame(self, bx: float, by: float, dz: float = 0.0):
+    def _arm_frame(self, bx: float, by: float, bz: float, dz: float = 0.0):
         p = self.params
-        return (bx - p["arm_base_x_m"], by, p["tube_z_m"] - p["arm_base_z_m"] + dz)
+        return (bx - p["arm_base_x_m"], by, bz - p["arm_base_z_m"] + dz)
 
     def _start_grasp(self) -> None:
         self.attempts += 1
@@ -529,7 +617,8 @@ class Rover(Component):
                 self._arm_to(present)
                 self._goto("present")
         elif self.seq == "present" and self._arm_at(present):
-            self.handoff.send("OFFER", int(self._g.tube_id))
+            self.handoff.send("OFFER", int(self._g.tube_id), self._world_of_body(
+                (p["arm_base_x_m"] + present[0], present[1], p["arm_base_z_m"] + present[2])))
             self._goto("wait_taken")
         elif self.seq == "wait_taken":
             for m in msgs:
@@ -539,6 +628,7 @@ class Rover(Component):
                     self._goto("release")
                     self._pending = m.tube
                 elif m.kind == "REFUSED":
+                    self.handoff_refusals += 1
                     self.emit("HANDOFF_RESULT", tube=m.tube, result="refused")
                     self._arm_to(stow)
                     self._goto("return_to_slot")
@@ -552,8 +642,10 @@ class Rover(Component):
         elif self.seq == "return_to_slot" and self._arm_at(stow):
             if self.gripper is not None:
                 self._io(self.gripper.open_jaws)
-            self.done = True
             self._goto("idle")
+            if self.handoff_refusals >= self.params["max_pickup_attempts"]:
+                self.done = True
+                self.trigger("fault")      # the ground has to look at this hand-off
 
     def _on_timeout(self) -> None:
         mode = self.mode

@@ -36,8 +36,8 @@ class RoverFsw:
 
 
 def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = "fetch",
-                cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (), carried: Sequence[int] = (),
-                handoff_xy=(0.0, 0.0), handoff: HandoffEndpoint | None = None,
+                cost_map: CostMap | None = None, terrain=None, tasks: Sequence[TubeTask] = (), carried: Sequence[int] = (),
+                handoff_pose=(0.0, 0.0, 0.0), handoff: HandoffEndpoint | None = None,
                 ledger: CustodyLedger | None = None, start_pose=(0.0, 0.0, 0.0), slots: int = 10,
                 names: Mapping[str, str] = DEVICE_NAMES) -> RoverFsw:
     if delivery not in DELIVERIES:
@@ -45,8 +45,8 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
     slot_sensors = [devices[f"{SLOT_SENSOR_PREFIX}{k}"] for k in range(slots) if f"{SLOT_SENSOR_PREFIX}{k}" in devices]
-    rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map,
+    rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map, terrain=terrain,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
-                  handoff_xy=handoff_xy, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
+                  handoff_pose=handoff_pose, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
                   egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
     return RoverFsw(Topology(delivery if delivery == "perseverance" else "rover", [rover]), rover)
