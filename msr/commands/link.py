@@ -125,7 +125,10 @@ def parse_args(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def build_components(vehicle: str) -> list:
-    classes = vehicle_classes(vehicle)
+    try:
+        classes = vehicle_classes(vehicle)
+    except (ImportError, AttributeError) as exc:
+        raise click.ClickException(f"vehicle {vehicle}: {exc}") from None
     try:
         return [cls(name) for name, cls in classes.items()]
     except TypeError as exc:
@@ -291,8 +294,10 @@ def register(cli: click.Group) -> None:
         if (port is None) == (serial_url is None):
             raise click.UsageError("give exactly one of --port and --serial")
         keys = keys_or_fail(keys_file)
-        spec = load_dictionary(dict_file, (vehicle,)).vehicle(vehicle) if dict_file else \
-            gather((vehicle,)).vehicle(vehicle)
+        try:
+            spec = load_dictionary(dict_file, (vehicle,)).vehicle(vehicle)
+        except DictionaryError as exc:
+            raise click.ClickException(str(exc)) from None
         try:
             transport = SerialClient(serial_url) if serial_url else UdpClient(host, port)
         except LinkError as exc:
