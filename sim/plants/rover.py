@@ -99,6 +99,7 @@ class RoverPlant(FixedStepPlant):
         pitch, roll = rv.tilt()
         return {
             "t_s": self.t_s, "x_m": rv.x, "y_m": rv.y, "z_m": rv.ground_z(), "heading_rad": rv.heading,
+            "on_map": rv.terrain.contains(rv.x, rv.y),
             "pitch_rad": pitch, "roll_rad": roll, "speed_mps": rv.speed, "slip": rv.last_slip,
             "odometer_m": rv.odometer_m, "odo_heading_rad": rv.odo_heading,
             "ground_distance_m": rv.ground_distance_m, "held_tube": rv.held, "slots": tuple(rv.slots),
