@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +29,8 @@ from hil.bench import load_bench
 from hil.deploy_templates import TEMPLATES
 
 PROJECT = "msr-fsw"
+SOURCE_IGNORE = (".git", ".venv", "build", "dist", "runs", "out", "*.egg-info", "__pycache__",
+                 ".pytest_cache", ".hypothesis", "*.pyc")
 
 
 class DeployError(RuntimeError):
@@ -77,8 +80,11 @@ def _requirement_name(req: str) -> str:
 def build_wheels(wheels: Path, project: Path, *, platform: str | None = None,
                  python_version: str | None = None) -> list[str]:
     wheels.mkdir(parents=True, exist_ok=True)
-    _pip(["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(project)],
-         f"building the {PROJECT} wheel")
+    with tempfile.TemporaryDirectory() as tmp:
+        # build from a clean copy: setuptools leaves build/ and stale files in the tree it builds
+        src = Path(tmp) / "src"
+        shutil.copytree(project, src, ignore=shutil.ignore_patterns(*SOURCE_IGNORE))
+        _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(src)], f"building the {PROJECT} wheel")
     reqs = runtime_requirements()
     if platform is None:
         _pip(["wheel", "-q", "-w", str(wheels), *reqs], "collecting dependency wheels")
