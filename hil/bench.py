@@ -98,12 +98,8 @@ class Bench:
     @property
     def deployment(self) -> Deployment:
         if self._deployment is None:
-            ov = dict(self.overrides)
-            if self.duration_s is not None:
-                ov["duration_s"] = self.duration_s
-            if self.base_rate_hz is not None:
-                ov["base_rate_hz"] = self.base_rate_hz
-            self._deployment = Deployment(self.scenario, self.seed, ov)
+            self._deployment = Deployment(self.scenario, self.seed, dict(self.overrides),
+                                          duration_override_s=self.duration_s)
         return self._deployment
 
     def flight_device_config(self) -> dict[str, dict[str, Any]]:
@@ -238,6 +234,8 @@ def resolve_devices(bench: Bench, devs_t: Mapping[str, Any], r: _Reader) -> None
         config = dep.device_config()
     except ScenarioError as exc:
         raise r.err("bench.scenario", str(exc)) from None
+    except (ValueError, TypeError, KeyError) as exc:  # the scenario refuses the overrides
+        raise r.err("bench.overrides", str(exc)) from None
     if bench.vehicle is not None and dep.vehicle is not None and bench.vehicle != dep.vehicle:
         raise r.err("bench.vehicle", f"{bench.vehicle!r}, but scenario {bench.scenario!r} flies {dep.vehicle!r}")
     try:

@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    unknown = set(overrides or {}) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown demo overrides {sorted(unknown)}; known: {', '.join(sorted(DEFAULTS))}")
+
+
 def _p(overrides: Mapping[str, Any] | None, key: str) -> Any:
     return (overrides or {}).get(key, DEFAULTS[key])
 
@@ -186,6 +192,7 @@ def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> DemoPlant:
 
 def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The `[devices]` table with simulated backends: kinds, rates and noise."""
+    check_overrides(overrides)
     return {
         "temp0": {"kind": "thermometer", "rate_hz": 10,
                   "noise": {"temp_C": {"sigma": 0.05, "bias_sigma": 0.1, "quantum": 0.01}}},

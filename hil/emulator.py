@@ -137,8 +137,9 @@ class Emulator:
         self.step_ns = 1_000_000_000 // bench.step_hz
         if self.mode == "realtime":
             try:
-                if hasattr(self.plant, "check_time"):
-                    self.plant.check_time(self.plant.now_ns() + self.step_ns)
+                for part in getattr(self.plant, "parts", (self.plant,)):
+                    if hasattr(part, "check_time"):
+                        part.check_time(part.now_ns() + self.step_ns)
             except ValueError as exc:
                 raise EmulatorError(f"emulator.step_hz {bench.step_hz}: {exc}") from None
         self.transports: dict[str, Transport] = {}
@@ -170,8 +171,15 @@ class Emulator:
             k += 1
             deadline = start + k * self.step_ns
             clock.sleep_until(deadline)
-            with self.lock:
-                self.plant.advance_to(t0 + k * self.step_ns)
+            try:
+                with self.lock:
+                    self.plant.advance_to(t0 + k * self.step_ns)
+            except Exception as exc:  # the plant refused: end the session loudly, not silently
+                self.ended["plant"] = f"plant error: {type(exc).__name__}: {exc}"
+                self._stop.set()
+                for tr in self.transports.values():
+                    tr.close()
+                return
             self.stats.steps += 1
             if time.monotonic_ns() > deadline + self.step_ns:
                 self.stats.overruns += 1

@@ -61,6 +61,7 @@ class Deployment:
     seed: int = 1
     overrides: dict[str, Any] = field(default_factory=dict)
     module: ModuleType | None = None
+    duration_override_s: float | None = None   # the bench's duration_s (not a scenario override)
 
     def __post_init__(self) -> None:
         if self.module is None:
@@ -85,8 +86,8 @@ class Deployment:
         return self.module.flight(devices, clock, self.overrides)
 
     def duration_s(self) -> float:
-        if "duration_s" in self.overrides:
-            return float(self.overrides["duration_s"])
+        if self.duration_override_s is not None:
+            return float(self.duration_override_s)
         fn = getattr(self.module, "duration_s", None)
         if callable(fn):
             return float(fn(self.overrides))

@@ -66,6 +66,7 @@ BAD = [
     (("bench", "clock_line"), "aux", "bench.clock_line: no line 'aux'"),
     (("bench", "colour"), "red", "bench: unknown keys ['colour']"),
     (("bench", "overrides"), 3, "bench.overrides"),
+    (("bench", "overrides"), {"warp": 9}, "bench.overrides: unknown demo overrides ['warp']"),
     (("lines",), {}, "lines: at least one serial line"),
     (("lines", "main", "baud"), 12345, "lines.main.baud: unknown baud 12345"),
     (("lines", "main", "port"), "", "lines.main.port"),
