@@ -224,7 +224,7 @@ def plot_histogram(lat_ns: np.ndarray, path: Path, title: str, ct: dict[str, Any
             ax.axvline(ct["latency_us"][k], color="tab:red", ls=style, label=f"cyclictest {k}")
     if len(us):
         ax.axvline(float(np.percentile(us, 99)), color="tab:blue", ls="--", label="loop p99")
-    ax.set_xlabel("wake-up latency (us)")
+    ax.set_xlabel(f"wake-up latency (us; above {hi:.0f} us clipped into the last bin)")
     ax.set_ylabel("ticks")
     ax.set_title(title)
     ax.legend()
