@@ -62,7 +62,7 @@ def echo_report(report: dict, out: Path) -> None:
         click.echo(f"  run {f['run']} {f['status']}: {f['reproduce']}")
     if len(report["failures"]) > 5:
         click.echo(f"  ... {len(report['failures']) - 5} more failures in montecarlo.json")
-    bad = [r["run"] for r in report["retained"] if not r["reproduced"]]
+    bad = [r["run"] for r in report["retained"] if r["reproduced"] is False]
     if bad:
         click.echo(f"  WARNING: re-runs of {bad} did not reproduce the batch (non-deterministic scenario?)")
     t = report["timing"]

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
-from sim.montecarlo.runner import CampaignSpec, run_chunk, run_retained
+from sim.montecarlo.runner import CampaignSpec, kept_dir_name, run_chunk, run_retained
 
 
 def chunk_runs(runs: int, workers: int, per_worker: int = 8, max_size: int = 50) -> list[list[int]]:
@@ -76,10 +76,14 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
     records: list[dict] = []
     durations: dict[int, dict] = {}
     t0 = time.perf_counter()
+    # Workers keep failed runs' directories themselves when they share our disk.
+    remote = isinstance(executor, DaskExecutor) and not executor.local
+    keep_failed = str(out_dir / "runs") if out_dir is not None and not remote else None
     with executor:
         chunks = chunk_runs(runs, executor.workers)
         with _progress(runs, progress, scenario) as bar:
-            for chunk_result in executor.imap_unordered(run_chunk, [(spec, c) for c in chunks]):
+            jobs = [(spec, c, keep_failed) for c in chunks]
+            for chunk_result in executor.imap_unordered(run_chunk, jobs):
                 for record, timing in chunk_result:
                     records.append(record)
                     durations[record["run"]] = timing
@@ -90,7 +94,8 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
                        or statistics.default_key_figures(records))
         count = dispersions.outliers if keep_outliers is None else keep_outliers
-        retained = _retain(spec, records, key_figures, count, out_dir, executor)
+        retained = _retain(spec, records, key_figures, count, out_dir, executor,
+                           failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained)
     report["timing"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
@@ -107,30 +112,28 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
 
 
 def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[str], count: int,
-            out_dir: Path | None, executor: Any) -> list[dict]:
-    """Re-run failures and outliers with their output directories kept, and check that each
-    re-run reproduces the batch record exactly."""
+            out_dir: Path | None, executor: Any, failures_kept: bool) -> list[dict]:
+    """Full output directories of failures (kept by the workers during the batch, unless the
+    cluster is remote) and of outliers (known only now: re-run with their directory kept,
+    and checked to reproduce the batch record exactly)."""
     if out_dir is None:
         return []
     reasons: dict[int, list[str]] = {r["run"]: [r["status"]] for r in records if not r["success"]}
+    failed = set(reasons)
     for figure in key_figures:
         for k in statistics.outliers(records, [figure], count):
             reasons.setdefault(k, []).append(f"outlier:{figure}")
-    if not reasons:
-        return []
-    by_run = {r["run"]: r for r in records}
-    jobs = [(spec, k, str(out_dir / "runs" / f"run-{k:05d}")) for k in sorted(reasons)]
-    # A remote cluster need not share our disk: keep those files from this process instead.
+    rerun = sorted(k for k in reasons if not (failures_kept and k in failed))
+    jobs = [(spec, k, str(out_dir / "runs" / kept_dir_name(k))) for k in rerun]
+    # A remote cluster need not share our disk: re-run in this process so the files land here.
     if isinstance(executor, DaskExecutor) and not executor.local:
         reruns = [run_retained(*job) for job in jobs]
     else:
         reruns = list(executor.imap_unordered(run_retained, jobs))
-    kept = []
-    for record, _ in sorted(reruns, key=lambda rs: rs[0]["run"]):
-        k = record["run"]
-        kept.append({"run": k, "reasons": reasons[k], "dir": f"runs/run-{k:05d}",
-                     "reproduced": record == by_run[k]})
-    return kept
+    by_run = {r["run"]: r for r in records}
+    reproduced = {rec["run"]: rec == by_run[rec["run"]] for rec, _ in reruns}
+    return [{"run": k, "reasons": reasons[k], "dir": f"runs/{kept_dir_name(k)}",
+             "reproduced": reproduced.get(k)} for k in sorted(reasons)]
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import tempfile
 import time
 import traceback
@@ -60,9 +61,25 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None) -> tuple[dict, dict]:
-    """Run one planned run; out_dir None means a scratch directory deleted afterwards.
-    Returns (record, timing): timing has the wall time and the scenario's WALL_FIELDS."""
+def save_run(run_dir: Path, summary: Mapping | None, record: dict) -> None:
+    """What a kept run directory holds besides the scenario's own files."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if summary is not None:
+        (run_dir / "summary.json").write_text(
+            json.dumps(summary, indent=2, sort_keys=True, default=_json_default) + "\n")
+    (run_dir / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def kept_dir_name(k: int) -> str:
+    return f"run-{k:05d}"
+
+
+def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
+            keep_failed: Path | None = None) -> tuple[dict, dict]:
+    """Run one planned run. With out_dir None it runs in a scratch directory deleted
+    afterwards, unless it fails and keep_failed is given: then the scratch is copied to
+    keep_failed/run-KKKKK (so failures need no re-run). Returns (record, timing): timing has
+    the wall time and the scenario's WALL_FIELDS, which never enter the record."""
     record: dict[str, Any] = {"run": plan.index, "seed": plan.run_seed,
                               "scenario_seed": plan.scenario_seed, "inputs": plan.inputs}
     timing: dict[str, Any] = {}
@@ -83,20 +100,22 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None) -> tuple[di
             summary = None
             record.update(status="crashed", success=False, outputs={}, error=traceback.format_exc())
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            if summary is not None:
-                (out_dir / "summary.json").write_text(
-                    json.dumps(summary, indent=2, sort_keys=True, default=_json_default) + "\n")
-            (out_dir / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            save_run(out_dir, summary, record)
+        elif keep_failed is not None and not record["success"]:
+            dest = keep_failed / kept_dir_name(plan.index)
+            shutil.copytree(scratch, dest, dirs_exist_ok=True)
+            save_run(dest, summary, record)
     timing["wall_s"] = time.perf_counter() - t0
     return record, timing
 
 
-def run_chunk(spec: CampaignSpec, indices: Sequence[int]) -> list[tuple[dict, dict]]:
+def run_chunk(spec: CampaignSpec, indices: Sequence[int], keep_failed: str | None = None
+              ) -> list[tuple[dict, dict]]:
     """The unit of work shipped to a worker: several runs, to cut per-task overhead."""
-    return [execute(spec, plan_run(spec.dispersions, spec.master_seed, k), None) for k in indices]
+    keep = Path(keep_failed) if keep_failed else None
+    return [execute(spec, plan_run(spec.dispersions, spec.master_seed, k), None, keep) for k in indices]
 
 
 def run_retained(spec: CampaignSpec, k: int, out_dir: str) -> tuple[dict, dict]:
-    """Re-run run k with its full output directory kept (failures and outliers)."""
+    """Re-run run k with its full output directory kept (outliers, known only at the end)."""
     return execute(spec, plan_run(spec.dispersions, spec.master_seed, k), Path(out_dir))

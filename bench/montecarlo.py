@@ -1,0 +1,64 @@
+"""Monte Carlo throughput: runs/s on a local pool of 1 and 2 workers, and Dask LocalCluster
+overhead against the pool (same runs, same master seed; results checked identical).
+
+    .venv/bin/python bench/montecarlo.py                       # demo scenario, ~20 ms runs
+    .venv/bin/python bench/montecarlo.py --scenario ascent --runs 16
+
+Goals (issue 10): speed-up 2 vs 1 worker >= 1.8x; Dask overhead < 10 %. The machine's cores
+are shared, so figures are noisy: run it twice.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.montecarlo import dispersions  # noqa: E402
+from sim.montecarlo.campaign import content, run_campaign  # noqa: E402
+from sim.montecarlo.executors import DaskExecutor, PoolExecutor  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "dispersions"
+
+
+def campaign(scenario, disp, runs, executor):
+    t0 = time.perf_counter()
+    report = run_campaign(scenario, disp, runs=runs, master_seed=2026, executor=executor, plots=False)
+    return report, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="demo")
+    ap.add_argument("--runs", type=int, default=400)
+    ap.add_argument("--dt", type=float, default=0.005, help="demo integration step (sets run cost)")
+    args = ap.parse_args()
+    disp = dispersions.load(EXAMPLES / f"{args.scenario}.toml")
+    if args.scenario == "demo":
+        disp = disp.__class__(**{**disp.__dict__, "fixed": {**disp.fixed, "dt_s": args.dt}})
+    print(f"scenario {args.scenario}, {args.runs} runs, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} (other jobs share the cores)")
+    results = {}
+    for name, make in (("pool x1", lambda: PoolExecutor(1)), ("pool x2", lambda: PoolExecutor(2)),
+                       ("dask x2", lambda: DaskExecutor(2))):
+        report, wall = campaign(args.scenario, disp, args.runs, make())
+        t = report["timing"]
+        results[name] = report
+        print(f"  {name}: {t['runs_per_s']:8.2f} runs/s over the batch ({t['batch_wall_s']:.2f} s; "
+              f"{wall:.2f} s with start-up), median run {1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks")
+    rate = {k: r["timing"]["runs_per_s"] for k, r in results.items()}
+    print(f"speed-up pool 2 vs 1 worker: {rate['pool x2'] / rate['pool x1']:.2f}x (goal >= 1.8x)")
+    print(f"Dask LocalCluster overhead vs pool x2: {100 * (rate['pool x2'] / rate['dask x2'] - 1):+.1f} % "
+          f"(goal < 10 %)")
+    print(f"load average now {os.getloadavg()[0]:.1f}")
+    same = content(results["pool x1"]) == content(results["pool x2"]) == content(results["dask x2"])
+    print(f"montecarlo.json content identical across executors: {same}")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
