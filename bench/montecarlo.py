@@ -45,11 +45,11 @@ def main() -> None:
     for name, make in (("pool x1", lambda: PoolExecutor(1)), ("pool x2", lambda: PoolExecutor(2)),
                        ("dask x2", lambda: DaskExecutor(2))):
         report, wall = campaign(args.scenario, disp, args.runs, make())
-        t = report["timing"]
+        t = report["execution"]
         results[name] = report
         print(f"  {name}: {t['runs_per_s']:8.2f} runs/s over the batch ({t['batch_wall_s']:.2f} s; "
               f"{wall:.2f} s with start-up), median run {1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks")
-    rate = {k: r["timing"]["runs_per_s"] for k, r in results.items()}
+    rate = {k: r["execution"]["runs_per_s"] for k, r in results.items()}
     print(f"speed-up pool 2 vs 1 worker: {rate['pool x2'] / rate['pool x1']:.2f}x (goal >= 1.8x)")
     print(f"Dask LocalCluster overhead vs pool x2: {100 * (rate['pool x2'] / rate['dask x2'] - 1):+.1f} % "
           f"(goal < 10 %)")

@@ -62,10 +62,10 @@ def echo_report(report: dict, out: Path) -> None:
         click.echo(f"  run {f['run']} {f['status']}: {f['reproduce']}")
     if len(report["failures"]) > 5:
         click.echo(f"  ... {len(report['failures']) - 5} more failures in montecarlo.json")
-    bad = [r["run"] for r in report["retained"] if r["reproduced"] is False]
+    bad = [r["run"] for r in report["execution"]["reruns"] if not r["reproduced"]]
     if bad:
         click.echo(f"  WARNING: re-runs of {bad} did not reproduce the batch (non-deterministic scenario?)")
-    t = report["timing"]
+    t = report["execution"]
     click.echo(f"  {t['executor']} x{t['workers']}: {t['runs_per_s']:.2f} runs/s, "
                f"{t['total_wall_s']:.1f} s in all; kept {len(report['retained'])} run directories")
     click.echo(f"report: {out / 'montecarlo.json'}")

@@ -3,8 +3,9 @@
     report = run_campaign("ascent", dispersions.load("examples/dispersions/ascent.toml"),
                           runs=1000, master_seed=1, out_dir=Path("mc"), executor=PoolExecutor(2))
 
-Writes DIR/montecarlo.json (sorted keys; everything except its "timing" section is identical
-whatever the executor and worker count), DIR/timings.json (per-run wall time), DIR/runs/run-K/
+Writes DIR/montecarlo.json (sorted keys; everything except its "execution" section, which says
+how the batch ran: executor, wall times, re-run checks, is identical whatever the executor
+and worker count), DIR/timings.json (per-run wall time), DIR/runs/run-K/
 for failures and outliers only (re-run with their output kept), and DIR/plots/ (matplotlib).
 """
 from __future__ import annotations
@@ -94,14 +95,15 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
                        or statistics.default_key_figures(records))
         count = dispersions.outliers if keep_outliers is None else keep_outliers
-        retained = _retain(spec, records, key_figures, count, out_dir, executor,
+        retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained)
-    report["timing"] = {
+    report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "batch_wall_s": batch_wall, "total_wall_s": time.perf_counter() - t0,
         "runs_per_s": runs / batch_wall if batch_wall > 0 else None,
         "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
+        "reruns": rerun_checks,
     }
     if out_dir is not None:
         write(report, durations, out_dir)
@@ -112,12 +114,12 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
 
 
 def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[str], count: int,
-            out_dir: Path | None, executor: Any, failures_kept: bool) -> list[dict]:
+            out_dir: Path | None, executor: Any, failures_kept: bool) -> tuple[list[dict], list[dict]]:
     """Full output directories of failures (kept by the workers during the batch, unless the
     cluster is remote) and of outliers (known only now: re-run with their directory kept,
-    and checked to reproduce the batch record exactly)."""
+    and checked to reproduce the batch record exactly). Returns (retained, re-run checks)."""
     if out_dir is None:
-        return []
+        return [], []
     reasons: dict[int, list[str]] = {r["run"]: [r["status"]] for r in records if not r["success"]}
     failed = set(reasons)
     for figure in key_figures:
@@ -131,9 +133,10 @@ def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[s
     else:
         reruns = list(executor.imap_unordered(run_retained, jobs))
     by_run = {r["run"]: r for r in records}
-    reproduced = {rec["run"]: rec == by_run[rec["run"]] for rec, _ in reruns}
-    return [{"run": k, "reasons": reasons[k], "dir": f"runs/{kept_dir_name(k)}",
-             "reproduced": reproduced.get(k)} for k in sorted(reasons)]
+    checks = [{"run": rec["run"], "reproduced": rec == by_run[rec["run"]]}
+              for rec, _ in sorted(reruns, key=lambda rt: rt[0]["run"])]
+    return [{"run": k, "reasons": reasons[k], "dir": f"runs/{kept_dir_name(k)}"}
+            for k in sorted(reasons)], checks
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
@@ -166,8 +169,8 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
 
 
 def content(report: dict) -> dict:
-    """The report without its timing section: what must match across executors."""
-    return {k: v for k, v in report.items() if k != "timing"}
+    """The report without its execution section (executor, wall times, re-run checks): what must match across executors."""
+    return {k: v for k, v in report.items() if k != "execution"}
 
 
 def write(report: dict, durations: dict[int, dict], out_dir: Path) -> Path:
@@ -175,6 +178,6 @@ def write(report: dict, durations: dict[int, dict], out_dir: Path) -> Path:
     path = out_dir / "montecarlo.json"
     path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     (out_dir / "timings.json").write_text(json.dumps(
-        {"per_run": [{"run": k, **durations[k]} for k in sorted(durations)], **report["timing"]},
+        {"per_run": [{"run": k, **durations[k]} for k in sorted(durations)], **report["execution"]},
         indent=1, sort_keys=True) + "\n")
     return path

@@ -38,16 +38,30 @@ def test_pool_of_one_and_two_match_serial(serial_report, demo_dispersions):
     expected["retained"] = []                    # no out_dir, nothing kept
     assert content(one) == expected
     assert content(two) == expected
-    assert two["timing"]["workers"] == 2
+    assert two["execution"]["workers"] == 2
 
 
 def test_dask_local_cluster_matches_the_pool(serial_report, demo_dispersions, tmp_path):
     pytest.importorskip("distributed")
     report, _ = serial_report
     dask = campaign(demo_dispersions, DaskExecutor(2), tmp_path / "dask")
-    assert dask["timing"]["executor"] == "dask"
+    assert dask["execution"]["executor"] == "dask"
     on_disk = json.loads((tmp_path / "dask" / "montecarlo.json").read_text())
     assert content(on_disk) == content(json.loads(json.dumps(report)))
+
+
+def test_existing_scheduler_address_matches_and_keeps_files_here(serial_report, demo_dispersions, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    report, _ = serial_report
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = campaign(demo_dispersions, DaskExecutor(address=cluster.scheduler_address),
+                          tmp_path / "remote")
+    assert content(remote) == content(report)
+    kept = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "remote" / "runs").iterdir())
+    assert kept == [r["run"] for r in report["retained"]]
+    checks = remote["execution"]["reruns"]                                # all re-run here
+    assert [c["run"] for c in checks] == kept and all(c["reproduced"] for c in checks)
 
 
 def test_crashed_runs_are_recorded_with_seed_and_traceback(serial_report):
@@ -79,8 +93,8 @@ def test_retention_keeps_only_failures_and_outliers(serial_report):
                   for r in report["runs"] if r["status"] != "crashed")
     assert {k for _, k in errs[-2:]} == {k for k in kept_dirs if "outlier:apex_error_m" in retained[k]["reasons"]}
     # Failures were kept by the workers during the batch; outliers were re-run and matched.
-    assert all(retained[k]["reproduced"] is None for k in failures)
-    assert all(retained[k]["reproduced"] is True for k in outliers)
+    checks = report["execution"]["reruns"]
+    assert [c["run"] for c in checks] == sorted(outliers) and all(c["reproduced"] for c in checks)
     for k in kept_dirs:
         run_json = json.loads((out / "runs" / f"run-{k:05d}" / "run.json").read_text())
         assert run_json == report["runs"][k]
