@@ -22,14 +22,16 @@ the orbit needs and waste the rest. The approach, in three phases:
    spin-up, so its free variables are that inertial direction (elevation alpha, out-of-plane
    beta) and the ignition time. `Stage2Planner` solves all three from the navigated coast
    state (Kepler-propagated to ignition, then the burn integrated), targeting at burnout the
-   target semi-major axis, zero radial velocity and the target inclination. With zero radial
-   speed and the right energy the burnout point is an apsis and the other apsis mirrors it
-   about the target radius, so the apsis errors equal the burnout-radius error, which stage 1
-   already drove to near zero. It is re-solved during the coast and frozen at spin-up.
-3. **Orbit insertion trim (RCS).** Stage 2's delta-v carries the motor's dispersion (mass,
-   specific impulse); after burnout and despin, `insertion_trim` computes the small impulse
-   that makes the orbit horizontal, of the target semi-major axis and inclination at the
-   current point. The RCS flies it closed loop on the navigated velocity, within a budget.
+   target radius, zero radial velocity and the target inclination: the burnout point becomes
+   an apsis at the target radius. What remains is the energy error (stage 2's delta-v
+   against the speed it finds there), which stage 1's targeting kept small and the trim
+   removes. It is re-solved during the coast and frozen at spin-up.
+3. **Orbit insertion trims (RCS).** Stage 2's delta-v carries the motor's dispersion (mass,
+   specific impulse) and the burnout radius carries stage 1's apoapsis error. After
+   burnout and despin, `insertion_trim` makes the current point an apsis whose far side
+   is at the target radius (in the target-inclination plane); half an orbit later a second
+   trim circularises there. Both are flown closed loop on the navigated velocity by the
+   RCS within a budget; a few m/s per km of error, so dispersions cost little.
 
 All arithmetic is on float tuples; onboard constants (GM, stage models) are parameters.
 """
@@ -101,6 +103,10 @@ class StageModel:
         imp = cum[i] + 0.5 * (fn[i] + f) * (tau - ts[i])
         return k * f, self.mass_ignition_kg - self.propellant_kg * imp / total
 
+    def knots(self, k: float = 1.0) -> list[float]:
+        """Burn times where the thrust curve bends (integration steps must not straddle them)."""
+        return [t / k for t in self._tables()[0]]
+
     def accel(self, t: float, k: float = 1.0) -> float:
         f, m = self.thrust_and_mass(t, k)
         return f / m
@@ -166,28 +172,32 @@ def predict_burn(r: Sequence[float], v: Sequence[float], gm: float, stage: Stage
         return tuple(r), tuple(v)
     e_r, e_t, n = frame
     acc = stage.accel
-    steps = max(2, int(math.ceil(t_burn / max_step_s)))
-    h = t_burn / steps
+    # steps end on the thrust-curve knots: midpoint steps across a kink lose ~1 % of delta-v
+    edges = [0.0] + [kt - t0 for kt in stage.knots(k) if 0.0 < kt - t0 < t_burn] + [t_burn]
+    hs: list[float] = []
+    for a0, a1 in zip(edges, edges[1:]):
+        m = max(1, int(math.ceil((a1 - a0) / max_step_s)))
+        hs.extend([(a1 - a0) / m] * m)
     x, y, z = r
     vx, vy, vz = v
     sqrt = math.sqrt
     t = 0.0
-    for _ in range(steps):
+    for h in hs:
         r2 = x * x + y * y + z * z
-        k = -gm / (r2 * sqrt(r2))
+        kg = -gm / (r2 * sqrt(r2))
         at = acc(t0 + t, k)
         u = steering_direction(e_r, e_t, n, a + b * t, c)
-        ax = k * x + at * u[0]; ay = k * y + at * u[1]; az = k * z + at * u[2]
+        ax = kg * x + at * u[0]; ay = kg * y + at * u[1]; az = kg * z + at * u[2]
         hh = 0.5 * h
         xm = x + hh * vx; ym = y + hh * vy; zm = z + hh * vz
         vxm = vx + hh * ax; vym = vy + hh * ay; vzm = vz + hh * az
         tm = t + hh
         r2 = xm * xm + ym * ym + zm * zm
-        k = -gm / (r2 * sqrt(r2))
+        kg = -gm / (r2 * sqrt(r2))
         at = acc(t0 + tm, k)
         u = steering_direction(e_r, e_t, n, a + b * tm, c)
         x += h * vxm; y += h * vym; z += h * vzm
-        vx += h * (k * xm + at * u[0]); vy += h * (k * ym + at * u[1]); vz += h * (k * zm + at * u[2])
+        vx += h * (kg * xm + at * u[0]); vy += h * (kg * ym + at * u[1]); vz += h * (kg * zm + at * u[2])
         t += h
     return (x, y, z), (vx, vy, vz)
 
@@ -336,7 +346,7 @@ class Stage2Planner:
         rn = norm(rb)
         energy = 0.5 * dot(vb, vb) - gm / rn
         hv = cross(rb, vb)
-        return [(energy + gm / (2.0 * self.target.radius_m)) / 1e4,
+        return [(rn - self.target.radius_m) / 100.0,
                 dot(rb, vb) / rn,
                 (hv[2] / norm(hv) - math.cos(self.target.inclination_rad)) * 100.0]
 
@@ -350,7 +360,7 @@ class Stage2Planner:
             x0 = [0.0, 0.0, max(0.0, t_apo - 0.5 * self.stage2.burn_time_s)]
         x, f, ok = newton(lambda x: self._residual(r, v, x), x0, steps=(1e-4, 1e-4, 0.05),
                           max_step=(0.2, 0.05, 60.0), iterations=iterations,
-                          tol=(0.02, 0.2, 0.01))
+                          tol=(0.5, 0.2, 0.01))
         x[2] = max(0.0, x[2])
         rb, vb, u = self._burn(r, v, x[2], x)
         ap = apsides(rb, vb, self.target.gm)
@@ -366,14 +376,19 @@ def time_to_apoapsis_or_zero(r: Vec, v: Vec, gm: float) -> float:
         return 0.0
 
 
-def insertion_trim(r: Vec, v: Vec, target: AscentTarget) -> Vec:
-    """Impulse (inertial, m/s) that leaves the vehicle on a horizontal velocity of the target
-    semi-major axis in the target-inclination plane through the current position."""
+def insertion_trim(r: Vec, v: Vec, target: AscentTarget, other_apsis_m: float | None = None) -> Vec:
+    """Impulse (inertial, m/s) that makes the current point an apsis of an orbit in the
+    target-inclination plane whose other apsis is `other_apsis_m` (default: the target
+    radius). Two such trims half an orbit apart (first to raise or lower the far side to
+    the target radius, then to circularise there) fix both apsides whatever the burnout
+    radius was; a single one suffices when the burnout radius is already on target."""
     rn = norm(r)
-    speed2 = target.gm * (2.0 / rn - 1.0 / target.radius_m)
+    ro = target.radius_m if other_apsis_m is None else other_apsis_m
+    speed2 = target.gm * (2.0 / rn - 2.0 / (rn + ro))
     speed = math.sqrt(max(0.0, speed2))
     _, e_t, _ = guidance_frame(r, v, target.inclination_rad)
     return (speed * e_t[0] - v[0], speed * e_t[1] - v[1], speed * e_t[2] - v[2])
+
 
 __all__ = ["StageModel", "AscentTarget", "pitch_program", "guidance_frame", "steering_direction",
            "predict_burn", "newton", "solve_linear", "Stage1Solver", "Stage1Solution",

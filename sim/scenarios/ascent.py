@@ -10,7 +10,9 @@ Quiet coast: the coast between stage-1 burnout and spin-up is stepped like every
 phase (the flight software runs at its flight rate), so the real-time factor counts it.
 
 Overrides (`--set key=value`): target_alt_km, target_inc_deg, launch_time_s, tubes (count),
-grain_initial_C (start temperature of the enclosure), imu_noise (bool), max_time_s.
+grain_initial_C (start temperature of the enclosure), imu_noise (bool), max_time_s,
+stage2_inert_kg (plant), and any flight-software parameter as `flight.NAME`, `nav.NAME`,
+`acs.NAME` (set after the defaults the scenario derives, so they win).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "grain_initial_C": 12.0,
     "imu_noise": True,
     "max_time_s": 6000.0,
-    "stage2_inert_kg": 50.0,
+    "stage2_inert_kg": 55.0,
 }
 
 SENSOR_RATES = {"imu": 50, "star_tracker": 5, "gimbal": 50, "rcs": 50, "igniter": 10, "pyro": 10,
@@ -78,15 +80,18 @@ def ero_plane(params: AscentParams, t_launch: float, inc_deg: float) -> tuple[fl
 
 
 def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
+    fsw_params = {k: v for k, v in overrides.items() if k.startswith(("flight.", "nav.", "acs."))}
+    overrides = {k: v for k, v in overrides.items() if k not in fsw_params}
     cfg = {**DEFAULTS, **overrides}
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
         raise ValueError(f"unknown ascent overrides {sorted(unknown)}; known: {sorted(DEFAULTS)}")
     wall0 = time.perf_counter()
     base = AscentParams()
-    # sim.ascent's default upper stage (69 kg inert) is ~200 m/s short of a 343 km circular
-    # orbit with this plant's drag and gravity losses (see the ascent note); a 50 kg inert
-    # upper stage gives the margin dispersions need. Overridable.
+    # sim.ascent's default upper stage (69 kg inert) is ~150 m/s short of a 343 km circular
+    # orbit with this plant's drag and gravity losses (best lofted profile needs ~2.1 km/s
+    # from stage 2 against 1.83); a 55 kg inert upper stage leaves ~90 m/s of margin for
+    # dispersions. Overridable (stage2_inert_kg).
     aparams = replace(base, stage2=replace(base.stage2, inert_kg=float(cfg["stage2_inert_kg"])))
     ascent = AscentPlant(aparams, physics_rate_hz=100, seed=seed)
     thermal = ThermalPlant(ThermalParams(initial_C=float(cfg["grain_initial_C"])), physics_rate_hz=50,
@@ -112,6 +117,10 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
                  ("stage2_mass_ignition_kg", m2), ("stage2_mass_burnout_kg", m2 - s2.propellant_kg)):
         f.set_param(k, v)
     nav = mav.nav
+    for key, value in sorted(fsw_params.items()):
+        comp, _, pname = key.partition(".")
+        if not mav.topology[comp].set_param(pname, value):
+            raise ValueError(f"override {key}={value!r} refused")
     nav.set_param("site_lat_deg", math.degrees(aparams.site_lat_rad))
     nav.set_param("site_lon_deg", math.degrees(aparams.site_lon_rad))
     nav.set_param("site_radius_m", aparams.mars.radius_eq_m + aparams.site_elevation_m + aparams.eject_height_m)

@@ -78,9 +78,9 @@ class MavFlightManager(Component):
         Param("stage2_burn_s", float, 5.0, 200.0, default=35.0),
         Param("stage2_mass_ignition_kg", float, 10.0, 2000.0, default=160.0),
         Param("stage2_mass_burnout_kg", float, 5.0, 2000.0, default=85.0),
-        Param("pp_start_elev_deg", float, 0.0, 90.0, default=45.0),
-        Param("pp_end_elev_deg", float, 0.0, 90.0, default=25.0),
-        Param("pp_end_s", float, 1.0, 100.0, default=20.0),
+        Param("pp_start_elev_deg", float, 0.0, 90.0, default=80.0),
+        Param("pp_end_elev_deg", float, 0.0, 90.0, default=65.0),
+        Param("pp_end_s", float, 1.0, 100.0, default=15.0),
         Param("ignition_delay_s", float, 0.1, 10.0, default=1.0),
         Param("launch_time_s", float, 0.0, 1e9, default=60.0),
         Param("arm_lead_s", float, 1.0, 600.0, default=10.0),
@@ -88,8 +88,11 @@ class MavFlightManager(Component):
         Param("spin_up_time_s", float, 1.0, 120.0, default=15.0),
         Param("spin_rate_radps", float, 0.5, 30.0, default=10.0),
         Param("burnout_accel_mps2", float, 0.1, 10.0, default=1.0),
-        Param("trim_budget_mps", float, 0.0, 200.0, default=40.0),
+        Param("trim_budget_mps", float, 0.0, 200.0, default=60.0),
         Param("trim_tolerance_mps", float, 0.001, 5.0, default=0.05),
+        Param("single_trim_km", float, 0.0, 1000.0, default=1000.0,
+              doc="burnout radius error above which a second trim half an orbit later "
+                  "circularises (Mars' J2 moves osculating apsides by ~10 km per orbit)"),
         Param("min_grain_C", float, -100.0, 50.0, default=-40.0),
         Param("min_rcs_C", float, -100.0, 50.0, default=2.0),
         Param("ero_raan_deg", float, -360.0, 360.0, default=0.0),
@@ -101,6 +104,10 @@ class MavFlightManager(Component):
         Param("in_orbit_periapsis_km", float, 0.0, 1000.0, default=100.0),
         Param("stage1_solve_period_s", float, 0.1, 10.0, default=1.0),
         Param("coast_plan_period_s", float, 0.5, 120.0, default=5.0),
+        Param("stage1_freeze_s", float, 0.0, 60.0, default=8.0),
+        Param("stage2_dv_margin_mps", float, -500.0, 1000.0, default=15.0,
+              doc="stage-2 delta-v held back when stage 1 shapes the coast orbit (covers "
+                  "the drag of the early coast, which the onboard predictor ignores)"),
     )
 
     def __init__(self, name: str, devices: MavDevices, nav: MavNavigator,
@@ -127,7 +134,8 @@ class MavFlightManager(Component):
         self._plan_t = -1e9
         self._bad_pointing_s = 0.0
         self.trim_used = 0.0
-        self._trim_done = False
+        self._trim_phase = 1
+        self._trim2_t = math.inf
         self._release_t: float | None = None
         self._last_t: float | None = None
 
@@ -217,6 +225,13 @@ class MavFlightManager(Component):
             raise CommandError("tube ids must be 1..65535 and at least one")
         self.expected_tubes = ids
         self.sealed = False
+
+    @command("OS_TUBE_LOADED", Arg("tube", int, 1, 0xFFFF), modes=("OS_LOADING",),
+             doc="The lander reports a tube inserted into the OS")
+    def cmd_os_tube_loaded(self, tube: int) -> None:
+        if not self.custody.register(tube, "os"):
+            raise CommandError(f"tube {tube} refused by the custody ledger")
+        self.tlm["tubes_in_os"] = self.custody.count("os")
 
     @command("SEAL_OS", modes=("OS_LOADING", "THERMAL_CONDITIONING"))
     def cmd_seal_os(self) -> None:
@@ -415,7 +430,8 @@ class MavFlightManager(Component):
             return
         self._t_ign[0] = t
         self._k1 = 1.0
-        self._s1 = Stage1Solver(self.target(), self.stage(1), self.stage(2).delta_v)
+        self._s1 = Stage1Solver(self.target(), self.stage(1),
+                                self.stage(2).delta_v - self.params["stage2_dv_margin_mps"])
         self._s1_sol = None
         self.emit("IGNITION", stage=1)
         self.trigger("ignite_stage1")
@@ -440,7 +456,9 @@ class MavFlightManager(Component):
             e_r, e_t, n = guidance_frame(nav.r, nav.v, math.radians(p["target_inc_deg"]))
             self.control.set_law(ctl.TVC, target=steering_direction(e_r, e_t, n, math.tan(el), 0.0))
             return
-        if self._s1_sol is None or t - self._s1_t >= p["stage1_solve_period_s"] - 1e-9:
+        t_rem = s1.burn_time_s / self._k1 - tb
+        frozen = self._s1_sol is not None and t_rem < p["stage1_freeze_s"]
+        if not frozen and (self._s1_sol is None or t - self._s1_t >= p["stage1_solve_period_s"] - 1e-9):
             first = self._s1_sol is None
             sol = self._s1.solve(t, nav.r, nav.v, tb, self._k1,
                                  initial_elevation=math.radians(p["pp_end_elev_deg"]),
@@ -529,27 +547,51 @@ class MavFlightManager(Component):
             self._abort("stage 2 burnout not detected")
 
     def _run_ORBIT_INSERTION(self, t: float, dt: float) -> None:
+        """Despin, trim 1 (far apsis to target), coast half an orbit, trim 2 (circularise)."""
         p = self.params
         c = self.control
+        tgt = self.target()
         if c.law == ctl.DESPIN:
             if abs(self.nav.rate[0]) < 0.05:
                 c.set_law(ctl.TRIM)
+                near = abs(norm(self.nav.r) - tgt.radius_m) < 1e3 * p["single_trim_km"]
+                self._trim_phase = 2 if near else 1
             return
-        dv = insertion_trim(self.nav.r, self.nav.v, self.target())
+        if self._trim_phase == 0:  # coasting to the far apsis
+            if t >= self._trim2_t:
+                self._trim_phase = 2
+                c.set_law(ctl.TRIM)
+            return
+        dv = insertion_trim(self.nav.r, self.nav.v, tgt)
         left = norm(dv)
         self.tlm["trim_remaining_mps"] = left
-        if c.law == ctl.TRIM:
-            self.trim_used += self.nav.accel_mag * dt
+        self.trim_used += self.nav.accel_mag * dt
         self.tlm["trim_used_mps"] = self.trim_used
         if left < p["trim_tolerance_mps"] or self.trim_used >= p["trim_budget_mps"]:
             c.trim_force_inertial = (0.0, 0.0, 0.0)
-            c.stop()
+            c.set_law(ctl.RCS_POINT, target=qrot(self.nav.q, (1.0, 0.0, 0.0)))
             self.emit("TRIM_DONE", used=self.trim_used, left=left)
+            if self._trim_phase == 1 and self.trim_used < p["trim_budget_mps"]:
+                ap = self.nav.orbit()
+                self._trim2_t = t + math.pi * math.sqrt(ap.sma_m ** 3 / self.nav.params["gm"])
+                self._trim_phase = 0
+                return
+            c.stop()
             self.trigger("insertion_done")
             return
-        mass = self.params["stage2_mass_burnout_kg"]
+        mass = p["stage2_mass_burnout_kg"]
         tau = 2.0  # s: time constant of the closed-loop trim
         c.trim_force_inertial = (dv[0] * mass / tau, dv[1] * mass / tau, dv[2] * mass / tau)
+
+    def quiet(self) -> bool:
+        """True in long phases with nothing to control (coast before spin-up, the coast
+        between the insertion trims): a scenario may step them coarsely."""
+        if self.mode == "COAST":
+            return self.plan is not None and self._last_t is not None and \
+                self._last_t < self.plan.t_ignition_s - self.params["spin_lead_s"] - 10.0
+        if self.mode == "ORBIT_INSERTION":
+            return self._trim_phase == 0 and self._last_t is not None and self._last_t < self._trim2_t - 10.0
+        return False
 
     def _run_OS_RELEASE(self, t: float, dt: float) -> None:
         if self._release_t is None:

@@ -41,6 +41,8 @@ class MavNavigator(Component):
         Param("site_lon_deg", float, -360.0, 360.0, default=77.4509),
         Param("site_radius_m", float, 3e6, 4e6, default=3396.2e3 - 2500.0 + 1.5),
         Param("use_star_tracker", bool, default=True),
+        Param("eject_speed_mps", float, 0.0, 50.0, default=4.0),
+        Param("coast_accel_threshold_mps2", float, 0.0, 1.0, default=0.01),
     )
 
     def __init__(self, name: str, imu: Imu, star: StarTracker) -> None:
@@ -56,6 +58,9 @@ class MavNavigator(Component):
         self.accel_mag = 0.0
         self.dv_sensed = 0.0   # integral of the measured specific force since launch, m/s
         self._last_ns: int | None = None
+        self._star_t_ns = -1
+        self._prev_accel = (0.0, 0.0, 0.0)
+        self._prev_rate = (0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------- the site
     def site_state(self, t_ns: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -70,6 +75,7 @@ class MavNavigator(Component):
     def start(self, t_ns: int, q: tuple[float, float, float, float] | None = None) -> None:
         """Begin navigating from the site state (and the star-tracker attitude if valid)."""
         self.r, self.v = self.site_state(t_ns)
+        self._prev_rate = (0.0, 0.0, self.params["omega_radps"])
         if q is not None:
             self.q = tuple(q)
         else:
@@ -79,6 +85,10 @@ class MavNavigator(Component):
                     self.q = tuple(s.q_body_to_inertial)
             except DeviceFault as exc:
                 self.emit("NAV_DEVICE_FAULT", device=self.star.name, reason=str(exc))
+        # the lander's throw is an impulse along the nose, too short for the IMU samples
+        xb = qrot(self.q, (1.0, 0.0, 0.0))
+        s = self.params["eject_speed_mps"]
+        self.v = (self.v[0] + s * xb[0], self.v[1] + s * xb[1], self.v[2] + s * xb[2])
         self._last_ns = t_ns
         self.active = True
         self.emit("NAV_STARTED")
@@ -101,8 +111,10 @@ class MavNavigator(Component):
         if self.params["use_star_tracker"]:
             try:
                 s = self.star.read()
-                if s.valid:
-                    self.q = tuple(s.q_body_to_inertial)
+                if s.valid and s.t_ns != self._star_t_ns:
+                    # a fresh solution, brought forward from its sample time with the gyro
+                    self._star_t_ns = s.t_ns
+                    self.q = qpropagate(s.q_body_to_inertial, self.rate, (t_ns - s.t_ns) / NS_PER_S)
             except DeviceFault:
                 pass
         a = self.accel_body
@@ -114,14 +126,25 @@ class MavNavigator(Component):
         tlm["accel_mps2"] = self.accel_mag
 
     def propagate(self, dt: float) -> None:
-        """Advance the state by dt with the last IMU sample (held over the interval).
-        Long intervals (a quiet coast stepped coarsely) are split into RK4 sub-steps."""
+        """Advance the state by dt: the specific force is the trapezoid of the previous and
+        this IMU sample, each rotated with its attitude (a held sample would bias every
+        thrust ramp by half a step); below the coast threshold the accelerometer is ignored
+        (it then reads only bias and noise). Long intervals (a coarsely stepped coast) are
+        split into RK4 sub-steps of at most 1 s."""
         p = self.params
         gm, j2, re = p["gm"], p["j2"], p["radius_eq_m"]
-        q_mid = qpropagate(self.q, self.rate, 0.5 * dt)
-        f = qrot(q_mid, self.accel_body)
+        w0, w1 = self._prev_rate, self.rate
+        q_new = qpropagate(self.q, (0.5 * (w0[0] + w1[0]), 0.5 * (w0[1] + w1[1]), 0.5 * (w0[2] + w1[2])), dt)
+        self._prev_rate = w1
+        a_new = self.accel_body
+        if self.accel_mag_of(a_new) < p["coast_accel_threshold_mps2"]:
+            a_new = (0.0, 0.0, 0.0)
+        f1 = qrot(self.q, self._prev_accel)
+        f2 = qrot(q_new, a_new)
+        f = (0.5 * (f1[0] + f2[0]), 0.5 * (f1[1] + f2[1]), 0.5 * (f1[2] + f2[2]))
+        self._prev_accel = a_new
+        self.q = q_new
         self.dv_sensed += math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) * dt
-        self.q = qpropagate(q_mid, self.rate, 0.5 * dt)
         n = max(1, int(math.ceil(dt / 1.0)))
         h = dt / n
         r, v = self.r, self.v
@@ -139,6 +162,10 @@ class MavNavigator(Component):
             r = tuple(r[i] + h / 6.0 * (v[i] + 2.0 * (v2[i] + v3[i]) + v4[i]) for i in range(3))
             v = tuple(v[i] + h / 6.0 * (a1[i] + 2.0 * (a2[i] + a3[i]) + a4[i] + 6.0 * f[i]) for i in range(3))
         self.r, self.v = r, v
+
+    @staticmethod
+    def accel_mag_of(a) -> float:
+        return math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
 
     def orbit(self):
         return apsides(self.r, self.v, self.params["gm"])

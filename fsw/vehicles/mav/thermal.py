@@ -1,9 +1,8 @@
 """MAV enclosure thermal control: 16 heater zones, thermostats with hysteresis, and the
 temperatures the launch interlocks need (coldest grain sensor, coldest RCS sensor).
 
-Zone i is heated by `heater{i}`; the grain and RCS sensors are mapped to zones in order
-(the rest of the zones follow the coldest grain reading). Conditioning raises the set
-points; a thermometer fault keeps its last value and is counted.
+Zone i has heater i and thermometer i. Conditioning raises the set point from survival to
+launch temperature; a thermometer fault keeps its last value and is counted.
 """
 from __future__ import annotations
 
@@ -23,15 +22,19 @@ class MavThermal(Component):
     EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}"),)
     PARAMS = (
         Param("survival_setpoint_C", float, -60.0, 40.0, default=-30.0),
-        Param("conditioning_setpoint_C", float, -60.0, 40.0, default=5.0),
+        Param("conditioning_setpoint_C", float, -60.0, 40.0, default=10.0),
         Param("hysteresis_C", float, 0.1, 10.0, default=1.5),
-        Param("zone_power_W", float, 0.0, 200.0, default=15.0),
+        Param("zone_power_W", float, 0.0, 200.0, default=12.0),
     )
 
-    def __init__(self, name: str, heaters: list[Heater], grain: list[Thermometer],
-                 rcs: list[Thermometer]) -> None:
+    def __init__(self, name: str, heaters: list[Heater], zones: list[Thermometer],
+                 grain: list[Thermometer], rcs: list[Thermometer]) -> None:
         super().__init__(name)
+        if len(zones) != len(heaters):
+            raise ValueError("one thermometer per heater zone")
         self.heaters = heaters
+        self.zones = zones
+        self.zone_C = [-50.0] * len(zones)
         self.grain = grain
         self.rcs = rcs
         self.conditioning = False
@@ -57,15 +60,15 @@ class MavThermal(Component):
                 self.emit("THERMO_FAULT", device=s.name, reason=str(exc))
 
     def step(self, t_ns: int) -> None:
+        self._read(self.zones, self.zone_C)
         self._read(self.grain, self.grain_C)
         self._read(self.rcs, self.rcs_C)
         p = self.params
         sp = p["conditioning_setpoint_C"] if self.conditioning else p["survival_setpoint_C"]
         hyst = p["hysteresis_C"]
-        temps = self.grain_C + self.rcs_C
         total = 0.0
         for i, h in enumerate(self.heaters):
-            t = temps[i] if i < len(temps) else self.grain_min_C
+            t = self.zone_C[i]
             on = self._on[i]
             if not self.enabled:
                 on = False

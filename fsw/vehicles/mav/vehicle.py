@@ -42,7 +42,8 @@ class MavVehicle:
 def build_mav(devices: MavDevices) -> MavVehicle:
     nav = MavNavigator("nav", devices.imu, devices.star)
     control = MavAttitudeControl("acs", nav, devices.tvc, devices.rcs)
-    thermal = MavThermal("thermal", devices.heaters, devices.grain_temps, devices.rcs_temps)
+    thermal = MavThermal("thermal", devices.heaters, devices.zone_temps, devices.grain_temps,
+                         devices.rcs_temps)
     flight = MavFlightManager("flight", devices, nav, control, thermal)
     topo = Topology("mav", [flight, nav, control, thermal])
     return MavVehicle(topo, nav, control, flight, thermal)
