@@ -48,11 +48,16 @@ def main() -> None:
         t = report["execution"]
         results[name] = report
         print(f"  {name}: {t['runs_per_s']:8.2f} runs/s over the batch ({t['batch_wall_s']:.2f} s; "
-              f"{wall:.2f} s with start-up), median run {1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks")
+              f"{wall:.2f} s with start-up), median run {1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks, "
+              f"CPU utilisation {100 * t['cpu_utilisation']:.0f} %")
     rate = {k: r["execution"]["runs_per_s"] for k, r in results.items()}
-    print(f"speed-up pool 2 vs 1 worker: {rate['pool x2'] / rate['pool x1']:.2f}x (goal >= 1.8x)")
+    util = {k: r["execution"]["cpu_utilisation"] for k, r in results.items()}
+    print(f"speed-up pool 2 vs 1 worker: {rate['pool x2'] / rate['pool x1']:.2f}x (goal >= 1.8x); "
+          f"scaled to full cores (runs/s / CPU utilisation): "
+          f"{(rate['pool x2'] / util['pool x2']) / (rate['pool x1'] / util['pool x1']):.2f}x")
     print(f"Dask LocalCluster overhead vs pool x2: {100 * (rate['pool x2'] / rate['dask x2'] - 1):+.1f} % "
-          f"(goal < 10 %)")
+          f"(goal < 10 %); scaled to full cores: "
+          f"{100 * ((rate['pool x2'] / util['pool x2']) / (rate['dask x2'] / util['dask x2']) - 1):+.1f} %")
     print(f"load average now {os.getloadavg()[0]:.1f}")
     same = content(results["pool x1"]) == content(results["pool x2"]) == content(results["dask x2"])
     print(f"montecarlo.json content identical across executors: {same}")

@@ -23,7 +23,7 @@ from sim.montecarlo.executors import DaskExecutor, PoolExecutor
 from sim.montecarlo.runner import CampaignSpec, kept_dir_name, run_chunk, run_retained
 
 
-def chunk_runs(runs: int, workers: int, per_worker: int = 8, max_size: int = 50) -> list[list[int]]:
+def chunk_runs(runs: int, workers: int, per_worker: int = 8, max_size: int = 20) -> list[list[int]]:
     """Split run indices into contiguous chunks: about `per_worker` chunks per worker (load
     balance at the end of the batch) but no more than `max_size` runs each (progress)."""
     if runs <= 0:
@@ -103,6 +103,9 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         "batch_wall_s": batch_wall, "total_wall_s": time.perf_counter() - t0,
         "runs_per_s": runs / batch_wall if batch_wall > 0 else None,
         "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
+        # CPU the runs got / (batch wall x workers): below ~0.9, other jobs share the cores.
+        "cpu_utilisation": (sum(t["cpu_s"] for t in durations.values()) / (batch_wall * executor.workers)
+                            if batch_wall > 0 else None),
         "reruns": rerun_checks,
     }
     if out_dir is not None:

@@ -164,6 +164,8 @@ def parse_distribution(key: str, spec: Any, source: str = "<dict>") -> Distribut
             raise DispersionError(f"{entry}: need finite lo <= hi, got lo={lo} hi={hi}")
         return Uniform(lo, hi)
     mean, sigma = _number(entry, spec, "mean"), _number(entry, spec, "sigma")
+    if not math.isfinite(mean):
+        raise DispersionError(f"{entry}: mean must be finite, got {mean}")
     if not math.isfinite(sigma) or sigma < 0:
         raise DispersionError(f"{entry}: sigma must be finite and >= 0, got {sigma}")
     if dist == "truncnorm":

@@ -83,7 +83,7 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
     record: dict[str, Any] = {"run": plan.index, "seed": plan.run_seed,
                               "scenario_seed": plan.scenario_seed, "inputs": plan.inputs}
     timing: dict[str, Any] = {}
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="mc-run-") as scratch:
         run_dir = Path(scratch) if out_dir is None else out_dir
         try:
@@ -106,6 +106,7 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
             shutil.copytree(scratch, dest, dirs_exist_ok=True)
             save_run(dest, summary, record)
     timing["wall_s"] = time.perf_counter() - t0
+    timing["cpu_s"] = time.process_time() - cpu0
     return record, timing
 
 

@@ -20,6 +20,7 @@ def one(spec):
     ({"dist": "uniform", "lo": 2.0, "hi": 1.0}, ["'p.x'", "lo <= hi"]),
     ({"dist": "normal", "mean": 0.0, "sigma": 1.0, "lo": 1.0, "hi": -1.0}, ["'p.x'", "lo (1.0) > hi (-1.0)"]),
     ({"dist": "normal", "mean": 0.0, "sigma": -1.0}, ["'p.x'", "sigma"]),
+    ({"dist": "normal", "mean": math.inf, "sigma": 1.0}, ["'p.x'", "mean must be finite"]),
     ({"dist": "normal", "mean": "one", "sigma": 1.0}, ["'p.x'", "'mean' must be a number"]),
     ({"dist": "choice", "values": []}, ["'p.x'", "non-empty list"]),
     ({"dist": "uniform", "lo": 0.0, "hi": 1.0, "sigma": 3.0}, ["'p.x'", "unexpected field", "sigma"]),
@@ -116,3 +117,27 @@ def test_truncated_normal_has_the_truncated_moments():
     ys = np.array([tail.sample(rng) for _ in range(5000)])
     # Mills ratio: E[X | X > 5] = phi(5) / Q(5) ~ 5.1865.
     assert abs(ys.mean() - 5.1865) < 0.01 and ys.min() >= 5.0
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
+                    st.text(max_size=5))
+fields = st.dictionaries(st.sampled_from(["dist", "mean", "sigma", "lo", "hi", "values", "x"]),
+                         st.one_of(scalars, st.sampled_from(["normal", "truncnorm", "uniform", "choice"]),
+                                   st.lists(scalars, max_size=3)), max_size=6)
+documents = st.dictionaries(
+    st.sampled_from(["scenario", "dispersions", "fixed", "outputs", "retention", "other"]),
+    st.one_of(scalars, st.dictionaries(st.text(max_size=4), st.one_of(fields, scalars), max_size=3),
+              st.fixed_dictionaries({"key_figures": st.one_of(scalars, st.lists(scalars, max_size=2))}),
+              st.fixed_dictionaries({"outliers": scalars})), max_size=5)
+
+
+@settings(max_examples=300)
+@given(documents, st.integers(0, 2**32))
+def test_any_document_parses_or_gives_a_dispersion_error(doc, seed):
+    try:
+        d = parse(doc, "fuzz.toml")
+    except DispersionError as exc:
+        assert "fuzz.toml" in str(exc)
+        return
+    inputs = d.sample(np.random.default_rng(seed))       # a parsed file can always be sampled
+    assert sorted(inputs) == sorted({*d.dists, *d.fixed})
