@@ -58,6 +58,10 @@ def echo_report(report: dict, out: Path) -> None:
         if s.get("count"):
             click.echo(f"  {fig:28s} p1 {s['p1']:+11.4g}  p5 {s['p5']:+11.4g}  p50 {s['p50']:+11.4g}"
                        f"  p95 {s['p95']:+11.4g}  p99 {s['p99']:+11.4g}")
+    req = report.get("requirements")
+    if req:
+        bands = ", ".join(f"{f} in [{lo:g}, {hi:g}]" for f, (lo, hi) in req["bands"].items())
+        click.echo(f"  requirements met by {req['met']}/{n} runs ({100 * req['rate']:.1f} %): {bands}")
     for f in report["failures"][:5]:
         click.echo(f"  run {f['run']} {f['status']}: {f['reproduce']}")
     if len(report["failures"]) > 5:

@@ -56,7 +56,8 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
     module = scenarios.load(scenario)
-    dispersions.check_parameters(scenarios.declared_parameters(module))
+    dispersions.check_parameters(scenarios.declared_parameters(module),
+                                 scenarios.declared_prefixes(module))
     return module
 
 
@@ -163,6 +164,7 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
         "statistics_successful": {
             f: statistics.describe(v for _, v in statistics.figure_values(
                 [r for r in records if r["success"]], f)) for f in key_figures},
+        "requirements": statistics.requirements(records, d.requirements),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
                       "reproduce": reproduce_command(scenario, d, r)}
                      for r in records if not r["success"]],

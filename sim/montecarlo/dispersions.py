@@ -10,7 +10,8 @@
 `normal` takes optional `lo`/`hi` (then it is truncated, like `truncnorm`, which needs both).
 Truncated draws are by inversion of the normal CDF with one uniform from the run's own
 Generator (stdlib NormalDist, no scipy), so a run's draw depends only on its seed. Optional top-level tables: `[outputs] key_figures = [...]` names the
-summary figures to summarise, `[retention] outliers = K` keeps the K worst runs per figure.
+summary figures to summarise, `[retention] outliers = K` keeps the K worst runs per figure, `[requirements] figure =
+[lo, hi]` counts the runs whose figures all fall inside their bands.
 Anything wrong in the file raises `DispersionError` naming the entry.
 """
 from __future__ import annotations
@@ -98,6 +99,7 @@ class DispersionSet:
     outliers: int = 3
     source: str = "<dict>"
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    requirements: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def parameters(self) -> list[str]:
@@ -111,16 +113,19 @@ class DispersionSet:
             inputs[key] = self.dists[key].sample(rng)
         return inputs
 
-    def check_parameters(self, known: Iterable[str] | None) -> None:
-        """Reject keys the scenario does not declare (when it declares its parameters)."""
+    def check_parameters(self, known: Iterable[str] | None, prefixes: Iterable[str] = ()) -> None:
+        """Reject keys the scenario does not declare (when it declares its parameters); keys
+        starting with one of `prefixes` pass (families of parameters, e.g. "flight.")."""
         if known is None:
             return
-        known = set(known)
-        unknown = [k for k in sorted({*self.dists, *self.fixed}) if k not in known]
+        known, prefixes = set(known), tuple(prefixes)
+        unknown = [k for k in sorted({*self.dists, *self.fixed})
+                   if k not in known and not k.startswith(prefixes or ("\0",))]
         if unknown:
             raise DispersionError(
                 f"{self.source}: unknown parameter(s) {', '.join(map(repr, unknown))} for scenario "
-                f"{self.scenario!r}; it accepts {', '.join(sorted(known))}")
+                f"{self.scenario!r}; it accepts {', '.join(sorted(known))}"
+                + (f" and keys starting with {', '.join(prefixes)}" if prefixes else ""))
 
 
 def _number(entry: str, spec: Mapping, name: str, default: float | None = None) -> float:
@@ -185,7 +190,7 @@ def parse_distribution(key: str, spec: Any, source: str = "<dict>") -> Distribut
 
 def parse(doc: Mapping[str, Any], source: str = "<dict>") -> DispersionSet:
     """A parsed TOML document (dict) -> DispersionSet."""
-    known_top = {"scenario", "dispersions", "fixed", "outputs", "retention"}
+    known_top = {"scenario", "dispersions", "fixed", "outputs", "retention", "requirements"}
     extra = sorted(set(doc) - known_top)
     if extra:
         raise DispersionError(f"{source}: unknown top-level key(s) {', '.join(extra)}; "
@@ -209,7 +214,23 @@ def parse(doc: Mapping[str, Any], source: str = "<dict>") -> DispersionSet:
     outliers = retention.get("outliers", 3) if isinstance(retention, Mapping) else None
     if isinstance(outliers, bool) or not isinstance(outliers, int) or outliers < 0:
         raise DispersionError(f"{source}: [retention] outliers must be an integer >= 0")
-    return DispersionSet(scenario, dists, tuple(figures), outliers, source, dict(fixed))
+    return DispersionSet(scenario, dists, tuple(figures), outliers, source, dict(fixed),
+                         _requirements(doc.get("requirements", {}), source))
+
+
+def _requirements(table: Any, source: str) -> dict[str, tuple[float, float]]:
+    """`[requirements] figure = [lo, hi]`: the band a run's figure must fall in."""
+    if not isinstance(table, Mapping):
+        raise DispersionError(f"{source}: [requirements] must be a table of figure = [lo, hi]")
+    out = {}
+    for figure, band in table.items():
+        if (not isinstance(band, list) or len(band) != 2
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in band)
+                or not band[0] <= band[1]):
+            raise DispersionError(f"{source}: requirement {figure!r} must be [lo, hi] with lo <= hi, "
+                                  f"got {band!r}")
+        out[figure] = (float(band[0]), float(band[1]))
+    return out
 
 
 def load(path: str | Path) -> DispersionSet:

@@ -2,7 +2,9 @@
 
 A scenario is a module with `run(*, seed, out_dir, overrides) -> dict` (with "success") and
 `summary_lines(summary)` (see msr/commands/sil.py). Optionally it declares
-`PARAMETERS` (the override keys it accepts: any iterable, or a dict of defaults) and
+`PARAMETERS` (the override keys it accepts: any iterable, or a dict of defaults),
+`PARAMETER_PREFIXES` (families of keys it also accepts, e.g. "flight." for flight-software
+parameters), 
 `KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise) and
 `WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record).
 """
@@ -49,3 +51,7 @@ def declared_key_figures(module: ModuleType) -> tuple[str, ...]:
 
 def declared_wall_fields(module: ModuleType) -> tuple[str, ...]:
     return tuple(getattr(module, "WALL_FIELDS", ()))
+
+
+def declared_prefixes(module: ModuleType) -> tuple[str, ...]:
+    return tuple(getattr(module, "PARAMETER_PREFIXES", ()))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -51,3 +51,19 @@ def outliers(records: Sequence[dict], figures: Sequence[str], count: int) -> lis
         ranked = sorted(pairs, key=lambda kv: (-abs(kv[1] - median), kv[0]))
         chosen.update(k for k, _ in ranked[:count])
     return sorted(chosen)
+
+
+def requirements(records: Sequence[dict], bands: Mapping[str, tuple[float, float]]) -> dict:
+    """Share of runs whose figures all lie in their [lo, hi] bands (a crashed run, or one
+    missing a figure, does not meet them), and the share per figure."""
+    if not bands:
+        return {}
+
+    def inside(r: dict, fig: str) -> bool:
+        v = r["outputs"].get(fig)
+        return numeric(v) and bands[fig][0] <= v <= bands[fig][1]
+    n = len(records)
+    met = sum(all(inside(r, f) for f in bands) for r in records)
+    return {"bands": {f: list(b) for f, b in sorted(bands.items())}, "met": met,
+            "rate": met / n if n else None,
+            "rate_per_figure": {f: sum(inside(r, f) for r in records) / n for f in sorted(bands)}}

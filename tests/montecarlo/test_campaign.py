@@ -147,3 +147,24 @@ def _toml(doc: dict) -> str:
         lines.append(f"[{table}]")
         lines += [f'"{k}" = {value(v)}' for k, v in doc[table].items()]
     return "\n".join(lines) + "\n"
+
+
+def test_requirements_count_runs_inside_their_bands(serial_report):
+    report, _ = serial_report
+    d = parse({**__import__("tests.montecarlo.conftest", fromlist=["DEMO"]).DEMO,
+               "requirements": {"apex_error_m": [-200.0, 200.0]}}, "req")
+    r = run_campaign("demo", d, runs=RUNS, master_seed=11, executor=SerialExecutor(), plots=False)
+    inside = [x for x in report["runs"] if x["status"] != "crashed"
+              and -200.0 <= x["outputs"]["apex_error_m"] <= 200.0]
+    assert r["requirements"]["met"] == len(inside) and 0 < len(inside) < RUNS
+    assert r["requirements"]["rate"] == len(inside) / RUNS
+    with pytest.raises(DispersionError, match="'apex_error_m'"):
+        parse({"requirements": {"apex_error_m": [5, -5]}}, "bad")
+
+
+def test_parameter_prefixes_admit_families_of_keys(demo_dispersions):
+    d = parse({"dispersions": {"flight.gain": {"dist": "uniform", "lo": 0, "hi": 1},
+                               "mass_kg": {"dist": "uniform", "lo": 0, "hi": 1}}})
+    d.check_parameters(["mass_kg"], prefixes=("flight.",))
+    with pytest.raises(DispersionError, match="'flight.gain'"):
+        d.check_parameters(["mass_kg"])
