@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -77,11 +78,14 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
     executor = executor if executor is not None else PoolExecutor()
     records: list[dict] = []
     durations: dict[int, dict] = {}
-    t0 = time.perf_counter()
+    if out_dir is not None:
+        _clear_kept_runs(out_dir / "runs")
     # Workers keep failed runs' directories themselves when they share our disk.
     remote = isinstance(executor, DaskExecutor) and not executor.local
     keep_failed = str(out_dir / "runs") if out_dir is not None and not remote else None
+    t_start = time.perf_counter()
     with executor:
+        t0 = time.perf_counter()
         chunks = chunk_runs(runs, executor.workers)
         with _progress(runs, progress, scenario) as bar:
             jobs = [(spec, c, keep_failed) for c in chunks]
@@ -101,7 +105,8 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
     report = _report(scenario, spec, records, key_figures, retained)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
-        "batch_wall_s": batch_wall, "total_wall_s": time.perf_counter() - t0,
+        "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
+        "total_wall_s": time.perf_counter() - t_start,
         "runs_per_s": runs / batch_wall if batch_wall > 0 else None,
         "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
         # CPU the runs got / (batch wall x workers): below ~0.9, other jobs share the cores.
@@ -115,6 +120,13 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
             from sim.montecarlo import plots as plotting
             plotting.write_plots(report, out_dir / "plots")
     return report
+
+
+def _clear_kept_runs(runs_dir: Path) -> None:
+    """Drop run directories a previous campaign kept here, so runs/ holds this batch's only."""
+    if runs_dir.is_dir():
+        for old in runs_dir.glob("run-[0-9]*"):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[str], count: int,

@@ -168,3 +168,12 @@ def test_parameter_prefixes_admit_families_of_keys(demo_dispersions):
     d.check_parameters(["mass_kg"], prefixes=("flight.",))
     with pytest.raises(DispersionError, match="'flight.gain'"):
         d.check_parameters(["mass_kg"])
+
+
+def test_a_new_campaign_clears_run_directories_kept_by_an_old_one(demo_dispersions, tmp_path):
+    stale = tmp_path / "runs" / "run-99999"
+    stale.mkdir(parents=True)
+    report = run_campaign("demo", demo_dispersions, runs=6, master_seed=3, out_dir=tmp_path,
+                          executor=SerialExecutor(), plots=False)
+    assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [r["dir"][5:] for r in report["retained"]]
