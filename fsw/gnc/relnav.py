@@ -1,11 +1,15 @@
 """Relative navigation filter: an extended Kalman filter on Clohessy-Wiltshire states.
 
-State: the chaser (ERO) relative to the target (OS) in the target's Hill frame, SI units.
+State: the target (OS) relative to the chaser (ERO), in the chaser's Hill frame (x radial,
+y along-track, z cross-track), SI units: what the sensors measure, the line of sight being
+the unit position. The chaser is the CW chief; its own burns enter as minus their delta-v.
+(CW is linear, so the chaser-relative-to-target state guidance works with is minus this.)
 Far range gives line-of-sight angles only (narrow-angle camera): range is unobservable
 until the chaser manoeuvres, so the filter starts from a ground-supplied prior and the
-approach impulses make the range observable. Close range adds lidar range and range rate.
-The camera's line of sight points from the chaser to the target, i.e. along -position.
-Measurements that fail a chi-square gate are refused (counted), never applied.
+approach burns make the range observable. Close range adds lidar range and range rate.
+Measurements that fail a chi-square gate are refused (counted), never applied; a run of
+refusals means the filter has become overconfident, so its covariance is reopened (to a
+fraction of the range) and the next measurements pull it back.
 """
 from __future__ import annotations
 
@@ -27,12 +31,14 @@ class RelNavConfig:
     angle_sigma_rad: float = 2e-4
     range_sigma_m: float = 0.05
     range_rate_sigma_mps: float = 0.01
-    accel_noise_mps2: float = 1e-6  # process noise (unmodelled differential accelerations)
+    accel_noise_mps2: float = 2e-5  # process noise: CW linearisation and differential J2 at km
+    reinflate_after: int = 10       # consecutive gate refusals before the covariance is reopened
+    burn_sigma_fraction: float = 0.02
 
 
 def los_angles(pos: Sequence[float]) -> tuple[float, float]:
     """Azimuth and elevation of the line of sight from the chaser to the target."""
-    lx, ly, lz = -pos[0], -pos[1], -pos[2]
+    lx, ly, lz = pos[0], pos[1], pos[2]
     rho = math.sqrt(lx * lx + ly * ly + lz * lz)
     return math.atan2(ly, lx), math.asin(max(-1.0, min(1.0, lz / rho)))
 
@@ -49,6 +55,8 @@ class RelNavFilter:
         self.P = np.diag(np.asarray(p0_diag, dtype=float) ** 2)
         self.rejected = 0
         self.accepted = 0
+        self.reinflations = 0
+        self._refused_run = 0
 
     @property
     def position(self) -> tuple[float, float, float]:
@@ -77,10 +85,13 @@ class RelNavFilter:
         self.P = phi @ self.P @ phi.T + qd
 
     def apply_impulse(self, dv: Sequence[float], sigma_mps: float = 0.0) -> None:
-        """A performed manoeuvre (Hill frame); `sigma_mps` its execution uncertainty."""
-        self.x[3:] += np.asarray(dv, dtype=float)
-        if sigma_mps > 0.0:
-            self.P[3:, 3:] += np.eye(3) * sigma_mps ** 2
+        """A velocity change of the chaser (Hill frame), e.g. a burn measured by the IMU;
+        `sigma_mps` its uncertainty. The target's relative velocity changes by -dv."""
+        d = np.asarray(dv, dtype=float)
+        self.x[3:] -= d
+        sigma = max(sigma_mps, self.cfg.burn_sigma_fraction * float(np.linalg.norm(d)))
+        if sigma > 0.0:
+            self.P[3:, 3:] += np.eye(3) * sigma ** 2
 
     def _update(self, z: np.ndarray, h: np.ndarray, H: np.ndarray, R: np.ndarray,
                 gate: float, wrap: Sequence[int] = ()) -> bool:
@@ -95,7 +106,11 @@ class RelNavFilter:
             return False
         if float(y @ Sinv @ y) > gate:
             self.rejected += 1
+            self._refused_run += 1
+            if self._refused_run >= self.cfg.reinflate_after:
+                self._reinflate()
             return False
+        self._refused_run = 0
         K = self.P @ H.T @ Sinv
         self.x = self.x + K @ y
         ikh = np.eye(6) - K @ H
@@ -103,19 +118,26 @@ class RelNavFilter:
         self.accepted += 1
         return True
 
+    def _reinflate(self) -> None:
+        rng = self.range
+        self.P[:3, :3] += np.eye(3) * (0.05 * rng + 1.0) ** 2
+        self.P[3:, 3:] += np.eye(3) * (1e-4 * rng + 0.01) ** 2
+        self.reinflations += 1
+        self._refused_run = 0
+
     def _angles_rows(self) -> tuple[np.ndarray, np.ndarray]:
         x, y, z = self.x[:3]
         rho2 = x * x + y * y
         rho = math.sqrt(rho2 + z * z)
         az, el = los_angles((x, y, z))
         H = np.zeros((2, 6))
-        # az = atan2(-y, -x); el = asin(-z / rho)
+        # az = atan2(y, x); el = asin(z / rho)
         H[0, 0] = -y / rho2
         H[0, 1] = x / rho2
         rxy = math.sqrt(rho2)
-        H[1, 0] = x * z / (rho * rho * rxy)
-        H[1, 1] = y * z / (rho * rho * rxy)
-        H[1, 2] = -rxy / (rho * rho)
+        H[1, 0] = -x * z / (rho * rho * rxy)
+        H[1, 1] = -y * z / (rho * rho * rxy)
+        H[1, 2] = rxy / (rho * rho)
         return np.array([az, el]), H
 
     def update_angles(self, los: Sequence[float]) -> bool:

@@ -1,0 +1,15 @@
+"""Earth Return Orbiter capture system: rendezvous, capture, containment, return.
+
+`build_ero(devices)` wires it; `MODE_COMPONENTS` is what `msr modes ero` draws.
+"""
+from __future__ import annotations
+
+from .capture import EroCaptureManager
+from .devices import CCRS_KINDS, DEVICE_KINDS, RENDEZVOUS_KINDS, EroDevices
+from .modes import ERO_MODES
+from .vehicle import BASE_RATE_HZ, EroVehicle, build_ero
+
+MODE_COMPONENTS = {"capture": EroCaptureManager}
+
+__all__ = ["MODE_COMPONENTS", "ERO_MODES", "EroCaptureManager", "EroDevices", "DEVICE_KINDS",
+           "RENDEZVOUS_KINDS", "CCRS_KINDS", "EroVehicle", "build_ero", "BASE_RATE_HZ"]

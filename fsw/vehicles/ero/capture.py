@@ -1,0 +1,557 @@
+"""ERO capture manager: rendezvous with the OS, capture, containment and return.
+
+Navigation is `fsw.gnc.relnav` (angles-only at far range from the narrow-angle camera,
+range and range rate from the lidar inside its range), started from a ground-supplied
+prior (`REL_STATE_PRIOR`). Guidance flies *legs* to aim points expressed as the ERO's
+position relative to the OS in the Hill frame (x radial, y along-track, z cross-track;
+the capture cone looks along +y, so the ERO approaches from behind on V-bar):
+
+- far range: two-impulse Clohessy-Wiltshire hops (`fsw.gnc.cw_targeting`), re-targeted
+  after each finite burn, to the far hold point; the hops also make range observable;
+- close range: a glideslope (`fsw.gnc.glideslope`) with N pulses to the near hold point;
+- final approach: a glideslope from the near hold point into the cone, arriving at the
+  capture closing speed. Every cycle the estimate is checked against the capture cone
+  (lateral offset against a cone around the axis) and a closing-speed bound that follows
+  the glideslope profile; a violation backs off to the hold point and retries, up to a
+  limit, then SAFE.
+
+Burns are finite (the RCS force is limited per axis): each leg's first impulse is executed
+closed loop on the IMU, which also feeds the burn to the filter. After capture the CCRS
+steps run one by one and each must be verified (`ccrs`); the EEV transfer needs verified
+containment and sterilisation (mode-table guards) and a failed step holds with an event.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fsw.core.component import CommandError, Component, command
+from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.events import EventDef, Severity
+from fsw.core.time import NS_PER_S
+from fsw.gnc.cw_targeting import TargetingError, two_impulse
+from fsw.gnc.glideslope import glideslope
+from fsw.gnc.relnav import RelNavConfig, RelNavFilter
+from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
+from hal.errors import DeviceFault
+
+from . import ccrs
+from .devices import EroDevices
+from .modes import ERO_MODES
+
+NAV_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF",
+             "CAPTURE")
+
+
+@dataclass
+class Leg:
+    aim: tuple[float, float, float]      # ERO relative to OS, Hill frame, m
+    t_arrive: float                      # onboard time, s
+    stop: bool = True                    # null the relative velocity on arrival
+    arrive_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    retargeted: bool = False
+    corrected: bool = False
+    t_start: float = 0.0
+
+
+class EroCaptureManager(Component):
+    MODES = ERO_MODES
+    CHANNELS = (
+        Channel("range_m", float, "m", "estimated"), Channel("range_sigma_m", float, "m"),
+        Channel("closing_mps", float, "m/s"), Channel("lateral_m", float, "m"),
+        Channel("detections", int), Channel("retries", int),
+        Channel("approach_dv_mps", float, "m/s"), Channel("burning", bool),
+        Channel("nav_rejected", int),
+    )
+    EVENTS = CUSTODY_EVENTS + (
+        EventDef("TARGET_DETECTED", Severity.ACTIVITY_HI, "OS detected, estimated range {range_m:.0f} m"),
+        EventDef("TARGET_LOST", Severity.WARNING_HI, "no detection for {for_s:.0f} s"),
+        EventDef("LEG_PLANNED", Severity.ACTIVITY_LO, "{kind} to {aim} in {t:.0f} s, dv {dv:.3f} m/s"),
+        EventDef("CONE_VIOLATION", Severity.WARNING_HI,
+                 "back off: lateral {lateral:.2f} m (max {lat_max:.2f}), closing {closing:.3f} m/s (max {cl_max:.3f})"),
+        EventDef("CAPTURE_TRIGGERED", Severity.ACTIVITY_HI, "closing {closing:.3f} m/s, lateral {lateral:.3f} m"),
+        EventDef("STEP_VERIFIED", Severity.ACTIVITY_HI, "{step} verified"),
+        EventDef("CONTAINMENT_NOT_VERIFIED", Severity.WARNING_HI, "{step}: {reason}; holding"),
+        EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed"),
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+    )
+    PARAMS = (
+        Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
+        Param("mass_kg", float, 100.0, 20000.0, default=5000.0),
+        Param("force_limit_N", float, 0.1, 1000.0, default=44.0),
+        Param("far_hold_m", float, 100.0, 5000.0, default=800.0),
+        Param("near_hold_m", float, 10.0, 500.0, default=100.0),
+        Param("hop_time_s", float, 100.0, 10000.0, default=1700.0),
+        Param("hop_via_m", float, 500.0, 100000.0, default=2500.0),
+        Param("hop_radial_m", float, -5000.0, 5000.0, default=-150.0),
+        Param("close_pulses", int, 1, 50, default=5),
+        Param("close_rate_mps", float, 0.05, 5.0, default=1.2),
+        Param("final_pulses", int, 1, 50, default=6),
+        Param("final_rate_mps", float, 0.05, 2.0, default=0.4),
+        Param("capture_speed_mps", float, 0.01, 0.5, default=0.06),
+        Param("capture_speed_max_mps", float, 0.01, 0.5, default=0.12),
+        Param("cone_half_angle_deg", float, 1.0, 45.0, default=10.0),
+        Param("cone_margin_m", float, 0.0, 5.0, default=0.15),
+        Param("capture_zone_m", float, 0.0, 50.0, default=2.0),
+        Param("hold_dwell_s", float, 0.0, 3600.0, default=60.0),
+        Param("max_retries", int, 0, 20, default=3),
+        Param("lost_after_s", float, 1.0, 3600.0, default=300.0),
+        Param("detections_to_acquire", int, 1, 100, default=3),
+        Param("lidar_max_m", float, 10.0, 5000.0, default=1000.0),
+        Param("approach_sigma_m", float, 0.01, 100.0, default=2.0),
+        Param("os_id", int, 1, 65535, default=1000),
+        Param("sterilise_C", float, 0.0, 1000.0, default=200.0),
+        Param("sterilise_dwell_s", float, 0.0, 36000.0, default=30.0),
+        Param("sterilise_power_W", float, 0.0, 5000.0, default=400.0),
+        Param("step_timeout_s", float, 1.0, 36000.0, default=600.0),
+        Param("angle_sigma_rad", float, 1e-6, 0.1, default=2e-4),
+    )
+
+    def __init__(self, name: str, devices: EroDevices) -> None:
+        super().__init__(name)
+        self.dev = devices
+        self.custody = CustodyLedger(emit=self.emit)
+        self.nav: RelNavFilter | None = None
+        self._nav_t: float | None = None
+        self._cam_t_ns = -1
+        self._last_det_t: float | None = None
+        self.detections = 0
+        self.detect_range_est: float | None = None
+        self.legs: list[Leg] = []
+        self.burn_dv = (0.0, 0.0, 0.0)
+        self.approach_dv = 0.0
+        self.retries = 0
+        self._hold_since: float | None = None
+        self._final_plan = None
+        self.capture_stats: dict | None = None
+        self._lid_cmd = False
+        self._step: ccrs.Step | None = None
+        self._verified: set[str] = set()
+        self._t = 0.0
+        self._last_t: float | None = None
+
+    # ------------------------------------------------------------ guards
+    def target_detected(self) -> bool:
+        return self.detections >= self.params["detections_to_acquire"]
+
+    def lidar_valid(self) -> bool:
+        try:
+            r = self.dev.lidar.read()
+        except DeviceFault:
+            return False
+        return bool(r.valid) and r.range_m <= self.params["lidar_max_m"]
+
+    def approach_go(self) -> bool:
+        return self.nav is not None and self.nav.position_sigma <= self.params["approach_sigma_m"] \
+            and self.lidar_valid()
+
+    def capture_triggered(self) -> bool:
+        try:
+            return bool(self.dev.capture.read().triggered)
+        except DeviceFault:
+            return False
+
+    def os_captured(self) -> bool:
+        try:
+            r = self.dev.capture.read()
+        except DeviceFault:
+            return False
+        return bool(r.triggered and r.lid_closed)
+
+    def orientation_verified(self) -> bool:
+        return "orient" in self._verified
+
+    def containment_verified(self) -> bool:
+        return "contain" in self._verified
+
+    def sterilisation_verified(self) -> bool:
+        return "break_the_chain" in self._verified
+
+    def eev_loaded(self) -> bool:
+        return "eev_transfer" in self._verified
+
+    def eev_separated(self) -> bool:
+        return "eev_release" in self._verified
+
+    # ------------------------------------------------------------ commands
+    def _go(self, trigger: str) -> None:
+        if not self.trigger(trigger):
+            raise CommandError(f"{trigger} refused in {self.mode}")
+
+    @command("BEGIN_SEARCH", modes=("PHASING",))
+    def cmd_begin_search(self) -> None:
+        self._go("begin_search")
+
+    @command("REL_STATE_PRIOR", Arg("x", float), Arg("y", float), Arg("z", float),
+             Arg("vx", float), Arg("vy", float), Arg("vz", float),
+             Arg("sigma_pos_m", float, 0.0, 1e6), Arg("sigma_vel_mps", float, 0.0, 1e3),
+             modes=("PHASING", "SEARCH", "FAR_RANGE"),
+             doc="Ground estimate of the OS relative to the ERO (Hill frame) at the current time")
+    def cmd_prior(self, x, y, z, vx, vy, vz, sigma_pos_m, sigma_vel_mps) -> None:
+        p = self.params
+        cfg = RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"])
+        self.nav = RelNavFilter(cfg, (x, y, z, vx, vy, vz),
+                                (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
+        self._nav_t = self._t
+
+    @command("EXPECT_TUBES", Arg("tubes", str), modes=ERO_MODES.modes[:7])
+    def cmd_expect_tubes(self, tubes: str) -> None:
+        """Register the tubes the OS carries (from the MAV's custody record) as in orbit."""
+        try:
+            ids = sorted({int(x) for x in tubes.split(",") if x.strip()})
+        except ValueError:
+            raise CommandError(f"bad tube list {tubes!r}") from None
+        for t in ids:
+            if self.custody.location(t) is None and not self.custody.register(t, "orbit"):
+                raise CommandError(f"tube {t} refused")
+
+    @command("RETRY_CONTAINMENT", modes=("CONTAINMENT_HOLD",))
+    def cmd_retry_containment(self) -> None:
+        self._verified.clear()
+        self._step = None
+        self._go("retry_containment")
+
+    @command("APPROACH_EARTH", modes=("EARTH_CRUISE",))
+    def cmd_approach_earth(self) -> None:
+        self._go("approach_earth")
+
+    @command("SAFE")
+    def cmd_safe(self) -> None:
+        self._go("safe")
+
+    @command("RECOVER", modes=("SAFE",))
+    def cmd_recover(self) -> None:
+        self._go("recover")
+
+    # ------------------------------------------------------------ mode entry
+    def on_enter_SAFE(self) -> None:
+        self.legs = []
+        self.burn_dv = (0.0, 0.0, 0.0)
+        self._rcs((0.0, 0.0, 0.0))
+
+    def on_enter_FAR_RANGE(self) -> None:
+        p = self.params
+        via = (p["hop_radial_m"], -p["hop_via_m"], 0.0)
+        self.legs = [Leg(via, self._t + p["hop_time_s"]),
+                     Leg((0.0, -p["far_hold_m"], 0.0), self._t + 2.0 * p["hop_time_s"])]
+
+    def on_enter_CLOSE_RANGE(self) -> None:
+        self._plan_glide(self.params["near_hold_m"], self.params["close_rate_mps"], 0.05,
+                         self.params["close_pulses"], stop=True)
+
+    def on_enter_HOLD_POINT(self) -> None:
+        self._hold_since = self._t
+        self.legs = []
+
+    def on_enter_FINAL_APPROACH(self) -> None:
+        p = self.params
+        self._final_plan = self._plan_glide(0.0, p["final_rate_mps"], p["capture_speed_mps"],
+                                            p["final_pulses"], stop=False)
+
+    def on_enter_BACK_OFF(self) -> None:
+        self.retries += 1
+        self.tlm["retries"] = self.retries
+        self.burn_dv = (0.0, 0.0, 0.0)
+        self.legs = [Leg((0.0, -self.params["near_hold_m"], 0.0), self._t + 600.0)]
+
+    def on_enter_CAPTURE(self) -> None:
+        self.legs = []
+        self.burn_dv = (0.0, 0.0, 0.0)
+        self._rcs((0.0, 0.0, 0.0))
+        try:
+            self.dev.capture.close_lid()
+            self._lid_cmd = True
+        except DeviceFault as exc:
+            self.emit("DEVICE_FAULT", device=self.dev.capture.name, reason=str(exc))
+
+    def on_enter_ORIENT(self) -> None:
+        for tube in self.custody.tubes_at("orbit"):
+            self.custody.move(tube, "orbit", "ero")
+        self._start_step(ccrs.Orient(self.dev, self.params["step_timeout_s"]))
+
+    def on_enter_CONTAIN(self) -> None:
+        self._start_step(ccrs.Contain(self.dev, self.params["step_timeout_s"], self.params["os_id"]))
+
+    def on_enter_BREAK_THE_CHAIN(self) -> None:
+        p = self.params
+        self._start_step(ccrs.BreakTheChain(self.dev, p["step_timeout_s"], p["sterilise_C"],
+                                            p["sterilise_dwell_s"], p["sterilise_power_W"]))
+
+    def on_enter_EEV_TRANSFER(self) -> None:
+        self._start_step(ccrs.TransferToEev(self.dev, self.params["step_timeout_s"], self.params["os_id"]))
+
+    def on_enter_EEV_RELEASE(self) -> None:
+        self._start_step(ccrs.ReleaseEev(self.dev, self.params["step_timeout_s"]))
+
+    def on_enter_CONTAINMENT_HOLD(self) -> None:
+        self._step = None
+        try:
+            self.dev.btc_heater.set_power(0.0)
+        except DeviceFault:
+            pass
+
+    def _start_step(self, step: ccrs.Step) -> None:
+        self._step = step
+        step.start(self._t)
+
+    # ------------------------------------------------------------ guidance helpers
+    def chaser_state(self) -> tuple[float, ...]:
+        """ERO relative to OS (guidance convention) from the filter's OS-relative-to-ERO."""
+        x = self.nav.x
+        return tuple(-float(c) for c in x)
+
+    def _plan_glide(self, end_range: float, rate0: float, rate_end: float, pulses: int,
+                    stop: bool):
+        if self.nav is None:
+            return None
+        s = self.chaser_state()
+        start = s[:3]
+        end = (0.0, -end_range, 0.0)
+        try:
+            g = glideslope(start, end, -abs(rate0), -abs(rate_end), pulses,
+                           self.params["mean_motion_radps"], s[3:])
+        except ValueError as exc:
+            self.emit("DEVICE_FAULT", device="glideslope", reason=str(exc))
+            return None
+        self.legs = []
+        for k in range(1, len(g.waypoints)):
+            last = k == len(g.waypoints) - 1
+            # intermediate waypoints: the next leg's first impulse is the glideslope pulse;
+            # the final approach never stops (it arrives in the cone still closing)
+            self.legs.append(Leg(g.waypoints[k], self._t + g.times_s[k], stop=stop and last))
+        return g
+
+    def _start_leg(self, leg: Leg, kind: str) -> None:
+        s = self.chaser_state()
+        dt = leg.t_arrive - self._t
+        if dt < 5.0:
+            return
+        try:
+            sol = two_impulse(s, leg.aim, self.params["mean_motion_radps"], dt)
+        except TargetingError as exc:
+            self.emit("DEVICE_FAULT", device="cw_targeting", reason=str(exc))
+            return
+        self.burn_dv = tuple(self.burn_dv[i] + sol.dv1[i] for i in range(3))
+        dv = math.sqrt(sum(c * c for c in sol.dv1))
+        self.emit("LEG_PLANNED", kind=kind, aim=tuple(round(c, 1) for c in leg.aim), t=dt, dv=dv)
+
+    def _fly_legs(self) -> bool:
+        """Advance the leg queue; True when every leg is flown (and the last burn done)."""
+        burning = max(abs(c) for c in self.burn_dv) > 1e-3
+        if not self.legs:
+            return not burning
+        leg = self.legs[0]
+        if burning:
+            return False
+        if not leg.retargeted:
+            leg.retargeted = True
+            leg.t_start = self._t
+            self._start_leg(leg, "leg")
+            return False
+        if not leg.corrected and self._t - leg.t_start > 0.3 * (leg.t_arrive - leg.t_start):
+            leg.corrected = True   # one mid-course re-targeting, after the first burn
+            self._start_leg(leg, "correction")
+            return False
+        if self._t >= leg.t_arrive:
+            self.legs.pop(0)
+            s = self.chaser_state()
+            if leg.stop:
+                want = leg.arrive_velocity
+                self.burn_dv = tuple(want[i] - s[3 + i] for i in range(3))
+            if self.legs:
+                self.legs[0].retargeted = False
+            return False
+        return False
+
+    def _rcs(self, force) -> None:
+        try:
+            self.dev.rcs.command(force, (0.0, 0.0, 0.0))
+        except DeviceFault as exc:
+            self.emit("DEVICE_FAULT", device=self.dev.rcs.name, reason=str(exc))
+
+    def _execute_burn(self, dt: float) -> None:
+        """Fly the remaining delta-v closed loop on the IMU (body frame = Hill frame)."""
+        try:
+            a = self.dev.imu.read().accel_mps2
+        except DeviceFault:
+            a = (0.0, 0.0, 0.0)
+        dv_done = (a[0] * dt, a[1] * dt, a[2] * dt)
+        if self.nav is not None:
+            self.nav.apply_impulse(dv_done)
+        self.approach_dv += math.sqrt(sum(c * c for c in dv_done))
+        rem = tuple(self.burn_dv[i] - dv_done[i] for i in range(3))
+        p = self.params
+        m, lim = p["mass_kg"], p["force_limit_N"]
+        if max(abs(c) for c in rem) < 1e-3:
+            rem = (0.0, 0.0, 0.0)
+        self.burn_dv = rem
+        # force that would finish in one control period, each axis limited
+        f = tuple(max(-lim, min(lim, c * m / max(dt, 1e-3))) for c in rem)
+        self._rcs(f)
+        self.tlm["burning"] = any(f)
+
+    # ------------------------------------------------------------ navigation
+    def _navigate(self, t: float) -> None:
+        nav = self.nav
+        if nav is not None and self._nav_t is not None:
+            nav.predict(t - self._nav_t)
+            self._nav_t = t
+        try:
+            cam = self.dev.nac.read()
+        except DeviceFault as exc:
+            self.emit("DEVICE_FAULT", device=self.dev.nac.name, reason=str(exc))
+            return
+        if cam.t_ns == self._cam_t_ns:
+            return
+        self._cam_t_ns = cam.t_ns
+        if not cam.detected:
+            if self._last_det_t is not None and t - self._last_det_t > self.params["lost_after_s"]:
+                self.emit("TARGET_LOST", for_s=t - self._last_det_t)
+                self._last_det_t = None
+                self.detections = 0
+                if self.mode in ("FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT"):
+                    self.trigger("lost_target")
+            return
+        self._last_det_t = t
+        self.detections += 1
+        self.tlm["detections"] = self.detections
+        if self.detections == 1 and nav is not None:
+            self.detect_range_est = nav.range
+            self.emit("TARGET_DETECTED", range_m=nav.range)
+        if nav is None:
+            return
+        if self.lidar_valid():
+            lid = self.dev.lidar.read()
+            nav.update_range_angles(cam.los_unit, lid.range_m, lid.range_rate_mps)
+        else:
+            nav.update_angles(cam.los_unit)
+        self.tlm["nav_rejected"] = nav.rejected
+
+    def cone_check(self) -> tuple[bool, float, float, float, float]:
+        """(ok, lateral, lateral limit, closing, closing limit) from the estimate."""
+        p = self.params
+        x = self.nav.x                     # OS relative to ERO; cone axis +y
+        along = float(x[1])
+        lateral = math.hypot(float(x[0]), float(x[2]))
+        closing = -float(x[4])
+        lat_max = p["cone_margin_m"] + math.tan(math.radians(p["cone_half_angle_deg"])) * max(along, 0.0)
+        # glideslope closing profile at this range, with room for the pulse-to-pulse arcs;
+        # inside the last metres only the capture speed limit counts
+        a = (p["final_rate_mps"] - p["capture_speed_mps"]) / max(p["near_hold_m"], 1.0)
+        profile = a * max(along, 0.0) + p["capture_speed_mps"]
+        cl_max = p["capture_speed_max_mps"] if along < p["capture_zone_m"] else \
+            max(p["capture_speed_max_mps"], 1.3 * profile + 0.1)
+        return lateral <= lat_max and closing <= cl_max, lateral, lat_max, closing, cl_max
+
+    # ------------------------------------------------------------ loop
+    def step(self, t_ns: int) -> None:
+        t = t_ns / NS_PER_S
+        dt = 0.0 if self._last_t is None else t - self._last_t
+        self._last_t = t
+        self._t = t
+        mode = self.mode
+        if mode in NAV_MODES:
+            self._navigate(t)
+        if self.nav is not None:
+            tlm = self.tlm
+            tlm["range_m"] = self.nav.range
+            tlm["range_sigma_m"] = self.nav.position_sigma
+            tlm["closing_mps"] = -float(self.nav.x[4])
+            tlm["lateral_m"] = math.hypot(float(self.nav.x[0]), float(self.nav.x[2]))
+        handler = getattr(self, "_run_" + mode, None)
+        if handler is not None:
+            handler(t)
+        if mode in ("FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF") \
+                and self.mode == mode:
+            self._execute_burn(dt)
+        self.tlm["approach_dv_mps"] = self.approach_dv
+
+    def _run_SEARCH(self, t: float) -> None:
+        if self.nav is not None and self.target_detected():
+            self.trigger("acquire")
+
+    def _run_FAR_RANGE(self, t: float) -> None:
+        if self._fly_legs() and self.lidar_valid():
+            self.trigger("lidar_acquired")
+
+    def _run_CLOSE_RANGE(self, t: float) -> None:
+        if self._fly_legs():
+            self.trigger("reach_hold")
+
+    def _run_HOLD_POINT(self, t: float) -> None:
+        if self.retries > self.params["max_retries"]:
+            self.emit("RETRIES_EXHAUSTED", retries=self.retries)
+            self.trigger("safe")
+            return
+        if t - self._hold_since >= self.params["hold_dwell_s"] and self.approach_go():
+            self.trigger("start_final")
+
+    def _run_FINAL_APPROACH(self, t: float) -> None:
+        if self.capture_triggered():
+            ok, lat, _, closing, _ = self.cone_check()
+            self.capture_stats = {"closing_mps": closing, "lateral_m": lat}
+            self.emit("CAPTURE_TRIGGERED", closing=closing, lateral=lat)
+            self.trigger("triggered")
+            return
+        ok, lat, lat_max, closing, cl_max = self.cone_check()
+        if not ok:
+            self.emit("CONE_VIOLATION", lateral=lat, lat_max=lat_max, closing=closing, cl_max=cl_max)
+            self.trigger("back_off")
+            return
+        self._fly_legs()
+
+    def _run_BACK_OFF(self, t: float) -> None:
+        if self._fly_legs():
+            self.trigger("reach_hold")
+
+    def _run_CAPTURE(self, t: float) -> None:
+        if self.os_captured():
+            self.trigger("lid_closed")
+            return
+        try:
+            r = self.dev.capture.read()
+        except DeviceFault:
+            return
+        if r.lid_closed and not r.triggered:
+            self.trigger("back_off")
+
+    def _run_step(self, verified_trigger: str) -> None:
+        step = self._step
+        if step is None:
+            return
+        state = step.poll(self._t)
+        if state == ccrs.VERIFIED:
+            self._verified.add(step.name)
+            self.emit("STEP_VERIFIED", step=step.name)
+            self._step = None
+            if step.name == "eev_transfer":
+                for tube in self.custody.tubes_at("ero"):
+                    self.custody.move(tube, "ero", "eev")
+            self.trigger(verified_trigger)
+        elif state == ccrs.FAILED:
+            self.emit("CONTAINMENT_NOT_VERIFIED", step=step.name, reason=step.reason)
+            self._step = None
+            self.trigger("transfer_failed" if step.name == "eev_transfer" else "containment_failed")
+
+    def _run_ORIENT(self, t: float) -> None:
+        self._run_step("oriented")
+
+    def _run_CONTAIN(self, t: float) -> None:
+        self._run_step("contained")
+
+    def _run_BREAK_THE_CHAIN(self, t: float) -> None:
+        self._run_step("sterilised")
+
+    def _run_EEV_TRANSFER(self, t: float) -> None:
+        self._run_step("transferred")
+
+    def _run_EEV_RELEASE(self, t: float) -> None:
+        self._run_step("eev_released")
+
+    def checkpoint_state(self) -> dict:
+        return super().checkpoint_state() | {"custody": self.custody.snapshot(),
+                                             "verified": sorted(self._verified),
+                                             "retries": self.retries}
+
+
+__all__ = ["EroCaptureManager", "Leg"]
