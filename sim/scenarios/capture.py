@@ -10,8 +10,8 @@ flown (the scenario sends APPROACH_EARTH after a short cruise).
 
 Overrides: start_behind_m, start_radial_m, prior_sigma_m, prior_sigma_mps, tubes,
 containment_fault (bool: the primary seal check never passes), lateral_kick_mps (a
-cross-track velocity error given to the ERO at the start of the final approach, forcing a
-back-off and retry), max_time_s, and flight parameters as `ccrs.NAME`.
+cross-track velocity error given to the ERO 5 m from the OS on its first final approach,
+which must end in a back-off and a retry), max_time_s, and flight parameters as `ccrs.NAME`.
 """
 from __future__ import annotations
 
@@ -182,7 +182,8 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         ex.run(ticks=BASE_RATE_HZ, stop_when=watch)
         if detect_range is None and mgr.detections > 0:
             detect_range = rdv.truth()["range_m"]
-        if mgr.mode == "FINAL_APPROACH" and not kicked and float(cfg["lateral_kick_mps"]):
+        if mgr.mode == "FINAL_APPROACH" and not kicked and float(cfg["lateral_kick_mps"]) \
+                and rdv.truth()["range_m"] < 5.0:
             kicked = True
             kick = lvlh_vector_to_inertial(pair.ero, (0.0, 0.0, float(cfg["lateral_kick_mps"])))
             pair.ero = tuple(pair.ero[:3]) + tuple(pair.ero[3 + i] + kick[i] for i in range(3))
