@@ -71,8 +71,9 @@ def quadratic_accel(r: np.ndarray, v: np.ndarray, tgo: float, r_f: np.ndarray, v
     return a_f - 6.0 * (v_f + v) / tgo + 12.0 * (r_f - r) / (tgo * tgo)
 
 
-def _profile_thrust_range(r, v, tgo, r_f, v_f, a_f, g, n: int = 24) -> tuple[float, float]:
-    """Min and max specific thrust (m/s^2) along the planned polynomial (no mass change)."""
+def _profile_thrust_range(r, v, tgo, r_f, v_f, a_f, g, n: int = 24) -> tuple[float, float, float]:
+    """Min and max specific thrust (m/s^2) and largest tilt from vertical (rad) along the
+    planned polynomial (no mass change)."""
     T = tgo
     D = r_f - r - v * T
     W = v_f - v
@@ -82,7 +83,8 @@ def _profile_thrust_range(r, v, tgo, r_f, v_f, a_f, g, n: int = 24) -> tuple[flo
     tau = np.linspace(0.0, T, n)[:, None]
     acc = c0 + c1 * tau + c2 * tau * tau - g
     mag = np.linalg.norm(acc, axis=1)
-    return float(mag.min()), float(mag.max())
+    tilt = np.arctan2(np.hypot(acc[:, 0], acc[:, 1]), acc[:, 2])
+    return float(mag.min()), float(mag.max()), float(tilt.max())
 
 
 def clip_thrust(a_thrust: np.ndarray, mass_kg: float, eng: EngineLimits) -> tuple[float, np.ndarray, bool]:
@@ -132,20 +134,26 @@ class PolynomialGuidance:
 
     def choose_tgo(self, r: np.ndarray, v: np.ndarray, mass_kg: float,
                    candidates: np.ndarray | None = None) -> float:
-        """Shortest tgo whose planned profile stays in the throttle range (least violation else)."""
+        """Shortest tgo whose planned profile stays in the throttle range; else the least violation,
+        where asking for more than the engines give counts ten times more than asking for less
+        (less only means an early coast at minimum throttle, which the re-solved polynomial absorbs)."""
         if candidates is None:
-            candidates = np.arange(8.0, 120.5, 0.5)
-        lo, hi = self.eng.min_thrust_N / mass_kg, 0.85 * self.eng.max_thrust_N / mass_kg
-        zero = np.zeros(3)
+            candidates = np.arange(8.0, 150.5, 0.5)
         best, best_violation = float(candidates[-1]), math.inf
         for T in candidates:
-            amin, amax = _profile_thrust_range(r, v, float(T), self.target.r_f, self.target.v_f, zero, self.g)
-            violation = max(0.0, lo - amin) + max(0.0, amax - hi)
+            violation = self.violation(r, v, mass_kg, float(T))
             if violation == 0.0:
                 return float(T)
             if violation < best_violation:
                 best, best_violation = float(T), violation
         return best
+
+    def violation(self, r, v, mass_kg: float, tgo: float, margin: float = 0.85) -> float:
+        """How far the planned profile leaves the engine envelope (0 = flyable)."""
+        lo, hi = self.eng.min_thrust_N / mass_kg, margin * self.eng.max_thrust_N / mass_kg
+        amin, amax, tilt = _profile_thrust_range(r, v, tgo, self.target.r_f, self.target.v_f, np.zeros(3), self.g)
+        return (max(0.0, lo - amin) + max(0.0, amax - hi)
+                + 10.0 * max(0.0, tilt - math.radians(self.eng.max_tilt_deg)))
 
     def step(self, r, v, mass_kg: float, dt: float) -> ThrustCommand:
         r = np.asarray(r, dtype=float)
@@ -154,6 +162,9 @@ class PolynomialGuidance:
         if self.phase == "approach":
             if self.tgo is None:
                 self.tgo = self.choose_tgo(r, v, mass_kg)
+            elif self.tgo > self.tgo_min_s + 2.0 and self.violation(r, v, mass_kg, self.tgo, margin=1.0) > 0.0:
+                # The plan left the envelope (a disturbance, a divert): stretch the time to go.
+                self.tgo = self.choose_tgo(r, v, mass_kg, np.arange(self.tgo, max(self.tgo, 150.0) + 0.25, 0.5))
             if self.tgo <= self.tgo_min_s:
                 self.phase = "terminal"
             else:
