@@ -53,11 +53,12 @@ DEFAULTS: dict[str, Any] = {
     # when it has parked for the hand-off.
     "lander_fix_range_m": 12.0,
     "lander_fix_sigma_m": 0.05,
+    "heading_source": "imu",         # or "wheels" (flight parameter of the rover)
 }
 
 LANDER_XY = (0.0, 0.0)
 STA_BASE_Z_M = 1.4                  # STA shoulder above the ground (estimate)
-HANDOFF_POSE = (3.6, 0.0, math.pi)   # rover parks east of the lander, facing it
+HANDOFF_POSE = (3.2, 0.0, math.pi)   # rover parks east of the lander, facing it
 ROVER_DECK_POSE = (2.0, 0.0, 0.0)    # rover on its egress ramp, facing east
 
 
@@ -246,6 +247,7 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         sta.set_param(f"os_{axis}_m", v)
     sta.set_param("step_timeout_cycles", 450)
     rover.set_param("step_timeout_cycles", 1200)
+    rover.set_param("heading_source", cfg["heading_source"])
 
     clock = SimClock()
     clock.attach(plant)
@@ -326,7 +328,8 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
     summary["events"] = [f"{e.t_ns / NS_PER_S:.1f}s {e.component} {e.text}"
                          for e in rfsw.topology.events + lfsw.topology.events
                          if e.name in ("TUBE_STOWED", "TUBE_SKIPPED", "HAZARD_STOP", "TUBE_INSERTED", "OS_SEALED",
-                                       "CUSTODY_REFUSED", "NO_PATH", "STEP_TIMEOUT", "GRASP_FAILED")][:80]
+                                       "CUSTODY_REFUSED", "NO_PATH", "STEP_TIMEOUT", "GRASP_FAILED",
+                                       "OFFER_REFUSED", "HANDOFF_RESULT", "MODE_CHANGED")][:80]
     return summary
 
 

@@ -82,6 +82,7 @@ class Rover(Component):
         Param("standoff_m", float, 0.8, 2.0, default=1.25, doc="rover centre to tube when stopping"),
         Param("max_tilt_deg", float, 5.0, 40.0, default=22.0),
         Param("max_pickup_attempts", int, 1, 10, default=3),
+        Param("max_hazard_stops", int, 1, 100, default=5, doc="hazard stops in a row before SAFE"),
         Param("step_timeout_cycles", int, 10, 100_000, default=400),
         Param("cam_x_m", float, -2.0, 2.0, default=0.3),
         Param("cam_y_m", float, -2.0, 2.0, default=0.0),
@@ -96,6 +97,8 @@ class Rover(Component):
         Param("present_z_m", float, -1.0, 2.0, default=0.3),
         Param("handoff_run_in_m", float, 0.5, 10.0, default=3.0,
               doc="straight final approach to the hand-off point, so the rover faces the lander"),
+        Param("heading_source", str, choices=("imu", "wheels"), default="imu",
+              doc="dead-reckoning heading: integrated IMU yaw rate, or the wheels' odometry heading"),
         Param("relocalise_on_tubes", bool, default=True,
               doc="fix the position from a detected tube whose depot position is known"),
     )
@@ -140,6 +143,10 @@ class Rover(Component):
         self._wheel_speed = 0.0
         self.handoff_refusals = 0
         self._replan = False
+        self._was_free = True
+        self._stops_in_a_row = 0
+        self._wheel_heading = start_pose[2]
+        self._heading_offset = 0.0
         self.hazard_reason = ""
         self.speed = 0.0
         self._g = None
@@ -207,6 +214,7 @@ class Rover(Component):
     def _fix(self, x_m: float, y_m: float, heading_rad: float) -> None:
         self.dr.fix(x_m, y_m, heading_rad)
         self.imu_heading = self.dr.heading
+        self._heading_offset = wrap(self.dr.heading - self._wheel_heading)
         self._replan = self.mode == "RETURN"   # the old path was planned from the old estimate
 
     @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
@@ -256,7 +264,9 @@ class Rover(Component):
             w = self._io(self.wheels.read)
             if w is not None:
                 self._wheel_speed = float(w.speed_mps)
-                heading = self.imu_heading if self.imu is not None else w.heading_rad
+                use_imu = self.imu is not None and self.params["heading_source"] == "imu"
+                self._wheel_heading = float(w.heading_rad)
+                heading = self.imu_heading if use_imu else wrap(self._wheel_heading + self._heading_offset)
                 self.dr.update(float(w.odometer_m), heading)
         if self.imu is not None:
             r = self._io(self.imu.read)
@@ -293,8 +303,10 @@ class Rover(Component):
         if p is None:
             self._stop()
             return
-        if self.cost_map is not None and not self.cost_map.free_at(self.dr.x, self.dr.y) and self.egressed:
-            self.hazard_reason = "inside a mapped hazard"
+        free = self.cost_map is None or self.cost_map.free_at(self.dr.x, self.dr.y)
+        if self._was_free and not free and self.egressed:
+            self.hazard_reason = "entering a mapped hazard"   # leaving one (after a slip) is allowed
+        self._was_free = free
         if self.hazard_reason:
             self._stop()
             self.tlm["hazard_stops"] += 1
@@ -349,6 +361,11 @@ class Rover(Component):
 
     def _mode_HAZARD_STOP(self) -> None:
         self._stop()
+        self._stops_in_a_row += 1
+        if self._stops_in_a_row > self.params["max_hazard_stops"]:
+            self.trigger("fault")                 # no way round: wait for the ground
+            return
+        self._was_free = False                    # the new plan starts from here
         if not self.trigger("clear"):
             self.egress_start = None
             self.trigger("clear_egress")
@@ -418,6 +435,7 @@ class Rover(Component):
         if self.at_goal():
             self._stop()
             self.trigger("arrived")
+            self._stops_in_a_row = 0
             self._goto("idle")
         else:
             self._pursue()
@@ -589,6 +607,7 @@ class Rover(Component):
                 self.task = None
                 self.tlm["tubes_stowed"] = len(self.aboard)
                 self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
+                self._stops_in_a_row = 0
                 self._goto("idle")
 
     # ------------------------------------------------------------ hand-off
