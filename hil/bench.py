@@ -208,7 +208,7 @@ def parse_bench(data: Mapping[str, Any], path: str = "<bench>", *, check_scenari
             raise r.err(where, "must be a table with `port` and `bench_port`")
         t = r.table(lines_t, name, {"port", "bench_port", "baud", "timeout_s", "retries"}, where=where)
         baud = t.get("baud", 921600)
-        if isinstance(baud, bool) or baud not in BAUDRATES:
+        if isinstance(baud, bool) or not isinstance(baud, int) or baud not in BAUDRATES:
             raise r.err(f"{where}.baud", f"unknown baud {baud!r} (standard rates: {min(BAUDRATES)}..{max(BAUDRATES)})")
         lines[name] = Line(name, r.str(t, where, "port"), r.str(t, where, "bench_port"), baud,
                            r.num(t, where, "timeout_s", 0.5), r.int(t, where, "retries", 1, 0, 10))
