@@ -94,12 +94,14 @@ def register(cli: click.Group) -> None:
                   help="keep full output of the K most extreme runs per key figure (default: file or 3)")
     @click.option("--min-success", type=click.FloatRange(0.0, 1.0), default=None,
                   help="exit with status 1 if the success rate is below this fraction")
+    @click.option("--resume", is_flag=True,
+                  help="reuse the runs an interrupted campaign of the same setup journaled in --out")
     @click.option("--no-plots", is_flag=True, help="skip the matplotlib plots")
     @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
     def montecarlo(scenario: str, runs: int, dispersion_file: Path | None, master_seed: int,
                    workers: int | None, use_dask: bool, scheduler: str | None, out_dir: Path | None,
-                   keep_outliers: int | None, min_success: float | None, no_plots: bool,
-                   quiet: bool) -> None:
+                   keep_outliers: int | None, min_success: float | None, resume: bool,
+                   no_plots: bool, quiet: bool) -> None:
         """Run a dispersed Monte Carlo campaign of SCENARIO (ascent, landing, ..., or demo)."""
         if scheduler and (use_dask or workers is not None):
             raise click.UsageError("--scheduler uses the cluster's workers; drop --dask/--workers")
@@ -114,7 +116,7 @@ def register(cli: click.Group) -> None:
         try:
             report = run_campaign(scenario, disp, runs=runs, master_seed=master_seed, out_dir=out_dir,
                                   executor=executor, progress=not quiet and sys.stderr.isatty(),
-                                  keep_outliers=keep_outliers, plots=not no_plots)
+                                  keep_outliers=keep_outliers, plots=not no_plots, resume=resume)
         except (DispersionError, LookupError) as exc:
             raise click.ClickException(str(exc)) from exc
         echo_report(report, out_dir)

@@ -21,16 +21,19 @@ from typing import Any, Sequence
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
+from sim.montecarlo.journal import Journal
 from sim.montecarlo.runner import CampaignSpec, kept_dir_name, run_chunk, run_retained
 
 
-def chunk_runs(runs: int, workers: int, per_worker: int = 8, max_size: int = 20) -> list[list[int]]:
-    """Split run indices into contiguous chunks: about `per_worker` chunks per worker (load
-    balance at the end of the batch) but no more than `max_size` runs each (progress)."""
-    if runs <= 0:
+def chunk_runs(runs: int | Sequence[int], workers: int, per_worker: int = 8,
+               max_size: int = 20) -> list[list[int]]:
+    """Split run indices (0..runs-1, or the given ones) into chunks: about `per_worker` chunks
+    per worker (load balance at the end of the batch), at most `max_size` runs each (progress)."""
+    todo = list(range(runs)) if isinstance(runs, int) else list(runs)
+    if not todo:
         return []
-    size = max(1, min(max_size, math.ceil(runs / (max(1, workers) * per_worker))))
-    return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
+    size = max(1, min(max_size, math.ceil(len(todo) / (max(1, workers) * per_worker))))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
 def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
@@ -69,33 +72,47 @@ def _progress(total: int, enabled: bool, desc: str):
 
 def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master_seed: int,
                  out_dir: Path | None = None, executor: Any = None, progress: bool = False,
-                 keep_outliers: int | None = None, plots: bool = True) -> dict:
-    """Run the batch and return the report (also written to out_dir when given)."""
+                 keep_outliers: int | None = None, plots: bool = True, resume: bool = False) -> dict:
+    """Run the batch and return the report (also written to out_dir when given). With
+    `resume`, runs already in out_dir's journal (runs.jsonl) of the same campaign are reused."""
     if runs < 1:
         raise ValueError("a campaign needs at least one run")
     module = check_scenario(scenario, dispersions)
     spec = CampaignSpec(scenario, master_seed, dispersions)
     executor = executor if executor is not None else PoolExecutor()
-    records: list[dict] = []
-    durations: dict[int, dict] = {}
+    journal = None
     if out_dir is not None:
-        _clear_kept_runs(out_dir / "runs")
+        header = {"scenario": scenario, "master_seed": master_seed,
+                  "dispersions": describe_dispersions(dispersions), "fixed": dict(dispersions.fixed)}
+        journal = Journal(out_dir / "runs.jsonl", header, resume)
+        done = {k: v for k, v in journal.done.items() if k < runs}
+        if not done:
+            _clear_kept_runs(out_dir / "runs")
+    else:
+        done = {}
+    records: list[dict] = [rec for rec, _ in done.values()]
+    durations: dict[int, dict] = {k: timing for k, (_, timing) in done.items()}
     # Workers keep failed runs' directories themselves when they share our disk.
     remote = isinstance(executor, DaskExecutor) and not executor.local
     keep_failed = str(out_dir / "runs") if out_dir is not None and not remote else None
     t_start = time.perf_counter()
     with executor:
         t0 = time.perf_counter()
-        chunks = chunk_runs(runs, executor.workers)
+        chunks = chunk_runs([k for k in range(runs) if k not in done], executor.workers)
         with _progress(runs, progress, scenario) as bar:
+            bar.update(len(done))
             jobs = [(spec, c, keep_failed) for c in chunks]
             for chunk_result in executor.imap_unordered(run_chunk, jobs):
                 for record, timing in chunk_result:
                     records.append(record)
                     durations[record["run"]] = timing
+                    if journal is not None:
+                        journal.append(record, timing)
                 bar.update(len(chunk_result))
                 bar.set_postfix(failed=sum(not r["success"] for r in records), refresh=False)
         batch_wall = time.perf_counter() - t0
+        if journal is not None:
+            journal.close()
         records.sort(key=lambda r: r["run"])
         key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
                        or statistics.default_key_figures(records))
@@ -107,11 +124,12 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
         "total_wall_s": time.perf_counter() - t_start,
-        "runs_per_s": runs / batch_wall if batch_wall > 0 else None,
+        "resumed_runs": len(done),
+        "runs_per_s": (runs - len(done)) / batch_wall if batch_wall > 0 else None,
         "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
         # CPU the runs got / (batch wall x workers): below ~0.9, other jobs share the cores.
-        "cpu_utilisation": (sum(t["cpu_s"] for t in durations.values()) / (batch_wall * executor.workers)
-                            if batch_wall > 0 else None),
+        "cpu_utilisation": (sum(durations[k]["cpu_s"] for k in durations if k not in done)
+                            / (batch_wall * executor.workers) if batch_wall > 0 else None),
         "reruns": rerun_checks,
     }
     if out_dir is not None:

@@ -177,3 +177,22 @@ def test_a_new_campaign_clears_run_directories_kept_by_an_old_one(demo_dispersio
                           executor=SerialExecutor(), plots=False)
     assert not stale.exists()
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [r["dir"][5:] for r in report["retained"]]
+
+
+def test_resume_reuses_journaled_runs_and_gives_the_same_report(serial_report, demo_dispersions, tmp_path):
+    report, _ = serial_report
+    out = tmp_path / "mc"
+    run_campaign("demo", demo_dispersions, runs=RUNS, master_seed=11, out_dir=out,
+                 executor=SerialExecutor(), plots=False)
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 1 + RUNS
+    # Interrupted after 10 runs, the last line torn.
+    (out / "runs.jsonl").write_text("\n".join(lines[:11]) + "\n" + lines[11][:30])
+    resumed = run_campaign("demo", demo_dispersions, runs=RUNS, master_seed=11, out_dir=out,
+                           executor=SerialExecutor(), plots=False, resume=True)
+    assert resumed["execution"]["resumed_runs"] == 10
+    assert content(resumed) == content(json.loads(json.dumps(report)))
+    # Another master seed is another campaign: nothing reused.
+    other = run_campaign("demo", demo_dispersions, runs=4, master_seed=12, out_dir=out,
+                         executor=SerialExecutor(), plots=False, resume=True)
+    assert other["execution"]["resumed_runs"] == 0
