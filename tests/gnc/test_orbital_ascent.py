@@ -24,7 +24,7 @@ def test_predicted_burn_in_free_space_gives_the_rocket_equation(k):
     # far from Mars gravity is negligible: the velocity gain is ve ln(m0 / mf) for any scale
     r = (1e13, 0.0, 0.0)
     _, v = predict_burn(r, (0.0, 0.0, 0.0), GM, S2, k, 0.0, S2.burn_time_s / k, FREE, 0.0, 0.0, 0.0)
-    assert abs(norm(v) - S2.delta_v) < 1e-4 * S2.delta_v   # RK2 on the knot-aligned grid
+    assert abs(norm(v) - S2.delta_v) < 5e-4 * S2.delta_v   # RK2 on the knot-aligned grid
 
 
 def test_thrust_curve_delivers_the_propellant_impulse():

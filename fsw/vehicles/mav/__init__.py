@@ -11,10 +11,10 @@ from .flight import MavFlightManager
 from .modes import LAUNCH_INTERLOCKS, MAV_MODES
 from .navigation import MavNavigator
 from .thermal import MavThermal
-from .vehicle import BASE_RATE_HZ, MavVehicle, build_mav
+from .vehicle import BASE_RATE_HZ, QUIET_RATE_HZ, MavVehicle, build_mav
 
 MODE_COMPONENTS = {"flight": MavFlightManager}
 
 __all__ = ["MODE_COMPONENTS", "MAV_MODES", "LAUNCH_INTERLOCKS", "DEVICE_KINDS", "MavDevices",
            "MavFlightManager", "MavNavigator", "MavAttitudeControl", "MavThermal", "MavVehicle",
-           "build_mav", "BASE_RATE_HZ"]
+           "build_mav", "BASE_RATE_HZ", "QUIET_RATE_HZ"]

@@ -105,6 +105,8 @@ class MavFlightManager(Component):
         Param("stage1_solve_period_s", float, 0.1, 10.0, default=1.0),
         Param("coast_plan_period_s", float, 0.5, 120.0, default=5.0),
         Param("stage1_freeze_s", float, 0.0, 60.0, default=8.0),
+        Param("quiet_margin_s", float, 1.0, 600.0, default=10.0),
+        Param("stage1_apoapsis_bias_km", float, -50.0, 50.0, default=5.0),
         Param("stage2_dv_margin_mps", float, -500.0, 1000.0, default=15.0,
               doc="stage-2 delta-v held back when stage 1 shapes the coast orbit (covers "
                   "the drag of the early coast, which the onboard predictor ignores)"),
@@ -430,7 +432,12 @@ class MavFlightManager(Component):
             return
         self._t_ign[0] = t
         self._k1 = 1.0
-        self._s1 = Stage1Solver(self.target(), self.stage(1),
+        # stage 1 aims the coast apoapsis a little above the target: stage 2 can then meet
+        # the target radius on the way up (pitching down costs little), never below it
+        tgt = self.target()
+        aim = AscentTarget(tgt.radius_m + 1e3 * self.params["stage1_apoapsis_bias_km"],
+                           tgt.inclination_rad, tgt.gm)
+        self._s1 = Stage1Solver(aim, self.stage(1),
                                 self.stage(2).delta_v - self.params["stage2_dv_margin_mps"])
         self._s1_sol = None
         self.emit("IGNITION", stage=1)
@@ -499,7 +506,7 @@ class MavFlightManager(Component):
             return
         self._steer_stage1(t)
 
-    def _replan(self, t: float) -> None:
+    def _replan(self, t: float, point: bool = True) -> None:
         plan = self._s2.plan(t, self.nav.r, self.nav.v)
         self.plan, self._plan_t = plan, t
         re = self.nav.params["radius_eq_m"]
@@ -508,12 +515,18 @@ class MavFlightManager(Component):
         self.tlm["plan_apoapsis_km"] = (plan.predicted_apoapsis_m - re) / 1e3
         self.emit("STAGE2_PLAN", t_ig=plan.t_ignition_s, rp_km=self.tlm["plan_periapsis_km"],
                   ra_km=self.tlm["plan_apoapsis_km"], ok=plan.converged)
-        self.control.set_law(ctl.RCS_POINT, target=plan.direction)
+        if point:
+            self.control.set_law(ctl.RCS_POINT, target=plan.direction)
 
     def _run_COAST(self, t: float, dt: float) -> None:
         p = self.params
+        c = self.control
+        in_window = t < self.plan.t_ignition_s - p["spin_lead_s"] - p["quiet_margin_s"]
         if t - self._plan_t >= p["coast_plan_period_s"]:
-            self._replan(t)
+            self._replan(t, point=not (in_window and c.law == ctl.OFF))
+        if in_window and c.law == ctl.RCS_POINT and c.error_rad < math.radians(1.0) \
+                and max(abs(w) for w in self.nav.rate) < 2e-3:
+            c.stop()   # settled: drift freely until the spin-up preparation (a quiet phase)
         if t >= self.plan.t_ignition_s - p["spin_lead_s"]:
             self._replan(t)
             self.trigger("begin_spin_up")
@@ -569,7 +582,7 @@ class MavFlightManager(Component):
         self.tlm["trim_used_mps"] = self.trim_used
         if left < p["trim_tolerance_mps"] or self.trim_used >= p["trim_budget_mps"]:
             c.trim_force_inertial = (0.0, 0.0, 0.0)
-            c.set_law(ctl.RCS_POINT, target=qrot(self.nav.q, (1.0, 0.0, 0.0)))
+            c.stop()
             self.emit("TRIM_DONE", used=self.trim_used, left=left)
             if self._trim_phase == 1 and self.trim_used < p["trim_budget_mps"]:
                 ap = self.nav.orbit()
@@ -584,13 +597,16 @@ class MavFlightManager(Component):
         c.trim_force_inertial = (dv[0] * mass / tau, dv[1] * mass / tau, dv[2] * mass / tau)
 
     def quiet(self) -> bool:
-        """True in long phases with nothing to control (coast before spin-up, the coast
-        between the insertion trims): a scenario may step them coarsely."""
+        """True in a long phase with nothing to control (the settled coast before the spin-up
+        preparation, the coast between the insertion trims): the RCS is off and a scenario
+        may step the flight software coarsely (`MavVehicle.install_quiet`)."""
+        if self._last_t is None or self.control.law != ctl.OFF:
+            return False
+        margin = self.params["quiet_margin_s"]
         if self.mode == "COAST":
-            return self.plan is not None and self._last_t is not None and \
-                self._last_t < self.plan.t_ignition_s - self.params["spin_lead_s"] - 10.0
+            return self._last_t < self.plan.t_ignition_s - self.params["spin_lead_s"] - margin
         if self.mode == "ORBIT_INSERTION":
-            return self._trim_phase == 0 and self._last_t is not None and self._last_t < self._trim2_t - 10.0
+            return self._trim_phase == 0 and self._last_t < self._trim2_t - margin
         return False
 
     def _run_OS_RELEASE(self, t: float, dt: float) -> None:

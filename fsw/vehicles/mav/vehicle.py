@@ -2,7 +2,7 @@
 
 Base rate 50 Hz: navigation then attitude control every tick, the flight manager at 10 Hz
 (guidance solves run inside it at their own low rates), thermal control and telemetry at
-1 Hz.
+1 Hz. Quiet phases (a settled coast with the RCS off) may run on a 1 Hz executive instead.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .thermal import MavThermal
 BASE_RATE_HZ = 50
 FLIGHT_DIVISOR = 5
 SLOW_DIVISOR = 50
+QUIET_RATE_HZ = 1
 
 
 @dataclass
@@ -39,6 +40,15 @@ class MavVehicle:
         executive.add_group("slow", SLOW_DIVISOR, [self.thermal, self.topology.sample_telemetry])
 
 
+    def install_quiet(self, executive: Executive) -> None:
+        """Rate groups for a quiet phase (`MavFlightManager.quiet()`): everything at the
+        executive's base rate (1 Hz suits), attitude control idle."""
+        if executive.base_rate_hz != QUIET_RATE_HZ:
+            raise ValueError(f"quiet phases run at {QUIET_RATE_HZ} Hz")
+        executive.add_group("quiet", 1, [self.nav, self.flight, self.thermal,
+                                         self.topology.sample_telemetry])
+
+
 def build_mav(devices: MavDevices) -> MavVehicle:
     nav = MavNavigator("nav", devices.imu, devices.star)
     control = MavAttitudeControl("acs", nav, devices.tvc, devices.rcs)
@@ -49,4 +59,4 @@ def build_mav(devices: MavDevices) -> MavVehicle:
     return MavVehicle(topo, nav, control, flight, thermal)
 
 
-__all__ = ["BASE_RATE_HZ", "MavVehicle", "build_mav"]
+__all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "MavVehicle", "build_mav"]
