@@ -99,8 +99,27 @@ class OnboardMap:
 
 # ---------------------------------------------------------------- per-pixel layers
 
+def _box_sum_axis(a: np.ndarray, half: int, axis: int) -> np.ndarray:
+    """Sum over a window of 2 half + 1 along one axis, truncated at the edges."""
+    n = a.shape[axis]
+    if half <= 8:  # a few shifted float32 adds beat a float64 cumulative sum for small windows
+        out = a.copy()
+        for d in range(1, min(half, n - 1) + 1):
+            lo = [slice(None)] * 2
+            hi = [slice(None)] * 2
+            lo[axis], hi[axis] = slice(0, n - d), slice(d, n)
+            out[tuple(lo)] += a[tuple(hi)]
+            out[tuple(hi)] += a[tuple(lo)]
+        return out
+    c = np.cumsum(a, axis=axis, dtype=np.float64)
+    c = np.concatenate([np.zeros_like(c.take([0], axis=axis)), c], axis=axis)
+    hi_i = np.minimum(np.arange(n) + half + 1, n)
+    lo_i = np.maximum(np.arange(n) - half, 0)
+    return (c.take(hi_i, axis=axis) - c.take(lo_i, axis=axis)).astype(np.float32)
+
+
 def box_mean(a: np.ndarray, half: int) -> np.ndarray:
-    """Mean over a (2 half + 1)^2 box, truncated at the map edge; O(N) via cumulative sums.
+    """Mean over a (2 half + 1)^2 box, truncated at the map edge; O(N) per pass.
 
     A symmetric box returns a plane unchanged at its centre, so `a - box_mean(a)` is blind to
     tilt: that is what makes it a roughness measure rather than a slope measure.
@@ -110,14 +129,12 @@ def box_mean(a: np.ndarray, half: int) -> np.ndarray:
         return out
     for axis in (0, 1):
         n = out.shape[axis]
-        c = np.cumsum(out, axis=axis, dtype=np.float64)
-        c = np.concatenate([np.zeros_like(c.take([0], axis=axis)), c], axis=axis)
-        hi = np.minimum(np.arange(n) + half + 1, n)
-        lo = np.maximum(np.arange(n) - half, 0)
-        s = c.take(hi, axis=axis) - c.take(lo, axis=axis)
+        idx = np.arange(n)
+        count = (np.minimum(idx + half, n - 1) - np.maximum(idx - half, 0) + 1).astype(np.float32)
         shape = [1, 1]
         shape[axis] = n
-        out = (s / (hi - lo).reshape(shape)).astype(np.float32)
+        out = _box_sum_axis(out, half, axis)
+        out /= count.reshape(shape)
     return out
 
 

@@ -52,8 +52,12 @@ DEFAULTS: dict[str, Any] = {
     # The lander's cameras localise the rover within this range: once on the way in, once
     # when it has parked for the hand-off.
     "lander_fix_range_m": 12.0,
-    "lander_fix_sigma_m": 0.05,
-    "heading_source": "imu",         # or "wheels" (flight parameter of the rover)
+    "lander_fix_sigma_m": 0.02,      # lander cameras at a few metres: centimetre-level (estimate)
+    # Dead-reckoning heading (a rover flight parameter). The plant's IMU reports the yaw rate of
+    # its last physics step, not the mean over the sample period, so integrating it misses
+    # most of the yaw drift; the wheel heading does better here (seeds 1-5: 0.8-5.8 m worst
+    # dead-reckoning error against 2.7-10 m with "imu").
+    "heading_source": "wheels",
 }
 
 LANDER_XY = (0.0, 0.0)
@@ -63,12 +67,16 @@ ROVER_DECK_POSE = (2.0, 0.0, 0.0)    # rover on its egress ramp, facing east
 
 
 class SampleTransferModel:
-    """The STA, its gripper, the OS tube port and the OS seal, in the lander frame (= local)."""
+    """The STA, its gripper, the OS tube port and the OS seal, in the lander frame (= local).
+
+    The gripper takes a presented tube within `capture_tol_m` of the commanded point: that
+    stands for the arm's camera-guided final alignment, which is not modelled (an estimate).
+    """
 
     DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 
     def __init__(self, base_xyz: tuple[float, float, float], os_port_m=(0.2, 0.6, 0.9), speed_mps: float = 0.1,
-                 capture_tol_m: float = 0.10, port_tol_m: float = 0.03) -> None:
+                 capture_tol_m: float = 0.15, port_tol_m: float = 0.03) -> None:
         self.base = base_xyz
         self.ee = (0.0, 0.0, 0.5)
         self.target = self.ee
@@ -319,6 +327,7 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         "final_position_error_m": _r(math.hypot(rover.dr.x - rv.x, rover.dr.y - rv.y), 3),
         "custody_consistent": bool(custody_ok),
         "custody_refusals": lander_ledger.refusals + rover_ledger.refusals,
+        "lander_position_fixes": int(stats["fixes"]),
         "modes": {"lander": lander.mode, "sta": sta.mode, "rover": rover.mode},
     }
     summary["success"] = bool(
