@@ -132,15 +132,15 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         summary["chosen_site"] = {"x_m": _r(site.x_m, 2), "y_m": _r(site.y_m, 2),
                                   "miss_from_target_m": _r(site.miss_from_target_m, 2),
                                   "divert_m": _r(site.divert_m, 2),
-                                  "diverted": lander.mode != "POWERED_DESCENT" and "HAZARD_DIVERT" in modes_seen}
+                                  "diverted": "HAZARD_DIVERT" in modes_seen}
         summary["site_safety"] = {k: _r(v, 3) for k, v in lander.site_metrics.items()}
         summary["site_safe_on_map"] = bool(lander.safety.safe[site.i, site.j])
     if td is not None:
-        err = math.hypot(td["position_m"][0] - site.x_m, td["position_m"][1] - site.y_m) if site else math.inf
+        err = math.hypot(td["position_m"][0] - site.x_m, td["position_m"][1] - site.y_m) if site else None
         summary["touchdown"] = {
             "time_s": _r(td["time_s"], 2),
             "position_m": [_r(c, 2) for c in td["position_m"]],
-            "error_from_site_m": _r(err, 3),
+            "error_from_site_m": None if err is None else _r(err, 3),
             "vertical_speed_mps": _r(td["vertical_speed_mps"], 3),
             "horizontal_speed_mps": _r(td["horizontal_speed_mps"], 3),
             "ground_slope_deg": _r(td["slope_deg"], 2),
@@ -170,7 +170,8 @@ def summary_lines(s: dict) -> list[str]:
                      f"dunes {m['dune_fraction']}, clearance {m['hazard_clearance_m']} m")
     if "touchdown" in s:
         t = s["touchdown"]
-        lines.append(f"  touchdown {t['error_from_site_m']} m from site, vertical {t['vertical_speed_mps']} m/s, "
+        where = "no site chosen" if t["error_from_site_m"] is None else f"{t['error_from_site_m']} m from site"
+        lines.append(f"  touchdown {where}, vertical {t['vertical_speed_mps']} m/s, "
                      f"horizontal {t['horizontal_speed_mps']} m/s, propellant used {s['propellant_used_kg']} kg")
     else:
         lines.append("  no touchdown")
