@@ -22,7 +22,7 @@ from fsw.core import Executive, SimClock
 from fsw.core.time import NS_PER_S, seconds_to_ns
 from fsw.gnc import hazard
 from fsw.gnc.descent_guidance import EngineLimits
-from fsw.vehicles.lander import build_lander
+from fsw.vehicles.lander import Lander, build_lander
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
 from hal.config import build_devices
 from sim.descent import DescentParams
@@ -108,14 +108,9 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
               topo.dispatch("lander.SEPARATE_BACKSHELL")]
     sequence_ok = all(s.ok for s in steps)
 
-    modes_seen = [lander.mode]
-
-    def done() -> bool:
-        if lander.mode != modes_seen[-1]:
-            modes_seen.append(lander.mode)
-        return lander.mode == "SURFACE_IDLE"
-
-    ex.run(until_ns=seconds_to_ns(cfg["max_time_s"]), stop_when=done)
+    ex.run(until_ns=seconds_to_ns(cfg["max_time_s"]), stop_when=lambda: lander.mode == "SURFACE_IDLE")
+    modes_seen = [Lander.MODES.initial] + [dict(e.args)["dest"] for e in topo.events
+                                           if e.component == "lander" and e.name == "MODE_CHANGED"]
     truth = plant.truth()
     td = truth["touchdown"]
     site = lander.site
