@@ -5,20 +5,27 @@ start + k * period (absolute deadlines, so no drift). If a tick's work runs past
 deadline that is one cycle slip, counted once, and the loop rejoins the grid at the next
 deadline still ahead (skipped ticks are counted too). A step that raises is isolated: the
 exception is counted against it and passed to the fault listeners (FDIR), and the rest of
-the tick runs. Execution times are measured for the
-statistics only and never enter the deterministic telemetry stream.
+the tick runs. Execution times are measured for the statistics only and never enter the
+deterministic telemetry stream.
+
+A vehicle may declare more than one *rate set* (say "nominal" at 50 Hz and "quiet" at 1 Hz
+for a long settled coast). `select_rate_set` switches at the next tick boundary: the new
+grid starts at the deadline the old one would have used next, so time stays exact and a
+lockstep HIL run switches on the very same tick as SIL.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from math import gcd
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 from .bus import Bus
 from .clock import Clock
 from .component import Component, TimeRef
 from .time import period_ns
+
+NOMINAL = "nominal"
 
 
 @dataclass
@@ -26,7 +33,7 @@ class GroupStats:
     runs: int = 0
     exec_ns_total: int = 0
     exec_ns_max: int = 0
-    slips: int = 0  # ticks whose overrun started while this group was running last
+    slips: int = 0  # overruns that ended while this group was the last one run
 
     @property
     def exec_ns_mean(self) -> float:
@@ -43,32 +50,74 @@ class RateGroup:
     stats: GroupStats = field(default_factory=GroupStats)
 
 
+@dataclass
+class RateSet:
+    name: str
+    base_rate_hz: int
+    period_ns: int
+    groups: list[RateGroup] = field(default_factory=list)
+    table: list[list[RateGroup]] | None = None  # groups due on each tick of the hyperperiod
+
+    def build(self) -> list[list[RateGroup]]:
+        hyper = 1
+        for g in self.groups:
+            hyper = hyper * g.divisor // gcd(hyper, g.divisor)
+        self.table = [[g for g in self.groups if k % g.divisor == g.offset] for k in range(hyper)]
+        return self.table
+
+
 class Executive:
     def __init__(self, clock: Clock, base_rate_hz: int, *, bus: Bus | None = None,
                  start_ns: int | None = None) -> None:
         self.clock = clock
-        self.base_rate_hz = base_rate_hz
-        self.period_ns = period_ns(base_rate_hz)
         self.bus = bus if bus is not None else Bus()
         self.time = TimeRef()
-        self.groups: list[RateGroup] = []
+        self.rate_sets: dict[str, RateSet] = {}
+        self.add_rate_set(NOMINAL, base_rate_hz)
+        self._active = self.rate_sets[NOMINAL]
+        self._pending: str | None = None
         self.start_ns = clock.now_ns() if start_ns is None else start_ns
-        self.tick = 0              # index of the next tick to run
+        self.tick = 0              # index of the next tick on the active rate set's grid
+        self.ticks_run = 0
         self.slips = 0
         self.ticks_skipped = 0
         self.max_lateness_ns = 0   # latest wake-up seen (real time only)
         self.step_faults: dict[str, int] = {}  # exceptions caught per step (component name)
         self.fault_listeners: list[Callable[[str, int, Exception], None]] = []
-        self._schedule: list[list[RateGroup]] | None = None
         self._stopped = False
 
+    # ------------------------------------------------------------------ set-up
+    @property
+    def base_rate_hz(self) -> int:
+        return self._active.base_rate_hz
+
+    @property
+    def period_ns(self) -> int:
+        return self._active.period_ns
+
+    @property
+    def rate_set(self) -> str:
+        return self._active.name
+
+    @property
+    def groups(self) -> list[RateGroup]:
+        return [g for rs in self.rate_sets.values() for g in rs.groups]
+
+    def add_rate_set(self, name: str, base_rate_hz: int) -> None:
+        if name in self.rate_sets:
+            raise ValueError(f"rate set {name} already defined")
+        self.rate_sets[name] = RateSet(name, base_rate_hz, period_ns(base_rate_hz))
+
     def add_group(self, name: str, divisor: int, items: Iterable[Component | Callable[[int], None]],
-                  offset: int = 0) -> RateGroup:
+                  offset: int = 0, rate_set: str = NOMINAL) -> RateGroup:
         """Add a rate group running every `divisor` base ticks (phase `offset`), in list order."""
         if not isinstance(divisor, int) or divisor < 1:
             raise ValueError(f"rate group {name}: divisor must be a positive integer")
         if not 0 <= offset < divisor:
             raise ValueError(f"rate group {name}: offset must be in [0, {divisor})")
+        rs = self.rate_sets.get(rate_set)
+        if rs is None:
+            raise ValueError(f"rate group {name}: no rate set {rate_set!r}")
         steps: list[Callable[[int], None]] = []
         comps: list[Component] = []
         for it in items:
@@ -81,19 +130,28 @@ class Executive:
             else:
                 raise TypeError(f"rate group {name}: {it!r} is neither a component nor callable")
         group = RateGroup(name, divisor, steps, comps, offset)
-        self.groups.append(group)
-        self._schedule = None
+        rs.groups.append(group)
+        rs.table = None
         return group
 
     @property
     def components(self) -> list[Component]:
-        return [c for g in self.groups for c in g.components]
-
-    def _build_schedule(self) -> list[list[RateGroup]]:
-        hyper = 1
+        seen: dict[int, Component] = {}
         for g in self.groups:
-            hyper = hyper * g.divisor // gcd(hyper, g.divisor)
-        return [[g for g in self.groups if k % g.divisor == g.offset] for k in range(hyper)]
+            for c in g.components:
+                seen.setdefault(id(c), c)
+        return list(seen.values())
+
+    def select_rate_set(self, name: str) -> None:
+        """Switch rate sets after the current tick (callable from a component's step)."""
+        if name not in self.rate_sets:
+            raise ValueError(f"no rate set {name!r}")
+        self._pending = None if name == self._active.name else name
+
+    def restart_at(self, start_ns: int) -> None:
+        """Re-anchor the grid (a real-time run starting later than construction)."""
+        self.start_ns = int(start_ns)
+        self.tick = 0
 
     def _step_fault(self, group: RateGroup, index: int, t_ns: int, exc: Exception) -> None:
         step = group.steps[index]
@@ -110,76 +168,89 @@ class Executive:
         """Ask the loop to end after the current tick (from a component or a test)."""
         self._stopped = True
 
+    # ------------------------------------------------------------------ loop
     def run(self, *, ticks: int | None = None, until_ns: int | None = None,
             stop_when: Callable[[], bool] | None = None) -> int:
         """Run ticks until a limit is reached; returns the number of ticks run."""
-        if self._schedule is None:
-            self._schedule = self._build_schedule()
-        schedule = self._schedule
-        hyper = len(schedule)
         clock = self.clock
         bus = self.bus
         timeref = self.time
-        period = self.period_ns
-        start = self.start_ns
         perf = time.perf_counter_ns
         ran = 0
         self._stopped = False
-        end_tick = None if ticks is None else self.tick + ticks
-        while not self._stopped:
-            k = self.tick
-            if end_tick is not None and k >= end_tick:
-                break
-            deadline = start + k * period
-            if until_ns is not None and deadline > until_ns:
-                break
-            late = clock.sleep_until(deadline)
-            if late > self.max_lateness_ns:
-                self.max_lateness_ns = late
-            timeref.now_ns = deadline
-            last = None
-            for group in schedule[k % hyper]:
-                t0 = perf()
-                steps = group.steps
-                n = len(steps)
-                i = 0
-                while i < n:  # the try costs nothing until a step raises
-                    try:
-                        while i < n:
-                            steps[i](deadline)
+        while True:
+            rs = self._active
+            table = rs.table if rs.table is not None else rs.build()
+            hyper = len(table)
+            period = rs.period_ns
+            start = self.start_ns
+            while not self._stopped:
+                if ticks is not None and ran >= ticks:
+                    return ran
+                k = self.tick
+                deadline = start + k * period
+                if until_ns is not None and deadline > until_ns:
+                    return ran
+                late = clock.sleep_until(deadline)
+                if late > self.max_lateness_ns:
+                    self.max_lateness_ns = late
+                timeref.now_ns = deadline
+                last = None
+                for group in table[k % hyper]:
+                    t0 = perf()
+                    steps = group.steps
+                    n = len(steps)
+                    i = 0
+                    while i < n:  # the try costs nothing until a step raises
+                        try:
+                            while i < n:
+                                steps[i](deadline)
+                                i += 1
+                        except Exception as exc:  # isolate the faulty step, keep the loop alive
+                            self._step_fault(group, i, deadline, exc)
                             i += 1
-                    except Exception as exc:  # isolate the faulty step, keep the loop alive
-                        self._step_fault(group, i, deadline, exc)
-                        i += 1
-                dt = perf() - t0
-                st = group.stats
-                st.runs += 1
-                st.exec_ns_total += dt
-                if dt > st.exec_ns_max:
-                    st.exec_ns_max = dt
-                if bus._queue:
-                    bus.deliver()
-                last = group
-            ran += 1
-            nxt = k + 1
-            now = clock.now_ns()
-            if now > start + nxt * period:  # this tick overran the next deadline: one slip
-                self.slips += 1
-                if last is not None:
-                    last.stats.slips += 1
-                ahead = (now - start) // period + 1
-                self.ticks_skipped += ahead - nxt
-                nxt = ahead
-            self.tick = nxt
-            if stop_when is not None and stop_when():
-                break
-        return ran
+                    dt = perf() - t0
+                    st = group.stats
+                    st.runs += 1
+                    st.exec_ns_total += dt
+                    if dt > st.exec_ns_max:
+                        st.exec_ns_max = dt
+                    if bus._queue:
+                        bus.deliver()
+                    last = group
+                ran += 1
+                self.ticks_run += 1
+                nxt = k + 1
+                now = clock.now_ns()
+                if now > start + nxt * period:  # this tick overran the next deadline: one slip
+                    self.slips += 1
+                    if last is not None:
+                        last.stats.slips += 1
+                    ahead = (now - start) // period + 1
+                    self.ticks_skipped += ahead - nxt
+                    nxt = ahead
+                self.tick = nxt
+                if self._pending is not None:
+                    self.start_ns = start + nxt * period
+                    self.tick = 0
+                    self._active = self.rate_sets[self._pending]
+                    self._pending = None
+                    if stop_when is not None and stop_when():
+                        return ran
+                    break  # re-enter with the new rate set's grid
+                if stop_when is not None and stop_when():
+                    return ran
+            else:
+                return ran
 
     def stats(self) -> dict[str, dict[str, float]]:
         """Execution statistics (non-deterministic: keep out of the telemetry log)."""
-        return {g.name: {"runs": g.stats.runs, "exec_us_mean": g.stats.exec_ns_mean / 1e3,
-                         "exec_us_max": g.stats.exec_ns_max / 1e3, "slips": g.stats.slips}
-                for g in self.groups} | {"_total": {"slips": self.slips,
-                                                    "ticks_skipped": self.ticks_skipped}}
-
-
+        out: dict[str, dict[str, float]] = {}
+        for rs in self.rate_sets.values():
+            for g in rs.groups:
+                key = g.name if rs.name == NOMINAL else f"{rs.name}.{g.name}"
+                out[key] = {"runs": g.stats.runs, "exec_us_mean": g.stats.exec_ns_mean / 1e3,
+                            "exec_us_max": g.stats.exec_ns_max / 1e3, "slips": g.stats.slips}
+        out["_total"] = {"slips": self.slips, "ticks_skipped": self.ticks_skipped,
+                         "ticks_run": self.ticks_run}
+        return out

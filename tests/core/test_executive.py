@@ -164,3 +164,37 @@ def test_a_raising_step_is_isolated_counted_and_reported():
     assert len(ran_after) == 5
     assert ex.step_faults == {"zbad": 3}
     assert faults[0][1:] == (200 * NS_PER_MS, "ZeroDivisionError")
+
+
+def test_rate_sets_switch_on_a_tick_boundary_and_keep_exact_time():
+    ex = Executive(SimClock(), 50)
+    ex.add_rate_set("quiet", 1)
+    log = []
+    quiet_from, back_at = 10 * 20 * NS_PER_MS, 4 * NS_PER_S
+
+    def nominal(t):
+        log.append(("n", t))
+        if t == quiet_from:
+            ex.select_rate_set("quiet")
+
+    def quiet(t):
+        log.append(("q", t))
+        if t >= back_at:
+            ex.select_rate_set("nominal")
+    ex.add_group("fast", 1, [nominal])
+    ex.add_group("slow", 1, [quiet], rate_set="quiet")
+    ex.run(until_ns=6 * NS_PER_S)
+    q = [t for n, t in log if n == "q"]
+    assert q == [k * NS_PER_S + 220 * NS_PER_MS for k in range(5)]  # grid re-anchored at 0.22 s
+    n_after = [t for n, t in log if n == "n" and t > quiet_from]
+    assert n_after[0] == 4 * NS_PER_S + 220 * NS_PER_MS + NS_PER_S
+    assert n_after[1] - n_after[0] == 20 * NS_PER_MS and n_after[-1] <= 6 * NS_PER_S
+    assert ex.rate_set == "nominal" and ex.slips == 0
+
+
+def test_unknown_rate_set_refused():
+    ex = Executive(SimClock(), 50)
+    with pytest.raises(ValueError):
+        ex.select_rate_set("warp")
+    with pytest.raises(ValueError):
+        ex.add_group("g", 1, [], rate_set="warp")
