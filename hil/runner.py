@@ -21,8 +21,7 @@ from hal.errors import DeviceFault
 from hil.bench import Bench, BenchConfigError
 from hil.clock import LockstepSerialClock
 from hil.rt import RtReport, realtime
-from hil.scenario import FlightResult, fly
-from hil.telemetry import attach_log, log_format
+from hil.scenario import FlightResult, attach_log, fly
 
 
 @dataclass
@@ -109,7 +108,7 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         report = RunReport(
             mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
-            log_format=log_format(log), log_packets=log.packets, rt=rt_report.as_dict(),
+            log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
             links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
                    for url, link in devices.links.items()},
             step_faults=dict(executive.step_faults))

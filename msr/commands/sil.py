@@ -3,6 +3,9 @@
 A scenario is a module `sim.scenarios.<name>` with
     run(*, seed: int, out_dir: Path, overrides: dict) -> dict   (JSON-able summary, has "success")
     summary_lines(summary: dict) -> list[str]                     (short human summary)
+Scenarios built on the deployment split (`sim.deployment`) implement `run` with
+`run_scenario`, which also writes the telemetry log, its dictionary and the event log.
+A bad override is a `ScenarioError`, shown as a one-line error.
 """
 from __future__ import annotations
 
@@ -62,7 +65,11 @@ def register(cli: click.Group) -> None:
         module = load_scenario(scenario)
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
-        summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+        from sim.deployment import ScenarioError
+        try:
+            summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+        except ScenarioError as exc:
+            raise click.ClickException(str(exc)) from None
         for line in module.summary_lines(summary):
             click.echo(line)
         path = write_summary(summary, out_dir)

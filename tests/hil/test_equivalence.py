@@ -26,7 +26,8 @@ def scenario_param(name):
 def test_lockstep_hil_log_is_byte_identical_to_sil(tmp_path, scenario):
     extra = {"duration_s": DURATIONS[scenario]} if DURATIONS.get(scenario) else {}
     bench = pty_bench(tmp_path, scenario=scenario, seed=7, **extra)
-    _, _, sil_result, sil_log = run_sil(bench.deployment)
+    sil = run_sil(bench.deployment)
+    sil_result, sil_log = sil.result, sil.log
     with running_emulator(bench) as em:
         report, hil_log = run_flight(bench, mode="lockstep")
     assert report.ok, report.result.fault
@@ -40,13 +41,14 @@ def test_lockstep_hil_log_is_byte_identical_to_sil(tmp_path, scenario):
 
 def test_a_different_seed_gives_a_different_log(tmp_path):
     """The comparison above can fail: the log carries the seeded sensor noise."""
-    a = run_sil(pty_bench(tmp_path, seed=7).deployment)[3].getvalue()
-    b = run_sil(pty_bench(tmp_path, seed=8).deployment)[3].getvalue()
+    a = run_sil(pty_bench(tmp_path, seed=7).deployment).log.getvalue()
+    b = run_sil(pty_bench(tmp_path, seed=8).deployment).log.getvalue()
     assert a != b and len(a) > 1000
 
 
 def test_demo_reaches_its_end_state_in_sil(tmp_path):
-    topology, _, result, _ = run_sil(pty_bench(tmp_path).deployment)
+    sil = run_sil(pty_bench(tmp_path).deployment)
+    topology, result = sil.topology, sil.result
     assert result.stopped_by == "done"
     assert topology["zone"].mode == "DONE"
     names = [e.name for e in topology.events]

@@ -1,0 +1,272 @@
+"""Scenario deployments: the split that lets the same flight code run in SIL and on a bench.
+
+A scenario module provides
+
+    plant(seed, overrides) -> plant                       (hal.plant.Plant)
+    device_config(overrides) -> dict                      (the `[devices]` table, sim backends)
+    flight(devices, clock, overrides) -> (topology, executive)
+    summarize(outcome: SilOutcome) -> dict                (the scenario's figures and "success")
+    summary_lines(summary) -> list[str]
+
+and optionally `vehicle`, `duration_s(overrides)`, `done(topology) -> bool`,
+`device_seed(seed) -> int` (default: the scenario seed) and `WALL_FIELDS` (summary keys
+that hold wall-clock figures, excluded from determinism comparisons). Anything the ground
+does during the scenario (commands, sequences) runs inside the executive, so SIL and a
+lockstep HIL bench execute exactly the same ticks.
+
+`fly` is the one loop both SIL and HIL use; `run_scenario` is `msr sil`: it flies the
+deployment in SIL and writes the run directory (CCSDS telemetry log, its dictionary, the
+event log, summary).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, BinaryIO, Callable, Mapping
+
+from fsw.core import Executive, SimClock, Topology
+from fsw.core.eventlog import EventLogWriter
+from fsw.core.time import ns_to_seconds, seconds_to_ns
+from fsw.link.log import TelemetryLogWriter
+from hal.config import DeviceSet, build_devices
+
+REQUIRED = ("plant", "device_config", "flight")
+TELEMETRY_LOG = "telemetry.bin"
+EVENT_LOG = "events.log"
+DICTIONARY = "dictionary.json"
+
+
+class ScenarioError(ValueError):
+    """The scenario cannot be deployed (unknown, or missing part of the split)."""
+
+
+def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
+                      passthrough_prefixes: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge overrides into a scenario's defaults; keys starting with one of
+    `passthrough_prefixes` (flight-software parameters such as "nav.") are returned apart.
+
+    An unknown key is a ScenarioError naming it and the known ones."""
+    passthrough = {k: v for k, v in overrides.items() if k.startswith(passthrough_prefixes)} \
+        if passthrough_prefixes else {}
+    unknown = sorted(k for k in overrides if k not in defaults and k not in passthrough)
+    if unknown:
+        raise ScenarioError(f"unknown override(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(sorted(defaults))}"
+                            + (f", or {'/'.join(passthrough_prefixes)}NAME" if passthrough_prefixes else ""))
+    merged = dict(defaults)
+    merged.update((k, v) for k, v in overrides.items() if k not in passthrough)
+    return merged, passthrough
+
+
+def scenario_module_name(name: str) -> str:
+    """"demo" -> hil.demo; a dotted name as given; anything else -> sim.scenarios.<name>."""
+    if name == "demo":
+        return "hil.demo"
+    return name if "." in name else f"sim.scenarios.{name}"
+
+
+def missing_parts(module: ModuleType) -> list[str]:
+    return [p for p in REQUIRED if not callable(getattr(module, p, None))]
+
+
+def load_scenario(name: str) -> ModuleType:
+    modname = scenario_module_name(name)
+    try:
+        module = importlib.import_module(modname)
+    except ImportError as exc:
+        raise ScenarioError(f"scenario {name!r}: cannot import {modname}: {exc}") from None
+    missing = missing_parts(module)
+    if missing:
+        raise ScenarioError(f"scenario {name!r} ({modname}) cannot be deployed: it lacks "
+                            f"{', '.join(missing)} (see sim/deployment.py for the split)")
+    return module
+
+
+@dataclass
+class Deployment:
+    """One scenario with its seed and overrides; every side builds its part from here."""
+
+    name: str
+    seed: int = 1
+    overrides: dict[str, Any] = field(default_factory=dict)
+    module: ModuleType | None = None
+    duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
+
+    def __post_init__(self) -> None:
+        if self.module is None:
+            self.module = load_scenario(self.name)
+
+    @property
+    def vehicle(self) -> str | None:
+        return getattr(self.module, "vehicle", None)
+
+    @property
+    def device_seed(self) -> int:
+        fn = getattr(self.module, "device_seed", None)
+        return int(fn(self.seed)) if callable(fn) else int(self.seed)
+
+    def plant(self) -> Any:
+        return self.module.plant(self.seed, self.overrides)
+
+    def device_config(self) -> dict[str, dict[str, Any]]:
+        return self.module.device_config(self.overrides)
+
+    def flight(self, devices: Mapping[str, Any], clock: Any) -> tuple[Topology, Executive]:
+        return self.module.flight(devices, clock, self.overrides)
+
+    def duration_s(self) -> float:
+        if self.duration_override_s is not None:
+            return float(self.duration_override_s)
+        fn = getattr(self.module, "duration_s", None)
+        if callable(fn):
+            return float(fn(self.overrides))
+        raise ScenarioError(f"scenario {self.name!r} gives no duration; set bench.duration_s")
+
+    def done(self) -> Callable[[Topology], bool] | None:
+        fn = getattr(self.module, "done", None)
+        return fn if callable(fn) else None
+
+    def sim_devices(self, plant: Any) -> DeviceSet:
+        """The simulated devices over `plant`: in SIL for the flight code, on the bench for
+        the emulator. Same config, same seed, so both draw the very same noise."""
+        return build_devices(self.device_config(), plant=plant, seed=self.device_seed)
+
+
+@dataclass
+class FlightResult:
+    ticks: int
+    end_ns: int
+    stopped_by: str          # "duration", "done" or "fault"
+    fault: str | None = None
+    elapsed_ns: int = 0      # from the executive's start to its last tick
+
+
+def fly(topology: Topology, executive: Executive, duration_s: float,
+        done: Callable[[Topology], bool] | None = None,
+        watch: Callable[[], str | None] | None = None) -> FlightResult:
+    """Run the executive for `duration_s` from its start or until `done(topology)`.
+
+    `watch()` returning a message stops the run as a fault (a dead bench link, say).
+    """
+    start = executive.start_ns
+    until = start + seconds_to_ns(duration_s)
+    reason: list[str] = []
+    fault: list[str] = []
+
+    def stop() -> bool:
+        if watch is not None:
+            msg = watch()
+            if msg:
+                fault.append(msg)
+                reason.append("fault")
+                return True
+        if done is not None and done(topology):
+            reason.append("done")
+            return True
+        return False
+    ticks = executive.run(until_ns=until, stop_when=stop)
+    return FlightResult(ticks, executive.now_ns(), reason[0] if reason else "duration",
+                        fault[0] if fault else None, executive.now_ns() - start)
+
+
+def attach_log(topology: Topology, out: BinaryIO | None = None) -> TelemetryLogWriter:
+    """Attach the CCSDS telemetry log writer to `topology` (in memory when `out` is None)."""
+    return TelemetryLogWriter.for_topology(topology, out)
+
+
+@dataclass
+class SilOutcome:
+    """Everything a scenario's `summarize` may look at after a SIL flight."""
+
+    deployment: Deployment
+    topology: Topology
+    executive: Executive
+    plant: Any
+    devices: DeviceSet
+    result: FlightResult
+    log: TelemetryLogWriter
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return self.deployment.overrides
+
+    @property
+    def seed(self) -> int:
+        return self.deployment.seed
+
+
+def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
+            event_out: BinaryIO | None = None) -> SilOutcome:
+    """The SIL reference: simulated devices over the in-process plant, SimClock on the plant."""
+    plant = dep.plant()
+    devices = dep.sim_devices(plant)
+    clock = SimClock(plant.now_ns())
+    clock.attach(plant)
+    topology, executive = dep.flight(devices, clock)
+    log = attach_log(topology, log_out)
+    if event_out is not None:
+        topology.attach(EventLogWriter(event_out))
+    try:
+        result = fly(topology, executive, dep.duration_s(), dep.done())
+    finally:
+        devices.close()
+        log.flush()
+    return SilOutcome(dep, topology, executive, plant, devices, result, log)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
+                 overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
+
+    With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
+    only the summary is returned; its `telemetry_sha256` is the same either way.
+    """
+    if isinstance(module, str):
+        module = load_scenario(module)
+    dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
+                     dict(overrides or {}), module)
+    wall0 = time.perf_counter()
+    if out_dir is None:
+        outcome = run_sil(dep)
+        sha = outcome.log.sha256()
+    else:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
+            outcome = run_sil(dep, tm, ev)
+        (out_dir / DICTIONARY).write_text(outcome.log.dictionary().to_json())
+        sha = sha256_file(out_dir / TELEMETRY_LOG)
+    summary = dict(module.summarize(outcome))
+    summary.update({
+        "scenario": dep.name, "seed": seed, "telemetry_sha256": sha,
+        "telemetry_packets": outcome.log.packets,
+        "sim_time_s": round(ns_to_seconds(outcome.result.elapsed_ns), 3),
+        "stopped_by": outcome.result.stopped_by,
+        "wall_time_s": round(time.perf_counter() - wall0, 3),
+    })
+    return summary
+
+
+WALL_FIELDS = ("wall_time_s",)
+
+
+def wall_fields(module: ModuleType) -> tuple[str, ...]:
+    """Summary keys holding wall-clock figures (left out when comparing runs)."""
+    return tuple(dict.fromkeys(WALL_FIELDS + tuple(getattr(module, "WALL_FIELDS", ()))))
+
+
+__all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
+           "load_scenario", "missing_parts", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
+           "wall_fields"]
