@@ -269,8 +269,22 @@ class Component:
         """Run one cycle of this component's rate group. Override in subclasses."""
 
     def checkpoint_state(self) -> dict[str, Any]:
-        """State that must survive a processor reset; subclasses extend it."""
+        """State that must survive a processor reset (JSON-able); subclasses extend it."""
         return {"mode": self.mode, "params": dict(self.params), "counters": dict(self.counters)}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Warm restart: put back what `checkpoint_state` saved; subclasses extend it.
+
+        Parameters go through their declarations again, so a corrupted value is refused
+        (kept at its default, with an event) rather than trusted."""
+        if state.get("mode") is not None and self.MODES is not None:
+            self.force_mode(state["mode"])
+        for name, value in state.get("params", {}).items():
+            if name in self._param_defs:
+                self.set_param(name, value)
+        for name, value in state.get("counters", {}).items():
+            if name in self.counters and isinstance(value, int):
+                self.counters[name] = value
 
 
 __all__ = ["Component", "CommandDef", "CommandError", "CommandResult", "CommandStatus",

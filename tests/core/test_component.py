@@ -108,3 +108,19 @@ def test_any_trigger_name_never_raises(trigger):
     z = HeaterZone("z0")
     z.trigger(trigger)
     assert z.mode in z.MODES.modes
+
+
+def test_checkpoint_and_restore_round_trip():
+    z = HeaterZone("z0")
+    z.trigger("enable")
+    z.set_param("band_C", 4.0)
+    z.dispatch("NOPE")
+    saved = z.checkpoint_state()
+    fresh = HeaterZone("z0")
+    fresh.restore_state(saved)
+    assert fresh.mode == "WARMUP" and fresh.params["band_C"] == 4.0
+    assert fresh.counters["cmd_rejected"] == 1
+    bad = dict(saved, params={"band_C": 1e9})
+    other = HeaterZone("z1")
+    other.restore_state(bad)
+    assert other.params["band_C"] == 2.0 and other.event_log[-1].name == "PARAM_REJECTED"
