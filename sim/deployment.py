@@ -28,13 +28,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, Callable, Mapping
 
+import numpy as np
+
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
+from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
+TRUTH = "truth.npz"
 TELEMETRY_LOG = "telemetry.bin"
 EVENT_LOG = "events.log"
 DICTIONARY = "dictionary.json"
@@ -189,6 +193,7 @@ class SilOutcome:
     devices: DeviceSet
     result: FlightResult
     log: TelemetryLogWriter
+    truth: TruthRecorder | None = None
 
     @property
     def overrides(self) -> dict[str, Any]:
@@ -200,12 +205,22 @@ class SilOutcome:
 
 
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
-            event_out: BinaryIO | None = None) -> SilOutcome:
-    """The SIL reference: simulated devices over the in-process plant, SimClock on the plant."""
+            event_out: BinaryIO | None = None, *, truth_period_s: float | None = None,
+            observers: tuple[Any, ...] = ()) -> SilOutcome:
+    """The SIL reference: simulated devices over the in-process plant, SimClock on the plant.
+
+    `truth_period_s` samples the plant's truth for reports; `observers` are extra clock
+    steppers (a progress display) that see simulated time after the plant."""
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
+    truth = None
+    if truth_period_s and callable(getattr(plant, "truth", None)):
+        truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
+        clock.attach(truth)
+    for obs in observers:
+        clock.attach(obs)
     topology, executive = dep.flight(devices, clock)
     log = attach_log(topology, log_out)
     if event_out is not None:
@@ -215,7 +230,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     finally:
         devices.close()
         log.flush()
-    return SilOutcome(dep, topology, executive, plant, devices, result, log)
+    return SilOutcome(dep, topology, executive, plant, devices, result, log, truth)
 
 
 def sha256_file(path: Path) -> str:
@@ -227,11 +242,14 @@ def sha256_file(path: Path) -> str:
 
 
 def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
-                 overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 overrides: Mapping[str, Any] | None = None,
+                 observers: tuple[Any, ...] = ()) -> dict[str, Any]:
     """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
 
     With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
-    only the summary is returned; its `telemetry_sha256` is the same either way.
+    only the summary is returned; its `telemetry_sha256` is the same either way. With a
+    run directory the plant's truth is sampled (`TRUTH_PERIOD_S`, default 1 s) into
+    truth.npz for plots.
     """
     if isinstance(module, str):
         module = load_scenario(module)
@@ -239,15 +257,21 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                      dict(overrides or {}), module)
     wall0 = time.perf_counter()
     if out_dir is None:
-        outcome = run_sil(dep)
+        outcome = run_sil(dep, observers=observers)
         sha = outcome.log.sha256()
     else:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
-            outcome = run_sil(dep, tm, ev)
+            outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
+                              observers=observers)
         (out_dir / DICTIONARY).write_text(outcome.log.dictionary().to_json())
         sha = sha256_file(out_dir / TELEMETRY_LOG)
+        if outcome.truth is not None:
+            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+        artifacts = getattr(module, "artifacts", None)
+        if callable(artifacts):  # scenario-specific report data (maps, paths)
+            np.savez_compressed(out_dir / "artifacts.npz", **artifacts(outcome))
     summary = dict(module.summarize(outcome))
     summary.update({
         "scenario": dep.name, "seed": seed, "telemetry_sha256": sha,
