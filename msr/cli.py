@@ -7,6 +7,7 @@ import click
 
 # Each area registers its commands in its own module under msr/commands/.
 COMMAND_MODULES = (
+    "run",
     "sil",
     "modes",
     "hal",

@@ -1,0 +1,116 @@
+"""`msr run`: the whole campaign in SIL, with a live progress display, a timeline and plots."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+
+class PhaseProgress:
+    """A clock observer: a progress bar of simulated time for one phase."""
+
+    def __init__(self, label: str, duration_s: float, enabled: bool) -> None:
+        self.bar = tqdm(total=round(duration_s), desc=f"{label:<9}", unit="sim s", leave=True,
+                        disable=not enabled, dynamic_ncols=True,
+                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} sim s [{elapsed}]")
+        self.shown = 0
+
+    def advance_to(self, t_ns: int) -> None:
+        s = min(int(t_ns // 1_000_000_000), self.bar.total)
+        if s > self.shown:
+            self.bar.update(s - self.shown)
+            self.shown = s
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def fmt_t(seconds: float) -> str:
+    days, rem = divmod(seconds, 86_400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    return f"{int(days):3d}d {int(h):02d}:{int(m):02d}:{s:06.3f}"
+
+
+def timeline_lines(summary: dict) -> list[str]:
+    lines = ["", "Mission timeline (campaign time)", "-" * 78]
+    for row in summary["timeline"]:
+        tag = "compressed" if row["compressed"] else ("ok" if row.get("success") else "FAILED")
+        lines.append(f"{fmt_t(row['start_s'])} -> {fmt_t(row['end_s'])}  {row['phase']:<32} {tag}")
+        for ev in row.get("events", [])[:12]:
+            lines.append(f"{'':>20}+{ev['t_s']:10.2f} s  {ev['component']:<10} {ev['text']}")
+    return lines
+
+
+def summary_lines(summary: dict) -> list[str]:
+    c = summary["custody"]
+    lines = ["", "Summary", "-" * 78]
+    for p in summary["phases"]:
+        lines.append(f"{p['phase']:<9} {'ok' if p['success'] else 'FAILED':<7} sim {p['sim_time_s'] or 0:9.1f} s"
+                     f"   wall {p['wall_time_s'] or 0:6.2f} s")
+    for k in ("delivered", "loaded", "in_orbit", "captured", "contained", "in_eev"):
+        ids = c.get(k)
+        lines.append(f"tubes {k:<9} {'-' if ids is None else f'{len(ids):2d}  ' + ','.join(map(str, ids))}")
+    for phase, figs in summary["figures"].items():
+        if figs:
+            lines.append(f"{phase}: " + ", ".join(f"{k}={v}" for k, v in figs.items() if not isinstance(v, (dict, list))))
+    lines.append(f"telemetry sha256 {summary['telemetry_sha256']}")
+    lines.append("CAMPAIGN SUCCESS" if summary["success"] else "CAMPAIGN FAILED")
+    return lines
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("run")
+    @click.option("--seed", type=int, default=2030, show_default=True, help="campaign seed")
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+                  help="run directory (default runs/campaign-<seed>)")
+    @click.option("--set", "sets", multiple=True, metavar="PHASE.KEY=VALUE",
+                  help="override a phase's scenario parameter, e.g. delivery.delivery=perseverance")
+    @click.option("--plots/--no-plots", default=True, show_default=True, help="write PNG plots")
+    @click.option("--quiet", is_flag=True, help="no progress bars")
+    def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool) -> None:
+        """Run the whole Mars Sample Return campaign in SIL."""
+        from sim.campaign import run_campaign
+        from sim.deployment import ScenarioError
+
+        overrides: dict[str, dict] = {}
+        for item in sets:
+            key, sep, raw = item.partition("=")
+            phase, dot, name = key.partition(".")
+            if not sep or not dot or not name:
+                raise click.BadParameter(f"--set {item!r}: expected PHASE.KEY=VALUE")
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+            overrides.setdefault(phase, {})[name] = value
+        out_dir = out_dir or Path("runs") / f"campaign-{seed}"
+        show = not quiet and sys.stderr.isatty()
+        bars: list[PhaseProgress] = []
+
+        def on_phase(phase, pseed, duration_s):
+            if not show:
+                click.echo(f"[{phase.name}] {phase.title} (seed {pseed})")
+            bars.append(PhaseProgress(phase.name, duration_s, show))
+            if len(bars) > 1:
+                bars[-2].close()
+            return bars[-1]
+        try:
+            result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase)
+        except ScenarioError as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            for b in bars:
+                b.close()
+        summary = result.summary
+        for line in timeline_lines(summary) + summary_lines(summary):
+            click.echo(line)
+        if plots:
+            from sim.report.plots import campaign_plots
+            for path in campaign_plots(result):
+                click.echo(f"plot: {path}")
+        click.echo(f"run directory: {out_dir}")
+        sys.exit(0 if summary["success"] else 1)

@@ -1,0 +1,174 @@
+"""Run the campaign: landing, tube delivery, ascent, capture, one SIL phase after another.
+
+Each phase is a scenario deployment (`sim.deployment.run_scenario`) with its own seed drawn
+from the campaign seed, writing its run directory under `phases/`; each phase's results
+become the next one's overrides (`chain`). Quiet periods between phases (cruise, the wait
+on the surface, Earth return) are not simulated tick by tick: they appear on the timeline,
+compressed. The campaign's telemetry log is the phases' CCSDS logs in phase order (the
+vehicles have distinct APIDs), with one dictionary for all of them.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from fsw.core.eventlog import read_event_log
+from fsw.link.dictionary import Dictionary
+from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
+                            scenario_module_name, sha256_file)
+
+from . import chain
+
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    scenario: str
+    title: str
+    quiet_before: tuple[str, float]   # what happens, compressed, before this phase (label, s)
+    inputs: Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("landing", "landing", "SRL entry, descent and landing on a safe site",
+          ("cruise to Mars", 220 * DAY_S), lambda s: {}),
+    Phase("delivery", "fetch", "tubes brought to the lander and sealed in the OS",
+          ("lander checkout on the surface", 14 * DAY_S), lambda s: chain.after_landing(s["landing"])),
+    Phase("ascent", "ascent", "MAV conditioning, checkout, launch, ascent, OS release",
+          ("MAV thermal conditioning wait", 30 * DAY_S), lambda s: chain.after_fetch(s["delivery"])),
+    Phase("capture", "capture", "ERO search, rendezvous, capture, containment, EEV release",
+          ("ERO phasing towards the OS", 3 * DAY_S), lambda s: chain.after_ascent(s["ascent"])),
+)
+
+
+@dataclass
+class CampaignResult:
+    summary: dict[str, Any]
+    out_dir: Path
+    phase_dirs: dict[str, Path] = field(default_factory=dict)
+
+
+def phase_seeds(seed: int, n: int) -> list[int]:
+    """Independent, reproducible phase seeds from the campaign seed."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def key_events(path: Path, limit: int = 40) -> list[dict[str, Any]]:
+    """Mode changes and warnings of a phase, for the timeline."""
+    out = []
+    for rec in read_event_log(path.read_bytes()):
+        if rec["event"] == "MODE_CHANGED" or rec["severity"] in ("WARNING_HI", "FATAL"):
+            args = rec["args"]
+            text = (f"{args.get('source')} -> {args.get('dest')}" if rec["event"] == "MODE_CHANGED"
+                    else rec["event"] + (": " + ", ".join(f"{k}={v}" for k, v in args.items()) if args else ""))
+            out.append({"t_s": rec["t_ns"] / 1e9, "component": rec["component"], "event": rec["event"],
+                        "text": text})
+    if len(out) > limit:
+        out = out[: limit // 2] + out[-limit // 2:]
+    return out
+
+
+def merge_logs(out_dir: Path, phase_dirs: list[Path]) -> str:
+    """Concatenate the phases' telemetry and event logs; one dictionary for all vehicles."""
+    vehicles = []
+    with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
+        for d in phase_dirs:
+            if not (d / TELEMETRY_LOG).exists():
+                continue
+            tm.write((d / TELEMETRY_LOG).read_bytes())
+            ev.write((d / EVENT_LOG).read_bytes())
+            vehicles.extend(Dictionary.from_json((d / DICTIONARY).read_text()).vehicles)
+    (out_dir / DICTIONARY).write_text(Dictionary(tuple(vehicles)).to_json())
+    return sha256_file(out_dir / TELEMETRY_LOG)
+
+
+def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The headline figures of each vehicle phase (as the vehicle issues define them)."""
+    pick = {
+        "landing": ("chosen_site", "site_metrics", "touchdown_error_m", "touchdown_vertical_mps",
+                    "touchdown_horizontal_mps", "touchdown_xy_m"),
+        "delivery": ("delivery", "tubes_collected", "tubes_delivered", "distance_driven_m", "hazards_entered"),
+        "ascent": ("periapsis_km", "apoapsis_km", "inclination_deg", "periapsis_error_km",
+                   "apoapsis_error_km", "inclination_error_deg", "delta_v_sensed_mps", "os_released"),
+        "capture": ("detection_range_m", "approach_delta_v_mps", "closing_speed_mps",
+                    "capture_offset_m", "retries", "eev_released"),
+    }
+    return {phase: {k: summaries[phase][k] for k in keys if k in summaries.get(phase, {})}
+            for phase, keys in pick.items()}
+
+
+def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                 on_phase: Callable[[Phase, int, float], Any] | None = None) -> CampaignResult:
+    """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
+
+    `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    overrides = overrides or {}
+    unknown = set(overrides) - {p.name for p in PHASES}
+    if unknown:
+        raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in PHASES]}")
+    seeds = phase_seeds(seed, len(PHASES))
+    summaries: dict[str, dict[str, Any]] = {}
+    timeline: list[dict[str, Any]] = []
+    phase_dirs: dict[str, Path] = {}
+    t_campaign = 0.0
+    wall0 = time.perf_counter()
+    for phase, pseed in zip(PHASES, seeds):
+        label, quiet_s = phase.quiet_before
+        timeline.append({"phase": label, "compressed": True, "start_s": t_campaign,
+                         "end_s": t_campaign + quiet_s})
+        t_campaign += quiet_s
+        module = importlib.import_module(scenario_module_name(phase.scenario))
+        values = chain.accepted(module, phase.inputs(summaries))
+        values.update(overrides.get(phase.name, {}))
+        duration = module.duration_s(values) if callable(getattr(module, "duration_s", None)) else 0.0
+        observer = on_phase(phase, pseed, float(duration)) if on_phase else None
+        pdir = out_dir / "phases" / phase.name
+        if callable(getattr(module, "summarize", None)):
+            summary = run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
+                                   observers=(observer,) if observer is not None else ())
+        else:  # a scenario not yet on the deployment split: no logs to merge from it
+            summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
+        summary["inputs"] = values
+        summaries[phase.name] = summary
+        phase_dirs[phase.name] = pdir
+        sim_s = float(summary.get("sim_time_s", 0.0))
+        timeline.append({"phase": phase.name, "title": phase.title, "compressed": False,
+                         "start_s": t_campaign, "end_s": t_campaign + sim_s,
+                         "success": bool(summary.get("success")),
+                         "events": key_events(pdir / EVENT_LOG) if (pdir / EVENT_LOG).exists() else []})
+        t_campaign += sim_s
+        if not summary.get("success"):
+            break  # a failed phase ends the campaign: later vehicles have nothing to fly
+    sha = merge_logs(out_dir, [phase_dirs[p] for p in phase_dirs])
+    custody = chain.custody(summaries)
+    flown = [p.name for p in PHASES if p.name in summaries]
+    custody_ok = bool(custody["loaded"]) and all(
+        custody[k] == custody["loaded"] for k in ("in_orbit", "captured", "contained", "in_eev"))
+    success = len(flown) == len(PHASES) and all(s.get("success") for s in summaries.values()) and custody_ok
+    summary = {
+        "seed": seed,
+        "phase_seeds": dict(zip(flown, seeds)),
+        "telemetry_sha256": sha,
+        "phases": [{"phase": n, "scenario": summaries[n]["scenario"], "success": bool(summaries[n].get("success")),
+                    "sim_time_s": summaries[n].get("sim_time_s"), "wall_time_s": summaries[n].get("wall_time_s"),
+                    "telemetry_sha256": summaries[n].get("telemetry_sha256")} for n in flown],
+        "custody": custody,
+        "custody_consistent": custody_ok,
+        "figures": figures(summaries),
+        "timeline": timeline,
+        "campaign_time_days": round(t_campaign / DAY_S, 3),
+        "wall_time_s": round(time.perf_counter() - wall0, 3),
+        "success": success,
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    return CampaignResult(summary, out_dir, phase_dirs)

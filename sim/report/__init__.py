@@ -1,0 +1,1 @@
+"""Reports drawn from run directories (needs the `plots` extra for PNGs)."""

@@ -1,0 +1,229 @@
+"""Campaign plots (PNG) from the phases' run directories.
+
+Each plot reads what the phase wrote: `truth.npz` (the plant's truth series), the optional
+`artifacts.npz` (maps), and `summary.json`. Missing data gives a plot that says so rather
+than an error: a report must never take the run down with it.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+MARS_RADIUS_M = 3_396_200.0
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _load(d: Path, name: str) -> dict[str, np.ndarray]:
+    p = d / name
+    if not p.exists():
+        return {}
+    with np.load(p) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _summary(d: Path) -> dict[str, Any]:
+    p = d / "summary.json"
+    return json.loads(p.read_text()) if p.exists() else {}
+
+
+def _key(series: dict[str, np.ndarray], *candidates: str) -> np.ndarray | None:
+    """The first series whose name equals or ends with one of the candidates."""
+    for c in candidates:
+        if c in series:
+            return series[c]
+    for c in candidates:
+        for k in sorted(series):
+            if k.endswith("." + c):
+                return series[k]
+    return None
+
+
+def _no_data(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"no {what} recorded", ha="center", va="center", transform=ax.transAxes)
+
+
+def landing_map(d: Path, out: Path) -> Path:
+    plt = _plt()
+    art, tr, s = _load(d, "artifacts.npz"), _load(d, "truth.npz"), _summary(d)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    if "safe" in art:
+        res = float(art.get("resolution_m", 1.0))
+        h, w = art["safe"].shape
+        extent = (0, w * res, 0, h * res)
+        if "height_m" in art:
+            ax.imshow(art["height_m"], origin="lower", extent=extent, cmap="gray", alpha=0.6)
+        ax.imshow(np.where(art["safe"], 1.0, np.nan), origin="lower", extent=extent, cmap="Greens",
+                  alpha=0.55, vmin=0, vmax=1.5)
+        ax.set_title("landing-site safety map (green: safe 60 m disc)")
+    else:
+        ax.set_title("landing (no safety map artifact)")
+    x, y = _key(tr, "position_m.0"), _key(tr, "position_m.1")
+    if x is not None:
+        ax.plot(x, y, "-", color="tab:blue", lw=1, label="descent track")
+    for key, mk, lab in (("chosen_site", "o", "chosen site"), ("touchdown_xy_m", "x", "touchdown")):
+        v = s.get(key)
+        if isinstance(v, dict):
+            v = [v.get("x_m"), v.get("y_m")]
+        if isinstance(v, (list, tuple)) and len(v) >= 2 and None not in v[:2]:
+            ax.plot(v[0], v[1], mk, ms=12, mfc="none" if mk == "o" else None, mew=2, label=lab)
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def rover_traverse(d: Path, out: Path) -> Path:
+    plt = _plt()
+    art, tr = _load(d, "artifacts.npz"), _load(d, "truth.npz")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    if "height_m" in art:
+        res = float(art.get("resolution_m", 1.0))
+        h, w = art["height_m"].shape
+        ax.imshow(art["height_m"], origin="lower", extent=(0, w * res, 0, h * res), cmap="terrain", alpha=0.8)
+    x, y = _key(tr, "x_m"), _key(tr, "y_m")
+    if x is not None and y is not None:
+        ax.plot(x, y, "-", color="tab:red", lw=1.2, label="rover (truth)")
+        ax.plot(x[:1], y[:1], "k^", label="start")
+        tubes = sorted({k.split(".")[-3] for k in tr if ".xy_m." in k and "tubes." in k})
+        for t in tubes:
+            tx, ty = _key(tr, f"tubes.{t}.xy_m.0"), _key(tr, f"tubes.{t}.xy_m.1")
+            if tx is not None:
+                ax.plot(tx[0], ty[0], "b.", ms=6)
+        if tubes:
+            ax.plot([], [], "b.", label="tubes (initial)")
+        ax.set_xlim(np.nanmin(x) - 20, np.nanmax(x) + 20)
+        ax.set_ylim(np.nanmin(y) - 20, np.nanmax(y) + 20)
+        ax.legend(fontsize=8)
+    else:
+        _no_data(ax, "rover track")
+    ax.set_title("rover traverse over the terrain")
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def mav_ascent(d: Path, out: Path) -> Path:
+    plt = _plt()
+    tr, s = _load(d, "truth.npz"), _summary(d)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    t = tr.get("t_s")
+    alt, spd = _key(tr, "altitude_m"), _key(tr, "speed_mps")
+    r = [_key(tr, f"position_m.{i}") for i in range(3)]
+    v = [_key(tr, f"velocity_mps.{i}") for i in range(3)]
+    if t is not None and alt is not None:
+        axes[0, 0].plot(t, alt / 1e3)
+        axes[0, 0].set_ylabel("altitude (km)")
+        axes[0, 1].plot(t, spd)
+        axes[0, 1].set_ylabel("inertial speed (m/s)")
+        if all(c is not None for c in r + v):
+            rr = np.sqrt(sum(c * c for c in r))
+            vv = np.sqrt(sum(c * c for c in v))
+            gamma = np.degrees(np.arcsin(np.clip(sum(a * b for a, b in zip(r, v)) / (rr * vv), -1, 1)))
+            axes[1, 0].plot(t, gamma)
+            axes[1, 0].set_ylabel("flight-path angle (deg)")
+        for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):
+            ax.set_xlabel("time (s)")
+            ax.grid(alpha=0.3)
+    else:
+        _no_data(axes[0, 0], "ascent truth")
+    ax = axes[1, 1]
+    theta = np.linspace(0, 2 * math.pi, 361)
+    ax.plot(MARS_RADIUS_M / 1e3 * np.cos(theta), MARS_RADIUS_M / 1e3 * np.sin(theta), color="tab:orange")
+    rp, ra = s.get("periapsis_km"), s.get("apoapsis_km")
+    if rp is not None and ra is not None:
+        a = MARS_RADIUS_M / 1e3 + (rp + ra) / 2
+        e = (ra - rp) / (2 * a)
+        rad = a * (1 - e * e) / (1 + e * np.cos(theta))
+        ax.plot(rad * np.cos(theta), rad * np.sin(theta), color="tab:blue",
+                label=f"{rp:.1f} x {ra:.1f} km, i={s.get('inclination_deg')} deg")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_aspect("equal")
+    ax.set_title("reached orbit (in its plane)")
+    fig.suptitle("MAV ascent")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def ero_approach(d: Path, out: Path) -> Path:
+    plt = _plt()
+    tr = _load(d, "truth.npz")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    x, y, rng = _key(tr, "relative_lvlh.0"), _key(tr, "relative_lvlh.1"), _key(tr, "range_m")
+    t = tr.get("t_s")
+    if x is not None and y is not None:
+        axes[0].plot(y, x, "-", lw=1)
+        axes[0].plot([0], [0], "r*", ms=12, label="OS")
+        axes[0].set_xlabel("along-track (m)")
+        axes[0].set_ylabel("radial (m)")
+        axes[0].set_title("ERO relative to the OS (LVLH)")
+        axes[0].legend(fontsize=8)
+        axes[0].grid(alpha=0.3)
+    else:
+        _no_data(axes[0], "relative motion")
+    if rng is not None and t is not None:
+        axes[1].semilogy(t, np.maximum(rng, 1e-3))
+        axes[1].set_xlabel("time (s)")
+        axes[1].set_ylabel("range (m)")
+        axes[1].set_title("range to the OS")
+        axes[1].grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def timeline(summary: dict[str, Any], out: Path) -> Path:
+    plt = _plt()
+    rows = summary.get("timeline", [])
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 1.5))
+    for i, row in enumerate(rows):
+        start, dur = row["start_s"] / 86_400, (row["end_s"] - row["start_s"]) / 86_400
+        color = "lightgray" if row["compressed"] else ("tab:green" if row.get("success") else "tab:red")
+        ax.barh(i, max(dur, 0.3), left=start, color=color, hatch="//" if row["compressed"] else None,
+                edgecolor="k")
+        label = row["phase"] + (f"  ({(row['end_s'] - row['start_s']):.0f} s simulated)"
+                                if not row["compressed"] else "  (compressed)")
+        ax.text(start + max(dur, 0.3) + 1, i, label, va="center", fontsize=8)
+    ax.set_yticks([])
+    ax.invert_yaxis()
+    ax.set_xlabel("campaign time (days)")
+    ax.set_title("campaign timeline (hatched: quiet periods compressed, not simulated)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def campaign_plots(result: Any) -> Iterable[Path]:
+    """Write every campaign plot that has a phase behind it; returns the paths."""
+    plots = result.out_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    made = []
+    makers = {"landing": (landing_map, "landing_safety_map.png"),
+              "delivery": (rover_traverse, "rover_traverse.png"),
+              "ascent": (mav_ascent, "mav_ascent.png"),
+              "capture": (ero_approach, "ero_approach.png")}
+    for phase, d in result.phase_dirs.items():
+        if phase in makers:
+            fn, name = makers[phase]
+            made.append(fn(d, plots / name))
+    made.append(timeline(result.summary, plots / "campaign_timeline.png"))
+    return made
