@@ -2,10 +2,16 @@
 
 Devices: wheels (wheel_drive), imu0 (imu), navcam (camera_tracker: nearest tube on the
 ground), arm (arm), gripper (gripper), slot0..slot{n-1} (tube_sensor). Frames: sim.rover.
+
+The IMU's yaw rate is the mean over its sample interval (the delta angle the gyro
+accumulated since its previous sample, over the interval), as a real integrating gyro
+reports it: integrating the samples then recovers the heading change, yaw drift included,
+whatever the physics step. `imu_sample_hz` must match the imu0 device rate.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +41,23 @@ def rover_devices(n_slots: int) -> dict[str, str]:
 class RoverPlant(FixedStepPlant):
     def __init__(self, terrain: Terrain, params: RoverParams = RoverParams(), physics_rate_hz: int = 50,
                  seed: int | np.random.Generator = 0, navcam: NavcamParams = NavcamParams(),
-                 gravity_mps2: float = 3.71):
+                 gravity_mps2: float = 3.71, imu_sample_hz: int = 10):
         super().__init__(physics_rate_hz, rover_devices(params.n_slots), seed)
         self.rover = Rover(params, terrain, self.rng)
         self.navcam = navcam
         self.g = gravity_mps2
+        if not isinstance(imu_sample_hz, int) or imu_sample_hz <= 0 or physics_rate_hz % imu_sample_hz:
+            raise ValueError(f"imu_sample_hz must divide the physics rate {physics_rate_hz}, got {imu_sample_hz!r}")
+        # Heading increments of the last physics steps of one IMU sample interval.
+        self._dpsi: deque[float] = deque([0.0] * (physics_rate_hz // imu_sample_hz), maxlen=physics_rate_hz // imu_sample_hz)
 
     def _step(self, dt: float) -> None:
         self.rover.step(dt)
+        self._dpsi.append(self.rover.yaw_rate * dt)
+
+    def imu_yaw_rate(self) -> float:
+        """Mean yaw rate over the last IMU sample interval (delta angle / interval)."""
+        return math.fsum(self._dpsi) / (len(self._dpsi) * self.dt)
 
     def _nearest_tube(self):
         rv, cam = self.rover, self.navcam
@@ -69,7 +84,7 @@ class RoverPlant(FixedStepPlant):
         if kind.name == "wheel_drive":
             return {"odometer_m": rv.odometer_m, "speed_mps": rv.speed, "heading_rad": rv.odo_heading}
         if kind.name == "imu":
-            return {"accel_mps2": rv.world_to_body((0.0, 0.0, self.g)), "rate_radps": (0.0, 0.0, rv.yaw_rate)}
+            return {"accel_mps2": rv.world_to_body((0.0, 0.0, self.g)), "rate_radps": (0.0, 0.0, self.imu_yaw_rate())}
         if kind.name == "camera_tracker":
             best = self._nearest_tube()
             if best is None:

@@ -85,3 +85,24 @@ def test_dropping_a_tube_away_from_stowage_leaves_it_on_the_ground():
     t = plant.truth()
     assert t["tubes"][3]["where"] == "ground" and t["slots"] == (0,) * 10
     assert t["tubes"][3]["xy_m"] == pytest.approx((1.35, 0.3), abs=0.01)
+
+
+def test_imu_yaw_rate_is_the_mean_over_its_sample_so_integrating_it_keeps_the_drift(flat):
+    """Yaw drift changes the heading every physics step; a 10 Hz IMU must report the mean rate
+    of its interval (delta angle / dt), so summing rate * 0.1 s tracks the true heading."""
+    plant = RoverPlant(flat, RoverParams(yaw_drift_sigma_rad_per_m=0.02), physics_rate_hz=50, seed=3,
+                       imu_sample_hz=10)
+    plant.actuate("wheels", {"speed_mps": 0.07, "curvature_1pm": 0.1})
+    heading = 0.0
+    for k in range(1, 601):
+        plant.advance_to(k * S // 10)
+        heading += plant.sense("imu0")["rate_radps"][2] * 0.1
+    t = plant.truth()
+    drift = t["heading_rad"] - t["odo_heading_rad"]
+    assert abs(drift) > 0.01                                  # the drift is there to be seen
+    assert heading == pytest.approx(t["heading_rad"], abs=1e-9)
+
+
+def test_imu_sample_rate_must_divide_the_physics_rate(flat):
+    with pytest.raises(ValueError, match="imu_sample_hz"):
+        RoverPlant(flat, physics_rate_hz=50, imu_sample_hz=20)
