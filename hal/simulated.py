@@ -9,8 +9,12 @@ else runs.
 Float fields get noise; integer fields (flags, ids, bitmasks) are passed through from the
 truth. A byte-stream kind (radio) is never held: each read drains what the plant delivers.
 
-Two small fault hooks for later fault injection: `fault = "stuck"` (the reading freezes) and
-`fault = "dropout"` (reads raise `DeviceTimeout`).
+Fault hooks for fault injection (`set_fault`): "stuck" (the reading freezes; on an actuator,
+commands are acknowledged but ignored, so the plant keeps the last one), "dropout" (reads
+raise `DeviceTimeout`), "bias" (a step of `magnitude` added to the float fields, or to one
+`field`), "noise" (extra white noise of sigma `magnitude`, drawn from the fault's own
+generator so the nominal noise stream is left alone) and "failed" (reads and writes raise
+`DeviceTimeout`: a dead unit).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from hal.plant import Plant
 from hal.values import Sample, check_values
 
 NS_PER_S = 1_000_000_000
-FAULTS = (None, "stuck", "dropout")
+FAULTS = (None, "stuck", "dropout", "bias", "noise", "failed")
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class SimChannel:
         }
         self._last: Sample | None = None
         self.fault: str | None = None
+        self.fault_magnitude = 0.0
+        self.fault_field: str | None = None
+        self._fault_rng: np.random.Generator | None = None
         self.samples_taken = 0
 
     def _draw_bias(self, n: FieldNoise, count: int) -> np.ndarray:
@@ -109,14 +116,25 @@ class SimChannel:
         """The constant offsets drawn for this device (for tests and reports)."""
         return {k: tuple(float(x) for x in v) for k, v in self._bias.items()}
 
-    def set_fault(self, fault: str | None) -> None:
+    def set_fault(self, fault: str | None, *, magnitude: float = 0.0, field: str | None = None,
+                  rng: np.random.Generator | None = None) -> None:
+        """Inject (or with None, clear) a fault; `magnitude`/`field` for "bias" and "noise"."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {FAULTS}")
+        if not isinstance(magnitude, (int, float)) or not math.isfinite(magnitude):
+            raise ValueError(f"fault magnitude must be a finite number, got {magnitude!r}")
+        floats = [f.name for f in self.kind.readings.fields if f.is_float]
+        if field is not None and field not in floats:
+            raise ValueError(f"{self.name}: no float field {field!r}; float fields: {floats}")
         self.fault = fault
+        self.fault_magnitude = float(magnitude)
+        self.fault_field = field
+        if fault == "noise":
+            self._fault_rng = rng if rng is not None else device_rng(0, "fault:" + self.name)
 
     def read(self) -> Sample:
-        if self.fault == "dropout":
-            raise DeviceTimeout("no data (dropout)", self.name)
+        if self.fault in ("dropout", "failed"):
+            raise DeviceTimeout(f"no data ({self.fault})", self.name)
         if self.kind.is_byte_stream:
             return self._sample(self.plant.now_ns())
         now = self.plant.now_ns()
@@ -140,11 +158,29 @@ class SimChannel:
                     x = np.round(x / n.quantum) * n.quantum
                 v = float(x[0]) if f.count == 1 else tuple(float(e) for e in x)
             values[f.name] = v
+        if self.fault in ("bias", "noise"):
+            self._apply_fault(values)
         self.samples_taken += 1
         return Sample(int(t_ns), values)
 
+    def _apply_fault(self, values: dict[str, Any]) -> None:
+        for f in self.kind.readings.fields:
+            if not f.is_float or (self.fault_field is not None and f.name != self.fault_field):
+                continue
+            x = np.atleast_1d(np.asarray(values[f.name], dtype=float))
+            if self.fault == "bias":
+                x = x + self.fault_magnitude
+            else:
+                x = x + self.fault_magnitude * self._fault_rng.standard_normal(f.count)
+            values[f.name] = float(x[0]) if f.count == 1 else tuple(float(e) for e in x)
+
     def write(self, command: Mapping[str, Any]) -> None:
-        self.plant.actuate(self.name, check_values(self.kind.commands, command, self.name, finite=True))
+        if self.fault == "failed":
+            raise DeviceTimeout("no acknowledgement (failed)", self.name)
+        checked = check_values(self.kind.commands, command, self.name, finite=True)
+        if self.fault == "stuck" and self.kind.is_actuator:
+            return  # acknowledged, not carried out: the plant keeps its last command
+        self.plant.actuate(self.name, checked)
 
     def close(self) -> None:
         pass

@@ -1,0 +1,200 @@
+"""Warm restart: what survives a processor reset, saved at a rate and on key events.
+
+`capture` gathers every component's `checkpoint_state()` (modes, parameters, counters, and
+what each vehicle adds: custody ledgers, guidance phase, ignition state) with the
+executive's time line; `restore` puts it back into a flight side built afresh by the same
+deployment code, and re-anchors the executive on its old tick grid after the reset.
+
+`WarmRestart` is the component that does it on board: a topology sink that notices key
+events (a mode change, a tube moved, an ignition), and a rate-group step that then saves a
+checkpoint at the end of that tick (and every `every_ticks` anyway). Before each save it
+flushes and fsyncs the logs it is given, so every log record older than the newest
+checkpoint is on disk: a reset loses at most the records after the last save, never one
+before it. A save that fails (disk full, read-only) is an event and a counter, never an
+exception into the loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from .checkpoint import CheckpointError, CheckpointStore
+from .component import Component
+from .declarations import Channel
+from .events import Event, EventDef, Severity
+
+SAVE_ON_EVENTS = frozenset({
+    "MODE_CHANGED", "TUBE_REGISTERED", "TUBE_MOVED", "OS_SEALED", "TUBE_INSERTED", "TUBE_STOWED",
+    "HANDOFF_RESULT", "IGNITION", "BURNOUT", "STAGE2_PLAN", "STEP_VERIFIED", "COMPONENT_DEAD",
+    "FAULT_DETECTED",
+})
+BASE_KEYS = frozenset({"mode", "params", "counters"})
+FORMAT = 1
+
+
+def capture(topology: Any, executive: Any) -> dict[str, Any]:
+    """The whole warm-restart state of one vehicle (plain JSON)."""
+    ex = executive
+    return {
+        "format": FORMAT,
+        "vehicle": topology.vehicle,
+        "executive": {"t_ns": ex.now_ns(), "start_ns": ex.start_ns, "tick": ex.tick,
+                      "rate_set": ex.rate_set, "ticks_run": ex.ticks_run, "slips": ex.slips,
+                      "ticks_skipped": ex.ticks_skipped, "step_faults": dict(sorted(ex.step_faults.items()))},
+        "components": {name: comp.checkpoint_state() for name, comp in topology.components.items()},
+    }
+
+
+@dataclass
+class RestoreReport:
+    t_saved_ns: int
+    t_now_ns: int
+    restored: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)      # in the topology, not in the checkpoint
+    unknown: list[str] = field(default_factory=list)      # in the checkpoint, not in the topology
+    refused: dict[str, str] = field(default_factory=dict)  # restore_state raised (kept as built)
+    not_restored: dict[str, list[str]] = field(default_factory=dict)  # saved keys nobody puts back
+
+    @property
+    def lost_ns(self) -> int:
+        """Time between the checkpoint and the restart: work that must be redone."""
+        return self.t_now_ns - self.t_saved_ns
+
+
+def _restores_extras(comp: Component) -> bool:
+    return type(comp).restore_state is not Component.restore_state
+
+
+def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int) -> RestoreReport:
+    """Put `state` back into a freshly built flight side; the executive resumes on its old grid
+    at the first deadline after `now_ns` (the reset took time; the world went on)."""
+    if state.get("format") != FORMAT or state.get("vehicle") != topology.vehicle:
+        raise CheckpointError(f"checkpoint is for {state.get('vehicle')!r} format {state.get('format')!r}, "
+                              f"not {topology.vehicle!r} format {FORMAT}")
+    ex_state = state["executive"]
+    report = RestoreReport(int(ex_state["t_ns"]), int(now_ns))
+    saved = state.get("components", {})
+    for name, comp in topology.components.items():
+        s = saved.get(name)
+        if s is None:
+            report.missing.append(name)
+            continue
+        try:
+            comp.restore_state(s)
+        except Exception as exc:  # a corrupt entry: keep the component as built, say so
+            report.refused[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        report.restored.append(name)
+        extra = sorted(set(s) - BASE_KEYS)
+        if extra and not _restores_extras(comp):
+            report.not_restored[name] = extra
+    report.unknown = sorted(set(saved) - set(topology.components))
+    _reanchor(executive, ex_state, int(now_ns))
+    return report
+
+
+def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
+    name = s.get("rate_set")
+    if name in ex.rate_sets and name != ex.rate_set:
+        # TODO(lead): a public Executive.resume(rate_set, start_ns, tick) would replace this.
+        ex._active = ex.rate_sets[name]
+        ex._pending = None
+    start = int(s["start_ns"])
+    period = ex.period_ns
+    if now_ns >= start:
+        ex.start_ns = start
+        ex.tick = (now_ns - start) // period + 1   # first deadline strictly after the reset
+    ex.ticks_run = int(s.get("ticks_run", 0))
+    ex.slips = int(s.get("slips", 0))
+    ex.ticks_skipped = int(s.get("ticks_skipped", 0))
+    ex.step_faults = {str(k): int(v) for k, v in s.get("step_faults", {}).items()}
+
+
+class WarmRestart(Component):
+    """Saves checkpoints on key events and every `every_ticks` runs; restores after a reset."""
+
+    CHANNELS = (Channel("restarts", int), Channel("generation", int),
+                Channel("saves", int), Channel("save_failures", int))
+    EVENTS = (
+        EventDef("WARM_RESTART", Severity.WARNING_HI,
+                 "restart {restarts}: generation {generation} from t={saved_s} s, {lost_s} s redone; "
+                 "not restored: {not_restored}"),
+        EventDef("COLD_START", Severity.WARNING_HI, "no usable checkpoint ({reason}); starting fresh"),
+        EventDef("CHECKPOINT_FAILED", Severity.WARNING_HI, "checkpoint not saved: {error}"),
+    )
+
+    def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
+                 every_ticks: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
+                 flushers: Iterable[Callable[[], None]] = ()) -> None:
+        super().__init__(name)
+        self.store = store
+        self.topology = topology
+        self.executive = executive
+        self.every_ticks = int(every_ticks)
+        self.on_events = frozenset(on_events)
+        self.flushers = list(flushers)
+        self.last_report: RestoreReport | None = None
+        self._dirty = False
+        self._runs = 0
+        self._saving = False
+
+    # ---- topology sink: key events ask for a save at the end of the tick
+    def on_channels(self, t_ns: int, component: Component, values: Mapping[str, Any]) -> None:
+        pass
+
+    def on_event(self, event: Event, component: Component) -> None:
+        if event.name in self.on_events and not self._saving:
+            self._dirty = True
+
+    def step(self, t_ns: int) -> None:
+        self._runs += 1
+        if self._dirty or (self.every_ticks and self._runs % self.every_ticks == 0):
+            self.save()
+
+    def save(self) -> bool:
+        self._dirty = False
+        self._saving = True
+        try:
+            for flush in self.flushers:
+                flush()
+            self.tlm["generation"] = self.store.generation + 1
+            self.tlm["saves"] += 1
+            self.store.save(capture(self.topology, self.executive))
+            return True
+        except (OSError, ValueError, TypeError) as exc:  # unwritable disk, a non-JSON state
+            self.tlm["save_failures"] += 1
+            self.tlm["saves"] -= 1
+            self.tlm["generation"] = self.store.generation
+            self.emit("CHECKPOINT_FAILED", error=f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            self._saving = False
+
+    def resume(self, now_ns: int) -> RestoreReport | None:
+        """After a reset: load the newest valid checkpoint and restore everything from it."""
+        try:
+            state = self.store.load()
+            report = restore(self.topology, self.executive, state, now_ns)
+        except (CheckpointError, KeyError, TypeError, ValueError) as exc:
+            self.emit("COLD_START", reason=str(exc))
+            return None
+        mine = state["components"].get(self.name, {}).get("tlm", {})
+        self.tlm["restarts"] = int(mine.get("restarts", 0)) + 1
+        self.tlm["saves"] = int(mine.get("saves", 0))
+        self.tlm["generation"] = self.store.generation
+        self.last_report = report
+        self.emit("WARM_RESTART", restarts=self.tlm["restarts"], generation=self.store.generation,
+                  saved_s=round(report.t_saved_ns / 1e9, 3), lost_s=round(report.lost_ns / 1e9, 3),
+                  not_restored=",".join(f"{k}:{'/'.join(v)}" for k, v in sorted(report.not_restored.items()))
+                  or "none")
+        return report
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        return super().checkpoint_state() | {"tlm": {"restarts": self.tlm["restarts"],
+                                                     "saves": self.tlm["saves"]}}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        super().restore_state(state)
+
+
+__all__ = ["BASE_KEYS", "SAVE_ON_EVENTS", "RestoreReport", "WarmRestart", "capture", "restore"]
