@@ -9,14 +9,19 @@ Mass is not integrated: a solid motor's propellant consumed is the (exact) cumul
 impulse fraction of its thrust curve, so the mass is a function of burn time.
 
 Default propulsion and its delta-v budget (rocket equation, g0 Isp ln(m0/mf)):
-    stage 1: m0 = 400 kg (full stack), 215 kg propellant, Isp 285 s  -> 2795 * ln(400/185) = 2155 m/s
+    stage 1: m0 = 392 kg (full stack), 215 kg propellant, Isp 285 s  -> 2795 * ln(392/177) = 2222 m/s
     drop stage-1 inert 30 kg
-    stage 2: m0 = 155 kg, 76 kg propellant, Isp 295 s                -> 2893 * ln(155/79)  = 1950 m/s
-    total ideal 4.10 km/s. MSR_FACTS.md puts the need at ~3.4 km/s ideal to ~350 km, ~3.5 km/s
-    with losses and Mars' rotation; two solids with a coast lose more than that estimate
-    (stage-1 gravity loss ~0.2 km/s, a 35 s stage-2 arc rather than an impulse), and a crude
-    open-loop profile with ideal attitude reaches a 245 x 363 km orbit (tests/sim/test_ascent.py),
-    so good guidance has ~0.2 km/s for dispersions, burnt off by lofting.
+    stage 2: m0 = 147 kg, 76 kg propellant, Isp 295 s                -> 2893 * ln(147/71)  = 2105 m/s
+    (stage-2 inert 55 kg incl. avionics and RCS, OS 16 kg) total ideal 4.33 km/s.
+MSR_FACTS.md puts the need at ~3.4 km/s ideal to ~350 km, ~3.5 km/s with losses and Mars'
+rotation; two solids with a coast lose more than that estimate: stage-1 gravity and drag
+losses are ~0.2 km/s, and since neither motor can be cut off, the guided profile lofts
+stage 1 and flies a 35 s stage-2 arc rather than an impulse. With a 63 kg upper stage
+(2.0 km/s from stage 2) the guided ascent falls ~150 m/s short of a 343 km circular orbit
+(the best lofted profile needs ~2.1 km/s from stage 2); the 55 kg stage leaves ~90 m/s for
+dispersions, which guidance burns off by lofting. A crude open-loop profile with ideal
+attitude reaches a ~250 x 400 km orbit (tests/sim/test_ascent.py). This is the one MAV
+every user flies: the SIL scenario, its Monte Carlo and the campaign.
 """
 from __future__ import annotations
 
@@ -102,7 +107,7 @@ class AscentParams:
     """MAV and launch parameters (MSR_FACTS.md estimates; see the module delta-v budget)."""
 
     stage1: StageParams = StageParams(215.0, 30.0, 285.0, 55.0, 1.6, True)
-    stage2: StageParams = StageParams(76.0, 63.0, 295.0, 35.0, 0.5, False)   # inert incl. avionics, RCS
+    stage2: StageParams = StageParams(76.0, 55.0, 295.0, 35.0, 0.5, False)   # inert incl. avionics, RCS
     payload_kg: float = 16.0                      # Orbiting Sample container
     diameter_m: float = 0.5
     drag_cd: float = 0.45

@@ -56,10 +56,31 @@ def test_closed_form_matches_step_integration():
 
 def test_one_jump_equals_many_small_steps():
     a, b = ThermalPlant(), ThermalPlant()
+    for k in range(16):
+        a.actuate(f"heater{k}", {"power_W": 6.0})
+        b.actuate(f"heater{k}", {"power_W": 6.0})
     a.advance_to(3600 * S)
     for k in range(1, 61):
         b.advance_to(k * 60 * S)
+        b.sense("t_grain")          # looking forces the model to jump to now
     assert a.truth()["grain_C"] == pytest.approx(b.truth()["grain_C"], abs=1e-9)
+    assert b.truth()["grain_C"] != ThermalPlant().truth()["grain_C"]
+
+
+def test_a_heater_change_applies_from_the_moment_it_is_made():
+    """Lazy evaluation must not apply a new heater power to the time before the command."""
+    lazy, eager = ThermalPlant(), ThermalPlant()
+    eager.advance_to(1800 * S)
+    eager.sense("tz0")
+    lazy.advance_to(1800 * S)
+    for p in (lazy, eager):
+        p.actuate("heater0", {"power_W": 12.0})
+        p.advance_to(3600 * S)
+    assert lazy.sense("tz0")["temp_C"] == pytest.approx(eager.sense("tz0")["temp_C"], abs=1e-9)
+    heated_all_along = ThermalPlant()
+    heated_all_along.actuate("heater0", {"power_W": 12.0})
+    heated_all_along.advance_to(3600 * S)
+    assert heated_all_along.sense("tz0")["temp_C"] > lazy.sense("tz0")["temp_C"] + 0.1
 
 
 def test_unheated_mav_gets_cold_and_heated_mav_keeps_the_grain_warm():

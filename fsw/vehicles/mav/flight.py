@@ -124,6 +124,7 @@ class MavFlightManager(Component):
         self.sealed = False
         self.checkout_ok = False
         self.launched = False
+        self.launch_t_s: float | None = None   # onboard time of the lander's throw
         self._mode_t0 = 0
         self._checkout: dict | None = None
         self._t_ign = [None, None]
@@ -412,6 +413,7 @@ class MavFlightManager(Component):
             return
         if t >= self.params["launch_time_s"] and self.trigger("launch"):
             self.launched = True
+            self.launch_t_s = t
             for tube in self.custody.tubes_at("os"):
                 self.custody.move(tube, "os", "mav")
             try:
@@ -599,7 +601,7 @@ class MavFlightManager(Component):
     def quiet(self) -> bool:
         """True in a long phase with nothing to control (the settled coast before the spin-up
         preparation, the coast between the insertion trims): the RCS is off and a scenario
-        may step the flight software coarsely (`MavVehicle.install_quiet`)."""
+        the vehicle then runs its 1 Hz quiet rate set (`MavVehicle.install`)."""
         if self._last_t is None or self.control.law != ctl.OFF:
             return False
         margin = self.params["quiet_margin_s"]
