@@ -134,12 +134,48 @@ class SilRun:
     def mode(self, component: str) -> str | None:
         return self.topology[component].mode
 
+    # ------------------------------------------------------------------ assertions
+    def expect_always(self, key: str, predicate: Callable[[Any], bool], *, between: tuple[float, float] | None = None,
+                      what: str = "") -> None:
+        """Every recorded sample of `key` (optionally within [t0, t1] s) satisfies `predicate`;
+        otherwise fail naming the first offending time and value."""
+        t, v = self.series(key)
+        for ti, vi in zip(t, v):
+            if between is not None and not between[0] <= ti <= between[1]:
+                continue
+            if not predicate(vi):
+                raise AssertionError(f"{key} broke {what or 'the condition'} at t={ti:.3f} s: value {vi!r}"
+                                     f" ({len(t)} samples from {t[0]:.3f} to {t[-1]:.3f} s)")
+
+    def expect_eventually(self, key: str, predicate: Callable[[Any], bool], *, what: str = "") -> float:
+        """Some recorded sample satisfies `predicate`; returns its time, else fails with the range seen."""
+        t, v = self.series(key)
+        for ti, vi in zip(t, v):
+            if predicate(vi):
+                return float(ti)
+        lo, hi = (min(v), max(v)) if len(v) and np.issubdtype(np.asarray(v).dtype, np.number) else (None, None)
+        raise AssertionError(f"{key} never met {what or 'the condition'} in {len(t)} samples"
+                             + (f" (values from {lo:.6g} to {hi:.6g})" if lo is not None else ""))
+
     def _explain(self, what: str, timeout_s: float, last: int = 8) -> str:
         modes = ", ".join(f"{n}={m}" for n, m in self.topology.modes().items() if m is not None)
         tail = "\n".join(f"    t={ns_to_seconds(e.t_ns):10.3f}s {e.component}: {e.text}"
                          for e in self.topology.events[-last:]) or "    (no events)"
         return (f"timed out after {timeout_s:g} s of simulated time waiting for {what}\n"
                 f"  at t={self.t:.3f} s, modes: {modes}\n  last events:\n{tail}")
+
+
+def start_deployment(scenario: str, *, seed: int = 1, overrides: Mapping[str, Any] | None = None
+                     ) -> tuple[SilRun, Any]:
+    """A scenario deployment ready to drive step by step: (SilRun, its device set to close)."""
+    from sim.deployment import Deployment
+    dep = Deployment(scenario, seed, dict(overrides or {}))
+    plant = dep.plant()
+    devices = dep.sim_devices(plant)
+    clock = SimClock(plant.now_ns())
+    clock.attach(plant)
+    topology, executive = dep.flight(devices, clock)
+    return SilRun(topology, executive, clock, plant), devices
 
 
 def build_run(topology: Topology, base_rate_hz: int, groups: Iterable[tuple[str, int, list]],
