@@ -79,7 +79,9 @@ class FaultRun:
 
 def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: float | None = None,
                     checkpoint_dir: str | Path | None = None, seed: int | None = None,
-                    stop_on_done: bool = True) -> FaultRun:
+                    stop_on_done: bool = True, watch_s: float = 1.0) -> FaultRun:
+    """Fly `dep` with `specs` injected. The scenario's `done` ends the run only once every
+    fault has been applied for `watch_s` and is over (fault protection gets to see it)."""
     specs = tuple(specs)
     plant = dep.plant()
     devices = dep.sim_devices(plant)
@@ -109,14 +111,21 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
         return topo, ex, inst
 
     run = FaultRun(dep.name, specs, injector, recorder.records, None, None, None, plant)
+    watch_ns = seconds_to_ns(watch_s)
+
+    def finished(topo: Any) -> bool:
+        if done is None or not done(topo):
+            return False
+        now = clock.now_ns()
+        return all(i.error is not None or (i.start_ns is not None and not i.active and now - i.start_ns >= watch_ns)
+                   or (i.start_ns is None and not i.spec.when) for i in injector.injections) or not specs
     try:
         topo, ex, inst = build(False)
         run.topology, run.executive, run.installed = topo, ex, inst
         end = ex.start_ns + seconds_to_ns(dep.duration_s() if duration_s is None else duration_s)
         while True:
             topo_now = run.topology
-            ex.run(until_ns=end, stop_when=lambda: injector.reset_pending
-                   or (done is not None and done(topo_now)))
+            ex.run(until_ns=end, stop_when=lambda: injector.reset_pending or finished(topo_now))
             if not injector.reset_pending:
                 break
             injector.reset_pending = False
