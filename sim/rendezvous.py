@@ -7,6 +7,13 @@ passive sphere. The capture cone opens along `cone_axis_body`; the OS trips the 
 its centre reaches `trigger_depth_m` inside the cone at a closing speed no higher than
 `max_capture_speed_mps`; faster, it bounces out (restitution). Once triggered the OS rests in
 the cone; closing the lid takes `lid_close_time_s`, after which it is captured.
+
+Phasing: `phasing_state` puts the ERO on a circular orbit in the OS's plane, a given arc
+behind and height below the OS, so it drifts up to it (a coelliptic approach). Long coasts
+are cheap: with the thrusters off and the OS far from the cone, `advance` takes one RK4 step
+per call of up to `quiet_step_s` instead of the physics step (RK4 at 10 s is good to well
+under a millimetre here). `lateral_kick_mps` is a test hook: a cross-track velocity error
+given to the ERO the first time the OS comes within `kick_range_m`.
 """
 from __future__ import annotations
 
@@ -15,8 +22,28 @@ from dataclasses import dataclass, field
 
 from sim.ascent import G0
 from sim.mars import MARS, MarsParams
-from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body
+from sim.orbit import (Elements, _cross, _norm, elements_to_state, propagate_j2,
+                       propagate_two_body)
 from sim.relative import inertial_to_lvlh, lvlh_to_inertial, lvlh_vector_to_inertial
+
+
+def phasing_state(os_state, behind_m: float, below_m: float, gm: float) -> tuple[float, ...]:
+    """ERO state on a circular orbit in the OS's orbit plane, `behind_m` of arc (measured on
+    the OS's radius) behind the OS and `below_m` below it."""
+    r, v = os_state[:3], os_state[3:6]
+    rn = _norm(r)
+    h = _cross(r, v)
+    hn = _norm(h)
+    k = tuple(c / hn for c in h)
+    u = tuple(c / rn for c in r)
+    w = _cross(k, u)                         # in-plane, along the motion
+    th = -behind_m / rn
+    c, s = math.cos(th), math.sin(th)
+    ur = tuple(c * u[i] + s * w[i] for i in range(3))
+    wr = _cross(k, ur)
+    re = rn - below_m
+    ve = math.sqrt(gm / re)
+    return tuple(re * c for c in ur) + tuple(ve * c for c in wr)
 
 
 @dataclass(frozen=True)
@@ -37,6 +64,11 @@ class RendezvousParams:
     max_capture_speed_mps: float = 0.15
     restitution: float = 0.3
     lid_close_time_s: float = 1.5
+    ero_state: tuple[float, ...] | None = None      # overrides ero_rel_to_os_lvlh (phasing)
+    quiet_step_s: float = 10.0                      # largest step of a thrust-free coast
+    quiet_min_range_m: float = 50.0                 # closer than this: always the physics step
+    lateral_kick_mps: float = 0.0
+    kick_range_m: float = 5.0
 
 
 @dataclass
@@ -47,6 +79,8 @@ class CaptureState:
     captured: bool = False
     held_rel_m: tuple[float, float, float] | None = None
     impacts: list[tuple[float, float]] = field(default_factory=list)   # (time, closing speed)
+    trigger_closing_mps: float | None = None
+    trigger_lateral_m: float | None = None
 
 
 class OrbitPair:
@@ -56,8 +90,11 @@ class OrbitPair:
         self.p = p
         gm = p.mars.gm_m3ps2
         self.os = tuple(p.os_state) if p.os_state is not None else elements_to_state(p.os_elements, gm)
-        self.ero = lvlh_to_inertial(self.os, p.ero_rel_to_os_lvlh)
+        self.ero = tuple(p.ero_state) if p.ero_state is not None else \
+            lvlh_to_inertial(self.os, p.ero_rel_to_os_lvlh)
         self.ero_mass = p.ero_mass_kg
+        self.kicked = False
+        self.quiet_steps = 0
         self.force_body = (0.0, 0.0, 0.0)
         self.delta_v_used = 0.0
         self.capture = CaptureState()
@@ -72,13 +109,50 @@ class OrbitPair:
         """OS relative to the ERO in the ERO body (= Hill) frame."""
         return inertial_to_lvlh(self.ero, self.os)
 
-    def _prop(self, s, dt, accel):
+    def _prop(self, s, dt, accel=(0.0, 0.0, 0.0), n=1):
         if self.p.include_j2:
-            return propagate_j2(s, dt, 1, self.p.mars, accel)
-        return propagate_two_body(s, dt, 1, self.p.mars.gm_m3ps2, accel)
+            return propagate_j2(s, dt, n, self.p.mars, accel)
+        return propagate_two_body(s, dt, n, self.p.mars.gm_m3ps2, accel)
+
+    def quiet(self) -> bool:
+        """Thrusters off and nothing near the cone: a coast that may take large steps."""
+        f = self.force_body
+        if f[0] or f[1] or f[2] or (self.capture.lid_closing_since_s is not None and not self.capture.lid_closed):
+            return False
+        if self.capture.held_rel_m is not None:
+            return True
+        d2 = sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
+        return d2 > self.p.quiet_min_range_m ** 2
+
+    def advance(self, n: int, dt: float) -> None:
+        """n physics steps of dt; a quiet coast in as few RK4 steps as `quiet_step_s` allows."""
+        if n > 1 and self.quiet():
+            total = n * dt
+            k = max(1, math.ceil(total / self.p.quiet_step_s - 1e-9))
+            h = total / k
+            self.ero = self._prop(self.ero, h, n=k)
+            if self.capture.held_rel_m is not None:
+                self.os = lvlh_to_inertial(self.ero, self.capture.held_rel_m + (0.0, 0.0, 0.0))
+            else:
+                self.os = self._prop(self.os, h, n=k)
+            self.t += total
+            self.quiet_steps += k
+            return
+        for _ in range(n):
+            self.step(dt)
+
+    def _kick(self) -> None:
+        if self.kicked or not self.p.lateral_kick_mps or self.capture.held_rel_m is not None:
+            return
+        d2 = sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
+        if d2 < self.p.kick_range_m ** 2:
+            self.kicked = True
+            kick = lvlh_vector_to_inertial(self.ero, (0.0, 0.0, self.p.lateral_kick_mps))
+            self.ero = tuple(self.ero[:3]) + tuple(self.ero[3 + i] + kick[i] for i in range(3))
 
     def step(self, dt: float) -> None:
         p = self.p
+        self._kick()
         f = self.force_body
         fn = abs(f[0]) + abs(f[1]) + abs(f[2])
         acc = (0.0, 0.0, 0.0)
@@ -127,6 +201,7 @@ class OrbitPair:
             return                       # on its way out (after a bounce): nothing to trigger
         if closing <= p.max_capture_speed_mps:
             c.triggered = True
+            c.trigger_closing_mps, c.trigger_lateral_m = closing, lat
             c.held_rel_m = tuple(rel[:3])
             self.os = lvlh_to_inertial(self.ero, c.held_rel_m + (0.0, 0.0, 0.0))
         else:

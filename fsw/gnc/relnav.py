@@ -10,6 +10,18 @@ approach burns make the range observable. Close range adds lidar range and range
 Measurements that fail a chi-square gate are refused (counted), never applied; a run of
 refusals means the filter has become overconfident, so its covariance is reopened (to a
 fraction of the range) and the next measurements pull it back.
+
+Far range (hundreds of km, phasing) uses *curvilinear* coordinates when the config gives a
+reference radius R (the target's orbit radius): x is the radial difference, y the arc length
+along the orbit (R times the angle between the two radius vectors), z cross-track. CW is far
+more accurate in these coordinates (a coelliptic drift is a straight line), and the camera
+measurement is mapped through the exact geometry to the rectilinear line of sight the sensor
+sees, whose curvature (the target below the local horizontal by half the arc angle) makes
+range observable from angles alone at long range. A phasing orbit tens of km below the
+target makes the second-order terms of CW (3 n^2 x^2 / R, ~4e-4 m/s^2 at 25 km) far larger
+than the process noise, so in curvilinear mode the mean is propagated with the exact planar
+two-body equations of the chaser in polar coordinates about the target's (circular)
+reference orbit, and only the covariance with the CW transition matrix.
 """
 from __future__ import annotations
 
@@ -34,6 +46,72 @@ class RelNavConfig:
     accel_noise_mps2: float = 2e-5  # process noise: CW linearisation and differential J2 at km
     reinflate_after: int = 10       # consecutive gate refusals before the covariance is reopened
     burn_sigma_fraction: float = 0.02
+    radius_m: float | None = None   # curvilinear reference radius (target orbit), None: rectilinear
+
+
+def curvilinear_to_rectilinear(state: Sequence[float], radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rectilinear Hill-frame state of a curvilinear one (target relative to the chaser, the
+    target on the reference radius R), and the 6x6 Jacobian d(rectilinear)/d(curvilinear).
+
+    theta = y / R; x_r = x - R (1 - cos theta); y_r = R sin theta; z_r = z;
+    vx_r = vx - sin(theta) vy; vy_r = cos(theta) vy; vz_r = vz.
+    """
+    x, y, z, vx, vy, vz = (float(c) for c in state)
+    R = float(radius_m)
+    th = y / R
+    s, c = math.sin(th), math.cos(th)
+    rect = np.array((x - R * (1.0 - c), R * s, z, vx - s * vy, c * vy, vz))
+    J = np.eye(6)
+    J[0, 1] = -s
+    J[1, 1] = c
+    J[3, 1] = -c * vy / R
+    J[3, 4] = -s
+    J[4, 1] = -s * vy / R
+    J[4, 4] = c
+    return rect, J
+
+
+def polar_propagate(state: Sequence[float], n: float, radius_m: float, dt: float,
+                    max_step_s: float = 10.0) -> np.ndarray:
+    """Propagate a curvilinear state (target relative to chaser) by the exact planar two-body
+    motion of the chaser about a circular reference orbit of radius R and mean motion n (the
+    target on it): chaser radius r = R - x, angle behind the target th = y / R,
+    r'' = r (n + th')^2 - n^2 R^3 / r^2, th'' = -2 r' (n + th') / r (cross-track: CW).
+    Fixed-step RK4, steps of at most `max_step_s`."""
+    x, y, z, vx, vy, vz = (float(c) for c in state)
+    R = float(radius_m)
+    mu = n * n * R ** 3
+    # chaser polar state: r, r', w = relative angle rate (the chaser's rate minus n)
+    r, rd, w = R - x, -vx, -vy / R
+
+    def f(r, rd, w):
+        a = n + w
+        return rd, r * a * a - mu / (r * r), -2.0 * rd * a / r
+
+    steps = max(1, math.ceil(abs(dt) / max_step_s))
+    h = dt / steps
+    th = -y / R
+    for _ in range(steps):
+        k1 = f(r, rd, w)
+        k2 = f(r + 0.5 * h * k1[0], rd + 0.5 * h * k1[1], w + 0.5 * h * k1[2])
+        k3 = f(r + 0.5 * h * k2[0], rd + 0.5 * h * k2[1], w + 0.5 * h * k2[2])
+        k4 = f(r + h * k3[0], rd + h * k3[1], w + h * k3[2])
+        th += h / 6.0 * (w + 2.0 * (w + 0.5 * h * k1[2]) + 2.0 * (w + 0.5 * h * k2[2]) + (w + h * k3[2]))
+        r += h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])
+        rd += h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1])
+        w += h / 6.0 * (k1[2] + 2.0 * k2[2] + 2.0 * k3[2] + k4[2])
+    c, s = math.cos(n * dt), math.sin(n * dt)
+    return np.array((R - r, -R * th, c * z + s / n * vz, -rd, -R * w, -n * s * z + c * vz))
+
+
+def rectilinear_to_curvilinear(rect: Sequence[float], radius_m: float) -> tuple[float, ...]:
+    """Inverse of `curvilinear_to_rectilinear` (valid for |y_r| < R)."""
+    xr, yr, zr, vxr, vyr, vzr = (float(c) for c in rect)
+    R = float(radius_m)
+    th = math.asin(max(-1.0, min(1.0, yr / R)))
+    c, s = math.cos(th), math.sin(th)
+    vy = vyr / c
+    return (xr + R * (1.0 - c), R * th, zr, vxr + s * vy, vy, vzr)
 
 
 def los_angles(pos: Sequence[float]) -> tuple[float, float]:
@@ -66,9 +144,21 @@ class RelNavFilter:
     def velocity(self) -> tuple[float, float, float]:
         return float(self.x[3]), float(self.x[4]), float(self.x[5])
 
+    def rectilinear(self) -> np.ndarray:
+        """The estimate as a rectilinear Hill-frame state (what the sensors see)."""
+        if self.cfg.radius_m is None:
+            return self.x.copy()
+        return curvilinear_to_rectilinear(self.x, self.cfg.radius_m)[0]
+
+    def _rect_and_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.cfg.radius_m is None:
+            return self.x, np.eye(6)
+        return curvilinear_to_rectilinear(self.x, self.cfg.radius_m)
+
     @property
     def range(self) -> float:
-        return float(np.linalg.norm(self.x[:3]))
+        """Straight-line range (rectilinear)."""
+        return float(np.linalg.norm(self.rectilinear()[:3]))
 
     @property
     def position_sigma(self) -> float:
@@ -77,11 +167,15 @@ class RelNavFilter:
     def predict(self, dt: float) -> None:
         if dt <= 0.0:
             return
-        phi = cw_stm(self.cfg.n, dt)
-        q = self.cfg.accel_noise_mps2 ** 2
+        cfg = self.cfg
+        phi = cw_stm(cfg.n, dt)
+        q = cfg.accel_noise_mps2 ** 2
         i3 = np.eye(3)
         qd = q * np.block([[dt ** 3 / 3.0 * i3, dt ** 2 / 2.0 * i3], [dt ** 2 / 2.0 * i3, dt * i3]])
-        self.x = phi @ self.x
+        if cfg.radius_m is None:
+            self.x = phi @ self.x
+        else:
+            self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
         self.P = phi @ self.P @ phi.T + qd
 
     def apply_impulse(self, dv: Sequence[float], sigma_mps: float = 0.0) -> None:
@@ -125,8 +219,8 @@ class RelNavFilter:
         self.reinflations += 1
         self._refused_run = 0
 
-    def _angles_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        x, y, z = self.x[:3]
+    def _angles_rows(self, rect: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, y, z = rect[:3]
         rho2 = x * x + y * y
         rho = math.sqrt(rho2 + z * z)
         az, el = los_angles((x, y, z))
@@ -138,26 +232,28 @@ class RelNavFilter:
         H[1, 0] = -x * z / (rho * rho * rxy)
         H[1, 1] = -y * z / (rho * rho * rxy)
         H[1, 2] = rxy / (rho * rho)
-        return np.array([az, el]), H
+        return np.array([az, el]), H @ J
 
     def update_angles(self, los: Sequence[float]) -> bool:
         """Camera line of sight (unit vector, Hill frame axes)."""
         z = np.array(los_to_angles(los))
-        h, H = self._angles_rows()
+        h, H = self._angles_rows(*self._rect_and_jacobian())
         R = np.eye(2) * self.cfg.angle_sigma_rad ** 2
         return self._update(z, h, H, R, GATE_CHI2_2, wrap=(0,))
 
     def update_range_angles(self, los: Sequence[float], rng: float, rng_rate: float) -> bool:
         """Lidar range and range rate together with the camera's line of sight."""
-        ha, Ha = self._angles_rows()
-        p = self.x[:3]
-        v = self.x[3:]
+        rect, J = self._rect_and_jacobian()
+        ha, Ha = self._angles_rows(rect, J)
+        p = rect[:3]
+        v = rect[3:]
         rho = float(np.linalg.norm(p))
         rdot = float(p @ v) / rho
         Hr = np.zeros((2, 6))
         Hr[0, :3] = p / rho
         Hr[1, :3] = v / rho - rdot * p / (rho * rho)
         Hr[1, 3:] = p / rho
+        Hr = Hr @ J
         z = np.concatenate([np.array(los_to_angles(los)), [rng, rng_rate]])
         h = np.concatenate([ha, [rho, rdot]])
         H = np.vstack([Ha, Hr])
@@ -167,4 +263,5 @@ class RelNavFilter:
         return self._update(z, h, H, R, GATE_CHI2_4, wrap=(0,))
 
 
-__all__ = ["RelNavConfig", "RelNavFilter", "los_angles", "los_to_angles"]
+__all__ = ["RelNavConfig", "RelNavFilter", "curvilinear_to_rectilinear", "polar_propagate", "los_angles", "los_to_angles",
+           "rectilinear_to_curvilinear"]

@@ -3,7 +3,9 @@
 Devices: nac (camera_tracker: narrow-angle camera on the OS), lidar0 (lidar, close range),
 rcs (rcs: force in the ERO body = Hill frame; torque is accepted and ignored, attitude is
 ideal), imu0 (imu), capture (capture_mechanism). Camera detection is drawn from the plant
-Generator on each camera sample.
+Generator on each camera sample (`sim.sensors.detection_probability`: range and brightness);
+the truth range of the first detection is kept. A thrust-free coast far from the cone is
+advanced in large steps (`OrbitPair.advance`).
 """
 from __future__ import annotations
 
@@ -33,9 +35,15 @@ class RendezvousPlant(FixedStepPlant):
         self.lidar = lidar
         self.ideal_pointing = ideal_pointing   # sensors slewed onto the target: no FOV limit
         self.detections = 0
+        self.first_detection_range_m: float | None = None
+        self.first_detection_t_s: float | None = None
 
     def _step(self, dt: float) -> None:
         self.pair.step(dt)
+
+    def _advance_steps(self, n: int) -> None:
+        self.pair.advance(n, self.dt)
+        self.steps += n
 
     def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
         pr = self.pair
@@ -66,6 +74,8 @@ class RendezvousPlant(FixedStepPlant):
         if not detected:
             return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
         self.detections += 1
+        if self.first_detection_range_m is None:
+            self.first_detection_range_m, self.first_detection_t_s = rng, self.t_s
         return {"los_unit": tuple(c / rng for c in pos), "detected": 1,
                 "brightness": target_brightness(rng, self.camera)}
 
@@ -84,4 +94,6 @@ class RendezvousPlant(FixedStepPlant):
             "range_m": math.sqrt(sum(c * c for c in rel[:3])), "cone_depth_m": along, "cone_lateral_m": lat,
             "closing_speed_mps": closing, "ero_mass_kg": pr.ero_mass, "delta_v_used_mps": pr.delta_v_used,
             "force_body_N": pr.force_body, "capture": asdict(pr.capture), "detections": self.detections,
+            "first_detection_range_m": self.first_detection_range_m,
+            "first_detection_t_s": self.first_detection_t_s, "quiet_steps": pr.quiet_steps,
         }

@@ -1,243 +1,326 @@
-"""`msr sil capture`: the ERO finds the OS, closes in, captures, contains it and returns it.
+"""`msr sil capture`: the ERO finds the OS from afar, closes in, captures, contains it, flies
+home and releases the Earth Entry Vehicle.
 
-The ERO capture flight software (fsw.vehicles.ero) runs at 10 Hz in the executive against
-`sim.plants.RendezvousPlant` (both spacecraft propagated with J2, camera, lidar, RCS,
-capture cone) plus `CcrsStubPlant` below: a scripted stand-in for the containment
-mechanisms (orienting and transfer arms, seal checks, sterilisation heater, EEV slot and
-separation) that answers the flight software's commands after fixed delays, with optional
-faults. The ground gives a relative-state prior with a seeded error; Earth cruise is not
-flown (the scenario sends APPROACH_EARTH after a short cruise).
+Deployment split (sim/deployment.py). The world is `RendezvousPlant` (OS and ERO propagated
+with J2, camera, lidar, RCS, capture cone and lid) plus `CcrsPlant` (orienting rollers and
+their two cameras, primary/secondary seals with leak checks, sterilisation, transfer to the
+EEV, EEV release). The ERO's flight software (fsw.vehicles.ero) runs at 10 Hz, or in its 1 Hz
+quiet rate set during drifts, coasts, the sterilisation dwell and Earth cruise.
 
-Overrides: start_behind_m, start_radial_m, prior_sigma_m, prior_sigma_mps, tubes,
-containment_fault (bool: the primary seal check never passes), lateral_kick_mps (a
-cross-track velocity error given to the ERO 5 m from the OS on its first final approach,
-which must end in a back-off and a retry), max_time_s, and flight parameters as `ccrs.NAME`.
+The OS orbit is `os_state` (inertial, Mars-centred, from the ascent scenario; default a
+343 km, 25 deg circular orbit). The ERO starts on a circular phasing orbit in the OS's plane,
+`start_behind_km` of arc behind and `start_below_km` below it, off by a seeded error of
+`prior_sigma_m` / `prior_sigma_mps` per Hill axis from where the ground believes it is. The
+ground's part runs onboard as an uplinked sequence: the tubes the OS carries (`tube_ids`),
+the relative-state prior (the nominal geometry, with those sigmas), BEGIN_SEARCH. Earth
+cruise is compressed to `earth_cruise_s`.
+
+Overrides: os_state, tube_ids, start_behind_km, start_below_km, prior_sigma_m,
+prior_sigma_mps, containment_fault (the primary seal leaks: the OS must be held, never put in
+the EEV), lateral_kick_mps (a cross-track velocity error 5 m from the OS that must end in a
+back-off and retry), earth_cruise_s, quiet_stepping, max_time_s, and flight-software
+parameters as `ccrs.NAME`.
 """
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
-from fsw.core import Executive, SimClock
-from fsw.vehicles.ero import BASE_RATE_HZ, CCRS_KINDS, DEVICE_KINDS, EroDevices, build_ero
-from hal.catalog import DeviceKind
-from hal.config import build_devices
+from fsw.core import Executive, Topology
+from fsw.core.sequencer import SequenceError, parse_sequence
+from fsw.gnc.relnav import rectilinear_to_curvilinear
+from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
+from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.mars import MARS
+from sim.orbit import Elements, elements_to_state, state_to_elements
 from sim.plants import CompositePlant, RendezvousPlant
-from sim.plants.base import FixedStepPlant
-from sim.relative import lvlh_vector_to_inertial
-from sim.rendezvous import RendezvousParams
+from sim.plants.ccrs import CcrsParams, CcrsPlant
+from sim.relative import inertial_to_lvlh, lvlh_to_inertial
+from sim.rendezvous import RendezvousParams, phasing_state
+
+NAME = "capture"
+vehicle = "ero"
+PARAMETER_PREFIXES = ("ccrs.",)
+OS_ID = 1000
+NOMINAL_OS_ALT_KM = 343.0
+NOMINAL_OS_INC_DEG = 25.0
+
+
+def nominal_os_state() -> dict[str, Any]:
+    """A 343 km, 25 deg circular OS orbit (MSR_FACTS.md), as the ascent summary gives it."""
+    el = Elements(MARS.radius_eq_m + NOMINAL_OS_ALT_KM * 1e3, 0.0, math.radians(NOMINAL_OS_INC_DEG), 0.0, 0.0, 0.0)
+    s = elements_to_state(el, MARS.gm_m3ps2)
+    return {"r_m": [float(c) for c in s[:3]], "v_mps": [float(c) for c in s[3:]], "t_s": 0.0}
+
 
 DEFAULTS: dict[str, Any] = {
-    "start_behind_m": 6000.0,
-    "start_radial_m": 0.0,
-    "prior_sigma_m": 150.0,
-    "prior_sigma_mps": 0.05,
-    "tubes": 10,
+    "os_state": nominal_os_state(),
+    "tube_ids": list(range(1, 11)),
+    "start_behind_km": 2500.0,
+    "start_below_km": 25.0,
+    "prior_sigma_m": 1000.0,
+    "prior_sigma_mps": 0.01,
     "containment_fault": False,
     "lateral_kick_mps": 0.0,
-    "max_time_s": 12000.0,
+    "earth_cruise_s": 3600.0,
+    "quiet_stepping": True,
+    "max_time_s": 200000.0,
 }
-OS_ID = 1000
+END_MODES = ("COMPLETE", "SAFE", "CONTAINMENT_HOLD")
+WALL_FIELDS = ("realtime_factor",)
+SENSOR_RATES = {"camera_tracker": 2, "lidar": 10, "rcs": 10, "imu": 10, "capture_mechanism": 10,
+                "gimbal": 10, "pyro": 10, "tube_sensor": 2, "heater": 1, "thermometer": 1, "arm": 10}
 
 
-class CcrsStubPlant(FixedStepPlant):
-    """Scripted containment mechanisms: each answers its command after a delay."""
-
-    ARM_TIME_S = 5.0
-    SEAL_CHECK_S = 3.0
-    HEAT_TAU_S = 20.0
-
-    def __init__(self, os_id: int, containment_fault: bool, physics_rate_hz: int = 10, seed: int = 0):
-        super().__init__(physics_rate_hz, CCRS_KINDS, seed)
-        self.os_id = os_id
-        self.fault = containment_fault
-        self.arm_target = {"orient_arm": None, "transfer_arm": None}
-        self.arm_since = {"orient_arm": None, "transfer_arm": None}
-        self.fired = {"seal_primary": None, "seal_secondary": None, "eev_sep": None}
-        self.heater_W = 0.0
-        self.temp_C = 20.0
-
-    def _step(self, dt: float) -> None:
-        t_inf = 20.0 + 0.5 * self.heater_W
-        self.temp_C += (t_inf - self.temp_C) * (1.0 - math.exp(-dt / self.HEAT_TAU_S))
-
-    def _arm_done(self, name: str) -> bool:
-        since = self.arm_since[name]
-        return since is not None and self.t_s - since >= self.ARM_TIME_S
-
-    def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
-        n = kind.name
-        if n == "arm":
-            tgt = self.arm_target[device] or (0.0, 0.0, 0.0)
-            return {"position_m": tgt if self._arm_done(device) else (0.0, 0.0, 0.0),
-                    "at_target": int(self._arm_done(device))}
-        if n == "camera_tracker":
-            ok = self._arm_done("orient_arm")
-            return {"los_unit": (0.0, 0.0, 1.0) if ok else (0.0, 0.0, 0.0), "detected": int(ok),
-                    "brightness": 0.8 if ok else 0.0}
-        if n == "pyro":
-            return {"fired": int(self.fired[device] is not None)}
-        if n == "heater":
-            return {"power_W": self.heater_W}
-        if n == "thermometer":
-            return {"temp_C": self.temp_C}
-        # tube sensors
-        if device == "eev_slot":
-            ok = self._arm_done("transfer_arm")
-        else:
-            seal = "seal_primary" if device == "primary_check" else "seal_secondary"
-            since = self.fired[seal]
-            ok = since is not None and self.t_s - since >= self.SEAL_CHECK_S
-            if device == "primary_check" and self.fault:
-                ok = False
-        return {"present": int(ok), "tube_id": self.os_id if ok else 0}
-
-    def _actuate(self, device: str, kind: DeviceKind, command: dict[str, Any]) -> None:
-        n = kind.name
-        if n == "arm":
-            self.arm_target[device] = tuple(command["target_m"])
-            self.arm_since[device] = self.t_s
-        elif n == "pyro" and command.get("fire") and self.fired[device] is None:
-            self.fired[device] = self.t_s
-        elif n == "heater":
-            self.heater_W = max(0.0, float(command["power_W"]))
-
-    def truth(self) -> dict[str, Any]:
-        return {"temp_C": self.temp_C, "fired": dict(self.fired)}
+# ---------------------------------------------------------------- overrides
+def os_state(value: Any) -> tuple[float, ...]:
+    """The OS state (r_m [3], v_mps [3]) as a 6-tuple, or a ScenarioError saying what is wrong."""
+    try:
+        r = [float(c) for c in value["r_m"]]
+        v = [float(c) for c in value["v_mps"]]
+    except (TypeError, KeyError, ValueError):
+        raise ScenarioError(f"os_state must be {{r_m: [3], v_mps: [3], t_s}}, got {value!r}") from None
+    if len(r) != 3 or len(v) != 3 or not all(math.isfinite(c) for c in r + v):
+        raise ScenarioError(f"os_state needs three finite r_m and v_mps components, got {value!r}")
+    s = tuple(r + v)
+    try:
+        el = state_to_elements(s, MARS.gm_m3ps2)
+    except ValueError as exc:
+        raise ScenarioError(f"os_state: {exc}") from None
+    if not (el.ecc < 0.05 and el.periapsis_radius_m > MARS.radius_eq_m + 100e3):
+        raise ScenarioError(f"os_state is not a low, near-circular Mars orbit (e = {el.ecc:.3g}, "
+                            f"periapsis altitude {(el.periapsis_radius_m - MARS.radius_eq_m) / 1e3:.0f} km)")
+    return s
 
 
-def device_config() -> dict[str, dict]:
+def tube_ids(value: Any) -> list[int]:
+    """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        ids = sorted({int(x) for x in items if str(x).strip()})
+    except (TypeError, ValueError):
+        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
+    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
+        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
+    return ids
+
+
+def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES)
+    raw = cfg["os_state"]
+    cfg["os_state"] = os_state(raw)
+    try:
+        cfg["os_epoch_s"] = float(raw.get("t_s", 0.0))   # the OS's epoch (ascent timeline)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"os_state.t_s must be a number, got {raw.get('t_s')!r}") from None
+    cfg["tube_ids"] = tube_ids(cfg["tube_ids"])
+    for key in ("start_behind_km", "start_below_km", "prior_sigma_m", "prior_sigma_mps",
+                "lateral_kick_mps", "earth_cruise_s", "max_time_s"):
+        try:
+            cfg[key] = float(cfg[key])
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{key} must be a number, got {cfg[key]!r}") from None
+        if not math.isfinite(cfg[key]):
+            raise ScenarioError(f"{key} must be finite")
+    if not 0.0 < cfg["start_behind_km"] < 5000.0 or not -50.0 <= cfg["start_below_km"] <= 100.0:
+        raise ScenarioError("start_behind_km must be in (0, 5000) and start_below_km in [-50, 100]")
+    return cfg, fsw
+
+
+def nominal_ero_state(cfg: Mapping[str, Any]) -> tuple[float, ...]:
+    """Where the ground believes the ERO is at the start: on its phasing orbit."""
+    return phasing_state(cfg["os_state"], cfg["start_behind_km"] * 1e3, cfg["start_below_km"] * 1e3,
+                         MARS.gm_m3ps2)
+
+
+def os_orbit(cfg: Mapping[str, Any]) -> tuple[float, float]:
+    """(semi-major axis, mean motion) of the OS orbit."""
+    a = state_to_elements(cfg["os_state"], MARS.gm_m3ps2).sma_m
+    return a, math.sqrt(MARS.gm_m3ps2 / a ** 3)
+
+
+# ---------------------------------------------------------------- the world
+def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> CompositePlant:
+    cfg, _ = _config(overrides)
+    rng = np.random.default_rng([int(seed), 0xE20])
+    err = [cfg["prior_sigma_m"] * float(rng.standard_normal()) for _ in range(3)] + \
+          [cfg["prior_sigma_mps"] * float(rng.standard_normal()) for _ in range(3)]
+    ero_true = lvlh_to_inertial(nominal_ero_state(cfg), err)
+    params = RendezvousParams(os_state=cfg["os_state"], ero_state=ero_true,
+                              lateral_kick_mps=cfg["lateral_kick_mps"])
+    rdv = RendezvousPlant(params, physics_rate_hz=10, seed=seed)
+    ccrs = CcrsPlant(CcrsParams(os_id=OS_ID, containment_fault=bool(cfg["containment_fault"])),
+                     physics_rate_hz=10, seed=seed + 1, captured=lambda: rdv.pair.capture.captured)
+    composite = CompositePlant(rdv, ccrs)
+    composite.wall_t0 = time.perf_counter()   # for the summary's real-time factor only
+    return composite
+
+
+def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict]:
+    _config(overrides)
     cfg: dict[str, dict] = {}
     for name, kind in DEVICE_KINDS.items():
-        entry: dict[str, Any] = {"kind": kind, "rate_hz": 10}
+        entry: dict[str, Any] = {"kind": kind, "rate_hz": SENSOR_RATES[kind]}
         if name == "nac":
-            entry["rate_hz"] = 2
             entry["noise"] = {"los_unit": {"sigma": 1e-4}}
+        elif name.startswith("orient_cam"):
+            entry["noise"] = {"los_unit": {"sigma": 5e-3}}
         elif name == "lidar0":
             entry["noise"] = {"range_m": {"sigma": 0.05}, "range_rate_mps": {"sigma": 0.005}}
         elif name == "imu0":
             entry["noise"] = {"accel_mps2": {"sigma": 1e-6}}
+        elif name == "btc_temp":
+            entry["noise"] = {"temp_C": {"sigma": 0.3}}
+        elif name == "orient_mech":
+            entry["noise"] = {"pitch_rad": {"sigma": 1e-5}, "yaw_rad": {"sigma": 1e-5}}
         cfg[name] = entry
     return cfg
 
 
-def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
-    fsw_params = {k: v for k, v in overrides.items() if k.startswith("ccrs.")}
-    overrides = {k: v for k, v in overrides.items() if k not in fsw_params}
-    unknown = set(overrides) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown capture overrides {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    cfg = {**DEFAULTS, **overrides}
-    wall0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    start = (float(cfg["start_radial_m"]), -float(cfg["start_behind_m"]), 0.0, 0.0, 0.0, 0.0)
-    rparams = RendezvousParams(ero_rel_to_os_lvlh=start)
-    rdv = RendezvousPlant(rparams, physics_rate_hz=10, seed=seed)
-    stub = CcrsStubPlant(OS_ID, bool(cfg["containment_fault"]), physics_rate_hz=10, seed=seed + 1)
-    plant = CompositePlant(rdv, stub)
-    devices = build_devices(device_config(), plant=plant, seed=seed)
+# ---------------------------------------------------------------- the flight side
+def ground_prior(cfg: Mapping[str, Any]) -> tuple[float, ...]:
+    """The ground's estimate of the OS relative to the ERO at the start (curvilinear Hill
+    frame about the OS orbit radius), from the nominal geometry."""
+    rect = inertial_to_lvlh(nominal_ero_state(cfg), cfg["os_state"])
+    return rectilinear_to_curvilinear(rect, os_orbit(cfg)[0])
+
+
+def ground_sequence(cfg: Mapping[str, Any]) -> str:
+    """The uplinked sequence: the OS contents, the relative-state prior, start the search."""
+    prior = ground_prior(cfg)
+    args = " ".join(f"{k}={v!r}" for k, v in zip(("x", "y", "z", "vx", "vy", "vz"), prior))
+    return "\n".join([
+        f"A0 ccrs.EXPECT_TUBES tubes={','.join(map(str, cfg['tube_ids']))}",
+        f"R+0 ccrs.REL_STATE_PRIOR {args} sigma_pos_m={cfg['prior_sigma_m']!r}"
+        f" sigma_vel_mps={cfg['prior_sigma_mps']!r}",
+        "R+1 ccrs.BEGIN_SEARCH",
+    ]) + "\n"
+
+
+def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    a, n = os_orbit(cfg)
+    rp = RendezvousParams()
+    return {"os_id": OS_ID, "mean_motion_radps": n, "orbit_radius_m": a, "mass_kg": rp.ero_mass_kg,
+            "force_limit_N": rp.thrust_limit_N, "earth_cruise_s": cfg["earth_cruise_s"]}
+
+
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
+           ) -> tuple[Topology, Executive]:
+    cfg, fsw_params = _config(overrides)
     ero = build_ero(EroDevices.from_set(devices))
     mgr = ero.capture
-    clock = SimClock()
-    clock.attach(plant)
-    ex = Executive(clock, BASE_RATE_HZ)
-    ero.install(ex)
-    mgr.set_param("os_id", OS_ID)
-    gm = rparams.mars.gm_m3ps2
-    a = rparams.os_elements.sma_m
-    mgr.set_param("mean_motion_radps", math.sqrt(gm / a ** 3))
-    mgr.set_param("mass_kg", rparams.ero_mass_kg)
-    mgr.set_param("force_limit_N", rparams.thrust_limit_N)
-    for key, value in sorted(fsw_params.items()):
-        if not mgr.set_param(key.partition(".")[2], value):
-            raise ValueError(f"override {key}={value!r} refused")
-    topo = ero.topology
-    truth_rel = rdv.truth()["relative_lvlh"]
-    sp, sv = float(cfg["prior_sigma_m"]), float(cfg["prior_sigma_mps"])
-    prior = [truth_rel[i] + (sp if i < 3 else sv) * float(rng.standard_normal()) for i in range(6)]
-    script = [("ccrs.EXPECT_TUBES", {"tubes": ",".join(str(t) for t in range(1, int(cfg["tubes"]) + 1))}),
-              ("ccrs.REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), prior),
-                                            sigma_pos_m=sp, sigma_vel_mps=sv)),
-              ("ccrs.BEGIN_SEARCH", {})]
-    rejected = [name for name, args in script if not topo.dispatch(name, args).ok]
+    for key, value in list(onboard_parameters(cfg).items()) + \
+            [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
+        if not mgr.set_param(key, value):
+            raise ScenarioError(f"parameter ccrs.{key}={value!r} refused by the flight software")
+    try:
+        ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
+    except SequenceError as exc:   # pragma: no cover - the sequence is generated
+        raise ScenarioError(f"ground sequence: {exc}") from None
+    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
+    ero.install(ex, quiet=bool(cfg["quiet_stepping"]))
+    ero.sequencer.start_sequence(ex.start_ns)
+    return ero.topology, ex
 
-    detect_range = None
-    kicked = False
-    final_log: dict[str, float] = {}
-    pair = rdv.pair
 
-    def watch() -> bool:
-        if mgr.mode == "FINAL_APPROACH" or mgr.mode == "CAPTURE":
-            along, lat, closing = pair.cone_coordinates()
-            if not pair.capture.triggered:
-                final_log.update(closing=closing, lateral=lat, along=along)
-        return mgr.mode in ("COMPLETE", "SAFE", "CONTAINMENT_HOLD", "EARTH_CRUISE")
+def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
+    return _config(overrides)[0]["max_time_s"]
 
-    max_ns = int(float(cfg["max_time_s"]) * 1e9)
-    while ex.now_ns() < max_ns:
-        ex.run(ticks=BASE_RATE_HZ, stop_when=watch)
-        if detect_range is None and mgr.detections > 0:
-            detect_range = rdv.truth()["range_m"]
-        if mgr.mode == "FINAL_APPROACH" and not kicked and float(cfg["lateral_kick_mps"]) \
-                and rdv.truth()["range_m"] < 5.0:
-            kicked = True
-            kick = lvlh_vector_to_inertial(pair.ero, (0.0, 0.0, float(cfg["lateral_kick_mps"])))
-            pair.ero = tuple(pair.ero[:3]) + tuple(pair.ero[3 + i] + kick[i] for i in range(3))
-        if mgr.mode == "EARTH_CRUISE":
-            ex.run(ticks=10 * BASE_RATE_HZ)
-            topo.dispatch("ccrs.APPROACH_EARTH")
-        if mgr.mode in ("COMPLETE", "SAFE", "CONTAINMENT_HOLD"):
-            break
-    truth = rdv.truth()
+
+def done(topology: Topology) -> bool:
+    return topology["ccrs"].mode in END_MODES
+
+
+# ---------------------------------------------------------------- the outcome
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def summarize(outcome: SilOutcome) -> dict[str, Any]:
+    cfg, _ = _config(outcome.overrides)
+    rdv, ccrs = outcome.plant.parts
+    truth, ctruth = rdv.truth(), ccrs.truth()
     cap = truth["capture"]
+    mgr = outcome.topology["ccrs"]
+    events = [e for e in outcome.topology.events if e.name not in ("CMD_ACCEPTED", "PARAM_SET", "SEQ_CMD")]
+    seq_failed = [e.text for e in events if e.name == "SEQ_CMD_FAILED"]
     held = cap["held_rel_m"]
-    events = [e for e in topo.events if e.severity >= 2 and e.name != "CMD_ACCEPTED"]
+    el = state_to_elements(cfg["os_state"], MARS.gm_m3ps2)
+    modes = [dict(e.args).get("dest") for e in events if e.name == "MODE_CHANGED"]
+    quiet = outcome.executive.rate_sets.get("quiet")
     summary: dict[str, Any] = {
-        "scenario": "capture", "seed": seed, "final_mode": mgr.mode,
-        "commands_rejected": rejected,
-        "start_range_m": round(float(cfg["start_behind_m"]), 1),
-        "detection_range_m": None if detect_range is None else round(detect_range, 1),
-        "approach_delta_v_mps": round(truth["delta_v_used_mps"], 4),
-        "approach_delta_v_onboard_mps": round(mgr.approach_dv, 4),
+        "final_mode": mgr.mode,
+        "modes": list(dict.fromkeys(m for m in modes if m)),
+        "sequence_commands_failed": seq_failed,
+        "os_orbit": {"altitude_km": round((el.sma_m - MARS.radius_eq_m) / 1e3, 3), "ecc": round(el.ecc, 6),
+                     "inclination_deg": round(math.degrees(el.inc_rad), 4), "epoch_s": cfg["os_epoch_s"]},
+        "start_behind_km": cfg["start_behind_km"], "start_below_km": cfg["start_below_km"],
+        "detection_range_km": _r(None if truth["first_detection_range_m"] is None
+                                 else truth["first_detection_range_m"] / 1e3, 1),
+        "detection_time_s": _r(truth["first_detection_t_s"], 1),
+        "detection_range_estimated_km": _r(None if mgr.detect_range_est is None else mgr.detect_range_est / 1e3, 1),
+        "approach_delta_v_mps": round(truth["delta_v_used_mps"], 3),
+        "approach_delta_v_onboard_mps": round(mgr.approach_dv, 3),
         "captured": bool(cap["captured"]),
-        "closing_speed_at_capture_mps": round(final_log["closing"], 4) if "closing" in final_log and cap["triggered"] else None,
-        "offset_at_capture_m": round(math.hypot(held[0], held[2]), 4) if held is not None else None,
+        "closing_speed_at_capture_mps": _r(cap["trigger_closing_mps"]),
+        "offset_at_capture_m": _r(cap["trigger_lateral_m"]),
+        "held_offset_m": None if held is None else round(math.hypot(held[0], held[2]), 4),
         "bounces": len(cap["impacts"]),
         "retries": mgr.retries,
+        "nav_final_sigma_m": None if mgr.nav is None else round(mgr.nav.position_sigma, 4),
+        "nav_rejected": None if mgr.nav is None else mgr.nav.rejected,
+        "os_axis_error_deg": round(ctruth["os_axis_error_deg"], 3),
+        "orientation_verified": mgr.orientation_verified(),
         "containment_verified": mgr.containment_verified(),
         "sterilisation_verified": mgr.sterilisation_verified(),
-        "eev_released": mgr.eev_separated(),
-        "tubes_in_eev": len(mgr.custody.tubes_at("eev")),
-        "nav_final_sigma_m": None if mgr.nav is None else round(mgr.nav.position_sigma, 4),
-        "sim_time_s": round(ex.now_ns() / 1e9, 1),
-        "events": [f"{e.t_ns / 1e9:.1f} {e.text}" for e in events][:80],
-        "wall_time_s": round(time.perf_counter() - wall0, 3),
+        "sterilisation_max_temp_C": round(ctruth["max_temp_C"], 1),
+        "eev_released": bool(mgr.eev_separated() and ctruth["eev_released"]),
+        "tube_ids": cfg["tube_ids"],
+        "tube_ids_captured": list(mgr.captured_tubes),
+        "tube_ids_contained": list(mgr.contained_tubes),
+        "tube_ids_in_eev": mgr.custody.tubes_at("eev"),
+        "quiet_ticks": 0 if quiet is None else sum(g.stats.runs for g in quiet.groups if g.name == "seq_quiet"),
+        "events": [f"{e.t_ns / 1e9:.1f} {e.component} {e.text}" for e in events
+                   if e.severity >= 2 and e.name != "TUBE_MOVED"][:80],
     }
-    expect_hold = bool(cfg["containment_fault"])
-    if expect_hold:
-        summary["success"] = mgr.mode == "CONTAINMENT_HOLD" and not mgr.eev_loaded()
+    wall = time.perf_counter() - getattr(outcome.plant, "wall_t0", time.perf_counter())
+    summary["realtime_factor"] = round(outcome.result.elapsed_ns / 1e9 / wall, 1) if wall > 0 else None
+    if cfg["containment_fault"]:
+        summary["success"] = bool(mgr.mode == "CONTAINMENT_HOLD" and not mgr.eev_loaded()
+                                  and not ctruth["in_eev"] and not summary["tube_ids_in_eev"])
     else:
-        summary["success"] = bool(mgr.mode == "COMPLETE" and cap["captured"]
-                                  and summary["tubes_in_eev"] == int(cfg["tubes"]))
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+        summary["success"] = bool(mgr.mode == "COMPLETE" and cap["captured"] and summary["eev_released"]
+                                  and summary["tube_ids_in_eev"] == cfg["tube_ids"])
     return summary
-
-
-WALL_FIELDS = ("wall_time_s",)
 
 
 def summary_lines(summary: dict) -> list[str]:
     s = summary
     lines = [f"capture seed {s['seed']}: {'SUCCESS' if s['success'] else 'FAILURE'} (final mode {s['final_mode']})"]
-    lines.append(f"  detected at {s['detection_range_m']} m, approach delta-v {s['approach_delta_v_mps']:.3f} m/s,"
-                 f" retries {s['retries']}")
+    lines.append(f"  start {s['start_behind_km']:.0f} km behind, {s['start_below_km']:.0f} km below; OS detected at"
+                 f" {s['detection_range_km']} km (onboard estimate {s['detection_range_estimated_km']} km)")
+    lines.append(f"  approach delta-v {s['approach_delta_v_mps']:.2f} m/s, retries {s['retries']},"
+                 f" bounces {s['bounces']}")
     lines.append(f"  capture: closing {s['closing_speed_at_capture_mps']} m/s, offset {s['offset_at_capture_m']} m,"
                  f" captured {s['captured']}")
-    lines.append(f"  containment {s['containment_verified']}, sterilised {s['sterilisation_verified']},"
-                 f" EEV released {s['eev_released']} with {s['tubes_in_eev']} tubes")
-    lines.append(f"  {s['sim_time_s']:.0f} s simulated in {s['wall_time_s']:.1f} s")
+    lines.append(f"  oriented {s['orientation_verified']}, contained {s['containment_verified']},"
+                 f" sterilised {s['sterilisation_verified']}, EEV released {s['eev_released']}")
+    lines.append(f"  tubes captured {s['tube_ids_captured']}, contained {s['tube_ids_contained']},"
+                 f" in the EEV {s['tube_ids_in_eev']}")
+    if s.get("sequence_commands_failed"):
+        lines.append(f"  sequence commands refused: {'; '.join(s['sequence_commands_failed'])}")
+    lines.append(f"  {s['sim_time_s']:.0f} s simulated in {s['wall_time_s']:.2f} s wall")
     return lines
+
+
+def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None) -> dict:
+    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides)
+
+
+__all__ = ["NAME", "vehicle", "DEFAULTS", "plant", "device_config", "flight", "duration_s", "done",
+           "summarize", "summary_lines", "run", "ground_sequence", "ground_prior", "nominal_os_state"]

@@ -2,12 +2,20 @@
 
 Navigation is `fsw.gnc.relnav` (angles-only at far range from the narrow-angle camera,
 range and range rate from the lidar inside its range), started from a ground-supplied
-prior (`REL_STATE_PRIOR`). Guidance flies *legs* to aim points expressed as the ERO's
-position relative to the OS in the Hill frame (x radial, y along-track, z cross-track;
-the capture cone looks along +y, so the ERO approaches from behind on V-bar):
+prior (`REL_STATE_PRIOR`), in curvilinear coordinates about the OS orbit radius
+(`orbit_radius_m`; 0 = rectilinear) so that it holds from phasing range (thousands of km)
+to capture. Guidance flies *legs* to aim points expressed as the ERO's position relative
+to the OS in the Hill frame (x radial, y along-track, z cross-track; the capture cone looks
+along +y, so the ERO approaches from behind on V-bar):
 
-- far range: two-impulse Clohessy-Wiltshire hops (`fsw.gnc.cw_targeting`), re-targeted
-  after each finite burn, to the far hold point; the hops also make range observable;
+- phasing and search: the ERO drifts up to the OS on a lower phasing orbit while the
+  narrow-angle camera searches for it (a frame every quiet cycle); `detections_to_acquire`
+  detections acquire it;
+- far range: the angles-only filter tracks the OS during the drift; once the estimated range
+  is under `far_start_m` a CW transfer (`far_transfer_s`) lifts the ERO onto V-bar
+  `far_via_m` behind the OS, then two-impulse Clohessy-Wiltshire hops
+  (`fsw.gnc.cw_targeting`), re-targeted after each finite burn, reach the far hold point; the
+  hops also make range observable;
 - close range: a glideslope (`fsw.gnc.glideslope`) with N pulses to the near hold point;
 - final approach: a glideslope from the near hold point into the cone, arriving at the
   capture closing speed. Every cycle the estimate is checked against the capture cone
@@ -19,6 +27,11 @@ Burns are finite (the RCS force is limited per axis): each leg's first impulse i
 closed loop on the IMU, which also feeds the burn to the filter. After capture the CCRS
 steps run one by one and each must be verified (`ccrs`); the EEV transfer needs verified
 containment and sterilisation (mode-table guards) and a failed step holds with an event.
+Earth cruise is a quiet period of `earth_cruise_s` (compressed), after which the EEV is
+released on approach (or on the ground's APPROACH_EARTH).
+
+`quiet()` tells the vehicle when nothing needs the 10 Hz loop: no burn in progress and the
+next guidance event more than `quiet_margin_s` away.
 """
 from __future__ import annotations
 
@@ -95,7 +108,7 @@ class EroCaptureManager(Component):
         Param("capture_zone_m", float, 0.0, 50.0, default=2.0),
         Param("hold_dwell_s", float, 0.0, 3600.0, default=60.0),
         Param("max_retries", int, 0, 20, default=3),
-        Param("lost_after_s", float, 1.0, 3600.0, default=300.0),
+        Param("lost_after_s", float, 1.0, 36000.0, default=1800.0),
         Param("detections_to_acquire", int, 1, 100, default=3),
         Param("lidar_max_m", float, 10.0, 5000.0, default=1000.0),
         Param("approach_sigma_m", float, 0.01, 100.0, default=2.0),
@@ -105,6 +118,13 @@ class EroCaptureManager(Component):
         Param("sterilise_power_W", float, 0.0, 5000.0, default=400.0),
         Param("step_timeout_s", float, 1.0, 36000.0, default=600.0),
         Param("angle_sigma_rad", float, 1e-6, 0.1, default=2e-4),
+        Param("accel_noise_mps2", float, 0.0, 1e-2, default=2e-5),
+        Param("orbit_radius_m", float, 0.0, 1e8, default=0.0),
+        Param("far_start_m", float, 1000.0, 1e6, default=55000.0),
+        Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
+        Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
+        Param("quiet_margin_s", float, 10.0, 3600.0, default=60.0),
+        Param("earth_cruise_s", float, 0.0, 1e8, default=3600.0),
     )
 
     def __init__(self, name: str, devices: EroDevices) -> None:
@@ -129,6 +149,10 @@ class EroCaptureManager(Component):
         self._verified: set[str] = set()
         self._t = 0.0
         self._last_t: float | None = None
+        self._far_planned = False
+        self._cruise_until: float | None = None
+        self.captured_tubes: list[int] = []
+        self.contained_tubes: list[int] = []
 
     # ------------------------------------------------------------ guards
     def target_detected(self) -> bool:
@@ -189,7 +213,9 @@ class EroCaptureManager(Component):
              doc="Ground estimate of the OS relative to the ERO (Hill frame) at the current time")
     def cmd_prior(self, x, y, z, vx, vy, vz, sigma_pos_m, sigma_vel_mps) -> None:
         p = self.params
-        cfg = RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"])
+        cfg = RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"],
+                           accel_noise_mps2=p["accel_noise_mps2"],
+                           radius_m=p["orbit_radius_m"] or None)
         self.nav = RelNavFilter(cfg, (x, y, z, vx, vy, vz),
                                 (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
         self._nav_t = self._t
@@ -230,10 +256,23 @@ class EroCaptureManager(Component):
         self._rcs((0.0, 0.0, 0.0))
 
     def on_enter_FAR_RANGE(self) -> None:
+        self.legs = []
+        self._far_planned = False
+
+    def _plan_far_range(self) -> None:
+        """From the drift: transfer to V-bar behind the OS, then the CW hops to the far hold
+        point (a transfer leg is skipped when already closer than its aim)."""
         p = self.params
-        via = (p["hop_radial_m"], -p["hop_via_m"], 0.0)
-        self.legs = [Leg(via, self._t + p["hop_time_s"]),
-                     Leg((0.0, -p["far_hold_m"], 0.0), self._t + 2.0 * p["hop_time_s"])]
+        t = self._t
+        self.legs = []
+        if self.nav.range > p["far_via_m"] * 1.5:
+            t += p["far_transfer_s"]
+            self.legs.append(Leg((0.0, -p["far_via_m"], 0.0), t))
+        if self.nav.range > p["hop_via_m"] * 1.5:
+            t += p["hop_time_s"]
+            self.legs.append(Leg((p["hop_radial_m"], -p["hop_via_m"], 0.0), t))
+        self.legs.append(Leg((0.0, -p["far_hold_m"], 0.0), t + p["hop_time_s"]))
+        self._far_planned = True
 
     def on_enter_CLOSE_RANGE(self) -> None:
         self._plan_glide(self.params["near_hold_m"], self.params["close_rate_mps"], 0.05,
@@ -266,7 +305,8 @@ class EroCaptureManager(Component):
 
     def on_enter_ORIENT(self) -> None:
         for tube in self.custody.tubes_at("orbit"):
-            self.custody.move(tube, "orbit", "ero")
+            if self.custody.move(tube, "orbit", "ero"):
+                self.captured_tubes.append(tube)
         self._start_step(ccrs.Orient(self.dev, self.params["step_timeout_s"]))
 
     def on_enter_CONTAIN(self) -> None:
@@ -279,6 +319,9 @@ class EroCaptureManager(Component):
 
     def on_enter_EEV_TRANSFER(self) -> None:
         self._start_step(ccrs.TransferToEev(self.dev, self.params["step_timeout_s"], self.params["os_id"]))
+
+    def on_enter_EARTH_CRUISE(self) -> None:
+        self._cruise_until = self._t + self.params["earth_cruise_s"]
 
     def on_enter_EEV_RELEASE(self) -> None:
         self._start_step(ccrs.ReleaseEev(self.dev, self.params["step_timeout_s"]))
@@ -386,7 +429,7 @@ class EroCaptureManager(Component):
             rem = (0.0, 0.0, 0.0)
         self.burn_dv = rem
         # force that would finish in one control period, each axis limited
-        f = tuple(max(-lim, min(lim, c * m / max(dt, 1e-3))) for c in rem)
+        f = tuple(max(-lim, min(lim, c * m / min(max(dt, 1e-3), 1.0))) for c in rem)
         self._rcs(f)
         self.tlm["burning"] = any(f)
 
@@ -430,7 +473,7 @@ class EroCaptureManager(Component):
     def cone_check(self) -> tuple[bool, float, float, float, float]:
         """(ok, lateral, lateral limit, closing, closing limit) from the estimate."""
         p = self.params
-        x = self.nav.x                     # OS relative to ERO; cone axis +y
+        x = self.nav.rectilinear()         # OS relative to ERO; cone axis +y
         along = float(x[1])
         lateral = math.hypot(float(x[0]), float(x[2]))
         closing = -float(x[4])
@@ -456,8 +499,9 @@ class EroCaptureManager(Component):
             tlm = self.tlm
             tlm["range_m"] = self.nav.range
             tlm["range_sigma_m"] = self.nav.position_sigma
-            tlm["closing_mps"] = -float(self.nav.x[4])
-            tlm["lateral_m"] = math.hypot(float(self.nav.x[0]), float(self.nav.x[2]))
+            rect = self.nav.rectilinear()
+            tlm["closing_mps"] = -float(rect[4])
+            tlm["lateral_m"] = math.hypot(float(rect[0]), float(rect[2]))
         handler = getattr(self, "_run_" + mode, None)
         if handler is not None:
             handler(t)
@@ -471,8 +515,49 @@ class EroCaptureManager(Component):
             self.trigger("acquire")
 
     def _run_FAR_RANGE(self, t: float) -> None:
+        if not self._far_planned:
+            if self.nav is not None and self.nav.range <= self.params["far_start_m"]:
+                self._plan_far_range()
+            return
         if self._fly_legs() and self.lidar_valid():
             self.trigger("lidar_acquired")
+
+    def _run_EARTH_CRUISE(self, t: float) -> None:
+        if self._cruise_until is not None and t >= self._cruise_until:
+            self.trigger("approach_earth")
+
+    # ------------------------------------------------------------ rate selection
+    def _next_event_in(self) -> float:
+        """Seconds to the next thing the 10 Hz loop must do (inf: none planned)."""
+        if max(abs(c) for c in self.burn_dv) > 1e-3:
+            return 0.0
+        if not self.legs:
+            return math.inf
+        leg = self.legs[0]
+        if not leg.retargeted:
+            return 0.0
+        due = leg.t_arrive
+        if not leg.corrected:
+            due = min(due, leg.t_start + 0.3 * (leg.t_arrive - leg.t_start))
+        return due - self._t
+
+    def quiet(self) -> bool:
+        """Nothing for the 10 Hz loop to do for a while: a drift, a coast, a dwell, cruise."""
+        mode = self.mode
+        if mode in ("PHASING", "SEARCH", "EARTH_CRUISE", "CONTAINMENT_HOLD", "COMPLETE"):
+            return mode != "EARTH_CRUISE" or self._cruise_until is None or \
+                self._cruise_until - self._t > self.params["quiet_margin_s"]
+        if mode == "BREAK_THE_CHAIN":
+            return True
+        if mode != "FAR_RANGE" or self.nav is None:
+            return False
+        margin = self.params["quiet_margin_s"]
+        if not self._far_planned:
+            closing = -float(self.nav.rectilinear()[:3] @ self.nav.rectilinear()[3:]) / max(self.nav.range, 1.0)
+            if closing <= 0.0:
+                return True
+            return (self.nav.range - self.params["far_start_m"]) / closing > margin
+        return self._next_event_in() > margin
 
     def _run_CLOSE_RANGE(self, t: float) -> None:
         if self._fly_legs():
@@ -524,6 +609,8 @@ class EroCaptureManager(Component):
             self._verified.add(step.name)
             self.emit("STEP_VERIFIED", step=step.name)
             self._step = None
+            if step.name == "contain":
+                self.contained_tubes = self.custody.tubes_at("ero")
             if step.name == "eev_transfer":
                 for tube in self.custody.tubes_at("ero"):
                     self.custody.move(tube, "ero", "eev")

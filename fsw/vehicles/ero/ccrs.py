@@ -14,10 +14,21 @@ from .devices import EroDevices
 
 RUNNING, VERIFIED, FAILED = "running", "verified", "failed"
 
-ORIENT_TARGET_M = (0.0, 0.0, 0.15)           # orienting mechanism set point (arm frame)
-TRANSFER_TARGET_M = (0.0, 0.6, 0.0)          # OS seated in the EEV
+TRANSFER_TARGET_M = (0.0, 0.6, 0.0)          # container seated in the EEV
 ORIENT_TOL_RAD = math.radians(2.0)
-EXPECTED_OS_AXIS = (0.0, 0.0, 1.0)           # OS lid axis seen by both orientation cameras
+EXPECTED_OS_AXIS = (0.0, 0.0, 1.0)           # OS lid axis wanted by the containment (stowing axis)
+SEARCH_YAW_STEP_RAD = math.radians(90.0)     # turn while neither camera sees the lid
+
+
+def orient_angles(axis: tuple[float, float, float], pitch: float, yaw: float) -> tuple[float, float]:
+    """Gimbal (pitch, yaw) that turns the OS lid axis onto +z, given the axis seen now (unit,
+    enclosure frame) with the rollers at (pitch, yaw); the rollers apply Rx(pitch) Rz(yaw) to
+    the axis the OS had at capture. Yaw first puts the axis in the y-z plane, pitch lifts it."""
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    x, y, z = axis[0], axis[1] * cp + axis[2] * sp, -axis[1] * sp + axis[2] * cp   # Rx(-pitch)
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    x, y = x * cy + y * sy, -x * sy + y * cy                                       # Rz(-yaw)
+    return math.atan2(math.hypot(x, y), z), math.atan2(x, y)
 
 
 class Step:
@@ -57,24 +68,46 @@ class Step:
 
 
 class Orient(Step):
-    """Turn the OS to its stowing attitude, then both cameras must see its lid axis."""
+    """Turn the OS to its stowing attitude with the rollers, closed loop on the two cameras;
+    verified when both cameras see its lid axis within tolerance of the stowing axis and the
+    rollers have stopped. While neither camera sees the lid, the rollers turn it in yaw."""
 
     name = "orient"
 
+    def __init__(self, dev: EroDevices, timeout_s: float) -> None:
+        super().__init__(dev, timeout_s)
+        self.commanded: tuple[float, float] | None = None
+
     def _start(self) -> None:
-        self.dev.orient_arm.move_to(ORIENT_TARGET_M)
+        g = self.dev.orient_mech.read()
+        self.commanded = (g.pitch_rad, g.yaw_rad)
 
     def _poll(self, t: float) -> str:
-        if not self.dev.orient_arm.read().at_target:
+        g = self.dev.orient_mech.read()
+        cmd = self.commanded
+        if cmd is not None and (abs(g.pitch_rad - cmd[0]) > 1e-3 or abs(g.yaw_rad - cmd[1]) > 1e-3):
+            return RUNNING                                     # rollers still turning
+        seen = [r.los_unit for r in (cam.read() for cam in self.dev.orient_cams) if r.detected]
+        if not seen:
+            self.commanded = (g.pitch_rad, g.yaw_rad + SEARCH_YAW_STEP_RAD)
+            self.dev.orient_mech.point(*self.commanded)
             return RUNNING
-        for cam in self.dev.orient_cams:
-            r = cam.read()
-            if not r.detected:
-                return RUNNING
-            c = sum(a * b for a, b in zip(r.los_unit, EXPECTED_OS_AXIS))
-            if math.acos(max(-1.0, min(1.0, c))) > ORIENT_TOL_RAD:
-                return RUNNING
-        return VERIFIED
+        errs = [_angle(a, EXPECTED_OS_AXIS) for a in seen]
+        if len(seen) == 2 and max(errs) <= ORIENT_TOL_RAD:
+            return VERIFIED
+        a = tuple(sum(v[i] for v in seen) for i in range(3))
+        n = math.sqrt(sum(c * c for c in a))
+        target = orient_angles(tuple(c / n for c in a), g.pitch_rad, g.yaw_rad)
+        if self.commanded is not None and max(abs(target[0] - g.pitch_rad), abs(target[1] - g.yaw_rad)) < 1e-4:
+            return RUNNING                                     # nothing left to turn: wait
+        self.commanded = target
+        self.dev.orient_mech.point(*target)
+        return RUNNING
+
+
+def _angle(a, b) -> float:
+    n = math.sqrt(sum(c * c for c in a)) or 1.0
+    return math.acos(max(-1.0, min(1.0, sum(a[i] * b[i] for i in range(3)) / n)))
 
 
 class Contain(Step):
@@ -154,15 +187,20 @@ class TransferToEev(Step):
 
 
 class ReleaseEev(Step):
+    """Fire the EEV release; verified when the pyro reports fired and the EEV seat reads
+    empty (the EEV has left)."""
+
     name = "eev_release"
 
     def _start(self) -> None:
         self.dev.eev_sep.fire()
 
     def _poll(self, t: float) -> str:
-        return VERIFIED if self.dev.eev_sep.read().fired else RUNNING
+        if not self.dev.eev_sep.read().fired:
+            return RUNNING
+        return VERIFIED if not self.dev.eev_slot.read().present else RUNNING
 
 
 __all__ = ["RUNNING", "VERIFIED", "FAILED", "Step", "Orient", "Contain", "BreakTheChain",
-           "TransferToEev", "ReleaseEev", "ORIENT_TARGET_M", "TRANSFER_TARGET_M",
-           "EXPECTED_OS_AXIS"]
+           "TransferToEev", "ReleaseEev", "TRANSFER_TARGET_M", "EXPECTED_OS_AXIS",
+           "orient_angles"]

@@ -1,32 +1,63 @@
-"""Wiring of the ERO capture system: one manager component at 10 Hz plus telemetry at 1 Hz."""
+"""Wiring of the ERO capture system: the onboard sequencer and the capture manager, telemetry.
+
+Nominal rate set, base 10 Hz: sequencer and capture manager every tick, telemetry at 1 Hz.
+Quiet rate set, base 1 Hz: a drift or coast with no burn due (phasing, search, far-range
+coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.quiet()`)
+runs the sequencer every second and the capture manager and telemetry every
+`QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
+at a tick boundary, so SIL and a lockstep bench switch on the same tick.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fsw.core.executive import Executive
+from fsw.core.executive import NOMINAL, Executive
+from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 
 from .capture import EroCaptureManager
 from .devices import EroDevices
 
 BASE_RATE_HZ = 10
+TLM_DIVISOR = 10
+QUIET_RATE_HZ = 1
+QUIET_DIVISOR = 10
+QUIET = "quiet"
 
 
 @dataclass
 class EroVehicle:
     topology: Topology
     capture: EroCaptureManager
+    sequencer: Sequencer
 
-    def install(self, executive: Executive) -> None:
-        if executive.base_rate_hz != BASE_RATE_HZ:
+    def install(self, executive: Executive, quiet: bool = True) -> None:
+        """Add the ERO's rate groups to an executive whose nominal rate is BASE_RATE_HZ and
+        (with `quiet`) the quiet rate set the capture manager switches to."""
+        if executive.rate_sets[NOMINAL].base_rate_hz != BASE_RATE_HZ:
             raise ValueError(f"the ERO runs at {BASE_RATE_HZ} Hz, executive is {executive.base_rate_hz} Hz")
-        executive.add_group("gnc", 1, [self.capture])
-        executive.add_group("tlm", BASE_RATE_HZ, [self.topology.sample_telemetry])
+        items: list = [self.sequencer, self.capture]
+        if quiet:
+            executive.add_rate_set(QUIET, QUIET_RATE_HZ)
+            capture = self.capture
+
+            def select_rate_set(t_ns: int) -> None:
+                executive.select_rate_set(QUIET if capture.quiet() else NOMINAL)
+            items.append(select_rate_set)
+            executive.add_group("seq_quiet", 1, [self.sequencer], rate_set=QUIET)
+            executive.add_group("gnc_quiet", QUIET_DIVISOR,
+                                [self.capture, select_rate_set, self.topology.sample_telemetry],
+                                rate_set=QUIET)
+        executive.add_group("gnc", 1, items)
+        executive.add_group("tlm", TLM_DIVISOR, [self.topology.sample_telemetry])
 
 
 def build_ero(devices: EroDevices) -> EroVehicle:
     capture = EroCaptureManager("ccrs", devices)
-    return EroVehicle(Topology("ero", [capture]), capture)
+    topo = Topology("ero", [capture])
+    seq = Sequencer("seq", topo.dispatch)
+    topo.add(seq)
+    return EroVehicle(topo, capture, seq)
 
 
-__all__ = ["BASE_RATE_HZ", "EroVehicle", "build_ero"]
+__all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "QUIET_DIVISOR", "QUIET", "EroVehicle", "build_ero"]
