@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "montecarlo",
     "link",
     "hil",
+    "faults",
 )
 
 

@@ -124,7 +124,7 @@ def run_case(case: Case) -> dict[str, Any]:
     dep = Deployment(case.scenario, case.seed, dict(cases.overrides))
     run = fly_with_faults(dep, [case.spec] if case.spec else [], duration_s=case.duration_s)
     return {"row": judge(run, cases, None), "tubes": _custody(run), "phase_times": _phase_times(run),
-            "start_s": (run.executive.start_ns / 1e9) if run.executive else 0.0}
+            "start_s": run.start_ns / 1e9}
 
 
 def plan(scenario: str, *, quick: bool = False, phase_times: dict[str, float], seed: int = 1,

@@ -65,6 +65,7 @@ class FaultRun:
     restarts: int = 0
     unhandled: str | None = None
     end_ns: int = 0
+    start_ns: int = 0          # the first executive's start (rate-set switches move start_ns)
     restore_notes: list[dict[str, Any]] = field(default_factory=list)
 
     def ledgers(self) -> dict[str, CustodyLedger]:
@@ -122,6 +123,7 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
     try:
         topo, ex, inst = build(False)
         run.topology, run.executive, run.installed = topo, ex, inst
+        run.start_ns = ex.start_ns
         end = ex.start_ns + seconds_to_ns(dep.duration_s() if duration_s is None else duration_s)
         while True:
             topo_now = run.topology

@@ -45,9 +45,11 @@ class FaultSpec:
             raise FaultSpecError(f"{self.kind}: when must be 'component:MODE', got {self.when!r}")
         for name in ("at_s", "delay_s", "duration_s", "magnitude"):
             v = getattr(self, name)
+            signed = name == "magnitude" and self.kind == "bias"   # a bias step may be negative
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
-                                  or not math.isfinite(v) or v < 0):
-                raise FaultSpecError(f"{self.kind}: {name} must be a finite number >= 0, got {v!r}")
+                                  or not math.isfinite(v) or (v < 0 and not signed)):
+                raise FaultSpecError(f"{self.kind}: {name} must be a finite number"
+                                     f"{'' if signed else ' >= 0'}, got {v!r}")
         if self.duration_s is not None and self.duration_s == 0:
             raise FaultSpecError(f"{self.kind}: duration_s must be > 0 (or absent: permanent)")
 

@@ -12,7 +12,6 @@ from fsw.core.fdir import Action, Monitor
 from .modes import FLIGHT_MODES, GROUND_MODES
 
 VEHICLE = "mav"
-COUNT_MODES = ("CHECKOUT", "COUNTDOWN", "ARMED")
 POWERED = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
 HOLD = (Action("flight", "hold_count"),)
 ABORT = (Action("flight", "abort"),)
@@ -29,13 +28,14 @@ def fault_table(topology) -> tuple[Monitor, ...]:
         Monitor("grain_cold", "limit", "thermal.grain_min_C", lo=-40.0, persistence=3, response=HOLD,
                 when=ground, doc="propellant grain below -40 C: no launch"),
         Monitor("rcs_cold", "limit", "thermal.rcs_min_C", lo=2.0, persistence=3, response=HOLD,
-                when=("flight", COUNT_MODES), doc="hydrazine freezes at 2 C"),
+                when=ground, doc="hydrazine freezes at 2 C"),
         Monitor("grain_reading", "limit", "thermal.grain_min_C", hi=60.0, persistence=3, response=HOLD,
                 when=ground, doc="a grain temperature no enclosure reaches: a failed sensor"),
         Monitor("thermo_faults", "limit", "thermal.sensor_faults", hi=0, persistence=1, response=HOLD,
                 when=ground, doc="a thermometer stopped answering"),
-        Monitor("imu_faults", "limit", "nav.imu_faults", hi=0, persistence=1, response=ABORT,
-                when=powered, doc="no IMU data in powered flight: navigation is blind"),
+        Monitor("imu_faults", "limit", "nav.imu_faults", hi=25, persistence=1, response=ABORT,
+                when=powered, doc="over 25 missed IMU samples (0.5 s at 50 Hz): navigation is blind; "
+                "a shorter glitch is ridden through on the propagated state"),
         Monitor("imu_frozen", "stale", "nav.accel_mps2", stale_ticks=5, persistence=1, response=ABORT,
                 when=powered, doc="a live IMU never repeats its specific force"),
         Monitor("accel_range", "limit", "nav.accel_mps2", hi=150.0, persistence=3, response=ABORT,
