@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sim.mars import ATMOSPHERE, MARS, AtmosphereParams, MarsParams, density, surface_state_inertial
+from sim.mars import ATMOSPHERE, MARS, AtmosphereParams, MarsParams, surface_state_inertial
 from sim.orbit import Elements, state_to_elements
 
 G0 = 9.80665
@@ -225,6 +225,10 @@ class AscentEvents:
 class AscentVehicle:
     """MAV 6-DOF state and its RK4 step. Controls are held constant over a physics step."""
 
+    coast_step_s: float = 1.0      # longest RK4 step without thrust (orbit: error ~1e-8 m)
+    coast_turn_rad: float = 0.05   # ... and the most the body may turn in one such step
+    coast_min_alt_m: float = 60e3  # ... and only this high above the site (drag, the ground)
+
     def __init__(self, params: AscentParams = AscentParams()):
         self.p = params
         self.motors = [_Motor(params.stage1, params.stage1.curve()), _Motor(params.stage2, params.stage2.curve())]
@@ -239,6 +243,16 @@ class AscentVehicle:
         self.events = AscentEvents()
         self.os_state: tuple[float, ...] | None = None
         self.last_specific_force_body = (0.0, 0.0, 0.0)
+        # constants of the hot path
+        mars, atmo = params.mars, params.atmosphere
+        self._mgm = -mars.gm_m3ps2
+        self._j2f = 1.5 * mars.j2 * mars.radius_eq_m ** 2 if params.include_j2 else 0.0
+        self._omega = mars.omega_radps
+        self._re = mars.radius_eq_m
+        self._rho0, self._hscale = atmo.rho0_kgpm3, atmo.scale_height_m
+        self._cda = params.drag_cd * 0.25 * math.pi * params.diameter_m ** 2
+        self._m_ref_stack = params.gross_mass_kg
+        self._m_ref_upper = params.stage2.propellant_kg + params.stage2.inert_kg + params.payload_kg
         self._set_stowed_state(0.0)
 
     # --- geometry of the launch site ---------------------------------------------------------
@@ -337,88 +351,227 @@ class AscentVehicle:
             tz += -lever * f * by
         return (fx, fy, fz), (0.0, ty, tz)
 
-    def _deriv(self, t, r, v, q, w):
+    def _forcing(self, t: float, gimbal=None) -> tuple[float, ...]:
+        """What drives the body at time t with the controls held: mass, body force (thrust +
+        RCS), body torque, principal inertia. (The same as mass(), _thrust_body() and
+        _inertia(), with one thrust-curve lookup per burning motor: this is the hot path.)"""
         p = self.p
-        mars = p.mars
-        x, y, z = r
+        m = p.stage2.inert_kg + (p.payload_kg if self.os_attached else 0.0)
+        s1 = self.stage1_attached
+        if s1:
+            m += p.stage1.inert_kg
+        fx = fy = fz = ty = tz = 0.0
+        for k, mot in enumerate(self.motors):
+            if k == 0 and not s1:
+                continue
+            mp = mot.params
+            ign = mot.ignited_at_s
+            if ign is None:
+                m += mp.propellant_kg
+                continue
+            c = mot.curve
+            tau = t - ign
+            if tau >= c.burn_time_s:
+                continue
+            if tau <= 0.0:
+                m += mp.propellant_kg
+                continue
+            i = c._seg(tau)
+            w = (tau - c.t[i]) / (c.t[i + 1] - c.t[i])
+            f = c.f[i] + w * (c.f[i + 1] - c.f[i])
+            m += mp.propellant_kg * (1.0 - (c._cum[i] + 0.5 * (c.f[i] + f) * (tau - c.t[i])) / c.total_impulse_Ns)
+            if mot.cut:
+                continue
+            if mp.has_tvc and s1:
+                g0, g1 = self.gimbal if gimbal is None else gimbal
+                cp, sp, cy, sy = math.cos(g0), math.sin(g0), math.cos(g1), math.sin(g1)
+                bx, by, bz = cp * cy, -sy, sp * cy
+                fx += f * bx; fy += f * by; fz += f * bz
+                lever = mp.nozzle_lever_m
+                ty += lever * f * bz
+                tz -= lever * f * by
+            else:
+                fx += f
+        rf, rt = self.rcs_force, self.rcs_torque
+        if s1:
+            ref, m_ref = p.inertia_stack, self._m_ref_stack
+        else:
+            ref, m_ref = p.inertia_upper, self._m_ref_upper
+        k = m / m_ref
+        return (m, fx + rf[0], fy + rf[1], fz + rf[2], rt[0], ty + rt[1], tz + rt[2],
+                ref[0] * k, ref[1] * k, ref[2] * k)
+
+    def _deriv(self, s, f):
+        """Derivative of the state s = (x, y, z, vx, vy, vz, qw, qx, qy, qz, wx, wy, wz) under
+        the forcing f (`_forcing`); also the inertial non-gravitational acceleration and the
+        dynamic pressure. Plain float arithmetic: this is the hot path of the simulator."""
+        x, y, z, vx, vy, vz, qw, qx, qy, qz, wx, wy, wz = s
+        m, fbx, fby, fbz, tqx, tqy, tqz, ix, iy, iz = f
+        # gravity: point mass + J2
         r2 = x * x + y * y + z * z
         rn = math.sqrt(r2)
-        k = -mars.gm_m3ps2 / (r2 * rn)
-        if p.include_j2:
-            f = 1.5 * mars.j2 * mars.radius_eq_m ** 2 / r2
+        k = self._mgm / (r2 * rn)
+        if self._j2f:
+            fj = self._j2f / r2
             zz = 5.0 * z * z / r2
-            kxy, kz = k * (1.0 + f * (1.0 - zz)), k * (1.0 + f * (3.0 - zz))
+            kxy, kz = k * (1.0 + fj * (1.0 - zz)), k * (1.0 + fj * (3.0 - zz))
         else:
             kxy = kz = k
-        g = (kxy * x, kxy * y, kz * z)
-        m = self.mass(t)
-        fb, tb = self._thrust_body(t)
-        fb = (fb[0] + self.rcs_force[0], fb[1] + self.rcs_force[1], fb[2] + self.rcs_force[2])
-        fi = qrot(q, fb)
-        # Drag against the air, which co-rotates with Mars.
-        om = mars.omega_radps
-        vr = (v[0] + om * y, v[1] - om * x, v[2])
-        vrn = math.sqrt(vr[0] ** 2 + vr[1] ** 2 + vr[2] ** 2)
-        qdyn = 0.5 * density(rn - mars.radius_eq_m, p.atmosphere) * vrn * vrn
-        area = 0.25 * math.pi * p.diameter_m ** 2
-        dk = -qdyn * p.drag_cd * area / (m * vrn) if vrn > 0 else 0.0
-        a_ng = (fi[0] / m + dk * vr[0], fi[1] / m + dk * vr[1], fi[2] / m + dk * vr[2])
-        acc = (g[0] + a_ng[0], g[1] + a_ng[1], g[2] + a_ng[2])
-        # Attitude: quaternion kinematics and Euler's equations.
-        qw, qx, qy, qz = q
-        wx, wy, wz = w
-        dq = (0.5 * (-qx * wx - qy * wy - qz * wz), 0.5 * (qw * wx + qy * wz - qz * wy),
-              0.5 * (qw * wy + qz * wx - qx * wz), 0.5 * (qw * wz + qx * wy - qy * wx))
-        ix, iy, iz = self._inertia(m)
-        tq = (tb[0] + self.rcs_torque[0], tb[1] + self.rcs_torque[1], tb[2] + self.rcs_torque[2])
-        dw = ((tq[0] - (iz - iy) * wy * wz) / ix, (tq[1] - (ix - iz) * wz * wx) / iy, (tq[2] - (iy - ix) * wx * wy) / iz)
-        return v, acc, dq, dw, a_ng, qdyn
+        # body force to inertial (q rotates body -> inertial)
+        tx = 2.0 * (qy * fbz - qz * fby)
+        ty = 2.0 * (qz * fbx - qx * fbz)
+        tz = 2.0 * (qx * fby - qy * fbx)
+        fix = fbx + qw * tx + (qy * tz - qz * ty)
+        fiy = fby + qw * ty + (qz * tx - qx * tz)
+        fiz = fbz + qw * tz + (qx * ty - qy * tx)
+        # drag against the air, which co-rotates with Mars
+        om = self._omega
+        vrx, vry = vx + om * y, vy - om * x
+        vrn = math.sqrt(vrx * vrx + vry * vry + vz * vz)
+        alt = rn - self._re
+        qdyn = 0.5 * self._rho0 * math.exp(-(alt if alt > -10e3 else -10e3) / self._hscale) * vrn * vrn
+        dk = -qdyn * self._cda / (m * vrn) if vrn > 0.0 else 0.0
+        inv_m = 1.0 / m
+        angx = fix * inv_m + dk * vrx
+        angy = fiy * inv_m + dk * vry
+        angz = fiz * inv_m + dk * vz
+        return ((vx, vy, vz, kxy * x + angx, kxy * y + angy, kz * z + angz,
+                 0.5 * (-qx * wx - qy * wy - qz * wz), 0.5 * (qw * wx + qy * wz - qz * wy),
+                 0.5 * (qw * wy + qz * wx - qx * wz), 0.5 * (qw * wz + qx * wy - qy * wx),
+                 (tqx - (iz - iy) * wy * wz) / ix, (tqy - (ix - iz) * wz * wx) / iy,
+                 (tqz - (iy - ix) * wx * wy) / iz),
+                (angx, angy, angz), qdyn)
 
-    def step(self, dt: float) -> None:
-        # Gimbal actuator: rate-limited toward the (already clamped) command.
-        lim = self.p.gimbal_rate_radps * dt
-        for i in range(2):
-            d = self.gimbal_cmd[i] - self.gimbal[i]
-            self.gimbal[i] += max(-lim, min(lim, d))
+    def _rk4(self, h: float) -> None:
+        """One RK4 step of h seconds with the commands (gimbal, RCS) held; the gimbal slews
+        toward its command at its rate limit during the step (a ramp, not a jump)."""
         t0 = self.t
-        if self.stowed:
-            self.t = t0 + dt
-            self._set_stowed_state(self.t)
-            g = self._deriv(self.t, self.r, self.v, self.q, self.w)[1]
-            om = self.p.mars.omega_radps
-            a_surf = (-om * om * self.r[0], -om * om * self.r[1], 0.0)
-            self.last_specific_force_body = qrot_inv(self.q, tuple(a_surf[i] - g[i] for i in range(3)))
-            return
-        if self.events.crashed_s is not None:
-            self.t = t0 + dt
-            return
-        r, v, q, w = self.r, self.v, self.q, self.w
-
-        def add(a, b, h):
-            return tuple(a[i] + h * b[i] for i in range(len(a)))
-
-        k1 = self._deriv(t0, r, v, q, w)
-        h2 = 0.5 * dt
-        k2 = self._deriv(t0 + h2, add(r, k1[0], h2), add(v, k1[1], h2), add(q, k1[2], h2), add(w, k1[3], h2))
-        k3 = self._deriv(t0 + h2, add(r, k2[0], h2), add(v, k2[1], h2), add(q, k2[2], h2), add(w, k2[3], h2))
-        k4 = self._deriv(t0 + dt, add(r, k3[0], dt), add(v, k3[1], dt), add(q, k3[2], dt), add(w, k3[3], dt))
-
-        def comb(x, j):
-            return tuple(x[i] + dt / 6.0 * (k1[j][i] + 2.0 * (k2[j][i] + k3[j][i]) + k4[j][i]) for i in range(len(x)))
-
-        self.r, self.v, q, self.w = comb(r, 0), comb(v, 1), comb(q, 2), comb(w, 3)
-        qn = math.sqrt(sum(c * c for c in q))
-        self.q = tuple(c / qn for c in q)
-        self.t = t0 + dt
-        self.last_specific_force_body = qrot_inv(self.q, k4[4])
-        self.events.max_dynamic_pressure_Pa = max(self.events.max_dynamic_pressure_Pa, k4[5])
+        s = (*self.r, *self.v, *self.q, *self.w)
+        if self.burning():
+            g = self.gimbal
+            gm = self._gimbal_after(0.5 * h)
+            self._move_gimbal(h)
+            f0 = self._forcing(t0, g)
+            fm = self._forcing(t0 + 0.5 * h, gm)
+            f1 = self._forcing(t0 + h)
+        else:   # no thrust: mass and forces are constant over the step
+            self._move_gimbal(h)
+            f0 = fm = f1 = self._forcing(t0)
+        h2 = 0.5 * h
+        deriv = self._deriv
+        k1 = deriv(s, f0)[0]
+        k2 = deriv([a + h2 * b for a, b in zip(s, k1)], fm)[0]
+        k3 = deriv([a + h2 * b for a, b in zip(s, k2)], fm)[0]
+        k4, a_ng, qdyn = deriv([a + h * b for a, b in zip(s, k3)], f1)
+        h6 = h / 6.0
+        n = [a + h6 * (b1 + 2.0 * (b2 + b3) + b4) for a, b1, b2, b3, b4 in zip(s, k1, k2, k3, k4)]
+        self.r, self.v, self.w = (n[0], n[1], n[2]), (n[3], n[4], n[5]), (n[10], n[11], n[12])
+        qn = 1.0 / math.sqrt(n[6] * n[6] + n[7] * n[7] + n[8] * n[8] + n[9] * n[9])
+        self.q = (n[6] * qn, n[7] * qn, n[8] * qn, n[9] * qn)
+        self.t = t0 + h
+        self.last_specific_force_body = qrot_inv(self.q, a_ng)
+        if qdyn > self.events.max_dynamic_pressure_Pa:
+            self.events.max_dynamic_pressure_Pa = qdyn
         if self.altitude_above_site() < 0.0 and self.events.crashed_s is None:
             self.events.crashed_s = self.t
 
+    def _gimbal_after(self, dt: float) -> list[float]:
+        """Gimbal angles dt from now: rate-limited toward the (already clamped) command."""
+        lim = self.p.gimbal_rate_radps * dt
+        out = []
+        for g, c in zip(self.gimbal, self.gimbal_cmd):
+            d = c - g
+            out.append(g + (lim if d > lim else (-lim if d < -lim else d)))
+        return out
+
+    def _move_gimbal(self, dt: float) -> None:
+        self.gimbal = self._gimbal_after(dt)
+
+    def _stowed_until(self, t: float) -> None:
+        """On the lander: the state is the site's, turning with Mars; the IMU feels the
+        reaction of the deck (minus gravity, plus the centripetal acceleration)."""
+        self.t = t
+        self._set_stowed_state(t)
+        x, y, z = self.r
+        r2 = x * x + y * y + z * z
+        k = self._mgm / (r2 * math.sqrt(r2))
+        fj = self._j2f / r2
+        zz = 5.0 * z * z / r2
+        g = (k * (1.0 + fj * (1.0 - zz)) * x, k * (1.0 + fj * (1.0 - zz)) * y, k * (1.0 + fj * (3.0 - zz)) * z)
+        om = self.p.mars.omega_radps
+        a_surf = (-om * om * x, -om * om * y, 0.0)
+        self.last_specific_force_body = qrot_inv(self.q, tuple(a_surf[i] - g[i] for i in range(3)))
+
+    def step(self, dt: float) -> None:
+        """One physics step of dt seconds (RK4 on the 6-DOF state), commands held."""
+        if self.stowed or self.events.crashed_s is not None:
+            self._move_gimbal(dt)
+        if self.stowed:
+            self._stowed_until(self.t + dt)
+            return
+        if self.events.crashed_s is not None:
+            self.t += dt
+            return
+        self._rk4(dt)
+
+    def burning(self) -> bool:
+        """A motor is producing thrust now (ignited, not cut, not burnt out)."""
+        t = self.t
+        for m in self.motors:
+            if m.ignited_at_s is not None and not m.cut and t - m.ignited_at_s < m.curve.burn_time_s:
+                return True
+        return False
+
+    def advance(self, n: int, dt: float) -> None:
+        """Advance n physics steps of dt with the controls held (what a plant does between two
+        flight-software ticks). While a motor burns: n RK4 steps of dt. Otherwise the forces
+        are smooth (gravity, drag, constant RCS): the same equations take RK4 steps as long as
+        `coast_step_s` allows, short enough that the body turns by at most `coast_turn_rad`
+        per step and never shorter than dt. On the lander or after a crash the state is set
+        directly."""
+        total = n * dt
+        if self.stowed or self.events.crashed_s is not None:
+            self._move_gimbal(total)
+            if self.stowed:
+                self._stowed_until(self.t + total)
+            else:
+                self.t += total
+            return
+        if self.burning():
+            for _ in range(n):
+                self.step(dt)
+            return
+        if self.altitude_above_site() < self.coast_min_alt_m:
+            for _ in range(n):
+                self._rk4(dt)
+            return
+        left = total
+        while left > 1e-12:
+            h = max(dt, self._coast_step())
+            k = math.ceil(left / h - 1e-9)
+            h = left / k
+            self._rk4(h)
+            left = 0.0 if k == 1 else left - h
+
+    def _coast_step(self) -> float:
+        """Longest RK4 step (<= coast_step_s) in which the body turns by at most
+        coast_turn_rad, given its rate and the RCS angular acceleration."""
+        wx, wy, wz = self.w
+        w = math.sqrt(wx * wx + wy * wy + wz * wz)
+        ix, iy, iz = self._inertia(self.mass())
+        tq = self.rcs_torque
+        a = math.sqrt((tq[0] / ix) ** 2 + (tq[1] / iy) ** 2 + (tq[2] / iz) ** 2)
+        turn, h = self.coast_turn_rad, self.coast_step_s
+        if w * h + 0.5 * a * h * h <= turn:
+            return h
+        if a > 0.0:
+            return (math.sqrt(w * w + 2.0 * a * turn) - w) / a
+        return turn / w
+
     # --- outputs ------------------------------------------------------------------------------
     def altitude_above_site(self) -> float:
-        rn = math.sqrt(sum(c * c for c in self.r))
-        return rn - (self.p.mars.radius_eq_m + self.p.site_elevation_m)
+        x, y, z = self.r
+        return math.sqrt(x * x + y * y + z * z) - (self._re + self.p.site_elevation_m)
 
     def state(self) -> tuple[float, ...]:
         return tuple(self.r) + tuple(self.v)

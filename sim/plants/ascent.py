@@ -3,6 +3,11 @@
 Devices: imu0 (imu), star_tracker0 (star_tracker), tvc (gimbal, stage 1 only), rcs (rcs),
 igniter1 / igniter2 (igniter: arm, then fire), launch_pyro (pyro: the lander throws the
 MAV), stage_sep (pyro), os_release (pyro). Frames and signs: sim.ascent.
+
+The grid is `physics_rate_hz`; between two flight-software ticks the controls are held, so
+the vehicle integrates the whole interval itself: grid steps while a motor burns, fewer and
+longer RK4 steps on the same equations when only gravity, drag and the RCS act (a 1 Hz quiet
+coast costs one step a second).
 """
 from __future__ import annotations
 
@@ -36,6 +41,11 @@ class AscentPlant(FixedStepPlant):
 
     def _step(self, dt: float) -> None:
         self.vehicle.step(dt)
+
+    def _advance_steps(self, n: int) -> None:
+        # the vehicle takes larger steps by itself when nothing is thrusting (AscentVehicle.advance)
+        self.vehicle.advance(n, self.dt)
+        self.steps += n
 
     def _valves(self) -> int:
         f, t = self.rcs_cmd

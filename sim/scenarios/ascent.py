@@ -3,7 +3,7 @@
 Deployment split (sim/deployment.py): the world is the ascent plant (6-DOF, 100 Hz grid)
 and the enclosure's thermal plant (exact for any step, evaluated lazily); the flight side
 is the MAV flight software (fsw.vehicles.mav) on a 50 Hz executive with a 1 Hz quiet rate
-set for the settled coast, touching the world only through its HAL devices. The ground's
+set for the settled coast and a 10 Hz one for the ground and RCS phases, touching the world only through its HAL devices. The ground's
 part, conditioning, the expected tube list, OS loading (the tubes the lander reports),
 sealing and checkout, is an uplinked command sequence the onboard sequencer runs, so a
 lockstep HIL bench executes the very same ticks. The enclosure starts conditioned (the
@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "max_time_s": 6000.0,
     "stage2_inert_kg": AscentParams().stage2.inert_kg,
     "quiet_stepping": True,
+    "physics_rate_hz": 100,
 }
 KEY_FIGURES = ("periapsis_error_km", "apoapsis_error_km", "inclination_error_deg",
                "delta_v_sensed_mps", "trim_delta_v_mps")
@@ -95,7 +96,7 @@ def plant_params(cfg: Mapping[str, Any]) -> AscentParams:
 # ---------------------------------------------------------------- the world
 def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> CompositePlant:
     cfg, _ = _config(overrides)
-    ascent = AscentPlant(plant_params(cfg), physics_rate_hz=100, seed=seed)
+    ascent = AscentPlant(plant_params(cfg), physics_rate_hz=int(cfg["physics_rate_hz"]), seed=seed)
     thermal = ThermalPlant(ThermalParams(initial_C=float(cfg["grain_initial_C"])), physics_rate_hz=50,
                            seed=seed + 1)
     composite = CompositePlant(ascent, thermal)
@@ -180,7 +181,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     except SequenceError as exc:   # pragma: no cover - the sequence is generated
         raise ScenarioError(f"ground sequence: {exc}") from None
     ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    mav.install(ex, quiet_coast=bool(cfg["quiet_stepping"]))
+    mav.install(ex, rate_sets=bool(cfg["quiet_stepping"]))
     mav.sequencer.start_sequence(ex.start_ns)
     return topo, ex
 
@@ -261,7 +262,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
             "predicted_apoapsis_km": round(f.tlm["plan_apoapsis_km"], 3)},
         "max_dynamic_pressure_Pa": round(truth["events"]["max_dynamic_pressure_Pa"], 1),
         "flight_time_s": round(flight_s, 3),
-        "quiet_ticks": sum(g.stats.runs for g in outcome.executive.rate_sets.get("quiet", _NO_SET).groups),
+        "ticks_by_rate_set": ticks_by_rate_set(outcome.executive),
         "events": [f"{e.t_ns / 1e9:.2f} {e.component} {e.text}" for e in events if e.severity >= 2][:80],
         "realtime_factor": round(end_s / wall, 1) if wall > 0 else None,
     })
@@ -273,11 +274,9 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     return summary
 
 
-class _NoSet:
-    groups: tuple = ()
-
-
-_NO_SET = _NoSet()
+def ticks_by_rate_set(executive: Executive) -> dict[str, int]:
+    """Ticks run on each rate set (the first group of a set runs every tick)."""
+    return {name: rs.groups[0].stats.runs for name, rs in executive.rate_sets.items() if rs.groups}
 
 
 def summary_lines(summary: dict) -> list[str]:

@@ -40,6 +40,9 @@ G0 = 9.80665
 GROUND_CMD_MODES = ("STOWED", "THERMAL_CONDITIONING", "OS_LOADING", "CHECKOUT", "COUNTDOWN",
                     "ARMED", "HOLD", "SAFE")
 IN_FLIGHT = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
+COARSE_MODES = ("STOWED", "THERMAL_CONDITIONING", "OS_LOADING", "CHECKOUT", "COUNTDOWN", "HOLD",
+                "COAST", "SPIN_UP", "ORBIT_INSERTION", "OS_RELEASE", "PASSIVE", "SAFE")
+COARSE_LAWS = (ctl.OFF, ctl.RCS_POINT, ctl.TRIM)
 
 
 class MavFlightManager(Component):
@@ -106,6 +109,8 @@ class MavFlightManager(Component):
         Param("coast_plan_period_s", float, 0.5, 120.0, default=5.0),
         Param("stage1_freeze_s", float, 0.0, 60.0, default=8.0),
         Param("quiet_margin_s", float, 1.0, 600.0, default=10.0),
+        Param("coarse_rate_max_radps", float, 0.0, 10.0, default=0.2,
+              doc="body rates above which the 10 Hz coast rate set is left for 50 Hz"),
         Param("stage1_apoapsis_bias_km", float, -50.0, 50.0, default=5.0),
         Param("stage2_dv_margin_mps", float, -500.0, 1000.0, default=15.0,
               doc="stage-2 delta-v held back when stage 1 shapes the coast orbit (covers "
@@ -414,6 +419,7 @@ class MavFlightManager(Component):
         if t >= self.params["launch_time_s"] and self.trigger("launch"):
             self.launched = True
             self.launch_t_s = t
+            self.thermal.in_flight = True
             for tube in self.custody.tubes_at("os"):
                 self.custody.move(tube, "os", "mav")
             try:
@@ -610,6 +616,18 @@ class MavFlightManager(Component):
         if self.mode == "ORBIT_INSERTION":
             return self._trim_phase == 0 and self._last_t < self._trim2_t - margin
         return False
+
+    def rate_set(self) -> str:
+        """The executive rate set this phase needs (`MavVehicle.install`): "quiet" (1 Hz) in a
+        settled coast, "coast" (10 Hz) on the ground before arming and whenever the RCS
+        only points, trims or rests at low body rates, else "nominal" (50 Hz: the count from
+        arming, the burns, spinning and despinning)."""
+        if self.quiet():
+            return "quiet"
+        if self.mode in COARSE_MODES and self.control.law in COARSE_LAWS \
+                and max(abs(w) for w in self.nav.rate) < self.params["coarse_rate_max_radps"]:
+            return "coast"
+        return "nominal"
 
     def _run_OS_RELEASE(self, t: float, dt: float) -> None:
         if self._release_t is None:

@@ -2,7 +2,9 @@
 temperatures the launch interlocks need (coldest grain sensor, coldest RCS sensor).
 
 Zone i has heater i and thermometer i. Conditioning raises the set point from survival to
-launch temperature; a thermometer fault keeps its last value and is counted.
+launch temperature; a thermometer fault keeps its last value and is counted. The zones and
+their heaters belong to the lander's enclosure: once the MAV is thrown (`in_flight`) only
+the MAV's own grain and RCS thermometers are read.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class MavThermal(Component):
         self.rcs_C = [-50.0] * len(rcs)
         self._on = [False] * len(heaters)
         self.enabled = True
+        self.in_flight = False
 
     @property
     def grain_min_C(self) -> float:
@@ -60,9 +63,15 @@ class MavThermal(Component):
                 self.emit("THERMO_FAULT", device=s.name, reason=str(exc))
 
     def step(self, t_ns: int) -> None:
-        self._read(self.zones, self.zone_C)
         self._read(self.grain, self.grain_C)
         self._read(self.rcs, self.rcs_C)
+        tlm = self.tlm
+        tlm["grain_min_C"] = self.grain_min_C
+        tlm["rcs_min_C"] = self.rcs_min_C
+        if self.in_flight:
+            tlm["heater_power_W"] = 0.0
+            return
+        self._read(self.zones, self.zone_C)
         p = self.params
         sp = p["conditioning_setpoint_C"] if self.conditioning else p["survival_setpoint_C"]
         hyst = p["hysteresis_C"]
@@ -84,9 +93,6 @@ class MavThermal(Component):
                     self.tlm["sensor_faults"] += 1
                     self.emit("THERMO_FAULT", device=h.name, reason=str(exc))
             total += p["zone_power_W"] if self._on[i] else 0.0
-        tlm = self.tlm
-        tlm["grain_min_C"] = self.grain_min_C
-        tlm["rcs_min_C"] = self.rcs_min_C
         tlm["heater_power_W"] = total
         tlm["conditioning"] = self.conditioning
 

@@ -1,12 +1,16 @@
 """Wiring of the MAV: components, topology and rate groups on one executive.
 
-Nominal rate set, base 50 Hz: navigation then attitude control every tick, the flight
-manager and the onboard sequencer at 10 Hz (guidance solves run inside the flight manager at
-their own low rates), thermal control and telemetry at 1 Hz. Quiet rate set, 1 Hz: a
-settled coast with the RCS off (`MavFlightManager.quiet()`) needs neither control nor 50 Hz
-navigation; the flight manager's rate group selects the quiet set on entering such a phase
-and the nominal one on leaving it, at a tick boundary, so SIL and a lockstep bench switch on
-the same tick.
+Three rate sets; the flight manager's rate group picks the one its phase needs
+(`MavFlightManager.rate_set`) and the executive switches at a tick boundary, so SIL and a
+lockstep bench switch on the same tick:
+
+- nominal, base 50 Hz (the count from arming, the burns, spinning): navigation then attitude
+  control every tick, the onboard sequencer and the flight manager at 10 Hz (guidance
+  solves run inside it at their own low rates), thermal control and telemetry at 1 Hz;
+- coast, 10 Hz (on the ground before arming, RCS pointing and trims at low body rates):
+  everything but thermal control and telemetry (1 Hz) every tick;
+- quiet, 1 Hz (a settled coast with the RCS off, `MavFlightManager.quiet()`): navigation,
+  sequencer, flight manager, thermal control and telemetry; attitude control is idle.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from .thermal import MavThermal
 BASE_RATE_HZ = 50
 FLIGHT_DIVISOR = 5
 SLOW_DIVISOR = 50
+COAST_RATE_HZ = 10
+COAST = "coast"
 QUIET_RATE_HZ = 1
 QUIET = "quiet"
 
@@ -38,25 +44,28 @@ class MavVehicle:
     thermal: MavThermal
     sequencer: Sequencer
 
-    def install(self, executive: Executive, quiet_coast: bool = True) -> None:
-        """Add the MAV's rate groups to an executive whose nominal rate is BASE_RATE_HZ,
-        and (with `quiet_coast`) the 1 Hz quiet rate set the flight manager switches to."""
+    def install(self, executive: Executive, rate_sets: bool = True) -> None:
+        """Add the MAV's rate groups to an executive whose nominal rate is BASE_RATE_HZ and,
+        with `rate_sets`, the coast and quiet rate sets (without: 50 Hz throughout)."""
         if executive.rate_sets[NOMINAL].base_rate_hz != BASE_RATE_HZ:
             raise ValueError(f"the MAV runs at {BASE_RATE_HZ} Hz, executive is {executive.base_rate_hz} Hz")
-        flight_items = [self.sequencer, self.flight]
-        if quiet_coast:
-            executive.add_rate_set(QUIET, QUIET_RATE_HZ)
+        fast = [self.nav, self.control]
+        manager = [self.sequencer, self.flight]
+        slow = [self.thermal, self.topology.sample_telemetry]
+        if rate_sets:
             flight = self.flight
 
             def select_rate_set(t_ns: int) -> None:
-                executive.select_rate_set(QUIET if flight.quiet() else NOMINAL)
-            flight_items.append(select_rate_set)
-            executive.add_group("quiet", 1, [self.nav, self.sequencer, self.flight, select_rate_set,
-                                             self.thermal, self.topology.sample_telemetry],
-                                rate_set=QUIET)
-        executive.add_group("fast", 1, [self.nav, self.control])
-        executive.add_group("flight", FLIGHT_DIVISOR, flight_items)
-        executive.add_group("slow", SLOW_DIVISOR, [self.thermal, self.topology.sample_telemetry])
+                executive.select_rate_set(flight.rate_set())
+            manager.append(select_rate_set)
+            executive.add_rate_set(COAST, COAST_RATE_HZ)
+            executive.add_group("coast", 1, fast + manager, rate_set=COAST)
+            executive.add_group("coast_slow", COAST_RATE_HZ, slow, rate_set=COAST)
+            executive.add_rate_set(QUIET, QUIET_RATE_HZ)
+            executive.add_group("quiet", 1, [self.nav] + manager + slow, rate_set=QUIET)
+        executive.add_group("fast", 1, fast)
+        executive.add_group("flight", FLIGHT_DIVISOR, manager)
+        executive.add_group("slow", SLOW_DIVISOR, slow)
 
 
 def build_mav(devices: MavDevices) -> MavVehicle:
@@ -71,4 +80,4 @@ def build_mav(devices: MavDevices) -> MavVehicle:
     return MavVehicle(topo, nav, control, flight, thermal, seq)
 
 
-__all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "QUIET", "MavVehicle", "build_mav"]
+__all__ = ["BASE_RATE_HZ", "COAST_RATE_HZ", "COAST", "QUIET_RATE_HZ", "QUIET", "MavVehicle", "build_mav"]
