@@ -24,10 +24,13 @@ class ScenarioCases:
     quick: tuple[str, ...] = ()                              # phases of the quick subset
     overrides: dict[str, Any] = field(default_factory=dict)
     lost: Callable[[Any], str | None] | None = None          # plant, flight topology -> why lost
+    extra_reset_delays_s: tuple[float, ...] = ()             # more resets, later in the phase
+    module: str | None = None                                # scenario module (default: by name)
 
     def specs(self, phase: str) -> list[FaultSpec]:
         out = [FaultSpec(when=phase, delay_s=0.2, duration_s=self.fault_s, **d)
                for d in self.device_faults.get(phase, ())]
+        out += [FaultSpec("reset", when=phase, delay_s=d) for d in self.extra_reset_delays_s]
         out += [FaultSpec("overrun", when=phase, delay_s=0.2, duration_s=0.5),
                 FaultSpec("crash", self.crash_target, when=phase, delay_s=0.2, duration_s=self.fault_s),
                 FaultSpec("link_loss", when=phase, delay_s=0.2, duration_s=self.link_outage_s),
@@ -80,6 +83,14 @@ ASCENT = ScenarioCases(
     crash_target="nav", settle_s=40.0, link_outage_s=8.0, fault_s=5.0, quick=("flight:STAGE1_BURN",),
     lost=_ascent_lost)
 
-CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, ASCENT)}
+CUSTODY = ScenarioCases(
+    "custody_demo", phases=("picker:PICKING",),
+    device_faults={"picker:PICKING": ({"kind": "dropout", "target": "slot1"},
+                                      {"kind": "actuator_failed", "target": "gripper0"})},
+    crash_target="picker", settle_s=3.0, link_outage_s=4.0, fault_s=1.0, quick=("picker:PICKING",),
+    extra_reset_delays_s=(0.9, 1.6, 2.3),
+    module="sim.faults.custody_demo")
+
+CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT)}
 
 __all__ = ["CASES", "ScenarioCases"]

@@ -1,7 +1,7 @@
 """The injector: applies fault specs to a SIL run at their time or phase, and takes them away.
 
-It is a step run last in every tick (so a fault switched on at tick k acts from tick k+1,
-and "ticks to detection" counts whole ticks). Sensor and actuator faults go through the
+It is the first step of every tick (a fault switched on at tick k acts from tick k on, and
+"ticks to detection" counts whole ticks from there). Sensor and actuator faults go through the
 simulated device channels (`hal.simulated.SimChannel.set_fault`), a slow step through
 `SimClock.charge` (the tick overruns, the executive counts a slip), a crashing component by
 wrapping its step in the executive's rate groups, loss of ground link through the ground
@@ -73,8 +73,11 @@ class Injector:
         self.topology, self.executive, self.ground = topology, executive, ground
         if self._origin_ns is None:
             self._origin_ns = executive.start_ns
-        for name in executive.rate_sets:
-            executive.add_group(INJECTOR_GROUP, 1, [self], rate_set=name)
+        for name, rs in executive.rate_sets.items():
+            group = executive.add_group(INJECTOR_GROUP, 1, [self], rate_set=name)
+            rs.groups.remove(group)
+            rs.groups.insert(0, group)   # first in the tick
+            rs.table = None
         for inj in self.injections:
             if inj.spec.kind == "crash":
                 self._wrap(inj)

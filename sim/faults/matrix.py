@@ -10,6 +10,7 @@ exception out of the run). The baseline must have no detection at all (no false 
 """
 from __future__ import annotations
 
+import importlib
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ def scenario_ready(name: str) -> str | None:
         return f"no fault cases for {name!r} (known: {', '.join(sorted(CASES))})"
     import importlib
     try:
-        module = importlib.import_module(scenario_module_name(name))
+        module = importlib.import_module(CASES[name].module or scenario_module_name(name))
     except ImportError as exc:
         return f"cannot import: {exc}"
     missing = missing_parts(module)
@@ -121,7 +122,8 @@ class Case:
 
 def run_case(case: Case) -> dict[str, Any]:
     cases = CASES[case.scenario]
-    dep = Deployment(case.scenario, case.seed, dict(cases.overrides))
+    module = importlib.import_module(cases.module) if cases.module else None
+    dep = Deployment(case.scenario, case.seed, dict(cases.overrides), module)
     run = fly_with_faults(dep, [case.spec] if case.spec else [], duration_s=case.duration_s)
     return {"row": judge(run, cases, None), "tubes": _custody(run), "phase_times": _phase_times(run),
             "start_s": run.start_ns / 1e9}
