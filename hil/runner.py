@@ -5,6 +5,11 @@ bench's serial lines and either the lockstep-over-serial clock (bit-identical to
 the Linux monotonic clock with the real-time set-up of the bench file. A dead or hung
 emulator ends the run with a clear device fault (never a hang): in lockstep the clock
 step fails within the line timeout; in real time a disconnected line stops the loop.
+
+With `checkpoint_dir` the board keeps warm-restart checkpoints (`fsw.core.restart`): on key
+events and every second, after flushing and fsyncing its logs. `resume=True` restores the
+newest one after a crash or SIGKILL and carries on from there (real-time mode: the plant went
+on meanwhile; its logs are first cut back to their last whole record, then appended to).
 """
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from fsw.core.checkpoint import CheckpointStore
 from fsw.core.clock import LinuxClock
+from fsw.core.eventlog import EventLogWriter
+from fsw.core.restart import WarmRestart
 from hal.config import build_devices
 from hal.errors import DeviceFault
 from hil.bench import Bench, BenchConfigError
@@ -37,6 +45,7 @@ class RunReport:
     rt: dict[str, Any] = field(default_factory=dict)
     links: dict[str, dict[str, int]] = field(default_factory=dict)
     step_faults: dict[str, int] = field(default_factory=dict)
+    restart: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -61,12 +70,42 @@ def wait_for_ports(paths: list[str], timeout_s: float) -> None:
         missing = [p for p in missing if not os.path.exists(p)]
 
 
+CHECKPOINT_FILE = "checkpoint.json"
+CHECKPOINT_HZ = 1
+
+
+def _durable(name: str, f: BinaryIO | None):
+    """A flusher for WarmRestart: flush and fsync `f`, report its size on disk."""
+    def flush() -> dict[str, int]:
+        if f is None:
+            return {}
+        f.flush()
+        os.fsync(f.fileno())
+        return {name: f.tell()}
+    return flush
+
+
+def _add_warm_restart(topology: Any, executive: Any, checkpoint_dir: Path, log_out: BinaryIO | None,
+                      event_out: BinaryIO | None) -> WarmRestart:
+    restart = WarmRestart("restart", CheckpointStore(Path(checkpoint_dir) / CHECKPOINT_FILE), topology, executive,
+                          every_ticks=1, flushers=[_durable("telemetry.bin", log_out),
+                                                   _durable("events.log", event_out)])
+    topology.add(restart)
+    topology.attach(restart)
+    for name, rs in executive.rate_sets.items():
+        executive.add_group("checkpoint", max(1, rs.base_rate_hz // CHECKPOINT_HZ), [restart], rate_set=name)
+    return restart
+
+
 def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | None = None,
-               apply_rt: bool = True, connect_timeout_s: float = 10.0) -> tuple[RunReport, Any]:
+               apply_rt: bool = True, connect_timeout_s: float = 10.0, checkpoint_dir: Path | None = None,
+               resume: bool = False, event_out: BinaryIO | None = None) -> tuple[RunReport, Any]:
     """Run the flight side to the end of the scenario; returns (report, telemetry log writer).
 
     Device faults that end the run are in `report.result.fault`; config errors raise.
     """
+    if resume and checkpoint_dir is None:
+        raise BenchConfigError("resume needs a checkpoint directory")
     mode = mode or bench.mode
     dep = bench.deployment
     config = bench.flight_device_config()
@@ -81,7 +120,11 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         if bench.base_rate_hz is not None and executive.base_rate_hz != bench.base_rate_hz:
             raise BenchConfigError(f"{bench.path}: bench.base_rate_hz: {bench.base_rate_hz} Hz, but scenario "
                                    f"{bench.scenario!r} runs at {executive.base_rate_hz} Hz")
+        restart = _add_warm_restart(topology, executive, checkpoint_dir, log_out, event_out) \
+            if checkpoint_dir is not None else None
         log = attach_log(topology, log_out)
+        if event_out is not None:
+            topology.attach(EventLogWriter(event_out))
 
         def watch() -> str | None:
             for url, link in devices.links.items():
@@ -95,6 +138,7 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         rt_report = RtReport()
         if mode == "realtime":
             executive.start_ns = clock.now_ns() + executive.period_ns  # first tick one period from now
+        restored = restart.resume(clock.now_ns()) if restart is not None and resume else None
         try:
             if mode == "realtime" and apply_rt:
                 with realtime(bench.realtime) as rt_report:
@@ -105,13 +149,20 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             result = FlightResult(executive.tick, executive.now_ns(), "fault", f"{type(exc).__name__}: {exc}",
                                   executive.now_ns() - executive.start_ns)
         log.flush()
+        if restart is not None:
+            restart.save()   # the end state, logs included
         report = RunReport(
             mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
             log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
             links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
                    for url, link in devices.links.items()},
-            step_faults=dict(executive.step_faults))
+            step_faults=dict(executive.step_faults),
+            restart={} if restart is None else {
+                "restarts": restart.tlm["restarts"], "saves": restart.tlm["saves"],
+                "generation": restart.store.generation, "save_failures": restart.tlm["save_failures"],
+                "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
+                "not_restored": {} if restored is None else restored.not_restored})
         return report, log
     finally:
         devices.close()
@@ -124,4 +175,35 @@ def write_run(report: RunReport, out_dir: Path) -> Path:
     return path
 
 
-__all__ = ["RunReport", "run_flight", "wait_for_ports", "write_run"]
+def telemetry_whole_prefix(data: bytes) -> int:
+    """Length of the leading whole CCSDS records of a telemetry log (a torn tail excluded)."""
+    import warnings
+
+    from fsw.link.log import iter_records
+    end = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for off, rec in iter_records(data):
+            if off != end:   # damage in the middle: keep only what precedes it
+                break
+            end = off + len(rec)
+    return end
+
+
+def events_whole_prefix(data: bytes) -> int:
+    """Length of the leading whole lines of an event log."""
+    return data.rfind(b"\n") + 1
+
+
+def open_log_for_resume(path: Path, whole_prefix) -> BinaryIO:
+    """Open a log to append after a crash: first cut it back to its last whole record
+    (`whole_prefix(data) -> int`, the length of the longest prefix of whole records)."""
+    f = open(path, "r+b") if path.exists() else open(path, "w+b")
+    data = f.read()
+    keep = whole_prefix(data)
+    f.truncate(keep)
+    f.seek(keep)
+    return f
+
+
+__all__ = ["RunReport", "events_whole_prefix", "open_log_for_resume", "telemetry_whole_prefix", "run_flight", "wait_for_ports", "write_run"]

@@ -8,9 +8,10 @@ deployment code, and re-anchors the executive on its old tick grid after the res
 `WarmRestart` is the component that does it on board: a topology sink that notices key
 events (a mode change, a tube moved, an ignition), and a rate-group step that then saves a
 checkpoint at the end of that tick (and every `every_ticks` anyway). Before each save it
-flushes and fsyncs the logs it is given, so every log record older than the newest
-checkpoint is on disk: a reset loses at most the records after the last save, never one
-before it. A save that fails (disk full, read-only) is an event and a counter, never an
+calls the flushers it is given (flush and fsync a log; a flusher may return a mapping such
+as {"telemetry.bin": bytes_on_disk}, kept in the checkpoint under "logs"), so every log
+record older than the newest checkpoint is on disk: a reset loses at most the records
+after the last save, never one before it. A save that fails (disk full, read-only) is an event and a counter, never an
 exception into the loop.
 """
 from __future__ import annotations
@@ -125,7 +126,7 @@ class WarmRestart(Component):
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
                  every_ticks: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
-                 flushers: Iterable[Callable[[], None]] = ()) -> None:
+                 flushers: Iterable[Callable[[], Any]] = ()) -> None:
         super().__init__(name)
         self.store = store
         self.topology = topology
@@ -155,11 +156,16 @@ class WarmRestart(Component):
         self._dirty = False
         self._saving = True
         try:
+            logs: dict[str, Any] = {}
             for flush in self.flushers:
-                flush()
+                got = flush()
+                if isinstance(got, Mapping):
+                    logs.update(got)
             self.tlm["generation"] = self.store.generation + 1
             self.tlm["saves"] += 1
-            self.store.save(capture(self.topology, self.executive))
+            state = capture(self.topology, self.executive)
+            state["logs"] = logs
+            self.store.save(state)
             return True
         except (OSError, ValueError, TypeError) as exc:  # unwritable disk, a non-JSON state
             self.tlm["save_failures"] += 1

@@ -81,24 +81,38 @@ def register(cli: click.Group) -> None:
     @click.option("--no-rt", is_flag=True, help="skip the real-time set-up (real-time mode)")
     @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
                   help="seconds to wait for the serial ports to appear")
-    def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float) -> None:
+    @click.option("--checkpoint", "checkpoint_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                  help="keep warm-restart checkpoints in DIR (logs fsynced at each; DIR/events.log with --out)")
+    @click.option("--resume", is_flag=True, help="restore the newest checkpoint and carry on (after a crash)")
+    def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float,
+            checkpoint_dir: Path | None, resume: bool) -> None:
         """Board side: the flight software over the bench's serial lines."""
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
-        from hil.runner import run_flight, write_run
+        from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
+                                write_run)
+        if resume and checkpoint_dir is None:
+            raise click.UsageError("--resume needs --checkpoint DIR")
         bench = _load(bench_file)
-        log_file = None
+        log_file = event_file = None
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            log_file = open(out_dir / "telemetry.bin", "wb")
+            if resume:
+                log_file = open_log_for_resume(out_dir / "telemetry.bin", telemetry_whole_prefix)
+                event_file = open_log_for_resume(out_dir / "events.log", events_whole_prefix)
+            else:
+                log_file = open(out_dir / "telemetry.bin", "wb")
+                event_file = open(out_dir / "events.log", "wb") if checkpoint_dir is not None else None
         try:
             report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
-                                   connect_timeout_s=connect_timeout)
+                                   connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
+                                   resume=resume, event_out=event_file)
         except (BenchConfigError, DeviceFault) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
-            if log_file is not None:
-                log_file.close()
+            for f in (log_file, event_file):
+                if f is not None:
+                    f.close()
         warning = report.rt.get("warning")
         if warning:
             click.echo(f"warning: {warning}", err=True)
@@ -106,6 +120,8 @@ def register(cli: click.Group) -> None:
         click.echo(f"{report.mode} run: {r.ticks} ticks over {r.elapsed_ns / 1e9:.3f} s, stopped by {r.stopped_by}; "
                    f"modes {report.modes}; slips {report.slips}; {report.log_packets} telemetry packets "
                    f"({report.log_format})")
+        if report.restart:
+            click.echo(f"warm restart: {report.restart}")
         if out_dir is not None:
             click.echo(f"run: {write_run(report, out_dir)}")
         if r.fault:

@@ -23,6 +23,7 @@ from sim.plants.base import FixedStepPlant
 
 NAME = "custody_demo"
 vehicle = "custody_demo"
+TOPOLOGY_NAME = "demo"   # the ground link knows the bench demo's APIDs; this vehicle borrows them
 DEFAULTS: dict[str, Any] = {"tube_ids": [3, 5, 8, 13, 21, 34], "transfer_s": 0.6, "base_rate_hz": 10,
                             "duration_s": 20.0}
 
@@ -162,7 +163,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
            ) -> tuple[Topology, Executive]:
     cfg = _cfg(overrides)
     picker = Picker("picker", devices, [int(t) for t in cfg["tube_ids"]])
-    topo = Topology(vehicle, [picker])
+    topo = Topology(TOPOLOGY_NAME, [picker])
     ex = Executive(clock, int(cfg["base_rate_hz"]), start_ns=clock.now_ns())
     ex.add_group("control", 1, [picker])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
