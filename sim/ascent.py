@@ -226,8 +226,9 @@ class AscentVehicle:
     """MAV 6-DOF state and its RK4 step. Controls are held constant over a physics step."""
 
     coast_step_s: float = 1.0      # longest RK4 step without thrust (orbit: error ~1e-8 m)
-    coast_turn_rad: float = 0.05   # ... and the most the body may turn in one such step
+    coast_turn_rad: float = 0.1    # ... and the most the body may turn in one such step
     coast_min_alt_m: float = 60e3  # ... and only this high above the site (drag, the ground)
+    burn_turn_rad: float = 0.1     # the most the body may turn in one RK4 step of a burn
 
     def __init__(self, params: AscentParams = AscentParams()):
         self.p = params
@@ -512,7 +513,29 @@ class AscentVehicle:
         if self.events.crashed_s is not None:
             self.t += dt
             return
-        self._rk4(dt)
+        t = 0.0
+        if self.burning():
+            for e in self._kinks(dt):
+                if e - t > 1e-9 and e < dt - 1e-9:
+                    self._rk4(e - t)
+                    t = e
+        self._rk4(dt - t)
+
+    def _kinks(self, dt: float) -> list[float]:
+        """Times within the next dt where the forcing bends: a thrust-curve knot of a burning
+        motor, or the gimbal meeting its command (it slews at its rate limit until then; the
+        axis that arrives last). Splitting the step there gives RK4 smooth forcing on each
+        piece: at a 20 ms step, 3 mm/s after the stage-1 burn against a 2.5 ms reference,
+        where a gimbal held over each 10 ms step was 35 mm/s off."""
+        rate = self.p.gimbal_rate_radps
+        out = [max(abs(c - g) for c, g in zip(self.gimbal_cmd, self.gimbal)) / rate]
+        t = self.t
+        for m in self.motors:
+            if m.ignited_at_s is not None and not m.cut:
+                tau = t - m.ignited_at_s
+                out.extend(k - tau for k in m.curve.t if 0.0 < k - tau < dt)
+        out.sort()
+        return out
 
     def burning(self) -> bool:
         """A motor is producing thrust now (ignited, not cut, not burnt out)."""
@@ -524,10 +547,11 @@ class AscentVehicle:
 
     def advance(self, n: int, dt: float) -> None:
         """Advance n physics steps of dt with the controls held (what a plant does between two
-        flight-software ticks). While a motor burns: n RK4 steps of dt. Otherwise the forces
+        flight-software ticks). While a motor burns: n RK4 steps of dt, split where the forcing
+        bends (`_kinks`) and while spinning fast (`burn_turn_rad`). Otherwise the forces
         are smooth (gravity, drag, constant RCS): the same equations take RK4 steps as long as
         `coast_step_s` allows, short enough that the body turns by at most `coast_turn_rad`
-        per step and never shorter than dt. On the lander or after a crash the state is set
+        per step (never shorter than 1 ms). On the lander or after a crash the state is set
         directly."""
         total = n * dt
         if self.stowed or self.events.crashed_s is not None:
@@ -538,8 +562,12 @@ class AscentVehicle:
                 self.t += total
             return
         if self.burning():
-            for _ in range(n):
-                self.step(dt)
+            # grid steps, split further while spinning fast (a 10 rad/s spin: 10 ms)
+            wx, wy, wz = self.w
+            k = max(1, math.ceil(dt * math.sqrt(wx * wx + wy * wy + wz * wz) / self.burn_turn_rad - 1e-9))
+            h = dt / k
+            for _ in range(n * k):
+                self.step(h)
             return
         if self.altitude_above_site() < self.coast_min_alt_m:
             for _ in range(n):
@@ -547,7 +575,7 @@ class AscentVehicle:
             return
         left = total
         while left > 1e-12:
-            h = max(dt, self._coast_step())
+            h = max(1e-3, self._coast_step())
             k = math.ceil(left / h - 1e-9)
             h = left / k
             self._rk4(h)

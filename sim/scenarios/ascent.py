@@ -53,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "max_time_s": 6000.0,
     "stage2_inert_kg": AscentParams().stage2.inert_kg,
     "quiet_stepping": True,
-    "physics_rate_hz": 100,
+    "physics_rate_hz": 50,
 }
 KEY_FIGURES = ("periapsis_error_km", "apoapsis_error_km", "inclination_error_deg",
                "delta_v_sensed_mps", "trim_delta_v_mps")

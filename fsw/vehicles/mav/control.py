@@ -38,6 +38,9 @@ class MavAttitudeControl(Component):
         Param("inertia_yz", float, 1.0, 1000.0, default=18.0),
         Param("rcs_torque_limit_Nm", float, 0.1, 100.0, default=15.0),
         Param("rcs_force_limit_N", float, 0.1, 100.0, default=20.0),
+        Param("roll_deadband_radps", float, 0.0, 1.0, default=0.005,
+              doc="roll-rate error the roll loop leaves alone (gyro noise is ~1e-4 rad/s; "
+                  "the valves need not chatter on it)"),
     )
 
     def __init__(self, name: str, nav: MavNavigator, tvc: Gimbal, rcs: Rcs) -> None:
@@ -50,6 +53,8 @@ class MavAttitudeControl(Component):
         self.spin_rate = 0.0
         self.trim_force_inertial = (0.0, 0.0, 0.0)
         self.error_rad = 0.0
+        self._sent_gimbal: tuple | None = None   # last command the device accepted
+        self._sent_rcs: tuple | None = None
 
     def set_law(self, law: str, target=None, spin_rate: float | None = None) -> None:
         if law in (OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM) and law != self.law:
@@ -62,17 +67,24 @@ class MavAttitudeControl(Component):
             self.spin_rate = spin_rate
 
     def _send_gimbal(self, p: float, y: float) -> None:
-        try:
-            self.tvc.point(p, y)
-        except DeviceFault as exc:
-            self._fault(self.tvc.name, exc)
+        if (p, y) != self._sent_gimbal:   # a held command need not be sent again
+            try:
+                self.tvc.point(p, y)
+                self._sent_gimbal = (p, y)
+            except DeviceFault as exc:
+                self._sent_gimbal = None
+                self._fault(self.tvc.name, exc)
         self.tlm["gimbal_pitch_rad"] = p
         self.tlm["gimbal_yaw_rad"] = y
 
     def _send_rcs(self, force, torque) -> None:
+        if (force, torque) == self._sent_rcs:
+            return
         try:
             self.rcs.command(force, torque)
+            self._sent_rcs = (force, torque)
         except DeviceFault as exc:
+            self._sent_rcs = None
             self._fault(self.rcs.name, exc)
 
     def _fault(self, device: str, exc: Exception) -> None:
@@ -96,15 +108,15 @@ class MavAttitudeControl(Component):
             gp, gy = tvc_command(err, rate, auth, p["tvc_bandwidth_radps"], p["damping"],
                                  math.radians(p["tvc_limit_deg"]))
             self._send_gimbal(gp, gy)
-            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim))
+            self._send_rcs(zero, rcs_torque(zero, (self._roll(rate[0], 0.0), 0.0, 0.0), inertia, 1.0, 1.0, lim))
         elif law == RCS_POINT:
             self._send_rcs(zero, rcs_torque(err, rate, inertia, p["rcs_bandwidth_radps"], p["damping"], lim))
         elif law == SPIN:
             # spinning: the transverse axes are gyroscopically stiff, only the roll loop acts
-            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim,
-                                            roll_rate_target=self.spin_rate))
+            self._send_rcs(zero, rcs_torque(zero, (self._roll(rate[0], self.spin_rate), 0.0, 0.0), inertia,
+                                            1.0, 1.0, lim, roll_rate_target=self.spin_rate))
         elif law == DESPIN:
-            self._send_rcs(zero, rcs_torque(zero, (rate[0], 0.0, 0.0), inertia, 1.0, 1.0, lim))
+            self._send_rcs(zero, rcs_torque(zero, (self._roll(rate[0], 0.0), 0.0, 0.0), inertia, 1.0, 1.0, lim))
         elif law == TRIM:
             fl = p["rcs_force_limit_N"]
             fb = qrot_inv(nav.q, self.trim_force_inertial)
@@ -116,6 +128,10 @@ class MavAttitudeControl(Component):
         tlm["law"] = law
         tlm["pointing_error_deg"] = math.degrees(self.error_rad)
         tlm["roll_rate_radps"] = rate[0]
+
+    def _roll(self, rate: float, target: float) -> float:
+        """The roll rate the roll loop acts on: the target itself inside the deadband."""
+        return target if abs(rate - target) < self.params["roll_deadband_radps"] else rate
 
     def stop(self) -> None:
         self.law = OFF

@@ -147,21 +147,25 @@ class MavNavigator(Component):
         self.dv_sensed += math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) * dt
         n = max(1, int(math.ceil(dt / 1.0)))
         h = dt / n
-        r, v = self.r, self.v
-        for _ in range(n):
-            a1 = gravity_j2(r, gm, j2, re)
-            r2 = (r[0] + 0.5 * h * v[0], r[1] + 0.5 * h * v[1], r[2] + 0.5 * h * v[2])
-            v2 = tuple(v[i] + 0.5 * h * (a1[i] + f[i]) for i in range(3))
-            a2 = gravity_j2(r2, gm, j2, re)
-            r3 = (r[0] + 0.5 * h * v2[0], r[1] + 0.5 * h * v2[1], r[2] + 0.5 * h * v2[2])
-            v3 = tuple(v[i] + 0.5 * h * (a2[i] + f[i]) for i in range(3))
-            a3 = gravity_j2(r3, gm, j2, re)
-            r4 = (r[0] + h * v3[0], r[1] + h * v3[1], r[2] + h * v3[2])
-            v4 = tuple(v[i] + h * (a3[i] + f[i]) for i in range(3))
-            a4 = gravity_j2(r4, gm, j2, re)
-            r = tuple(r[i] + h / 6.0 * (v[i] + 2.0 * (v2[i] + v3[i]) + v4[i]) for i in range(3))
-            v = tuple(v[i] + h / 6.0 * (a1[i] + 2.0 * (a2[i] + a3[i]) + a4[i] + 6.0 * f[i]) for i in range(3))
-        self.r, self.v = r, v
+        h2, h6 = 0.5 * h, h / 6.0
+        fx, fy, fz = f
+        x, y, z = self.r
+        vx, vy, vz = self.v
+        for _ in range(n):   # RK4 on plain floats (this runs every 50 Hz tick)
+            a1 = gravity_j2((x, y, z), gm, j2, re)
+            v2x, v2y, v2z = vx + h2 * (a1[0] + fx), vy + h2 * (a1[1] + fy), vz + h2 * (a1[2] + fz)
+            a2 = gravity_j2((x + h2 * vx, y + h2 * vy, z + h2 * vz), gm, j2, re)
+            v3x, v3y, v3z = vx + h2 * (a2[0] + fx), vy + h2 * (a2[1] + fy), vz + h2 * (a2[2] + fz)
+            a3 = gravity_j2((x + h2 * v2x, y + h2 * v2y, z + h2 * v2z), gm, j2, re)
+            v4x, v4y, v4z = vx + h * (a3[0] + fx), vy + h * (a3[1] + fy), vz + h * (a3[2] + fz)
+            a4 = gravity_j2((x + h * v3x, y + h * v3y, z + h * v3z), gm, j2, re)
+            x += h6 * (vx + 2.0 * (v2x + v3x) + v4x)
+            y += h6 * (vy + 2.0 * (v2y + v3y) + v4y)
+            z += h6 * (vz + 2.0 * (v2z + v3z) + v4z)
+            vx += h6 * (a1[0] + 2.0 * (a2[0] + a3[0]) + a4[0] + 6.0 * fx)
+            vy += h6 * (a1[1] + 2.0 * (a2[1] + a3[1]) + a4[1] + 6.0 * fy)
+            vz += h6 * (a1[2] + 2.0 * (a2[2] + a3[2]) + a4[2] + 6.0 * fz)
+        self.r, self.v = (x, y, z), (vx, vy, vz)
 
     @staticmethod
     def accel_mag_of(a) -> float:

@@ -27,6 +27,8 @@ class MavThermal(Component):
         Param("conditioning_setpoint_C", float, -60.0, 40.0, default=10.0),
         Param("hysteresis_C", float, 0.1, 10.0, default=1.5),
         Param("zone_power_W", float, 0.0, 200.0, default=12.0),
+        Param("flight_period_s", float, 1.0, 600.0, default=10.0,
+              doc="period of the grain and RCS temperature reads once in flight"),
     )
 
     def __init__(self, name: str, heaters: list[Heater], zones: list[Thermometer],
@@ -45,6 +47,7 @@ class MavThermal(Component):
         self._on = [False] * len(heaters)
         self.enabled = True
         self.in_flight = False
+        self._next_flight_read_ns = 0
 
     @property
     def grain_min_C(self) -> float:
@@ -63,6 +66,10 @@ class MavThermal(Component):
                 self.emit("THERMO_FAULT", device=s.name, reason=str(exc))
 
     def step(self, t_ns: int) -> None:
+        if self.in_flight:
+            if t_ns < self._next_flight_read_ns:
+                return
+            self._next_flight_read_ns = t_ns + int(self.params["flight_period_s"] * 1e9)
         self._read(self.grain, self.grain_C)
         self._read(self.rcs, self.rcs_C)
         tlm = self.tlm
