@@ -27,9 +27,12 @@ from sim.orbit import (Elements, _cross, _norm, elements_to_state, propagate_j2,
 from sim.relative import inertial_to_lvlh, lvlh_to_inertial, lvlh_vector_to_inertial
 
 
-def phasing_state(os_state, behind_m: float, below_m: float, gm: float) -> tuple[float, ...]:
+def phasing_state(os_state, behind_m: float, below_m: float, gm: float,
+                  node_offset_rad: float = 0.0) -> tuple[float, ...]:
     """ERO state on a circular orbit in the OS's orbit plane, `behind_m` of arc (measured on
-    the OS's radius) behind the OS and `below_m` below it."""
+    the OS's radius) behind the OS and `below_m` below it; `node_offset_rad` then turns it
+    about the spin axis (its node moves by that much), e.g. to pre-compensate the
+    differential J2 nodal regression of the lower orbit over the drift."""
     r, v = os_state[:3], os_state[3:6]
     rn = _norm(r)
     h = _cross(r, v)
@@ -43,7 +46,10 @@ def phasing_state(os_state, behind_m: float, below_m: float, gm: float) -> tuple
     wr = _cross(k, ur)
     re = rn - below_m
     ve = math.sqrt(gm / re)
-    return tuple(re * c for c in ur) + tuple(ve * c for c in wr)
+    state = tuple(re * c for c in ur) + tuple(ve * c for c in wr)
+    c, s = math.cos(node_offset_rad), math.sin(node_offset_rad)
+    return (c * state[0] - s * state[1], s * state[0] + c * state[1], state[2],
+            c * state[3] - s * state[4], s * state[3] + c * state[4], state[5])
 
 
 @dataclass(frozen=True)

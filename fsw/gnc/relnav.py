@@ -47,6 +47,8 @@ class RelNavConfig:
     reinflate_after: int = 10       # consecutive gate refusals before the covariance is reopened
     burn_sigma_fraction: float = 0.02
     radius_m: float | None = None   # curvilinear reference radius (target orbit), None: rectilinear
+    accel_noise_per_m: float = 0.0  # extra process noise per metre of range, 1/s^2: the
+                                    # unmodelled differential J2 grows with the separation
 
 
 def curvilinear_to_rectilinear(state: Sequence[float], radius_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +135,7 @@ class RelNavFilter:
         self.P = np.diag(np.asarray(p0_diag, dtype=float) ** 2)
         self.rejected = 0
         self.accepted = 0
+        self._cache: dict[tuple[float, float, float], tuple[np.ndarray, np.ndarray]] = {}
         self.reinflations = 0
         self._refused_run = 0
 
@@ -168,15 +171,31 @@ class RelNavFilter:
         if dt <= 0.0:
             return
         cfg = self.cfg
-        phi = cw_stm(cfg.n, dt)
-        q = cfg.accel_noise_mps2 ** 2
-        i3 = np.eye(3)
-        qd = q * np.block([[dt ** 3 / 3.0 * i3, dt ** 2 / 2.0 * i3], [dt ** 2 / 2.0 * i3, dt * i3]])
+        phi, qd = self._transition(dt)
         if cfg.radius_m is None:
             self.x = phi @ self.x
         else:
             self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
         self.P = phi @ self.P @ phi.T + qd
+
+    def _transition(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """CW transition matrix and process noise over dt (the loop repeats a few dt values,
+        so they are kept)."""
+        sigma_a = self.cfg.accel_noise_mps2
+        if self.cfg.accel_noise_per_m:
+            # quantised (to 1/8 decade) so the cache still hits while the range shrinks
+            extra = self.cfg.accel_noise_per_m * max(self.range, 1.0)
+            sigma_a += 10.0 ** (math.ceil(8.0 * math.log10(extra)) / 8.0)
+        key = (dt, self.cfg.n, sigma_a)
+        hit = self._cache.get(key)
+        if hit is None:
+            q = sigma_a ** 2
+            i3 = np.eye(3)
+            qd = q * np.block([[dt ** 3 / 3.0 * i3, dt ** 2 / 2.0 * i3], [dt ** 2 / 2.0 * i3, dt * i3]])
+            if len(self._cache) > 64:
+                self._cache.clear()
+            hit = self._cache[key] = (cw_stm(self.cfg.n, dt), qd)
+        return hit
 
     def apply_impulse(self, dv: Sequence[float], sigma_mps: float = 0.0) -> None:
         """A velocity change of the chaser (Hill frame), e.g. a burn measured by the IMU;

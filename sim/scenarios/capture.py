@@ -23,6 +23,7 @@ parameters as `ccrs.NAME`.
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -37,7 +38,7 @@ from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.mars import MARS
-from sim.orbit import Elements, elements_to_state, state_to_elements
+from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
 from sim.plants import CompositePlant, RendezvousPlant
 from sim.plants.ccrs import CcrsParams, CcrsPlant
 from sim.relative import inertial_to_lvlh, lvlh_to_inertial
@@ -132,10 +133,36 @@ def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[s
     return cfg, fsw
 
 
+FAR_START_M = 65e3   # where the onboard far-range transfer starts (ccrs.far_start_m default)
+
+
+def node_bias(cfg: Mapping[str, Any]) -> float:
+    """RAAN offset (rad) the ground gives the phasing orbit so that the lower orbit's faster
+    J2 nodal regression brings the two planes together when the far-range transfer starts:
+    the ground propagates both orbits (J2, a minute a step) until the ERO is FAR_START_M
+    behind and takes the node difference there."""
+    return _node_bias(tuple(cfg["os_state"]), cfg["start_behind_km"], cfg["start_below_km"])
+
+
+@functools.lru_cache(maxsize=16)
+def _node_bias(os: tuple[float, ...], behind_km: float, below_km: float) -> float:
+    gm = MARS.gm_m3ps2
+    ero = phasing_state(os, behind_km * 1e3, below_km * 1e3, gm)
+    step, t = 60.0, 0.0
+    while t < 10 * 86400.0:
+        rel = inertial_to_lvlh(os, ero)            # ERO relative to the OS
+        if -rel[1] <= FAR_START_M or rel[1] > 0.0:
+            break
+        os, ero = propagate_j2(os, step, 1, MARS), propagate_j2(ero, step, 1, MARS)
+        t += step
+    d = state_to_elements(ero, gm).raan_rad - state_to_elements(os, gm).raan_rad
+    return -math.remainder(d, 2.0 * math.pi)
+
+
 def nominal_ero_state(cfg: Mapping[str, Any]) -> tuple[float, ...]:
     """Where the ground believes the ERO is at the start: on its phasing orbit."""
     return phasing_state(cfg["os_state"], cfg["start_behind_km"] * 1e3, cfg["start_below_km"] * 1e3,
-                         MARS.gm_m3ps2)
+                         MARS.gm_m3ps2, node_bias(cfg))
 
 
 def os_orbit(cfg: Mapping[str, Any]) -> tuple[float, float]:

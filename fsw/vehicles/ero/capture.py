@@ -38,11 +38,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from fsw.core.component import CommandError, Component, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
-from fsw.gnc.cw_targeting import TargetingError, two_impulse
+from fsw.gnc.cw_targeting import TargetingError, cw_propagate, two_impulse
 from fsw.gnc.glideslope import glideslope
 from fsw.gnc.relnav import RelNavConfig, RelNavFilter
 from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
@@ -65,6 +67,8 @@ class Leg:
     retargeted: bool = False
     corrected: bool = False
     t_start: float = 0.0
+    duration_s: float = 0.0              # > 0: t_arrive is set when the leg starts
+    free_z: bool = False                 # leave the cross-track motion to a later leg
 
 
 class EroCaptureManager(Component):
@@ -119,12 +123,15 @@ class EroCaptureManager(Component):
         Param("step_timeout_s", float, 1.0, 36000.0, default=600.0),
         Param("angle_sigma_rad", float, 1e-6, 0.1, default=2e-4),
         Param("accel_noise_mps2", float, 0.0, 1e-2, default=2e-5),
+        Param("accel_noise_per_m", float, 0.0, 1e-6, default=3e-9),
         Param("orbit_radius_m", float, 0.0, 1e8, default=0.0),
-        Param("far_start_m", float, 1000.0, 1e6, default=55000.0),
+        Param("far_start_m", float, 1000.0, 1e6, default=65000.0),
         Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
         Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
         Param("quiet_margin_s", float, 10.0, 3600.0, default=60.0),
         Param("earth_cruise_s", float, 0.0, 1e8, default=3600.0),
+        Param("steer_above_s", float, 1.0, 3600.0, default=30.0),
+        Param("steer_tol_mps", float, 1e-4, 0.1, default=0.003),
     )
 
     def __init__(self, name: str, devices: EroDevices) -> None:
@@ -139,6 +146,7 @@ class EroCaptureManager(Component):
         self.detect_range_est: float | None = None
         self.legs: list[Leg] = []
         self.burn_dv = (0.0, 0.0, 0.0)
+        self._steer = None
         self.approach_dv = 0.0
         self.retries = 0
         self._hold_since: float | None = None
@@ -150,6 +158,8 @@ class EroCaptureManager(Component):
         self._t = 0.0
         self._last_t: float | None = None
         self._far_planned = False
+        self._steer: tuple | None = None
+        self._thrusting = False
         self._cruise_until: float | None = None
         self.captured_tubes: list[int] = []
         self.contained_tubes: list[int] = []
@@ -215,6 +225,7 @@ class EroCaptureManager(Component):
         p = self.params
         cfg = RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"],
                            accel_noise_mps2=p["accel_noise_mps2"],
+                           accel_noise_per_m=p["accel_noise_per_m"],
                            radius_m=p["orbit_radius_m"] or None)
         self.nav = RelNavFilter(cfg, (x, y, z, vx, vy, vz),
                                 (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
@@ -253,6 +264,7 @@ class EroCaptureManager(Component):
     def on_enter_SAFE(self) -> None:
         self.legs = []
         self.burn_dv = (0.0, 0.0, 0.0)
+        self._steer = None
         self._rcs((0.0, 0.0, 0.0))
 
     def on_enter_FAR_RANGE(self) -> None:
@@ -260,18 +272,19 @@ class EroCaptureManager(Component):
         self._far_planned = False
 
     def _plan_far_range(self) -> None:
-        """From the drift: transfer to V-bar behind the OS, then the CW hops to the far hold
-        point (a transfer leg is skipped when already closer than its aim)."""
+        """From the drift: a transfer to V-bar `far_via_m` behind the OS, then a CW hop to the
+        far hold point; from closer in, a hop via `hop_via_m` (off V-bar by `hop_radial_m`,
+        for range observability) instead of the transfer."""
         p = self.params
-        t = self._t
         self.legs = []
         if self.nav.range > p["far_via_m"] * 1.5:
-            t += p["far_transfer_s"]
-            self.legs.append(Leg((0.0, -p["far_via_m"], 0.0), t))
-        if self.nav.range > p["hop_via_m"] * 1.5:
-            t += p["hop_time_s"]
-            self.legs.append(Leg((p["hop_radial_m"], -p["hop_via_m"], 0.0), t))
-        self.legs.append(Leg((0.0, -p["far_hold_m"], 0.0), t + p["hop_time_s"]))
+            # the out-of-plane motion (differential nodal regression) is cheaper to null on
+            # the quarter-orbit hop that follows than on a near half-orbit transfer
+            self.legs.append(Leg((0.0, -p["far_via_m"], 0.0), 0.0, duration_s=p["far_transfer_s"],
+                                 free_z=True))
+        elif self.nav.range > p["hop_via_m"] * 1.5:
+            self.legs.append(Leg((p["hop_radial_m"], -p["hop_via_m"], 0.0), 0.0, duration_s=p["hop_time_s"]))
+        self.legs.append(Leg((0.0, -p["far_hold_m"], 0.0), 0.0, duration_s=p["hop_time_s"]))
         self._far_planned = True
 
     def on_enter_CLOSE_RANGE(self) -> None:
@@ -291,11 +304,13 @@ class EroCaptureManager(Component):
         self.retries += 1
         self.tlm["retries"] = self.retries
         self.burn_dv = (0.0, 0.0, 0.0)
+        self._steer = None
         self.legs = [Leg((0.0, -self.params["near_hold_m"], 0.0), self._t + 600.0)]
 
     def on_enter_CAPTURE(self) -> None:
         self.legs = []
         self.burn_dv = (0.0, 0.0, 0.0)
+        self._steer = None
         self._rcs((0.0, 0.0, 0.0))
         try:
             self.dev.capture.close_lid()
@@ -369,12 +384,16 @@ class EroCaptureManager(Component):
         dt = leg.t_arrive - self._t
         if dt < 5.0:
             return
+        n = self.params["mean_motion_radps"]
+        accel = self.params["force_limit_N"] / self.params["mass_kg"]
         try:
-            sol = two_impulse(s, leg.aim, self.params["mean_motion_radps"], dt)
+            sol = two_impulse(s, leg.aim, n, dt)
         except TargetingError as exc:
             self.emit("DEVICE_FAULT", device="cw_targeting", reason=str(exc))
             return
         self.burn_dv = tuple(self.burn_dv[i] + sol.dv1[i] for i in range(3))
+        if leg.duration_s > 0.0 and max(abs(c) for c in self.burn_dv) / accel > self.params["steer_above_s"]:
+            self._steer = ("leg", leg)    # a long far-range burn: steer on the velocity to gain
         dv = math.sqrt(sum(c * c for c in sol.dv1))
         self.emit("LEG_PLANNED", kind=kind, aim=tuple(round(c, 1) for c in leg.aim), t=dt, dv=dv)
 
@@ -389,24 +408,69 @@ class EroCaptureManager(Component):
         if not leg.retargeted:
             leg.retargeted = True
             leg.t_start = self._t
+            if leg.duration_s > 0.0:
+                leg.t_arrive = self._t + leg.duration_s
+            if leg.free_z and self.nav is not None:
+                z = cw_propagate(self.chaser_state(), self.params["mean_motion_radps"], leg.t_arrive - self._t)[2]
+                leg.aim = (leg.aim[0], leg.aim[1], z)
             self._start_leg(leg, "leg")
             return False
         if not leg.corrected and self._t - leg.t_start > 0.3 * (leg.t_arrive - leg.t_start):
             leg.corrected = True   # one mid-course re-targeting, after the first burn
             self._start_leg(leg, "correction")
             return False
-        if self._t >= leg.t_arrive:
+        if self._t >= leg.t_arrive - self._half_stop_burn(leg):
             self.legs.pop(0)
             s = self.chaser_state()
             if leg.stop:
                 want = leg.arrive_velocity
+                if leg.free_z:
+                    want = (want[0], want[1], s[5])
                 self.burn_dv = tuple(want[i] - s[3 + i] for i in range(3))
+                accel = self.params["force_limit_N"] / self.params["mass_kg"]
+                if leg.duration_s > 0.0 and max(abs(c) for c in self.burn_dv) / accel > self.params["steer_above_s"]:
+                    self._steer = ("stop", want)
             if self.legs:
                 self.legs[0].retargeted = False
             return False
         return False
 
+    def _to_gain(self, open_loop: tuple[float, float, float]) -> tuple[float, float, float]:
+        """Velocity still to gain on a long burn, from the estimate: a burn of minutes in the
+        rotating frame cannot be flown as a fixed delta-v (Coriolis is as large as the thrust
+        acceleration), so the target velocity is re-solved every cycle; done below
+        `steer_tol_mps`."""
+        kind, what = self._steer
+        s = self.chaser_state()
+        if kind == "stop":
+            vtbg = tuple(what[i] - s[3 + i] for i in range(3))
+        else:
+            left = what.t_arrive - self._t
+            if left < 2.0 * self.params["steer_above_s"]:
+                self._steer = None
+                return open_loop
+            try:
+                vtbg = two_impulse(s, what.aim, self.params["mean_motion_radps"], left).dv1
+            except TargetingError:
+                self._steer = None
+                return open_loop
+        if max(abs(c) for c in vtbg) < self.params["steer_tol_mps"]:
+            self._steer = None
+            return (0.0, 0.0, 0.0)
+        return vtbg
+
+    def _half_stop_burn(self, leg: Leg) -> float:
+        """Half the duration of the finite stop burn at a leg's end (it is started that much
+        early, so it acts about the arrival time)."""
+        if not leg.stop or self.nav is None:
+            return 0.0
+        p = self.params
+        ahead = max(0.0, leg.t_arrive - self._t)
+        v = cw_propagate(self.chaser_state(), p["mean_motion_radps"], ahead)[3:] if ahead else self.chaser_state()[3:]
+        return 0.5 * max(abs(leg.arrive_velocity[i] - v[i]) for i in range(3)) * p["mass_kg"] / p["force_limit_N"]
+
     def _rcs(self, force) -> None:
+        self._thrusting = any(force)
         try:
             self.dev.rcs.command(force, (0.0, 0.0, 0.0))
         except DeviceFault as exc:
@@ -414,15 +478,19 @@ class EroCaptureManager(Component):
 
     def _execute_burn(self, dt: float) -> None:
         """Fly the remaining delta-v closed loop on the IMU (body frame = Hill frame)."""
+        if not self._thrusting and max(abs(c) for c in self.burn_dv) < 1e-3:
+            return                      # thrusters off, nothing to fly: no IMU to integrate
         try:
             a = self.dev.imu.read().accel_mps2
         except DeviceFault:
             a = (0.0, 0.0, 0.0)
         dv_done = (a[0] * dt, a[1] * dt, a[2] * dt)
-        if self.nav is not None:
+        if self.nav is not None and any(dv_done):
             self.nav.apply_impulse(dv_done)
         self.approach_dv += math.sqrt(sum(c * c for c in dv_done))
         rem = tuple(self.burn_dv[i] - dv_done[i] for i in range(3))
+        if self._steer is not None:
+            rem = self._to_gain(rem)
         p = self.params
         m, lim = p["mass_kg"], p["force_limit_N"]
         if max(abs(c) for c in rem) < 1e-3:
@@ -431,7 +499,8 @@ class EroCaptureManager(Component):
         # force that would finish in one control period, each axis limited
         f = tuple(max(-lim, min(lim, c * m / min(max(dt, 1e-3), 1.0))) for c in rem)
         self._rcs(f)
-        self.tlm["burning"] = any(f)
+        self._thrusting = any(f)
+        self.tlm["burning"] = self._thrusting
 
     # ------------------------------------------------------------ navigation
     def _navigate(self, t: float) -> None:
@@ -497,9 +566,9 @@ class EroCaptureManager(Component):
             self._navigate(t)
         if self.nav is not None:
             tlm = self.tlm
-            tlm["range_m"] = self.nav.range
-            tlm["range_sigma_m"] = self.nav.position_sigma
             rect = self.nav.rectilinear()
+            tlm["range_m"] = float(np.linalg.norm(rect[:3]))
+            tlm["range_sigma_m"] = self.nav.position_sigma
             tlm["closing_mps"] = -float(rect[4])
             tlm["lateral_m"] = math.hypot(float(rect[0]), float(rect[2]))
         handler = getattr(self, "_run_" + mode, None)
@@ -549,11 +618,12 @@ class EroCaptureManager(Component):
                 self._cruise_until - self._t > self.params["quiet_margin_s"]
         if mode == "BREAK_THE_CHAIN":
             return True
-        if mode != "FAR_RANGE" or self.nav is None:
+        if mode not in ("FAR_RANGE", "CLOSE_RANGE", "BACK_OFF") or self.nav is None:
             return False
         margin = self.params["quiet_margin_s"]
-        if not self._far_planned:
-            closing = -float(self.nav.rectilinear()[:3] @ self.nav.rectilinear()[3:]) / max(self.nav.range, 1.0)
+        if mode == "FAR_RANGE" and not self._far_planned:
+            rect = self.nav.rectilinear()
+            closing = -float(rect[:3] @ rect[3:]) / max(float(np.linalg.norm(rect[:3])), 1.0)
             if closing <= 0.0:
                 return True
             return (self.nav.range - self.params["far_start_m"]) / closing > margin
