@@ -28,7 +28,7 @@ class ScenarioCases:
     module: str | None = None                                # scenario module (default: by name)
 
     def specs(self, phase: str) -> list[FaultSpec]:
-        out = [FaultSpec(when=phase, delay_s=0.2, duration_s=self.fault_s, **d)
+        out = [FaultSpec(when=phase, delay_s=0.2, **({"duration_s": self.fault_s} | d))
                for d in self.device_faults.get(phase, ())]
         out += [FaultSpec("reset", when=phase, delay_s=d) for d in self.extra_reset_delays_s]
         out += [FaultSpec("overrun", when=phase, delay_s=0.2, duration_s=0.5),
@@ -91,6 +91,21 @@ CUSTODY = ScenarioCases(
     extra_reset_delays_s=(0.9, 1.6, 2.3),
     module="sim.faults.custody_demo")
 
-CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT)}
+FETCH = ScenarioCases(
+    "fetch", phases=("rover:EGRESS", "rover:TRAVERSE"),
+    device_faults={
+        "rover:EGRESS": ({"kind": "actuator_failed", "target": "wheels"}, {"kind": "dropout", "target": "imu0"}),
+        "rover:TRAVERSE": ({"kind": "dropout", "target": "imu0"}, {"kind": "actuator_failed", "target": "wheels"},
+                           {"kind": "actuator_stuck", "target": "wheels"}, {"kind": "dropout", "target": "navcam"}),
+    },
+    crash_target="rover", settle_s=40.0, link_outage_s=620.0, fault_s=5.0, quick=("rover:TRAVERSE",))
+
+CAPTURE = ScenarioCases(
+    "capture", phases=("ccrs:FAR_RANGE",),
+    device_faults={"ccrs:FAR_RANGE": ({"kind": "dropout", "target": "nac", "duration_s": 400.0},
+                                      {"kind": "actuator_failed", "target": "rcs"})},
+    crash_target="ccrs", settle_s=60.0, link_outage_s=3610.0, fault_s=5.0, quick=("ccrs:FAR_RANGE",))
+
+CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, CAPTURE)}
 
 __all__ = ["CASES", "ScenarioCases"]

@@ -52,7 +52,7 @@ def _custody(run: FaultRun) -> dict[int, list[str]]:
 
 
 def _outcome(run: FaultRun, cases: ScenarioCases, after_tick: int) -> tuple[str, str]:
-    tables = table_module(run.installed.fdir.topology.vehicle if run.installed else cases.scenario)
+    tables = table_module(run.vehicle or cases.scenario)
     rules = getattr(tables, "OUTCOME_MODES", {})
     worst, why = "continued", ""
     for r in run.records:

@@ -66,6 +66,7 @@ class FaultRun:
     unhandled: str | None = None
     end_ns: int = 0
     start_ns: int = 0          # the first executive's start (rate-set switches move start_ns)
+    vehicle: str = ""          # names the fault-table module
     restore_notes: list[dict[str, Any]] = field(default_factory=list)
 
     def ledgers(self) -> dict[str, CustodyLedger]:
@@ -112,6 +113,7 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
         return topo, ex, inst
 
     run = FaultRun(dep.name, specs, injector, recorder.records, None, None, None, plant)
+    run.vehicle = vehicle
     watch_ns = seconds_to_ns(watch_s)
 
     def finished(topo: Any) -> bool:

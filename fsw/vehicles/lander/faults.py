@@ -1,0 +1,32 @@
+"""Lander fault table (MSR_FACTS.md: hazard-avoidance divert, landing abort limits).
+
+Entry, descent and landing ride through faults (the mode table has no fault edge there: the
+answer during powered descent is the hazard divert, not a safe mode), so descent monitors
+only report. On the surface a device fault safes the lander and the transfer arm; a tube in
+the arm's gripper stays in custody at "sta" (the arm recovers to HOLDING).
+"""
+from __future__ import annotations
+
+from fsw.core.fdir import Action, Monitor
+
+VEHICLE = "lander"
+SAFE_RESPONSE = (Action("lander", "fault"),)
+LINK_TIMEOUT_S = 3600.0
+OUTCOME_MODES = {"lander": {"SAFE": "safe"}, "sta": {"SAFE": "safe"}}
+DESCENT = ("POWERED_DESCENT", "HAZARD_DIVERT")
+SURFACE = ("TOUCHDOWN", "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_SUPPORT")
+
+
+def fault_table(topology) -> tuple[Monitor, ...]:
+    table = [
+        Monitor("descent_device_fault", "limit", "lander.device_faults", hi=0, persistence=1,
+                when=("lander", DESCENT), doc="reported only: descent rides through"),
+        Monitor("descent_rate", "limit", "lander.nav_vz_mps", lo=-120.0, persistence=5,
+                when=("lander", DESCENT), doc="faster than the descent envelope: navigation or engine"),
+        Monitor("surface_device_fault", "limit", "lander.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, when=("lander", SURFACE), doc="a surface device stopped answering"),
+    ]
+    if "sta" in topology.components:
+        table.append(Monitor("sta_device_fault", "limit", "sta.device_faults", hi=0, persistence=1,
+                             response=(Action("sta", "fault"),), doc="the transfer arm stopped answering"))
+    return tuple(table)

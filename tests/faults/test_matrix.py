@@ -1,0 +1,59 @@
+"""The fault x phase matrix: every injected fault detected, no tube lost or duplicated, no
+exception, no false alarm in the nominal runs; and `msr faults` writes its files."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from msr.cli import cli
+from sim.faults.matrix import run_matrix
+
+
+def check(result):
+    f = result["figures"]
+    assert f["injected"] == f["runs"] and not f["not_injected"]
+    assert f["undetected"] == []
+    assert f["tubes_lost"] == 0 and f["tubes_duplicated"] == 0
+    assert f["exceptions"] == 0
+    assert f["false_alarms"] == {}
+    kinds = {r["fault"] for r in result["rows"]}
+    return kinds
+
+
+def test_quick_matrix_on_the_bench_vehicles():
+    result = run_matrix(["demo", "custody_demo"], quick=True)
+    kinds = check(result)
+    assert kinds >= {"dropout", "stuck", "bias", "noise", "actuator_stuck", "actuator_failed", "overrun",
+                     "crash", "link_loss", "reset"}
+    resets = [r for r in result["rows"] if r["fault"] == "reset"]
+    assert all(r["restarts"] == 1 and r["outcome"] == "continued" for r in resets)
+    by = {(r["scenario"], r["fault"], r["target"]): r for r in result["rows"]}
+    assert by[("demo", "actuator_stuck", "gimbal0")]["monitor"] == "gimbal_tracking"
+    assert by[("demo", "stuck", "temp0")]["monitor"] == "zone_temp_frozen"
+    assert all(r["outcome"] == "safe" for r in result["rows"] if r["fault"] == "crash")
+
+
+def test_cli_writes_json_and_table(tmp_path):
+    res = CliRunner().invoke(cli, ["faults", "demo", "--quick", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "faults.json").read_text())
+    assert data["figures"]["detected"] == data["figures"]["injected"] > 0
+    table = (tmp_path / "faults.md").read_text()
+    assert "| demo | zone:SWEEP | actuator_stuck | gimbal0 | yes |" in table
+
+
+def test_cli_refuses_an_unknown_scenario(tmp_path):
+    res = CliRunner().invoke(cli, ["faults", "nowhere", "--out", str(tmp_path)])
+    assert res.exit_code != 0 and "no fault cases" in res.output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_full_matrix_on_the_ascent():
+    """Tubes and exceptions are checked; the MAV's resets are expected to fail until the MAV
+    restores its own state (see docs/faults.md), so this test names them."""
+    result = run_matrix(["ascent"], jobs=2)
+    f = result["figures"]
+    assert f["undetected"] == [] and f["false_alarms"] == {}
+    bad = [r for r in result["rows"] if r["tubes_lost"] or r["exceptions"]]
+    assert all(r["fault"] == "reset" for r in bad), [(r["phase"], r["fault"]) for r in bad]
