@@ -12,9 +12,12 @@ is in it at launch.
 
 Overrides (`--set key=value`): target_alt_km, target_inc_deg, launch_time_s, tube_ids
 (list of tube ids sealed in the OS, from the fetch phase), grain_initial_C (start
-temperature of the enclosure), imu_noise (bool), max_time_s, stage2_inert_kg (the plant's
-upper stage; the flight software keeps the nominal mass it was loaded with),
-quiet_stepping, and any flight-software parameter as `flight.NAME`, `nav.NAME`, `acs.NAME`
+temperature of the enclosure), imu_noise (bool), max_time_s, quiet_stepping (the 10 Hz and
+1 Hz rate sets; false: 50 Hz throughout), physics_rate_hz (the ascent plant's grid), and
+the world's dispersions, which the flight software does not know (it keeps the nominal MAV
+it was loaded with): stage2_inert_kg, mav.stage1_thrust_scale, mav.stage2_thrust_scale
+(solid motors burning hot or cold: same impulse, burn time / scale), mav.gross_mass_kg
+(the difference goes to stage-1 structure), env.density_scale; and any flight-software parameter as `flight.NAME`, `nav.NAME`, `acs.NAME`
 (set after the defaults the scenario derives, so they win).
 
 Summary: orbit reached (truth), its errors, `os_state` (the released Orbiting Sample's
@@ -54,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "stage2_inert_kg": AscentParams().stage2.inert_kg,
     "quiet_stepping": True,
     "physics_rate_hz": 50,
+    # the world as it turns out to be (the flight software is loaded with the nominal MAV)
+    "mav.stage1_thrust_scale": 1.0,   # a hot (> 1) or cold solid motor: same impulse, burn time / scale
+    "mav.stage2_thrust_scale": 1.0,
+    "mav.gross_mass_kg": AscentParams().gross_mass_kg,   # the difference is stage-1 structure
+    "env.density_scale": 1.0,          # the whole atmosphere denser (> 1) or thinner
 }
 KEY_FIGURES = ("periapsis_error_km", "apoapsis_error_km", "inclination_error_deg",
                "delta_v_sensed_mps", "trim_delta_v_mps")
@@ -89,8 +97,21 @@ def nominal_params() -> AscentParams:
 
 
 def plant_params(cfg: Mapping[str, Any]) -> AscentParams:
+    """The MAV and Mars the plant flies: the nominal ones with the scenario's dispersions."""
     base = nominal_params()
-    return replace(base, stage2=replace(base.stage2, inert_kg=float(cfg["stage2_inert_kg"])))
+    k1, k2 = float(cfg["mav.stage1_thrust_scale"]), float(cfg["mav.stage2_thrust_scale"])
+    d_mass = float(cfg["mav.gross_mass_kg"]) - base.gross_mass_kg
+    rho = float(cfg["env.density_scale"])
+    if not (0.5 <= k1 <= 2.0 and 0.5 <= k2 <= 2.0 and 0.0 <= rho <= 10.0
+            and base.stage1.inert_kg + d_mass > 1.0 and float(cfg["stage2_inert_kg"]) > 1.0):
+        raise ScenarioError("dispersion out of range: thrust scales 0.5..2, density scale 0..10, "
+                            "masses positive")
+    return replace(base,
+                   stage1=replace(base.stage1, burn_time_s=base.stage1.burn_time_s / k1,
+                                  inert_kg=base.stage1.inert_kg + d_mass),
+                   stage2=replace(base.stage2, burn_time_s=base.stage2.burn_time_s / k2,
+                                  inert_kg=float(cfg["stage2_inert_kg"])),
+                   atmosphere=replace(base.atmosphere, rho0_kgpm3=base.atmosphere.rho0_kgpm3 * rho))
 
 
 # ---------------------------------------------------------------- the world

@@ -75,3 +75,19 @@ class _FakeDevices(dict):
         from sim.plants import AscentPlant, CompositePlant, ThermalPlant
         plant = CompositePlant(AscentPlant(), ThermalPlant())
         super().__init__(build_devices(ascent.device_config({}), plant=plant, seed=1))
+
+
+def test_dispersions_change_the_world_not_what_the_flight_software_is_told():
+    nominal = ascent._config({})[0]
+    cfg = ascent._config({"mav.stage1_thrust_scale": 1.02, "mav.stage2_thrust_scale": 0.99,
+                          "mav.gross_mass_kg": nominal["mav.gross_mass_kg"] + 2.0,
+                          "env.density_scale": 1.2, "stage2_inert_kg": 56.0})[0]
+    p, n = ascent.plant_params(cfg), ascent.plant_params(nominal)
+    assert p.stage1.burn_time_s == pytest.approx(n.stage1.burn_time_s / 1.02)
+    assert p.stage2.burn_time_s == pytest.approx(n.stage2.burn_time_s / 0.99)
+    assert p.gross_mass_kg == pytest.approx(n.gross_mass_kg + 3.0)
+    assert p.atmosphere.rho0_kgpm3 == pytest.approx(1.2 * n.atmosphere.rho0_kgpm3)
+    assert p.stage1.curve().total_impulse_Ns == pytest.approx(n.stage1.curve().total_impulse_Ns)
+    assert ascent.onboard_parameters(cfg) == ascent.onboard_parameters(nominal)
+    with pytest.raises(ScenarioError):
+        ascent.plant(1, {"mav.stage1_thrust_scale": 0.0})
