@@ -93,7 +93,8 @@ def register(cli: click.Group) -> None:
     @click.option("--keep-outliers", type=click.IntRange(min=0), default=None,
                   help="keep full output of the K most extreme runs per key figure (default: file or 3)")
     @click.option("--min-success", type=click.FloatRange(0.0, 1.0), default=None,
-                  help="exit with status 1 if the success rate is below this fraction")
+                  help="exit with status 1 below this fraction of runs meeting the file's "
+                       "[requirements] (or, without any, of successful runs)")
     @click.option("--resume", is_flag=True,
                   help="reuse the runs an interrupted campaign of the same setup journaled in --out")
     @click.option("--no-plots", is_flag=True, help="skip the matplotlib plots")
@@ -120,5 +121,6 @@ def register(cli: click.Group) -> None:
         except (DispersionError, LookupError) as exc:
             raise click.ClickException(str(exc)) from exc
         echo_report(report, out_dir)
-        if min_success is not None and report["success_rate"] < min_success:
+        rate = (report["requirements"] or {}).get("rate", report["success_rate"])
+        if min_success is not None and rate < min_success:
             sys.exit(1)
