@@ -48,7 +48,8 @@ class RelNavConfig:
     burn_sigma_fraction: float = 0.02
     radius_m: float | None = None   # curvilinear reference radius (target orbit), None: rectilinear
     accel_noise_per_m: float = 0.0  # extra process noise per metre of range, 1/s^2: the
-                                    # unmodelled differential J2 grows with the separation
+                                    # unmodelled differential J2 grows with the separation...
+    accel_noise_cap_mps2: float = 3e-4   # ...but stays bounded (periodic, not a random walk)
 
 
 def curvilinear_to_rectilinear(state: Sequence[float], radius_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -184,7 +185,7 @@ class RelNavFilter:
         sigma_a = self.cfg.accel_noise_mps2
         if self.cfg.accel_noise_per_m:
             # quantised (to 1/8 decade) so the cache still hits while the range shrinks
-            extra = self.cfg.accel_noise_per_m * max(self.range, 1.0)
+            extra = min(self.cfg.accel_noise_per_m * max(self.range, 1.0), self.cfg.accel_noise_cap_mps2)
             sigma_a += 10.0 ** (math.ceil(8.0 * math.log10(extra)) / 8.0)
         key = (dt, self.cfg.n, sigma_a)
         hit = self._cache.get(key)

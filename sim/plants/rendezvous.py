@@ -3,7 +3,8 @@
 Devices: nac (camera_tracker: narrow-angle camera on the OS), lidar0 (lidar, close range),
 rcs (rcs: force in the ERO body = Hill frame; torque is accepted and ignored, attitude is
 ideal), imu0 (imu), capture (capture_mechanism). Camera detection is drawn from the plant
-Generator on each camera sample (`sim.sensors.detection_probability`: range and brightness);
+Generator on each camera sample (`sim.sensors.detection_probability`: range and brightness;
+none while Mars hides the OS);
 the truth range of the first detection is kept. A thrust-free coast far from the cone is
 advanced in large steps (`OrbitPair.advance`).
 """
@@ -27,19 +28,31 @@ RENDEZVOUS_DEVICES = {"nac": "camera_tracker", "lidar0": "lidar", "rcs": "rcs", 
 class RendezvousPlant(FixedStepPlant):
     def __init__(self, params: RendezvousParams = RendezvousParams(), physics_rate_hz: int = 50,
                  seed: int | np.random.Generator = 0, camera: CameraParams = CameraParams(),
-                 lidar: LidarParams = LidarParams(), ideal_pointing: bool = True):
+                 lidar: LidarParams = LidarParams(), ideal_pointing: bool = True,
+                 limb_margin_m: float = 50e3):
         super().__init__(physics_rate_hz, RENDEZVOUS_DEVICES, seed)
         self.pair = OrbitPair(params)
         self.params = params
         self.camera = camera
         self.lidar = lidar
         self.ideal_pointing = ideal_pointing   # sensors slewed onto the target: no FOV limit
+        self.limb_margin_m = limb_margin_m
         self.detections = 0
         self.first_detection_range_m: float | None = None
         self.first_detection_t_s: float | None = None
 
     def _step(self, dt: float) -> None:
         self.pair.step(dt)
+
+    def occulted(self) -> bool:
+        """Mars (with `limb_margin_m` of atmosphere and haze) between the ERO and the OS: at
+        phasing ranges of a few thousand km the OS sets behind the limb."""
+        e, o = self.pair.ero, self.pair.os
+        d = tuple(o[i] - e[i] for i in range(3))
+        dd = sum(c * c for c in d)
+        t = 0.0 if dd == 0.0 else max(0.0, min(1.0, -sum(e[i] * d[i] for i in range(3)) / dd))
+        closest2 = sum((e[i] + t * d[i]) ** 2 for i in range(3))
+        return closest2 < (self.params.mars.radius_eq_m + self.limb_margin_m) ** 2
 
     def _advance_steps(self, n: int) -> None:
         self.pair.advance(n, self.dt)
@@ -69,7 +82,7 @@ class RendezvousPlant(FixedStepPlant):
             return {"range_m": r, "range_rate_mps": rate, "valid": ok}
         # camera_tracker
         in_fov = self.ideal_pointing or off_axis_angle(pos, axis) <= self.camera.half_fov_rad
-        p_det = detection_probability(rng, self.camera) if in_fov else 0.0
+        p_det = detection_probability(rng, self.camera) if in_fov and not self.occulted() else 0.0
         detected = p_det > 0.0 and float(self.rng.random()) < p_det
         if not detected:
             return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}

@@ -62,7 +62,7 @@ def nominal_os_state() -> dict[str, Any]:
 DEFAULTS: dict[str, Any] = {
     "os_state": nominal_os_state(),
     "tube_ids": list(range(1, 11)),
-    "start_behind_km": 2500.0,
+    "start_behind_km": 3200.0,
     "start_below_km": 25.0,
     "prior_sigma_m": 1000.0,
     "prior_sigma_mps": 0.01,

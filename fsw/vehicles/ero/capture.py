@@ -128,7 +128,7 @@ class EroCaptureManager(Component):
         Param("far_start_m", float, 1000.0, 1e6, default=65000.0),
         Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
         Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
-        Param("quiet_margin_s", float, 10.0, 3600.0, default=60.0),
+        Param("quiet_margin_s", float, 10.0, 3600.0, default=90.0),
         Param("earth_cruise_s", float, 0.0, 1e8, default=3600.0),
         Param("steer_above_s", float, 1.0, 3600.0, default=30.0),
         Param("steer_tol_mps", float, 1e-4, 0.1, default=0.003),

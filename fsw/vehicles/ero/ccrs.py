@@ -17,7 +17,10 @@ RUNNING, VERIFIED, FAILED = "running", "verified", "failed"
 TRANSFER_TARGET_M = (0.0, 0.6, 0.0)          # container seated in the EEV
 ORIENT_TOL_RAD = math.radians(2.0)
 EXPECTED_OS_AXIS = (0.0, 0.0, 1.0)           # OS lid axis wanted by the containment (stowing axis)
-SEARCH_YAW_STEP_RAD = math.radians(90.0)     # turn while neither camera sees the lid
+# roller positions (pitch, yaw) tried in turn while neither camera sees the lid: every yaw
+# quarter at pitch 0, 90 and 180 deg brings any lid axis into the cameras' view
+SEARCH_PATTERN = tuple((math.radians(p), math.radians(y)) for p in (0.0, 90.0, 180.0)
+                       for y in (90.0, 180.0, 270.0, 0.0))
 
 
 def orient_angles(axis: tuple[float, float, float], pitch: float, yaw: float) -> tuple[float, float]:
@@ -70,13 +73,15 @@ class Step:
 class Orient(Step):
     """Turn the OS to its stowing attitude with the rollers, closed loop on the two cameras;
     verified when both cameras see its lid axis within tolerance of the stowing axis and the
-    rollers have stopped. While neither camera sees the lid, the rollers turn it in yaw."""
+    rollers have stopped. While neither camera sees the lid, the rollers step through
+    `SEARCH_PATTERN`."""
 
     name = "orient"
 
     def __init__(self, dev: EroDevices, timeout_s: float) -> None:
         super().__init__(dev, timeout_s)
         self.commanded: tuple[float, float] | None = None
+        self.searches = 0
 
     def _start(self) -> None:
         g = self.dev.orient_mech.read()
@@ -89,7 +94,8 @@ class Orient(Step):
             return RUNNING                                     # rollers still turning
         seen = [r.los_unit for r in (cam.read() for cam in self.dev.orient_cams) if r.detected]
         if not seen:
-            self.commanded = (g.pitch_rad, g.yaw_rad + SEARCH_YAW_STEP_RAD)
+            self.commanded = SEARCH_PATTERN[self.searches % len(SEARCH_PATTERN)]
+            self.searches += 1
             self.dev.orient_mech.point(*self.commanded)
             return RUNNING
         errs = [_angle(a, EXPECTED_OS_AXIS) for a in seen]

@@ -21,7 +21,7 @@ from .devices import EroDevices
 BASE_RATE_HZ = 10
 TLM_DIVISOR = 10
 QUIET_RATE_HZ = 1
-QUIET_DIVISOR = 10
+QUIET_DIVISOR = 30
 QUIET = "quiet"
 
 
