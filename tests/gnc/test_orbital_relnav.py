@@ -3,6 +3,7 @@ the gate refusing an outlier, and the covariance reopening after a run of refusa
 import math
 
 import numpy as np
+import pytest
 
 from fsw.gnc.cw_targeting import cw_propagate
 from fsw.gnc.relnav import RelNavConfig, RelNavFilter, los_angles
@@ -72,3 +73,63 @@ def test_los_angles_convention():
     assert abs(az - math.pi / 2) < 1e-12 and abs(el) < 1e-12
     az, el = los_angles((0.0, 0.0, 5.0))
     assert abs(el - math.pi / 2) < 1e-12
+
+
+# ---------------------------------------------------------------- curvilinear far range
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fsw.gnc.relnav import (curvilinear_to_rectilinear, polar_propagate,  # noqa: E402
+                            rectilinear_to_curvilinear)
+
+R = 3739.2e3
+km = st.floats(-50e3, 50e3)
+arc = st.floats(-2.5e6, 2.5e6)
+vel = st.floats(-40.0, 40.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(km, arc, km, vel, vel, vel)
+def test_curvilinear_round_trip_and_jacobian(x, y, z, vx, vy, vz):
+    c = (x, y, z, vx, vy, vz)
+    rect, J = curvilinear_to_rectilinear(c, R)
+    assert np.allclose(rectilinear_to_curvilinear(rect, R), c, rtol=1e-9, atol=1e-6)
+    for i, h in enumerate((1.0, 1.0, 1.0, 1e-4, 1e-4, 1e-4)):
+        d = np.zeros(6)
+        d[i] = h
+        num = (curvilinear_to_rectilinear(np.add(c, d), R)[0] - curvilinear_to_rectilinear(np.subtract(c, d), R)[0]) / (2 * h)
+        assert np.allclose(J[:, i], num, rtol=1e-5, atol=1e-6)
+
+
+def test_polar_propagation_keeps_a_coelliptic_drift_that_cw_bends():
+    # OS 25 km above the ERO, both circular: in curvilinear coordinates x stays 25 km
+    n_e = math.sqrt(N * N * R ** 3 / (R - 25e3) ** 3)
+    s = (25e3, 0.0, 0.0, 0.0, R * (N - n_e), 0.0)
+    polar = polar_propagate(s, N, R, 6000.0)
+    cw = cw_propagate(s, N, 6000.0)
+    assert abs(polar[0] - 25e3) < 1e-3 and abs(polar[3]) < 1e-6
+    assert abs(cw[0] - 25e3) > 100.0                       # CW's second-order error
+    assert polar[1] == pytest.approx(6000.0 * R * (N - n_e), rel=1e-9)
+
+
+def test_polar_propagation_is_cw_close_in():
+    s = (20.0, 300.0, 5.0, 0.01, -0.02, 0.003)
+    assert np.allclose(polar_propagate(s, N, R, 600.0), cw_propagate(s, N, 600.0), atol=2e-3)
+
+
+def test_far_range_angles_only_track_in_curvilinear_coordinates():
+    """A coelliptic drift from 300 km: the filter, started 3 km off in range, follows the
+    camera's line of sight through the curvature of the orbit."""
+    rng = np.random.default_rng(3)
+    n_e = math.sqrt(N * N * R ** 3 / (R - 20e3) ** 3)
+    truth = np.array((20e3, 300e3, 0.0, 0.0, R * (N - n_e), 0.0))
+    prior = truth + np.array((200.0, 3000.0, 100.0, 0.0, 0.02, 0.0))
+    f = RelNavFilter(RelNavConfig(N, radius_m=R), prior, (1000.0,) * 3 + (0.05,) * 3)
+    for _ in range(600):
+        truth = polar_propagate(truth, N, R, 10.0)
+        f.predict(10.0)
+        rect = curvilinear_to_rectilinear(truth, R)[0]
+        f.update_angles(tuple(np.array(los(rect[:3])) + rng.normal(0, 1e-4, 3)))
+    rect = curvilinear_to_rectilinear(truth, R)[0]
+    assert abs(f.range - float(np.linalg.norm(rect[:3]))) < 0.01 * f.range
+    assert f.rejected < 20
