@@ -10,7 +10,7 @@ from .kit import EQUIVALENCE_SCENARIOS, deployable, pty_bench, running_emulator
 
 # simulated seconds compared per scenario (None: the scenario's own duration); a prefix of a
 # long flight is as good a check of equivalence and keeps the serial round trips affordable
-DURATIONS = {"demo": None, "ascent": 720.0, "capture": 600.0}
+DURATIONS = {"demo": None, "ascent": 720.0, "capture": 16000.0}
 
 
 def scenario_param(name):
