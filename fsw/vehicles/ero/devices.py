@@ -2,7 +2,9 @@
 Containment and Return System (CCRS) mechanisms, all as catalog kinds.
 
 `DEVICE_KINDS` is the contract with a plant or a bench. The CCRS mechanisms map onto
-existing kinds (the closest ones; see docs/modes/ero.md for the kinds the catalog lacks):
+existing kinds (the closest ones; a catalog `pressure_sensor` for the leak checks, so the
+flight software could judge the pressure decay itself, and a `mechanism` kind with an
+orientation reading for the rollers would fit better):
 the orienting rollers are a two-axis `gimbal` (pitch and yaw of the OS in the capture
 enclosure), the two orientation cameras `camera_tracker`s reporting the OS lid axis they see,
 the seal closures and the EEV release `pyro`s, the seal leak checks `tube_sensor`s
