@@ -6,6 +6,10 @@ and column j (east), its height sampled at the cell centre. Everything is vector
 and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
 raster by `np.maximum.at` over millions of rocks at once.
 
+Depots: `layout_depot` lays a depot the way Perseverance would, a zig-zag of tubes 5-15 m
+apart on drivable ground that a rover can reach from the lander (the caller says what is
+drivable: that is the rover's business, not the terrain's).
+
 Rocks follow the Golombek & Rapp (1997) model used for Mars landing-site certification: the
 cumulative fractional area covered by rocks of diameter >= D is F(D) = k exp(-q D),
 q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D^2.
@@ -63,6 +67,31 @@ class TerrainError(ValueError):
     """Bad terrain parameters."""
 
 
+# The landing site's map, shared by the campaign's surface phases (landing, fetch) so both fly
+# the very same terrain: 1 km x 1 km at 0.5 m around the targeted landing point. A certified
+# landing region is benign: fewer craters, rock patches and dunes than the campaign-wide
+# TerrainParams defaults (with those, a 60 m disc is safe on ~1% of the map). Scenario
+# overrides of these names, plus `terrain_seed`, select the map.
+SITE_TERRAIN: dict[str, float | int] = {
+    "n_cells": 2048,
+    "resolution_m": 0.5,
+    "crater_density_per_km2": 25.0,
+    "rocky_fraction": 0.2,
+    "dune_fraction": 0.05,
+}
+
+
+def site_terrain_params(settings: dict) -> TerrainParams:
+    """TerrainParams from the SITE_TERRAIN keys of `settings` (scenario overrides), no depot."""
+    try:
+        return TerrainParams(n_cells=int(settings["n_cells"]), resolution_m=float(settings["resolution_m"]),
+                             crater_density_per_km2=float(settings["crater_density_per_km2"]),
+                             rocky_fraction=float(settings["rocky_fraction"]),
+                             dune_fraction=float(settings["dune_fraction"]), depots=())
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TerrainError(f"bad terrain settings: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Tube:
     tube_id: int
@@ -76,6 +105,7 @@ class Terrain:
 
     def __init__(self, params: TerrainParams, height_m: np.ndarray, dune_mask: np.ndarray,
                  rocks_xy_m: np.ndarray, rocks_d_m: np.ndarray, craters: np.ndarray, tubes: tuple[Tube, ...]):
+        # `tubes` is a plain attribute: a depot laid after generation (layout_depot) replaces it.
         self.params = params
         self.height_m = height_m
         self.dune_mask = dune_mask
@@ -336,3 +366,121 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
     if params.keep_clear_radius_m > 0.0:   # a rock-free disc at the origin (tests, demos)
         keep = np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
     return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
+
+
+# --- depot layout --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DepotLayout:
+    """How a depot is laid (MSR_FACTS.md: 10 tubes in a zig-zag 5-15 m apart, one a witness tube).
+
+    Each tube is placed 5-15 m from the previous one, alternately left and right of the
+    depot's general direction (which wanders a little, following good ground), on a cell
+    whose whole `clearance_m` disc is drivable and reachable from the lander.
+    """
+
+    n_tubes: int = 10
+    spacing_range_m: tuple[float, float] = (5.0, 15.0)
+    zigzag_angle_rad: float = 0.5             # each leg turns this much left, then right
+    heading_wander_rad: float = 0.35          # the depot's direction may drift by this per leg
+    distance_range_m: tuple[float, float] = (20.0, 50.0)   # lander to the first tube
+    min_lander_distance_m: float = 12.0       # keep the lander's hand-off area clear
+    clearance_m: float = 2.0                  # drivable disc around every tube
+    first_tube_id: int = 1
+    max_tries: int = 400
+
+
+def reachable_from(drivable: np.ndarray, start: tuple[int, int]) -> np.ndarray:
+    """Cells of `drivable` connected (8-neighbour) to `start`; all False if start is not drivable.
+
+    A breadth-first flood fill (one pass over the reachable cells)."""
+    n0, n1 = drivable.shape
+    out = np.zeros(drivable.shape, dtype=bool)
+    i, j = start
+    if not (0 <= i < n0 and 0 <= j < n1) or not drivable[i, j]:
+        return out
+    flat = drivable.ravel()
+    seen = out.ravel()
+    seen[i * n1 + j] = True
+    frontier = np.array([i * n1 + j], dtype=np.int64)
+    offsets = [(di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj]
+    while frontier.size:
+        fi, fj = np.divmod(frontier, n1)
+        nxt = []
+        for di, dj in offsets:
+            a, b = fi + di, fj + dj
+            ok = (a >= 0) & (a < n0) & (b >= 0) & (b < n1)
+            k = a[ok] * n1 + b[ok]
+            k = k[flat[k] & ~seen[k]]
+            seen[k] = True
+            nxt.append(k)
+        frontier = np.unique(np.concatenate(nxt))
+    return out
+
+
+def layout_depot(drivable: np.ndarray, resolution_m: float, corner_m: tuple[float, float],
+                 lander_xy_m: tuple[float, float], rng: np.random.Generator,
+                 layout: DepotLayout = DepotLayout()) -> tuple[Tube, ...]:
+    """Tubes of a depot on drivable ground reachable from the lander; the last one is the witness tube.
+
+    `drivable` is a boolean grid (row i north, column j east) of cells the rover may occupy
+    (its hazards already inflated by its half-width), `corner_m` the local (x, y) of the grid's
+    south-west corner. Raises TerrainError when no layout fits in `layout.max_tries`.
+    """
+    from fsw.gnc.hazard import within_radius   # the exact disc test; sim may use flight code
+
+    res = float(resolution_m)
+    x0, y0 = corner_m
+    n0, n1 = drivable.shape
+
+    def cell(x: float, y: float) -> tuple[int, int]:
+        return int(math.floor((y - y0) / res)), int(math.floor((x - x0) / res))
+
+    # Start the fill from the drivable cell nearest the lander (the lander itself is no hazard).
+    li, lj = cell(*lander_xy_m)
+    reach = int(math.ceil(6.0 / res))
+    win = drivable[max(li - reach, 0):li + reach + 1, max(lj - reach, 0):lj + reach + 1]
+    ii, jj = np.nonzero(win)
+    if not len(ii):
+        raise TerrainError(f"no drivable ground within 6 m of the lander at {lander_xy_m}")
+    ii, jj = ii + max(li - reach, 0), jj + max(lj - reach, 0)
+    k = int(np.argmin((ii - li) ** 2 + (jj - lj) ** 2))
+    reachable = reachable_from(drivable, (int(ii[k]), int(jj[k])))
+    ok = ~within_radius(~reachable, layout.clearance_m / res)
+
+    def good(x: float, y: float, placed: list[tuple[float, float]]) -> bool:
+        i, j = cell(x, y)
+        if not (0 <= i < n0 and 0 <= j < n1 and ok[i, j]):
+            return False
+        if math.hypot(x - lander_xy_m[0], y - lander_xy_m[1]) < layout.min_lander_distance_m:
+            return False
+        return all(math.hypot(x - px, y - py) >= layout.spacing_range_m[0] for px, py in placed)
+
+    lo, hi = layout.spacing_range_m
+    for _ in range(layout.max_tries):
+        bearing = float(rng.uniform(-math.pi, math.pi))
+        dist = float(rng.uniform(*layout.distance_range_m))
+        first = (lander_xy_m[0] + dist * math.cos(bearing), lander_xy_m[1] + dist * math.sin(bearing))
+        if not good(*first, []):
+            continue
+        placed = [first]
+        heading = float(rng.uniform(-math.pi, math.pi))
+        while len(placed) < layout.n_tubes:
+            for _attempt in range(20):
+                h = heading + float(rng.uniform(-layout.heading_wander_rad, layout.heading_wander_rad))
+                side = layout.zigzag_angle_rad * (1 if len(placed) % 2 else -1)
+                d = float(rng.uniform(lo, hi))
+                x, y = placed[-1]
+                cand = (x + d * math.cos(h + side), y + d * math.sin(h + side))
+                if good(*cand, placed):
+                    placed.append(cand)
+                    heading = h
+                    break
+            else:
+                break
+        if len(placed) == layout.n_tubes:
+            last = layout.n_tubes - 1
+            return tuple(Tube(layout.first_tube_id + k, round(x, 3), round(y, 3), witness=(k == last))
+                         for k, (x, y) in enumerate(placed))
+    raise TerrainError(f"no depot of {layout.n_tubes} tubes fits on reachable drivable ground "
+                       f"in {layout.max_tries} tries")

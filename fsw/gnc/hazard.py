@@ -43,12 +43,14 @@ class MapError(ValueError):
 @dataclass
 class OnboardMap:
     """Terrain arrays as the flight code receives them. Cell (i, j): row i north, column j east;
-    the map centre is the origin of the local frame (x east, y north)."""
+    the map centre lies at `centre_m` of the local frame (x east, y north): the origin for a
+    whole map, elsewhere for a window of it (a rover's local map around the lander)."""
 
     height_m: np.ndarray
     max_rock_m: np.ndarray
     dune_mask: np.ndarray
     resolution_m: float
+    centre_m: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         h = np.asarray(self.height_m)
@@ -58,7 +60,14 @@ class OnboardMap:
             raise MapError("rock and dune layers must have the height map's shape")
         if not (isinstance(self.resolution_m, (int, float)) and self.resolution_m > 0):
             raise MapError(f"resolution must be positive, got {self.resolution_m!r}")
+        try:
+            cx, cy = (float(c) for c in self.centre_m)
+        except (TypeError, ValueError):
+            raise MapError(f"centre must be two numbers, got {self.centre_m!r}") from None
+        if not (math.isfinite(cx) and math.isfinite(cy)):
+            raise MapError(f"centre must be finite, got {self.centre_m!r}")
         self.resolution_m = float(self.resolution_m)
+        self.centre_m = (cx, cy)
 
     @property
     def n(self) -> int:
@@ -68,33 +77,55 @@ class OnboardMap:
     def half_extent_m(self) -> float:
         return 0.5 * self.n * self.resolution_m
 
+    @property
+    def corner_m(self) -> tuple[float, float]:
+        """Local (x, y) of the south-west corner of cell (0, 0)."""
+        return self.centre_m[0] - self.half_extent_m, self.centre_m[1] - self.half_extent_m
+
     def cell_of(self, x_m: float, y_m: float) -> tuple[int, int]:
         """Cell containing a point (clamped to the map)."""
-        i = int(math.floor((y_m + self.half_extent_m) / self.resolution_m))
-        j = int(math.floor((x_m + self.half_extent_m) / self.resolution_m))
+        x0, y0 = self.corner_m
+        i = int(math.floor((y_m - y0) / self.resolution_m))
+        j = int(math.floor((x_m - x0) / self.resolution_m))
         return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
 
     def xy_of(self, i: int, j: int) -> tuple[float, float]:
         """Local coordinates of a cell centre."""
         r = self.resolution_m
-        return (j + 0.5) * r - self.half_extent_m, (i + 0.5) * r - self.half_extent_m
+        x0, y0 = self.corner_m
+        return x0 + (j + 0.5) * r, y0 + (i + 0.5) * r
 
     def contains(self, x_m: float, y_m: float) -> bool:
         h = self.half_extent_m
-        return -h <= x_m < h and -h <= y_m < h
+        cx, cy = self.centre_m
+        return -h <= x_m - cx < h and -h <= y_m - cy < h
 
     def height_at(self, x_m: float, y_m: float) -> float:
         """Bilinear height between cell centres (clamped at the map edge)."""
         r = self.resolution_m
         n1 = self.n - 1
-        fx = min(max((x_m + self.half_extent_m) / r - 0.5, 0.0), n1 - 1e-9)
-        fy = min(max((y_m + self.half_extent_m) / r - 0.5, 0.0), n1 - 1e-9)
+        x0, y0 = self.corner_m
+        fx = min(max((x_m - x0) / r - 0.5, 0.0), n1 - 1e-9)
+        fy = min(max((y_m - y0) / r - 0.5, 0.0), n1 - 1e-9)
         j, i = int(fx), int(fy)
         tx, ty = fx - j, fy - i
         h = self.height_m
         top = float(h[i, j]) * (1 - tx) + float(h[i, j + 1]) * tx
         bottom = float(h[i + 1, j]) * (1 - tx) + float(h[i + 1, j + 1]) * tx
         return top * (1 - ty) + bottom * ty
+
+    def window(self, centre_xy_m: tuple[float, float], half_cells: int) -> "OnboardMap":
+        """The square sub-map of 2 half_cells cells around the cell holding `centre_xy_m`
+        (clipped to stay inside this map); its arrays are views, not copies."""
+        n = min(2 * int(half_cells), self.n)
+        i, j = self.cell_of(*centre_xy_m)
+        i0 = min(max(i - n // 2, 0), self.n - n)
+        j0 = min(max(j - n // 2, 0), self.n - n)
+        sl = (slice(i0, i0 + n), slice(j0, j0 + n))
+        x0, y0 = self.corner_m
+        r = self.resolution_m
+        centre = (x0 + (j0 + 0.5 * n) * r, y0 + (i0 + 0.5 * n) * r)
+        return OnboardMap(self.height_m[sl], self.max_rock_m[sl], self.dune_mask[sl], r, centre)
 
 
 # ---------------------------------------------------------------- per-pixel layers
@@ -304,8 +335,9 @@ def choose_site(sm: SafetyMap, target_xy: tuple[float, float], predicted_xy: tup
     j0, j1 = max(pj - reach, 0), min(pj + reach + 1, m.n)
     if i0 >= i1 or j0 >= j1:
         return None
-    ys = ((np.arange(i0, i1) + 0.5) * res - m.half_extent_m)[:, None]
-    xs = ((np.arange(j0, j1) + 0.5) * res - m.half_extent_m)[None, :]
+    cx0, cy0 = m.corner_m
+    ys = (cy0 + (np.arange(i0, i1) + 0.5) * res)[:, None]
+    xs = (cx0 + (np.arange(j0, j1) + 0.5) * res)[None, :]
     ok = sm.safe[i0:i1, j0:j1] & ((xs - px) ** 2 + (ys - py) ** 2 <= divert_budget_m ** 2)
     if not ok.any():
         return None

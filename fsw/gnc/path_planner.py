@@ -6,12 +6,16 @@ a margin with the same exact disc test, then coarsened to the planning cell (a p
 is blocked if any map pixel in it is). A* runs 8-connected with an octile heuristic; slope
 adds a soft cost so the path prefers flat ground. The result is shortened by line-of-sight
 pruning (a straight segment is kept only if every cell it crosses is free).
+
+A rover that is unsure where it is plans on a map inflated further by its position
+uncertainty (`CostMap.inflated`): the true rover then stays clear of every mapped hazard as
+long as its error is inside the bound. Inflated maps are kept per 0.25 m step of extra radius.
 """
 from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,33 +35,71 @@ class RoverHazardLimits:
     slope_cost: float = 2.0          # extra cost per unit of slope/limit on a free cell
 
 
+INFLATION_STEP_M = 0.25
+
+
 @dataclass
 class CostMap:
-    """Planning grid: blocked cells and a soft cost, with its geometry."""
+    """Planning grid: blocked cells and a soft cost, with its geometry.
+
+    `hazard_px` (the per-pixel hazards before inflation, at `pixel_m`) and `radius_m` (the
+    inflation already applied) let `inflated` grow the blocked area; a map built without them
+    cannot be inflated further.
+    """
 
     blocked: np.ndarray        # bool (n, n)
     cost: np.ndarray           # float32 (n, n), >= 1 on free cells
     cell_m: float
     half_extent_m: float
+    centre_m: tuple[float, float] = (0.0, 0.0)
+    hazard_px: np.ndarray | None = None
+    pixel_m: float = 0.0
+    radius_m: float = 0.0
+    _inflated: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return self.blocked.shape[0]
 
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
-        i = int(math.floor((y + self.half_extent_m) / self.cell_m))
-        j = int(math.floor((x + self.half_extent_m) / self.cell_m))
+        i = int(math.floor((y - self.centre_m[1] + self.half_extent_m) / self.cell_m))
+        j = int(math.floor((x - self.centre_m[0] + self.half_extent_m) / self.cell_m))
         return i, j
 
     def inside(self, i: int, j: int) -> bool:
         return 0 <= i < self.n and 0 <= j < self.n
 
     def xy_of(self, i: int, j: int) -> tuple[float, float]:
-        return ((j + 0.5) * self.cell_m - self.half_extent_m, (i + 0.5) * self.cell_m - self.half_extent_m)
+        return ((j + 0.5) * self.cell_m - self.half_extent_m + self.centre_m[0],
+                (i + 0.5) * self.cell_m - self.half_extent_m + self.centre_m[1])
 
     def free_at(self, x: float, y: float) -> bool:
         i, j = self.cell_of(x, y)
         return self.inside(i, j) and not self.blocked[i, j]
+
+    def inflated(self, extra_m: float) -> "CostMap":
+        """This map with every hazard grown by `extra_m` more (rounded up to 0.25 m steps);
+        itself for extra_m <= 0. Cached per step. ValueError without the pixel hazards."""
+        if not extra_m > 0.0:
+            return self
+        if self.hazard_px is None:
+            raise ValueError("this cost map has no pixel hazards to inflate")
+        step = int(math.ceil(extra_m / INFLATION_STEP_M - 1e-9))
+        cm = self._inflated.get(step)
+        if cm is None:
+            blocked = _coarse_blocked(self.hazard_px, (self.radius_m + step * INFLATION_STEP_M) / self.pixel_m,
+                                      int(round(self.cell_m / self.pixel_m)))
+            cm = CostMap(blocked, self.cost, self.cell_m, self.half_extent_m, self.centre_m, None,
+                         self.pixel_m, self.radius_m + step * INFLATION_STEP_M)
+            self._inflated[step] = cm
+        return cm
+
+
+def _coarse_blocked(hazard_px: np.ndarray, radius_px: float, f: int) -> np.ndarray:
+    """Pixel hazards grown by a radius, then a planning cell blocked if any pixel in it is."""
+    inflated = hazard.within_radius(hazard_px, radius_px)
+    n = hazard_px.shape[0] // f
+    return inflated[: n * f, : n * f].reshape(n, f, n, f).any(axis=(1, 3))
 
 
 def rover_hazard_mask(m: hazard.OnboardMap, lim: RoverHazardLimits) -> tuple[np.ndarray, np.ndarray]:
@@ -71,16 +113,32 @@ def rover_hazard_mask(m: hazard.OnboardMap, lim: RoverHazardLimits) -> tuple[np.
     return hz, slope
 
 
+def keep_out_mask(m: hazard.OnboardMap, discs) -> np.ndarray:
+    """Pixels inside any (x, y, radius) disc: things on the ground the map does not show (the lander)."""
+    out = np.zeros((m.n, m.n), dtype=bool)
+    x0, y0 = m.corner_m
+    c = (np.arange(m.n) + 0.5) * m.resolution_m
+    for x, y, r in discs:
+        out |= ((c[None, :] + x0 - x) ** 2 + (c[:, None] + y0 - y) ** 2) <= r * r
+    return out
+
+
 def build_cost_map(m: hazard.OnboardMap, lim: RoverHazardLimits = RoverHazardLimits(),
-                   cell_m: float = 1.0) -> CostMap:
+                   cell_m: float = 1.0, keep_out=()) -> CostMap:
+    """The planning grid for `m`; `keep_out` discs (x, y, radius m) are hazards too."""
     hz, slope = rover_hazard_mask(m, lim)
-    inflated = hazard.within_radius(hz, (lim.half_width_m + lim.margin_m) / m.resolution_m)
+    if keep_out:
+        hz |= keep_out_mask(m, keep_out)
+    radius = lim.half_width_m + lim.margin_m
     f = max(1, int(round(cell_m / m.resolution_m)))
     n = m.n // f
-    blocked = inflated[: n * f, : n * f].reshape(n, f, n, f).any(axis=(1, 3))
+    blocked = _coarse_blocked(hz, radius / m.resolution_m, f)
     s = slope[: n * f, : n * f].reshape(n, f, n, f).max(axis=(1, 3))
     cost = (1.0 + lim.slope_cost * np.clip(s / lim.slope_limit_deg, 0.0, 1.0)).astype(np.float32)
-    return CostMap(blocked, cost, f * m.resolution_m, m.half_extent_m)
+    # The planning grid covers n f pixels: its centre moves when m.n is not a multiple of f.
+    x0, y0 = m.corner_m
+    half = 0.5 * n * f * m.resolution_m
+    return CostMap(blocked, cost, f * m.resolution_m, half, (x0 + half, y0 + half), hz, m.resolution_m, radius)
 
 
 _MOVES = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
@@ -173,19 +231,40 @@ def prune(cm: CostMap, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def escape_cell(cm: CostMap, start: tuple[int, int], escape: CostMap, max_cells: int = 4) -> tuple[int, int] | None:
+    """The nearest free cell of `cm` that a straight line free on `escape` reaches from `start`.
+
+    A rover inside its uncertainty inflation (next to a hazard it has safely reached) leaves
+    it on a line that at least clears the nominally inflated hazards."""
+    cands = sorted(((di * di + dj * dj, di, dj) for di in range(-max_cells, max_cells + 1)
+                    for dj in range(-max_cells, max_cells + 1)))
+    for _, di, dj in cands:
+        c = (start[0] + di, start[1] + dj)
+        if cm.inside(*c) and not cm.blocked[c] and line_free(escape, start, c):
+            return c
+    return None
+
+
+def path_length(path) -> float:
+    return sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
+
+
 def plan(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float],
-         goal_tolerance_cells: int = 6) -> list[tuple[float, float]] | None:
+         goal_tolerance_cells: int = 6, escape: CostMap | None = None) -> list[tuple[float, float]] | None:
     """Waypoints (local metres) from start to goal avoiding blocked cells; None if impossible.
 
-    A start inside an inflated hazard (e.g. after a slip) plans from the nearest free cell; a
-    blocked goal is replaced by the nearest free cell within `goal_tolerance_cells`.
+    A start inside a blocked cell (e.g. after a slip) plans from the nearest free cell, or, with
+    `escape` (a less inflated map of the same grid), from the nearest free cell a straight line
+    free on `escape` reaches; a blocked goal is replaced by the nearest free cell within
+    `goal_tolerance_cells`.
     """
     s = cm.cell_of(*start_xy)
     gcell = cm.cell_of(*goal_xy)
     if not cm.inside(*s) or not cm.inside(*gcell):
         return None
-    if cm.blocked[s]:
-        s = nearest_free(cm, *s, max_cells=4)
+    start_blocked = bool(cm.blocked[s])
+    if start_blocked:
+        s = nearest_free(cm, *s, max_cells=4) if escape is None else escape_cell(cm, s, escape)
     if cm.blocked[gcell]:
         gcell = nearest_free(cm, *gcell, max_cells=goal_tolerance_cells)
     if s is None or gcell is None:
@@ -194,7 +273,11 @@ def plan(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float
     if cells is None:
         return None
     pts = [cm.xy_of(i, j) for i, j in prune(cm, cells)]
-    pts[0] = (float(start_xy[0]), float(start_xy[1]))
+    start = (float(start_xy[0]), float(start_xy[1]))
+    if start_blocked and escape is not None:
+        pts.insert(0, start)          # keep the escape cell: the line to it was checked
+    else:
+        pts[0] = start
     if not cm.blocked[cm.cell_of(*goal_xy)]:
         pts[-1] = (float(goal_xy[0]), float(goal_xy[1]))
     return pts

@@ -2,7 +2,9 @@
 
 Steer toward the point of the path one lookahead distance ahead: curvature = 2 sin(alpha) / L,
 alpha the bearing of that point from the heading, L growing with speed (L = L0 + k v).
-Progress along the path only moves forward, so a loop in the path is never short-cut.
+Progress along the path only moves forward, so a loop in the path is never short-cut. A
+lookahead point behind the rover (|alpha| > 90 deg) would give almost no curvature and the
+rover would drive away from it, so it turns as hard as for a point abeam instead.
 """
 from __future__ import annotations
 
@@ -75,5 +77,7 @@ class PurePursuit:
         alpha = math.atan2(ty - y, tx - x) - heading
         alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
         dist = max(math.hypot(tx - x, ty - y), 1e-6)
+        if abs(alpha) > 0.5 * math.pi:
+            alpha = math.copysign(0.5 * math.pi, alpha)   # behind: turn towards it, do not run away
         kappa = 2.0 * math.sin(alpha) / dist   # dist == L except near the end of the path
         return max(-self.max_curvature_1pm, min(self.max_curvature_1pm, kappa))

@@ -5,6 +5,8 @@ and Perseverance bringing the tubes it carries. The rover parks at the hand-off 
 holds one tube out and OFFERs it by id, with where it holds it (local frame, from its own
 localisation against the lander); the arm reaches there, grasps it and answers TAKEN (or
 REFUSED), after which the rover lets go. The rover says DONE when it has nothing more to offer.
+The lander also sends FIX: where its cameras see the rover (local frame) with the fix's
+uncertainty, so the rover can re-localise near the lander.
 
 Messages ride the proximity radio in flight; `loopback_pair()` gives two connected
 in-memory endpoints for SIL and tests (the `loop://` of this link). Delivery is FIFO and
@@ -15,14 +17,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-KINDS = ("OFFER", "TAKEN", "REFUSED", "DONE")
+KINDS = ("OFFER", "TAKEN", "REFUSED", "DONE", "FIX")
 
 
 @dataclass(frozen=True)
 class HandoffMessage:
     kind: str
     tube: int = 0
-    xyz_m: tuple[float, float, float] | None = None   # OFFER: where the tube is held (local frame)
+    xyz_m: tuple[float, float, float] | None = None   # OFFER: where the tube is held; FIX: the rover (local frame)
+    sigma_m: float = 0.0                              # FIX: the position's uncertainty (1 sigma)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -36,8 +39,9 @@ class HandoffEndpoint:
         self._in = inbox
         self._out = outbox
 
-    def send(self, kind: str, tube: int = 0, xyz_m: tuple[float, float, float] | None = None) -> None:
-        self._out.append(HandoffMessage(kind, tube, xyz_m))
+    def send(self, kind: str, tube: int = 0, xyz_m: tuple[float, float, float] | None = None,
+             sigma_m: float = 0.0) -> None:
+        self._out.append(HandoffMessage(kind, tube, xyz_m, sigma_m))
 
     def receive(self) -> list[HandoffMessage]:
         out = list(self._in)

@@ -5,7 +5,9 @@ from hal.devices import ArmReading, GripperReading, PyroReading, TubeSensorReadi
 from fsw.vehicles.custody import CustodyLedger
 from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander.sta import SampleTransferArm
-from sim.scenarios.fetch import SampleTransferModel
+import math
+
+from sim.plants.surface_ops import SampleTransferModel, StaParams
 
 
 class Dev:
@@ -17,14 +19,11 @@ class Dev:
     def read(self):
         w = self.w
         if self.name == "arm":
-            s = w.sense("arm")
-            return ArmReading(0, s["position_m"], s["at_target"])
+            return ArmReading(0, w.ee, int(math.dist(w.ee, w.target) < 0.005))
         if self.name == "gripper":
-            s = w.sense("gripper")
-            return GripperReading(0, s["closed"], s["holding"], s["tube_id"])
+            return GripperReading(0, int(w.closed), int(w.held != 0), w.held)
         if self.name == "os":
-            s = w.sense("tube_sensor")
-            return TubeSensorReading(0, s["present"], s["tube_id"])
+            return TubeSensorReading(0, int(bool(w.os)), w.os[-1] if w.os else 0)
         return PyroReading(0, int(w.sealed))
 
     def move_to(self, target):
@@ -40,7 +39,7 @@ class Dev:
         w = self.w
         w.closed = False
         if w.held:
-            if sum((w.ee[k] - w.port[k]) ** 2 for k in range(3)) < 1e-3 and not w.jam:
+            if sum((w.ee[k] - w.params.os_port_m[k]) ** 2 for k in range(3)) < 1e-3 and not w.jam:
                 w.os.append(w.held)
             w.held = 0
 
@@ -49,7 +48,7 @@ class Dev:
 
 
 def setup(jam=False):
-    world = SampleTransferModel((0.0, 0.0, 0.0), speed_mps=0.5)
+    world = SampleTransferModel((0.0, 0.0, 0.0), StaParams(speed_mps=0.5))
     world.presented = None
     world.jam = jam
     rover_end, lander_end = loopback_pair()

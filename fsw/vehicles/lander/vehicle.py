@@ -16,11 +16,13 @@ from fsw.gnc import hazard
 from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
 from .lander import Lander
+from .rover_tracker import RoverTracker
 from .sta import SampleTransferArm
 
 DEVICE_NAMES = {"imu": "imu0", "altimeter": "altimeter0", "engine": "engine",
                 "arm": "sta_arm", "gripper": "sta_gripper", "os_sensor": "os_tube_sensor",
                 "seal": "os_seal"}
+TRACKER_CAMERAS = ("lander_cam_l", "lander_cam_r")   # stereo pair watching the delivering rover
 
 BASE_RATE_HZ = 50
 GUIDANCE_DIVISOR = 5    # 10 Hz
@@ -33,6 +35,7 @@ class LanderFsw:
     topology: Topology
     lander: Lander
     sta: SampleTransferArm
+    tracker: RoverTracker | None = None
 
     def install(self, executive: Executive) -> None:
         """Rate groups, in execution order: control 50 Hz, guidance 10 Hz, arm 10 Hz, telemetry 1 Hz."""
@@ -47,7 +50,10 @@ class LanderFsw:
 def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: hazard.OnboardMap | None = None,
                  limits: hazard.HazardLimits = hazard.HazardLimits(), target_xy=(0.0, 0.0),
                  handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None,
-                 names: Mapping[str, str] = DEVICE_NAMES, sta_base_xyz_m=None, **lander_kw) -> LanderFsw:
+                 names: Mapping[str, str] = DEVICE_NAMES, sta_base_xyz_m=None, tracker_camera_xyz_m=None,
+                 **lander_kw) -> LanderFsw:
+    """The lander's components; with `tracker_camera_xyz_m` (local positions of the two
+    TRACKER_CAMERAS) and those devices present, also the rover tracker (fixes over `handoff`)."""
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
     lander = Lander("lander", imu=dev["imu"], altimeter=dev["altimeter"], engine=dev["engine"],
@@ -55,11 +61,15 @@ def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: ha
                     guidance_rate_hz=BASE_RATE_HZ // GUIDANCE_DIVISOR, **lander_kw)
     sta = SampleTransferArm("sta", arm=dev["arm"], gripper=dev["gripper"], os_sensor=dev["os_sensor"],
                             seal=dev["seal"], handoff=handoff, ledger=ledger, base_xyz_m=sta_base_xyz_m)
-    topo = Topology("lander", [lander, sta])
+    tracker = None
+    if tracker_camera_xyz_m is not None and all(devices.get(n) is not None for n in TRACKER_CAMERAS):
+        tracker = RoverTracker("tracker", cameras=[devices[n] for n in TRACKER_CAMERAS],
+                               camera_xyz_m=tracker_camera_xyz_m, handoff=handoff)
+    topo = Topology("lander", [lander, sta] + ([tracker] if tracker else []))
     lander.sta_mode = lambda: sta.mode
     lander.sta_busy_fn = lambda: sta.busy
     lander.os_sealed_fn = lambda: sta.sealed
     sta.lander_mode = lambda: lander.mode
     if onboard_map is not None:
         lander.load_map(onboard_map)
-    return LanderFsw(topo, lander, sta)
+    return LanderFsw(topo, lander, sta, tracker)

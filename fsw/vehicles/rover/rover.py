@@ -7,7 +7,13 @@ hand-off interface (`fsw.vehicles.handoff`) and custody ledger (depot -> rover -
 
 Navigation: dead reckoning from wheel odometry along the IMU-integrated heading; hazard-aware
 A* over the onboard cost map (replanned after any hazard stop); pure pursuit in the control
-rate group. Pickup: drive to a point short of the tube, detect and localise it with the tube
+rate group. Safety does not rest on the dead reckoning being good: the rover keeps a bound
+on its position error (`PositionBound`: reset by fixes, grown per metre driven) and plans on
+hazards inflated by the bound it will have at the end of the drive. When the bound outgrows
+the path's inflation it stops and replans; above `look_uncertainty_m` it stops and looks for
+a depot tube (a landmark of known position) to re-localise; a tube it cannot reach safely is
+skipped, and a rover too unsure to go on drives back to the lander (whose cameras fix it)
+with what it has. Pickup: drive to a point short of the tube, detect and localise it with the tube
 camera (line of sight onto the ground plane), grasp with the arm, confirm by the gripper's
 id reader, stow and confirm by the stowage slots' tube sensors. A failed grasp backs off and retries.
 """
@@ -20,8 +26,8 @@ from typing import Any, Sequence
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
-from fsw.gnc.dead_reckoning import DeadReckoning, wrap
-from fsw.gnc.path_planner import CostMap, plan
+from fsw.gnc.dead_reckoning import DeadReckoning, PositionBound, associate_landmark, wrap
+from fsw.gnc.path_planner import CostMap, path_length, plan
 from fsw.gnc.pure_pursuit import PurePursuit
 from hal.errors import DeviceFault
 
@@ -63,6 +69,8 @@ class Rover(Component):
         Channel("curvature_cmd_1pm", float, "1/m"), Channel("tubes_stowed", int, ""),
         Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
         Channel("hazard_stops", int, ""), Channel("step", str, ""), Channel("device_faults", int, ""),
+        Channel("pos_bound_m", float, "m"), Channel("plan_inflation_m", float, "m"),
+        Channel("landmark_fixes", int, ""), Channel("lander_fixes", int, ""), Channel("looks", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m"),
@@ -75,6 +83,10 @@ class Rover(Component):
         EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}"),
         EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+        EventDef("RELOCALISED", Severity.ACTIVITY_LO, "{source}: moved {shift_m} m, bound {bound_m} m"),
+        EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m"),
+        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: {shift_m} m away, outside the bound {bound_m} m"),
+        EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander"),
     )
     PARAMS = (
         Param("drive_speed_mps", float, 0.01, 0.1, default=0.07),
@@ -101,6 +113,22 @@ class Rover(Component):
               doc="dead-reckoning heading: integrated IMU yaw rate, or the wheels' odometry heading"),
         Param("relocalise_on_tubes", bool, default=True,
               doc="fix the position from a detected tube whose depot position is known"),
+        Param("pos_bound_start_m", float, 0.0, 10.0, default=0.1, doc="position-error bound on the deck"),
+        Param("pos_bound_per_m", float, 0.0, 0.5, default=0.03,
+              doc="growth of the position-error bound per metre driven without a fix"),
+        Param("landmark_fix_bound_m", float, 0.0, 5.0, default=0.2,
+              doc="position-error bound after a fix on a depot tube seen by the navcam, plus..."),
+        Param("landmark_fix_bound_per_m", float, 0.0, 1.0, default=0.08,
+              doc="...this per metre of range (the ground intersection worsens with range)"),
+        Param("landmark_max_range_m", float, 0.5, 10.0, default=4.0, doc="farther sightings give no fix"),
+        Param("ground_fix_bound_m", float, 0.0, 5.0, default=0.1, doc="bound after a FIX command"),
+        Param("inflate_by_bound", bool, default=True,
+              doc="plan on hazards inflated by the position-error bound at the end of the drive"),
+        Param("look_uncertainty_m", float, 0.0, 10.0, default=0.6,
+              doc="above this bound, stop and look for a known tube when one may be in view"),
+        Param("look_every_m", float, 0.5, 100.0, default=3.0, doc="drive between two stop-and-looks"),
+        Param("max_pos_bound_m", float, 0.2, 20.0, default=3.0,
+              doc="no drive may end with a larger bound: skip the tube or go back to the lander"),
     )
 
     def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
@@ -122,6 +150,13 @@ class Rover(Component):
         self.n_slots = slots
         self.dt = 1.0 / control_rate_hz
         self.dr = DeadReckoning(*start_pose)
+        self.bound = PositionBound(self.params["pos_bound_start_m"], self.params["pos_bound_per_m"])
+        self.plan_inflation = 0.0          # extra hazard inflation the current path was planned with
+        self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
+        self._looking = False
+        self._last_look_m = -1e9
+        self._inbox: list = []
+        self._relocalise_trips = 0         # trips back to the lander for a fix, for the current task
         self.imu_heading = start_pose[2]
         self.pursuit: PurePursuit | None = None
         self.lander_landed_flag = False
@@ -215,7 +250,27 @@ class Rover(Component):
         self.dr.fix(x_m, y_m, heading_rad)
         self.imu_heading = self.dr.heading
         self._heading_offset = wrap(self.dr.heading - self._wheel_heading)
+        self.bound.fix(self.params["ground_fix_bound_m"])
         self._replan = self.mode == "RETURN"   # the old path was planned from the old estimate
+
+    def _lander_fix(self, x: float, y: float, sigma: float) -> None:
+        """Take the lander's fix unless it is further off than the bound allows (an outlier)."""
+        shift = math.hypot(x - self.dr.x, y - self.dr.y)
+        if not (math.isfinite(shift) and math.isfinite(sigma)) or shift > self.bound.bound_m + 3.0 * sigma + 0.2:
+            self.emit("FIX_REJECTED", source="lander cameras", shift_m=round(shift, 3),
+                      bound_m=round(self.bound.bound_m, 3))
+            return
+        self.tlm["lander_fixes"] += 1
+        self.relocalise(x, y, 3.0 * sigma + 0.05, "lander cameras")   # + target offset, latency
+
+    def relocalise(self, x_m: float, y_m: float, bound_m: float, source: str) -> None:
+        """A position fix (heading kept): from the lander's cameras or a landmark sighting."""
+        shift = math.hypot(x_m - self.dr.x, y_m - self.dr.y)
+        self.dr.fix(x_m, y_m)
+        self.bound.fix(bound_m)
+        self.emit("RELOCALISED", source=source, shift_m=round(shift, 3), bound_m=round(bound_m, 3))
+        if self.mode == "RETURN":
+            self._replan = True
 
     @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
              doc="Add a depot tube to collect")
@@ -223,6 +278,7 @@ class Rover(Component):
         if any(t.tube == tube for t in self.tasks) or not self.ledger.register(tube, "depot"):
             raise CommandError(f"tube {tube} already known")
         self.tasks.append(TubeTask(tube, x_m, y_m))
+        self.landmarks[tube] = (x_m, y_m)
 
     # ------------------------------------------------------------ devices
     def _io(self, fn, *args):
@@ -267,7 +323,9 @@ class Rover(Component):
                 use_imu = self.imu is not None and self.params["heading_source"] == "imu"
                 self._wheel_heading = float(w.heading_rad)
                 heading = self.imu_heading if use_imu else wrap(self._wheel_heading + self._heading_offset)
+                before = self.dr.distance_m
                 self.dr.update(float(w.odometer_m), heading)
+                self.bound.drive(self.dr.distance_m - before)
         if self.imu is not None:
             r = self._io(self.imu.read)
             if r is not None:
@@ -280,15 +338,40 @@ class Rover(Component):
         tl = self.tlm
         tl["dr_x_m"], tl["dr_y_m"], tl["dr_heading_rad"] = self.dr.x, self.dr.y, self.dr.heading
         tl["odometer_m"] = self.dr.distance_m
+        tl["pos_bound_m"] = self.bound.bound_m
+        tl["plan_inflation_m"] = self.plan_inflation
 
-    def _plan(self, goal: tuple[float, float], purpose: str) -> bool:
-        path = plan(self.cost_map, (self.dr.x, self.dr.y), goal) if self.cost_map is not None else \
-            [(self.dr.x, self.dr.y), goal]
-        if path is None:
-            self.emit("NO_PATH", purpose=purpose)
-            self.pursuit = None
-            return False
-        return self._follow(path, purpose)
+    def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6):
+        """A path to `goal` on hazards inflated by the position bound expected at its end, or None.
+
+        The inflation needed depends on the path's length, so plan, measure, and replan with
+        the larger inflation (twice at most); a path whose end bound exceeds `max_pos_bound_m`
+        is refused too. Sets `plan_inflation` for the pursuit's check."""
+        start = (self.dr.x, self.dr.y)
+        if self.cost_map is None:
+            self.plan_inflation = math.inf
+            return [start, goal]
+        p = self.params
+        inflate = p["inflate_by_bound"]
+        extra = self.bound.predicted(1.2 * math.dist(start, goal)) if inflate else 0.0
+        path = None
+        for _ in range(3):
+            if extra > p["max_pos_bound_m"]:
+                path = None
+                break
+            cm = self.cost_map.inflated(extra)
+            path = plan(cm, start, goal, goal_tolerance_cells, escape=self.cost_map if cm is not self.cost_map else None)
+            if path is None:
+                break
+            need = self.bound.predicted(path_length(path)) if inflate else 0.0
+            if need <= extra + 1e-9:
+                self.plan_inflation = extra if inflate else math.inf
+                return path
+            extra = need
+        else:
+            path = None
+        self.emit("NO_PATH", purpose=f"{purpose} (bound {self.bound.bound_m:.2f} m, inflation {extra:.2f} m)")
+        return None
 
     def _follow(self, path, purpose: str) -> bool:
         if len(path) < 2:
@@ -303,7 +386,19 @@ class Rover(Component):
         if p is None:
             self._stop()
             return
-        free = self.cost_map is None or self.cost_map.free_at(self.dr.x, self.dr.y)
+        if self._stop_and_look():
+            return
+        if self.mode in ("TRAVERSE", "RETURN") and self.bound.bound_m > self.plan_inflation + 1e-9:
+            self._stop()
+            self.emit("REPLAN", purpose=self.mode, bound_m=round(self.bound.bound_m, 2),
+                      inflation_m=round(self.plan_inflation, 2))
+            self.pursuit = None
+            self._replan = True
+            return
+        hx, hy, _ = self.handoff_pose
+        run_in = self.mode == "RETURN" and math.hypot(self.dr.x - hx, self.dr.y - hy) <= self.params["handoff_run_in_m"] + 0.5
+        # The run-in to the hand-off point goes close to the lander on purpose (its keep-out is planning margin).
+        free = self.cost_map is None or run_in or self.cost_map.free_at(self.dr.x, self.dr.y)
         if self._was_free and not free and self.egressed:
             self.hazard_reason = "entering a mapped hazard"   # leaving one (after a slip) is allowed
         self._was_free = free
@@ -323,8 +418,13 @@ class Rover(Component):
     # ------------------------------------------------------------ the loop
     def step(self, t_ns: int) -> None:
         self._navigate()
-        if self.handoff is not None and self.mode != "HANDOFF":
-            self.handoff.receive()   # nothing is expected outside a hand-off; drop strays
+        self._inbox = []
+        if self.handoff is not None:
+            for m in self.handoff.receive():
+                if m.kind == "FIX" and m.xyz_m is not None:
+                    self._lander_fix(float(m.xyz_m[0]), float(m.xyz_m[1]), float(m.sigma_m))
+                elif self.mode == "HANDOFF":
+                    self._inbox.append(m)   # nothing else is expected outside a hand-off: drop strays
         if self.gripper is not None:
             g = self._io(self.gripper.read)
             if g is not None:
@@ -350,6 +450,7 @@ class Rover(Component):
             self.egress_start = (self.dr.x, self.dr.y)
             h = self.dr.heading
             d = self.params["egress_distance_m"]
+            self.plan_inflation = math.inf            # straight off the ramp onto the landing site
             self._follow([self.egress_start, (self.dr.x + d * math.cos(h), self.dr.y + d * math.sin(h))], "egress")
         if self.pursuit is not None and self.pursuit.done(self.dr.x, self.dr.y):
             self._stop()
@@ -377,46 +478,58 @@ class Rover(Component):
         self._stop()
         if self.done:
             return
+        p = self.params
         if self.tasks and self.slot_free():
             self.task = self.tasks[0]
             self.attempts = 0
-            path = plan(self.cost_map, (self.dr.x, self.dr.y), (self.task.x_m, self.task.y_m)) \
-                if self.cost_map is not None else [(self.dr.x, self.dr.y), (self.task.x_m, self.task.y_m)]
+            path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", goal_tolerance_cells=2)
             if path is None:
-                self.emit("NO_PATH", purpose=f"tube {self.task.tube}")
+                if self.bound.bound_m > p["look_uncertainty_m"] and self._relocalise_trips == 0 and self._go_home():
+                    self._relocalise_trips += 1   # try again from a fresh fix at the lander
+                    self.emit("TOO_UNSURE", purpose=f"tube {self.task.tube}", bound_m=round(self.bound.bound_m, 2))
+                    return
                 self._skip_task()
                 return
-            short = truncate_path(path, self.params["standoff_m"])
+            short = truncate_path(path, p["standoff_m"])
             self._follow(short if len(short) >= 2 else [(self.dr.x, self.dr.y)] * 2, f"tube {self.task.tube}")
             self.trigger("drive")
         elif self.aboard:
-            if self._plan_return():
-                self.trigger("go_home")
-            else:
+            if not self._go_home():
                 self.done = True
+                self.trigger("fault")             # no safe way back: wait for the ground
         else:
             self.done = True
+
+    def _go_home(self) -> bool:
+        return self._plan_return() and self.trigger("go_home" if self.aboard else "relocalise")
 
     def _plan_return(self) -> bool:
         """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
         hx, hy, hh = self.handoff_pose
         run_in = self.params["handoff_run_in_m"]
         pre = (hx - run_in * math.cos(hh), hy - run_in * math.sin(hh))
-        path = plan(self.cost_map, (self.dr.x, self.dr.y), pre) if self.cost_map is not None else \
-            [(self.dr.x, self.dr.y), pre]
+        path = self._safe_path(pre, "return to lander")
         if path is None:
-            self.emit("NO_PATH", purpose="return to lander")
             self.pursuit = None
             return False
         return self._follow(list(path) + [(hx, hy)], "return to lander")
 
     def _skip_task(self) -> None:
+        self._relocalise_trips = 0
         task = self.tasks.pop(0)
         self.tlm["tubes_skipped"] += 1
         self.emit("TUBE_SKIPPED", tube=task.tube, attempts=self.attempts)
         self.task = None
 
     def _mode_TRAVERSE(self) -> None:
+        if self._replan:
+            self._replan = False
+            path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", goal_tolerance_cells=2)
+            if path is None:
+                self._stop()
+                self.trigger("abandon")        # IDLE decides: relocalise at the lander, or skip
+                return
+            self._follow(truncate_path(path, self.params["standoff_m"]), f"tube {self.task.tube}")
         if self.at_goal():
             self._stop()
             self.trigger("arrive_tube")
@@ -430,7 +543,8 @@ class Rover(Component):
             self._replan = False
             if not self._plan_return():
                 self._stop()
-                self.trigger("fault")
+                self.done = True
+                self.trigger("fault")          # no safe way back: stop and wait for the ground
                 return
         if self.at_goal():
             self._stop()
@@ -439,6 +553,53 @@ class Rover(Component):
             self._goto("idle")
         else:
             self._pursue()
+
+    # ------------------------------------------------------------ re-localisation
+    def _landmark_in_view(self) -> bool:
+        """A known tube may be in the navcam's view (range ~6 m, plus the position bound)."""
+        reach = self.params["landmark_max_range_m"] + self.bound.bound_m
+        h = self.dr.heading
+        for x, y in self.landmarks.values():
+            dx, dy = x - self.dr.x, y - self.dr.y
+            if math.hypot(dx, dy) < reach and dx * math.cos(h) + dy * math.sin(h) > 0.0:
+                return True
+        return False
+
+    def _stop_and_look(self) -> bool:
+        """True while stopped to look for a landmark (the pursuit resumes afterwards)."""
+        p = self.params
+        if not self._looking:
+            if (not p["relocalise_on_tubes"] or self.bound.bound_m <= p["look_uncertainty_m"]
+                    or self.dr.distance_m - self._last_look_m < p["look_every_m"] or not self._landmark_in_view()):
+                return False
+            self._looking = True
+        self._stop()
+        if abs(self._wheel_speed) > 1e-3:
+            return True                      # no image while still rolling
+        self._looking = False
+        self._last_look_m = self.dr.distance_m
+        self.tlm["looks"] += 1
+        self._sight_landmark(self._localise())
+        return True
+
+    def _sight_landmark(self, body) -> int | None:
+        """Associate a tube seen at body position `body` with a known tube and fix the position on it."""
+        if body is None or not self.landmarks:
+            return None
+        rng = math.hypot(body[0], body[1])
+        if rng > self.params["landmark_max_range_m"]:
+            return None
+        wx, wy, _ = self._world_of_body(body)
+        gate = self.bound.bound_m + 0.5
+        tid = associate_landmark((wx, wy), self.landmarks, gate)
+        if tid is None:
+            return None
+        if self.params["relocalise_on_tubes"]:
+            lx, ly = self.landmarks[tid]
+            self.tlm["landmark_fixes"] += 1
+            bound = self.params["landmark_fix_bound_m"] + self.params["landmark_fix_bound_per_m"] * rng
+            self.relocalise(self.dr.x + lx - wx, self.dr.y + ly - wy, bound, f"tube {tid}")
+        return tid
 
     # ------------------------------------------------------------ pickup
     def _in_reach(self, bx: float, by: float, bz: float) -> bool:
@@ -514,11 +675,19 @@ class Rover(Component):
             if self.tube_body is not None:
                 bx, by, _ = self.tube_body
                 self.emit("TUBE_DETECTED", tube=self.task.tube, bx_m=round(bx, 3), by_m=round(by, 3))
-                if self.params["relocalise_on_tubes"]:
-                    h = self.dr.heading
-                    self.dr.fix(self.task.x_m - (bx * math.cos(h) - by * math.sin(h)),
-                                self.task.y_m - (bx * math.sin(h) + by * math.cos(h)))
+                seen = self._sight_landmark(self.tube_body)
+                if seen is not None:
                     self.tube_body = self._localise() or self.tube_body   # heights at the fixed position
+                    bx, by, _ = self.tube_body
+                if seen is not None and seen != self.task.tube:
+                    # Another depot tube: now that the position is fixed, drive on to the right one.
+                    path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", 2)
+                    if path is None:
+                        self._give_up_or_retry("no safe path from here")
+                        return
+                    self._follow(truncate_path(path, self.params["standoff_m"]), "creep")
+                    self._goto("creep")
+                    return
                 if self.trigger("in_reach"):
                     self._start_grasp()
                     return
@@ -530,6 +699,7 @@ class Rover(Component):
                 dist = math.hypot(wx - self.dr.x, wy - self.dr.y)
                 if dist > back + 0.05:
                     f = (dist - back) / dist
+                    self.plan_inflation = math.inf    # a few metres straight to a tube laid on clear ground
                     self._follow([(self.dr.x, self.dr.y), (self.dr.x + (wx - self.dr.x) * f,
                                                            self.dr.y + (wy - self.dr.y) * f)], "creep")
                     self._goto("creep")
@@ -604,6 +774,8 @@ class Rover(Component):
             if self.stow_confirmed() and self.ledger.move(tube, "depot", "rover") and self.trigger("stowed"):
                 self.aboard.append(tube)
                 self.tasks.pop(0)
+                self.landmarks.pop(tube, None)      # no longer on the ground to be seen
+                self._relocalise_trips = 0
                 self.task = None
                 self.tlm["tubes_stowed"] = len(self.aboard)
                 self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
@@ -612,14 +784,14 @@ class Rover(Component):
 
     # ------------------------------------------------------------ hand-off
     def _mode_HANDOFF(self) -> None:
-        msgs = self.handoff.receive() if self.handoff is not None else []
+        msgs = self._inbox
         p = self.params
         stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
         present = (p["present_x_m"], 0.0, p["present_z_m"])
         if self.seq == "idle":
             if not self.aboard:
-                if self.handoff is not None:
-                    self.handoff.send("DONE")
+                if self.handoff is not None and not self.tasks:
+                    self.handoff.send("DONE")       # a trip back only for a fix is not the end
                 self.trigger("handoff_done")
                 self.done = not self.tasks
                 return
