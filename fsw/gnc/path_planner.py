@@ -7,9 +7,13 @@ is blocked if any map pixel in it is). A* runs 8-connected with an octile heuris
 adds a soft cost so the path prefers flat ground. The result is shortened by line-of-sight
 pruning (a straight segment is kept only if every cell it crosses is free).
 
-A rover that is unsure where it is plans on a map inflated further by its position
-uncertainty (`CostMap.inflated`): the true rover then stays clear of every mapped hazard as
-long as its error is inside the bound. Inflated maps are kept per 0.25 m step of extra radius.
+A rover that is unsure where it is plans with its position uncertainty: `CostMap.inflated`
+grows every hazard by a fixed extra radius, and `plan_bounded` by the error bound the rover
+will have when it gets there (the bound now plus its growth per metre driven, so a long drive
+needs wide clearance only far from its start). The true rover then stays clear of every mapped
+hazard as long as its error is inside the bound. Both work from the per-pixel hazards kept in
+the cost map: inflated maps per 0.25 m step, and a clearance map (distance to the nearest
+hazard, 0.25 m steps) computed once.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ class RoverHazardLimits:
 
 
 INFLATION_STEP_M = 0.25
+CLEARANCE_CAP_M = 8.0
 
 
 @dataclass
@@ -93,6 +98,28 @@ class CostMap:
                          self.pixel_m, self.radius_m + step * INFLATION_STEP_M)
             self._inflated[step] = cm
         return cm
+
+    @property
+    def clearance(self) -> np.ndarray:
+        """Per planning cell, a lower bound (0.25 m steps, at most 8 m; -1 on a hazard) on the
+        distance from any of its pixels to the nearest hazard pixel. Computed once."""
+        q = self._inflated.get("clearance")
+        if q is None:
+            if self.hazard_px is None:
+                raise ValueError("this cost map has no pixel hazards")
+            q = clearance_cells(self.hazard_px, self.pixel_m, int(round(self.cell_m / self.pixel_m)))
+            self._inflated["clearance"] = q
+        return q
+
+
+def clearance_cells(hazard_px: np.ndarray, pixel_m: float, f: int, cap_m: float = CLEARANCE_CAP_M) -> np.ndarray:
+    """Quantised distance to the nearest hazard pixel, as the minimum over each f x f cell."""
+    q = np.where(hazard_px, np.float32(-1.0), np.float32(0.0))
+    for k in range(1, int(round(cap_m / INFLATION_STEP_M)) + 1):
+        r = k * INFLATION_STEP_M
+        q[~hazard.within_radius(hazard_px, r / pixel_m)] = np.float32(r)
+    n = hazard_px.shape[0] // f
+    return q[: n * f, : n * f].reshape(n, f, n, f).min(axis=(1, 3))
 
 
 def _coarse_blocked(hazard_px: np.ndarray, radius_px: float, f: int) -> np.ndarray:
@@ -281,3 +308,155 @@ def plan(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float
     if not cm.blocked[cm.cell_of(*goal_xy)]:
         pts[-1] = (float(goal_xy[0]), float(goal_xy[1]))
     return pts
+
+
+# ---------------------------------------------------------------- planning with a growing error bound
+
+@dataclass(frozen=True)
+class ErrorBound:
+    """The rover's position-error bound now, and how much it grows per metre driven."""
+
+    now_m: float
+    growth_per_m: float
+
+    def after(self, distance_m: float) -> float:
+        return self.now_m + self.growth_per_m * max(0.0, distance_m)
+
+
+def astar_bounded(cm: CostMap, start: tuple[int, int], goal: tuple[int, int], bound: ErrorBound,
+                  start_length: float = 0.0, goal_tolerance_cells: int = 6, max_expansions: int = 400_000
+                  ) -> tuple[list[tuple[int, int]], list[float]] | None:
+    """Cheapest 8-connected path whose every cell keeps the rover's half-width margin plus the
+    error bound it will have there (bound after the path length so far) from every hazard.
+
+    Returns the cells and the path length (m) at each, or None. The goal cell counts as reached
+    when the search stands on it or, if the goal itself is too close to a hazard for the bound
+    there, on a cell within `goal_tolerance_cells` of it. Deterministic (ties by insertion)."""
+    clear = cm.clearance
+    base = cm.radius_m + bound.now_m
+    k = bound.growth_per_m
+    n = cm.n
+
+    def ok(c: tuple[int, int], length: float) -> bool:
+        return float(clear[c]) >= base + k * length
+
+    if not (cm.inside(*start) and cm.inside(*goal)) or not ok(start, start_length):
+        return None
+    gi, gj = goal
+    g = {start: 0.0}
+    length = {start: start_length}
+    parent: dict[tuple[int, int], tuple[int, int]] = {}
+    heap = [(0.0, 0, start)]
+    closed = set()
+    counter = 0
+    sq2 = math.sqrt(2.0)
+    cost, cell = cm.cost, cm.cell_m
+    while heap:
+        _, _, cur = heapq.heappop(heap)
+        if cur in closed:
+            continue
+        near = max(abs(cur[0] - gi), abs(cur[1] - gj)) <= goal_tolerance_cells
+        if cur == goal or (near and not ok(goal, length[cur])):
+            path = [cur]
+            while cur in parent:
+                cur = parent[cur]
+                path.append(cur)
+            path.reverse()
+            return path, [length[c] for c in path]
+        closed.add(cur)
+        if len(closed) > max_expansions:
+            return None
+        ci, cj = cur
+        gc, lc = g[cur], length[cur]
+        for di, dj in _MOVES:
+            a, b = ci + di, cj + dj
+            if not (0 <= a < n and 0 <= b < n):
+                continue
+            diag = bool(di and dj)
+            ln = lc + (sq2 if diag else 1.0) * cell
+            if not ok((a, b), ln) or (diag and not (ok((ci, b), ln) and ok((a, cj), ln))):
+                continue
+            ng = gc + (sq2 if diag else 1.0) * 0.5 * (float(cost[ci, cj]) + float(cost[a, b]))
+            if ng < g.get((a, b), math.inf):
+                g[(a, b)] = ng
+                length[(a, b)] = ln
+                parent[(a, b)] = cur
+                dx, dy = abs(a - gi), abs(b - gj)
+                counter += 1
+                heapq.heappush(heap, (ng + (dx + dy) + (sq2 - 2.0) * min(dx, dy), counter, (a, b)))
+    return None
+
+
+def _line_cells(a: tuple[int, int], b: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    (i0, j0), (i1, j1) = a, b
+    steps = 4 * max(abs(i1 - i0), abs(j1 - j0), 1)
+    t = np.linspace(0.0, 1.0, steps + 1)
+    return np.floor(i0 + 0.5 + (i1 - i0) * t).astype(int), np.floor(j0 + 0.5 + (j1 - j0) * t).astype(int)
+
+
+def prune_bounded(cm: CostMap, cells: list[tuple[int, int]], lengths: list[float], bound: ErrorBound
+                  ) -> list[tuple[int, int]]:
+    """Corners needed for straight segments that keep the clearance the far end's bound needs
+    (a shortcut is never longer, so the bound there is no larger)."""
+    clear = cm.clearance
+    base = cm.radius_m + bound.now_m
+    out = [cells[0]]
+    k = 0
+    while k < len(cells) - 1:
+        nxt = k + 1
+        for m in range(len(cells) - 1, k + 1, -1):
+            ii, jj = _line_cells(cells[k], cells[m])
+            if float(clear[ii, jj].min()) >= base + bound.growth_per_m * lengths[m]:
+                nxt = m
+                break
+        out.append(cells[nxt])
+        k = nxt
+    return out
+
+
+def _leaves_freely(cm: CostMap, s: tuple[int, int], c: tuple[int, int]) -> bool:
+    """The line from s to c crosses no blocked cell other than s itself (where the rover is)."""
+    ii, jj = _line_cells(s, c)
+    away = (ii != s[0]) | (jj != s[1])
+    return not cm.blocked[ii[away], jj[away]].any()
+
+
+def plan_bounded(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float], bound: ErrorBound,
+                 goal_tolerance_cells: int = 6) -> tuple[list[tuple[float, float]], float] | None:
+    """Waypoints from start to goal that keep clear of every hazard by the half-width margin
+    plus the error bound at each point, and the bound at the end; None if there is none.
+
+    A start too close to a hazard for its bound (a rover that has safely reached a tube next to
+    one) leaves by the nearest good cell that a straight line free on the nominal map reaches."""
+    s = cm.cell_of(*start_xy)
+    gcell = cm.cell_of(*goal_xy)
+    if not cm.inside(*s) or not cm.inside(*gcell):
+        return None
+    clear = cm.clearance
+    start0 = (float(start_xy[0]), float(start_xy[1]))
+    escape = 0.0
+    lead: list[tuple[float, float]] = []
+    if float(clear[s]) < cm.radius_m + bound.now_m:
+        best = None
+        for d2, di, dj in sorted((di * di + dj * dj, di, dj) for di in range(-4, 5) for dj in range(-4, 5)):
+            c = (s[0] + di, s[1] + dj)
+            dist = math.sqrt(d2) * cm.cell_m
+            if cm.inside(*c) and float(clear[c]) >= cm.radius_m + bound.after(dist) and _leaves_freely(cm, s, c):
+                best, escape = c, dist
+                break
+        if best is None:
+            return None
+        lead, s = [start0], best
+    found = astar_bounded(cm, s, gcell, bound, escape, goal_tolerance_cells)
+    if found is None:
+        return None
+    cells, lengths = found
+    keep = prune_bounded(cm, cells, lengths, bound)
+    pts = lead + [cm.xy_of(i, j) for i, j in keep]
+    if not lead:
+        pts[0] = start0
+    if cells[-1] == gcell:
+        pts[-1] = (float(goal_xy[0]), float(goal_xy[1]))
+    if len(pts) < 2:
+        pts = [start0, pts[-1]]
+    return pts, bound.after(path_length(pts))

@@ -27,6 +27,13 @@ class PurePursuit:
         if len(self.path) < 2:
             self.path = list(self.path) * 2 if self.path else [(0.0, 0.0), (0.0, 0.0)]
         self._pts = np.asarray(self.path, dtype=float)
+        seg = np.hypot(*np.diff(self._pts, axis=0).T) if len(self._pts) > 1 else np.zeros(0)
+        self._cum = np.concatenate(([0.0], np.cumsum(seg)))
+
+    def progress(self, x: float, y: float) -> float:
+        """Distance along the path to the point closest to (x, y) (never behind the last one)."""
+        k, t = self._closest(x, y)
+        return float(self._cum[k] + t * (self._cum[k + 1] - self._cum[k]))
 
     @property
     def goal(self) -> tuple[float, float]:

@@ -237,10 +237,8 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     topology = Topology(vehicle, [c for c in (rover, lander, sta, tracker, seq) if c is not None])
     for key, value in fsw_params.items():
         comp, _, name = key.partition(".")
-        try:
-            topology[comp].set_param(name, value)
-        except (KeyError, ValueError) as exc:
-            raise ScenarioError(f"flight parameter {key}: {exc}") from None
+        if comp not in topology.components or not topology[comp].set_param(name, value):
+            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
     rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
     ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
     ex.add_group("control", 1, [seq, rover])

@@ -1,42 +1,47 @@
 """`msr sil landing`: the Sample Retrieval Lander from backshell separation to surface idle.
 
-The lander's flight software (fsw.vehicles.lander) runs in the fixed-step executive at 50 Hz
-with a SimClock stepping the DescentPlant (200 Hz physics) in lockstep; devices are HAL
-simulated backends with seeded noise. The onboard map is the generated terrain's height,
-rock and dune layers (a map product as the flight code would receive it). EDL before
-backshell separation is not simulated: the entry and parachute modes are walked by the
-EDL sequence, then the navigation hand-over starts powered descent.
+A deployment split (sim/deployment.py). The world (`plant`) is the DescentPlant (200 Hz
+physics) over the landing site's terrain (sim.terrain.SITE_TERRAIN, `terrain_seed`); the
+flight side (`flight`) is the lander's flight software (fsw.vehicles.lander) in the
+fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The onboard map
+is the terrain's height, rock and dune layers (a map product as the flight code would
+receive it). EDL before backshell separation is not simulated: the EDL sequence (an onboard
+Sequencer) walks the entry and parachute modes and gives the navigation hand-over, then
+powered descent starts.
+
+The hand-over is the nominal state at backshell separation (the overrides); the true state
+is dispersed from it by the hand-over's error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`, drawn
+from the run seed in the plant), so the lander starts with a realistic navigation error.
 
 Success: touchdown within 10 m of the chosen site, vertical speed <= 2.5 m/s, horizontal
-<= 1 m/s, chosen site safe, lander in SURFACE_IDLE with the engines off.
+<= 1 m/s, chosen site safe, lander in SURFACE_IDLE with the engines off. The summary gives
+what the next phase needs: `lander_xy_m` (touchdown, map metres) and `terrain` (the map).
 """
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any
+import sys
+from typing import Any, Mapping
 
 import numpy as np
 
-from fsw.core import Executive, SimClock
-from fsw.core.time import NS_PER_S, seconds_to_ns
+from fsw.core import Executive, Topology
+from fsw.core.sequencer import Sequencer, parse_sequence
 from fsw.gnc import hazard
 from fsw.gnc.descent_guidance import EngineLimits
 from fsw.vehicles.lander import Lander, build_lander
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
-from hal.config import build_devices
+from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.descent import DescentParams
 from sim.plants.descent import DescentPlant
-from sim.terrain import TerrainParams, generate
+from sim.terrain import SITE_TERRAIN, Terrain, TerrainError, generate, site_terrain_params
+
+NAME = "landing"
+vehicle = "lander"
 
 DEFAULTS: dict[str, Any] = {
-    "n_cells": 2048,                 # 1 km x 1 km at 0.5 m
-    "resolution_m": 0.5,
-    # A certified landing region is benign: fewer craters, rock patches and dunes than the
-    # campaign-wide defaults of sim.terrain (with those a 60 m disc is safe on ~1% of the map).
-    "crater_density_per_km2": 25.0,
-    "rocky_fraction": 0.2,
-    "dune_fraction": 0.05,
+    **SITE_TERRAIN,                  # the landing site's map, shared with fetch (sim.terrain)
+    "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
     "target_x_m": 0.0, "target_y_m": 0.0,
     "start_x_m": -300.0, "start_y_m": 150.0, "start_z_m": 2000.0,
     "start_vx_mps": 15.0, "start_vy_mps": -5.0, "start_vz_mps": -75.0,
@@ -50,12 +55,54 @@ DEFAULTS: dict[str, Any] = {
     "slope_limit_deg": 12.0,
     "roughness_limit_m": 0.10,
 }
+PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
 
 LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_speed_mps": 1.0}
 
 
-def device_config() -> dict[str, dict]:
+def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH)
+
+
+_TERRAIN: dict[tuple, Terrain] = {}
+
+
+def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
+    """The landing site's map from the settings alone, so the plant and the flight side agree
+    (the last one is cached: SIL builds both sides in one process)."""
+    key = tuple((k, repr(cfg[k])) for k in sorted(SITE_TERRAIN)) + (("terrain_seed", cfg["terrain_seed"]),)
+    if key not in _TERRAIN:
+        try:
+            t = generate(site_terrain_params(cfg), seed=int(cfg["terrain_seed"]))
+        except TerrainError as exc:
+            raise ScenarioError(str(exc)) from None
+        _TERRAIN.clear()
+        _TERRAIN[key] = t
+    return _TERRAIN[key]
+
+
+def descent_params(cfg: Mapping[str, Any]) -> DescentParams:
+    return DescentParams(initial_position_m=(cfg["start_x_m"], cfg["start_y_m"], cfg["start_z_m"]),
+                         initial_velocity_mps=(cfg["start_vx_mps"], cfg["start_vy_mps"], cfg["start_vz_mps"]))
+
+
+# ---------------------------------------------------------------- the deployment split
+def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> DescentPlant:
+    cfg, _ = settings(overrides)
+    rng = np.random.default_rng([int(seed), 2])
+    nominal = descent_params(cfg)
+    r0 = np.array(nominal.initial_position_m) + rng.normal(0.0, float(cfg["nav_pos_sigma_m"]), 3)
+    v0 = np.array(nominal.initial_velocity_mps) + rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
+    truth = DescentParams(initial_position_m=tuple(float(c) for c in r0),
+                          initial_velocity_mps=tuple(float(c) for c in v0))
+    p = DescentPlant(site_terrain(cfg), truth, physics_rate_hz=200, seed=rng)
+    p.check_base_rate(BASE_RATE_HZ)
+    return p
+
+
+def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The lander's sensors as HAL simulated devices (noise figures are estimates)."""
+    settings(overrides)
     return {
         "imu0": {"kind": "imu", "rate_hz": 50,
                  "noise": {"accel_mps2": {"sigma": 0.003, "bias_sigma": 0.0005}}},
@@ -64,64 +111,82 @@ def device_config() -> dict[str, dict]:
     }
 
 
+def edl_sequence(cfg: Mapping[str, Any]) -> str:
+    """The EDL sequence up to backshell separation, with the navigation hand-over."""
+    dp = descent_params(cfg)
+    (x, y, z), (vx, vy, vz) = dp.initial_position_m, dp.initial_velocity_mps
+    mass = dp.dry_mass_kg + dp.propellant_kg
+    return "\n".join([
+        "# EDL: cruise stage off, entry, chute, nav hand-over, backshell separation",
+        "R+0 lander.SEPARATE_CRUISE_STAGE",
+        "R+0 lander.MODE trigger=entry_interface",
+        f"R+0 lander.NAV_HANDOVER x_m={x!r} y_m={y!r} z_m={z!r} vx_mps={vx!r} vy_mps={vy!r} vz_mps={vz!r} "
+        f"mass_kg={mass!r}",
+        "R+0 lander.MODE trigger=deploy_chute",
+        "R+0 lander.SEPARATE_BACKSHELL",
+    ]) + "\n"
+
+
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
+           ) -> tuple[Topology, Executive]:
+    cfg, fsw_params = settings(overrides)
+    terrain = site_terrain(cfg)
+    dp = descent_params(cfg)
+    onboard = hazard.OnboardMap(terrain.height_m, terrain.max_rock_m, terrain.dune_mask, terrain.res)
+    limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
+                                 roughness_limit_m=float(cfg["roughness_limit_m"]))
+    engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
+    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
+                       target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
+    fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
+    seq = Sequencer("seq", fsw.topology.dispatch)
+    fsw.topology.add(seq)
+    for key, value in fsw_params.items():
+        if not fsw.lander.set_param(key.partition(".")[2], value):
+            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
+    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
+    ex.add_group("sequence", 1, [seq])
+    fsw.install(ex)
+    try:
+        seq.load(parse_sequence(edl_sequence(cfg)))
+    except ValueError as exc:
+        raise ScenarioError(f"EDL sequence: {exc}") from None
+    seq.start_sequence(ex.start_ns)
+    return fsw.topology, ex
+
+
+def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
+    return float(settings(overrides)[0]["max_time_s"])
+
+
+def done(topology: Topology) -> bool:
+    return topology["lander"].mode == "SURFACE_IDLE"
+
+
 def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
-def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
-    cfg = dict(DEFAULTS)
-    unknown = set(overrides) - set(cfg)
-    if unknown:
-        raise ValueError(f"unknown landing parameters {sorted(unknown)}; known: {sorted(cfg)}")
-    cfg.update(overrides)
-    rng = np.random.default_rng(seed)
-    terrain = generate(TerrainParams(n_cells=int(cfg["n_cells"]), resolution_m=float(cfg["resolution_m"]),
-                                     crater_density_per_km2=float(cfg["crater_density_per_km2"]),
-                                     rocky_fraction=float(cfg["rocky_fraction"]),
-                                     dune_fraction=float(cfg["dune_fraction"])), seed=rng)
-    dp = DescentParams(initial_position_m=(cfg["start_x_m"], cfg["start_y_m"], cfg["start_z_m"]),
-                       initial_velocity_mps=(cfg["start_vx_mps"], cfg["start_vy_mps"], cfg["start_vz_mps"]))
-    plant = DescentPlant(terrain, dp, physics_rate_hz=200, seed=rng)
-    plant.check_base_rate(BASE_RATE_HZ)
-    devices = build_devices(device_config(), plant=plant, seed=int(rng.integers(0, 2**31)))
-    onboard = hazard.OnboardMap(terrain.height_m, terrain.max_rock_m, terrain.dune_mask, terrain.res)
-    limits = hazard.HazardLimits(slope_limit_deg=cfg["slope_limit_deg"], roughness_limit_m=cfg["roughness_limit_m"])
-    engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
-    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
-                       target_xy=(cfg["target_x_m"], cfg["target_y_m"]), engine_limits=engine)
-    lander = fsw.lander
-    lander.set_param("divert_budget_m", cfg["divert_budget_m"])
-
-    clock = SimClock()
-    clock.attach(plant)
-    ex = Executive(clock, BASE_RATE_HZ)
-    fsw.install(ex)
-
-    # EDL sequence up to backshell separation, then the navigation hand-over.
-    topo = fsw.topology
-    r0 = np.array(dp.initial_position_m) + rng.normal(0.0, cfg["nav_pos_sigma_m"], 3)
-    v0 = np.array(dp.initial_velocity_mps) + rng.normal(0.0, cfg["nav_vel_sigma_mps"], 3)
-    steps = [topo.dispatch("lander.SEPARATE_CRUISE_STAGE"),
-             topo.dispatch("lander.MODE", {"trigger": "entry_interface"})]
-    lander.init_nav(r0, v0, dp.dry_mass_kg + dp.propellant_kg)
-    steps += [topo.dispatch("lander.MODE", {"trigger": "deploy_chute"}),
-              topo.dispatch("lander.SEPARATE_BACKSHELL")]
-    sequence_ok = all(s.ok for s in steps)
-
-    ex.run(until_ns=seconds_to_ns(cfg["max_time_s"]), stop_when=lambda: lander.mode == "SURFACE_IDLE")
+def summarize(outcome: SilOutcome) -> dict[str, Any]:
+    cfg, _ = settings(outcome.overrides)
+    topo, sim = outcome.topology, outcome.plant
+    lander: Lander = topo["lander"]
+    dp = descent_params(cfg)
+    seq_failed = int(topo["seq"].tlm["commands_failed"])
+    sequence_ok = seq_failed == 0 and topo["seq"].mode == "DONE"
     modes_seen = [Lander.MODES.initial] + [dict(e.args)["dest"] for e in topo.events
                                            if e.component == "lander" and e.name == "MODE_CHANGED"]
-    truth = plant.truth()
+    truth = sim.truth()
     td = truth["touchdown"]
     site = lander.site
     summary: dict[str, Any] = {
-        "scenario": "landing", "seed": seed,
-        "sim_time_s": _r(ex.now_ns() / NS_PER_S, 2),
         "modes": modes_seen, "final_mode": lander.mode, "edl_sequence_ok": sequence_ok,
         "target_m": [_r(cfg["target_x_m"], 2), _r(cfg["target_y_m"], 2)],
         "map": {"cells": int(cfg["n_cells"]), "resolution_m": float(cfg["resolution_m"]),
                 "safe_fraction": _r(lander.safety.safe_fraction, 4)},
+        "terrain": {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN}},
         "propellant_used_kg": _r(dp.propellant_kg - truth["propellant_kg"], 1),
+        "lander_xy_m": None,
     }
     if site is not None:
         summary["chosen_site"] = {"x_m": _r(site.x_m, 2), "y_m": _r(site.y_m, 2),
@@ -141,6 +206,7 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
             "ground_slope_deg": _r(td["slope_deg"], 2),
             "max_rock_under_m": _r(td["max_rock_m"], 3),
         }
+        summary["lander_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
     summary["limits"] = LIMITS
     t = summary.get("touchdown")
     summary["success"] = bool(
@@ -149,7 +215,7 @@ def run(*, seed: int, out_dir: Path, overrides: dict) -> dict:
         and t["error_from_site_m"] <= LIMITS["touchdown_error_m"]
         and t["vertical_speed_mps"] <= LIMITS["vertical_speed_mps"]
         and t["horizontal_speed_mps"] <= LIMITS["horizontal_speed_mps"])
-    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED",)][:60]
+    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED", "SEQ_CMD")][:60]
     return summary
 
 
@@ -171,3 +237,12 @@ def summary_lines(s: dict) -> list[str]:
     else:
         lines.append("  no touchdown")
     return lines
+
+
+WALL_FIELDS = ()
+
+
+def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`msr sil landing` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
+    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
+                        overrides={"terrain_seed": int(seed), **dict(overrides or {})})

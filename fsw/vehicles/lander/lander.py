@@ -175,6 +175,14 @@ class Lander(Component):
     def _mav_departed(self) -> None:
         self.flags["mav_departed"] = True
 
+    @command("NAV_HANDOVER", Arg("x_m", float, -1e6, 1e6), Arg("y_m", float, -1e6, 1e6),
+             Arg("z_m", float, -1e5, 1e6), Arg("vx_mps", float, -1e4, 1e4), Arg("vy_mps", float, -1e4, 1e4),
+             Arg("vz_mps", float, -1e4, 1e4), Arg("mass_kg", float, 1.0, 1e5),
+             modes=("CRUISE", "ENTRY", "PARACHUTE"), doc="EDL navigation hand-over (local frame)")
+    def _nav_handover(self, x_m: float, y_m: float, z_m: float, vx_mps: float, vy_mps: float, vz_mps: float,
+                      mass_kg: float) -> None:
+        self.init_nav((x_m, y_m, z_m), (vx_mps, vy_mps, vz_mps), mass_kg)
+
     @command("SET_TARGET", Arg("x_m", float, -1e5, 1e5), Arg("y_m", float, -1e5, 1e5),
              modes=("CRUISE", "ENTRY", "PARACHUTE"), doc="Targeted landing point (local frame)")
     def _set_target(self, x_m: float, y_m: float) -> None:

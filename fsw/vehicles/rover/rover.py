@@ -27,7 +27,7 @@ from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.gnc.dead_reckoning import DeadReckoning, PositionBound, associate_landmark, wrap
-from fsw.gnc.path_planner import CostMap, path_length, plan
+from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
 from fsw.gnc.pure_pursuit import PurePursuit
 from hal.errors import DeviceFault
 
@@ -107,6 +107,8 @@ class Rover(Component):
         Param("stow_z_m", float, -1.0, 2.0, default=0.35),
         Param("present_x_m", float, -2.0, 2.0, default=0.9),
         Param("present_z_m", float, -1.0, 2.0, default=0.3),
+        Param("tube_run_in_m", float, 0.0, 10.0, default=2.0,
+              doc="straight final approach to a tube's standoff point, so the navcam sees the tube"),
         Param("handoff_run_in_m", float, 0.5, 10.0, default=3.0,
               doc="straight final approach to the hand-off point, so the rover faces the lander"),
         Param("heading_source", str, choices=("imu", "wheels"), default="imu",
@@ -128,7 +130,9 @@ class Rover(Component):
               doc="above this bound, stop and look for a known tube when one may be in view"),
         Param("look_every_m", float, 0.5, 100.0, default=3.0, doc="drive between two stop-and-looks"),
         Param("max_pos_bound_m", float, 0.2, 20.0, default=3.0,
-              doc="no drive may end with a larger bound: skip the tube or go back to the lander"),
+              doc="no drive to a tube may end with a larger bound: go back to the lander first, or skip it"),
+        Param("bound_slack_m", float, 0.0, 2.0, default=0.15,
+              doc="planned on top of the bound; using it up means replanning"),
     )
 
     def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
@@ -151,7 +155,8 @@ class Rover(Component):
         self.dt = 1.0 / control_rate_hz
         self.dr = DeadReckoning(*start_pose)
         self.bound = PositionBound(self.params["pos_bound_start_m"], self.params["pos_bound_per_m"])
-        self.plan_inflation = 0.0          # extra hazard inflation the current path was planned with
+        self.plan_inflation = 0.0          # error bound the current path was planned with at its start
+        self._plan_bound: tuple[float, float] | None = None   # (planned bound at the start, odometer)
         self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
         self._looking = False
         self._last_look_m = -1e9
@@ -269,8 +274,8 @@ class Rover(Component):
         self.dr.fix(x_m, y_m)
         self.bound.fix(bound_m)
         self.emit("RELOCALISED", source=source, shift_m=round(shift, 3), bound_m=round(bound_m, 3))
-        if self.mode == "RETURN":
-            self._replan = True
+        if self.mode == "RETURN" and not self._on_run_in():
+            self._replan = True             # the old path was planned from the old estimate
 
     @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
              doc="Add a depot tube to collect")
@@ -341,37 +346,41 @@ class Rover(Component):
         tl["pos_bound_m"] = self.bound.bound_m
         tl["plan_inflation_m"] = self.plan_inflation
 
-    def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6):
-        """A path to `goal` on hazards inflated by the position bound expected at its end, or None.
+    def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
+                   max_end_bound_m: float = math.inf, report: bool = True):
+        """A path to `goal` that keeps every mapped hazard further than the rover's half-width
+        margin plus the position-error bound it will have at each point (`plan_bounded`), or None.
 
-        The inflation needed depends on the path's length, so plan, measure, and replan with
-        the larger inflation (twice at most); a path whose end bound exceeds `max_pos_bound_m`
-        is refused too. Sets `plan_inflation` for the pursuit's check."""
+        The bound is planned with `bound_slack_m` on top; the pursuit replans once the real bound
+        eats that slack (a detour, a slip the odometer saw). A path ending with a bound above
+        `max_end_bound_m` is refused too."""
         start = (self.dr.x, self.dr.y)
-        if self.cost_map is None:
-            self.plan_inflation = math.inf
-            return [start, goal]
         p = self.params
-        inflate = p["inflate_by_bound"]
-        extra = self.bound.predicted(1.2 * math.dist(start, goal)) if inflate else 0.0
-        path = None
-        for _ in range(3):
-            if extra > p["max_pos_bound_m"]:
-                path = None
-                break
-            cm = self.cost_map.inflated(extra)
-            path = plan(cm, start, goal, goal_tolerance_cells, escape=self.cost_map if cm is not self.cost_map else None)
-            if path is None:
-                break
-            need = self.bound.predicted(path_length(path)) if inflate else 0.0
-            if need <= extra + 1e-9:
-                self.plan_inflation = extra if inflate else math.inf
-                return path
-            extra = need
+        if self.cost_map is None:
+            self._plan_bound = None
+            return [start, goal]
+        if not p["inflate_by_bound"]:
+            self._plan_bound = None
+            path = plan(self.cost_map, start, goal, goal_tolerance_cells)
         else:
+            bound = ErrorBound(self.bound.bound_m + p["bound_slack_m"], self.bound.growth_per_m)
+            found = plan_bounded(self.cost_map, start, goal, bound, goal_tolerance_cells)
             path = None
-        self.emit("NO_PATH", purpose=f"{purpose} (bound {self.bound.bound_m:.2f} m, inflation {extra:.2f} m)")
-        return None
+            if found is not None and found[1] <= max_end_bound_m:
+                path = found[0]
+                self._plan_bound = (bound.now_m, self.dr.distance_m)
+        if path is None and report:
+            self.emit("NO_PATH", purpose=f"{purpose} (bound {self.bound.bound_m:.2f} m)")
+        self.plan_inflation = self.bound.bound_m + p["bound_slack_m"] if path is not None and p["inflate_by_bound"] else 0.0
+        return path
+
+    def _bound_outgrew_plan(self) -> bool:
+        """The bound is larger than the path was planned for at this point of it."""
+        if self._plan_bound is None or self.pursuit is None:
+            return False
+        b0, _ = self._plan_bound
+        allowed = b0 + self.bound.growth_per_m * self.pursuit.progress(self.dr.x, self.dr.y)
+        return self.bound.bound_m > allowed + 1e-9
 
     def _follow(self, path, purpose: str) -> bool:
         if len(path) < 2:
@@ -388,17 +397,15 @@ class Rover(Component):
             return
         if self._stop_and_look():
             return
-        if self.mode in ("TRAVERSE", "RETURN") and self.bound.bound_m > self.plan_inflation + 1e-9:
+        if self.mode in ("TRAVERSE", "RETURN") and self._bound_outgrew_plan():
             self._stop()
             self.emit("REPLAN", purpose=self.mode, bound_m=round(self.bound.bound_m, 2),
-                      inflation_m=round(self.plan_inflation, 2))
+                      inflation_m=round(self._plan_bound[0], 2))
             self.pursuit = None
             self._replan = True
             return
-        hx, hy, _ = self.handoff_pose
-        run_in = self.mode == "RETURN" and math.hypot(self.dr.x - hx, self.dr.y - hy) <= self.params["handoff_run_in_m"] + 0.5
         # The run-in to the hand-off point goes close to the lander on purpose (its keep-out is planning margin).
-        free = self.cost_map is None or run_in or self.cost_map.free_at(self.dr.x, self.dr.y)
+        free = self.cost_map is None or self._on_run_in() or self.cost_map.free_at(self.dr.x, self.dr.y)
         if self._was_free and not free and self.egressed:
             self.hazard_reason = "entering a mapped hazard"   # leaving one (after a slip) is allowed
         self._was_free = free
@@ -450,7 +457,7 @@ class Rover(Component):
             self.egress_start = (self.dr.x, self.dr.y)
             h = self.dr.heading
             d = self.params["egress_distance_m"]
-            self.plan_inflation = math.inf            # straight off the ramp onto the landing site
+            self._plan_bound = None                   # straight off the ramp onto the landing site
             self._follow([self.egress_start, (self.dr.x + d * math.cos(h), self.dr.y + d * math.sin(h))], "egress")
         if self.pursuit is not None and self.pursuit.done(self.dr.x, self.dr.y):
             self._stop()
@@ -482,7 +489,7 @@ class Rover(Component):
         if self.tasks and self.slot_free():
             self.task = self.tasks[0]
             self.attempts = 0
-            path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", goal_tolerance_cells=2)
+            path = self._tube_path()
             if path is None:
                 if self.bound.bound_m > p["look_uncertainty_m"] and self._relocalise_trips == 0 and self._go_home():
                     self._relocalise_trips += 1   # try again from a fresh fix at the lander
@@ -490,8 +497,7 @@ class Rover(Component):
                     return
                 self._skip_task()
                 return
-            short = truncate_path(path, p["standoff_m"])
-            self._follow(short if len(short) >= 2 else [(self.dr.x, self.dr.y)] * 2, f"tube {self.task.tube}")
+            self._follow(path, f"tube {self.task.tube}")
             self.trigger("drive")
         elif self.aboard:
             if not self._go_home():
@@ -500,8 +506,36 @@ class Rover(Component):
         else:
             self.done = True
 
+    def _tube_path(self):
+        """A safe path to the task tube's standoff point ending in a straight run-in at the tube,
+        so the rover stops facing it with the tube in the navcam's view. The run-in comes from
+        the rover's side first, else from other directions (30 deg steps); it must be free on the
+        nominal map, the path to its start free with the growing bound (`_safe_path`)."""
+        t, p = self.task, self.params
+        dx, dy = t.x_m - self.dr.x, t.y_m - self.dr.y
+        base = math.atan2(dy, dx) if math.hypot(dx, dy) > 1e-6 else self.dr.heading
+        back = p["standoff_m"] + p["tube_run_in_m"]
+        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
+            a = base + k * math.pi / 6.0
+            ux, uy = math.cos(a), math.sin(a)
+            pre = (t.x_m - back * ux, t.y_m - back * uy)
+            stand = (t.x_m - p["standoff_m"] * ux, t.y_m - p["standoff_m"] * uy)
+            if self.cost_map is not None and not (self.cost_map.free_at(*pre) and line_free(
+                    self.cost_map, self.cost_map.cell_of(*pre), self.cost_map.cell_of(*stand))):
+                continue
+            path = self._safe_path(pre, f"tube {t.tube}", 0, p["max_pos_bound_m"], report=False)
+            if path is not None:
+                return list(path) + [stand]
+        self.emit("NO_PATH", purpose=f"tube {t.tube} (bound {self.bound.bound_m:.2f} m)")
+        return None
+
     def _go_home(self) -> bool:
         return self._plan_return() and self.trigger("go_home" if self.aboard else "relocalise")
+
+    def _on_run_in(self) -> bool:
+        """On the straight final approach to the hand-off point (it ends next to the lander)."""
+        hx, hy, _ = self.handoff_pose
+        return self.mode == "RETURN" and math.hypot(self.dr.x - hx, self.dr.y - hy) <= self.params["handoff_run_in_m"] + 0.5
 
     def _plan_return(self) -> bool:
         """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
@@ -524,12 +558,12 @@ class Rover(Component):
     def _mode_TRAVERSE(self) -> None:
         if self._replan:
             self._replan = False
-            path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", goal_tolerance_cells=2)
+            path = self._tube_path()
             if path is None:
                 self._stop()
                 self.trigger("abandon")        # IDLE decides: relocalise at the lander, or skip
                 return
-            self._follow(truncate_path(path, self.params["standoff_m"]), f"tube {self.task.tube}")
+            self._follow(path, f"tube {self.task.tube}")
         if self.at_goal():
             self._stop()
             self.trigger("arrive_tube")
@@ -681,11 +715,11 @@ class Rover(Component):
                     bx, by, _ = self.tube_body
                 if seen is not None and seen != self.task.tube:
                     # Another depot tube: now that the position is fixed, drive on to the right one.
-                    path = self._safe_path((self.task.x_m, self.task.y_m), f"tube {self.task.tube}", 2)
+                    path = self._tube_path()
                     if path is None:
                         self._give_up_or_retry("no safe path from here")
                         return
-                    self._follow(truncate_path(path, self.params["standoff_m"]), "creep")
+                    self._follow(path, "creep")
                     self._goto("creep")
                     return
                 if self.trigger("in_reach"):
@@ -699,7 +733,7 @@ class Rover(Component):
                 dist = math.hypot(wx - self.dr.x, wy - self.dr.y)
                 if dist > back + 0.05:
                     f = (dist - back) / dist
-                    self.plan_inflation = math.inf    # a few metres straight to a tube laid on clear ground
+                    self._plan_bound = None           # a few metres straight to a tube laid on clear ground
                     self._follow([(self.dr.x, self.dr.y), (self.dr.x + (wx - self.dr.x) * f,
                                                            self.dr.y + (wy - self.dr.y) * f)], "creep")
                     self._goto("creep")
