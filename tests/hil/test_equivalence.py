@@ -10,7 +10,10 @@ from .kit import EQUIVALENCE_SCENARIOS, deployable, pty_bench, running_emulator
 
 # simulated seconds compared per scenario (None: the scenario's own duration); a prefix of a
 # long flight is as good a check of equivalence and keeps the serial round trips affordable
-DURATIONS = {"demo": None, "ascent": 720.0, "capture": 16000.0}
+DURATIONS = {"demo": None, "ascent": 720.0, "capture": 16000.0,
+             "landing": None,        # the whole descent to touchdown (~64 s simulated, ~10 s wall)
+             "fetch": 600.0}         # egress, first traverse and lander fixes (~35 s wall for both runs)
+SURFACE_SCENARIOS = ("landing", "fetch")
 
 
 def scenario_param(name):
@@ -22,7 +25,8 @@ def scenario_param(name):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("scenario", [scenario_param(n) for n in EQUIVALENCE_SCENARIOS])
+@pytest.mark.parametrize("scenario", [scenario_param(n) for n in dict.fromkeys(EQUIVALENCE_SCENARIOS
+                                                                            + SURFACE_SCENARIOS)])
 def test_lockstep_hil_log_is_byte_identical_to_sil(tmp_path, scenario):
     extra = {"duration_s": DURATIONS[scenario]} if DURATIONS.get(scenario) else {}
     bench = pty_bench(tmp_path, scenario=scenario, seed=7, **extra)
