@@ -8,8 +8,8 @@ its centre reaches `trigger_depth_m` inside the cone at a closing speed no highe
 `max_capture_speed_mps`; faster, it bounces out (restitution). Once triggered the OS rests in
 the cone; closing the lid takes `lid_close_time_s`, after which it is captured.
 
-Phasing: `phasing_state` puts the ERO on a circular orbit in the OS's plane, a given arc
-behind and height below the OS, so it drifts up to it (a coelliptic approach). Long coasts
+Phasing: `phasing_state` puts the ERO on an orbit coelliptic with the OS's, a given arc
+behind and height below it, so it drifts up to it (a coelliptic approach). Long coasts
 are cheap: with the thrusters off and the OS far from the cone, `advance` takes one RK4 step
 per call of up to `quiet_step_s` instead of the physics step (RK4 at 10 s is good to well
 under a millimetre here). `lateral_kick_mps` is a test hook: a cross-track velocity error
@@ -22,31 +22,21 @@ from dataclasses import dataclass, field
 
 from sim.ascent import G0
 from sim.mars import MARS, MarsParams
-from sim.orbit import (Elements, _cross, _norm, elements_to_state, propagate_j2,
-                       propagate_two_body)
+from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body, state_to_elements
 from sim.relative import inertial_to_lvlh, lvlh_to_inertial, lvlh_vector_to_inertial
 
 
 def phasing_state(os_state, behind_m: float, below_m: float, gm: float,
                   node_offset_rad: float = 0.0) -> tuple[float, ...]:
-    """ERO state on a circular orbit in the OS's orbit plane, `behind_m` of arc (measured on
-    the OS's radius) behind the OS and `below_m` below it; `node_offset_rad` then turns it
-    about the spin axis (its node moves by that much), e.g. to pre-compensate the
-    differential J2 nodal regression of the lower orbit over the drift."""
-    r, v = os_state[:3], os_state[3:6]
-    rn = _norm(r)
-    h = _cross(r, v)
-    hn = _norm(h)
-    k = tuple(c / hn for c in h)
-    u = tuple(c / rn for c in r)
-    w = _cross(k, u)                         # in-plane, along the motion
-    th = -behind_m / rn
-    c, s = math.cos(th), math.sin(th)
-    ur = tuple(c * u[i] + s * w[i] for i in range(3))
-    wr = _cross(k, ur)
-    re = rn - below_m
-    ve = math.sqrt(gm / re)
-    state = tuple(re * c for c in ur) + tuple(ve * c for c in wr)
+    """ERO state on a phasing orbit coelliptic with the OS's (same eccentricity vector and
+    plane, semi-major axis `below_m` smaller), `behind_m` of arc (on the OS's semi-major axis)
+    behind it in argument of latitude; `node_offset_rad` then turns it about the spin axis
+    (its node moves by that much), e.g. to pre-compensate the differential J2 nodal
+    regression of the lower orbit over the drift."""
+    el = state_to_elements(os_state, gm)
+    u = el.argp_rad + el.true_anomaly_rad - behind_m / el.sma_m
+    ero = Elements(el.sma_m - below_m, el.ecc, el.inc_rad, el.raan_rad, el.argp_rad, u - el.argp_rad)
+    state = elements_to_state(ero, gm)
     c, s = math.cos(node_offset_rad), math.sin(node_offset_rad)
     return (c * state[0] - s * state[1], s * state[0] + c * state[1], state[2],
             c * state[3] - s * state[4], s * state[3] + c * state[4], state[5])

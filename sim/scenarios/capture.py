@@ -16,7 +16,8 @@ the relative-state prior (the nominal geometry, with those sigmas), BEGIN_SEARCH
 cruise is compressed to `earth_cruise_s`.
 
 Overrides: os_state, tube_ids, start_behind_km, start_below_km, prior_sigma_m,
-prior_sigma_mps, containment_fault (the primary seal leaks: the OS must be held, never put in
+prior_sigma_mps, ero_thrust_N (RCS force per body axis; the far-range transfer's ~10 m/s
+burns must stay short against the quarter orbit), containment_fault (the primary seal leaks: the OS must be held, never put in
 the EEV), lateral_kick_mps (a cross-track velocity error 5 m from the OS that must end in a
 back-off and retry), earth_cruise_s, quiet_stepping, max_time_s, and flight-software
 parameters as `ccrs.NAME`.
@@ -69,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "containment_fault": False,
     "lateral_kick_mps": 0.0,
     "earth_cruise_s": 3600.0,
+    "ero_thrust_N": 200.0,
     "quiet_stepping": True,
     "max_time_s": 200000.0,
 }
@@ -121,13 +123,15 @@ def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[s
         raise ScenarioError(f"os_state.t_s must be a number, got {raw.get('t_s')!r}") from None
     cfg["tube_ids"] = tube_ids(cfg["tube_ids"])
     for key in ("start_behind_km", "start_below_km", "prior_sigma_m", "prior_sigma_mps",
-                "lateral_kick_mps", "earth_cruise_s", "max_time_s"):
+                "lateral_kick_mps", "earth_cruise_s", "max_time_s", "ero_thrust_N"):
         try:
             cfg[key] = float(cfg[key])
         except (TypeError, ValueError):
             raise ScenarioError(f"{key} must be a number, got {cfg[key]!r}") from None
         if not math.isfinite(cfg[key]):
             raise ScenarioError(f"{key} must be finite")
+    if not 1.0 <= cfg["ero_thrust_N"] <= 1000.0:
+        raise ScenarioError("ero_thrust_N (per body axis) must be in [1, 1000]")
     if not 0.0 < cfg["start_behind_km"] < 5000.0 or not -50.0 <= cfg["start_below_km"] <= 100.0:
         raise ScenarioError("start_behind_km must be in (0, 5000) and start_below_km in [-50, 100]")
     return cfg, fsw
@@ -178,7 +182,7 @@ def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> CompositePla
     err = [cfg["prior_sigma_m"] * float(rng.standard_normal()) for _ in range(3)] + \
           [cfg["prior_sigma_mps"] * float(rng.standard_normal()) for _ in range(3)]
     ero_true = lvlh_to_inertial(nominal_ero_state(cfg), err)
-    params = RendezvousParams(os_state=cfg["os_state"], ero_state=ero_true,
+    params = RendezvousParams(os_state=cfg["os_state"], ero_state=ero_true, thrust_limit_N=cfg["ero_thrust_N"],
                               lateral_kick_mps=cfg["lateral_kick_mps"])
     rdv = RendezvousPlant(params, physics_rate_hz=10, seed=seed)
     ccrs = CcrsPlant(CcrsParams(os_id=OS_ID, containment_fault=bool(cfg["containment_fault"])),
@@ -233,7 +237,7 @@ def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
     a, n = os_orbit(cfg)
     rp = RendezvousParams()
     return {"os_id": OS_ID, "mean_motion_radps": n, "orbit_radius_m": a, "mass_kg": rp.ero_mass_kg,
-            "force_limit_N": rp.thrust_limit_N, "earth_cruise_s": cfg["earth_cruise_s"]}
+            "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
 
 
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None

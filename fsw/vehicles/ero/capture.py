@@ -91,6 +91,7 @@ class EroCaptureManager(Component):
         EventDef("CONTAINMENT_NOT_VERIFIED", Severity.WARNING_HI, "{step}: {reason}; holding"),
         EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+        EventDef("BURN_LIMIT", Severity.WARNING_LO, "steered burn stopped after {spent:.2f} m/s (budget {budget:.2f})"),
     )
     PARAMS = (
         Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
@@ -112,7 +113,7 @@ class EroCaptureManager(Component):
         Param("capture_zone_m", float, 0.0, 50.0, default=2.0),
         Param("hold_dwell_s", float, 0.0, 3600.0, default=60.0),
         Param("max_retries", int, 0, 20, default=3),
-        Param("lost_after_s", float, 1.0, 36000.0, default=1800.0),
+        Param("lost_after_s", float, 1.0, 36000.0, default=7200.0),
         Param("detections_to_acquire", int, 1, 100, default=3),
         Param("lidar_max_m", float, 10.0, 5000.0, default=1000.0),
         Param("approach_sigma_m", float, 0.01, 100.0, default=2.0),
@@ -159,6 +160,8 @@ class EroCaptureManager(Component):
         self._last_t: float | None = None
         self._far_planned = False
         self._steer: tuple | None = None
+        self._steer_dv0 = 0.0
+        self._steer_budget = 0.0
         self._thrusting = False
         self._cruise_until: float | None = None
         self.captured_tubes: list[int] = []
@@ -270,6 +273,15 @@ class EroCaptureManager(Component):
     def on_enter_FAR_RANGE(self) -> None:
         self.legs = []
         self._far_planned = False
+
+    def _far_start_range(self) -> float:
+        """Range at which the far-range transfer starts: `far_start_m`, or further out for a
+        faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann
+        (about 0.6 of the drift over the transfer time; 65 km at 25 km below)."""
+        rect = self.nav.rectilinear()
+        rng = max(float(np.linalg.norm(rect[:3])), 1.0)
+        closing = max(0.0, -float(rect[:3] @ rect[3:]) / rng)
+        return max(self.params["far_start_m"], 0.6 * closing * self.params["far_transfer_s"])
 
     def _plan_far_range(self) -> None:
         """From the drift: a transfer to V-bar `far_via_m` behind the OS, then a CW hop to the
@@ -393,7 +405,7 @@ class EroCaptureManager(Component):
             return
         self.burn_dv = tuple(self.burn_dv[i] + sol.dv1[i] for i in range(3))
         if leg.duration_s > 0.0 and max(abs(c) for c in self.burn_dv) / accel > self.params["steer_above_s"]:
-            self._steer = ("leg", leg)    # a long far-range burn: steer on the velocity to gain
+            self._start_steering(("leg", leg))   # a long far-range burn: steer on the velocity to gain
         dv = math.sqrt(sum(c * c for c in sol.dv1))
         self.emit("LEG_PLANNED", kind=kind, aim=tuple(round(c, 1) for c in leg.aim), t=dt, dv=dv)
 
@@ -429,11 +441,16 @@ class EroCaptureManager(Component):
                 self.burn_dv = tuple(want[i] - s[3 + i] for i in range(3))
                 accel = self.params["force_limit_N"] / self.params["mass_kg"]
                 if leg.duration_s > 0.0 and max(abs(c) for c in self.burn_dv) / accel > self.params["steer_above_s"]:
-                    self._steer = ("stop", want)
+                    self._start_steering(("stop", want))
             if self.legs:
                 self.legs[0].retargeted = False
             return False
         return False
+
+    def _start_steering(self, what: tuple) -> None:
+        self._steer = what
+        self._steer_dv0 = self.approach_dv
+        self._steer_budget = 1.5 * math.sqrt(sum(c * c for c in self.burn_dv)) + 0.5
 
     def _to_gain(self, open_loop: tuple[float, float, float]) -> tuple[float, float, float]:
         """Velocity still to gain on a long burn, from the estimate: a burn of minutes in the
@@ -442,11 +459,18 @@ class EroCaptureManager(Component):
         `steer_tol_mps`."""
         kind, what = self._steer
         s = self.chaser_state()
+        spent = self.approach_dv - self._steer_dv0
+        if spent > self._steer_budget:
+            # not converging (a bad estimate, or too little time left): stop, let the next
+            # correction or leg re-plan rather than burn on
+            self.emit("BURN_LIMIT", spent=spent, budget=self._steer_budget)
+            self._steer = None
+            return (0.0, 0.0, 0.0)
         if kind == "stop":
             vtbg = tuple(what[i] - s[3 + i] for i in range(3))
         else:
             left = what.t_arrive - self._t
-            if left < 2.0 * self.params["steer_above_s"]:
+            if left < max(2.0 * self.params["steer_above_s"], 0.5 * (what.t_arrive - what.t_start)):
                 self._steer = None
                 return open_loop
             try:
@@ -585,7 +609,7 @@ class EroCaptureManager(Component):
 
     def _run_FAR_RANGE(self, t: float) -> None:
         if not self._far_planned:
-            if self.nav is not None and self.nav.range <= self.params["far_start_m"]:
+            if self.nav is not None and self.nav.range <= self._far_start_range():
                 self._plan_far_range()
             return
         if self._fly_legs() and self.lidar_valid():
@@ -626,7 +650,7 @@ class EroCaptureManager(Component):
             closing = -float(rect[:3] @ rect[3:]) / max(float(np.linalg.norm(rect[:3])), 1.0)
             if closing <= 0.0:
                 return True
-            return (self.nav.range - self.params["far_start_m"]) / closing > margin
+            return (self.nav.range - self._far_start_range()) / closing > margin
         return self._next_event_in() > margin
 
     def _run_CLOSE_RANGE(self, t: float) -> None:
