@@ -2,7 +2,7 @@
 requirements (issue 6, MSR_FACTS.md), exhaustive structure checks and the interlocks."""
 from fsw.core.modes import every_path_passes
 from fsw.testing.modes import assert_sound, mode_machine_test
-from fsw.vehicles.lander import MODE_COMPONENTS, Lander, SampleTransferArm
+from fsw.vehicles.lander import MODE_COMPONENTS, Lander, RoverTracker, SampleTransferArm
 
 ALWAYS_FAULTABLE = ("CRUISE", "TOUCHDOWN", "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_SUPPORT")
 
@@ -61,9 +61,10 @@ TestStaModes = mode_machine_test(lambda: SampleTransferArm("sta"), sta_oracle).T
 
 
 def test_tables_are_sound_and_exported_for_the_diagrams():
-    assert MODE_COMPONENTS == {"lander": Lander, "sta": SampleTransferArm}
+    assert MODE_COMPONENTS == {"lander": Lander, "sta": SampleTransferArm, "tracker": RoverTracker}
     assert_sound(Lander("lander"))
     assert_sound(SampleTransferArm("sta"))
+    assert_sound(RoverTracker("tracker"))
 
 
 def test_required_modes_exist():
