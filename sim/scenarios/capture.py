@@ -291,15 +291,14 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "os_orbit": {"altitude_km": round((el.sma_m - MARS.radius_eq_m) / 1e3, 3), "ecc": round(el.ecc, 6),
                      "inclination_deg": round(math.degrees(el.inc_rad), 4), "epoch_s": cfg["os_epoch_s"]},
         "start_behind_km": cfg["start_behind_km"], "start_below_km": cfg["start_below_km"],
-        "detection_range_km": _r(None if truth["first_detection_range_m"] is None
-                                 else truth["first_detection_range_m"] / 1e3, 1),
+        "detection_range_m": _r(truth["first_detection_range_m"], 1),
         "detection_time_s": _r(truth["first_detection_t_s"], 1),
-        "detection_range_estimated_km": _r(None if mgr.detect_range_est is None else mgr.detect_range_est / 1e3, 1),
+        "detection_range_estimated_m": _r(mgr.detect_range_est, 1),
         "approach_delta_v_mps": round(truth["delta_v_used_mps"], 3),
         "approach_delta_v_onboard_mps": round(mgr.approach_dv, 3),
         "captured": bool(cap["captured"]),
-        "closing_speed_at_capture_mps": _r(cap["trigger_closing_mps"]),
-        "offset_at_capture_m": _r(cap["trigger_lateral_m"]),
+        "closing_speed_mps": _r(cap["trigger_closing_mps"]),       # at the capture trigger
+        "capture_offset_m": _r(cap["trigger_lateral_m"]),         # off the cone axis, at the trigger
         "held_offset_m": None if held is None else round(math.hypot(held[0], held[2]), 4),
         "bounces": len(cap["impacts"]),
         "retries": mgr.retries,
@@ -312,9 +311,8 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "sterilisation_max_temp_C": round(ctruth["max_temp_C"], 1),
         "eev_released": bool(mgr.eev_separated() and ctruth["eev_released"]),
         "tube_ids": cfg["tube_ids"],
-        "tube_ids_captured": list(mgr.captured_tubes),
-        "tube_ids_contained": list(mgr.contained_tubes),
-        "tube_ids_in_eev": mgr.custody.tubes_at("eev"),
+        "custody": {"captured": list(mgr.captured_tubes), "contained": list(mgr.contained_tubes),
+                    "in_eev": mgr.custody.tubes_at("eev")},
         "quiet_ticks": 0 if quiet is None else sum(g.stats.runs for g in quiet.groups if g.name == "seq_quiet"),
         "events": [f"{e.t_ns / 1e9:.1f} {e.component} {e.text}" for e in events
                    if e.severity >= 2 and e.name != "TUBE_MOVED"][:80],
@@ -323,26 +321,28 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     summary["realtime_factor"] = round(outcome.result.elapsed_ns / 1e9 / wall, 1) if wall > 0 else None
     if cfg["containment_fault"]:
         summary["success"] = bool(mgr.mode == "CONTAINMENT_HOLD" and not mgr.eev_loaded()
-                                  and not ctruth["in_eev"] and not summary["tube_ids_in_eev"])
+                                  and not ctruth["in_eev"] and not summary["custody"]["in_eev"])
     else:
         summary["success"] = bool(mgr.mode == "COMPLETE" and cap["captured"] and summary["eev_released"]
-                                  and summary["tube_ids_in_eev"] == cfg["tube_ids"])
+                                  and summary["custody"]["in_eev"] == cfg["tube_ids"])
     return summary
 
 
 def summary_lines(summary: dict) -> list[str]:
     s = summary
     lines = [f"capture seed {s['seed']}: {'SUCCESS' if s['success'] else 'FAILURE'} (final mode {s['final_mode']})"]
+    def km(m):
+        return "-" if m is None else f"{m / 1e3:.1f}"
     lines.append(f"  start {s['start_behind_km']:.0f} km behind, {s['start_below_km']:.0f} km below; OS detected at"
-                 f" {s['detection_range_km']} km (onboard estimate {s['detection_range_estimated_km']} km)")
+                 f" {km(s['detection_range_m'])} km (onboard estimate {km(s['detection_range_estimated_m'])} km)")
     lines.append(f"  approach delta-v {s['approach_delta_v_mps']:.2f} m/s, retries {s['retries']},"
                  f" bounces {s['bounces']}")
-    lines.append(f"  capture: closing {s['closing_speed_at_capture_mps']} m/s, offset {s['offset_at_capture_m']} m,"
+    lines.append(f"  capture: closing {s['closing_speed_mps']} m/s, offset {s['capture_offset_m']} m,"
                  f" captured {s['captured']}")
     lines.append(f"  oriented {s['orientation_verified']}, contained {s['containment_verified']},"
                  f" sterilised {s['sterilisation_verified']}, EEV released {s['eev_released']}")
-    lines.append(f"  tubes captured {s['tube_ids_captured']}, contained {s['tube_ids_contained']},"
-                 f" in the EEV {s['tube_ids_in_eev']}")
+    c = s["custody"]
+    lines.append(f"  tubes captured {c['captured']}, contained {c['contained']}, in the EEV {c['in_eev']}")
     if s.get("sequence_commands_failed"):
         lines.append(f"  sequence commands refused: {'; '.join(s['sequence_commands_failed'])}")
     lines.append(f"  {s['sim_time_s']:.0f} s simulated in {s['wall_time_s']:.2f} s wall")

@@ -67,9 +67,10 @@ def test_a_prefix_is_deterministic_and_switches_to_the_quiet_rate_set():
 def test_nominal_capture_from_phasing_range_contains_and_releases_the_eev(tmp_path):
     s = capture.run(seed=2, out_dir=tmp_path, overrides={"os_state": os_state_dict(), "tube_ids": [4, 8, 15]})
     assert s["success"], capture.summary_lines(s)
-    assert s["detection_range_km"] > 1000.0 and s["approach_delta_v_mps"] < 60.0
-    assert s["closing_speed_at_capture_mps"] <= 0.15 and s["offset_at_capture_m"] < 0.3
-    assert s["tube_ids_captured"] == s["tube_ids_contained"] == s["tube_ids_in_eev"] == [4, 8, 15]
+    assert s["detection_range_m"] > 1000e3 and s["approach_delta_v_mps"] < 60.0
+    assert s["closing_speed_mps"] <= 0.15 and s["capture_offset_m"] < 0.3
+    c = s["custody"]
+    assert c["captured"] == c["contained"] == c["in_eev"] == [4, 8, 15]
     assert (tmp_path / "telemetry.bin").stat().st_size > 10000
 
 
@@ -84,4 +85,4 @@ def test_cone_violation_backs_off_and_retries(tmp_path):
 def test_unverified_containment_never_reaches_the_eev(tmp_path):
     s = capture.run(seed=1, out_dir=None, overrides={"containment_fault": True, "start_behind_km": 300.0})
     assert s["success"] and s["final_mode"] == "CONTAINMENT_HOLD" and not s["containment_verified"]
-    assert s["tube_ids_captured"] and s["tube_ids_in_eev"] == [] and not s["eev_released"]
+    assert s["custody"]["captured"] and s["custody"]["in_eev"] == [] and not s["eev_released"]
