@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "delivery": "fetch",
     **SITE_TERRAIN,
     "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
+    "terrain": None,                 # landing's summary "terrain": {terrain_seed, n_cells, ...} (overrides those)
     "lander_xy_m": None,             # touchdown point; None: the safe site nearest the landing target
     "target_x_m": 0.0, "target_y_m": 0.0,    # landing target (for the default lander site)
     "n_tubes": 10,                   # depot: 10 tubes, zig-zag, 5-15 m apart (MSR_FACTS.md)
@@ -88,6 +89,12 @@ def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
         raise ScenarioError(f"delivery must be fetch or perseverance, got {cfg['delivery']!r}")
     if cfg["heading_source"] not in ("imu", "wheels"):
         raise ScenarioError(f"heading_source must be imu or wheels, got {cfg['heading_source']!r}")
+    terrain = cfg.pop("terrain")
+    if terrain is not None:
+        if not isinstance(terrain, Mapping) or set(terrain) - set(SITE_TERRAIN) - {"terrain_seed"}:
+            raise ScenarioError(f"terrain must map some of {', '.join(sorted(SITE_TERRAIN))}, terrain_seed "
+                                f"to values, got {terrain!r}")
+        cfg.update(terrain)
     xy = cfg["lander_xy_m"]
     if xy is not None:
         try:
@@ -325,6 +332,8 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "tubes_delivered": len(in_os_ledger),
         "tubes_in_os": in_os_ledger,
         "tube_ids": in_os_ledger if sealed else [],     # the sealed OS's contents (ascent's input)
+        "sealed_tube_ids": in_os_ledger if sealed else [],
+        "delivered_tube_ids": sorted(set(in_os_ledger) | set(sta.ledger.tubes_at("sta"))),
         "os_sealed": sealed,
         "distance_driven_m": _r(truth["ground_distance_m"], 2),
         "odometer_m": _r(truth["odometer_m"], 2),
@@ -339,7 +348,9 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "looks": int(rover.tlm["looks"]),
         "custody_consistent": bool(custody_ok),
         "custody_refusals": sta.ledger.refusals + rover.ledger.refusals,
-        "custody": {"rover": {str(t): loc for t, loc in rover.ledger.snapshot()},
+        "custody": {"delivered": sorted(set(in_os_ledger) | set(sta.ledger.tubes_at("sta"))),
+                    "sealed": in_os_ledger if sealed else [],
+                    "rover": {str(t): loc for t, loc in rover.ledger.snapshot()},
                     "lander": {str(t): loc for t, loc in sta.ledger.snapshot()},
                     "moves": [e.text for e in topo.events if e.name == "TUBE_MOVED"]},
         "modes": {"lander": lander.mode, "sta": sta.mode, "rover": rover.mode},

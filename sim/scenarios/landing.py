@@ -15,7 +15,8 @@ from the run seed in the plant), so the lander starts with a realistic navigatio
 
 Success: touchdown within 10 m of the chosen site, vertical speed <= 2.5 m/s, horizontal
 <= 1 m/s, chosen site safe, lander in SURFACE_IDLE with the engines off. The summary gives
-what the next phase needs: `lander_xy_m` (touchdown, map metres) and `terrain` (the map).
+what the next phase needs: `lander_xy_m` (= `touchdown_xy_m`, map metres) and `terrain` (the
+map's settings with `terrain_seed`), both accepted as fetch overrides as they are.
 """
 from __future__ import annotations
 
@@ -185,6 +186,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "map": {"cells": int(cfg["n_cells"]), "resolution_m": float(cfg["resolution_m"]),
                 "safe_fraction": _r(lander.safety.safe_fraction, 4)},
         "terrain": {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN}},
+        "terrain_seed": int(cfg["terrain_seed"]),
         "propellant_used_kg": _r(dp.propellant_kg - truth["propellant_kg"], 1),
         "lander_xy_m": None,
     }
@@ -207,6 +209,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
             "max_rock_under_m": _r(td["max_rock_m"], 3),
         }
         summary["lander_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
+        summary["touchdown_xy_m"] = summary["lander_xy_m"]
     summary["limits"] = LIMITS
     t = summary.get("touchdown")
     summary["success"] = bool(

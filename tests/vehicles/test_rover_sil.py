@@ -39,8 +39,16 @@ def test_fetch_takes_the_campaign_map_and_lander_position():
     assert (plant.rover.x, plant.rover.y) == pytest.approx((3.71 + 2.0, -43.27))   # on the deck ramp
 
 
+def test_landing_summary_terrain_is_accepted_as_it_is():
+    terrain = {"terrain_seed": 7, "n_cells": 1024, "resolution_m": 0.5, "crater_density_per_km2": 25.0,
+               "rocky_fraction": 0.2, "dune_fraction": 0.05}
+    cfg, _ = fetch.settings({"terrain": terrain, "terrain_seed": 1})
+    assert cfg["terrain_seed"] == 7 and cfg["n_cells"] == 1024 and "terrain" not in cfg
+
+
 @pytest.mark.parametrize("bad", [{"warp": 1}, {"delivery": "mail"}, {"lander_xy_m": "here"},
-                                 {"heading_source": "stars"}])
+                                 {"heading_source": "stars"},
+                                 {"terrain": {"warp": 1}}, {"terrain": 3}])
 def test_bad_overrides_are_scenario_errors(bad):
     with pytest.raises(ScenarioError):
         fetch.device_config(bad)
