@@ -90,19 +90,34 @@ def merge_logs(out_dir: Path, phase_dirs: list[Path]) -> str:
     return sha256_file(out_dir / TELEMETRY_LOG)
 
 
+FIGURES = {  # phase -> figure name -> dotted path in that phase's summary
+    "landing": {"chosen_site": "chosen_site", "site_safety": "site_safety",
+                "touchdown_error_m": "touchdown.error_from_site_m",
+                "touchdown_vertical_mps": "touchdown.vertical_speed_mps",
+                "touchdown_horizontal_mps": "touchdown.horizontal_speed_mps",
+                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg"},
+    "delivery": {"delivery": "delivery", "tubes_collected": "tubes_collected",
+                 "tubes_delivered": "tubes_delivered", "distance_driven_m": "distance_driven_m",
+                 "hazards_entered": "hazards_entered"},
+    "ascent": {"periapsis_km": "periapsis_km", "apoapsis_km": "apoapsis_km",
+               "inclination_deg": "inclination_deg", "periapsis_error_km": "periapsis_error_km",
+               "apoapsis_error_km": "apoapsis_error_km", "inclination_error_deg": "inclination_error_deg",
+               "delta_v_sensed_mps": "delta_v_sensed_mps", "os_released": "os_released"},
+    "capture": {"detection_range_km": "detection_range_m", "approach_delta_v_mps": "approach_delta_v_mps",
+                "closing_speed_mps": "closing_speed_mps", "capture_offset_m": "capture_offset_m",
+                "retries": "retries", "eev_released": "eev_released"},
+}
+
+
 def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The headline figures of each vehicle phase (as the vehicle issues define them)."""
-    pick = {
-        "landing": ("chosen_site", "site_metrics", "touchdown_error_m", "touchdown_vertical_mps",
-                    "touchdown_horizontal_mps", "touchdown_xy_m"),
-        "delivery": ("delivery", "tubes_collected", "tubes_delivered", "distance_driven_m", "hazards_entered"),
-        "ascent": ("periapsis_km", "apoapsis_km", "inclination_deg", "periapsis_error_km",
-                   "apoapsis_error_km", "inclination_error_deg", "delta_v_sensed_mps", "os_released"),
-        "capture": ("detection_range_m", "approach_delta_v_mps", "closing_speed_mps",
-                    "capture_offset_m", "retries", "eev_released"),
-    }
-    return {phase: {k: summaries[phase][k] for k in keys if k in summaries.get(phase, {})}
-            for phase, keys in pick.items()}
+    out: dict[str, Any] = {}
+    for phase, wanted in FIGURES.items():
+        got = {name: chain.first(summaries.get(phase, {}), path) for name, path in wanted.items()}
+        if got.get("detection_range_km") is not None:
+            got["detection_range_km"] = round(got["detection_range_km"] / 1e3, 1)
+        out[phase] = {k: v for k, v in got.items() if v is not None}
+    return out
 
 
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -139,6 +154,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         else:  # a scenario not yet on the deployment split: no logs to merge from it
             summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
         summary["inputs"] = values
+        (pdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
         summaries[phase.name] = summary
         phase_dirs[phase.name] = pdir
         sim_s = float(summary.get("sim_time_s", 0.0))

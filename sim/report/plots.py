@@ -165,25 +165,35 @@ def mav_ascent(d: Path, out: Path) -> Path:
 def ero_approach(d: Path, out: Path) -> Path:
     plt = _plt()
     tr = _load(d, "truth.npz")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5))
     x, y, rng = _key(tr, "relative_lvlh.0"), _key(tr, "relative_lvlh.1"), _key(tr, "range_m")
     t = tr.get("t_s")
-    if x is not None and y is not None:
-        axes[0].plot(y, x, "-", lw=1)
+    if x is not None and y is not None and rng is not None:
+        axes[0].plot(y / 1e3, x / 1e3, "-", lw=1)
         axes[0].plot([0], [0], "r*", ms=12, label="OS")
-        axes[0].set_xlabel("along-track (m)")
-        axes[0].set_ylabel("radial (m)")
-        axes[0].set_title("ERO relative to the OS (LVLH)")
-        axes[0].legend(fontsize=8)
-        axes[0].grid(alpha=0.3)
+        axes[0].set_title("whole approach, ERO relative to the OS (LVLH)")
+        axes[0].set_xlabel("along-track (km)")
+        axes[0].set_ylabel("radial (km)")
+        near = rng < 5_000.0
+        if near.any():
+            axes[1].plot(y[near], x[near], "-", lw=1)
+            axes[1].plot([0], [0], "r*", ms=12, label="OS")
+            axes[1].set_title("close range (< 5 km)")
+            axes[1].set_xlabel("along-track (m)")
+            axes[1].set_ylabel("radial (m)")
+        else:
+            _no_data(axes[1], "close-range approach")
+        for ax in axes[:2]:
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
     else:
         _no_data(axes[0], "relative motion")
     if rng is not None and t is not None:
-        axes[1].semilogy(t, np.maximum(rng, 1e-3))
-        axes[1].set_xlabel("time (s)")
-        axes[1].set_ylabel("range (m)")
-        axes[1].set_title("range to the OS")
-        axes[1].grid(alpha=0.3, which="both")
+        axes[2].semilogy(t / 3600, np.maximum(rng, 1e-3))
+        axes[2].set_xlabel("time (h)")
+        axes[2].set_ylabel("range (m)")
+        axes[2].set_title("range to the OS")
+        axes[2].grid(alpha=0.3, which="both")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -1,0 +1,24 @@
+"""The whole campaign (slow): success, files, and telemetry determinism by seed."""
+import json
+
+import pytest
+
+from sim.campaign import run_campaign
+from sim.report.plots import campaign_plots
+
+pytestmark = pytest.mark.slow
+
+
+def test_campaign_succeeds_writes_its_files_and_is_deterministic(tmp_path):
+    a = run_campaign(11, tmp_path / "a")
+    s = a.summary
+    assert s["success"], json.dumps(s["phases"], indent=1)
+    assert s["custody"]["in_eev"] == s["custody"]["loaded"] and len(s["custody"]["loaded"]) >= 1
+    for name in ("telemetry.bin", "events.log", "dictionary.json", "summary.json"):
+        assert (tmp_path / "a" / name).stat().st_size > 0
+    pngs = campaign_plots(a)
+    assert len(pngs) == 5 and all(p.stat().st_size > 10_000 for p in pngs)
+    b = run_campaign(11, tmp_path / "b")
+    assert b.summary["telemetry_sha256"] == s["telemetry_sha256"]
+    c = run_campaign(12, tmp_path / "c")
+    assert c.summary["telemetry_sha256"] != s["telemetry_sha256"]

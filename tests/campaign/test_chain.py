@@ -1,0 +1,43 @@
+"""Campaign chaining: results become next-phase overrides; custody read from each phase."""
+import types
+
+import numpy as np
+
+from sim.campaign import chain
+from sim.campaign.runner import figures, phase_seeds
+
+
+def test_first_finds_the_first_present_path():
+    s = {"touchdown": {"xy_m": [1.0, 2.0]}, "other": 3}
+    assert chain.first(s, "touchdown_xy_m", "touchdown.xy_m") == [1.0, 2.0]
+    assert chain.first(s, "nope", "touchdown.nope") is None
+
+
+def test_only_declared_overrides_are_passed():
+    module = types.SimpleNamespace(DEFAULTS={"tube_ids": [1], "os_state": None})
+    assert chain.accepted(module, {"tube_ids": [3, 1], "lander_xy_m": [0, 0], "os_state": None}) == {"tube_ids": [3, 1]}
+
+
+def test_custody_stages_from_phase_summaries():
+    summaries = {
+        "delivery": {"custody": {"delivered": [3, 1, 2], "sealed": [1, 2, 3]}},
+        "ascent": {"os_released": True, "tube_ids": [1, 2, 3]},
+        "capture": {"custody": {"captured": [1, 2, 3], "contained": [1, 2, 3], "in_eev": [1, 2]}},
+    }
+    c = chain.custody(summaries)
+    assert c["delivered"] == [1, 2, 3] and c["loaded"] == [1, 2, 3] and c["in_orbit"] == [1, 2, 3]
+    assert c["in_eev"] == [1, 2]  # a lost tube is visible, not hidden
+    assert chain.custody({"ascent": {"os_released": False, "tube_ids": [1]}})["in_orbit"] == []
+
+
+def test_phase_seeds_are_reproducible_and_distinct():
+    a, b = phase_seeds(7, 4), phase_seeds(7, 4)
+    assert a == b and len(set(a)) == 4 and phase_seeds(8, 4) != a
+
+
+def test_figures_pick_nested_values():
+    f = figures({"landing": {"touchdown": {"error_from_site_m": 2.4, "vertical_speed_mps": 1.0}},
+                 "capture": {"detection_range_m": 2_830_171.0}})
+    assert f["landing"] == {"touchdown_error_m": 2.4, "touchdown_vertical_mps": 1.0}
+    assert f["capture"]["detection_range_km"] == 2830.2
+    assert np.isfinite(f["capture"]["detection_range_km"])
