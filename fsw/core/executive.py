@@ -148,6 +148,16 @@ class Executive:
             raise ValueError(f"no rate set {name!r}")
         self._pending = None if name == self._active.name else name
 
+    def resume(self, rate_set: str, start_ns: int, after_ns: int) -> None:
+        """Warm restart: continue on `rate_set`'s grid anchored at `start_ns`, with the first
+        tick strictly after `after_ns` (the time of the reset)."""
+        if rate_set not in self.rate_sets:
+            raise ValueError(f"no rate set {rate_set!r}")
+        self._active = self.rate_sets[rate_set]
+        self._pending = None
+        self.start_ns = int(start_ns)
+        self.tick = max(0, (int(after_ns) - self.start_ns) // self._active.period_ns + 1)
+
     def restart_at(self, start_ns: int) -> None:
         """Re-anchor the grid (a real-time run starting later than construction)."""
         self.start_ns = int(start_ns)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .component import CommandError, Component, command
 from .declarations import Arg, Channel
@@ -190,3 +190,14 @@ class FaultProtection(Component):
         return super().checkpoint_state() | {
             "monitors": {n: {"tripped": s.tripped, "trips": s.trips, "enabled": s.enabled}
                          for n, s in self.state.items()}}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """A monitor that had tripped stays tripped, so its response is not repeated."""
+        super().restore_state(state)
+        for name, saved in state.get("monitors", {}).items():
+            st = self.state.get(name)
+            if st is not None and isinstance(saved, Mapping):
+                st.tripped = bool(saved.get("tripped", False))
+                st.trips = int(saved.get("trips", 0))
+                st.enabled = bool(saved.get("enabled", True))
+        self.tlm["trips_total"] = sum(s.trips for s in self.state.values())

@@ -96,15 +96,9 @@ def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int
 
 def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
     name = s.get("rate_set")
-    if name in ex.rate_sets and name != ex.rate_set:
-        # TODO(lead): a public Executive.resume(rate_set, start_ns, tick) would replace this.
-        ex._active = ex.rate_sets[name]
-        ex._pending = None
     start = int(s["start_ns"])
-    period = ex.period_ns
     if now_ns >= start:
-        ex.start_ns = start
-        ex.tick = (now_ns - start) // period + 1   # first deadline strictly after the reset
+        ex.resume(name if name in ex.rate_sets else ex.rate_set, start, now_ns)
     ex.ticks_run = int(s.get("ticks_run", 0))
     ex.slips = int(s.get("slips", 0))
     ex.ticks_skipped = int(s.get("ticks_skipped", 0))

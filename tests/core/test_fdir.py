@@ -106,3 +106,15 @@ def test_bad_monitor_declarations_refused(kw):
 def test_unknown_channel_refused():
     with pytest.raises(ValueError, match="no telemetry channel"):
         setup((Monitor("m", "limit", "s.nope", hi=1.0),))
+
+
+def test_restored_monitor_keeps_its_trip_and_does_not_respond_again():
+    topo, s, fp = setup((Monitor("hot", "limit", "s.temp_C", hi=50.0, response=(Action("s", "safe"),)),))
+    s.tlm["temp_C"] = 60.0
+    run(fp, 1)
+    saved = fp.checkpoint_state()
+    topo2, s2, fp2 = setup((Monitor("hot", "limit", "s.temp_C", hi=50.0, response=(Action("s", "safe"),)),))
+    fp2.restore_state(saved)
+    s2.tlm["temp_C"] = 60.0
+    run(fp2, 3)
+    assert fp2.state["hot"].trips == 1 and fp2.tlm["responses_total"] == 0 and s2.mode == "RUN"
