@@ -212,6 +212,8 @@ def timeline(summary: dict[str, Any], out: Path) -> Path:
         label = row["phase"] + (f"  ({(row['end_s'] - row['start_s']):.0f} s simulated)"
                                 if not row["compressed"] else "  (compressed)")
         ax.text(start + max(dur, 0.3) + 1, i, label, va="center", fontsize=8)
+    if rows:
+        ax.set_xlim(0, rows[-1]["end_s"] / 86_400 * 1.45)  # room for the labels
     ax.set_yticks([])
     ax.invert_yaxis()
     ax.set_xlabel("campaign time (days)")
