@@ -27,7 +27,7 @@ import numpy as np
 from hal.catalog import DeviceKind
 from hal.errors import DeviceConfigError, DeviceTimeout
 from hal.plant import Plant
-from hal.values import Sample, check_values
+from hal.values import Sample, layout_checker
 
 NS_PER_S = 1_000_000_000
 FAULTS = (None, "stuck", "dropout", "bias", "noise", "failed")
@@ -98,6 +98,17 @@ class SimChannel:
             f.name: self._draw_bias(self.model.noise[f.name], f.count)
             for f in kind.readings.fields if f.name in self.model.noise
         }
+        # per-read work decided once: the truth/command checkers and, per noisy field,
+        # (name, count, bias as Python floats, sigma, quantum)
+        self._check_truth = layout_checker(kind.readings)
+        self._check_command = layout_checker(kind.commands, finite=True)
+        self._byte_stream = kind.is_byte_stream
+        self._actuator = kind.is_actuator
+        self._noisy = tuple(
+            (f.name, f.count, tuple(self._bias[f.name].tolist()), float(self.model.noise[f.name].sigma),
+             float(self.model.noise[f.name].quantum))
+            for f in kind.readings.fields if f.name in self.model.noise
+        )
         self._last: Sample | None = None
         self.fault: str | None = None
         self.fault_magnitude = 0.0
@@ -133,31 +144,42 @@ class SimChannel:
             self._fault_rng = rng if rng is not None else device_rng(0, "fault:" + self.name)
 
     def read(self) -> Sample:
-        if self.fault in ("dropout", "failed"):
-            raise DeviceTimeout(f"no data ({self.fault})", self.name)
-        if self.kind.is_byte_stream:
-            return self._sample(self.plant.now_ns())
+        fault = self.fault
+        if fault == "dropout" or fault == "failed":
+            raise DeviceTimeout(f"no data ({fault})", self.name)
         now = self.plant.now_ns()
+        if self._byte_stream:
+            return self._sample(now)
         t = now - now % self._period
-        if self._last is not None and (self.fault == "stuck" or self._last.t_ns >= t):
-            return self._last
-        self._last = self._sample(t)
-        return self._last
+        last = self._last
+        if last is not None and (fault == "stuck" or last.t_ns >= t):
+            return last
+        self._last = last = self._sample(t)
+        return last
 
     def _sample(self, t_ns: int) -> Sample:
-        truth = check_values(self.kind.readings, self.plant.sense(self.name), self.name)
-        values: dict[str, Any] = {}
-        for f in self.kind.readings.fields:
-            v = truth[f.name]
-            n = self.model.noise.get(f.name)
-            if n is not None:
-                x = np.atleast_1d(np.asarray(v, dtype=float)) + self._bias[f.name]
-                if n.sigma > 0:
-                    x = x + n.sigma * self._rng.standard_normal(f.count)
-                if n.quantum > 0:
-                    x = np.round(x / n.quantum) * n.quantum
-                v = float(x[0]) if f.count == 1 else tuple(float(e) for e in x)
-            values[f.name] = v
+        """Truth + bias + noise, quantised. Scalar Python float arithmetic, bit for bit what
+        float64 numpy arrays give (same IEEE operations in the same order, `_rint` rounds
+        half to even as `np.round` does); the generator sees the same calls in the same
+        order and sizes (a test checks both against the array formulation)."""
+        values = self._check_truth(self.plant.sense(self.name), self.name)  # a fresh dict: ours
+        rng = self._rng
+        for name, count, bias, sigma, quantum in self._noisy:
+            v = values[name]
+            if count == 1:
+                x = v + bias[0]
+                if sigma > 0:
+                    x = x + sigma * rng.standard_normal()  # = standard_normal(1)[0]: same stream (tested)
+                if quantum > 0:
+                    x = _rint(x / quantum) * quantum
+                values[name] = x
+            else:
+                xs = [a + b for a, b in zip(v, bias)]
+                if sigma > 0:
+                    xs = [a + sigma * z for a, z in zip(xs, rng.standard_normal(count).tolist())]
+                if quantum > 0:
+                    xs = [_rint(a / quantum) * quantum for a in xs]
+                values[name] = tuple(xs)
         if self.fault in ("bias", "noise"):
             self._apply_fault(values)
         self.samples_taken += 1
@@ -177,13 +199,21 @@ class SimChannel:
     def write(self, command: Mapping[str, Any]) -> None:
         if self.fault == "failed":
             raise DeviceTimeout("no acknowledgement (failed)", self.name)
-        checked = check_values(self.kind.commands, command, self.name, finite=True)
-        if self.fault == "stuck" and self.kind.is_actuator:
+        checked = self._check_command(command, self.name)
+        if self.fault == "stuck" and self._actuator:
             return  # acknowledged, not carried out: the plant keeps its last command
         self.plant.actuate(self.name, checked)
 
     def close(self) -> None:
         pass
+
+
+def _rint(x: float) -> float:
+    """`float(np.rint(x))` for a Python float: round half to even, keeping the sign of a
+    zero result (-0.4 -> -0.0) and passing NaN and infinities through."""
+    if x - x == 0.0:  # finite
+        return math.copysign(float(round(x)), x)
+    return x
 
 
 def device_rng(seed: int | np.random.SeedSequence, name: str) -> np.random.Generator:

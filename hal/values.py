@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping as _Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
@@ -53,34 +54,111 @@ def _scalar(f: Field, v: Any, device: str | None, finite: bool) -> float | int:
     return v
 
 
+def _field(f: Field, v: Any, device: str | None, finite: bool) -> Any:
+    """One field's value normalised (bytes, scalar or tuple), or `InvalidValues`."""
+    if f.type == "bytes":
+        if not isinstance(v, (bytes, bytearray, memoryview)):
+            raise InvalidValues(f"{f.name}: expected bytes, got {type(v).__name__}", device)
+        return bytes(v)
+    if f.count == 1:
+        return _scalar(f, v, device, finite)
+    try:
+        items = list(v)
+    except TypeError:
+        raise InvalidValues(f"{f.name}: expected {f.count} values, got {v!r}", device) from None
+    if len(items) != f.count:
+        raise InvalidValues(f"{f.name}: expected {f.count} values, got {len(items)}", device)
+    return tuple(_scalar(f, x, device, finite) for x in items)
+
+
+_FLOAT, _INT, _FLOAT_VEC, _OTHER = range(4)
+
+
+class LayoutChecker:
+    """`check_values` for one layout, compiled once: what a device backend holds per device.
+
+    The common case (a plain dict with exactly the layout's names, values already of the
+    normalised types: `float`, in-range `int`, tuples or lists of them) is accepted without
+    converting anything; anything else goes through the general per-field rules, which give
+    the same result and the same error as `check_values` always has."""
+
+    __slots__ = ("layout", "finite", "_names", "_plan")
+
+    def __init__(self, layout: Layout, finite: bool = False) -> None:
+        self.layout = layout
+        self.finite = finite
+        self._names = frozenset(layout.names)
+        plan = []
+        for f in layout.fields:
+            if f.type == "bytes":
+                code, lo, hi = _OTHER, 0, 0
+            elif f.is_float:
+                code, lo, hi = (_FLOAT if f.count == 1 else _FLOAT_VEC), 0, 0
+            elif f.count == 1:
+                code, (lo, hi) = _INT, INTEGER_RANGES[f.type]
+            else:
+                code, lo, hi = _OTHER, 0, 0
+            plan.append((f.name, f, code, lo, hi, f.count))
+        self._plan = tuple(plan)
+
+    def __call__(self, values: Mapping[str, Any], device: str | None = None) -> dict[str, Any]:
+        if type(values) is not dict or len(values) != len(self._names) or not self._names.issuperset(values):
+            return self._general(values, device)
+        finite = self.finite
+        out: dict[str, Any] = {}
+        for name, f, code, lo, hi, count in self._plan:
+            v = values[name]
+            if code == _FLOAT:
+                if type(v) is not float or (finite and not math.isfinite(v)):
+                    v = _scalar(f, v, device, finite)
+            elif code == _INT:
+                if type(v) is not int or not lo <= v <= hi:
+                    v = _scalar(f, v, device, finite)
+            elif code == _FLOAT_VEC:
+                tv = type(v)
+                if ((tv is tuple or tv is list) and len(v) == count
+                        and all(type(x) is float for x in v)
+                        and (not finite or all(map(math.isfinite, v)))):
+                    v = tuple(v) if tv is list else v
+                else:
+                    v = _field(f, v, device, finite)
+            else:
+                v = _field(f, v, device, finite)
+            out[name] = v
+        return out
+
+    def _general(self, values: Any, device: str | None) -> dict[str, Any]:
+        layout = self.layout
+        if not isinstance(values, _Mapping):
+            raise InvalidValues(f"expected a mapping of fields, got {type(values).__name__}", device)
+        extra = set(values) - self._names
+        missing = [n for n in layout.names if n not in values]
+        if extra or missing:
+            raise InvalidValues(f"fields do not match: missing {missing}, unexpected {sorted(map(str, extra))}",
+                                device)
+        return {f.name: _field(f, values[f.name], device, self.finite) for f in layout.fields}
+
+
+_CHECKERS: dict[tuple[int, bool], LayoutChecker] = {}
+
+
+def layout_checker(layout: Layout, *, finite: bool = False) -> LayoutChecker:
+    """The (cached) checker of a layout; hold it to skip even the cache look-up."""
+    key = (id(layout), finite)
+    c = _CHECKERS.get(key)
+    if c is None or c.layout is not layout:
+        if len(_CHECKERS) > 4096:  # layouts made on the fly (tests): keep the cache bounded
+            _CHECKERS.clear()
+        c = _CHECKERS[key] = LayoutChecker(layout, finite)  # holds the layout: its id stays unique
+    return c
+
+
 def check_values(layout: Layout, values: Mapping[str, Any], device: str | None = None,
                  *, finite: bool = False) -> dict[str, Any]:
     """Return `values` normalised to the layout (floats, ints, tuples, bytes), or raise
-    `InvalidValues` naming the field. `finite=True` also refuses NaN/inf (for commands)."""
-    if not isinstance(values, Mapping):
-        raise InvalidValues(f"expected a mapping of fields, got {type(values).__name__}", device)
-    extra = set(values) - set(layout.names)
-    missing = [n for n in layout.names if n not in values]
-    if extra or missing:
-        raise InvalidValues(f"fields do not match: missing {missing}, unexpected {sorted(map(str, extra))}", device)
-    out: dict[str, Any] = {}
-    for f in layout.fields:
-        v = values[f.name]
-        if f.type == "bytes":
-            if not isinstance(v, (bytes, bytearray, memoryview)):
-                raise InvalidValues(f"{f.name}: expected bytes, got {type(v).__name__}", device)
-            out[f.name] = bytes(v)
-        elif f.count == 1:
-            out[f.name] = _scalar(f, v, device, finite)
-        else:
-            try:
-                items = list(v)
-            except TypeError:
-                raise InvalidValues(f"{f.name}: expected {f.count} values, got {v!r}", device) from None
-            if len(items) != f.count:
-                raise InvalidValues(f"{f.name}: expected {f.count} values, got {len(items)}", device)
-            out[f.name] = tuple(_scalar(f, x, device, finite) for x in items)
-    return out
+    `InvalidValues` naming the field. `finite=True` also refuses NaN/inf (for commands).
+    The result is a new dict the caller may keep or change."""
+    return layout_checker(layout, finite=finite)(values, device)
 
 
 @lru_cache(maxsize=None)
@@ -125,4 +203,4 @@ def unpack(layout: Layout, payload: bytes, device: str | None = None) -> dict[st
     return out
 
 
-__all__ = ["Sample", "InvalidValues", "check_values", "pack", "unpack"]
+__all__ = ["Sample", "InvalidValues", "LayoutChecker", "check_values", "layout_checker", "pack", "unpack"]
