@@ -99,16 +99,20 @@ class SimChannel:
             for f in kind.readings.fields if f.name in self.model.noise
         }
         # per-read work decided once: the truth/command checkers and, per noisy field,
-        # (name, count, bias as Python floats, sigma, quantum)
+        # (name, count, bias as Python floats, sigma, quantum, index of its first draw)
         self._check_truth = layout_checker(kind.readings)
         self._check_command = layout_checker(kind.commands, finite=True)
         self._byte_stream = kind.is_byte_stream
         self._actuator = kind.is_actuator
-        self._noisy = tuple(
-            (f.name, f.count, tuple(self._bias[f.name].tolist()), float(self.model.noise[f.name].sigma),
-             float(self.model.noise[f.name].quantum))
-            for f in kind.readings.fields if f.name in self.model.noise
-        )
+        noisy, draws = [], 0
+        for f in kind.readings.fields:
+            n = self.model.noise.get(f.name)
+            if n is not None:
+                noisy.append((f.name, f.count, tuple(self._bias[f.name].tolist()), float(n.sigma),
+                              float(n.quantum), draws))
+                draws += f.count if n.sigma > 0 else 0
+        self._noisy = tuple(noisy)
+        self._draws = draws  # white-noise draws per sample, all fields together
         self._last: Sample | None = None
         self.fault: str | None = None
         self.fault_magnitude = 0.0
@@ -159,24 +163,40 @@ class SimChannel:
 
     def _sample(self, t_ns: int) -> Sample:
         """Truth + bias + noise, quantised. Scalar Python float arithmetic, bit for bit what
-        float64 numpy arrays give (same IEEE operations in the same order, `_rint` rounds
-        half to even as `np.round` does); the generator sees the same calls in the same
-        order and sizes (a test checks both against the array formulation)."""
+        float64 numpy arrays give (same IEEE operations in the same order; `_rint` rounds
+        half to even as `np.round` does). The white noise of all fields is drawn in one call
+        of the summed size, in field order: `standard_normal(n)` fills element by element
+        from the same stream, so this is the very sequence that one `standard_normal(count)`
+        per field gives (tests check both against the per-field array formulation)."""
         values = self._check_truth(self.plant.sense(self.name), self.name)  # a fresh dict: ours
-        rng = self._rng
-        for name, count, bias, sigma, quantum in self._noisy:
+        draws = self._draws
+        if draws == 1:
+            zs: Any = (self._rng.standard_normal(),)
+        elif draws:
+            zs = self._rng.standard_normal(draws).tolist()
+        for name, count, bias, sigma, quantum, i in self._noisy:
             v = values[name]
             if count == 1:
                 x = v + bias[0]
                 if sigma > 0:
-                    x = x + sigma * rng.standard_normal()  # = standard_normal(1)[0]: same stream (tested)
+                    x = x + sigma * zs[i]
                 if quantum > 0:
                     x = _rint(x / quantum) * quantum
                 values[name] = x
-            else:
-                xs = [a + b for a, b in zip(v, bias)]
+            elif count == 3:  # the common vector, unrolled: same operations as below
+                a, b, c = v
+                p, q, r = bias
+                a, b, c = a + p, b + q, c + r
                 if sigma > 0:
-                    xs = [a + sigma * z for a, z in zip(xs, rng.standard_normal(count).tolist())]
+                    a, b, c = a + sigma * zs[i], b + sigma * zs[i + 1], c + sigma * zs[i + 2]
+                if quantum > 0:
+                    a, b, c = _rint(a / quantum) * quantum, _rint(b / quantum) * quantum, _rint(c / quantum) * quantum
+                values[name] = (a, b, c)
+            else:
+                if sigma > 0:
+                    xs = [a + b + sigma * z for a, b, z in zip(v, bias, zs[i:i + count])]  # (a + b) + sigma z
+                else:
+                    xs = [a + b for a, b in zip(v, bias)]
                 if quantum > 0:
                     xs = [_rint(a / quantum) * quantum for a in xs]
                 values[name] = tuple(xs)

@@ -71,7 +71,7 @@ def _field(f: Field, v: Any, device: str | None, finite: bool) -> Any:
     return tuple(_scalar(f, x, device, finite) for x in items)
 
 
-_FLOAT, _INT, _FLOAT_VEC, _OTHER = range(4)
+_FLOAT, _INT, _FLOAT3, _FLOAT_VEC, _OTHER = range(5)
 
 
 class LayoutChecker:
@@ -92,8 +92,12 @@ class LayoutChecker:
         for f in layout.fields:
             if f.type == "bytes":
                 code, lo, hi = _OTHER, 0, 0
+            elif f.is_float and f.count == 1:
+                code, lo, hi = _FLOAT, 0, 0
+            elif f.is_float and f.count == 3:
+                code, lo, hi = _FLOAT3, 0, 0
             elif f.is_float:
-                code, lo, hi = (_FLOAT if f.count == 1 else _FLOAT_VEC), 0, 0
+                code, lo, hi = _FLOAT_VEC, (float,) * f.count, 0  # lo: the element types
             elif f.count == 1:
                 code, (lo, hi) = _INT, INTEGER_RANGES[f.type]
             else:
@@ -114,10 +118,15 @@ class LayoutChecker:
             elif code == _INT:
                 if type(v) is not int or not lo <= v <= hi:
                     v = _scalar(f, v, device, finite)
+            elif code == _FLOAT3:
+                if (type(v) is tuple and len(v) == 3 and type(v[0]) is float and type(v[1]) is float
+                        and type(v[2]) is float and (not finite or all(map(math.isfinite, v)))):
+                    pass
+                else:
+                    v = _field(f, v, device, finite)
             elif code == _FLOAT_VEC:
                 tv = type(v)
-                if ((tv is tuple or tv is list) and len(v) == count
-                        and all(type(x) is float for x in v)
+                if ((tv is tuple or tv is list) and tuple(map(type, v)) == lo
                         and (not finite or all(map(math.isfinite, v)))):
                     v = tuple(v) if tv is list else v
                 else:

@@ -103,14 +103,16 @@ def test_rint_is_numpy_rint(x):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_scalar_draw_continues_the_same_stream_as_size_one(seed):
-    """The backend draws a scalar field's noise with `standard_normal()`; the stream is
-    the one `standard_normal(1)` gives, interleaved with vector draws as a device does."""
-    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+def test_one_draw_per_sample_continues_the_same_stream_as_one_per_field(seed):
+    """The backend draws a sample's white noise in one call (`standard_normal()` when it is
+    a single number, else `standard_normal(total)`); the stream is the one that a
+    `standard_normal(count)` per field gives."""
+    a, b = device_rng(seed, "imu0"), device_rng(seed, "imu0")
     for k in range(200):
-        n = 1 + k % 4
-        assert bits(a.standard_normal()) == bits(float(b.standard_normal(1)[0]))
-        assert bits(tuple(a.standard_normal(n).tolist())) == bits(tuple(float(x) for x in b.standard_normal(n)))
+        counts = [1 + (k + j) % 4 for j in range(1 + k % 3)]
+        batch = a.standard_normal() if counts == [1] else a.standard_normal(sum(counts)).tolist()
+        per_field = [float(x) for n in counts for x in b.standard_normal(n)]
+        assert bits(tuple(batch) if isinstance(batch, list) else (batch,)) == bits(tuple(per_field))
     assert a.bit_generator.state == b.bit_generator.state
 
 
