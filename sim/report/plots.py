@@ -59,7 +59,7 @@ def landing_map(d: Path, out: Path) -> Path:
     if "safe" in art:
         res = float(art.get("resolution_m", 1.0))
         h, w = art["safe"].shape
-        extent = (0, w * res, 0, h * res)
+        extent = tuple(art["extent_m"]) if "extent_m" in art else (0, w * res, 0, h * res)
         if "height_m" in art:
             ax.imshow(art["height_m"], origin="lower", extent=extent, cmap="gray", alpha=0.6)
         ax.imshow(np.where(art["safe"], 1.0, np.nan), origin="lower", extent=extent, cmap="Greens",
@@ -70,6 +70,10 @@ def landing_map(d: Path, out: Path) -> Path:
     x, y = _key(tr, "position_m.0"), _key(tr, "position_m.1")
     if x is not None:
         ax.plot(x, y, "-", color="tab:blue", lw=1, label="descent track")
+    site = s.get("chosen_site")
+    if isinstance(site, dict) and site.get("x_m") is not None:  # zoom on the divert area
+        ax.set_xlim(site["x_m"] - 250, site["x_m"] + 250)
+        ax.set_ylim(site["y_m"] - 250, site["y_m"] + 250)
     for key, mk, lab in (("chosen_site", "o", "chosen site"), ("touchdown_xy_m", "x", "touchdown")):
         v = s.get(key)
         if isinstance(v, dict):
@@ -92,7 +96,8 @@ def rover_traverse(d: Path, out: Path) -> Path:
     if "height_m" in art:
         res = float(art.get("resolution_m", 1.0))
         h, w = art["height_m"].shape
-        ax.imshow(art["height_m"], origin="lower", extent=(0, w * res, 0, h * res), cmap="terrain", alpha=0.8)
+        extent = tuple(art["extent_m"]) if "extent_m" in art else (0, w * res, 0, h * res)
+        ax.imshow(art["height_m"], origin="lower", extent=extent, cmap="terrain", alpha=0.8)
     x, y = _key(tr, "x_m"), _key(tr, "y_m")
     if x is not None and y is not None:
         ax.plot(x, y, "-", color="tab:red", lw=1.2, label="rover (truth)")

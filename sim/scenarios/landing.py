@@ -249,3 +249,14 @@ def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None) -> di
     """`msr sil landing` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
     return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
                         overrides={"terrain_seed": int(seed), **dict(overrides or {})})
+
+
+def artifacts(outcome: SilOutcome) -> dict[str, Any]:
+    """Report data (artifacts.npz): the lander's own safety map and the height map, every
+    4th cell so a campaign run directory stays small; extent in map metres."""
+    lander = next(c for c in outcome.topology.components.values() if getattr(c, "safety", None) is not None)
+    sm = lander.safety
+    step = 4
+    half = 0.5 * sm.map.n * sm.map.resolution_m
+    return {"safe": sm.safe[::step, ::step], "height_m": sm.map.height_m[::step, ::step].astype("float32"),
+            "resolution_m": sm.map.resolution_m * step, "extent_m": [-half, half, -half, half]}
