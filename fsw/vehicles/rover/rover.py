@@ -13,7 +13,8 @@ hazards inflated by the bound it will have at the end of the drive. When the bou
 the path's inflation it stops and replans; above `look_uncertainty_m` it stops and looks for
 a depot tube (a landmark of known position) to re-localise; a tube it cannot reach safely is
 skipped, and a rover too unsure to go on drives back to the lander (whose cameras fix it)
-with what it has. Pickup: drive to a point short of the tube, detect and localise it with the tube
+with what it has. A fix further off than the bound allowed raises the bound's growth rate
+(BOUND_RAISED): the bound learns from its own misses. Pickup: drive to a point short of the tube, detect and localise it with the tube
 camera (line of sight onto the ground plane), grasp with the arm, confirm by the gripper's
 id reader, stow and confirm by the stowage slots' tube sensors. A failed grasp backs off and retries.
 """
@@ -71,6 +72,7 @@ class Rover(Component):
         Channel("hazard_stops", int, ""), Channel("step", str, ""), Channel("device_faults", int, ""),
         Channel("pos_bound_m", float, "m"), Channel("plan_inflation_m", float, "m"),
         Channel("landmark_fixes", int, ""), Channel("lander_fixes", int, ""), Channel("looks", int, ""),
+        Channel("bound_growth_per_m", float, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m"),
@@ -85,7 +87,9 @@ class Rover(Component):
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
         EventDef("RELOCALISED", Severity.ACTIVITY_LO, "{source}: moved {shift_m} m, bound {bound_m} m"),
         EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m"),
-        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: {shift_m} m away, outside the bound {bound_m} m"),
+        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (bound {bound_m} m)"),
+        EventDef("BOUND_RAISED", Severity.WARNING_HI,
+                 "a fix {shift_m} m off a {bound_m} m bound: growth now {growth} per m"),
         EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander"),
     )
     PARAMS = (
@@ -259,11 +263,10 @@ class Rover(Component):
         self._replan = self.mode == "RETURN"   # the old path was planned from the old estimate
 
     def _lander_fix(self, x: float, y: float, sigma: float) -> None:
-        """Take the lander's fix unless it is further off than the bound allows (an outlier)."""
-        shift = math.hypot(x - self.dr.x, y - self.dr.y)
-        if not (math.isfinite(shift) and math.isfinite(sigma)) or shift > self.bound.bound_m + 3.0 * sigma + 0.2:
-            self.emit("FIX_REJECTED", source="lander cameras", shift_m=round(shift, 3),
-                      bound_m=round(self.bound.bound_m, 3))
+        """Take the lander's fix (its tracker sends only well-conditioned ones); heading is kept:
+        course fixes from successive lander fixes were tried and were worse than the gyro."""
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(sigma)):
+            self.emit("FIX_REJECTED", source="lander cameras", shift_m=-1.0, bound_m=round(self.bound.bound_m, 3))
             return
         self.tlm["lander_fixes"] += 1
         self.relocalise(x, y, 3.0 * sigma + 0.05, "lander cameras")   # + target offset, latency
@@ -271,6 +274,13 @@ class Rover(Component):
     def relocalise(self, x_m: float, y_m: float, bound_m: float, source: str) -> None:
         """A position fix (heading kept): from the lander's cameras or a landmark sighting."""
         shift = math.hypot(x_m - self.dr.x, y_m - self.dr.y)
+        if shift > self.bound.bound_m + bound_m and self.bound.since_fix_m > 1.0:
+            # The bound did not hold: it grows faster from now on (never slower).
+            growth = min(0.5, 1.5 * shift / self.bound.since_fix_m)
+            if growth > self.bound.growth_per_m:
+                self.emit("BOUND_RAISED", shift_m=round(shift, 3), bound_m=round(self.bound.bound_m, 3),
+                          growth=round(growth, 4))
+                self.bound.growth_per_m = growth
         self.dr.fix(x_m, y_m)
         self.bound.fix(bound_m)
         self.emit("RELOCALISED", source=source, shift_m=round(shift, 3), bound_m=round(bound_m, 3))
@@ -344,6 +354,7 @@ class Rover(Component):
         tl["dr_x_m"], tl["dr_y_m"], tl["dr_heading_rad"] = self.dr.x, self.dr.y, self.dr.heading
         tl["odometer_m"] = self.dr.distance_m
         tl["pos_bound_m"] = self.bound.bound_m
+        tl["bound_growth_per_m"] = self.bound.growth_per_m
         tl["plan_inflation_m"] = self.plan_inflation
 
     def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
