@@ -71,7 +71,7 @@ def test_the_bound_at_the_end_is_reported_and_no_larger_than_the_path_allows():
     assert path[0] == (-30.0, -5.0) and path[-1] == (30.0, 10.0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.floats(0.0, 1.0), st.floats(0.0, 0.05))
 def test_every_point_of_a_bounded_path_keeps_the_bound_it_will_have_there(seed, b0, growth):
     rng = np.random.default_rng(seed)
