@@ -50,7 +50,9 @@ def declared_key_figures(module: ModuleType) -> tuple[str, ...]:
 
 
 def declared_wall_fields(module: ModuleType) -> tuple[str, ...]:
-    return tuple(getattr(module, "WALL_FIELDS", ()))
+    """The scenario's own wall-clock fields plus those `run_scenario` adds (wall_time_s)."""
+    from sim.deployment import wall_fields
+    return wall_fields(module)
 
 
 def declared_prefixes(module: ModuleType) -> tuple[str, ...]:
