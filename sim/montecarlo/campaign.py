@@ -25,7 +25,7 @@ from sim.montecarlo.journal import Journal
 from sim.montecarlo.runner import CampaignSpec, kept_dir_name, run_chunk, run_retained
 
 
-def chunk_runs(runs: int | Sequence[int], workers: int, per_worker: int = 8,
+def chunk_runs(runs: int | Sequence[int], workers: int, per_worker: int = 32,
                max_size: int = 20) -> list[list[int]]:
     """Split run indices (0..runs-1, or the given ones) into chunks: about `per_worker` chunks
     per worker (load balance at the end of the batch), at most `max_size` runs each (progress)."""
