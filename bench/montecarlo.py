@@ -10,6 +10,7 @@ are shared, so figures are noisy: run it twice.
 from __future__ import annotations
 
 import argparse
+import statistics
 import os
 import sys
 from pathlib import Path
@@ -32,23 +33,29 @@ def main() -> None:
     ap.add_argument("--scenario", default="demo")
     ap.add_argument("--runs", type=int, default=400)
     ap.add_argument("--dt", type=float, default=0.005, help="demo integration step (sets run cost)")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds; medians are reported")
     args = ap.parse_args()
     disp = dispersions.load(EXAMPLES / f"{args.scenario}.toml")
     if args.scenario == "demo":
         disp = disp.__class__(**{**disp.__dict__, "fixed": {**disp.fixed, "dt_s": args.dt}})
     print(f"scenario {args.scenario}, {args.runs} runs, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} (other jobs share the cores)")
-    results = {}
-    for name, make in (("pool x1", lambda: PoolExecutor(1)), ("pool x2", lambda: PoolExecutor(2)),
-                       ("dask x2", lambda: DaskExecutor(2))):
-        report = campaign(args.scenario, disp, args.runs, make())
-        t = report["execution"]
-        results[name] = report
-        print(f"  {name}: {t['runs_per_s']:8.2f} runs/s over the batch ({t['batch_wall_s']:.2f} s; "
-              f"+ {t['startup_s']:.2f} s start-up), median run {1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks, "
-              f"CPU utilisation {100 * t['cpu_utilisation']:.0f} %")
-    rate = {k: r["execution"]["runs_per_s"] for k, r in results.items()}
-    util = {k: r["execution"]["cpu_utilisation"] for k, r in results.items()}
+    results: dict[str, list[dict]] = {}
+    # Executors interleaved, `--repeat` rounds, medians: the shared machine's speed drifts.
+    for round_ in range(args.repeat):
+        for name, make in (("pool x1", lambda: PoolExecutor(1)), ("pool x2", lambda: PoolExecutor(2)),
+                           ("dask x2", lambda: DaskExecutor(2))):
+            report = campaign(args.scenario, disp, args.runs, make())
+            t = report["execution"]
+            results.setdefault(name, []).append(report)
+            print(f"  round {round_ + 1} {name}: {t['runs_per_s']:8.2f} runs/s over the batch "
+                  f"({t['batch_wall_s']:.2f} s; + {t['startup_s']:.2f} s start-up), median run "
+                  f"{1e3 * t['run_s']['p50']:.1f} ms, {t['chunks']} chunks, "
+                  f"CPU utilisation {100 * t['cpu_utilisation']:.0f} %")
+    rate = {k: statistics.median(r["execution"]["runs_per_s"] for r in rs) for k, rs in results.items()}
+    util = {k: statistics.median(r["execution"]["cpu_utilisation"] for r in rs) for k, rs in results.items()}
+    print(f"median of {args.repeat}: pool x1 {rate['pool x1']:.1f}, pool x2 {rate['pool x2']:.1f}, "
+          f"dask x2 {rate['dask x2']:.1f} runs/s")
     print(f"speed-up pool 2 vs 1 worker: {rate['pool x2'] / rate['pool x1']:.2f}x (goal >= 1.8x); "
           f"scaled to full cores (runs/s / CPU utilisation): "
           f"{(rate['pool x2'] / util['pool x2']) / (rate['pool x1'] / util['pool x1']):.2f}x")
@@ -56,7 +63,8 @@ def main() -> None:
           f"(goal < 10 %); scaled to full cores: "
           f"{100 * ((rate['pool x2'] / util['pool x2']) / (rate['dask x2'] / util['dask x2']) - 1):+.1f} %")
     print(f"load average now {os.getloadavg()[0]:.1f}")
-    same = content(results["pool x1"]) == content(results["pool x2"]) == content(results["dask x2"])
+    reports = [r for rs in results.values() for r in rs]
+    same = all(content(r) == content(reports[0]) for r in reports)
     print(f"montecarlo.json content identical across executors: {same}")
     if not same:
         sys.exit(1)
