@@ -66,6 +66,18 @@ def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
     return merged, passthrough
 
 
+def parse_tube_ids(value: Any) -> list[int]:
+    """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        ids = sorted({int(x) for x in items if str(x).strip()})
+    except (TypeError, ValueError):
+        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
+    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
+        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
+    return ids
+
+
 def scenario_module_name(name: str) -> str:
     """"demo" -> hil.demo; a dotted name as given; anything else -> sim.scenarios.<name>."""
     if name == "demo":
@@ -292,5 +304,5 @@ def wall_fields(module: ModuleType) -> tuple[str, ...]:
 
 
 __all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
-           "load_scenario", "missing_parts", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
+           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
            "wall_fields"]

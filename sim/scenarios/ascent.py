@@ -37,7 +37,7 @@ from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.kepler import plane_normal
 from fsw.vehicles.mav import BASE_RATE_HZ, DEVICE_KINDS, MavDevices, build_mav
 from sim.ascent import AscentParams
-from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
 from sim.mars import surface_state_inertial
 from sim.orbit import KeplerError, state_to_elements
 from sim.plants import AscentPlant, CompositePlant, ThermalPlant
@@ -77,18 +77,6 @@ def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[s
     cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES)
     cfg["tube_ids"] = tube_ids(cfg["tube_ids"])
     return cfg, fsw
-
-
-def tube_ids(value: Any) -> list[int]:
-    """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
-    items = value.split(",") if isinstance(value, str) else value
-    try:
-        ids = sorted({int(x) for x in items if str(x).strip()})
-    except (TypeError, ValueError):
-        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
-    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
-        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
-    return ids
 
 
 def nominal_params() -> AscentParams:

@@ -37,7 +37,7 @@ from fsw.core import Executive, Topology
 from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
-from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
 from sim.mars import MARS
 from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
 from sim.plants import CompositePlant, RendezvousPlant
@@ -99,18 +99,6 @@ def os_state(value: Any) -> tuple[float, ...]:
         raise ScenarioError(f"os_state is not a low, near-circular Mars orbit (e = {el.ecc:.3g}, "
                             f"periapsis altitude {(el.periapsis_radius_m - MARS.radius_eq_m) / 1e3:.0f} km)")
     return s
-
-
-def tube_ids(value: Any) -> list[int]:
-    """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
-    items = value.split(",") if isinstance(value, str) else value
-    try:
-        ids = sorted({int(x) for x in items if str(x).strip()})
-    except (TypeError, ValueError):
-        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
-    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
-        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
-    return ids
 
 
 def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
