@@ -149,7 +149,10 @@ class AscentParams:
 # --- quaternion helpers (w, x, y, z), plain floats ------------------------------------------------
 
 def qrot(q, v):
-    """Rotate body vector v into the inertial frame by unit quaternion q (body -> inertial)."""
+    """Rotate body vector v into the inertial frame by unit quaternion q (body -> inertial).
+
+    Kept apart from fsw.gnc.attitude.qrot on purpose: the truth model must not share the
+    flight code's maths, or a bug there would be invisible in SIL."""
     w, x, y, z = q
     vx, vy, vz = v
     tx = 2.0 * (y * vz - z * vy)
