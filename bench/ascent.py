@@ -1,7 +1,7 @@
 """Real-time factor of a full MAV ascent in SIL (simulated seconds per wall second).
 
 Runs `sim.scenarios.ascent` as `msr sil` does (flight software at 50 Hz with its 1 Hz quiet
-coast, ascent plant on a 100 Hz grid, thermal plant, simulated HAL devices with noise,
+coast, ascent plant on a 50 Hz grid, thermal plant, simulated HAL devices with noise,
 in-memory telemetry log) and reports the factor for the whole run and for the flight
 (launch to OS release), and the share of wall time spent stepping the plants, so a slow run
 says whether the flight software or the physics is the bottleneck. Goal: >= 1000x.

@@ -231,7 +231,11 @@ class AscentVehicle:
     coast_step_s: float = 1.0      # longest RK4 step without thrust (orbit: error ~1e-8 m)
     coast_turn_rad: float = 0.1    # ... and the most the body may turn in one such step
     coast_min_alt_m: float = 60e3  # ... and only this high above the site (drag, the ground)
-    burn_turn_rad: float = 0.1     # the most the body may turn in one RK4 step of a burn
+    burn_turn_rad: float = 0.1     # the most the thrust axis may turn in one RK4 step of a burn
+    spin_turn_rad: float = 0.2     # ... and the body about any axis (a spin about the thrust axis
+                                   # moves no force: 35 s at 10 rad/s in 0.2 rad steps is 0.25 mrad
+                                   # of attitude against a 0.5 ms reference)
+    gimbal_merge_frac: float = 1.0 / 3.0   # a gimbal slew ending this early in a step is not split
 
     def __init__(self, params: AscentParams = AscentParams()):
         self.p = params
@@ -446,13 +450,15 @@ class AscentVehicle:
                  (tqz - (iy - ix) * wx * wy) / iz),
                 (angx, angy, angz), qdyn)
 
-    def _rk4(self, h: float) -> None:
+    def _rk4(self, h: float, g0: list[float] | None = None) -> None:
         """One RK4 step of h seconds with the commands (gimbal, RCS) held; the gimbal slews
-        toward its command at its rate limit during the step (a ramp, not a jump)."""
+        toward its command at its rate limit during the step (a ramp, not a jump). `g0`: the
+        gimbal the first node sees instead of the actual one (`step`: a slew that ends early
+        in the step, folded into the step rather than split off)."""
         t0 = self.t
         s = (*self.r, *self.v, *self.q, *self.w)
         if self.burning():
-            g = self.gimbal
+            g = self.gimbal if g0 is None else g0
             gm = self._gimbal_after(0.5 * h)
             self._move_gimbal(h)
             f0 = self._forcing(t0, g)
@@ -516,22 +522,43 @@ class AscentVehicle:
         if self.events.crashed_s is not None:
             self.t += dt
             return
-        t = 0.0
-        if self.burning():
-            for e in self._kinks(dt):
-                if e - t > 1e-9 and e < dt - 1e-9:
-                    self._rk4(e - t)
-                    t = e
-        self._rk4(dt - t)
+        if not self.burning():
+            self._rk4(dt)
+            return
+        knots = self._knots(dt)
+        arrive = self._gimbal_arrival() if self.stage1_attached else 0.0   # TVC: stage 1 only
+        h = knots[0] if knots else dt   # the first smooth piece
+        if 0.0 < arrive <= self.gimbal_merge_frac * h:
+            # a slew that ends early in the piece (the usual small correction each tick): fold
+            # it in. RK4 weighs its first node by h/6; the ramp's impulse is that of the old
+            # gimbal held arrive/2, so the first node sees the command plus 3*arrive/h of the
+            # old offset (exact to first order in the slew; one RK4 step, not two)
+            g, c = self.gimbal, self.gimbal_cmd
+            w = 3.0 * arrive / h
+            self._rk4(h, [c[0] + w * (g[0] - c[0]), c[1] + w * (g[1] - c[1])])
+            t = h
+        else:
+            t = 0.0
+            if arrive > 1e-9:
+                knots = sorted(knots + [arrive])
+        for e in knots:
+            if e - t > 1e-9 and e < dt - 1e-9:
+                self._rk4(e - t)
+                t = e
+        if dt - t > 1e-9:
+            self._rk4(dt - t)
 
-    def _kinks(self, dt: float) -> list[float]:
-        """Times within the next dt where the forcing bends: a thrust-curve knot of a burning
-        motor, or the gimbal meeting its command (it slews at its rate limit until then; the
-        axis that arrives last). Splitting the step there gives RK4 smooth forcing on each
+    def _gimbal_arrival(self) -> float:
+        """Seconds until the gimbal meets its command, slewing at its rate limit (the axis
+        that arrives last); 0 when it is there."""
+        return max(abs(c - g) for c, g in zip(self.gimbal_cmd, self.gimbal)) / self.p.gimbal_rate_radps
+
+    def _knots(self, dt: float) -> list[float]:
+        """Times within the next dt where a burning motor's thrust curve has a knot. Splitting
+        the step there (and where a long gimbal slew ends) gives RK4 smooth forcing on each
         piece: at a 20 ms step, 3 mm/s after the stage-1 burn against a 2.5 ms reference,
         where a gimbal held over each 10 ms step was 35 mm/s off."""
-        rate = self.p.gimbal_rate_radps
-        out = [max(abs(c - g) for c, g in zip(self.gimbal_cmd, self.gimbal)) / rate]
+        out: list[float] = []
         t = self.t
         for m in self.motors:
             if m.ignited_at_s is not None and not m.cut:
@@ -551,7 +578,7 @@ class AscentVehicle:
     def advance(self, n: int, dt: float) -> None:
         """Advance n physics steps of dt with the controls held (what a plant does between two
         flight-software ticks). While a motor burns: n RK4 steps of dt, split where the forcing
-        bends (`_kinks`) and while spinning fast (`burn_turn_rad`). Otherwise the forces
+        bends (`step`) and while spinning fast (`burn_turn_rad`). Otherwise the forces
         are smooth (gravity, drag, constant RCS): the same equations take RK4 steps as long as
         `coast_step_s` allows, short enough that the body turns by at most `coast_turn_rad`
         per step (never shorter than 1 ms). On the lander or after a crash the state is set
@@ -565,9 +592,11 @@ class AscentVehicle:
                 self.t += total
             return
         if self.burning():
-            # grid steps, split further while spinning fast (a 10 rad/s spin: 10 ms)
+            # grid steps, split further while the thrust axis (body x) turns fast or the body
+            # spins very fast (the 10 rad/s spin of stage 2 is one 0.2 rad step per 20 ms)
             wx, wy, wz = self.w
-            k = max(1, math.ceil(dt * math.sqrt(wx * wx + wy * wy + wz * wz) / self.burn_turn_rad - 1e-9))
+            k = max(1, math.ceil(dt * math.sqrt(wy * wy + wz * wz) / self.burn_turn_rad - 1e-9),
+                    math.ceil(dt * math.sqrt(wx * wx + wy * wy + wz * wz) / self.spin_turn_rad - 1e-3))
             h = dt / k
             for _ in range(n * k):
                 self.step(h)
@@ -585,19 +614,23 @@ class AscentVehicle:
             left = 0.0 if k == 1 else left - h
 
     def _coast_step(self) -> float:
-        """Longest RK4 step (<= coast_step_s) in which the body turns by at most
-        coast_turn_rad, given its rate and the RCS angular acceleration."""
+        """Longest RK4 step (<= coast_step_s) in which the RCS force's direction turns by at
+        most coast_turn_rad and the body by at most spin_turn_rad, given the body rate and
+        the RCS angular acceleration (with no RCS force the orbit does not feel the attitude)."""
         wx, wy, wz = self.w
-        w = math.sqrt(wx * wx + wy * wy + wz * wz)
         ix, iy, iz = self._inertia(self.mass())
-        tq = self.rcs_torque
-        a = math.sqrt((tq[0] / ix) ** 2 + (tq[1] / iy) ** 2 + (tq[2] / iz) ** 2)
-        turn, h = self.coast_turn_rad, self.coast_step_s
-        if w * h + 0.5 * a * h * h <= turn:
-            return h
-        if a > 0.0:
-            return (math.sqrt(w * w + 2.0 * a * turn) - w) / a
-        return turn / w
+        tq, fb = self.rcs_torque, self.rcs_force
+        ax, ay, az = tq[0] / ix, tq[1] / iy, tq[2] / iz
+        h = min(self.coast_step_s,
+                _turn_limited_step(math.sqrt(wx * wx + wy * wy + wz * wz),
+                                   math.sqrt(ax * ax + ay * ay + az * az), self.spin_turn_rad))
+        fn = math.sqrt(fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2])
+        if fn > 0.0:   # |w x f|/|f|: how fast the force's direction turns
+            ux, uy, uz = fb[0] / fn, fb[1] / fn, fb[2] / fn
+            w_f = math.sqrt((wy * uz - wz * uy) ** 2 + (wz * ux - wx * uz) ** 2 + (wx * uy - wy * ux) ** 2)
+            a_f = math.sqrt((ay * uz - az * uy) ** 2 + (az * ux - ax * uz) ** 2 + (ax * uy - ay * ux) ** 2)
+            h = min(h, _turn_limited_step(w_f, a_f, self.coast_turn_rad))
+        return h
 
     # --- outputs ------------------------------------------------------------------------------
     def altitude_above_site(self) -> float:
@@ -609,3 +642,10 @@ class AscentVehicle:
 
     def elements(self) -> Elements:
         return state_to_elements(self.state(), self.p.mars.gm_m3ps2)
+
+
+def _turn_limited_step(w: float, a: float, turn: float) -> float:
+    """Longest step in which an angle starting at rate w with acceleration a grows by turn."""
+    if a > 0.0:
+        return (math.sqrt(w * w + 2.0 * a * turn) - w) / a
+    return turn / w if w > 0.0 else math.inf

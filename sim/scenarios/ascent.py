@@ -1,6 +1,6 @@
 """`msr sil ascent`: the MAV from the lander deck to a 343 km, 25 deg orbit and OS release.
 
-Deployment split (sim/deployment.py): the world is the ascent plant (6-DOF, 100 Hz grid)
+Deployment split (sim/deployment.py): the world is the ascent plant (6-DOF, 50 Hz grid)
 and the enclosure's thermal plant (exact for any step, evaluated lazily); the flight side
 is the MAV flight software (fsw.vehicles.mav) on a 50 Hz executive with a 1 Hz quiet rate
 set for the settled coast and a 10 Hz one for the ground and RCS phases, touching the world only through its HAL devices. The ground's
