@@ -2,7 +2,9 @@
 
 It listens for steps that raised (the executive isolates them) and watches cycle slips.
 A component whose step raised on `dead_after` consecutive runs is declared dead (an event and
-the `components_dead` channel, which an FDIR monitor turns into a response). A loop that
+the `components_dead` channel, which an FDIR monitor turns into a response); one that then
+runs clean for `recover_after` runs is declared recovered (a transient fault, e.g. a reset
+peripheral, need not keep the vehicle safed forever). The dead set survives a warm restart. A loop that
 stops ticking altogether is the job of `LoopWatchdog` (a thread, like a hardware watchdog),
 which reports the component whose step is stuck.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .component import Component
 from .declarations import Channel
@@ -26,13 +28,16 @@ class Health(Component):
         EventDef("COMPONENT_DEAD", Severity.FATAL, "{component} raised on {runs} runs in a row"),
         EventDef("CYCLE_SLIP", Severity.WARNING_LO, "{slips} slips, {skipped} ticks skipped so far"),
         EventDef("LOOP_STALL", Severity.FATAL, "loop stalled {stalled_ms} ms in {component}"),
+        EventDef("COMPONENT_RECOVERED", Severity.ACTIVITY_HI, "{component} ran clean on {runs} runs in a row"),
     )
 
-    def __init__(self, name: str, executive: Any, *, dead_after: int = 3) -> None:
+    def __init__(self, name: str, executive: Any, *, dead_after: int = 3, recover_after: int = 20) -> None:
         super().__init__(name)
         self.executive = executive
         self.dead_after = dead_after
+        self.recover_after = recover_after
         self.dead: set[str] = set()
+        self._clean: dict[str, int] = {}   # dead component -> clean runs since its last fault
         self._streak: dict[str, int] = {}
         self._faulted_since_step: set[str] = set()
         self._seen_slips = 0
@@ -59,6 +64,13 @@ class Health(Component):
             if n >= self.dead_after and comp not in self.dead:
                 self.dead.add(comp)
                 self.emit("COMPONENT_DEAD", component=comp, runs=n)
+        for comp in sorted(self.dead):
+            clean = 0 if comp in self._faulted_since_step else self._clean.get(comp, 0) + 1
+            self._clean[comp] = clean
+            if clean >= self.recover_after:
+                self.dead.discard(comp)
+                del self._clean[comp]
+                self.emit("COMPONENT_RECOVERED", component=comp, runs=clean)
         self._faulted_since_step.clear()
         if ex.slips != self._seen_slips:
             self._seen_slips = ex.slips
@@ -68,6 +80,18 @@ class Health(Component):
         tlm["ticks_skipped"] = ex.ticks_skipped
         tlm["step_faults"] = sum(ex.step_faults.values())
         tlm["components_dead"] = len(self.dead)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """A dead component stays dead across a reset until it has run clean again."""
+        return super().checkpoint_state() | {"dead": sorted(self.dead)}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        super().restore_state(state)
+        dead = state.get("dead", [])
+        if isinstance(dead, list):
+            self.dead = {str(c) for c in dead}
+            self._clean = {c: 0 for c in self.dead}
+            self.tlm["components_dead"] = len(self.dead)
 
 
 def running_component(thread_id: int) -> str:

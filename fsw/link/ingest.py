@@ -143,3 +143,16 @@ class CommandIngest(Component):
     def restore_windows(self, state: Mapping[int, Mapping[str, int]]) -> None:
         self.windows = {int(k): ReplayWindow(int(v["size"]), int(v["highest"]), int(v["seen"]))
                         for k, v in state.items()}
+
+
+GROUND_HEARD = frozenset({AckStatus.OK, AckStatus.REJECTED, AckStatus.FAILED})
+
+
+def feed_link_watch(ingest: CommandIngest, watch: Any) -> None:
+    """Count every telecommand whose MAC verified with a fresh sequence number as ground
+    contact for `watch` (a `fsw.core.linkwatch.LinkWatch`), even one the vehicle then
+    refuses: the ground is there. A forged, garbled or replayed packet is not contact."""
+    def on_ack(ack: Ack) -> None:
+        if ack.status in GROUND_HEARD:
+            watch.heard()
+    ingest.ack_sinks.append(on_ack)
