@@ -45,7 +45,7 @@ def register(cli: click.Group) -> None:
             click.echo(line)
         f = result["figures"]
         bad = f["undetected"] or f["not_injected"] or f["tubes_lost"] or f["tubes_duplicated"] \
-            or f["exceptions"] or f["false_alarms"]
+            or f["exceptions"] or f["false_alarms"] or f["unexplained_losses"]
         click.echo(f"matrix: {out_dir / 'faults.json'}, table: {out_dir / 'faults.md'}")
         if bad:
             sys.exit(1)

@@ -26,6 +26,13 @@ class ScenarioCases:
     lost: Callable[[Any], str | None] | None = None          # plant, flight topology -> why lost
     extra_reset_delays_s: tuple[float, ...] = ()             # more resets, later in the phase
     module: str | None = None                                # scenario module (default: by name)
+    # phase -> {"kind(target)" or "kind": why that fault there may lose the vehicle}; a lost
+    # vehicle anywhere else is an unexplained loss and fails the matrix
+    may_lose: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def loss_explained(self, phase: str | None, kind: str, target: str) -> str | None:
+        rules = self.may_lose.get(phase or "", {})
+        return rules.get(f"{kind}({target})") or rules.get(kind)
 
     def specs(self, phase: str) -> list[FaultSpec]:
         out = [FaultSpec(when=phase, delay_s=0.2, **({"duration_s": self.fault_s} | d))
@@ -39,6 +46,8 @@ class ScenarioCases:
 
 
 def _ascent_lost(run: Any) -> str | None:
+    """Plant truth: the MAV hit the ground, or it is suborbital once it can no longer make
+    orbit (stage 2 burnt out, aborted, safed, OS released): a suborbital MAV is lost."""
     from sim.plants import AscentPlant
     part = next((p for p in getattr(run.plant, "parts", ()) if isinstance(p, AscentPlant)), None)
     if part is None:
@@ -47,8 +56,10 @@ def _ascent_lost(run: Any) -> str | None:
     if not truth["stowed"] and truth["altitude_m"] < part.params.site_elevation_m:
         return "MAV impacted the surface"
     el = truth["elements"]
-    if run.topology["flight"].mode == "ABORT" and el is not None and el["periapsis_alt_m"] < 0:
-        return "MAV aborted short of orbit (suborbital)"
+    mode = run.topology["flight"].mode
+    if mode in ("ABORT", "SAFE", "ORBIT_INSERTION", "OS_RELEASE", "PASSIVE") and el is not None \
+            and el["periapsis_alt_m"] < 0:
+        return f"MAV short of orbit (suborbital) in {mode}"
     return None
 
 
@@ -66,8 +77,11 @@ DEMO = ScenarioCases(
     crash_target="zone", settle_s=4.0, link_outage_s=4.0, fault_s=2.0, quick=("zone:WARMING", "zone:SWEEP"),
     overrides={"duration_s": 12.0})
 
+# Every ascent run flies to its end (settle_s covers the ~700 s ascent, ~1.5 s of wall time
+# each): the outcome is the orbit reached, not a snapshot 40 s after the fault.
 ASCENT = ScenarioCases(
-    "ascent", phases=("flight:COUNTDOWN", "flight:STAGE1_BURN", "flight:COAST", "flight:STAGE2_BURN"),
+    "ascent", phases=("flight:COUNTDOWN", "flight:STAGE1_BURN", "flight:COAST", "flight:SPIN_UP",
+                      "flight:STAGE2_BURN", "flight:ORBIT_INSERTION"),
     device_faults={
         "flight:COUNTDOWN": ({"kind": "dropout", "target": "t_grain"},
                              {"kind": "bias", "target": "t_grain", "magnitude": 80.0},
@@ -78,9 +92,12 @@ ASCENT = ScenarioCases(
                                {"kind": "actuator_stuck", "target": "tvc"}),
         "flight:COAST": ({"kind": "dropout", "target": "imu0"}, {"kind": "actuator_failed", "target": "rcs"},
                          {"kind": "bias", "target": "imu0", "field": "accel_mps2", "magnitude": 300.0}),
-        "flight:STAGE2_BURN": ({"kind": "stuck", "target": "imu0"},),
+        "flight:SPIN_UP": ({"kind": "dropout", "target": "imu0"}, {"kind": "actuator_failed", "target": "rcs"}),
+        "flight:STAGE2_BURN": ({"kind": "stuck", "target": "imu0"}, {"kind": "dropout", "target": "imu0"}),
+        "flight:ORBIT_INSERTION": ({"kind": "dropout", "target": "imu0"},
+                                   {"kind": "actuator_failed", "target": "rcs"}),
     },
-    crash_target="nav", settle_s=40.0, link_outage_s=8.0, fault_s=5.0, quick=("flight:STAGE1_BURN",),
+    crash_target="nav", settle_s=720.0, link_outage_s=8.0, fault_s=5.0, quick=("flight:STAGE1_BURN",),
     lost=_ascent_lost)
 
 CUSTODY = ScenarioCases(
@@ -101,10 +118,30 @@ FETCH = ScenarioCases(
     crash_target="rover", settle_s=40.0, link_outage_s=620.0, fault_s=5.0, quick=("rover:TRAVERSE",))
 
 CAPTURE = ScenarioCases(
-    "capture", phases=("ccrs:FAR_RANGE",),
-    device_faults={"ccrs:FAR_RANGE": ({"kind": "dropout", "target": "nac", "duration_s": 400.0},
-                                      {"kind": "actuator_failed", "target": "rcs"})},
-    crash_target="ccrs", settle_s=60.0, link_outage_s=3610.0, fault_s=5.0, quick=("ccrs:FAR_RANGE",))
+    # 100 km behind (not 3200): the same phases an hour after the search instead of a day, so
+    # every capture phase fits the matrix's time. Faults last 35 s (fault_s): in the 1 Hz
+    # quiet rate set the capture manager runs every 30 s, and a shorter crash or dropout can
+    # fall between two of its cycles and hit nothing.
+    "capture", phases=("ccrs:FAR_RANGE", "ccrs:CLOSE_RANGE", "ccrs:FINAL_APPROACH", "ccrs:CONTAIN",
+                       "ccrs:BREAK_THE_CHAIN", "ccrs:EEV_TRANSFER"),
+    device_faults={
+        "ccrs:FAR_RANGE": ({"kind": "dropout", "target": "nac", "duration_s": 400.0},
+                           {"kind": "actuator_failed", "target": "rcs"}),
+        "ccrs:CLOSE_RANGE": ({"kind": "dropout", "target": "lidar0"},
+                             {"kind": "bias", "target": "lidar0", "field": "range_m", "magnitude": 25.0},
+                             {"kind": "dropout", "target": "nac"},
+                             {"kind": "actuator_failed", "target": "rcs"}),
+        "ccrs:FINAL_APPROACH": ({"kind": "dropout", "target": "nac"}, {"kind": "dropout", "target": "lidar0"},
+                                {"kind": "actuator_failed", "target": "rcs"}),
+        "ccrs:CONTAIN": ({"kind": "dropout", "target": "primary_check"},
+                         {"kind": "actuator_failed", "target": "seal_secondary"}),
+        "ccrs:BREAK_THE_CHAIN": ({"kind": "dropout", "target": "secondary_check"},
+                                 {"kind": "dropout", "target": "btc_temp"}),
+        "ccrs:EEV_TRANSFER": ({"kind": "dropout", "target": "eev_slot"},
+                              {"kind": "actuator_failed", "target": "transfer_arm"}),
+    },
+    crash_target="ccrs", settle_s=60.0, link_outage_s=3610.0, fault_s=35.0, quick=("ccrs:FAR_RANGE",),
+    overrides={"start_behind_km": 100.0})
 
 CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, CAPTURE)}
 

@@ -85,6 +85,8 @@ def judge(run: FaultRun, cases: ScenarioCases, baseline_tubes: dict[int, list[st
     row["response"] = [f"{r.args['action']} -> {r.args['result']}" for r in run.records
                        if r.name == "FAULT_RESPONSE" and det is not None and r.args["monitor"] == det.args["monitor"]]
     row["outcome"], row["outcome_why"] = _outcome(run, cases, start)
+    row["loss_explained"] = (cases.loss_explained(row["phase"], row["fault"], row["target"])
+                             if row["outcome"] == "lost vehicle" else None)
     crash = spec.target if spec and spec.kind == "crash" else None
     row["exceptions"] = [f"{r.args['component']}: {r.args['error']}" for r in run.records
                          if r.name == "STEP_FAULT" and r.args.get("component") != crash]
@@ -200,7 +202,10 @@ def figures(rows: list[dict[str, Any]], baselines: dict[str, Any]) -> dict[str, 
         "exceptions": sum(len(r["exceptions"]) for r in rows),
         "false_alarms": {k: b["detections"] for k, b in baselines.items() if b["detections"]},
         "lost_vehicles": [f"{r['scenario']} {r['phase']} {r['fault']}({r['target']}): {r['outcome_why']}"
+                          + (f" - explained: {r['loss_explained']}" if r.get("loss_explained") else "")
                           for r in rows if r["outcome"] == "lost vehicle"],
+        "unexplained_losses": [f"{r['scenario']} {r['phase']} {r['fault']}({r['target']}): {r['outcome_why']}"
+                               for r in rows if r["outcome"] == "lost vehicle" and not r.get("loss_explained")],
     }
 
 
@@ -221,7 +226,7 @@ def table_lines(result: dict[str, Any]) -> list[str]:
               f"{f['median_ticks_to_detection']}, max {f['max_ticks_to_detection']}; tubes lost {f['tubes_lost']}, "
               f"duplicated {f['tubes_duplicated']}; exceptions {f['exceptions']}; outcomes {f['outcomes']}"]
     for key, label in (("undetected", "undetected"), ("not_injected", "not injected"),
-                       ("lost_vehicles", "lost vehicle")):
+                       ("lost_vehicles", "lost vehicle"), ("unexplained_losses", "UNEXPLAINED loss")):
         lines += [f"- {label}: {x}" for x in f[key]]
     if f["false_alarms"]:
         lines.append(f"- false alarms in nominal runs: {f['false_alarms']}")

@@ -16,6 +16,7 @@ def check(result):
     assert f["tubes_lost"] == 0 and f["tubes_duplicated"] == 0
     assert f["exceptions"] == 0
     assert f["false_alarms"] == {}
+    assert f["unexplained_losses"] == []
     kinds = {r["fault"] for r in result["rows"]}
     return kinds
 
