@@ -4,10 +4,17 @@ The flight manager sets what to do (`set_*` methods); this component runs every 
 with the navigator's attitude and rates. TVC gains are scheduled on the measured axial
 acceleration (authority = lever * thrust / inertia = k_tvc * accel, with k_tvc = lever *
 mass / inertia, a parameter); RCS gains use the upper-stage inertia parameters.
+
+Control never acts on a state it cannot trust: when the navigator did not run this tick (a
+crashed step) or its IMU sample is not fresh, the RCS torque is zero and the gimbal goes
+to neutral until both are back ("blind"). A command an actuator does not acknowledge marks
+it failed (`actuators_failed`, one event per outage); a failed actuator is probed with a
+null command every tick until it answers again, even with the control law off.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
@@ -26,8 +33,11 @@ class MavAttitudeControl(Component):
         Channel("law", str), Channel("pointing_error_deg", float, "deg"),
         Channel("roll_rate_radps", float, "rad/s"), Channel("gimbal_pitch_rad", float, "rad"),
         Channel("gimbal_yaw_rad", float, "rad"), Channel("actuator_faults", int),
+        Channel("actuators_failed", int, doc="actuators whose last command was not acknowledged"),
+        Channel("blind", bool, doc="no fresh navigation this tick: actuators held at null"),
     )
-    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}"),)
+    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+              EventDef("ACTUATOR_RECOVERED", Severity.ACTIVITY_HI, "{device} answers again"))
     PARAMS = (
         Param("tvc_k_per_accel", float, 0.1, 20.0, default=1.6 * 400.0 / 290.0),
         Param("tvc_bandwidth_radps", float, 0.1, 10.0, default=2.5),
@@ -55,6 +65,15 @@ class MavAttitudeControl(Component):
         self.error_rad = 0.0
         self._sent_gimbal: tuple | None = None   # last command the device accepted
         self._sent_rcs: tuple | None = None
+        self.failed: set[str] = set()            # actuators whose last command failed
+
+    @property
+    def rcs_ok(self) -> bool:
+        return self.rcs.name not in self.failed
+
+    @property
+    def tvc_ok(self) -> bool:
+        return self.tvc.name not in self.failed
 
     def set_law(self, law: str, target=None, spin_rate: float | None = None) -> None:
         if law in (OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM) and law != self.law:
@@ -71,6 +90,7 @@ class MavAttitudeControl(Component):
             try:
                 self.tvc.point(p, y)
                 self._sent_gimbal = (p, y)
+                self._ok(self.tvc.name)
             except DeviceFault as exc:
                 self._sent_gimbal = None
                 self._fault(self.tvc.name, exc)
@@ -83,17 +103,37 @@ class MavAttitudeControl(Component):
         try:
             self.rcs.command(force, torque)
             self._sent_rcs = (force, torque)
+            self._ok(self.rcs.name)
         except DeviceFault as exc:
             self._sent_rcs = None
             self._fault(self.rcs.name, exc)
 
     def _fault(self, device: str, exc: Exception) -> None:
         self.tlm["actuator_faults"] += 1
-        self.emit("ACTUATOR_FAULT", device=device, reason=str(exc))
+        if device not in self.failed:
+            self.failed.add(device)
+            self.emit("ACTUATOR_FAULT", device=device, reason=str(exc))
+        self.tlm["actuators_failed"] = len(self.failed)
+
+    def _ok(self, device: str) -> None:
+        if device in self.failed:
+            self.failed.discard(device)
+            self.emit("ACTUATOR_RECOVERED", device=device)
+            self.tlm["actuators_failed"] = len(self.failed)
+
+    def _probe(self) -> None:
+        """Null commands to failed actuators, to learn when they answer again."""
+        zero = (0.0, 0.0, 0.0)
+        if not self.rcs_ok:
+            self._send_rcs(zero, zero)
+        if not self.tvc_ok:
+            self._send_gimbal(0.0, 0.0)
 
     def step(self, t_ns: int) -> None:
         law = self.law
         if law == OFF:
+            if self.failed:
+                self._probe()
             return
         nav = self.nav
         p = self.params
@@ -103,7 +143,14 @@ class MavAttitudeControl(Component):
         inertia = (p["inertia_x"], p["inertia_yz"], p["inertia_yz"])
         lim = p["rcs_torque_limit_Nm"]
         zero = (0.0, 0.0, 0.0)
-        if law == TVC:
+        blind = not (nav.updated_at(t_ns) and nav.imu_valid)
+        if blind != self.tlm["blind"]:
+            self.tlm["blind"] = blind
+        if blind:
+            self._send_rcs(zero, zero)
+            if law == TVC:
+                self._send_gimbal(0.0, 0.0)
+        elif law == TVC:
             auth = p["tvc_k_per_accel"] * nav.accel_mag
             gp, gy = tvc_command(err, rate, auth, p["tvc_bandwidth_radps"], p["damping"],
                                  math.radians(p["tvc_limit_deg"]))
@@ -137,6 +184,28 @@ class MavAttitudeControl(Component):
         self.law = OFF
         self._send_gimbal(0.0, 0.0)
         self._send_rcs((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+
+    def checkpoint_state(self) -> dict:
+        return super().checkpoint_state() | {
+            "law": self.law, "target": list(self.target), "spin_rate": self.spin_rate,
+            "trim_force_inertial": list(self.trim_force_inertial), "error_rad": self.error_rad,
+            "failed": sorted(self.failed)}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """The law and its set points come back; commands are sent again on the next step
+        (the devices held their last command through the reset)."""
+        super().restore_state(state)
+        law = state.get("law", OFF)
+        if law not in (OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM):
+            raise ValueError(f"acs checkpoint: unknown law {law!r}")
+        self.law = law
+        self.target = tuple(float(x) for x in state.get("target", self.target))
+        self.spin_rate = float(state.get("spin_rate", 0.0))
+        self.trim_force_inertial = tuple(float(x) for x in state.get("trim_force_inertial", (0.0, 0.0, 0.0)))
+        self.error_rad = float(state.get("error_rad", 0.0))
+        self.failed = {str(d) for d in state.get("failed", ())}
+        self._sent_gimbal = self._sent_rcs = None
+        self.tlm["actuators_failed"] = len(self.failed)
 
 
 __all__ = ["MavAttitudeControl", "OFF", "TVC", "RCS_POINT", "SPIN", "DESPIN", "TRIM"]

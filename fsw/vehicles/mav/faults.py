@@ -1,29 +1,50 @@
 """MAV fault table (MSR_FACTS.md, "Fault protection specific to these vehicles").
 
-Before ignition a fault holds the count (HOLD: the ground decides); after ignition there is
-no way back, so a fault that threatens the ascent aborts (ABORT releases the OS into
-whatever orbit was reached, by the flight manager's rule) and anything else is ridden
-through with an event. Monitors read the MAV's own channels ("component.channel").
+Before ignition a fault holds the count (HOLD: the ground decides). After ignition the
+response depends on the phase:
+
+- steered flight (LAUNCH, STAGE1_BURN): the TVC loop needs the IMU, the navigator and the
+  gimbal every tick and the solid motor cannot be stopped, so losing one aborts (ABORT
+  releases the OS into whatever orbit was reached, by the flight manager's rule);
+- ridden-through phases (COAST, SPIN_UP, STAGE2_BURN, ORBIT_INSERTION): nothing is urgent,
+  so the monitors only detect (no response); the flight manager degrades on the failed
+  unit itself (RCS off, navigation on the gravity model or the motor model, the phase
+  waits), resumes when it is back, and aborts only if the fault outlasts what the plan
+  absorbs (`MavFlightManager` parameters `degraded_ignition_slip_s`,
+  `insertion_degraded_max_s`).
+
+Each device monitor therefore comes twice, `<name>` (steered, ABORT) and `<name>_ride`
+(detection only). Monitors read the MAV's own channels ("component.channel").
 """
 from __future__ import annotations
 
 from fsw.core.fdir import Action, Monitor
 
-from .modes import FLIGHT_MODES, GROUND_MODES
+from .modes import GROUND_MODES
 
 VEHICLE = "mav"
-POWERED = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
+STEERED = ("LAUNCH", "STAGE1_BURN")
+RIDDEN = ("COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
+POWERED = STEERED + RIDDEN
 HOLD = (Action("flight", "hold_count"),)
 ABORT = (Action("flight", "abort"),)
-SAFE_RESPONSE = (Action("flight", "hold_count"), Action("flight", "abort"))  # whichever applies now
+# generic monitors (a dead component, a stalled loop): hold the count, abort steered flight;
+# elsewhere the flight manager's degraded handling applies (the trigger is refused there)
+SAFE_RESPONSE = (Action("flight", "hold_count"), Action("flight", "fault_abort"))
 LINK_TIMEOUT_S = 5.0        # the count needs the ground; the ascent does not
 LINK_LOSS_RESPONSE = HOLD   # refused (harmlessly) once launched
 OUTCOME_MODES = {"flight": {"HOLD": "hold", "ABORT": "abort", "SAFE": "safe"}}
 
 
+def _by_phase(name: str, kind: str, channel: str, doc: str, **kw) -> tuple[Monitor, Monitor]:
+    """The same check twice: aborting in steered flight, detecting only where ridden through."""
+    return (Monitor(name, kind, channel, response=ABORT, when=("flight", STEERED), doc=doc, **kw),
+            Monitor(name + "_ride", kind, channel, when=("flight", RIDDEN),
+                    doc=doc + " (ridden through: the flight manager degrades and resumes)", **kw))
+
+
 def fault_table(topology) -> tuple[Monitor, ...]:
     ground = ("flight", GROUND_MODES)
-    powered = ("flight", POWERED)
     return (
         Monitor("grain_cold", "limit", "thermal.grain_min_C", lo=-40.0, persistence=3, response=HOLD,
                 when=ground, doc="propellant grain below -40 C: no launch"),
@@ -33,15 +54,18 @@ def fault_table(topology) -> tuple[Monitor, ...]:
                 when=ground, doc="a grain temperature no enclosure reaches: a failed sensor"),
         Monitor("thermo_faults", "limit", "thermal.sensor_faults", hi=0, persistence=1, response=HOLD,
                 when=ground, doc="a thermometer stopped answering"),
-        Monitor("imu_faults", "limit", "nav.imu_faults", hi=25, persistence=1, response=ABORT,
-                when=powered, doc="over 25 missed IMU samples (0.5 s at 50 Hz): navigation is blind; "
-                "a shorter glitch is ridden through on the propagated state"),
-        Monitor("imu_frozen", "stale", "nav.accel_mps2", stale_ticks=5, persistence=1, response=ABORT,
-                when=powered, doc="a live IMU never repeats its specific force"),
-        Monitor("accel_range", "limit", "nav.accel_mps2", hi=150.0, persistence=3, response=ABORT,
-                when=powered, doc="more than the motors can give: a failed accelerometer"),
-        Monitor("actuator_faults", "limit", "acs.actuator_faults", hi=0, persistence=2, response=ABORT,
-                when=powered, doc="the TVC or the RCS stopped answering"),
+        *_by_phase("imu_lost", "limit", "nav.imu_age_s", hi=0.5, persistence=1,
+                   doc="no fresh IMU sample for 0.5 s: navigation is blind (a shorter glitch is "
+                       "ridden through on the propagated state)"),
+        *_by_phase("imu_frozen", "stale", "nav.accel_mps2", stale_ticks=5, persistence=1,
+                   doc="a live IMU never repeats its specific force"),
+        *_by_phase("accel_range", "limit", "nav.accel_mps2", hi=150.0, persistence=3,
+                   doc="more than the motors can give: a failed accelerometer"),
+        *_by_phase("accel_rejected", "limit", "nav.accel_valid", lo=1, persistence=3,
+                   doc="specific force implausible for the phase (e.g. above 2 m/s^2 in a coast): "
+                       "navigation ignores the accelerometer"),
+        *_by_phase("actuator_faults", "limit", "acs.actuators_failed", hi=0, persistence=2,
+                   doc="the TVC or the RCS stopped answering"),
         Monitor("pointing", "limit", "acs.pointing_error_deg", hi=30.0, persistence=5, response=ABORT,
                 when=("flight", ("STAGE1_BURN", "STAGE2_BURN")), doc="steering lost during a burn"),
         Monitor("suborbital_release", "limit", "flight.periapsis_km", lo=-3400.0, persistence=1,

@@ -12,18 +12,34 @@ burnout and separation, a coast whose end (stage-2 ignition) and attitude are pl
 from the navigated state, spin-up, the spin-stabilised stage-2 burn, despin, an RCS trim
 to the target orbit, OS release. After ignition a failure leads to ABORT, never back to
 the ground modes.
+
+Faults by phase (docs/faults.md): on the ground a fault holds the count. In the steered
+stage-1 burn a lost IMU, TVC or navigation aborts (fault table). In the coast, the spin-up
+and the orbit insertion nothing is urgent: a lost IMU, a crashed navigator or a failed RCS
+*degrades* the vehicle (RCS off, navigation on the gravity model and star tracker, the phase
+waits) and the phase resumes when the fault clears; it aborts only if the fault outlasts
+what the plan absorbs (`degraded_ignition_slip_s` after the planned start of the spin,
+`insertion_degraded_max_s` in the insertion). The spin-stabilised stage-2 burn needs no
+steering: it rides through, navigating on the motor model while the IMU is out.
+
+Warm restart: `checkpoint_state`/`restore_state` carry custody, the launch and ignition
+times, the guidance state and the trims; the first step after a restore applies the
+restart rule (`RESTART_RULE` says which): a reset in the count goes to HOLD and the
+checkout must be repeated; in a burn the ascent continues if the restored navigation is
+at most `restart_nav_max_age_s` old, else it aborts; elsewhere it continues.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, Mapping
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
-from fsw.gnc.ascent_guidance import (AscentTarget, Stage1Solver, Stage2Planner, StageModel,
-                                     guidance_frame, insertion_trim, pitch_program,
-                                     steering_direction)
+from fsw.gnc.ascent_guidance import (AscentTarget, Stage1Solution, Stage1Solver, Stage2Plan,
+                                     Stage2Planner, StageModel, guidance_frame, insertion_trim,
+                                     pitch_program, steering_direction)
 from fsw.gnc.attitude import qrot
 from fsw.gnc.kepler import dot, norm
 from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
@@ -43,6 +59,9 @@ IN_FLIGHT = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_
 COARSE_MODES = ("STOWED", "THERMAL_CONDITIONING", "OS_LOADING", "CHECKOUT", "COUNTDOWN", "HOLD",
                 "COAST", "SPIN_UP", "ORBIT_INSERTION", "OS_RELEASE", "PASSIVE", "SAFE")
 COARSE_LAWS = (ctl.OFF, ctl.RCS_POINT, ctl.TRIM)
+DEGRADABLE = ("COAST", "SPIN_UP", "ORBIT_INSERTION")    # a fault waits here, the phase resumes
+COUNT_MODES = ("CHECKOUT", "COUNTDOWN", "ARMED")        # a reset here holds the count
+POWERED = ("LAUNCH", "STAGE1_BURN", "STAGE2_BURN")      # a reset here obeys the navigation age
 
 
 class MavFlightManager(Component):
@@ -69,6 +88,9 @@ class MavFlightManager(Component):
         EventDef("TRIM_DONE", Severity.ACTIVITY_HI, "trim {used:.2f} m/s, residual {left:.3f} m/s"),
         EventDef("ABORT_CAUSE", Severity.WARNING_HI, "{cause}"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+        EventDef("RESTART_RULE", Severity.WARNING_HI, "after a reset in {mode}: {rule}"),
+        EventDef("DEGRADED", Severity.WARNING_HI, "{cause} failed in {mode}: {action}"),
+        EventDef("RECOVERED", Severity.ACTIVITY_HI, "{cause} back after {after:.1f} s: {mode} resumes"),
     )
     PARAMS = (
         Param("target_alt_km", float, 100.0, 1500.0, default=343.0),
@@ -115,6 +137,15 @@ class MavFlightManager(Component):
         Param("stage2_dv_margin_mps", float, -500.0, 1000.0, default=15.0,
               doc="stage-2 delta-v held back when stage 1 shapes the coast orbit (covers "
                   "the drag of the early coast, which the onboard predictor ignores)"),
+        Param("restart_nav_max_age_s", float, 0.0, 60.0, default=2.0,
+              doc="after a reset in a burn: continue if the restored navigation is at most this "
+                  "old (checkpoints every 1 s and on key events, 0.2 s reboot), else abort"),
+        Param("degraded_ignition_slip_s", float, 0.0, 120.0, default=20.0,
+              doc="a fault in the coast or the spin-up still present this long after the planned "
+                  "start of the spin (stage-2 ignition - spin_up_time_s) aborts"),
+        Param("insertion_degraded_max_s", float, 1.0, 36000.0, default=600.0,
+              doc="a fault in the orbit insertion lasting longer aborts (the OS is released "
+                  "into the orbit reached)"),
     )
 
     def __init__(self, name: str, devices: MavDevices, nav: MavNavigator,
@@ -146,6 +177,10 @@ class MavFlightManager(Component):
         self._trim2_t = math.inf
         self._release_t: float | None = None
         self._last_t: float | None = None
+        self._restart_pending = False
+        self._degraded: tuple[str, ...] = ()      # causes of a degraded coast/insertion
+        self._degraded_t = 0.0
+        self._resume: tuple | None = None          # control law to resume (law, target, spin rate)
 
     # ------------------------------------------------------------ models from parameters
     def target(self) -> AscentTarget:
@@ -321,10 +356,15 @@ class MavFlightManager(Component):
     # ------------------------------------------------------------ loop
     def step(self, t_ns: int) -> None:
         t = t_ns / NS_PER_S
-        dt = 0.0 if self._last_t is None else t - self._last_t
+        prev = self._last_t
+        dt = 0.0 if prev is None else t - prev
         self._last_t = t
+        if self._restart_pending:
+            self._restart_pending = False
+            self._after_restart(t, prev)
+        runs = self.mode not in DEGRADABLE or self._healthy(t_ns, t)
         handler = getattr(self, "_run_" + self.mode, None)
-        if handler is not None:
+        if handler is not None and runs:
             handler(t, dt)
         if self.nav.active:
             ap = self.nav.orbit()
@@ -417,17 +457,21 @@ class MavFlightManager(Component):
         if not self._check_interlocks():
             return
         if t >= self.params["launch_time_s"] and self.trigger("launch"):
-            self.launched = True
-            self.launch_t_s = t
-            self.thermal.in_flight = True
-            for tube in self.custody.tubes_at("os"):
-                self.custody.move(tube, "os", "mav")
+            self._launched(t)
             try:
                 self.dev.eject.fire()
             except DeviceFault as exc:
                 self.emit("DEVICE_FAULT", device=self.dev.eject.name, reason=str(exc))
-            self.nav.start(int(round(t * NS_PER_S)))
-            self._mode_t0 = t
+
+    def _launched(self, t: float) -> None:
+        """The lander threw the MAV at t: custody aboard, navigation from the site state."""
+        self.launched = True
+        self.launch_t_s = t
+        self.thermal.in_flight = True
+        for tube in self.custody.tubes_at("os"):
+            self.custody.move(tube, "os", "mav")
+        self.nav.start(int(round(t * NS_PER_S)))
+        self._mode_t0 = t
 
     # flight -------------------------------------------------------------------------------
     def _run_LAUNCH(self, t: float, dt: float) -> None:
@@ -438,27 +482,46 @@ class MavFlightManager(Component):
         except DeviceFault as exc:
             self.emit("DEVICE_FAULT", device=self.dev.ign1.name, reason=str(exc))
             return
-        self._t_ign[0] = t
+        self._ignited1(t, t)
+        self.emit("IGNITION", stage=1)
+
+    def _ignited1(self, t_ign: float, t: float) -> None:
+        self._t_ign[0] = t_ign
         self._k1 = 1.0
+        self._s1 = self._stage1_solver()
+        self._s1_sol = None
+        self.nav.thrust_model = self._thrust_model(1)
+        if not self.trigger("ignite_stage1"):
+            self.force_mode("STAGE1_BURN")
+        self._steer_stage1(t)
+        self.control.set_law(ctl.TVC)
+
+    def _stage1_solver(self) -> Stage1Solver:
         # stage 1 aims the coast apoapsis a little above the target: stage 2 can then meet
         # the target radius on the way up (pitching down costs little), never below it
         tgt = self.target()
         aim = AscentTarget(tgt.radius_m + 1e3 * self.params["stage1_apoapsis_bias_km"],
                            tgt.inclination_rad, tgt.gm)
-        self._s1 = Stage1Solver(aim, self.stage(1),
-                                self.stage(2).delta_v - self.params["stage2_dv_margin_mps"])
-        self._s1_sol = None
-        self.emit("IGNITION", stage=1)
-        self.trigger("ignite_stage1")
-        self._steer_stage1(t)
-        self.control.set_law(ctl.TVC)
+        return Stage1Solver(aim, self.stage(1), self.stage(2).delta_v - self.params["stage2_dv_margin_mps"])
+
+    def _thrust_model(self, k: int):
+        """Nominal specific force of stage k against onboard time (the navigator bridges a
+        missing accelerometer or a gap in navigation with it)."""
+        stage = self.stage(k)
+        i = k - 1
+
+        def accel(t_s: float) -> float:
+            t0 = self._t_ign[i]
+            return 0.0 if t0 is None else stage.accel(t_s - t0, self._k1 if k == 1 else 1.0)
+        return accel
 
     def _steer_stage1(self, t: float) -> None:
         p = self.params
         nav = self.nav
         tb = t - self._t_ign[0]
         s1 = self.stage(1)
-        if 0.25 * s1.burn_time_s < tb < 0.85 * s1.burn_time_s / self._k1 and nav.accel_mag > 1.0:
+        if 0.25 * s1.burn_time_s < tb < 0.85 * s1.burn_time_s / self._k1 and nav.accel_valid \
+                and nav.accel_mag > 1.0:
             model = s1.accel(tb, self._k1)
             if model > 0.0:
                 ratio = max(0.8, min(1.25, nav.accel_mag / model))
@@ -498,7 +561,9 @@ class MavFlightManager(Component):
         if not self._monitor_pointing(dt):
             return
         s1 = self.stage(1)
-        if tb > 0.7 * s1.burn_time_s / self._k1 and self.nav.accel_mag < self.params["burnout_accel_mps2"]:
+        if tb > 0.7 * s1.burn_time_s / self._k1 and self.nav.accel_valid \
+                and self.nav.accel_mag < self.params["burnout_accel_mps2"]:
+            self.nav.thrust_model = None
             try:
                 self.dev.sep1.fire()
             except DeviceFault as exc:
@@ -551,6 +616,7 @@ class MavFlightManager(Component):
                 self.emit("DEVICE_FAULT", device=self.dev.ign2.name, reason=str(exc))
                 return
             self._t_ign[1] = t
+            self.nav.thrust_model = self._thrust_model(2)
             self.emit("IGNITION", stage=2)
             self.trigger("ignite_stage2")
         elif t > t_ig + 30.0:
@@ -560,7 +626,11 @@ class MavFlightManager(Component):
         tb = t - self._t_ign[1]
         self.tlm["t_burn_s"] = tb
         s2 = self.stage(2)
-        if tb > 0.7 * s2.burn_time_s and self.nav.accel_mag < self.params["burnout_accel_mps2"]:
+        nav = self.nav
+        measured = nav.accel_valid and nav.accel_mag < self.params["burnout_accel_mps2"]
+        modelled = not nav.accel_valid and tb > s2.burn_time_s + 2.0   # IMU out: the motor model
+        if tb > 0.7 * s2.burn_time_s and (measured or modelled):
+            nav.thrust_model = None
             self.emit("BURNOUT", stage=2, t_burn=tb)
             self.trigger("stage2_burnout")
             self.control.set_law(ctl.DESPIN)
@@ -586,7 +656,7 @@ class MavFlightManager(Component):
         dv = insertion_trim(self.nav.r, self.nav.v, tgt)
         left = norm(dv)
         self.tlm["trim_remaining_mps"] = left
-        self.trim_used += self.nav.accel_mag * dt
+        self.trim_used += (self.nav.accel_mag if self.nav.accel_valid else 0.0) * dt
         self.tlm["trim_used_mps"] = self.trim_used
         if left < p["trim_tolerance_mps"] or self.trim_used >= p["trim_budget_mps"]:
             c.trim_force_inertial = (0.0, 0.0, 0.0)
@@ -608,7 +678,7 @@ class MavFlightManager(Component):
         """True in a long phase with nothing to control (the settled coast before the spin-up
         preparation, the coast between the insertion trims): the RCS is off and a scenario
         the vehicle then runs its 1 Hz quiet rate set (`MavVehicle.install`)."""
-        if self._last_t is None or self.control.law != ctl.OFF:
+        if self._last_t is None or self.control.law != ctl.OFF or self._degraded:
             return False
         margin = self.params["quiet_margin_s"]
         if self.mode == "COAST":
@@ -655,11 +725,187 @@ class MavFlightManager(Component):
         if self.in_orbit():
             self.trigger("release_os")
 
+    # ------------------------------------------------------------ faults by phase
+    def _failed_units(self, t_ns: int) -> tuple[str, ...]:
+        causes = []
+        if not self.nav.updated_at(t_ns):
+            causes.append("nav")
+        elif not self.nav.imu_valid:
+            causes.append("imu")
+        if not self.control.rcs_ok:
+            causes.append("rcs")
+        return tuple(causes)
+
+    def _healthy(self, t_ns: int, t: float) -> bool:
+        """In a coast, spin-up or insertion: degrade on a failed unit, resume when it is back.
+        True when the phase may run this step."""
+        causes = self._failed_units(t_ns)
+        if causes:
+            if not self._degraded:
+                c = self.control
+                self._degraded_t = t
+                self._resume = (c.law, tuple(c.target), c.spin_rate)
+                self.emit("DEGRADED", cause=",".join(causes), mode=self.mode,
+                          action="RCS off, navigation on gravity and star tracker, phase waits")
+                c.trim_force_inertial = (0.0, 0.0, 0.0)
+                c.stop()
+            self._degraded = causes
+            self._degraded_deadline(t)
+            return False
+        if self._degraded:
+            self.emit("RECOVERED", cause=",".join(self._degraded), after=t - self._degraded_t, mode=self.mode)
+            self._degraded = ()
+            law, target, spin = self._resume or (ctl.OFF, None, None)
+            if law != ctl.OFF:
+                self.control.set_law(law, target=target, spin_rate=spin)
+        return True
+
+    def _degraded_deadline(self, t: float) -> None:
+        p = self.params
+        cause = ",".join(self._degraded)
+        if self.mode in ("COAST", "SPIN_UP") and self.plan is not None:
+            latest = self.plan.t_ignition_s - p["spin_up_time_s"] + p["degraded_ignition_slip_s"]
+            if t > latest:
+                self._abort(f"{cause} failed for {t - self._degraded_t:.1f} s: no time left to spin up")
+        elif self.mode == "ORBIT_INSERTION" and t - self._degraded_t > p["insertion_degraded_max_s"]:
+            self._abort(f"{cause} failed for {t - self._degraded_t:.1f} s in the insertion")
+
+    # ------------------------------------------------------------ warm restart
+    @staticmethod
+    def _fired(device) -> bool:
+        try:
+            return bool(device.read().fired)
+        except DeviceFault:
+            return False
+
+    def _rule(self, rule: str) -> None:
+        self.emit("RESTART_RULE", mode=self.mode, rule=rule)
+
+    def _after_restart(self, t: float, prev: float | None) -> None:
+        """The restart rule, on the first step after a warm restart (see the module doc).
+        The pyro and igniter read-backs catch what happened between the checkpoint and the
+        reset (a throw, an ignition)."""
+        p = self.params
+        mode = self.mode
+        if mode in COUNT_MODES:
+            if self._fired(self.dev.eject):      # thrown after the checkpoint: we are flying
+                t_launch = max(p["launch_time_s"], prev if prev is not None else t)
+                if not self.trigger("launch"):
+                    self.force_mode("LAUNCH")
+                self._launched(t_launch)
+                self._rule(f"the MAV was thrown at {t_launch:.2f} s after the checkpoint: flight resumes")
+                return
+            self.checkout_ok = False
+            self._rule("count held; the checkout must be repeated (RECHECK) before the count resumes")
+            self.emit("LAUNCH_HOLD", cause="processor reset")
+            self.trigger("hold_count")
+            return
+        if mode == "LAUNCH" and self._fired(self.dev.ign1):
+            self._ignited1(self._mode_t0 + p["ignition_delay_s"], t)
+            mode = self.mode
+        elif mode == "SPIN_UP" and self._fired(self.dev.ign2):
+            self._t_ign[1] = max(self.plan.t_ignition_s, prev if prev is not None else t)
+            self.nav.thrust_model = self._thrust_model(2)
+            if not self.trigger("ignite_stage2"):
+                self.force_mode("STAGE2_BURN")
+            mode = self.mode
+        if mode in POWERED:
+            restored = self.nav.restored_ns
+            age = math.inf if restored is None else t - restored / NS_PER_S
+            limit = p["restart_nav_max_age_s"]
+            if age <= limit:
+                self._rule(f"continue: navigation {age:.2f} s old <= {limit:g} s (gap bridged by the motor model)")
+            else:
+                self._rule(f"abort: navigation {age:.2f} s old > {limit:g} s")
+                self._abort(f"restart with navigation {age:.2f} s old")
+            return
+        if mode in DEGRADABLE:
+            self._rule("continue: navigation propagated over the gap on the gravity model")
+        else:
+            self._rule("continue")
+
     def checkpoint_state(self) -> dict:
+        s1 = self._s1_sol
+        plan = self.plan
         return super().checkpoint_state() | {
             "custody": self.custody.snapshot(), "sealed": self.sealed,
             "expected_tubes": list(self.expected_tubes), "checkout_ok": self.checkout_ok,
-            "launched": self.launched}
+            "launched": self.launched, "launch_t_s": self.launch_t_s, "mode_t0": self._mode_t0,
+            "t_ign": list(self._t_ign), "k1": self._k1, "last_t": self._last_t,
+            "s1": None if s1 is None else {"a": s1.a, "b": s1.b, "c": s1.c, "converged": s1.converged,
+                                           "residual": list(s1.residual),
+                                           "frame": [list(v) for v in s1.frame], "t": self._s1_t},
+            "plan": None if plan is None else {
+                "t_ignition_s": plan.t_ignition_s, "direction": list(plan.direction),
+                "elevation_rad": plan.elevation_rad, "out_of_plane_rad": plan.out_of_plane_rad,
+                "converged": plan.converged, "predicted_periapsis_m": plan.predicted_periapsis_m,
+                "predicted_apoapsis_m": plan.predicted_apoapsis_m, "t": self._plan_t},
+            "bad_pointing_s": self._bad_pointing_s, "trim_used": self.trim_used,
+            "trim_phase": self._trim_phase,
+            "trim2_t": None if math.isinf(self._trim2_t) else self._trim2_t,
+            "release_t": self._release_t,
+            "checkout": None if self._checkout is None else
+            dict(self._checkout, fail=sorted(self._checkout["fail"])),
+            "degraded": list(self._degraded), "degraded_t": self._degraded_t,
+            "resume": None if self._resume is None else
+            [self._resume[0], None if self._resume[1] is None else list(self._resume[1]), self._resume[2]]}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Everything `checkpoint_state` saved; the guidance solvers are rebuilt from the
+        parameters and warm-started from the saved solution and plan. The restart rule runs
+        on the first step (it needs the time)."""
+        super().restore_state(state)
+        opt = (lambda v: None if v is None else float(v))
+        self.custody.restore((int(tube), str(loc)) for tube, loc in state.get("custody", ()))
+        self.tlm["tubes_in_os"] = self.custody.count("os")
+        self.sealed = bool(state.get("sealed", False))
+        self.expected_tubes = tuple(int(x) for x in state.get("expected_tubes", ()))
+        self.checkout_ok = bool(state.get("checkout_ok", False))
+        self.launched = bool(state.get("launched", False))
+        self.launch_t_s = opt(state.get("launch_t_s"))
+        self._mode_t0 = float(state.get("mode_t0", 0.0))
+        t_ign = list(state.get("t_ign", (None, None)))
+        if len(t_ign) != 2:
+            raise ValueError("flight checkpoint: t_ign needs two entries")
+        self._t_ign = [opt(x) for x in t_ign]
+        self._k1 = float(state.get("k1", 1.0))
+        self._last_t = opt(state.get("last_t"))
+        s1 = state.get("s1")
+        if self._t_ign[0] is not None:
+            self._s1 = self._stage1_solver()
+        if s1 is not None:
+            frame = tuple(tuple(float(x) for x in v) for v in s1["frame"])
+            self._s1_sol = Stage1Solution(float(s1["a"]), float(s1["b"]), float(s1["c"]), bool(s1["converged"]),
+                                          tuple(float(x) for x in s1["residual"]), frame)
+            self._s1_t = float(s1["t"])
+            if self._s1 is not None:
+                self._s1.last, self._s1._last_t = self._s1_sol, self._s1_t
+        plan = state.get("plan")
+        if plan is not None:
+            self.plan = Stage2Plan(float(plan["t_ignition_s"]), tuple(float(x) for x in plan["direction"]),
+                                   float(plan["elevation_rad"]), float(plan["out_of_plane_rad"]),
+                                   bool(plan["converged"]), float(plan["predicted_periapsis_m"]),
+                                   float(plan["predicted_apoapsis_m"]))
+            self._plan_t = float(plan["t"])
+            self._s2 = Stage2Planner(self.target(), self.stage(2))
+            self._s2.last = self.plan
+            self.tlm["stage2_ignition_s"] = self.plan.t_ignition_s
+        self._bad_pointing_s = float(state.get("bad_pointing_s", 0.0))
+        self.trim_used = float(state.get("trim_used", 0.0))
+        self._trim_phase = int(state.get("trim_phase", 1))
+        t2 = state.get("trim2_t")
+        self._trim2_t = math.inf if t2 is None else float(t2)
+        self._release_t = opt(state.get("release_t"))
+        ck = state.get("checkout")
+        self._checkout = None if ck is None else dict(ck, fail=set(ck.get("fail", ())))
+        self._degraded = tuple(str(c) for c in state.get("degraded", ()))
+        self._degraded_t = float(state.get("degraded_t", 0.0))
+        r = state.get("resume")
+        self._resume = None if r is None else (str(r[0]), None if r[1] is None else tuple(r[1]), r[2])
+        mode = self.mode
+        if mode in ("STAGE1_BURN", "STAGE2_BURN"):
+            self.nav.thrust_model = self._thrust_model(1 if mode == "STAGE1_BURN" else 2)
+        self._restart_pending = True
 
 
 __all__ = ["MavFlightManager"]

@@ -7,10 +7,20 @@ attitude by exact constant-rate quaternion steps, the velocity and position with
 onboard gravity (point mass + J2) plus the measured specific force rotated to inertial.
 A valid star-tracker solution replaces the propagated attitude. Device faults become a
 counter and a skipped update, never an exception into the loop.
+
+Every IMU sample is checked before use: a read that fails or a sample that does not move on
+(a frozen device) makes the IMU invalid (the last rates are held, `imu_valid` is False),
+and a specific force beyond what the phase can produce (`coast_accel_max_mps2` when no
+motor burns, `burn_accel_max_mps2` during a burn) is rejected. During a burn the flight
+manager gives the navigator the motor's thrust model (`thrust_model`): a rejected or
+missing accelerometer sample, and any gap in the navigation (a crashed step, a processor
+reset), is bridged with the model's acceleration along the nose; in a coast the gravity
+model alone carries the state. The warm-restart state is the whole navigation state.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Mapping
 
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
@@ -27,6 +37,11 @@ class MavNavigator(Component):
         Channel("active", bool), Channel("altitude_m", float, "m"), Channel("speed_mps", float, "m/s"),
         Channel("accel_mps2", float, "m/s^2", "magnitude of the measured specific force"),
         Channel("imu_faults", int),
+        Channel("imu_valid", bool, doc="the last IMU read gave a fresh sample"),
+        Channel("imu_age_s", float, "s", "time since the last fresh IMU sample"),
+        Channel("accel_valid", bool, doc="the last specific force was plausible for the phase"),
+        Channel("accel_rejected", int, doc="specific-force samples rejected as implausible"),
+        Channel("bridged_s", float, "s", "navigation time carried by the thrust model, total"),
     )
     EVENTS = (
         EventDef("NAV_STARTED", Severity.ACTIVITY_HI, "navigation from launch state"),
@@ -43,6 +58,13 @@ class MavNavigator(Component):
         Param("use_star_tracker", bool, default=True),
         Param("eject_speed_mps", float, 0.0, 50.0, default=4.0),
         Param("coast_accel_threshold_mps2", float, 0.0, 1.0, default=0.01),
+        Param("coast_accel_max_mps2", float, 0.1, 50.0, default=2.0,
+              doc="specific force above which a sample is rejected when no motor burns "
+                  "(the RCS trim gives 0.25 m/s^2)"),
+        Param("burn_accel_max_mps2", float, 10.0, 1000.0, default=150.0,
+              doc="specific force above which a sample is rejected during a burn"),
+        Param("bridge_gap_s", float, 0.03, 10.0, default=0.1,
+              doc="a navigation gap longer than this during a burn is bridged by the thrust model"),
     )
 
     def __init__(self, name: str, imu: Imu, star: StarTracker) -> None:
@@ -61,6 +83,22 @@ class MavNavigator(Component):
         self._star_t_ns = -1
         self._prev_accel = (0.0, 0.0, 0.0)
         self._prev_rate = (0.0, 0.0, 0.0)
+        self.imu_valid = True
+        self.accel_valid = True
+        self._imu_t_ns = -1          # time stamp of the last fresh IMU sample
+        self._imu_good_ns: int | None = None
+        self.thrust_model: Callable[[float], float] | None = None   # set by the flight manager
+        self.restored_ns: int | None = None   # sample time of the state a warm restart brought back
+        self.tlm["imu_valid"] = self.tlm["accel_valid"] = True
+
+    @property
+    def last_ns(self) -> int | None:
+        """Onboard time of the last navigation update."""
+        return self._last_ns
+
+    def updated_at(self, t_ns: int) -> bool:
+        """True if the navigator ran at `t_ns` (a step that raised does not update)."""
+        return self.active and self._last_ns == t_ns
 
     # ------------------------------------------------------------- the site
     def site_state(self, t_ns: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -99,15 +137,9 @@ class MavNavigator(Component):
             return
         dt = (t_ns - self._last_ns) / NS_PER_S
         self._last_ns = t_ns
-        try:
-            m = self.imu.read()
-            self.rate = m.rate_radps
-            self.accel_body = m.accel_mps2
-        except DeviceFault as exc:
-            self.tlm["imu_faults"] += 1
-            self.emit("NAV_DEVICE_FAULT", device=self.imu.name, reason=str(exc))
+        self._read_imu(t_ns)
         if dt > 0.0:
-            self.propagate(dt)
+            self.propagate(dt, t_ns)
         if self.params["use_star_tracker"]:
             try:
                 s = self.star.read()
@@ -117,31 +149,77 @@ class MavNavigator(Component):
                     self.q = qpropagate(s.q_body_to_inertial, self.rate, (t_ns - s.t_ns) / NS_PER_S)
             except DeviceFault:
                 pass
-        a = self.accel_body
-        self.accel_mag = math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
         tlm = self.tlm
         tlm["active"] = True
         tlm["altitude_m"] = norm(self.r) - self.params["radius_eq_m"]
         tlm["speed_mps"] = norm(self.v)
         tlm["accel_mps2"] = self.accel_mag
 
-    def propagate(self, dt: float) -> None:
+    def _read_imu(self, t_ns: int) -> None:
+        """Read and check the IMU: a failed read or a sample that did not move on leaves the
+        last rates and specific force in place and marks the IMU invalid."""
+        fresh = False
+        try:
+            m = self.imu.read()
+            if m.t_ns > self._imu_t_ns:
+                fresh = True
+                self._imu_t_ns = m.t_ns
+                self.rate = m.rate_radps
+                self.accel_body = m.accel_mps2
+            elif self.imu_valid:
+                self.emit("NAV_DEVICE_FAULT", device=self.imu.name, reason="sample not updated")
+        except DeviceFault as exc:
+            self.tlm["imu_faults"] += 1
+            if self.imu_valid:
+                self.emit("NAV_DEVICE_FAULT", device=self.imu.name, reason=str(exc))
+        if fresh:
+            self._imu_good_ns = t_ns
+        self.imu_valid = fresh
+        a = self.accel_body
+        self.accel_mag = math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
+        p = self.params
+        limit = p["burn_accel_max_mps2"] if self.thrust_model is not None else p["coast_accel_max_mps2"]
+        self.accel_valid = fresh and self.accel_mag <= limit
+        if fresh and not self.accel_valid:
+            self.tlm["accel_rejected"] += 1
+        tlm = self.tlm
+        tlm["imu_valid"] = fresh
+        tlm["accel_valid"] = self.accel_valid
+        good = self._imu_good_ns
+        tlm["imu_age_s"] = 0.0 if fresh else ((t_ns - good) / NS_PER_S if good is not None else 0.0)
+
+    def _model_accel(self, t_s: float) -> tuple[float, float, float]:
+        return (self.thrust_model(t_s), 0.0, 0.0) if self.thrust_model is not None else (0.0, 0.0, 0.0)
+
+    def propagate(self, dt: float, t_ns: int | None = None) -> None:
         """Advance the state by dt: the specific force is the trapezoid of the previous and
         this IMU sample, each rotated with its attitude (a held sample would bias every
         thrust ramp by half a step); below the coast threshold the accelerometer is ignored
-        (it then reads only bias and noise). Long intervals (a coarsely stepped coast) are
-        split into RK4 sub-steps of at most 1 s."""
+        (it then reads only bias and noise), a rejected sample is replaced by the thrust
+        model (zero in a coast), and a gap longer than `bridge_gap_s` during a burn takes
+        the model's mean acceleration over the gap. Long intervals (a coarsely stepped
+        coast) are split into RK4 sub-steps of at most 1 s."""
         p = self.params
         gm, j2, re = p["gm"], p["j2"], p["radius_eq_m"]
         w0, w1 = self._prev_rate, self.rate
         q_new = qpropagate(self.q, (0.5 * (w0[0] + w1[0]), 0.5 * (w0[1] + w1[1]), 0.5 * (w0[2] + w1[2])), dt)
         self._prev_rate = w1
+        t_s = None if t_ns is None else t_ns / NS_PER_S
         a_new = self.accel_body
+        if not self.accel_valid and t_s is not None:
+            a_new = self._model_accel(t_s)
         if self.accel_mag_of(a_new) < p["coast_accel_threshold_mps2"]:
             a_new = (0.0, 0.0, 0.0)
-        f1 = qrot(self.q, self._prev_accel)
-        f2 = qrot(q_new, a_new)
-        f = (0.5 * (f1[0] + f2[0]), 0.5 * (f1[1] + f2[1]), 0.5 * (f1[2] + f2[2]))
+        if self.thrust_model is not None and t_s is not None and dt > p["bridge_gap_s"]:
+            n = max(2, int(math.ceil(dt / 0.02)))   # the model's mean over the gap (trapezoid)
+            acc = sum((0.5 if i in (0, n) else 1.0) * self.thrust_model(t_s - dt + dt * i / n)
+                      for i in range(n + 1)) / n
+            f = qrot(q_new, (acc, 0.0, 0.0))
+            self.tlm["bridged_s"] += dt
+        else:
+            f1 = qrot(self.q, self._prev_accel)
+            f2 = qrot(q_new, a_new)
+            f = (0.5 * (f1[0] + f2[0]), 0.5 * (f1[1] + f2[1]), 0.5 * (f1[2] + f2[2]))
         self._prev_accel = a_new
         self.q = q_new
         self.dv_sensed += math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) * dt
@@ -175,7 +253,42 @@ class MavNavigator(Component):
         return apsides(self.r, self.v, self.params["gm"])
 
     def checkpoint_state(self) -> dict:
-        return super().checkpoint_state() | {"active": self.active, "r": self.r, "v": self.v, "q": self.q}
+        return super().checkpoint_state() | {
+            "active": self.active, "r": list(self.r), "v": list(self.v), "q": list(self.q),
+            "rate": list(self.rate), "accel_body": list(self.accel_body),
+            "prev_rate": list(self._prev_rate), "prev_accel": list(self._prev_accel),
+            "dv_sensed": self.dv_sensed, "last_ns": self._last_ns, "star_t_ns": self._star_t_ns,
+            "imu_t_ns": self._imu_t_ns}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Back to the saved navigation state; the first step after the restart propagates
+        over the gap (gravity in a coast, the thrust model in a burn)."""
+        super().restore_state(state)
+
+        def vec(key: str, n: int, default: tuple) -> tuple:
+            v = state.get(key)
+            if v is None:
+                return default
+            out = tuple(float(x) for x in v)
+            if len(out) != n or not all(math.isfinite(x) for x in out):
+                raise ValueError(f"nav checkpoint: bad {key}")
+            return out
+        self.active = bool(state.get("active", False))
+        self.r, self.v = vec("r", 3, self.r), vec("v", 3, self.v)
+        self.q = vec("q", 4, self.q)
+        self.rate, self.accel_body = vec("rate", 3, self.rate), vec("accel_body", 3, self.accel_body)
+        self._prev_rate = vec("prev_rate", 3, self._prev_rate)
+        self._prev_accel = vec("prev_accel", 3, self._prev_accel)
+        self.accel_mag = self.accel_mag_of(self.accel_body)
+        self.dv_sensed = float(state.get("dv_sensed", 0.0))
+        last = state.get("last_ns")
+        self._last_ns = None if last is None else int(last)
+        self.restored_ns = self._last_ns
+        self._star_t_ns = int(state.get("star_t_ns", -1))
+        self._imu_t_ns = int(state.get("imu_t_ns", -1))
+        self._imu_good_ns = self._last_ns
+        if self.active and self._last_ns is None:
+            raise ValueError("nav checkpoint: active without a time")
 
 
 __all__ = ["MavNavigator"]

@@ -8,6 +8,8 @@ the MAV's own grain and RCS thermometers are read.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
 from fsw.core.events import EventDef, Severity
@@ -102,6 +104,32 @@ class MavThermal(Component):
             total += p["zone_power_W"] if self._on[i] else 0.0
         tlm["heater_power_W"] = total
         tlm["conditioning"] = self.conditioning
+
+    def checkpoint_state(self) -> dict:
+        return super().checkpoint_state() | {
+            "conditioning": self.conditioning, "enabled": self.enabled, "in_flight": self.in_flight,
+            "grain_C": list(self.grain_C), "rcs_C": list(self.rcs_C), "zone_C": list(self.zone_C),
+            "heaters_on": list(self._on), "next_flight_read_ns": self._next_flight_read_ns}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """The set point, the phase and the last temperatures come back (the interlocks must
+        not see the power-on -50 C before the first read); heaters held their command."""
+        super().restore_state(state)
+        self.conditioning = bool(state.get("conditioning", False))
+        self.enabled = bool(state.get("enabled", True))
+        self.in_flight = bool(state.get("in_flight", False))
+        for key, store in (("grain_C", self.grain_C), ("rcs_C", self.rcs_C), ("zone_C", self.zone_C)):
+            saved = state.get(key)
+            if saved is not None:
+                if len(saved) != len(store):
+                    raise ValueError(f"thermal checkpoint: {key} has {len(saved)} values, not {len(store)}")
+                store[:] = [float(x) for x in saved]
+        on = state.get("heaters_on")
+        if on is not None and len(on) == len(self._on):
+            self._on = [bool(x) for x in on]
+        self._next_flight_read_ns = int(state.get("next_flight_read_ns", 0))
+        self.tlm["grain_min_C"] = self.grain_min_C
+        self.tlm["rcs_min_C"] = self.rcs_min_C
 
 
 __all__ = ["MavThermal"]
