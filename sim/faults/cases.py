@@ -108,14 +108,20 @@ CUSTODY = ScenarioCases(
     extra_reset_delays_s=(0.9, 1.6, 2.3),
     module="sim.faults.custody_demo")
 
+# Fetch: driving off the deck, a traverse, and stowing the first depot tube (~22 s from the
+# grasp to the slot sensor's confirmation: resets while the arm carries the tube, just after
+# the jaws open over the slot, and in the confirmation window, so custody is reconciled
+# against the slot sensors).
 FETCH = ScenarioCases(
-    "fetch", phases=("rover:EGRESS", "rover:TRAVERSE"),
+    "fetch", phases=("rover:EGRESS", "rover:TRAVERSE", "rover:STOW_TUBE"),
     device_faults={
         "rover:EGRESS": ({"kind": "actuator_failed", "target": "wheels"}, {"kind": "dropout", "target": "imu0"}),
         "rover:TRAVERSE": ({"kind": "dropout", "target": "imu0"}, {"kind": "actuator_failed", "target": "wheels"},
                            {"kind": "actuator_stuck", "target": "wheels"}, {"kind": "dropout", "target": "navcam"}),
+        "rover:STOW_TUBE": ({"kind": "dropout", "target": "slot0"}, {"kind": "actuator_failed", "target": "gripper"}),
     },
-    crash_target="rover", settle_s=40.0, link_outage_s=620.0, fault_s=5.0, quick=("rover:TRAVERSE",))
+    crash_target="rover", settle_s=40.0, link_outage_s=620.0, fault_s=5.0, quick=("rover:TRAVERSE",),
+    extra_reset_delays_s=(10.0, 21.95, 22.15))
 
 CAPTURE = ScenarioCases(
     # 100 km behind (not 3200): the same phases an hour after the search instead of a day, so

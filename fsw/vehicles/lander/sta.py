@@ -10,7 +10,7 @@ with a timeout; an insertion that is not confirmed is retried, then the arm goes
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Channel, Param
@@ -36,6 +36,8 @@ class SampleTransferArm(Component):
         EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
         EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+        EventDef("CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube}: {source} -> {dest} ({why}) after a restart"),
+        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "after a restart: arm {held}, OS {os}: ok={ok}"),
     )
     PARAMS = (
         Param("handoff_x_m", float, -2.5, 2.5, default=2.0),
@@ -72,6 +74,7 @@ class SampleTransferArm(Component):
         self.seal_fired = False
         self._g = None             # last gripper reading
         self._os = None            # last OS sensor reading
+        self._restored = False     # a warm restart put the state back: reconcile on the next step
 
     # ------------------------------------------------------------ guards
     def lander_on_surface(self) -> bool:
@@ -171,7 +174,10 @@ class SampleTransferArm(Component):
                 self.rover_done = True
             elif msg.kind == "OFFER":
                 where = self.ledger.location(msg.tube)
-                if msg.tube in self.offers or (where is not None and where != "rover") or msg.tube <= 0:
+                if where == "sta" and msg.tube == self.held and self.tube_in_gripper() \
+                        and int(self._g.tube_id) == msg.tube:
+                    self.handoff.send("TAKEN", msg.tube)   # offered again after a rover restart: we have it
+                elif msg.tube in self.offers or (where is not None and where != "rover") or msg.tube <= 0:
                     reason = "already offered" if msg.tube in self.offers else f"custody says {where}"
                     self.emit("OFFER_REFUSED", tube=msg.tube, reason=reason)
                     self.handoff.send("REFUSED", msg.tube)
@@ -187,8 +193,10 @@ class SampleTransferArm(Component):
 
     # ------------------------------------------------------------ the loop
     def step(self, t_ns: int) -> None:
-        self._receive()
         self._sense()
+        self._receive()
+        if self._restored:
+            self._resume()
         self.cycles += 1
         mode = self.mode
         if mode == "STOWED":
@@ -288,6 +296,61 @@ class SampleTransferArm(Component):
         else:
             self._io(self.seal_pyro.fire)
 
+    # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict[str, Any]:
-        return super().checkpoint_state() | {"custody": self.ledger.snapshot(),
-                                             "os_confirmed": list(self.os_confirmed)}
+        return super().checkpoint_state() | {
+            "custody": self.ledger.snapshot(), "os_confirmed": list(self.os_confirmed), "held": self.held,
+            "offers": [(t, self.offer_xyz.get(t)) for t in self.offers], "rover_done": self.rover_done,
+            "seal_fired": self.seal_fired, "retries": self.retries,
+            "tlm": {"tubes_taken": self.tlm["tubes_taken"], "device_faults": self.tlm["device_faults"]}}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Put the checkpoint back; the next step reconciles against the gripper and the OS tube sensor."""
+        super().restore_state(state)
+        self.ledger.restore((int(t), str(loc)) for t, loc in state.get("custody", ()))
+        self.os_confirmed = [int(t) for t in state.get("os_confirmed", ()) if self.ledger.location(int(t)) == "os"]
+        self.held = int(state.get("held", 0))
+        self.offers, self.offer_xyz = [], {}
+        for t, xyz in state.get("offers", ()):
+            self.offers.append(int(t))
+            if xyz is not None:
+                self.offer_xyz[int(t)] = tuple(float(c) for c in xyz)
+        self.rover_done = bool(state.get("rover_done", False))
+        self.seal_fired = bool(state.get("seal_fired", False))
+        self.retries = int(state.get("retries", 0))
+        for k, v in state.get("tlm", {}).items():
+            if k in ("tubes_taken", "device_faults") and isinstance(v, int):
+                self.tlm[k] = v
+        self._restored = True
+
+    def _resume(self) -> None:
+        """First step after a warm restart: the tube the arm had is in the OS (the OS tube sensor
+        reads it: moved there once), still in the gripper (carry it on and insert it), or, grasped
+        after the checkpoint, an offered tube is in the gripper (take it as the grasp step would)."""
+        self._restored = False
+        os_id = int(self._os.tube_id) if self._os is not None and self._os.present else 0
+        grip = int(self._g.tube_id) if self.tube_in_gripper() else 0
+        held = self.held if self.held and self.ledger.location(self.held) == "sta" else 0
+        mode = self.mode
+        if held and os_id == held and grip != held:
+            if mode == "HOLDING":
+                self.trigger("insert")
+            if self.mode == "INSERTING":
+                self._goto("release")          # the confirmation step moves it (sta -> os) once
+            elif self.ledger.move(held, "sta", "os"):
+                self.emit("CUSTODY_RECONCILED", tube=held, source="sta", dest="os", why="the OS tube sensor reads it")
+                self.os_confirmed.append(held)
+                self.held = 0
+        elif held and grip == held:
+            if mode == "INSERTING":
+                self._io(self.gripper.open_jaws)
+                self._goto("release")
+            elif mode == "HOLDING":
+                self._io(self.arm.move_to, self._os_pos())
+                self._goto("carry")
+        elif held:
+            self.trigger("fault")              # the tube is in neither the gripper nor the OS: the ground looks
+        elif mode == "READY" and grip and self.offers and grip == self.offers[0]:
+            self._goto("grasp")                # grasped after the checkpoint: the grasp step takes it
+        self.emit("CUSTODY_CHECK", held=self.held or "-", os=",".join(map(str, self.os_confirmed)) or "-",
+                  ok=(not self.held or self.held == grip) and (not self.os_confirmed or self.os_confirmed[-1] == os_id))

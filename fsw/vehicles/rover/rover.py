@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
@@ -34,7 +34,9 @@ from hal.errors import DeviceFault
 
 from ..custody import CUSTODY_EVENTS, CustodyLedger
 from ..handoff import HandoffEndpoint
-from .modes import ROVER_MODES
+from .modes import DRIVING, ROVER_MODES
+
+NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class Rover(Component):
         Channel("pos_bound_m", float, "m"), Channel("plan_inflation_m", float, "m"),
         Channel("landmark_fixes", int, ""), Channel("lander_fixes", int, ""), Channel("looks", int, ""),
         Channel("bound_growth_per_m", float, ""),
+        Channel("stalled_s", float, "s"), Channel("navcam_stale_s", float, "s"), Channel("navcam_faults", int, ""),
+        Channel("holds", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m"),
@@ -91,6 +95,11 @@ class Rover(Component):
         EventDef("BOUND_RAISED", Severity.WARNING_HI,
                  "a fix {shift_m} m off a {bound_m} m bound: growth now {growth} per m"),
         EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander"),
+        EventDef("HOLD", Severity.WARNING_HI, "{reason}: stopped until it clears"),
+        EventDef("HOLD_CLEARED", Severity.ACTIVITY_HI, "{reason} clear after {held_s} s: replanning"),
+        EventDef("HOLD_TIMEOUT", Severity.WARNING_HI, "{reason} not clear after {held_s} s"),
+        EventDef("CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube}: {source} -> {dest} ({why}) after a restart"),
+        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "after a restart: ledger {ledger} vs sensors {sensors}: ok={ok}"),
     )
     PARAMS = (
         Param("drive_speed_mps", float, 0.01, 0.1, default=0.07),
@@ -137,6 +146,17 @@ class Rover(Component):
               doc="no drive to a tube may end with a larger bound: go back to the lander first, or skip it"),
         Param("bound_slack_m", float, 0.0, 2.0, default=0.15,
               doc="planned on top of the bound; using it up means replanning"),
+        Param("lost_bound_m", float, 1.0, 50.0, default=8.0,
+              doc="localisation lost beyond this bound: the lander's stereo tracker (15 m reach) may no "
+                  "longer see the rover where it believes the hand-off run-in starts (~6 m out)"),
+        Param("min_drive_speed_mps", float, 0.001, 0.1, default=0.01,
+              doc="a commanded speed at or above this must turn the wheels"),
+        Param("no_progress_s", float, 0.5, 60.0, default=2.0,
+              doc="commanded to drive this long without the odometer advancing: the drive is stuck"),
+        Param("navcam_poll_cycles", int, 1, 100, default=5,
+              doc="while driving the navcam is read this often (hazard and look frames): a dead camera shows"),
+        Param("hold_clear_s", float, 0.1, 60.0, default=2.0, doc="a held device must answer this long to resume"),
+        Param("hold_timeout_s", float, 1.0, 3600.0, default=120.0, doc="a hold not clear by then safes the rover"),
     )
 
     def __init__(self, name: str = "rover", *, wheels=None, imu=None, camera=None, arm=None, gripper=None,
@@ -171,6 +191,7 @@ class Rover(Component):
         self.lander_landed_flag = False
         self.egressed = egressed
         self.egress_start: tuple[float, float] | None = None
+        self._egress_goal: tuple[float, float] | None = None
         self.aboard: list[int] = []
         for t in carried:
             if self.ledger.register(t, "rover"):
@@ -197,6 +218,14 @@ class Rover(Component):
         self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
         self._pending = 0
+        self._last_odo: float | None = None   # odometer at the last read (no-progress check)
+        self._stalled = 0                     # cycles commanded to drive with the odometer still
+        self._navcam_poll = 0
+        self._navcam_stale = 0                # cycles since the last good navcam frame (while polling)
+        self._navcam_good = 1 << 30           # cycles since the navcam last failed to answer
+        self._hold = ""                       # what a hold waits for ("" = none)
+        self._held = 0                        # cycles held
+        self._restored = False                # a warm restart put the state back: reconcile first
         if egressed:
             self.force_mode("IDLE")
 
@@ -296,13 +325,42 @@ class Rover(Component):
         self.landmarks[tube] = (x_m, y_m)
 
     # ------------------------------------------------------------ devices
-    def _io(self, fn, *args):
+    def _io(self, fn, *args, counter: str = "device_faults"):
+        """A device call; a fault is counted (`counter`) and reported, never raised into the loop.
+        Navcam faults have their own counter: the rover holds for a blind camera, not safes."""
         try:
             return fn(*args)
         except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
+            self.tlm[counter] += 1
             self.emit("DEVICE_FAULT", device=getattr(getattr(fn, "__self__", None), "name", "?"), error=str(exc))
             return None
+
+    def _navcam(self):
+        """A navcam frame, or None if the camera did not answer (counted in navcam_faults)."""
+        r = self._io(self.camera.read, counter="navcam_faults")
+        if r is None:
+            self._navcam_good = 0
+        else:
+            self._navcam_stale = 0
+        return r
+
+    def _poll_navcam(self) -> None:
+        """While driving (or held) the navcam takes a frame every `navcam_poll_cycles`: the
+        hazard and look frames a rover drives on. `navcam_stale_s` is the age of the last good one."""
+        self._navcam_good += 1
+        if self.camera is None or self.mode not in NAVCAM_MODES:
+            self._navcam_stale = self._navcam_poll = 0
+        else:
+            self._navcam_stale += 1
+            self._navcam_poll += 1
+            if self._navcam_poll >= self.params["navcam_poll_cycles"]:
+                self._navcam_poll = 0
+                self._navcam()
+        self.tlm["navcam_stale_s"] = self._navcam_stale * self.dt
+
+    def _blind(self) -> bool:
+        """The navcam failed to answer within the last `hold_clear_s`: no drive may start."""
+        return self.camera is not None and self._navcam_good * self.dt < self.params["hold_clear_s"]
 
     def _drive(self, speed: float, curvature: float) -> None:
         self.speed = speed
@@ -335,12 +393,22 @@ class Rover(Component):
             w = self._io(self.wheels.read)
             if w is not None:
                 self._wheel_speed = float(w.speed_mps)
+                if self._restored:
+                    # The reboot gap: the gyro was not integrated, the wheels' odometry heading was.
+                    self.imu_heading = wrap(self.imu_heading + wrap(float(w.heading_rad) - self._wheel_heading))
                 use_imu = self.imu is not None and self.params["heading_source"] == "imu"
                 self._wheel_heading = float(w.heading_rad)
                 heading = self.imu_heading if use_imu else wrap(self._wheel_heading + self._heading_offset)
                 before = self.dr.distance_m
                 self.dr.update(float(w.odometer_m), heading)
                 self.bound.drive(self.dr.distance_m - before)
+            moved = w is not None and self._last_odo is not None and float(w.odometer_m) != self._last_odo
+            if w is not None:
+                self._last_odo = float(w.odometer_m)
+            # Commanded to drive (last cycle's command) and the wheels' odometer did not move:
+            # a stuck or stalled drive, or a frozen wheel sensor. Nominally it advances every cycle.
+            driving = abs(self.speed) >= self.params["min_drive_speed_mps"]
+            self._stalled = self._stalled + 1 if driving and not moved else 0
         if self.imu is not None:
             r = self._io(self.imu.read)
             if r is not None:
@@ -356,6 +424,7 @@ class Rover(Component):
         tl["pos_bound_m"] = self.bound.bound_m
         tl["bound_growth_per_m"] = self.bound.growth_per_m
         tl["plan_inflation_m"] = self.plan_inflation
+        tl["stalled_s"] = self._stalled * self.dt
 
     def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
                    max_end_bound_m: float = math.inf, report: bool = True):
@@ -449,6 +518,9 @@ class Rover(Component):
                 self._g = g
         if self.slot_sensors and self.mode in ("STOW_TUBE", "HANDOFF"):
             self._slots = [self._io(s.read) for s in self.slot_sensors]
+        self._poll_navcam()
+        if self._restored:
+            self._resume()
         self.cycles += 1
         handler = getattr(self, "_mode_" + self.mode, None)
         if handler is not None:
@@ -469,7 +541,8 @@ class Rover(Component):
             h = self.dr.heading
             d = self.params["egress_distance_m"]
             self._plan_bound = None                   # straight off the ramp onto the landing site
-            self._follow([self.egress_start, (self.dr.x + d * math.cos(h), self.dr.y + d * math.sin(h))], "egress")
+            self._egress_goal = (self.dr.x + d * math.cos(h), self.dr.y + d * math.sin(h))
+            self._follow([self.egress_start, self._egress_goal], "egress")
         if self.pursuit is not None and self.pursuit.done(self.dr.x, self.dr.y):
             self._stop()
             self.egressed = True
@@ -479,11 +552,31 @@ class Rover(Component):
             self._pursue()
 
     def _mode_HAZARD_STOP(self) -> None:
+        """Stopped: replan from here at once (a hazard), or hold while the navcam is not answering
+        (fault protection stops a blind rover here) and replan once it has answered for
+        `hold_clear_s`; blind for `hold_timeout_s`, the rover safes and the ground looks."""
         self._stop()
-        self._stops_in_a_row += 1
-        if self._stops_in_a_row > self.params["max_hazard_stops"]:
-            self.trigger("fault")                 # no way round: wait for the ground
-            return
+        if self._blind() or self._hold:
+            if not self._hold:
+                self._hold, self._held = "navcam", 0
+                self._goto("idle")
+                self.tlm["holds"] += 1
+                self.emit("HOLD", reason=self._hold)
+            self._held += 1
+            held_s = round(self._held * self.dt, 1)
+            if self._blind():
+                if held_s >= self.params["hold_timeout_s"]:
+                    self.emit("HOLD_TIMEOUT", reason=self._hold, held_s=held_s)
+                    self._hold = ""
+                    self.trigger("fault")
+                return
+            self.emit("HOLD_CLEARED", reason=self._hold, held_s=held_s)
+            self._hold = ""                           # a hold is not a hazard stop: not counted
+        else:
+            self._stops_in_a_row += 1
+            if self._stops_in_a_row > self.params["max_hazard_stops"]:
+                self.trigger("fault")             # no way round: wait for the ground
+                return
         self._was_free = False                    # the new plan starts from here
         if not self.trigger("clear"):
             self.egress_start = None
@@ -673,7 +766,7 @@ class Rover(Component):
         """
         if self.camera is None:
             return None
-        r = self._io(self.camera.read)
+        r = self._navcam()
         if r is None or not r.detected:
             return None
         p = self.params
@@ -896,6 +989,142 @@ class Rover(Component):
             self.trigger("fault")
             self._goto("idle")
 
+    # ------------------------------------------------------------ warm restart
+    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "hazard_stops", "landmark_fixes", "lander_fixes", "looks",
+                "holds", "device_faults", "navcam_faults")
+
     def checkpoint_state(self) -> dict[str, Any]:
-        return super().checkpoint_state() | {"custody": self.ledger.snapshot(), "aboard": list(self.aboard),
-                                             "pose": (self.dr.x, self.dr.y, self.dr.heading)}
+        """Custody, what is aboard, the navigation state (pose, odometer latch, headings, error
+        bound), the tube list and the pickup/hand-off bookkeeping, the counters fault protection watches."""
+        b = self.bound
+        return super().checkpoint_state() | {
+            "custody": self.ledger.snapshot(), "aboard": list(self.aboard),
+            "pose": (self.dr.x, self.dr.y, self.dr.heading),
+            "nav": {"distance_m": self.dr.distance_m, "odo_latch_m": self.dr._odo, "imu_heading": self.imu_heading,
+                    "wheel_heading": self._wheel_heading, "heading_offset": self._heading_offset,
+                    "bound_m": b.bound_m, "growth_per_m": b.growth_per_m, "since_fix_m": b.since_fix_m,
+                    "last_look_m": self._last_look_m},
+            "tasks": [(t.tube, t.x_m, t.y_m) for t in self.tasks],
+            "landmarks": [(k, x, y) for k, (x, y) in sorted(self.landmarks.items())],
+            "flags": {"lander_landed": self.lander_landed_flag, "egressed": self.egressed, "done": self.done},
+            "egress": (self.egress_start, self._egress_goal),
+            "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips,
+                     "handoff_refusals": self.handoff_refusals, "stops_in_a_row": self._stops_in_a_row,
+                     "hold": self._hold, "held": self._held},
+            "tlm": {k: self.tlm[k] for k in self.TLM_KEPT},
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Put the checkpoint back; the next step reconciles custody against the slot sensors and
+        the gripper and resumes the interrupted activity (`_resume`)."""
+        super().restore_state(state)
+        self.ledger.restore((int(t), str(loc)) for t, loc in state.get("custody", ()))
+        self.aboard = [int(t) for t in state.get("aboard", ()) if self.ledger.location(int(t)) == "rover"]
+        if state.get("pose") is not None:
+            self.dr.x, self.dr.y, self.dr.heading = (float(c) for c in state["pose"])
+        nav = state.get("nav", {})
+        if nav:
+            self.dr.distance_m = float(nav["distance_m"])
+            self.dr._odo = None if nav["odo_latch_m"] is None else float(nav["odo_latch_m"])
+            self.imu_heading = float(nav["imu_heading"])
+            self._wheel_heading = float(nav["wheel_heading"])
+            self._heading_offset = float(nav["heading_offset"])
+            self.bound.bound_m, self.bound.growth_per_m = float(nav["bound_m"]), float(nav["growth_per_m"])
+            self.bound.since_fix_m = float(nav["since_fix_m"])
+            self._last_look_m = float(nav["last_look_m"])
+            self._last_odo = self.dr._odo
+        if "tasks" in state:
+            self.tasks = [TubeTask(int(t), float(x), float(y)) for t, x, y in state["tasks"]]
+        if "landmarks" in state:
+            self.landmarks = {int(t): (float(x), float(y)) for t, x, y in state["landmarks"]}
+        flags = state.get("flags", {})
+        self.lander_landed_flag = bool(flags.get("lander_landed", self.lander_landed_flag))
+        self.egressed = bool(flags.get("egressed", self.egressed))
+        self.done = bool(flags.get("done", self.done))
+        start, goal = state.get("egress", (None, None))
+        self.egress_start = None if start is None else (float(start[0]), float(start[1]))
+        self._egress_goal = None if goal is None else (float(goal[0]), float(goal[1]))
+        work = state.get("work", {})
+        self.attempts = int(work.get("attempts", 0))
+        self._relocalise_trips = int(work.get("relocalise_trips", 0))
+        self.handoff_refusals = int(work.get("handoff_refusals", 0))
+        self._stops_in_a_row = int(work.get("stops_in_a_row", 0))
+        self._hold, self._held = str(work.get("hold", "")), int(work.get("held", 0))
+        for k, v in state.get("tlm", {}).items():
+            if k in self.TLM_KEPT and isinstance(v, int):
+                self.tlm[k] = v
+        self.tlm["tubes_stowed"] = len(self.aboard)
+        self._restored = True
+
+    def _reconcile(self, tube: int, source: str, dest: str, why: str) -> bool:
+        if not self.ledger.move(tube, source, dest):
+            return False
+        self.emit("CUSTODY_RECONCILED", tube=tube, source=source, dest=dest, why=why)
+        return True
+
+    def _resume(self) -> None:
+        """First step after a warm restart. Custody first: a tube a slot sensor reads is aboard
+        (moved once from the depot if the ledger still had it there; the stow confirmation of the
+        current task does that itself); a tube the ledger has aboard that neither a slot nor the
+        gripper holds was taken by the lander's arm if the rover was handing over. Then the
+        activity: a drive replans from the restored pose, a pickup looks again (or stows the tube
+        it holds), a hand-off presents the tube it holds again."""
+        self._restored = False
+        slots = [self._io(s.read) for s in self.slot_sensors]
+        self._slots = slots
+        seen = {int(r.tube_id): f"slot{k}" for k, r in enumerate(slots) if r is not None and r.present}
+        held = int(self._g.tube_id) if self._holding() else 0
+        self.task = self.tasks[0] if self.tasks and self.mode in ("TRAVERSE", "APPROACH_TUBE", "ACQUIRE",
+                                                                  "STOW_TUBE") else None
+        for tube, slot in sorted(seen.items()):
+            if self.ledger.location(tube) == "depot" and not (self.mode == "STOW_TUBE" and self.task is not None
+                                                              and tube == self.task.tube):
+                if self._reconcile(tube, "depot", "rover", f"seen in {slot}"):
+                    self.aboard.append(tube)
+                    self.tasks = [t for t in self.tasks if t.tube != tube]
+                    self.landmarks.pop(tube, None)
+        if self.mode == "HANDOFF":
+            for tube in [t for t in self.aboard if t not in seen and t != held]:
+                if self._reconcile(tube, "rover", "sta", "in neither a slot nor the gripper: taken"):
+                    self.aboard.remove(tube)
+                    self.tlm["tubes_handed_over"] += 1
+        sensed = set(seen) | ({held} if held else set())
+        self.emit("CUSTODY_CHECK", ledger=",".join(map(str, sorted(self.aboard))) or "-",
+                  sensors=",".join(map(str, sorted(sensed))) or "-", ok=set(self.aboard) <= sensed)
+        self.tlm["tubes_stowed"] = len(self.aboard)
+        p = self.params
+        mode = self.mode
+        if mode == "EGRESS" and self._egress_goal is not None:
+            self._plan_bound = None
+            self._follow([(self.dr.x, self.dr.y), self._egress_goal], "egress (resumed)")
+        elif mode in ("TRAVERSE", "RETURN"):
+            self._replan = True
+            if mode == "TRAVERSE" and self.task is None:
+                self.trigger("abandon")
+        elif mode == "APPROACH_TUBE":
+            self.tube_body = None
+            self._goto("look")
+        elif mode == "ACQUIRE":
+            if self.grasp_confirmed() and self.trigger("grasped"):
+                self._arm_to((p["stow_x_m"], 0.0, p["stow_z_m"]))
+                self._goto("stow")
+            elif self.trigger("retry"):
+                self.tube_body = None
+                self._goto("look")
+            elif self.trigger("give_up"):
+                self._skip_task()
+                self._goto("idle")
+        elif mode == "STOW_TUBE":
+            if self.task is not None and held == self.task.tube:
+                self._arm_to((p["stow_x_m"], 0.0, p["stow_z_m"]))
+                self._goto("stow")
+            elif self.task is not None and self.task.tube in seen:
+                self._goto("confirm_stow")
+            else:
+                self.trigger("fault")          # the tube is in neither the gripper nor a slot: the ground looks
+        elif mode == "HANDOFF":
+            if held and held in self.aboard:
+                self._arm_to((p["present_x_m"], 0.0, p["present_z_m"]))
+                self._goto("present")
+            else:
+                self._goto("idle")
