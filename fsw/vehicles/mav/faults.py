@@ -28,9 +28,11 @@ RIDDEN = ("COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
 POWERED = STEERED + RIDDEN
 HOLD = (Action("flight", "hold_count"),)
 ABORT = (Action("flight", "abort"),)
-# generic monitors (a dead component, a stalled loop): hold the count, abort steered flight;
-# elsewhere the flight manager's degraded handling applies (the trigger is refused there)
-SAFE_RESPONSE = (Action("flight", "hold_count"), Action("flight", "fault_abort"))
+# generic monitors (a dead component, a stalled loop): hold the count on the ground. In
+# flight the phase decides: a dead navigator or controller in the steered burn loses the
+# pointing (the `pointing` monitor and the flight manager abort), elsewhere the flight
+# manager degrades and resumes when the component runs again
+SAFE_RESPONSE = HOLD
 LINK_TIMEOUT_S = 5.0        # the count needs the ground; the ascent does not
 LINK_LOSS_RESPONSE = HOLD   # refused (harmlessly) once launched
 OUTCOME_MODES = {"flight": {"HOLD": "hold", "ABORT": "abort", "SAFE": "safe"}}

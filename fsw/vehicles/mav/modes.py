@@ -7,9 +7,6 @@ edge that advances it, so no path reaches ignition without a passed checkout and
 interlocks true at arming and again at launch. A failed interlock moves the count to HOLD.
 After ignition there is no way back to the ground modes: faults lead to ABORT, whose only
 useful outcome is to release the OS into whatever orbit was reached, or SAFE.
-`fault_abort` is the generic fault response (a dead component, a stalled loop): it aborts
-only the steered flight (LAUNCH, STAGE1_BURN); the coast, spin-up, stage-2 burn and
-insertion handle a failed unit themselves (`MavFlightManager`, degraded and resumed).
 """
 from __future__ import annotations
 
@@ -49,7 +46,6 @@ MAV_MODES = ModeTable(
         T("os_released", "OS_RELEASE", "PASSIVE"),
         T("abort", ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN",
                     "ORBIT_INSERTION"), "ABORT"),
-        T("fault_abort", ("LAUNCH", "STAGE1_BURN"), "ABORT"),
         T("release_os", ("ABORT", "SAFE"), "OS_RELEASE", "in_orbit"),
         T("safe", "*", "SAFE"),
         T("recover", "SAFE", "THERMAL_CONDITIONING", unless=("has_launched",)),

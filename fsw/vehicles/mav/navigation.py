@@ -14,8 +14,9 @@ and a specific force beyond what the phase can produce (`coast_accel_max_mps2` w
 motor burns, `burn_accel_max_mps2` during a burn) is rejected. During a burn the flight
 manager gives the navigator the motor's thrust model (`thrust_model`): a rejected or
 missing accelerometer sample, and any gap in the navigation (a crashed step, a processor
-reset), is bridged with the model's acceleration along the nose; in a coast the gravity
-model alone carries the state. The warm-restart state is the whole navigation state.
+reset), is bridged with the model's acceleration along the nose; in a coast the last valid
+specific force (the early coast's drag) is held for `coast_hold_s`, then the gravity model
+alone carries the state. The warm-restart state is the whole navigation state.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
-from fsw.gnc.attitude import qpropagate, qrot
+from fsw.gnc.attitude import qpropagate, qrot, qrot_inv
 from fsw.gnc.kepler import apsides, gravity_j2, norm
 from hal.devices import Imu, StarTracker
 from hal.errors import DeviceFault
@@ -65,6 +66,9 @@ class MavNavigator(Component):
               doc="specific force above which a sample is rejected during a burn"),
         Param("bridge_gap_s", float, 0.03, 10.0, default=0.1,
               doc="a navigation gap longer than this during a burn is bridged by the thrust model"),
+        Param("coast_hold_s", float, 0.0, 600.0, default=30.0,
+              doc="in a coast, the last valid specific force (inertial: the early coast's drag) "
+                  "stands in for a rejected or missing accelerometer this long, then zero"),
     )
 
     def __init__(self, name: str, imu: Imu, star: StarTracker) -> None:
@@ -82,6 +86,8 @@ class MavNavigator(Component):
         self._last_ns: int | None = None
         self._star_t_ns = -1
         self._prev_accel = (0.0, 0.0, 0.0)
+        self._held_f = (0.0, 0.0, 0.0)      # last valid specific force, inertial
+        self._held_ns: int | None = None
         self._prev_rate = (0.0, 0.0, 0.0)
         self.imu_valid = True
         self.accel_valid = True
@@ -188,8 +194,17 @@ class MavNavigator(Component):
         good = self._imu_good_ns
         tlm["imu_age_s"] = 0.0 if fresh else ((t_ns - good) / NS_PER_S if good is not None else 0.0)
 
-    def _model_accel(self, t_s: float) -> tuple[float, float, float]:
-        return (self.thrust_model(t_s), 0.0, 0.0) if self.thrust_model is not None else (0.0, 0.0, 0.0)
+    def _substitute_accel(self, t_ns: int, q) -> tuple[float, float, float]:
+        """Body specific force standing in for a rejected or missing sample: the thrust
+        model along the nose in a burn; in a coast the last valid one (inertial) for
+        `coast_hold_s`, then zero."""
+        if self.thrust_model is not None:
+            return (self.thrust_model(t_ns / NS_PER_S), 0.0, 0.0)
+        p = self.params
+        if self._held_ns is not None and t_ns - self._held_ns <= p["coast_hold_s"] * NS_PER_S \
+                and self.accel_mag_of(self._held_f) <= p["coast_accel_max_mps2"]:
+            return qrot_inv(q, self._held_f)
+        return (0.0, 0.0, 0.0)
 
     def propagate(self, dt: float, t_ns: int | None = None) -> None:
         """Advance the state by dt: the specific force is the trapezoid of the previous and
@@ -206,8 +221,11 @@ class MavNavigator(Component):
         self._prev_rate = w1
         t_s = None if t_ns is None else t_ns / NS_PER_S
         a_new = self.accel_body
-        if not self.accel_valid and t_s is not None:
-            a_new = self._model_accel(t_s)
+        if t_ns is not None:
+            if self.accel_valid:
+                self._held_f, self._held_ns = qrot(q_new, a_new), t_ns
+            else:
+                a_new = self._substitute_accel(t_ns, q_new)
         if self.accel_mag_of(a_new) < p["coast_accel_threshold_mps2"]:
             a_new = (0.0, 0.0, 0.0)
         if self.thrust_model is not None and t_s is not None and dt > p["bridge_gap_s"]:
@@ -258,7 +276,7 @@ class MavNavigator(Component):
             "rate": list(self.rate), "accel_body": list(self.accel_body),
             "prev_rate": list(self._prev_rate), "prev_accel": list(self._prev_accel),
             "dv_sensed": self.dv_sensed, "last_ns": self._last_ns, "star_t_ns": self._star_t_ns,
-            "imu_t_ns": self._imu_t_ns}
+            "imu_t_ns": self._imu_t_ns, "held_f": list(self._held_f), "held_ns": self._held_ns}
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Back to the saved navigation state; the first step after the restart propagates
@@ -287,6 +305,9 @@ class MavNavigator(Component):
         self._star_t_ns = int(state.get("star_t_ns", -1))
         self._imu_t_ns = int(state.get("imu_t_ns", -1))
         self._imu_good_ns = self._last_ns
+        self._held_f = vec("held_f", 3, (0.0, 0.0, 0.0))
+        held = state.get("held_ns")
+        self._held_ns = None if held is None else int(held)
         if self.active and self._last_ns is None:
             raise ValueError("nav checkpoint: active without a time")
 
