@@ -6,6 +6,8 @@ of ground link, a processor reset). `quick` marks the subset the default test ru
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -149,6 +151,47 @@ CAPTURE = ScenarioCases(
     crash_target="ccrs", settle_s=60.0, link_outage_s=3610.0, fault_s=35.0, quick=("ccrs:FAR_RANGE",),
     overrides={"start_behind_km": 100.0})
 
-CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, CAPTURE)}
+def _landing_lost(run: Any) -> str | None:
+    """Plant truth: the lander never touched down, hit harder than its legs take, slid or came
+    down on a slope or rock it tips on, or landed off its 60 m safe disc."""
+    from sim.plants.descent import DescentPlant
+    from sim.scenarios.landing import LIMITS
+    plant = run.plant
+    if not isinstance(plant, DescentPlant):
+        return None
+    truth = plant.truth()
+    td = truth["touchdown"]
+    if td is None:
+        return f"no touchdown ({truth['height_above_ground_m']:.1f} m up, {truth['propellant_kg']:.0f} kg left)"
+    if td["vertical_speed_mps"] > LIMITS["vertical_speed_mps"]:
+        return f"impact at {td['vertical_speed_mps']:.2f} m/s vertical (legs: {LIMITS['vertical_speed_mps']})"
+    if td["horizontal_speed_mps"] > LIMITS["horizontal_speed_mps"]:
+        return f"tipped: {td['horizontal_speed_mps']:.2f} m/s sideways at touchdown"
+    if td["slope_deg"] > 12.0 or td["max_rock_m"] > 0.19:
+        return f"tipped: slope {td['slope_deg']:.1f} deg, rock {td['max_rock_m']:.2f} m under the footprint"
+    site = run.topology["lander"].site if run.topology is not None else None
+    if site is not None and math.dist(td["position_m"][:2], (site.x_m, site.y_m)) > 60.0:
+        return "landed off the 60 m safe disc"
+    return None
+
+
+# Landing: powered descent from backshell separation (~2 km, 64 s to touchdown; every run
+# flies to touchdown, ~2 s of wall time) and the lander on the surface. Transient faults last
+# 5 s high up: the lander rides them through on inertial navigation (IMU out: commanded
+# thrust), gated altimeter ranges, a propagated gap after a reset or a crashed step.
+LANDING = ScenarioCases(
+    "landing", phases=("lander:POWERED_DESCENT", "lander:SURFACE_IDLE"),
+    device_faults={
+        "lander:POWERED_DESCENT": ({"kind": "dropout", "target": "altimeter0"},
+                                   {"kind": "bias", "target": "altimeter0", "magnitude": 40.0},
+                                   {"kind": "dropout", "target": "imu0"}, {"kind": "stuck", "target": "imu0"},
+                                   {"kind": "actuator_failed", "target": "engine"},
+                                   {"kind": "actuator_stuck", "target": "engine"}),
+        "lander:SURFACE_IDLE": ({"kind": "dropout", "target": "imu0"}, {"kind": "dropout", "target": "altimeter0"}),
+    },
+    crash_target="lander", settle_s=80.0, link_outage_s=62.0, fault_s=5.0, quick=("lander:POWERED_DESCENT",),
+    lost=_landing_lost)
+
+CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, LANDING, CAPTURE)}
 
 __all__ = ["CASES", "ScenarioCases"]

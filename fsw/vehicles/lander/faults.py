@@ -2,8 +2,15 @@
 
 Entry, descent and landing ride through faults (the mode table has no fault edge there: the
 answer during powered descent is the hazard divert, not a safe mode), so descent monitors
-only report. On the surface a device fault safes the lander and the transfer arm; a tube in
-the arm's gripper stays in custody at "sta" (the arm recovers to HOLDING).
+only report; the riding through is in the lander's navigation: an IMU that stops answering
+(or freezes) is replaced by the commanded thrust, a gap with no navigation at all (a
+processor reset, a crashed step) is propagated the same way, an altimeter range that
+disagrees with navigation beyond a gate that opens with the time since the last accepted
+range is not used, an unanswered or frozen altimeter gives no range (no touchdown on a stale
+one), a frozen engine telemetry stream or a refused engine command is counted.
+
+On the surface a device fault safes the lander and the transfer arm; a tube in the arm's
+gripper stays in custody at "sta" (the arm recovers to HOLDING).
 """
 from __future__ import annotations
 
@@ -11,7 +18,9 @@ from fsw.core.fdir import Action, Monitor
 
 VEHICLE = "lander"
 SAFE_RESPONSE = (Action("lander", "fault"),)
-LINK_TIMEOUT_S = 3600.0
+# EDL runs on board (minutes of light time); on the surface the lander waits for the ground,
+# holding its activity. A minute of silence is reported, nothing more.
+LINK_TIMEOUT_S = 60.0
 OUTCOME_MODES = {"lander": {"SAFE": "safe"}, "sta": {"SAFE": "safe"}}
 DESCENT = ("POWERED_DESCENT", "HAZARD_DIVERT")
 SURFACE = ("TOUCHDOWN", "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_SUPPORT")
@@ -20,10 +29,12 @@ SURFACE = ("TOUCHDOWN", "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_S
 def fault_table(topology) -> tuple[Monitor, ...]:
     table = [
         Monitor("descent_device_fault", "limit", "lander.device_faults", hi=0, persistence=1,
-                when=("lander", DESCENT), doc="reported only: descent rides through"),
+                when=("lander", DESCENT), doc="reported only: IMU, altimeter or engine silent or frozen; rides through"),
+        Monitor("altimeter_rejected", "limit", "lander.alt_rejects", hi=0, persistence=1,
+                when=("lander", DESCENT), doc="reported only: altimeter ranges off navigation are not used"),
         Monitor("descent_rate", "limit", "lander.nav_vz_mps", lo=-120.0, persistence=5,
                 when=("lander", DESCENT), doc="faster than the descent envelope: navigation or engine"),
-        Monitor("surface_device_fault", "limit", "lander.device_faults", hi=0, persistence=1,
+        Monitor("surface_device_fault", "limit", "lander.surface_device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, when=("lander", SURFACE), doc="a surface device stopped answering"),
     ]
     if "sta" in topology.components:

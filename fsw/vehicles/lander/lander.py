@@ -12,7 +12,7 @@ arrested descent, then the engines are cut.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class Lander(Component):
         Channel("throttle", float, ""), Channel("tgo_s", float, "s"), Channel("mass_kg", float, "kg"),
         Channel("site_x_m", float, "m"), Channel("site_y_m", float, "m"),
         Channel("guidance_phase", str, ""), Channel("device_faults", int, ""),
+        Channel("surface_device_faults", int, ""), Channel("alt_residual_m", float, "m"), Channel("alt_rejects", int, ""), Channel("nav_gaps", int, ""),
     )
     EVENTS = (
         EventDef("SITE_CHOSEN", Severity.ACTIVITY_HI,
@@ -48,6 +49,8 @@ class Lander(Component):
         EventDef("TOUCHDOWN_DETECTED", Severity.ACTIVITY_HI, "range {range_m} m, vz {vz_mps} m/s"),
         EventDef("ENGINES_OFF", Severity.ACTIVITY_HI, "descent engines safed"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+        EventDef("NAV_GAP", Severity.WARNING_HI, "no navigation for {gap_s} s: propagated on the commanded thrust"),
+        EventDef("ALT_REJECTED", Severity.WARNING_HI, "altimeter residual {residual_m} m outside the {gate_m} m gate"),
     )
     PARAMS = (
         Param("divert_budget_m", float, 0.0, 2000.0, default=250.0,
@@ -63,6 +66,13 @@ class Lander(Component):
         Param("isp_s", float, 100.0, 400.0, default=225.0),
         Param("alt_blend_gain", float, 0.0, 1.0, default=0.05,
               doc="complementary-filter gain of the altimeter on nav z per control cycle"),
+        Param("alt_gate_m", float, 0.5, 1000.0, default=5.0,
+              doc="altimeter residuals beyond this are rejected (nominal: well under 1 m after the hand-over)"),
+        Param("alt_gate_growth_mps2", float, 0.0, 10.0, default=0.5,
+              doc="the gate opens by 1/2 this x t^2 over t s without an accepted altimeter range "
+                  "(inertial drift, a propagated gap), so navigation that did drift is pulled back"),
+        Param("stale_reads", int, 1, 100, default=2,
+              doc="a device sample seen this many more times (same time stamp) is stale: not used"),
     )
 
     def __init__(self, name: str = "lander", *, imu=None, altimeter=None, engine=None,
@@ -88,6 +98,10 @@ class Lander(Component):
         self.range_m = math.inf
         self.range_valid = False
         self._arrested = 0
+        self._nav_t_ns: int | None = None     # time of the last navigation step (gaps are propagated)
+        self._engine_thrust: float | None = None   # the engines' measured thrust this cycle (None: not live)
+        self._since_alt_s = 0.0               # since the last accepted altimeter range
+        self._last_sample: dict[str, tuple[int, int]] = {}   # device -> (sample t_ns, repeats)
         self.flags = {"cruise_stage_separated": False, "backshell_separated": False,
                       "mav_go": False, "mav_departed": False, "engines_armed": False}
         self.sta_mode: Callable[[], str | None] = lambda: None
@@ -108,6 +122,7 @@ class Lander(Component):
         self.v = np.array(v, dtype=float)
         self.mass = float(mass_kg)
         self.nav_ok = True
+        self._since_alt_s = 0.0
         self.emit("NAV_INITIALISED")
 
     # ------------------------------------------------------------ guards
@@ -193,7 +208,7 @@ class Lander(Component):
         try:
             return dev.read()
         except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
+            self._count_fault()
             self.emit("DEVICE_FAULT", device=dev.name, error=str(exc))
             return None
 
@@ -205,34 +220,66 @@ class Lander(Component):
         try:
             self.engine.command(throttle, tuple(float(c) for c in direction))
         except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
+            self._count_fault()
             self.emit("DEVICE_FAULT", device=self.engine.name, error=str(exc))
 
+    def _count_fault(self) -> None:
+        self.tlm["device_faults"] += 1
+        if self.mode not in EDL_MODES and self.mode not in ("CRUISE", "ENTRY", "PARACHUTE"):
+            self.tlm["surface_device_faults"] += 1     # the surface table's own count (descent faults stay behind)
+
     # ------------------------------------------------------------ control rate: navigation
+    def _fresh(self, dev, reading) -> bool:
+        """False once a device keeps returning the same sample (a frozen unit): counted as a fault."""
+        last_t, repeats = self._last_sample.get(dev.name, (None, 0))
+        repeats = repeats + 1 if reading.t_ns == last_t else 0
+        self._last_sample[dev.name] = (reading.t_ns, repeats)
+        if repeats < self.params["stale_reads"]:
+            return True
+        self._count_fault()
+        if repeats == self.params["stale_reads"]:
+            self.emit("DEVICE_FAULT", device=dev.name, error=f"sample frozen at t={reading.t_ns / NS_PER_S:.3f} s")
+        return False
+
+    def _propagate(self, dt: float) -> None:
+        """Navigation without the IMU: the engines' measured thrust if their telemetry is live,
+        else the commanded thrust (the engines hold their last command), along the commanded direction."""
+        thrust, u = self.thrust_cmd
+        if self._engine_thrust is not None:
+            thrust = self._engine_thrust
+        a = np.asarray(u, dtype=float) * thrust / max(self.mass, 1.0) + np.array([0.0, 0.0, -G_MARS])
+        self.r += self.v * dt + 0.5 * a * dt * dt
+        self.v += a * dt
+
     def step(self, t_ns: int) -> None:
         if not self.nav_ok:
             return
         dt = self.dt_control
-        if self.imu is not None:
-            reading = self._read(self.imu)
-            if reading is not None:
-                a = np.asarray(reading.accel_mps2, dtype=float) + np.array([0.0, 0.0, -G_MARS])
-                self.r += self.v * dt + 0.5 * a * dt * dt
-                self.v += a * dt
+        if self._nav_t_ns is not None:
+            gap = (t_ns - self._nav_t_ns) / NS_PER_S - dt
+            if gap > 0.5 * dt:               # a processor reset or a crashed step: no IMU data for `gap`
+                self._propagate(gap)
+                self._since_alt_s += gap
+                self.tlm["nav_gaps"] += 1
+                self.emit("NAV_GAP", gap_s=round(gap, 3))
+        self._nav_t_ns = t_ns
+        self._engine_thrust = None
+        if self.engine is not None and self.mode in EDL_MODES:
+            e = self._read(self.engine)
+            if e is not None and self._fresh(self.engine, e):
+                self._engine_thrust = float(e.thrust_N)
+        reading = self._read(self.imu) if self.imu is not None else None
+        if reading is not None and self._fresh(self.imu, reading):
+            a = np.asarray(reading.accel_mps2, dtype=float) + np.array([0.0, 0.0, -G_MARS])
+            self.r += self.v * dt + 0.5 * a * dt * dt
+            self.v += a * dt
+        elif self.imu is not None:
+            self._propagate(dt)
         if self.thrust_cmd[0] > 0.0:
             self.mass -= self.thrust_cmd[0] / (self.params["isp_s"] * 9.80665) * dt
+        self._since_alt_s += dt
         if self.altimeter is not None:
-            alt = self._read(self.altimeter)
-            if alt is not None:
-                self.range_valid = bool(alt.valid) and math.isfinite(alt.range_m)
-                if self.range_valid:
-                    self.range_m = float(alt.range_m)
-                    ground = self.safety.map.height_at(self.r[0], self.r[1]) if self.safety else 0.0
-                    # Alpha-beta filter on the vertical channel (beta from alpha, critically damped).
-                    alpha = self.params["alt_blend_gain"]
-                    resid = ground + self.range_m - self.r[2]
-                    self.r[2] += alpha * resid
-                    self.v[2] += alpha * alpha / (2.0 - alpha) / dt * resid
+            self._altimeter(dt)
         if abs(self.v[2]) < self.params["arrested_speed_mps"] and self.altimeter_contact():
             self._arrested += 1
         else:
@@ -241,6 +288,35 @@ class Lander(Component):
             self.emit("TOUCHDOWN_DETECTED", range_m=round(self.range_m, 3), vz_mps=round(float(self.v[2]), 3))
             self.trigger("touchdown")
         self._publish()
+
+    def _altimeter(self, dt: float) -> None:
+        """Blend the altimeter's range into the vertical channel, gated on its residual: a range
+        that disagrees with navigation by more than the gate (a biased or glitching unit) is not
+        used; an unanswered or frozen altimeter gives no range (no touchdown on a stale one)."""
+        alt = self._read(self.altimeter)
+        if alt is None or not self._fresh(self.altimeter, alt):
+            self.range_valid = False
+            return
+        self.range_valid = bool(alt.valid) and math.isfinite(alt.range_m)
+        if not self.range_valid:
+            return
+        ground = self.safety.map.height_at(self.r[0], self.r[1]) if self.safety else 0.0
+        resid = float(ground + float(alt.range_m) - self.r[2])
+        self.tlm["alt_residual_m"] = resid
+        p = self.params
+        gate = p["alt_gate_m"] + 0.5 * p["alt_gate_growth_mps2"] * self._since_alt_s ** 2
+        if abs(resid) > gate:
+            self.range_valid = False
+            self.tlm["alt_rejects"] += 1
+            if self.tlm["alt_rejects"] == 1 or self._since_alt_s < 1.5 * dt:
+                self.emit("ALT_REJECTED", residual_m=round(resid, 2), gate_m=round(gate, 2))
+            return
+        self.range_m = float(alt.range_m)
+        self._since_alt_s = 0.0
+        # Alpha-beta filter on the vertical channel (beta from alpha, critically damped).
+        alpha = p["alt_blend_gain"]
+        self.r[2] += alpha * resid
+        self.v[2] += alpha * alpha / (2.0 - alpha) / dt * resid
 
     def _publish(self) -> None:
         tl = self.tlm
@@ -314,5 +390,57 @@ class Lander(Component):
             self.flags["engines_armed"] = False
             self.emit("ENGINES_OFF")
 
+    # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict[str, Any]:
-        return super().checkpoint_state() | {"flags": dict(self.flags)}
+        """Flags, the navigation state with its time (a restart propagates it over the gap), the
+        chosen site and the guidance phase, the last engine command."""
+        g = self.guidance
+        return super().checkpoint_state() | {
+            "flags": dict(self.flags), "target_xy": list(self.target_xy),
+            "nav": {"ok": self.nav_ok, "t_ns": self._nav_t_ns, "r": [float(c) for c in self.r],
+                    "v": [float(c) for c in self.v], "mass_kg": self.mass, "range_m": self.range_m
+                    if math.isfinite(self.range_m) else None, "range_valid": self.range_valid,
+                    "arrested": self._arrested, "since_alt_s": self._since_alt_s},
+            "thrust_cmd": [self.thrust_cmd[0], list(self.thrust_cmd[1])],
+            "site": None if self.site is None else dict(vars(self.site)),
+            "guidance": None if g is None else {"site_m": list(g.target.site_m), "low_gate_alt_m":
+                                                g.target.low_gate_alt_m, "speed_mps": g.target.low_gate_speed_mps,
+                                                "tgo": g.tgo, "phase": g.phase},
+            "tlm": {k: self.tlm[k] for k in ("device_faults", "surface_device_faults", "alt_rejects", "nav_gaps", "site_x_m", "site_y_m")},
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Put the checkpoint back; the next control step propagates navigation from the saved
+        time to now on the saved engine command (what the engines held through the reboot), so
+        a restart in powered descent flies on to the same site with the same guidance."""
+        super().restore_state(state)
+        self.flags.update({k: bool(v) for k, v in state.get("flags", {}).items() if k in self.flags})
+        if state.get("target_xy") is not None:
+            self.target_xy = (float(state["target_xy"][0]), float(state["target_xy"][1]))
+        nav = state.get("nav")
+        if nav:
+            self.nav_ok = bool(nav["ok"])
+            self._nav_t_ns = None if nav["t_ns"] is None else int(nav["t_ns"])
+            self.r, self.v = np.array(nav["r"], dtype=float), np.array(nav["v"], dtype=float)
+            self.mass = float(nav["mass_kg"])
+            self.range_m = math.inf if nav["range_m"] is None else float(nav["range_m"])
+            self.range_valid = bool(nav["range_valid"])
+            self._arrested = int(nav["arrested"])
+            self._since_alt_s = float(nav["since_alt_s"])
+        if state.get("thrust_cmd") is not None:
+            thrust, u = state["thrust_cmd"]
+            self.thrust_cmd = (float(thrust), tuple(float(c) for c in u))
+        if state.get("site") is not None:
+            self.site = hazard.SiteChoice(**state["site"])
+            if self.safety is not None:
+                self.site_metrics = hazard.site_metrics(self.safety, self.site.i, self.site.j)
+        g = state.get("guidance")
+        if g is not None:
+            self.guidance = PolynomialGuidance(
+                DescentTarget(tuple(float(c) for c in g["site_m"]), float(g["low_gate_alt_m"]), float(g["speed_mps"])),
+                self.engine_limits)
+            self.guidance.tgo = None if g["tgo"] is None else float(g["tgo"])
+            self.guidance.phase = str(g["phase"])
+        for k, v in state.get("tlm", {}).items():
+            if k in self.tlm:
+                self.tlm[k] = v
