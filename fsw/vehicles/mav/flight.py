@@ -181,6 +181,7 @@ class MavFlightManager(Component):
         self._degraded: tuple[str, ...] = ()      # causes of a degraded coast/insertion
         self._degraded_t = 0.0
         self._resume: tuple | None = None          # control law to resume (law, target, spin rate)
+        self._spin_due_s: float | None = None      # planned ignition when the spin-up fell due
 
     # ------------------------------------------------------------ models from parameters
     def target(self) -> AscentTarget:
@@ -678,8 +679,8 @@ class MavFlightManager(Component):
         """True in a long phase with nothing to control (the settled coast before the spin-up
         preparation, the coast between the insertion trims): the RCS is off and a scenario
         the vehicle then runs its 1 Hz quiet rate set (`MavVehicle.install`)."""
-        if self._last_t is None or self.control.law != ctl.OFF or self._degraded:
-            return False
+        if self._last_t is None or self.control.law != ctl.OFF or "rcs" in self._degraded:
+            return False   # a failed RCS is probed by the attitude control, which quiet stepping idles
         margin = self.params["quiet_margin_s"]
         if self.mode == "COAST":
             return self._last_t < self.plan.t_ignition_s - self.params["spin_lead_s"] - margin
@@ -750,6 +751,9 @@ class MavFlightManager(Component):
                 c.trim_force_inertial = (0.0, 0.0, 0.0)
                 c.stop()
             self._degraded = causes
+            if self.mode == "COAST" and "nav" not in causes and self.plan is not None \
+                    and t - self._plan_t >= self.params["coast_plan_period_s"]:
+                self._replan(t, point=False)   # the navigated state still moves the plan
             self._degraded_deadline(t)
             return False
         if self._degraded:
@@ -764,8 +768,11 @@ class MavFlightManager(Component):
         p = self.params
         cause = ",".join(self._degraded)
         if self.mode in ("COAST", "SPIN_UP") and self.plan is not None:
-            latest = self.plan.t_ignition_s - p["spin_up_time_s"] + p["degraded_ignition_slip_s"]
-            if t > latest:
+            # the ignition the spin-up was due for (the planner slides a late ignition to "now")
+            if self._spin_due_s is None and t >= self.plan.t_ignition_s - p["spin_lead_s"]:
+                self._spin_due_s = self.plan.t_ignition_s
+            due = self.plan.t_ignition_s if self.mode == "SPIN_UP" else self._spin_due_s
+            if due is not None and t > due - p["spin_up_time_s"] + p["degraded_ignition_slip_s"]:
                 self._abort(f"{cause} failed for {t - self._degraded_t:.1f} s: no time left to spin up")
         elif self.mode == "ORBIT_INSERTION" and t - self._degraded_t > p["insertion_degraded_max_s"]:
             self._abort(f"{cause} failed for {t - self._degraded_t:.1f} s in the insertion")
@@ -846,7 +853,7 @@ class MavFlightManager(Component):
             "release_t": self._release_t,
             "checkout": None if self._checkout is None else
             dict(self._checkout, fail=sorted(self._checkout["fail"])),
-            "degraded": list(self._degraded), "degraded_t": self._degraded_t,
+            "degraded": list(self._degraded), "degraded_t": self._degraded_t, "spin_due_s": self._spin_due_s,
             "resume": None if self._resume is None else
             [self._resume[0], None if self._resume[1] is None else list(self._resume[1]), self._resume[2]]}
 
@@ -900,6 +907,7 @@ class MavFlightManager(Component):
         self._checkout = None if ck is None else dict(ck, fail=set(ck.get("fail", ())))
         self._degraded = tuple(str(c) for c in state.get("degraded", ()))
         self._degraded_t = float(state.get("degraded_t", 0.0))
+        self._spin_due_s = opt(state.get("spin_due_s"))
         r = state.get("resume")
         self._resume = None if r is None else (str(r[0]), None if r[1] is None else tuple(r[1]), r[2])
         mode = self.mode
