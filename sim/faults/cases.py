@@ -100,7 +100,15 @@ ASCENT = ScenarioCases(
                                    {"kind": "actuator_failed", "target": "rcs"}),
     },
     crash_target="nav", settle_s=720.0, link_outage_s=8.0, fault_s=5.0, quick=("flight:STAGE1_BURN",),
-    lost=_ascent_lost)
+    lost=_ascent_lost,
+    may_lose={"flight:STAGE1_BURN": {
+        "dropout(imu0)": "no rates for the TVC loop for 5 s during the uncuttable, steered stage-1 burn",
+        "stuck(imu0)": "frozen rates and specific force for the TVC loop during the steered stage-1 burn",
+        "noise(imu0)": "a 200 m/s^2 accelerometer noise blinds navigation during the steered stage-1 burn",
+        "actuator_failed(tvc)": "no thrust vector control for 5 s of the stage-1 burn",
+        "actuator_stuck(tvc)": "a gimbal stuck for 5 s of the stage-1 burn",
+        "crash(nav)": "no navigation for the TVC loop for 5 s of the stage-1 burn",
+    }})
 
 CUSTODY = ScenarioCases(
     "custody_demo", phases=("picker:PICKING",),

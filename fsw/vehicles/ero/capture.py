@@ -32,11 +32,29 @@ released on approach (or on the ground's APPROACH_EARTH).
 
 `quiet()` tells the vehicle when nothing needs the 10 Hz loop: no burn in progress and the
 next guidance event more than `quiet_margin_s` away.
+
+Fault protection (fsw.vehicles.ero.faults) reads the device-health channels kept here: runs
+of failed reads of the narrow-angle camera and the lidar, of the RCS (its status is polled
+every cycle, so a failed thruster bank is seen before it is needed), of measurements the
+filter refuses, and containment steps that failed. Losing the target track sends the
+manager back to SEARCH: the approach legs are dropped, inside lidar range the relative
+velocity is nulled first (a hold where it is), and the far-range plan is made again once the
+OS is reacquired. In BREAK_THE_CHAIN and EEV_TRANSFER the two leak checks are read every
+cycle: a seal that no longer reads the OS, or a leak-check sensor that stops answering,
+holds the OS in CONTAINMENT_HOLD, never onwards to the EEV.
+
+Warm restart: `checkpoint_state` carries custody, verified steps, retries, the filter, the
+leg queue and burn, the hold and cruise times; `restore_state` puts them back, and the first
+cycle after it (`_resume`) restarts the containment step of the current mode from its start,
+re-verifies containment from the leak checks in BREAK_THE_CHAIN and EEV_TRANSFER (so a
+reset between CONTAIN and the transfer never hands an unverified OS to the EEV), and
+reconciles custody against the capture mechanism and the EEV seat.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -56,6 +74,9 @@ from .modes import ERO_MODES
 
 NAV_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF",
              "CAPTURE")
+BURN_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")
+STEP_NAMES = ("orient", "contain", "break_the_chain", "eev_transfer", "eev_release")
+WATCHED_CONTAINMENT = ("BREAK_THE_CHAIN", "EEV_TRANSFER")   # seals re-read every cycle
 
 
 @dataclass
@@ -79,6 +100,11 @@ class EroCaptureManager(Component):
         Channel("detections", int), Channel("retries", int),
         Channel("approach_dv_mps", float, "m/s"), Channel("burning", bool),
         Channel("nav_rejected", int),
+        Channel("nac_faults", int, doc="consecutive failed camera reads"),
+        Channel("lidar_faults", int, doc="consecutive failed lidar reads"),
+        Channel("rcs_faults", int, doc="consecutive cycles with the RCS not answering"),
+        Channel("nav_refused_run", int, doc="consecutive measurements refused by the filter's gate"),
+        Channel("step_failures", int, doc="containment steps failed since the last verified one"),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("TARGET_DETECTED", Severity.ACTIVITY_HI, "OS detected, estimated range {range_m:.0f} m"),
@@ -92,6 +118,9 @@ class EroCaptureManager(Component):
         EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed"),
         EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
         EventDef("BURN_LIMIT", Severity.WARNING_LO, "steered burn stopped after {spent:.2f} m/s (budget {budget:.2f})"),
+        EventDef("NAV_HOLD", Severity.WARNING_HI, "approach dropped at {range_m:.0f} m, nulling {dv:.3f} m/s; reacquiring"),
+        EventDef("RESUMED", Severity.ACTIVITY_HI, "warm restart in {mode}: {action}"),
+        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "ledger {ledger} vs sensors {sensors}: ok={ok}"),
     )
     PARAMS = (
         Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
@@ -166,17 +195,43 @@ class EroCaptureManager(Component):
         self._cruise_until: float | None = None
         self.captured_tubes: list[int] = []
         self.contained_tubes: list[int] = []
+        self._rcs_error: DeviceFault | None = None
+        self._resume = False
+        self._gap_burn = False
+        self._saved_t = 0.0
+
+    def _nav_config(self) -> RelNavConfig:
+        p = self.params
+        return RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"],
+                            accel_noise_mps2=p["accel_noise_mps2"],
+                            accel_noise_per_m=p["accel_noise_per_m"],
+                            radius_m=p["orbit_radius_m"] or None)
+
+    def _device_fault(self, channel: str, device: str, exc: Exception) -> None:
+        """Count a failed read (a run, reset by the next good one); one event per run."""
+        self.tlm[channel] += 1
+        if self.tlm[channel] == 1:
+            self.emit("DEVICE_FAULT", device=device, reason=str(exc))
+
+    def _read_lidar(self):
+        try:
+            r = self.dev.lidar.read()
+        except DeviceFault as exc:
+            self._device_fault("lidar_faults", self.dev.lidar.name, exc)
+            return None
+        self.tlm["lidar_faults"] = 0
+        return r
+
+    def _burning(self) -> bool:
+        return self._thrusting or max(abs(c) for c in self.burn_dv) > 1e-3
 
     # ------------------------------------------------------------ guards
     def target_detected(self) -> bool:
         return self.detections >= self.params["detections_to_acquire"]
 
     def lidar_valid(self) -> bool:
-        try:
-            r = self.dev.lidar.read()
-        except DeviceFault:
-            return False
-        return bool(r.valid) and r.range_m <= self.params["lidar_max_m"]
+        r = self._read_lidar()
+        return r is not None and bool(r.valid) and r.range_m <= self.params["lidar_max_m"]
 
     def approach_go(self) -> bool:
         return self.nav is not None and self.nav.position_sigma <= self.params["approach_sigma_m"] \
@@ -225,12 +280,7 @@ class EroCaptureManager(Component):
              modes=("PHASING", "SEARCH", "FAR_RANGE"),
              doc="Ground estimate of the OS relative to the ERO (Hill frame) at the current time")
     def cmd_prior(self, x, y, z, vx, vy, vz, sigma_pos_m, sigma_vel_mps) -> None:
-        p = self.params
-        cfg = RelNavConfig(n=p["mean_motion_radps"], angle_sigma_rad=p["angle_sigma_rad"],
-                           accel_noise_mps2=p["accel_noise_mps2"],
-                           accel_noise_per_m=p["accel_noise_per_m"],
-                           radius_m=p["orbit_radius_m"] or None)
-        self.nav = RelNavFilter(cfg, (x, y, z, vx, vy, vz),
+        self.nav = RelNavFilter(self._nav_config(), (x, y, z, vx, vy, vz),
                                 (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
         self._nav_t = self._t
 
@@ -249,6 +299,7 @@ class EroCaptureManager(Component):
     def cmd_retry_containment(self) -> None:
         self._verified.clear()
         self._step = None
+        self.tlm["step_failures"] = 0
         self._go("retry_containment")
 
     @command("APPROACH_EARTH", modes=("EARTH_CRUISE",))
@@ -269,6 +320,27 @@ class EroCaptureManager(Component):
         self.burn_dv = (0.0, 0.0, 0.0)
         self._steer = None
         self._rcs((0.0, 0.0, 0.0))
+
+    def on_enter_SEARCH(self) -> None:
+        """(Re)acquisition: fresh detections are needed. Entered from an approach (the target
+        track or a sensor lost), the legs are dropped; inside lidar range the relative
+        velocity is nulled (hold where we are) rather than coasting on toward the OS."""
+        self.detections = 0
+        self.tlm["detections"] = 0
+        self._far_planned = False
+        if not (self.legs or self._burning()):
+            return
+        self.legs = []
+        self._steer = None
+        self.burn_dv = (0.0, 0.0, 0.0)
+        dv = 0.0
+        if self.nav is not None and self.nav.range <= self.params["lidar_max_m"]:
+            s = self.chaser_state()
+            self.burn_dv = tuple(-s[3 + i] for i in range(3))
+            dv = math.sqrt(sum(c * c for c in self.burn_dv))
+        else:
+            self._rcs((0.0, 0.0, 0.0))
+        self.emit("NAV_HOLD", range_m=self.nav.range if self.nav is not None else -1.0, dv=dv)
 
     def on_enter_FAR_RANGE(self) -> None:
         self.legs = []
@@ -357,6 +429,10 @@ class EroCaptureManager(Component):
         self._step = None
         try:
             self.dev.btc_heater.set_power(0.0)
+        except DeviceFault:
+            pass
+        try:   # stop the transfer arm where it is (a hold mid-transfer)
+            self.dev.transfer_arm.move_to(self.dev.transfer_arm.read().position_m)
         except DeviceFault:
             pass
 
@@ -498,7 +574,21 @@ class EroCaptureManager(Component):
         try:
             self.dev.rcs.command(force, (0.0, 0.0, 0.0))
         except DeviceFault as exc:
-            self.emit("DEVICE_FAULT", device=self.dev.rcs.name, reason=str(exc))
+            self._rcs_error = exc
+
+    def _rcs_health(self) -> None:
+        """Poll the RCS status every cycle: a bank that stops answering is seen while the ERO
+        coasts, not first when a burn is due."""
+        exc, self._rcs_error = self._rcs_error, None
+        if exc is None:
+            try:
+                self.dev.rcs.read()
+            except DeviceFault as e:
+                exc = e
+        if exc is None:
+            self.tlm["rcs_faults"] = 0
+        else:
+            self._device_fault("rcs_faults", self.dev.rcs.name, exc)
 
     def _execute_burn(self, dt: float) -> None:
         """Fly the remaining delta-v closed loop on the IMU (body frame = Hill frame)."""
@@ -535,8 +625,9 @@ class EroCaptureManager(Component):
         try:
             cam = self.dev.nac.read()
         except DeviceFault as exc:
-            self.emit("DEVICE_FAULT", device=self.dev.nac.name, reason=str(exc))
+            self._device_fault("nac_faults", self.dev.nac.name, exc)
             return
+        self.tlm["nac_faults"] = 0
         if cam.t_ns == self._cam_t_ns:
             return
         self._cam_t_ns = cam.t_ns
@@ -556,11 +647,12 @@ class EroCaptureManager(Component):
             self.emit("TARGET_DETECTED", range_m=nav.range)
         if nav is None:
             return
-        if self.lidar_valid():
-            lid = self.dev.lidar.read()
-            nav.update_range_angles(cam.los_unit, lid.range_m, lid.range_rate_mps)
+        lid = self._read_lidar()
+        if lid is not None and lid.valid and lid.range_m <= self.params["lidar_max_m"]:
+            ok = nav.update_range_angles(cam.los_unit, lid.range_m, lid.range_rate_mps)
         else:
-            nav.update_angles(cam.los_unit)
+            ok = nav.update_angles(cam.los_unit)
+        self.tlm["nav_refused_run"] = 0 if ok else self.tlm["nav_refused_run"] + 1
         self.tlm["nav_rejected"] = nav.rejected
 
     def cone_check(self) -> tuple[bool, float, float, float, float]:
@@ -585,6 +677,9 @@ class EroCaptureManager(Component):
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         self._t = t
+        if self._resume:
+            self._resume = False
+            self._resume_after_restart()
         mode = self.mode
         if mode in NAV_MODES:
             self._navigate(t)
@@ -598,9 +693,9 @@ class EroCaptureManager(Component):
         handler = getattr(self, "_run_" + mode, None)
         if handler is not None:
             handler(t)
-        if mode in ("FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF") \
-                and self.mode == mode:
+        if mode in BURN_MODES and self.mode == mode:
             self._execute_burn(dt)
+        self._rcs_health()
         self.tlm["approach_dv_mps"] = self.approach_dv
 
     def _run_SEARCH(self, t: float) -> None:
@@ -637,6 +732,8 @@ class EroCaptureManager(Component):
     def quiet(self) -> bool:
         """Nothing for the 10 Hz loop to do for a while: a drift, a coast, a dwell, cruise."""
         mode = self.mode
+        if mode == "SEARCH" and self._burning():
+            return False                     # nulling the relative velocity after a lost track
         if mode in ("PHASING", "SEARCH", "EARTH_CRUISE", "CONTAINMENT_HOLD", "COMPLETE"):
             return mode != "EARTH_CRUISE" or self._cruise_until is None or \
                 self._cruise_until - self._t > self.params["quiet_margin_s"]
@@ -709,10 +806,41 @@ class EroCaptureManager(Component):
                 for tube in self.custody.tubes_at("ero"):
                     self.custody.move(tube, "ero", "eev")
             self.trigger(verified_trigger)
+            self.tlm["step_failures"] = 0
         elif state == ccrs.FAILED:
-            self.emit("CONTAINMENT_NOT_VERIFIED", step=step.name, reason=step.reason)
-            self._step = None
-            self.trigger("transfer_failed" if step.name == "eev_transfer" else "containment_failed")
+            self._hold(step.name, step.reason)
+
+    def _hold(self, step: str, reason: str) -> None:
+        """A step not verified: event, counter, CONTAINMENT_HOLD (never onwards)."""
+        self.emit("CONTAINMENT_NOT_VERIFIED", step=step, reason=reason)
+        self.tlm["step_failures"] += 1
+        self._step = None
+        self.trigger("transfer_failed" if self.mode == "EEV_TRANSFER" else "containment_failed")
+
+    def containment_intact(self) -> str | None:
+        """None while both leak checks read the OS id, else why not (a sensor that does not
+        answer cannot vouch for the seal)."""
+        os_id = self.params["os_id"]
+        for chk in (self.dev.primary_check, self.dev.secondary_check):
+            try:
+                r = chk.read()
+            except DeviceFault as exc:
+                return f"{chk.name}: device fault: {exc}"
+            if not (r.present and r.tube_id == os_id):
+                return f"{chk.name} no longer reads OS {os_id}"
+        return None
+
+    def _watch_containment(self) -> bool:
+        """BREAK_THE_CHAIN / EEV_TRANSFER: containment must stay verified; False: now holding."""
+        if "contain" not in self._verified:
+            self._hold("contain", "containment not verified")
+            return False
+        why = self.containment_intact()
+        if why is not None:
+            self._verified.discard("contain")
+            self._hold("contain", why)
+            return False
+        return True
 
     def _run_ORIENT(self, t: float) -> None:
         self._run_step("oriented")
@@ -721,18 +849,187 @@ class EroCaptureManager(Component):
         self._run_step("contained")
 
     def _run_BREAK_THE_CHAIN(self, t: float) -> None:
-        self._run_step("sterilised")
+        if self._watch_containment():
+            self._run_step("sterilised")
 
     def _run_EEV_TRANSFER(self, t: float) -> None:
-        self._run_step("transferred")
+        if self._watch_containment():
+            self._run_step("transferred")
 
     def _run_EEV_RELEASE(self, t: float) -> None:
         self._run_step("eev_released")
 
+    # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict:
-        return super().checkpoint_state() | {"custody": self.custody.snapshot(),
-                                             "verified": sorted(self._verified),
-                                             "retries": self.retries}
+        nav = self.nav
+        steer = None
+        if self._steer is not None:
+            kind, what = self._steer
+            if kind == "stop":
+                steer = {"stop": list(what)}
+            elif what in self.legs:
+                steer = {"leg": self.legs.index(what)}
+        return super().checkpoint_state() | {
+            "custody": self.custody.snapshot(),
+            "verified": sorted(self._verified),
+            "retries": self.retries,
+            "nav": None if nav is None else {
+                "x": [float(c) for c in nav.x], "P": [[float(c) for c in row] for row in nav.P],
+                "rejected": nav.rejected, "accepted": nav.accepted, "reinflations": nav.reinflations},
+            "nav_t": self._nav_t, "cam_t_ns": self._cam_t_ns, "last_det_t": self._last_det_t,
+            "detections": self.detections, "detect_range_est": self.detect_range_est,
+            "legs": [asdict(leg) for leg in self.legs], "burn_dv": list(self.burn_dv),
+            "steer": steer, "steer_dv0": self._steer_dv0, "steer_budget": self._steer_budget,
+            "approach_dv": self.approach_dv, "hold_since": self._hold_since,
+            "far_planned": self._far_planned, "cruise_until": self._cruise_until,
+            "captured_tubes": list(self.captured_tubes), "contained_tubes": list(self.contained_tubes),
+            "capture_stats": self.capture_stats,
+            "step_failures": self.tlm["step_failures"], "thrusting": self._thrusting, "t": self._t,
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Put back what `checkpoint_state` saved; the containment step of the restored mode
+        is started again (and containment re-verified) on the first cycle after."""
+        super().restore_state(state)
+        self.custody.restore((int(t), str(loc)) for t, loc in state.get("custody", ()))
+        self._verified = {str(v) for v in state.get("verified", ())} & set(STEP_NAMES)
+        self.retries = int(state.get("retries", 0))
+        nav = state.get("nav")
+        self.nav = None
+        if nav is not None:
+            x, cov = np.asarray(nav["x"], dtype=float), np.asarray(nav["P"], dtype=float)
+            if x.shape != (6,) or cov.shape != (6, 6) or not (np.isfinite(x).all() and np.isfinite(cov).all()):
+                raise ValueError("corrupt relative-navigation state")
+            self.nav = RelNavFilter(self._nav_config(), x, np.zeros(6))
+            self.nav.P = cov
+            self.nav.rejected = int(nav.get("rejected", 0))
+            self.nav.accepted = int(nav.get("accepted", 0))
+            self.nav.reinflations = int(nav.get("reinflations", 0))
+        opt = _optional_float
+        self._nav_t = opt(state.get("nav_t"))
+        self._cam_t_ns = int(state.get("cam_t_ns", -1))
+        self._last_det_t = opt(state.get("last_det_t"))
+        self.detections = int(state.get("detections", 0))
+        self.detect_range_est = opt(state.get("detect_range_est"))
+        names = {f.name for f in fields(Leg)}
+        self.legs = [Leg(**{k: tuple(v) if isinstance(v, list) else v for k, v in leg.items() if k in names})
+                     for leg in state.get("legs", ())]
+        self.burn_dv = tuple(float(c) for c in state.get("burn_dv", (0.0, 0.0, 0.0)))
+        steer = state.get("steer")
+        self._steer = None
+        if isinstance(steer, Mapping):
+            if "stop" in steer:
+                self._steer = ("stop", tuple(float(c) for c in steer["stop"]))
+            elif 0 <= int(steer.get("leg", -1)) < len(self.legs):
+                self._steer = ("leg", self.legs[int(steer["leg"])])
+        self._steer_dv0 = float(state.get("steer_dv0", 0.0))
+        self._steer_budget = float(state.get("steer_budget", 0.0))
+        self.approach_dv = float(state.get("approach_dv", 0.0))
+        self._hold_since = opt(state.get("hold_since"))
+        self._far_planned = bool(state.get("far_planned", False))
+        self._cruise_until = opt(state.get("cruise_until"))
+        self.captured_tubes = [int(t) for t in state.get("captured_tubes", ())]
+        self.contained_tubes = [int(t) for t in state.get("contained_tubes", ())]
+        self.capture_stats = state.get("capture_stats")
+        self._step = None
+        self._last_t = None        # no dt across the reset: the IMU did not see it
+        self._thrusting = False
+        self._gap_burn = bool(state.get("thrusting", False)) or self._burning()
+        self._saved_t = float(state.get("t", 0.0))
+        tlm = self.tlm
+        tlm["retries"], tlm["detections"] = self.retries, self.detections
+        tlm["step_failures"] = int(state.get("step_failures", 0))
+        tlm["approach_dv_mps"] = self.approach_dv
+        self._resume = True
+
+    def _resume_after_restart(self) -> None:
+        """First cycle after a warm restart: re-establish what the mode's entry set up (a
+        containment step restarts from its beginning and must verify again), re-verify
+        containment before anything moves towards the EEV, reconcile custody."""
+        mode = self.mode
+        action = "continue"
+        gap = self._t - self._saved_t
+        if mode in BURN_MODES or mode == "CAPTURE":
+            self._rcs((0.0, 0.0, 0.0))   # the RCS holds its last command through the reboot
+            if self.nav is not None and (self._gap_burn or self._next_event_in() <= gap):
+                self._widen_for_gap(gap)    # a burn may have run unseen since the checkpoint
+        if mode in WATCHED_CONTAINMENT:
+            # a checkpointed "contain" is not enough to go on towards the EEV: read the seals
+            self._verified.discard("contain")
+            why = self.containment_intact()
+            if why is None:
+                self._verified.add("contain")
+                self.emit("STEP_VERIFIED", step="contain")
+            else:
+                self.emit("RESUMED", mode=mode, action="containment not re-verified: holding")
+                self._hold("contain", why)
+                self._check_custody()
+                return
+            action = "containment re-verified; step restarted"
+        if mode in ("ORIENT", "CONTAIN", "BREAK_THE_CHAIN", "EEV_TRANSFER", "EEV_RELEASE"):
+            getattr(self, "on_enter_" + mode)()
+            if action == "continue":
+                action = "step restarted"
+        elif mode == "CAPTURE":
+            self.on_enter_CAPTURE()
+            action = "lid close commanded again"
+        elif mode == "SAFE":
+            self._rcs((0.0, 0.0, 0.0))
+            action = "thrusters off"
+        elif mode == "CONTAINMENT_HOLD":
+            self.on_enter_CONTAINMENT_HOLD()
+            action = "holding"
+        elif self._burning():
+            action = f"burn resumed, {math.sqrt(sum(c * c for c in self.burn_dv)):.3f} m/s to go"
+        self.emit("RESUMED", mode=mode, action=action)
+        self._check_custody()
+
+    def _widen_for_gap(self, gap_s: float) -> None:
+        """A burn was under way at the checkpoint: the RCS went on firing (it holds its last
+        command through the reboot) and the IMU increments of the gap are lost, so the
+        estimate is widened by what full thrust could have done in that time; otherwise the
+        next measurements would be refused as outliers."""
+        a = self.params["force_limit_N"] / self.params["mass_kg"]
+        dv, dx = a * max(gap_s, 0.0), 0.5 * a * max(gap_s, 0.0) ** 2
+        self.nav.P[3:, 3:] += np.eye(3) * dv ** 2
+        self.nav.P[:3, :3] += np.eye(3) * dx ** 2
+
+    def _check_custody(self) -> None:
+        """Custody against the sensors: the OS held by the capture mechanism or seated in the
+        EEV. A move the sensors prove happened after the last checkpoint is made once (the
+        ledger refuses any second one); a disagreement is reported, never guessed away."""
+        seen = []
+        try:
+            cap = self.dev.capture.read()
+            if cap.triggered and cap.lid_closed:
+                seen.append("ero")
+        except DeviceFault:
+            seen.append("ero?")
+        try:
+            slot = self.dev.eev_slot.read()
+            if slot.present and slot.tube_id == self.params["os_id"]:
+                seen.append("eev")
+        except DeviceFault:
+            seen.append("eev?")
+        aboard = [t for t in self.custody.tubes_at("orbit")] if "ero" in seen and \
+            self.mode not in ("PHASING", "SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH",
+                              "BACK_OFF", "CAPTURE") else []
+        for tube in aboard:                       # captured after the checkpoint
+            if self.custody.move(tube, "orbit", "ero"):
+                self.captured_tubes.append(tube)
+        held = sorted({loc for _, loc in self.custody.snapshot()})
+        if "eev" in held:
+            ok = "eev" in seen or self.mode in ("EEV_RELEASE", "COMPLETE")
+        elif "ero" in held:
+            ok = "ero" in seen or "ero?" in seen
+        else:
+            ok = "ero" not in seen
+        self.emit("CUSTODY_CHECK", ledger=",".join(f"{t}@{loc}" for t, loc in self.custody.snapshot()),
+                  sensors=",".join(seen) or "none", ok=ok)
+
+
+def _optional_float(v: Any) -> float | None:
+    return None if v is None else float(v)
 
 
 __all__ = ["EroCaptureManager", "Leg"]

@@ -3,8 +3,8 @@
 Nominal rate set, base 10 Hz: sequencer and capture manager every tick, telemetry at 1 Hz.
 Quiet rate set, base 1 Hz: a drift or coast with no burn due (phasing, search, far-range
 coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.quiet()`)
-runs the sequencer every second and the capture manager and telemetry every
-`QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
+runs the sequencer (and the rate-set choice) every second and the capture manager and
+telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
 at a tick boundary, so SIL and a lockstep bench switch on the same tick.
 """
 from __future__ import annotations
@@ -44,7 +44,9 @@ class EroVehicle:
             def select_rate_set(t_ns: int) -> None:
                 executive.select_rate_set(QUIET if capture.quiet() else NOMINAL)
             items.append(select_rate_set)
-            executive.add_group("seq_quiet", 1, [self.sequencer], rate_set=QUIET)
+            # also every quiet tick: a warm restart may resume in the quiet set just as the
+            # manager needed the nominal one; it must not wait QUIET_DIVISOR s to switch
+            executive.add_group("seq_quiet", 1, [self.sequencer, select_rate_set], rate_set=QUIET)
             executive.add_group("gnc_quiet", QUIET_DIVISOR,
                                 [self.capture, select_rate_set, self.topology.sample_telemetry],
                                 rate_set=QUIET)
