@@ -31,6 +31,10 @@ class ScenarioCases:
     # phase -> {"kind(target)" or "kind": why that fault there may lose the vehicle}; a lost
     # vehicle anywhere else is an unexplained loss and fails the matrix
     may_lose: dict[str, dict[str, str]] = field(default_factory=dict)
+    # ledger ("component.attribute") -> the locations its owner physically holds; a tube is
+    # duplicated when two ledgers place it where each holds it (a ledger not named holds
+    # every location: then any disagreement between ledgers counts)
+    holds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def loss_explained(self, phase: str | None, kind: str, target: str) -> str | None:
         rules = self.may_lose.get(phase or "", {})
@@ -131,7 +135,9 @@ FETCH = ScenarioCases(
         "rover:STOW_TUBE": ({"kind": "dropout", "target": "slot0"}, {"kind": "actuator_failed", "target": "gripper"}),
     },
     crash_target="rover", settle_s=40.0, link_outage_s=620.0, fault_s=5.0, quick=("rover:TRAVERSE",),
-    extra_reset_delays_s=(10.0, 21.95, 22.15))
+    extra_reset_delays_s=(10.0, 21.95, 22.15),
+    # the rover's ledger keeps "sta" for a tube it handed over; the lander's then says "os"
+    holds={"rover.ledger": ("rover",), "sta.ledger": ("sta", "os")})
 
 CAPTURE = ScenarioCases(
     # 100 km behind (not 3200): the same phases an hour after the search instead of a day, so

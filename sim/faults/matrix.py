@@ -43,12 +43,24 @@ def scenario_ready(name: str) -> str | None:
     return f"not a deployment split yet (lacks {', '.join(missing)})" if missing else None
 
 
-def _custody(run: FaultRun) -> dict[int, list[str]]:
-    where: dict[int, list[str]] = {}
-    for ledger in run.ledgers().values():
+def _custody(run: FaultRun) -> dict[int, list[tuple[str, str]]]:
+    """tube -> [(ledger, location)] over every ledger on board."""
+    where: dict[int, list[tuple[str, str]]] = {}
+    for name, ledger in run.ledgers().items():
         for tube, loc in ledger.snapshot():
-            where.setdefault(tube, []).append(loc)
+            where.setdefault(tube, []).append((name, loc))
     return where
+
+
+def _duplicated(tubes: dict[int, list[tuple[str, str]]], holds: dict[str, tuple[str, ...]]) -> list[int]:
+    """Tubes two ledgers each place in their own hands (see ScenarioCases.holds)."""
+    out = []
+    for tube, views in tubes.items():
+        claims = [(name, loc) for name, loc in views if name not in holds or loc in holds[name]]
+        holders = [name for name, _ in claims if name in holds]
+        if len({loc for _, loc in claims}) > 1 or len(holders) > 1:
+            out.append(tube)
+    return sorted(out)
 
 
 def _outcome(run: FaultRun, cases: ScenarioCases, after_tick: int) -> tuple[str, str]:
@@ -96,7 +108,7 @@ def judge(run: FaultRun, cases: ScenarioCases, baseline_tubes: dict[int, list[st
     row["tubes"] = len(tubes)
     ref = set(baseline_tubes or {})
     row["tubes_lost"] = sorted(ref - set(tubes))
-    row["tubes_duplicated"] = sorted(t for t, locs in tubes.items() if len(set(locs)) > 1) + sorted(
+    row["tubes_duplicated"] = _duplicated(tubes, cases.holds) + sorted(
         {r.args.get("tube") for r in run.records if r.name == "CUSTODY_REFUSED"
          and "already registered" in str(r.args.get("reason"))})
     row["restarts"] = run.restarts

@@ -58,3 +58,15 @@ def test_full_matrix_on_the_ascent():
     assert f["undetected"] == [] and f["false_alarms"] == {}
     bad = [r for r in result["rows"] if r["tubes_lost"] or r["exceptions"]]
     assert all(r["fault"] == "reset" for r in bad), [(r["phase"], r["fault"]) for r in bad]
+
+
+def test_a_handed_over_tube_is_not_a_duplicate_but_two_holders_are():
+    from sim.faults.matrix import _duplicated
+    holds = {"rover.ledger": ("rover",), "sta.ledger": ("sta", "os")}
+    handed = {1: [("rover.ledger", "sta"), ("sta.ledger", "os")]}
+    assert _duplicated(handed, holds) == []
+    both = {2: [("rover.ledger", "rover"), ("sta.ledger", "os")]}
+    assert _duplicated(both, holds) == [2]
+    # ledgers nobody declared: agreeing is fine, disagreeing is a duplicate
+    assert _duplicated({3: [("a.l", "os"), ("b.l", "os")]}, {}) == []
+    assert _duplicated({4: [("a.l", "os"), ("b.l", "sta")]}, {}) == [4]
