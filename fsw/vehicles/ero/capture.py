@@ -932,10 +932,10 @@ class EroCaptureManager(Component):
         self.contained_tubes = [int(t) for t in state.get("contained_tubes", ())]
         self.capture_stats = state.get("capture_stats")
         self._step = None
+        self._saved_t = self._t = float(state.get("t", 0.0))
         self._last_t = None        # no dt across the reset: the IMU did not see it
         self._thrusting = False
         self._gap_burn = bool(state.get("thrusting", False)) or self._burning()
-        self._saved_t = float(state.get("t", 0.0))
         tlm = self.tlm
         tlm["retries"], tlm["detections"] = self.retries, self.detections
         tlm["step_failures"] = int(state.get("step_failures", 0))
@@ -1023,7 +1023,7 @@ class EroCaptureManager(Component):
         elif "ero" in held:
             ok = "ero" in seen or "ero?" in seen
         else:
-            ok = "ero" not in seen
+            ok = "ero" not in seen or self.mode == "CAPTURE"   # CAPTURE hands it over on ORIENT entry
         self.emit("CUSTODY_CHECK", ledger=",".join(f"{t}@{loc}" for t, loc in self.custody.snapshot()),
                   sensors=",".join(seen) or "none", ok=ok)
 

@@ -86,6 +86,9 @@ class Orient(Step):
     def _start(self) -> None:
         g = self.dev.orient_mech.read()
         self.commanded = (g.pitch_rad, g.yaw_rad)
+        # hold them where they are: after a warm restart they may still be turning towards
+        # a command this step never gave, and would never come to rest where it expects
+        self.dev.orient_mech.point(*self.commanded)
 
     def _poll(self, t: float) -> str:
         g = self.dev.orient_mech.read()
