@@ -174,3 +174,18 @@ def test_a_containment_sensor_fault_holds_the_os_out_of_the_eev(mode, device):
     assert "CONTAINMENT_NOT_VERIFIED" in [e.name for e in rig.ero.topology.events]
     if device != "eev_slot":
         assert not rig.ccrs.truth()["in_eev"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_full_capture_matrix():
+    """Every capture phase x fault: detected, no tube lost or duplicated, no exception, no
+    false alarm, resets resume (the two-minute matrix of `msr faults capture`)."""
+    from sim.faults.matrix import run_matrix
+    result = run_matrix(["capture"], jobs=2)
+    f = result["figures"]
+    assert f["injected"] == f["runs"] and f["undetected"] == [] and f["false_alarms"] == {}
+    assert f["tubes_lost"] == 0 and f["tubes_duplicated"] == 0 and f["exceptions"] == 0
+    assert f["lost_vehicles"] == [] and not result["skipped"]
+    resets = [r for r in result["rows"] if r["fault"] == "reset"]
+    assert all(r["restarts"] == 1 and r["restore"][0]["not_restored"] == {} for r in resets)
