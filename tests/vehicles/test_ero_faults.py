@@ -157,7 +157,6 @@ def test_a_containment_sensor_fault_holds_the_os_out_of_the_eev(mode, device):
     rig = Rig(1)
     fdir = FaultProtection("fdir", rig.ero.topology, fault_table(rig.ero.topology))
     assert rig.run_until((mode,)) == mode
-    rig.devices = rig.m.dev
     channel = {"secondary_check": rig.m.dev.secondary_check, "primary_check": rig.m.dev.primary_check,
                "btc_temp": rig.m.dev.btc_temp, "eev_slot": rig.m.dev.eev_slot}[device].channel
     if mode == "EEV_TRANSFER" and device == "eev_slot":
