@@ -142,6 +142,14 @@ class Executive:
                 seen.setdefault(id(c), c)
         return list(seen.values())
 
+    def grid_after_tick(self) -> tuple[str, int]:
+        """(rate set, grid anchor) the loop will run on after the current tick: a switch asked
+        for during the tick starts on the new set's grid at the next deadline (what a
+        checkpoint taken inside the tick must record)."""
+        if self._pending is None:
+            return self._active.name, self.start_ns
+        return self._pending, self.start_ns + (self.tick + 1) * self._active.period_ns
+
     def select_rate_set(self, name: str) -> None:
         """Switch rate sets after the current tick (callable from a component's step)."""
         if name not in self.rate_sets:

@@ -115,6 +115,10 @@ class FaultProtection(Component):
             st = self.state[m.name]
             if not st.enabled or (gate is not None and not gate()):
                 st.count = 0
+                if st.tripped and st.enabled:   # out of its modes: the trip is over, so
+                    st.tripped = False          # the fault trips again if it is back when
+                    st.clear_count = 0          # the vehicle returns to them
+                    self.emit("FAULT_CLEARED", monitor=m.name)
                 continue
             violated, detail = self._check(m, st, read, read_other)
             if violated:

@@ -27,7 +27,7 @@ from .events import Event, EventDef, Severity
 SAVE_ON_EVENTS = frozenset({
     "MODE_CHANGED", "TUBE_REGISTERED", "TUBE_MOVED", "OS_SEALED", "TUBE_INSERTED", "TUBE_STOWED",
     "HANDOFF_RESULT", "IGNITION", "BURNOUT", "STAGE2_PLAN", "STEP_VERIFIED", "COMPONENT_DEAD",
-    "FAULT_DETECTED",
+    "FAULT_DETECTED", "SEQ_CMD", "SEQ_CMD_FAILED",
 })
 BASE_KEYS = frozenset({"mode", "params", "counters"})
 FORMAT = 1
@@ -36,11 +36,12 @@ FORMAT = 1
 def capture(topology: Any, executive: Any) -> dict[str, Any]:
     """The whole warm-restart state of one vehicle (plain JSON)."""
     ex = executive
+    rate_set, start_ns = ex.grid_after_tick()   # a switch asked for in this tick counts
     return {
         "format": FORMAT,
         "vehicle": topology.vehicle,
-        "executive": {"t_ns": ex.now_ns(), "start_ns": ex.start_ns, "tick": ex.tick,
-                      "rate_set": ex.rate_set, "ticks_run": ex.ticks_run, "slips": ex.slips,
+        "executive": {"t_ns": ex.now_ns(), "start_ns": start_ns, "tick": ex.tick,
+                      "rate_set": rate_set, "ticks_run": ex.ticks_run, "slips": ex.slips,
                       "ticks_skipped": ex.ticks_skipped, "step_faults": dict(sorted(ex.step_faults.items()))},
         "components": {name: comp.checkpoint_state() for name, comp in topology.components.items()},
     }

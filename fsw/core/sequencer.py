@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -173,3 +174,27 @@ class Sequencer(Component):
         if self._index >= len(self.entries):
             self.trigger("finish")
             self.emit("SEQ_DONE", ok=self.tlm["commands_ok"], failed=self.tlm["commands_failed"])
+
+    def _digest(self) -> int:
+        """What sequence is loaded (a restore must not resume another one at this index)."""
+        return zlib.crc32(repr(self.entries).encode())
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Where the running sequence is: a reset resumes at the next command, not from the
+        top (a checkpoint is saved at the end of every tick that dispatched one)."""
+        return super().checkpoint_state() | {
+            "index": self._index, "due_ns": self._due_ns, "digest": self._digest(),
+            "ok": self.tlm["commands_ok"], "failed": self.tlm["commands_failed"]}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        super().restore_state(state)
+        index, due = state.get("index"), state.get("due_ns")
+        if state.get("digest") != self._digest() or not isinstance(index, int) \
+                or not isinstance(due, int) or not 0 <= index <= len(self.entries):
+            if self.mode == "RUNNING":   # not the sequence that was running: do not guess
+                self.trigger("abort")
+            return
+        self._index, self._due_ns = index, due
+        self.tlm["next_index"] = index
+        self.tlm["commands_ok"] = int(state.get("ok", 0))
+        self.tlm["commands_failed"] = int(state.get("failed", 0))

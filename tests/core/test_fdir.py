@@ -118,3 +118,17 @@ def test_restored_monitor_keeps_its_trip_and_does_not_respond_again():
     s2.tlm["temp_C"] = 60.0
     run(fp2, 3)
     assert fp2.state["hot"].trips == 1 and fp2.tlm["responses_total"] == 0 and s2.mode == "RUN"
+
+
+def test_a_trip_ends_when_its_modes_end_so_the_fault_trips_again_on_return():
+    topo, s, fp = setup((Monitor("hot", "limit", "s.temp_C", hi=50.0, when=("s", ("RUN",)),
+                                 response=(Action("s", "safe"),)),))
+    s.tlm["temp_C"] = 60.0
+    run(fp, 1)
+    assert s.mode == "SAFE" and fp.state["hot"].trips == 1
+    run(fp, 1, t0=1)                                  # gated out in SAFE: the trip is over
+    assert not fp.state["hot"].tripped
+    s.trigger("resume")                               # back to RUN, still hot
+    run(fp, 1, t0=2)
+    assert s.mode == "SAFE" and fp.state["hot"].trips == 2
+    assert [e.name for e in topo.events if e.name.startswith("FAULT_")].count("FAULT_DETECTED") == 2

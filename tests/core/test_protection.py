@@ -103,3 +103,25 @@ def test_verified_uplink_is_ground_contact_and_forgeries_are_not():
     assert watch.tlm["contacts"] == 1
     ingest.process(pkt)                              # a replay of the same bytes
     assert watch.tlm["contacts"] == 1
+
+
+def test_a_checkpoint_taken_in_the_tick_that_switches_rate_sets_restores_the_new_set(tmp_path):
+    topo, ex, flaky, prot = _flight(tmp_path)
+    saved = {}
+
+    def switch_and_save(t_ns: int) -> None:
+        if t_ns == NS_PER_S // 2:              # tick 25 of the 50 Hz grid
+            ex.select_rate_set("quiet")
+            saved["state"] = capture(topo, ex)  # inside the tick, before the switch happens
+    ex.add_group("switch", 1, [switch_and_save])
+    ex.run(until_ns=NS_PER_S)
+    assert ex.rate_set == "quiet"
+    assert saved["state"]["executive"]["rate_set"] == "quiet"
+    assert saved["state"]["executive"]["start_ns"] == NS_PER_S // 2 + NS_PER_S // 50   # next deadline
+    topo2, ex2, _, _ = _flight(tmp_path / "b")
+    restore(topo2, ex2, saved["state"], NS_PER_S)
+    assert ex2.rate_set == "quiet"
+    ran = []
+    ex2.add_group("probe", 1, [ran.append], rate_set="quiet")
+    ex2.run(until_ns=3 * NS_PER_S)
+    assert ran[0] == NS_PER_S // 2 + NS_PER_S // 50 + NS_PER_S   # on the quiet grid, after the reset

@@ -89,3 +89,42 @@ def test_rendered_sequences_round_trip(items):
         if not rel:
             t_abs += ms
         assert p.relative == rel and p.t_ns == (ms * NS_PER_MS if rel else t_abs * NS_PER_MS)
+
+
+def _flight():
+    topo = Topology("demo", [HeaterZone("z3")])
+    seq = topo.add(Sequencer("seq", topo.dispatch))
+    seq.load(parse_sequence(SEQ))
+    return topo, seq
+
+
+def test_a_warm_restart_resumes_the_sequence_at_the_next_command():
+    from fsw.core.restart import capture, restore
+    topo, seq = _flight()
+    ex = Executive(SimClock(), 10)
+    ex.add_group("g", 1, list(topo.components.values()))
+    seq.dispatch("START")
+    ex.run(until_ns=2500 * NS_PER_MS)             # two commands done, the third due at 3 s
+    state = capture(topo, ex)
+    topo2, seq2 = _flight()                       # rebuilt after the reset, same sequence loaded
+    ex2 = Executive(SimClock(2700 * NS_PER_MS), 10)
+    ex2.add_group("g", 1, list(topo2.components.values()))
+    restore(topo2, ex2, state, 2700 * NS_PER_MS)
+    ex2.run(until_ns=5 * NS_PER_S)
+    done = [e.t_ns for e in topo2.events if e.name in ("SEQ_CMD", "SEQ_CMD_FAILED")]
+    assert done == [3000 * NS_PER_MS, 3500 * NS_PER_MS, 3600 * NS_PER_MS]   # nothing re-run
+    assert seq2.mode == "DONE" and seq2.tlm["commands_ok"] == 4 and seq2.tlm["commands_failed"] == 1
+
+
+def test_a_restore_onto_another_sequence_stops_it_instead_of_guessing():
+    from fsw.core.restart import capture, restore
+    topo, seq = _flight()
+    ex = Executive(SimClock(), 10)
+    ex.add_group("g", 1, list(topo.components.values()))
+    seq.dispatch("START")
+    ex.run(until_ns=2500 * NS_PER_MS)
+    state = capture(topo, ex)
+    topo2, seq2 = _flight()
+    seq2.load(parse_sequence("R+1 z3.NOOP"))
+    restore(topo2, Executive(SimClock(2700 * NS_PER_MS), 10), state, 2700 * NS_PER_MS)
+    assert seq2.mode == "IDLE"
