@@ -64,6 +64,10 @@ class PoolExecutor:
                 yield future.result()
 
 
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False,
+                       "distributed.admin.system-monitor.interval": "1s"}
+
+
 class DaskExecutor:
     """Dask distributed: a `LocalCluster` it starts itself, or an existing scheduler address.
 
@@ -89,8 +93,13 @@ class DaskExecutor:
         except ImportError as exc:                      # pragma: no cover - depends on extras
             raise RuntimeError("Dask executors need the 'cluster' extra: pip install 'msr-fsw[cluster]'") from exc
         if self.address is None:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            import dask
+            # the workers' own housekeeping competes with the runs for the same cores: no
+            # statistical profiler (it samples every stack every 10 ms), no memory monitor
+            with dask.config.set(LOCAL_WORKER_CONFIG):
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR,
+                                             memory_limit=0)
             self._client = Client(self._cluster)
         else:
             self._client = Client(self.address)
