@@ -22,6 +22,7 @@ from .fdir import Action, FaultProtection, Monitor
 from .health import Health
 from .linkwatch import LINK_COMPONENT, LinkWatch
 from .restart import WarmRestart
+from .time import seconds_to_ns
 
 
 def generic_monitors(tables: ModuleType) -> tuple[Monitor, ...]:
@@ -66,7 +67,7 @@ def install_protection(topology: Any, executive: Any, tables: ModuleType, store:
     topology.add(health)
     topology.add(link)
     restart = WarmRestart("restart", store, topology, executive,
-                          every_ticks=max(1, round(checkpoint_every_s * fdir_hz)), flushers=flushers)
+                          every_ns=seconds_to_ns(checkpoint_every_s), flushers=flushers)
     topology.add(restart)
     table = tuple(tables.fault_table(topology)) + generic_monitors(tables)
     fdir = FaultProtection("fdir", topology, table)

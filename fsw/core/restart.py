@@ -7,7 +7,8 @@ deployment code, and re-anchors the executive on its old tick grid after the res
 
 `WarmRestart` is the component that does it on board: a topology sink that notices key
 events (a mode change, a tube moved, an ignition), and a rate-group step that then saves a
-checkpoint at the end of that tick (and every `every_ticks` anyway). Before each save it
+checkpoint at the end of that tick (and every `every_ticks` runs or `every_ns` of flight
+time anyway: time-based is the same in a 1 Hz quiet rate set as at 50 Hz). Before each save it
 calls the flushers it is given (flush and fsync a log; a flusher may return a mapping such
 as {"telemetry.bin": bytes_on_disk}, kept in the checkpoint under "logs"), so every log
 record older than the newest checkpoint is on disk: a reset loses at most the records
@@ -107,7 +108,8 @@ def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
 
 
 class WarmRestart(Component):
-    """Saves checkpoints on key events and every `every_ticks` runs; restores after a reset."""
+    """Saves checkpoints on key events and every `every_ticks` runs or `every_ns`; restores
+    after a reset."""
 
     CHANNELS = (Channel("restarts", int), Channel("generation", int),
                 Channel("saves", int), Channel("save_failures", int))
@@ -120,13 +122,15 @@ class WarmRestart(Component):
     )
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
-                 every_ticks: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
+                 every_ticks: int = 0, every_ns: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
                  flushers: Iterable[Callable[[], Any]] = ()) -> None:
         super().__init__(name)
         self.store = store
         self.topology = topology
         self.executive = executive
         self.every_ticks = int(every_ticks)
+        self.every_ns = int(every_ns)
+        self._saved_ns: int | None = None
         self.on_events = frozenset(on_events)
         self.flushers = list(flushers)
         self.last_report: RestoreReport | None = None
@@ -144,7 +148,10 @@ class WarmRestart(Component):
 
     def step(self, t_ns: int) -> None:
         self._runs += 1
-        if self._dirty or (self.every_ticks and self._runs % self.every_ticks == 0):
+        due = (self.every_ticks and self._runs % self.every_ticks == 0) or \
+            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self.every_ns))
+        if self._dirty or due:
+            self._saved_ns = t_ns
             self.save()
 
     def save(self) -> bool:
