@@ -12,11 +12,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable
 
 from fsw.core.checkpoint import CheckpointStore
-from fsw.core.fdir import FaultProtection, Monitor
-from fsw.core.health import Health
-from fsw.core.linkwatch import LinkWatch
-from fsw.core.protection import generic_monitors, install_protection
-from fsw.core.restart import WarmRestart
+from fsw.core.protection import Protection, generic_monitors, install_protection
 
 from .linkwatch import GroundHeartbeat
 
@@ -29,13 +25,9 @@ def table_module(vehicle: str) -> ModuleType:
 
 
 @dataclass
-class Installed:
-    health: Health
-    link: LinkWatch
-    fdir: FaultProtection
-    restart: WarmRestart
-    ground: GroundHeartbeat | None
-    table: tuple[Monitor, ...]
+class Installed(Protection):
+    """The flight side's protection plus the ground's heartbeat sender."""
+    ground: GroundHeartbeat | None = None
 
 
 def install(topology: Any, executive: Any, vehicle: str, store: CheckpointStore, *,
@@ -45,7 +37,7 @@ def install(topology: Any, executive: Any, vehicle: str, store: CheckpointStore,
     p = install_protection(topology, executive, table_module(vehicle), store, fdir_hz=fdir_hz,
                            checkpoint_every_s=checkpoint_every_s, flushers=flushers,
                            before=[ground] if ground else [], extra=extra)
-    return Installed(p.health, p.link, p.fdir, p.restart, ground, p.table)
+    return Installed(**vars(p), ground=ground)
 
 
 __all__ = ["Installed", "generic_monitors", "install", "table_module"]
