@@ -19,9 +19,11 @@ from typing import Any, Mapping
 
 from fsw.core import (Channel, Component, EventDef, Executive, ModeTable, Param, Severity, T,
                       Topology, command)
+from fsw.core.protection import ProtectionConfig, protect
 from hal.catalog import DeviceKind
 from hal.devices import Gimbal, Heater, Imu, Thermometer
 from hal.errors import DeviceFault
+from sim.faults import demo_faults
 from sim.plants.base import FixedStepPlant
 
 vehicle = "demo"
@@ -213,8 +215,9 @@ def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
     return float(_p(overrides, "duration_s"))
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The demo vehicle as it flies, with its fault protection (`sim.faults.demo_faults`)."""
     rate = base_rate_hz(overrides)
     comp = ZoneAndGimbal("zone", devices, sweep_ticks=max(1, int(rate * float(_p(overrides, "sweep_s")))))
     comp.params["setpoint_C"] = float(_p(overrides, "setpoint_C"))
@@ -222,6 +225,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     ex = Executive(clock, rate, start_ns=clock.now_ns())
     ex.add_group("control", 1, [comp])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
+    protect(topo, ex, demo_faults, protection)
     return topo, ex
 
 

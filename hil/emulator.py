@@ -157,10 +157,16 @@ class Emulator:
                                               on_advance=self._advance if clocked else None)
 
     # ---- plant time ----------------------------------------------------------------------
-    def _advance(self, t_ns: int) -> None:
+    def _advance(self, t_ns: int) -> int:
+        """Step the plant to `t_ns`; a time already past steps nothing and is answered with
+        the plant's own (a board that resumed after a reset asks where the plant is)."""
         with self.lock:
+            now = self.plant.now_ns()
+            if t_ns <= now:
+                return now
             self.plant.advance_to(t_ns)
             self.stats.advances += 1
+            return t_ns
 
     def _step_realtime(self) -> None:
         clock = LinuxClock()

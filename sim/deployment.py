@@ -4,7 +4,7 @@ A scenario module provides
 
     plant(seed, overrides) -> plant                       (hal.plant.Plant)
     device_config(overrides) -> dict                      (the `[devices]` table, sim backends)
-    flight(devices, clock, overrides) -> (topology, executive)
+    flight(devices, clock, overrides, protection) -> (topology, executive)
     summarize(outcome: SilOutcome) -> dict                (the scenario's figures and "success")
     summary_lines(summary) -> list[str]
 
@@ -14,6 +14,13 @@ that hold wall-clock figures, excluded from determinism comparisons). Anything t
 does during the scenario (commands, sequences) runs inside the executive, so SIL and a
 lockstep HIL bench execute exactly the same ticks.
 
+`flight` builds the vehicle *with* its fault protection (`protection` is an
+`fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
+`build_flight`). `Deployment.flight` refuses a flight side built without protection unless
+the deployment was explicitly made without it (`protection=False`, `--no-protection`), and
+adds the ground's heartbeat (`sim.faults.install.add_ground`); every summary says which
+(`protection` section: installed, monitor trips, step faults, warm restarts).
+
 `fly` is the one loop both SIL and HIL use; `run_scenario` is `msr sil`: it flies the
 deployment in SIL and writes the run directory (CCSDS telemetry log, its dictionary, the
 event log, summary).
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +40,11 @@ import numpy as np
 
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
+from fsw.core.protection import ProtectionConfig, protection_summary
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
+from sim.faults.install import add_ground
 from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
@@ -111,6 +121,7 @@ class Deployment:
     overrides: dict[str, Any] = field(default_factory=dict)
     module: ModuleType | None = None
     duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
+    protection: bool = True                     # False only by an explicit --no-protection
 
     def __post_init__(self) -> None:
         if self.module is None:
@@ -131,8 +142,23 @@ class Deployment:
     def device_config(self) -> dict[str, dict[str, Any]]:
         return self.module.device_config(self.overrides)
 
-    def flight(self, devices: Mapping[str, Any], clock: Any) -> tuple[Topology, Executive]:
-        return self.module.flight(devices, clock, self.overrides)
+    def flight(self, devices: Mapping[str, Any], clock: Any, *, store: Any = None,
+               flushers: tuple[Callable[[], Any], ...] = ()) -> tuple[Topology, Executive]:
+        """The flight side with its protection (checkpoints in `store`: None keeps them in
+        memory; `flushers` fsync the logs before each save) and the ground's heartbeat."""
+        config = ProtectionConfig(enabled=self.protection, store=store, flushers=tuple(flushers))
+        fn = self.module.flight
+        if "protection" in inspect.signature(fn).parameters:
+            topology, executive = fn(devices, clock, self.overrides, protection=config)
+        else:
+            topology, executive = fn(devices, clock, self.overrides)
+        if self.protection and getattr(topology, "protection", None) is None:
+            raise ScenarioError(
+                f"scenario {self.name!r} builds its flight side without fault protection: its flight() "
+                f"must take `protection` and end with fsw.core.protection.protect (or call the vehicle's "
+                f"build_flight); to fly without protection say so (--no-protection)")
+        add_ground(topology, executive)
+        return topology, executive
 
     def duration_s(self) -> float:
         if self.duration_override_s is not None:
@@ -255,7 +281,7 @@ def sha256_file(path: Path) -> str:
 
 def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                  overrides: Mapping[str, Any] | None = None,
-                 observers: tuple[Any, ...] = ()) -> dict[str, Any]:
+                 observers: tuple[Any, ...] = (), protection: bool = True) -> dict[str, Any]:
     """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
 
     With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
@@ -266,7 +292,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
     if isinstance(module, str):
         module = load_scenario(module)
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
-                     dict(overrides or {}), module)
+                     dict(overrides or {}), module, protection=protection)
     wall0 = time.perf_counter()
     if out_dir is None:
         outcome = run_sil(dep, observers=observers)
@@ -290,6 +316,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         "telemetry_packets": outcome.log.packets,
         "sim_time_s": round(ns_to_seconds(outcome.result.elapsed_ns), 3),
         "stopped_by": outcome.result.stopped_by,
+        "protection": protection_summary(outcome.topology, outcome.executive),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     })
     return summary

@@ -92,8 +92,9 @@ class FaultProtection(Component):
         self.state = {m.name: MonitorState() for m in self.table}
         if len(self.state) != len(self.table):
             raise ValueError("duplicate monitor names")
-        self._readers = [(m, self._reader(m.channel), self._reader(m.other) if m.other else None,
-                          self._gate(m)) for m in self.table]
+        self._tripped = 0
+        self._readers = [(m, self.state[m.name], self._reader(m.channel),
+                          self._reader(m.other) if m.other else None, self._gate(m)) for m in self.table]
 
     def _reader(self, key: str) -> Callable[[], Any]:
         comp_name, _, chan = key.partition(".")
@@ -106,20 +107,28 @@ class FaultProtection(Component):
     def _gate(self, m: Monitor) -> Callable[[], bool] | None:
         if m.when is None:
             return None
-        comp = self.topology.components[m.when[0]]
+        model = self.topology.components[m.when[0]]._model   # the mode, read without the property
         modes = frozenset(m.when[1])
-        return lambda: comp.mode in modes
+        return lambda: model.state in modes
 
     def step(self, t_ns: int) -> None:
-        for m, read, read_other, gate in self._readers:
-            st = self.state[m.name]
+        # Runs at the fdir rate in every flight: the quiet path (enabled, in its modes, within
+        # its limits, not tripped) is kept short, the rest is as described in the module doc.
+        for m, st, read, read_other, gate in self._readers:
             if not st.enabled or (gate is not None and not gate()):
                 st.count = 0
                 if st.tripped and st.enabled:   # out of its modes: the trip is over, so
                     st.tripped = False          # the fault trips again if it is back when
                     st.clear_count = 0          # the vehicle returns to them
+                    self._tripped -= 1
                     self.emit("FAULT_CLEARED", monitor=m.name)
                 continue
+            if m.kind == "limit" and not st.count and not st.tripped:
+                value = read()
+                lo, hi = m.lo, m.hi
+                if not ((lo is not None and value < lo) or (hi is not None and value > hi)
+                        or value != value):   # NaN
+                    continue
             violated, detail = self._check(m, st, read, read_other)
             if violated:
                 if st.count == 0:
@@ -134,8 +143,9 @@ class FaultProtection(Component):
                     st.clear_count += 1
                     if st.clear_count >= m.persistence:
                         st.tripped = False
+                        self._tripped -= 1
                         self.emit("FAULT_CLEARED", monitor=m.name)
-        self.tlm["tripped"] = sum(s.tripped for s in self.state.values())
+        self.tlm["tripped"] = self._tripped
 
     @staticmethod
     def _check(m: Monitor, st: MonitorState, read, read_other) -> tuple[bool, str]:
@@ -159,6 +169,7 @@ class FaultProtection(Component):
 
     def _trip(self, m: Monitor, st: MonitorState, detail: str, t_ns: int) -> None:
         st.tripped = True
+        self._tripped += 1
         st.trips += 1
         st.detected_ns.append(t_ns)
         self.tlm["trips_total"] += 1
@@ -189,6 +200,11 @@ class FaultProtection(Component):
     def _cmd_reset(self, monitor: str) -> None:
         st = self._monitor(monitor)
         st.tripped, st.count, st.clear_count = False, 0, 0
+        self._recount()
+
+    def _recount(self) -> None:
+        self._tripped = sum(s.tripped for s in self.state.values())
+        self.tlm["tripped"] = self._tripped
 
     def checkpoint_state(self) -> dict[str, Any]:
         return super().checkpoint_state() | {
@@ -205,3 +221,4 @@ class FaultProtection(Component):
                 st.trips = int(saved.get("trips", 0))
                 st.enabled = bool(saved.get("enabled", True))
         self.tlm["trips_total"] = sum(s.trips for s in self.state.values())
+        self._recount()

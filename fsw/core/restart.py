@@ -8,7 +8,9 @@ deployment code, and re-anchors the executive on its old tick grid after the res
 `WarmRestart` is the component that does it on board: a topology sink that notices key
 events (a mode change, a tube moved, an ignition), and a rate-group step that then saves a
 checkpoint at the end of that tick (and every `every_ticks` runs or `every_ns` of flight
-time anyway: time-based is the same in a 1 Hz quiet rate set as at 50 Hz). Before each save it
+time anyway, but a periodic save at most once per `min_ticks` base ticks of the active rate
+set: 1 s at 10 and 50 Hz, 10 s in a 1 Hz quiet set, where the vehicle is settled by design
+and its state moves slowly; key events still save at once). Before each save it
 calls the flushers it is given (flush and fsync a log; a flusher may return a mapping such
 as {"telemetry.bin": bytes_on_disk}, kept in the checkpoint under "logs"), so every log
 record older than the newest checkpoint is on disk: a reset loses at most the records
@@ -122,7 +124,8 @@ class WarmRestart(Component):
     )
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
-                 every_ticks: int = 0, every_ns: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
+                 every_ticks: int = 0, every_ns: int = 0, min_ticks: int = 10,
+                 on_events: Iterable[str] = SAVE_ON_EVENTS,
                  flushers: Iterable[Callable[[], Any]] = ()) -> None:
         super().__init__(name)
         self.store = store
@@ -130,6 +133,7 @@ class WarmRestart(Component):
         self.executive = executive
         self.every_ticks = int(every_ticks)
         self.every_ns = int(every_ns)
+        self.min_ticks = int(min_ticks)
         self._saved_ns: int | None = None
         self.on_events = frozenset(on_events)
         self.flushers = list(flushers)
@@ -149,7 +153,8 @@ class WarmRestart(Component):
     def step(self, t_ns: int) -> None:
         self._runs += 1
         due = (self.every_ticks and self._runs % self.every_ticks == 0) or \
-            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self.every_ns))
+            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >=
+                                max(self.every_ns, self.min_ticks * self.executive.period_ns)))
         if self._dirty or due:
             self._saved_ns = t_ns
             self.save()

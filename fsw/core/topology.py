@@ -31,6 +31,7 @@ class Topology:
         self.sinks: list[TelemetrySink] = []
         self.events: list[Event] = []  # every event in emission order (bounded by the run)
         self.keep_events = True
+        self.protection: Any = None   # fsw.core.protection.Protection once protected
         for c in components:
             self.add(c)
 

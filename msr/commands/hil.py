@@ -82,17 +82,24 @@ def register(cli: click.Group) -> None:
     @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
                   help="seconds to wait for the serial ports to appear")
     @click.option("--checkpoint", "checkpoint_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                  help="keep warm-restart checkpoints in DIR (logs fsynced at each; DIR/events.log with --out)")
+                  help="keep durable warm-restart checkpoints in DIR, logs fsynced at each "
+                       "(default with --out: OUT/checkpoint; without either: in memory)")
     @click.option("--resume", is_flag=True, help="restore the newest checkpoint and carry on (after a crash)")
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); run.json says so")
     def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float,
-            checkpoint_dir: Path | None, resume: bool) -> None:
+            checkpoint_dir: Path | None, resume: bool, no_protection: bool) -> None:
         """Board side: the flight software over the bench's serial lines."""
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
+        if checkpoint_dir is None and out_dir is not None and not no_protection:
+            checkpoint_dir = out_dir / "checkpoint"
         if resume and checkpoint_dir is None:
-            raise click.UsageError("--resume needs --checkpoint DIR")
+            raise click.UsageError("--resume needs --checkpoint DIR (or --out DIR)")
+        if resume and no_protection:
+            raise click.UsageError("--resume needs the flight's warm restart: drop --no-protection")
         bench = _load(bench_file)
         log_file = event_file = None
         if out_dir is not None:
@@ -102,11 +109,11 @@ def register(cli: click.Group) -> None:
                 event_file = open_log_for_resume(out_dir / "events.log", events_whole_prefix)
             else:
                 log_file = open(out_dir / "telemetry.bin", "wb")
-                event_file = open(out_dir / "events.log", "wb") if checkpoint_dir is not None else None
+                event_file = open(out_dir / "events.log", "wb")
         try:
             report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
-                                   resume=resume, event_out=event_file)
+                                   resume=resume, event_out=event_file, protection=not no_protection)
         except (BenchConfigError, DeviceFault) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
@@ -120,6 +127,9 @@ def register(cli: click.Group) -> None:
         click.echo(f"{report.mode} run: {r.ticks} ticks over {r.elapsed_ns / 1e9:.3f} s, stopped by {r.stopped_by}; "
                    f"modes {report.modes}; slips {report.slips}; {report.log_packets} telemetry packets "
                    f"({report.log_format})")
+        from fsw.core.protection import protection_lines
+        for line in protection_lines(report.protection):
+            click.echo(line)
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
         if out_dir is not None:

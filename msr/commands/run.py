@@ -57,6 +57,12 @@ def summary_lines(summary: dict) -> list[str]:
     for phase, figs in summary["figures"].items():
         if figs:
             lines.append(f"{phase}: " + ", ".join(f"{k}={v}" for k, v in figs.items() if not isinstance(v, (dict, list))))
+    from fsw.core.protection import protection_lines
+    prot = summary.get("protection") or {}
+    lines += protection_lines(prot)
+    for phase, p in (prot.get("phases") or {}).items():
+        lines.append(f"  {phase:<9} trips {p.get('trips')}, step faults {p.get('step_faults')}, "
+                     f"restarts {p.get('restarts')}")
     lines.append(f"telemetry sha256 {summary['telemetry_sha256']}")
     lines.append("CAMPAIGN SUCCESS" if summary["success"] else "CAMPAIGN FAILED")
     return lines
@@ -71,7 +77,10 @@ def register(cli: click.Group) -> None:
                   help="override a phase's scenario parameter, e.g. delivery.delivery=perseverance")
     @click.option("--plots/--no-plots", default=True, show_default=True, help="write PNG plots")
     @click.option("--quiet", is_flag=True, help="no progress bars")
-    def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool) -> None:
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); the summaries say so")
+    def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
+            no_protection: bool) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
         from sim.campaign import run_campaign
         from sim.deployment import ScenarioError
@@ -99,7 +108,8 @@ def register(cli: click.Group) -> None:
                 bars[-2].close()
             return bars[-1]
         try:
-            result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase)
+            result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
+                                  protection=not no_protection)
         except ScenarioError as exc:
             raise click.ClickException(str(exc)) from None
         finally:

@@ -1,10 +1,9 @@
 """`msr sil SCENARIO`: run one SIL scenario, print its summary, write DIR/summary.json.
 
-A scenario is a module `sim.scenarios.<name>` with
-    run(*, seed: int, out_dir: Path, overrides: dict) -> dict   (JSON-able summary, has "success")
-    summary_lines(summary: dict) -> list[str]                     (short human summary)
-Scenarios built on the deployment split (`sim.deployment`) implement `run` with
-`run_scenario`, which also writes the telemetry log, its dictionary and the event log.
+A scenario is a module `sim.scenarios.<name>` on the deployment split (`sim.deployment`),
+flown by `run_scenario`, which writes the telemetry log, its dictionary, the event log and
+the summary; `summary_lines(summary)` gives its short human summary, followed by the
+`protection` section (monitor trips, step faults with their raising lines, warm restarts).
 A bad override is a `ScenarioError`, shown as a one-line error.
 """
 from __future__ import annotations
@@ -58,19 +57,23 @@ def register(cli: click.Group) -> None:
                   default=None, help="with --run: re-run one Monte Carlo run (--seed is its run seed)")
     @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None,
                   help="Monte Carlo run index (see montecarlo.json)")
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); the summary says so")
     def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...],
-            dispersion_file: Path | None, mc_run: int | None) -> None:
+            dispersion_file: Path | None, mc_run: int | None, no_protection: bool) -> None:
         """Run one SIL scenario (landing, fetch, ascent, capture)."""
+        from fsw.core.protection import protection_lines
         from msr.commands.montecarlo import sil_run_inputs
+        from sim.deployment import ScenarioError, run_scenario
         module = load_scenario(scenario)
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
-        from sim.deployment import ScenarioError
         try:
-            summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+            summary = run_scenario(module, seed=seed, out_dir=out_dir, overrides=values,
+                                   protection=not no_protection)
         except ScenarioError as exc:
             raise click.ClickException(str(exc)) from None
-        for line in module.summary_lines(summary):
+        for line in module.summary_lines(summary) + protection_lines(summary.get("protection", {})):
             click.echo(line)
         path = write_summary(summary, out_dir)
         click.echo(f"summary: {path}")

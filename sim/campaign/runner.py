@@ -120,11 +120,26 @@ def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The campaign's `protection` section: every phase's, added up (installed only if in all)."""
+    sections = {name: s.get("protection") or {} for name, s in summaries.items()}
+    totals = {key: sum(int(p.get(key) or 0) for p in sections.values())
+              for key in ("trips", "step_faults", "restarts")}
+    return {"installed": bool(sections) and all(p.get("installed") for p in sections.values()), **totals,
+            "step_fault_lines": [f"{n}: {line}" for n, p in sections.items() for line in p.get("step_fault_lines", [])],
+            "monitors_tripped": {f"{n}.{m}": k for n, p in sections.items()
+                                 for m, k in (p.get("monitors_tripped") or {}).items()},
+            "phases": {n: {k: p.get(k) for k in ("installed", "trips", "step_faults", "restarts")}
+                       for n, p in sections.items()}}
+
+
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-                 on_phase: Callable[[Phase, int, float], Any] | None = None) -> CampaignResult:
+                 on_phase: Callable[[Phase, int, float], Any] | None = None,
+                 protection: bool = True) -> CampaignResult:
     """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
 
-    `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar)."""
+    `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar).
+    `protection=False` flies every phase without fault protection (said in the summaries)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     overrides = overrides or {}
@@ -150,7 +165,8 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         pdir = out_dir / "phases" / phase.name
         if callable(getattr(module, "summarize", None)):
             summary = run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
-                                   observers=(observer,) if observer is not None else ())
+                                   observers=(observer,) if observer is not None else (),
+                                   protection=protection)
         else:  # a scenario not yet on the deployment split: no logs to merge from it
             summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
         summary["inputs"] = values
@@ -182,6 +198,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         "custody_consistent": custody_ok,
         "figures": figures(summaries),
         "timeline": timeline,
+        "protection": protection_totals(summaries),
         "campaign_time_days": round(t_campaign / DAY_S, 3),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
         "success": success,

@@ -10,10 +10,12 @@ counted twice. It is also the fault table module of its own vehicle ("custody_de
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
 
 from fsw.core import Channel, Component, EventDef, Executive, ModeTable, Severity, T, Topology
 from fsw.core.fdir import Action, Monitor
+from fsw.core.protection import ProtectionConfig, protect
 from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
 from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
@@ -159,14 +161,16 @@ def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[
             **{f"slot{k}": {"kind": "tube_sensor", "rate_hz": 10} for k in range(n)}}
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The picker as it flies, with its fault protection (this module is its fault table)."""
     cfg = _cfg(overrides)
     picker = Picker("picker", devices, [int(t) for t in cfg["tube_ids"]])
     topo = Topology(TOPOLOGY_NAME, [picker])
     ex = Executive(clock, int(cfg["base_rate_hz"]), start_ns=clock.now_ns())
     ex.add_group("control", 1, [picker])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
+    protect(topo, ex, sys.modules[__name__], protection)
     return topo, ex
 
 

@@ -195,6 +195,7 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
             f: statistics.describe(v for _, v in statistics.figure_values(
                 [r for r in records if r["success"]], f)) for f in key_figures},
         "requirements": statistics.requirements(records, d.requirements),
+        "protection": statistics.protection(records),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
                       "reproduce": reproduce_command(scenario, d, r)}
                      for r in records if not r["success"]],

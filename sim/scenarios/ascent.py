@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from fsw.core import Executive, Topology
+from fsw.core.protection import ProtectionConfig
 from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.kepler import plane_normal
-from fsw.vehicles.mav import BASE_RATE_HZ, DEVICE_KINDS, MavDevices, build_mav
+from fsw.vehicles.mav import DEVICE_KINDS, MavDevices, MavVehicle, build_flight
 from sim.ascent import AscentParams
 from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
 from sim.mars import surface_state_inertial
@@ -176,23 +177,24 @@ def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The MAV's flight build (with its fault protection), loaded for this ascent."""
     cfg, fsw_params = _config(overrides)
-    mav = build_mav(MavDevices.from_set(devices))
-    topo = mav.topology
-    for key, value in list(onboard_parameters(cfg).items()) + sorted(fsw_params.items()):
-        comp, _, pname = key.partition(".")
-        if not topo[comp].set_param(pname, value):
-            raise ScenarioError(f"parameter {key}={value!r} refused by the flight software")
-    try:
-        mav.sequencer.load(parse_sequence(ground_sequence(cfg["tube_ids"])))
-    except SequenceError as exc:   # pragma: no cover - the sequence is generated
-        raise ScenarioError(f"ground sequence: {exc}") from None
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    mav.install(ex, rate_sets=bool(cfg["quiet_stepping"]))
-    mav.sequencer.start_sequence(ex.start_ns)
-    return topo, ex
+
+    def configure(mav: MavVehicle) -> None:
+        topo = mav.topology
+        for key, value in list(onboard_parameters(cfg).items()) + sorted(fsw_params.items()):
+            comp, _, pname = key.partition(".")
+            if not topo[comp].set_param(pname, value):
+                raise ScenarioError(f"parameter {key}={value!r} refused by the flight software")
+        try:
+            mav.sequencer.load(parse_sequence(ground_sequence(cfg["tube_ids"])))
+        except SequenceError as exc:   # pragma: no cover - the sequence is generated
+            raise ScenarioError(f"ground sequence: {exc}") from None
+    mav = build_flight(MavDevices.from_set(devices), clock, configure=configure,
+                       rate_sets=bool(cfg["quiet_stepping"]), protection=protection)
+    return mav.topology, mav.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:

@@ -34,9 +34,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
+from fsw.core.protection import ProtectionConfig
 from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.relnav import rectilinear_to_curvilinear
-from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
+from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
 from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
 from sim.mars import MARS
 from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
@@ -228,23 +229,24 @@ def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The ERO's flight build (with its fault protection), loaded for this capture."""
     cfg, fsw_params = _config(overrides)
-    ero = build_ero(EroDevices.from_set(devices))
-    mgr = ero.capture
-    for key, value in list(onboard_parameters(cfg).items()) + \
-            [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
-        if not mgr.set_param(key, value):
-            raise ScenarioError(f"parameter ccrs.{key}={value!r} refused by the flight software")
-    try:
-        ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
-    except SequenceError as exc:   # pragma: no cover - the sequence is generated
-        raise ScenarioError(f"ground sequence: {exc}") from None
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ero.install(ex, quiet=bool(cfg["quiet_stepping"]))
-    ero.sequencer.start_sequence(ex.start_ns)
-    return ero.topology, ex
+
+    def configure(ero: EroVehicle) -> None:
+        mgr = ero.capture
+        for key, value in list(onboard_parameters(cfg).items()) + \
+                [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
+            if not mgr.set_param(key, value):
+                raise ScenarioError(f"parameter ccrs.{key}={value!r} refused by the flight software")
+        try:
+            ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
+        except SequenceError as exc:   # pragma: no cover - the sequence is generated
+            raise ScenarioError(f"ground sequence: {exc}") from None
+    ero = build_flight(EroDevices.from_set(devices), clock, configure=configure,
+                       quiet=bool(cfg["quiet_stepping"]), protection=protection)
+    return ero.topology, ero.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:

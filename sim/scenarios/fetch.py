@@ -35,14 +35,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
-from fsw.core.sequencer import Sequencer, parse_sequence
+from fsw.core.protection import ProtectionConfig
+from fsw.core.sequencer import parse_sequence
 from fsw.gnc import hazard
 from fsw.gnc.path_planner import CostMap, RoverHazardLimits, build_cost_map
 from fsw.vehicles.custody import CustodyLedger
 from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
-from fsw.vehicles.rover import TubeTask, build_rover
-from fsw.vehicles.rover.vehicle import BASE_RATE_HZ
+from fsw.vehicles.rover import SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.plants.surface_ops import LANDER_CAMERAS, STA_DEVICES, LanderCameraParams, StaParams, SurfaceOpsPlant
 from sim.plants.rover import rover_devices
@@ -208,8 +208,9 @@ def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[
     return cfg
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The surface flight build (rover and lander, with fault protection) for this delivery."""
     cfg, fsw_params = settings(overrides)
     site = surface_site(cfg)
     delivery = cfg["delivery"]
@@ -226,40 +227,35 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
                        ledger=CustodyLedger(), start_pose=start, slots=N_SLOTS)
     lfsw = build_lander(devices, handoff=lander_end, ledger=CustodyLedger(), sta_base_xyz_m=sta_base,
                         tracker_camera_xyz_m=cams)
-    lander, sta, rover, tracker = lfsw.lander, lfsw.sta, rfsw.rover, lfsw.tracker
+    lander, sta, rover = lfsw.lander, lfsw.sta, rfsw.rover
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
-    # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
-    hx, hy, hh = handoff_pose
-    rp = rover.params
-    reach = rp["arm_base_x_m"] + rp["present_x_m"]
-    present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
-               site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
-    for k, axis in enumerate("xyz"):
-        sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
-        sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
-    sta.set_param("step_timeout_cycles", 450)
-    rover.set_param("step_timeout_cycles", 1200)
-    rover.set_param("heading_source", cfg["heading_source"])
-    rover.set_param("pos_bound_per_m", float(cfg["pos_bound_per_m"]))
-    rover.bound.growth_per_m = float(cfg["pos_bound_per_m"])
-    rover.set_param("inflate_by_bound", bool(cfg["inflate_by_bound"]))
-    seq = Sequencer("seq", lambda target, args: topology.dispatch(target, args))
-    topology = Topology(vehicle, [c for c in (rover, lander, sta, tracker, seq) if c is not None])
-    for key, value in fsw_params.items():
-        comp, _, name = key.partition(".")
-        if comp not in topology.components or not topology[comp].set_param(name, value):
-            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
-    rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ex.add_group("control", 1, [seq, rover])
-    ex.add_group("lander", 1, [lander.guidance_step, sta])
-    if tracker is not None:
-        ex.add_group("tracker", 10, [tracker], offset=2)          # 1 Hz
-    ex.add_group("telemetry", 10, [topology.sample_telemetry], offset=1)
-    seq.load(parse_sequence(SEQUENCE))
-    seq.start_sequence(ex.start_ns)
-    topology.attach(EstimateTrack())
-    return topology, ex
+
+    def configure(surface: SurfaceFlight) -> None:
+        # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
+        hx, hy, hh = handoff_pose
+        rp = rover.params
+        reach = rp["arm_base_x_m"] + rp["present_x_m"]
+        present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
+                   site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
+        for k, axis in enumerate("xyz"):
+            sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
+            sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
+        sta.set_param("step_timeout_cycles", 450)
+        rover.set_param("step_timeout_cycles", 1200)
+        rover.set_param("heading_source", cfg["heading_source"])
+        rover.set_param("pos_bound_per_m", float(cfg["pos_bound_per_m"]))
+        rover.bound.growth_per_m = float(cfg["pos_bound_per_m"])
+        rover.set_param("inflate_by_bound", bool(cfg["inflate_by_bound"]))
+        topology = surface.topology
+        for key, value in fsw_params.items():
+            comp, _, name = key.partition(".")
+            if comp not in topology.components or not topology[comp].set_param(name, value):
+                raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
+        rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
+        surface.sequencer.load(parse_sequence(SEQUENCE))
+    surface = build_surface_flight(rfsw, lfsw, clock, vehicle=vehicle, configure=configure, protection=protection)
+    surface.topology.attach(EstimateTrack())
+    return surface.topology, surface.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:

@@ -27,10 +27,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
-from fsw.core.sequencer import Sequencer, parse_sequence
+from fsw.core.protection import ProtectionConfig
+from fsw.core.sequencer import parse_sequence
 from fsw.gnc import hazard
 from fsw.gnc.descent_guidance import EngineLimits
-from fsw.vehicles.lander import Lander, build_lander
+from fsw.vehicles.lander import Lander, LanderFsw, build_flight
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.descent import DescentParams
@@ -128,8 +129,9 @@ def edl_sequence(cfg: Mapping[str, Any]) -> str:
     ]) + "\n"
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The lander's flight build (with its fault protection), loaded for this descent."""
     cfg, fsw_params = settings(overrides)
     terrain = site_terrain(cfg)
     dp = descent_params(cfg)
@@ -137,23 +139,20 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
                                  roughness_limit_m=float(cfg["roughness_limit_m"]))
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
-    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
-                       target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
-    fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
-    seq = Sequencer("seq", fsw.topology.dispatch)
-    fsw.topology.add(seq)
-    for key, value in fsw_params.items():
-        if not fsw.lander.set_param(key.partition(".")[2], value):
-            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ex.add_group("sequence", 1, [seq])
-    fsw.install(ex)
-    try:
-        seq.load(parse_sequence(edl_sequence(cfg)))
-    except ValueError as exc:
-        raise ScenarioError(f"EDL sequence: {exc}") from None
-    seq.start_sequence(ex.start_ns)
-    return fsw.topology, ex
+
+    def configure(fsw: LanderFsw) -> None:
+        fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
+        for key, value in fsw_params.items():
+            if not fsw.lander.set_param(key.partition(".")[2], value):
+                raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
+        try:
+            fsw.sequencer.load(parse_sequence(edl_sequence(cfg)))
+        except ValueError as exc:
+            raise ScenarioError(f"EDL sequence: {exc}") from None
+    fsw = build_flight(devices, clock, configure=configure, protection=protection, onboard_map=onboard,
+                       limits=limits, target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])),
+                       engine_limits=engine)
+    return fsw.topology, fsw.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:

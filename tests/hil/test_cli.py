@@ -36,6 +36,7 @@ def test_run_against_an_emulator_writes_the_sil_log(tmp_path):
     assert "stopped by done" in res.output
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["ok"] and run["modes"] == {"zone": "DONE"}
+    assert run["protection"]["installed"] and run["protection"]["trips"] == 0   # protected, clean
     sil = run_sil(bench.deployment).log.getvalue()
     assert (tmp_path / "out" / "telemetry.bin").read_bytes() == sil
 

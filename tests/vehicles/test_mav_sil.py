@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from fsw.core import SimClock
 from sim.deployment import ScenarioError, wall_fields
 from sim.orbit import state_to_elements
 from sim.scenarios import ascent
@@ -59,7 +60,7 @@ def test_ground_sequence_loads_every_tube_then_seals_and_checks_out():
                                  {"tubes": 3}, {"flight.no_such_param": 1.0}])
 def test_bad_overrides_are_scenario_errors(bad):
     with pytest.raises(ScenarioError):
-        ascent.flight(_FakeDevices(), None, bad) if "flight." in next(iter(bad)) else ascent.plant(1, bad)
+        ascent.flight(_FakeDevices(), SimClock(), bad) if "flight." in next(iter(bad)) else ascent.plant(1, bad)
 
 
 def test_tube_ids_accept_the_command_line_form():

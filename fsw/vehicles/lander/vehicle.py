@@ -3,18 +3,26 @@
 Device instances are looked up by name in a mapping of typed HAL devices (`hal.config`
 builds one for SIL or a bench); missing devices are allowed (a component then runs without
 them), so EDL-only and surface-only runs share this one assembly.
+
+`build_flight` is the lander's one flight build (components, its onboard sequencer, rate
+groups and its fault protection, `fsw.vehicles.lander.faults`): the same in SIL, on a bench,
+in Monte Carlo and in the fault matrix. The surface operations with a rover in the same
+topology are built by `fsw.vehicles.rover.build_surface_flight`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from fsw.core.executive import Executive
+from fsw.core.protection import Protection, ProtectionConfig, protect
+from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 from fsw.gnc import hazard
 
 from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
+from . import faults
 from .lander import Lander
 from .rover_tracker import RoverTracker
 from .sta import SampleTransferArm
@@ -36,6 +44,9 @@ class LanderFsw:
     lander: Lander
     sta: SampleTransferArm
     tracker: RoverTracker | None = None
+    sequencer: Sequencer | None = None
+    executive: Executive | None = None
+    protection: Protection | None = None
 
     def install(self, executive: Executive) -> None:
         """Rate groups, in execution order: control 50 Hz, guidance 10 Hz, arm 10 Hz, telemetry 1 Hz."""
@@ -73,3 +84,26 @@ def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: ha
     if onboard_map is not None:
         lander.load_map(onboard_map)
     return LanderFsw(topo, lander, sta, tracker)
+
+
+def build_flight(devices: Mapping[str, object] | None, clock: Any, *,
+                 configure: Callable[[LanderFsw], None] | None = None,
+                 protection: ProtectionConfig | None = None, **build_kw: Any) -> LanderFsw:
+    """The lander as it flies: `build_lander(devices, **build_kw)`, its onboard sequencer
+    (first, every tick), the rate groups and its fault protection. `configure(fsw)` runs
+    before protection is installed (parameters, the loaded sequence)."""
+    fsw = build_lander(devices, **build_kw)
+    seq = Sequencer("seq", fsw.topology.dispatch)
+    fsw.topology.add(seq)
+    fsw.sequencer = seq
+    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
+    for comp in fsw.topology.components.values():
+        comp.time = ex.time
+    fsw.executive = ex
+    if configure is not None:
+        configure(fsw)
+    ex.add_group("sequence", 1, [seq])
+    fsw.install(ex)
+    fsw.protection = protect(fsw.topology, ex, faults, protection)
+    seq.start_sequence(ex.start_ns)
+    return fsw
