@@ -207,9 +207,11 @@ class FaultProtection(Component):
         self.tlm["tripped"] = self._tripped
 
     def checkpoint_state(self) -> dict[str, Any]:
+        """Monitors that ever tripped or were disabled (the others are as built: a checkpoint
+        is saved every second, and most monitors never leave their initial state)."""
         return super().checkpoint_state() | {
             "monitors": {n: {"tripped": s.tripped, "trips": s.trips, "enabled": s.enabled}
-                         for n, s in self.state.items()}}
+                         for n, s in self.state.items() if s.trips or s.tripped or not s.enabled}}
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """A monitor that had tripped stays tripped, so its response is not repeated."""

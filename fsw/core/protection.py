@@ -14,7 +14,9 @@ protection needs `ProtectionConfig(enabled=False)`, which `protection_summary` r
 ground's half (a heartbeat sender, fault injection) is not here.
 
 A fault-table module (`fsw.vehicles.<v>.faults`) provides `fault_table(topology)` and
-`SAFE_RESPONSE`, and may provide `OVERRUN_RESPONSE`, `LINK_TIMEOUT_S`, `LINK_LOSS_RESPONSE`.
+`SAFE_RESPONSE`, and may provide `OVERRUN_RESPONSE`, `LINK_TIMEOUT_S`, `LINK_LOSS_RESPONSE` and
+`CHECKPOINT_PERIOD_S` (rate set -> seconds between periodic checkpoints, where the vehicle's
+restart rule allows longer than the default; see `fsw.core.restart.WarmRestart`).
 """
 from __future__ import annotations
 
@@ -95,7 +97,9 @@ def install_protection(topology: Any, executive: Any, tables: ModuleType, store:
     topology.add(health)
     topology.add(link)
     restart = WarmRestart("restart", store, topology, executive,
-                          every_ns=seconds_to_ns(checkpoint_every_s), flushers=flushers)
+                          every_ns=seconds_to_ns(checkpoint_every_s), flushers=flushers,
+                          period_ns={k: seconds_to_ns(v) for k, v in
+                                     getattr(tables, "CHECKPOINT_PERIOD_S", {}).items()})
     topology.add(restart)
     table = tuple(tables.fault_table(topology)) + generic_monitors(tables)
     fdir = FaultProtection("fdir", topology, table)

@@ -10,7 +10,8 @@ events (a mode change, a tube moved, an ignition), and a rate-group step that th
 checkpoint at the end of that tick (and every `every_ticks` runs or `every_ns` of flight
 time anyway, but a periodic save at most once per `min_ticks` base ticks of the active rate
 set: 1 s at 10 and 50 Hz, 10 s in a 1 Hz quiet set, where the vehicle is settled by design
-and its state moves slowly; key events still save at once). Before each save it
+and its state moves slowly; a vehicle may set its own period per rate set, `period_ns`; key
+events still save at once). Before each save it
 calls the flushers it is given (flush and fsync a log; a flusher may return a mapping such
 as {"telemetry.bin": bytes_on_disk}, kept in the checkpoint under "logs"), so every log
 record older than the newest checkpoint is on disk: a reset loses at most the records
@@ -125,7 +126,7 @@ class WarmRestart(Component):
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
                  every_ticks: int = 0, every_ns: int = 0, min_ticks: int = 10,
-                 on_events: Iterable[str] = SAVE_ON_EVENTS,
+                 period_ns: Mapping[str, int] | None = None, on_events: Iterable[str] = SAVE_ON_EVENTS,
                  flushers: Iterable[Callable[[], Any]] = ()) -> None:
         super().__init__(name)
         self.store = store
@@ -134,6 +135,7 @@ class WarmRestart(Component):
         self.every_ticks = int(every_ticks)
         self.every_ns = int(every_ns)
         self.min_ticks = int(min_ticks)
+        self.period_ns = {str(k): int(v) for k, v in (period_ns or {}).items()}   # by rate set
         self._saved_ns: int | None = None
         self.on_events = frozenset(on_events)
         self.flushers = list(flushers)
@@ -153,11 +155,15 @@ class WarmRestart(Component):
     def step(self, t_ns: int) -> None:
         self._runs += 1
         due = (self.every_ticks and self._runs % self.every_ticks == 0) or \
-            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >=
-                                max(self.every_ns, self.min_ticks * self.executive.period_ns)))
+            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self._interval()))
         if self._dirty or due:
             self._saved_ns = t_ns
             self.save()
+
+    def _interval(self) -> int:
+        ex = self.executive
+        own = self.period_ns.get(ex.rate_set)
+        return own if own is not None else max(self.every_ns, self.min_ticks * ex.period_ns)
 
     def save(self) -> bool:
         self._dirty = False

@@ -176,8 +176,13 @@ class Sequencer(Component):
             self.emit("SEQ_DONE", ok=self.tlm["commands_ok"], failed=self.tlm["commands_failed"])
 
     def _digest(self) -> int:
-        """What sequence is loaded (a restore must not resume another one at this index)."""
-        return zlib.crc32(repr(self.entries).encode())
+        """What sequence is loaded (a restore must not resume another one at this index);
+        computed once per loaded sequence (checkpoints ask for it every second)."""
+        cached = getattr(self, "_digest_cache", None)
+        if cached is None or cached[0] is not self.entries or cached[1] != len(self.entries):
+            cached = self._digest_cache = (self.entries, len(self.entries),
+                                           zlib.crc32(repr(self.entries).encode()))
+        return cached[2]
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Where the running sequence is: a reset resumes at the next command, not from the
