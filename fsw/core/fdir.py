@@ -93,29 +93,37 @@ class FaultProtection(Component):
         if len(self.state) != len(self.table):
             raise ValueError("duplicate monitor names")
         self._tripped = 0
-        self._readers = [(m, self.state[m.name], self._reader(m.channel),
-                          self._reader(m.other) if m.other else None, self._gate(m)) for m in self.table]
+        self._rows = [self._row(m) for m in self.table]
 
-    def _reader(self, key: str) -> Callable[[], Any]:
+    def _row(self, m: Monitor) -> tuple:
+        """What step() reads per monitor, looked up once: the channel's telemetry dict and key,
+        the limits (infinite when absent), the gating component's mode model and modes."""
+        tlm, chan = self._channel(m.channel)
+        model, modes = None, frozenset()
+        if m.when is not None:
+            model = self.topology.components[m.when[0]]._model   # the mode, read without the property
+            modes = frozenset(m.when[1])
+        lo = -math.inf if m.lo is None else m.lo
+        hi = math.inf if m.hi is None else m.hi
+        return (m, self.state[m.name], tlm, chan, m.kind == "limit", lo, hi, model, modes,
+                self._reader(m.channel), self._reader(m.other) if m.other else None)
+
+    def _channel(self, key: str) -> tuple[dict[str, Any], str]:
         comp_name, _, chan = key.partition(".")
         comp = self.topology.components.get(comp_name)
         if comp is None or chan not in comp.tlm:
             raise ValueError(f"fault table: no telemetry channel {key!r}")
-        tlm = comp.tlm
+        return comp.tlm, chan
+
+    def _reader(self, key: str) -> Callable[[], Any]:
+        tlm, chan = self._channel(key)
         return lambda: tlm[chan]
 
-    def _gate(self, m: Monitor) -> Callable[[], bool] | None:
-        if m.when is None:
-            return None
-        model = self.topology.components[m.when[0]]._model   # the mode, read without the property
-        modes = frozenset(m.when[1])
-        return lambda: model.state in modes
-
     def step(self, t_ns: int) -> None:
-        # Runs at the fdir rate in every flight: the quiet path (enabled, in its modes, within
-        # its limits, not tripped) is kept short, the rest is as described in the module doc.
-        for m, st, read, read_other, gate in self._readers:
-            if not st.enabled or (gate is not None and not gate()):
+        # Runs at the fdir rate in every flight: the quiet path (in its modes, enabled, a limit
+        # within its limits, not tripped) is kept short; the rest is as the module doc says.
+        for m, st, tlm, chan, is_limit, lo, hi, model, modes, read, read_other in self._rows:
+            if (model is not None and model.state not in modes) or not st.enabled:
                 st.count = 0
                 if st.tripped and st.enabled:   # out of its modes: the trip is over, so
                     st.tripped = False          # the fault trips again if it is back when
@@ -123,12 +131,8 @@ class FaultProtection(Component):
                     self._tripped -= 1
                     self.emit("FAULT_CLEARED", monitor=m.name)
                 continue
-            if m.kind == "limit" and not st.count and not st.tripped:
-                value = read()
-                lo, hi = m.lo, m.hi
-                if not ((lo is not None and value < lo) or (hi is not None and value > hi)
-                        or value != value):   # NaN
-                    continue
+            if is_limit and not st.count and not st.tripped and lo <= tlm[chan] <= hi:
+                continue   # (a NaN fails both comparisons and is checked below)
             violated, detail = self._check(m, st, read, read_other)
             if violated:
                 if st.count == 0:
