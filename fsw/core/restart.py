@@ -108,6 +108,7 @@ def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
     ex.slips = int(s.get("slips", 0))
     ex.ticks_skipped = int(s.get("ticks_skipped", 0))
     ex.step_faults = {str(k): int(v) for k, v in s.get("step_faults", {}).items()}
+    ex.time.now_ns = max(ex.time.now_ns, now_ns)   # what the restart says is stamped then
 
 
 class WarmRestart(Component):
