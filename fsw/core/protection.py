@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable
 
 from .checkpoint import CheckpointStore, MemoryCheckpointStore
+from .executive import Executive
 from .fdir import Action, FaultProtection, Monitor
 from .health import Health, LoopWatchdog
 from .linkwatch import LINK_COMPONENT, LinkWatch
@@ -128,6 +129,28 @@ def protect(topology: Any, executive: Any, tables: ModuleType, config: Protectio
     return p
 
 
+def assemble(vehicle: Any, clock: Any, base_rate_hz: int, tables: ModuleType, *,
+             install: Callable[[Any], None], configure: Callable[[Any], None] | None = None,
+             protection: ProtectionConfig | None = None, sequencer: Any = None) -> Any:
+    """The common end of every vehicle's flight build (`vehicle` has `topology`, and gets
+    `executive` and `protection`): an executive starting now, whose time the topology's
+    components share from here (events emitted while configuring carry the start time);
+    `configure(vehicle)` (parameters, the loaded sequence: before protection, so the fault
+    table sees the final parameters); the vehicle's rate groups, `install(executive)`; its
+    protection; then the onboard sequence starts."""
+    ex = Executive(clock, base_rate_hz, start_ns=clock.now_ns())
+    for comp in vehicle.topology.components.values():
+        comp.time = ex.time
+    vehicle.executive = ex
+    if configure is not None:
+        configure(vehicle)
+    install(ex)
+    vehicle.protection = protect(vehicle.topology, ex, tables, protection)
+    if sequencer is not None:
+        sequencer.start_sequence(ex.start_ns)
+    return vehicle
+
+
 def protection_summary(topology: Any, executive: Any) -> dict[str, Any]:
     """The `protection` section of a run's summary: installed, monitor trips, step faults,
     warm restarts (over the whole flight: trips and counts survive a restart)."""
@@ -162,5 +185,5 @@ def protection_lines(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-__all__ = ["FDIR_GROUP", "Protection", "ProtectionConfig", "UNPROTECTED", "generic_monitors",
+__all__ = ["FDIR_GROUP", "Protection", "ProtectionConfig", "UNPROTECTED", "assemble", "generic_monitors",
            "install_protection", "protect", "protection_lines", "protection_summary"]

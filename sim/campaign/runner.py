@@ -124,7 +124,8 @@ def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, A
     """The campaign's `protection` section: every phase's, added up (installed only if in all)."""
     sections = {name: s.get("protection") or {} for name, s in summaries.items()}
     totals = {key: sum(int(p.get(key) or 0) for p in sections.values())
-              for key in ("trips", "step_faults", "restarts")}
+              for key in ("trips", "step_faults", "restarts", "checkpoints")}
+    totals["checkpoint_store"] = "/".join(sorted({str(p.get("checkpoint_store")) for p in sections.values()}))
     return {"installed": bool(sections) and all(p.get("installed") for p in sections.values()), **totals,
             "step_fault_lines": [f"{n}: {line}" for n, p in sections.items() for line in p.get("step_fault_lines", [])],
             "monitors_tripped": {f"{n}.{m}": k for n, p in sections.items()

@@ -41,11 +41,10 @@ import pytest
 
 from fsw.core.checkpoint import CheckpointError, CheckpointStore
 from fsw.core.eventlog import read_event_log
-from fsw.link.log import iter_records
 from hil.bench import load_bench
 from sim.deployment import Deployment, run_sil
 
-from .kit import bench_data, running_emulator, write_bench
+from .kit import bench_data, running_emulator, whole_records, write_bench
 
 pytestmark = pytest.mark.slow
 
@@ -140,16 +139,6 @@ def window(windows: dict[str, tuple[float, float]], phase: str) -> tuple[float, 
 
 
 # ---------------------------------------------------------------- logs
-def whole_records(data: bytes) -> int:
-    end = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for off, rec in iter_records(data):
-            assert off == end
-            end += len(rec)
-    return end
-
-
 def events(data: bytes) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

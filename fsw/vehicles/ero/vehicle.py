@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from fsw.core.executive import NOMINAL, Executive
-from fsw.core.protection import Protection, ProtectionConfig, protect
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 
@@ -76,16 +76,7 @@ def build_flight(devices: EroDevices, clock: Any, *, configure: Callable[[EroVeh
     """The ERO capture system as it flies, with its fault protection. `configure(vehicle)`
     runs before protection is installed (parameters, the loaded sequence)."""
     ero = build_ero(devices)
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    for comp in ero.topology.components.values():
-        comp.time = ex.time
-    ero.executive = ex
-    if configure is not None:
-        configure(ero)
-    ero.install(ex, quiet=quiet)
-    ero.protection = protect(ero.topology, ex, faults, protection)
-    ero.sequencer.start_sequence(ex.start_ns)
-    return ero
-
+    return assemble(ero, clock, BASE_RATE_HZ, faults, install=lambda ex: ero.install(ex, quiet=quiet),
+                    configure=configure, protection=protection, sequencer=ero.sequencer)
 
 __all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "QUIET_DIVISOR", "QUIET", "EroVehicle", "build_ero", "build_flight"]

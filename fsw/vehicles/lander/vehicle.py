@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from fsw.core.executive import Executive
-from fsw.core.protection import Protection, ProtectionConfig, protect
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 from fsw.gnc import hazard
@@ -96,14 +96,9 @@ def build_flight(devices: Mapping[str, object] | None, clock: Any, *,
     seq = Sequencer("seq", fsw.topology.dispatch)
     fsw.topology.add(seq)
     fsw.sequencer = seq
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    for comp in fsw.topology.components.values():
-        comp.time = ex.time
-    fsw.executive = ex
-    if configure is not None:
-        configure(fsw)
-    ex.add_group("sequence", 1, [seq])
-    fsw.install(ex)
-    fsw.protection = protect(fsw.topology, ex, faults, protection)
-    seq.start_sequence(ex.start_ns)
-    return fsw
+
+    def install(ex: Executive) -> None:
+        ex.add_group("sequence", 1, [seq])
+        fsw.install(ex)
+    return assemble(fsw, clock, BASE_RATE_HZ, faults, install=install, configure=configure,
+                    protection=protection, sequencer=seq)

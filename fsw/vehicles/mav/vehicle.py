@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from fsw.core.executive import NOMINAL, Executive
-from fsw.core.protection import Protection, ProtectionConfig, protect
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 
@@ -97,16 +97,8 @@ def build_flight(devices: MavDevices, clock: Any, *, configure: Callable[[MavVeh
     runs before protection is installed (parameters, the loaded sequence), so the fault
     table sees the final parameters; the sequence then starts with the executive."""
     mav = build_mav(devices)
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    for comp in mav.topology.components.values():
-        comp.time = ex.time
-    mav.executive = ex
-    if configure is not None:
-        configure(mav)
-    mav.install(ex, rate_sets=rate_sets)
-    mav.protection = protect(mav.topology, ex, faults, protection)
-    mav.sequencer.start_sequence(ex.start_ns)
-    return mav
+    return assemble(mav, clock, BASE_RATE_HZ, faults, install=lambda ex: mav.install(ex, rate_sets=rate_sets),
+                    configure=configure, protection=protection, sequencer=mav.sequencer)
 
 
 __all__ = ["BASE_RATE_HZ", "COAST_RATE_HZ", "COAST", "QUIET_RATE_HZ", "QUIET", "MavVehicle", "build_flight",

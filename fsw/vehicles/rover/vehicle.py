@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from fsw.core.executive import Executive
-from fsw.core.protection import Protection, ProtectionConfig, protect
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 from fsw.gnc.path_planner import CostMap
@@ -65,7 +65,7 @@ class SurfaceFlight:
     """Surface operations as flown: the rover and the lander's arm, tracker and sequencer."""
 
     topology: Topology
-    executive: Executive
+    executive: Executive | None
     rover: Rover
     lander: Any                      # fsw.vehicles.lander.LanderFsw
     sequencer: Sequencer
@@ -83,17 +83,13 @@ def build_surface_flight(rover: RoverFsw, lander: Any, clock: Any, *, vehicle: s
     topology = Topology(vehicle, [c for c in (rover.rover, lfsw.lander, lfsw.sta, lfsw.tracker) if c is not None])
     seq = Sequencer("seq", topology.dispatch)
     topology.add(seq)
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    for comp in topology.components.values():
-        comp.time = ex.time
-    flight = SurfaceFlight(topology, ex, rover.rover, lfsw, seq)
-    if configure is not None:
-        configure(flight)
-    ex.add_group("control", 1, [seq, rover.rover])
-    ex.add_group("lander", 1, [lfsw.lander.guidance_step, lfsw.sta])
-    if lfsw.tracker is not None:
-        ex.add_group("tracker", 10, [lfsw.tracker], offset=2)          # 1 Hz
-    ex.add_group("telemetry", TELEMETRY_DIVISOR, [topology.sample_telemetry], offset=1)
-    flight.protection = protect(topology, ex, faults, protection)
-    seq.start_sequence(ex.start_ns)
-    return flight
+    flight = SurfaceFlight(topology, None, rover.rover, lfsw, seq)
+
+    def install(ex: Executive) -> None:
+        ex.add_group("control", 1, [seq, rover.rover])
+        ex.add_group("lander", 1, [lfsw.lander.guidance_step, lfsw.sta])
+        if lfsw.tracker is not None:
+            ex.add_group("tracker", 10, [lfsw.tracker], offset=2)          # 1 Hz
+        ex.add_group("telemetry", TELEMETRY_DIVISOR, [topology.sample_telemetry], offset=1)
+    return assemble(flight, clock, BASE_RATE_HZ, faults, install=install, configure=configure,
+                    protection=protection, sequencer=seq)
