@@ -84,7 +84,6 @@ class ProtectionConfig:
     watchdog_s: float = 1.0
 
 
-UNPROTECTED = ProtectionConfig(enabled=False)
 
 
 def install_protection(topology: Any, executive: Any, tables: ModuleType, store: CheckpointStore, *,
@@ -185,5 +184,5 @@ def protection_lines(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-__all__ = ["FDIR_GROUP", "Protection", "ProtectionConfig", "UNPROTECTED", "assemble", "generic_monitors",
+__all__ = ["FDIR_GROUP", "Protection", "ProtectionConfig", "assemble", "generic_monitors",
            "install_protection", "protect", "protection_lines", "protection_summary"]

@@ -70,7 +70,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
            protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
     zone = HeaterZone("heater", devices, bool(_cfg(overrides)["bug"]))
     zone.trigger("enable")                         # OFF -> WARMUP while building
-    topo = Topology(vehicle, [zone])
+    topo = Topology("demo", [zone])              # borrows the bench demo's APIDs
     ex = Executive(clock, 10, start_ns=clock.now_ns())
     ex.add_group("control", 1, [zone, topo.sample_telemetry])
     protect(topo, ex, sys.modules[__name__], protection)
@@ -88,3 +88,12 @@ LINK_TIMEOUT_S = 10.0
 
 def fault_table(topology: Topology) -> tuple[Monitor, ...]:
     return (Monitor("zone_hot", "limit", "heater.temp_C", hi=40.0, persistence=3, response=SAFE_RESPONSE),)
+
+
+def summarize(outcome: Any) -> dict[str, Any]:
+    zone = outcome.topology["heater"]
+    return {"final_mode": zone.mode, "success": zone.mode == "WARMUP"}
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    return [f"heater zone: {summary['final_mode']}"]
