@@ -84,8 +84,6 @@ class ProtectionConfig:
     watchdog_s: float = 1.0
 
 
-
-
 def install_protection(topology: Any, executive: Any, tables: ModuleType, store: CheckpointStore, *,
                        fdir_hz: int = 10, checkpoint_every_s: float = 1.0,
                        flushers: Iterable[Callable[[], Any]] = (), before: Iterable[Callable[[int], None]] = (),
