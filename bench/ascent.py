@@ -88,6 +88,11 @@ def compare(seed: int, repeat: int, baseline: Path | None) -> None:
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
         print(f"  {label:<40s} {wall:7.0f}x wall  {cpu:7.0f}x CPU   (CPU runs: {', '.join(f'{v[1]:.0f}' for v in values)})")
+    on = rows["protection on"]
+    for label, values in rows.items():   # run by run, so a load change hits both sides alike
+        if label != "protection on":
+            ratios = [a[1] / b[1] for a, b in zip(on, values)]
+            print(f"  protection on / {label}: median CPU-factor ratio {statistics.median(ratios):.3f}")
 
 
 def main() -> None:
