@@ -87,6 +87,10 @@
     currentValue() {
       return this.last;
     }
+    tickNow(t) {
+      this.last = Math.max(this.last, t);
+      this.listeners.forEach((fn) => fn(this.last));
+    }
     tick(t) {
       if (!(t > this.last)) return;
       this.last = t;
@@ -155,7 +159,7 @@
     TIME,
     { key: 'severity', name: 'Severity', format: 'string' },
     { key: 'component', name: 'Component', format: 'string' },
-    { key: 'name', name: 'Event', format: 'string' },
+    { key: 'event', source: 'name', name: 'Event', format: 'string' },
     { key: 'text', name: 'Message', format: 'string', hints: { range: 1 } }
   ];
   const ACK_VALUES = [
@@ -184,6 +188,7 @@
         if (Number.isFinite(options.end)) q.set('end', options.end);
         if (options.strategy === 'latest') q.set('latest', options.size || 1);
         stats.requests[key] = (stats.requests[key] || 0) + 1;
+        stats.lastQuery = `${q} ${options.strategy} ${options.size}`;
         return fetch(`/api/telemetry?${q}`)
           .then((r) => r.json())
           .then((rows) => {
@@ -326,7 +331,6 @@
       const clock = new SpacecraftClock();
       feed.clock = clock;
       openmct.time.addClock(clock);
-      fetch('/api/status').then((r) => r.json()).then((s) => s.latest_ns !== null && clock.tick(s.latest_ns / 1e6));
 
       const dictionary = fetch('/api/dictionary').then((r) => r.json());
       const objects = dictionary.then(buildObjects);
@@ -354,5 +358,16 @@
     };
   }
 
-  window.MsrConsole = { plugin, buildObjects };
+  // Start Open MCT once the clock knows the latest spacecraft time, so the first real-time
+  // bounds (and the LAD tables' "latest" requests) are the vehicle's, not t = 0.
+  function start(openmct) {
+    return fetch('/api/status')
+      .then((r) => r.json())
+      .then((s) => {
+        if (s.latest_ns !== null && window.msrConsole) window.msrConsole.clock.tickNow(s.latest_ns / 1e6);
+      })
+      .finally(() => openmct.start());
+  }
+
+  window.MsrConsole = { plugin, start, buildObjects };
 })();
