@@ -188,7 +188,6 @@
         if (Number.isFinite(options.end)) q.set('end', options.end);
         if (options.strategy === 'latest') q.set('latest', options.size || 1);
         stats.requests[key] = (stats.requests[key] || 0) + 1;
-        stats.lastQuery = `${q} ${options.strategy} ${options.size}`;
         return fetch(`/api/telemetry?${q}`)
           .then((r) => r.json())
           .then((rows) => {
@@ -264,7 +263,7 @@
             const range = a.lo !== null || a.hi !== null ? ` [${a.lo ?? ''}..${a.hi ?? ''}]` : '';
             return el('label', {}, `${a.name} (${a.type}${range}) `, argInput(a));
           }));
-          info.textContent = `${current.doc || ''}  allowed modes: ${current.modes ? current.modes.join(', ') : 'any'}`;
+          info.textContent = `${current.doc ? current.doc + ' · ' : ''}allowed modes: ${current.modes ? current.modes.join(', ') : 'any'}`;
         };
         const fillCommands = () => {
           cmdSel.replaceChildren(...commands().map((c) => el('option', { value: c.name }, c.name)));
