@@ -116,6 +116,8 @@ def register(cli: click.Group) -> None:
             raise click.UsageError("give exactly one of --replay LOG, --follow LOG and --link")
         if (keys_file or key_id is not None or flight or udp_port) and not link:
             raise click.UsageError("--keys, --key-id, --flight and --udp-port need --link")
+        if (keys_file is None) != (key_id is None):
+            raise click.UsageError("commanding needs both --keys and --key-id")
         d = _dictionary(dict_file, replay or follow)
         dist = _openmct(install)
         commander = None
@@ -126,8 +128,6 @@ def register(cli: click.Group) -> None:
         else:
             source = UdpSource(host, udp_port, _address(flight))
             banner = "live link"
-            if (keys_file is None) != (key_id is None):
-                raise click.UsageError("commanding needs both --keys and --key-id")
             if keys_file is not None:
                 from fsw.link.errors import EncodeError
                 try:

@@ -48,6 +48,7 @@ def live_link(out_dir: Path, *, live: bool, ground: str | None, link_port: int,
         return
     if ground is None or keys_file is None:
         raise click.UsageError("--live needs --ground HOST:PORT and --keys FILE")
+    address = _address(ground)
     from msr.commands.link import keys_or_fail
     from sim.live import LiveLink, live
 
@@ -56,7 +57,7 @@ def live_link(out_dir: Path, *, live: bool, ground: str | None, link_port: int,
         click.echo(f"live: commands on udp {host}:{port}, telemetry to {ground}, "
                    f"speed {speed:g}x, dictionary {out_dir / 'dictionary.json'}")
         sys.stdout.flush()
-    link = LiveLink(keys_or_fail(keys_file), _address(ground), port=link_port, speed=speed,
+    link = LiveLink(keys_or_fail(keys_file), address, port=link_port, speed=speed,
                     out_dir=out_dir, on_ready=ready)
     from fsw.link.errors import LinkError
     try:
