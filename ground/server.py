@@ -6,7 +6,7 @@ the dictionary, history and commands, and one WebSocket that streams every recei
     GET  /api/telemetry?key=K&start=MS&end=MS&latest=N   datums of one object (store.py keys)
     GET  /api/status            packets received and forwarded, clients, source
     GET  /api/commands          command history;  POST /api/commands {"target", "args"}
-    WS   /ws                    JSON arrays of datums (store.datum_of), batched per loop turn
+    WS   /ws                    JSON arrays of datums (store.datum_of), batched every 10 ms
 
 Bound to 127.0.0.1 by default. A POST must carry `X-MSR-Console: 1`, a header no other site's
 page can add without a CORS preflight this server never grants, so a web page cannot send
@@ -32,6 +32,7 @@ from .store import TelemetryStore, datum_of
 
 WEB = Path(__file__).parent / "web"
 MAX_PENDING = 200_000   # datums queued for one slow browser before the oldest are dropped
+FLUSH_S = 0.0
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Console:
                 c.dropped += drop
         if self.clients and not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_S, self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -104,7 +105,7 @@ class Console:
         c.writing = False
         if c.pending and not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_S, self._flush)
 
     # ------------------------------------------------------------ commands out
     def send_command(self, target: Any, args: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ TM packet, on the asyncio loop:
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -20,6 +21,7 @@ from fsw.link.errors import LinkError
 from fsw.link.log import iter_records
 
 Publish = Callable[[bytes], None]
+RCVBUF = 4 << 20
 
 
 class ReplaySource:
@@ -126,6 +128,11 @@ class UdpSource:
         except OSError as exc:
             raise LinkError(f"cannot bind UDP {self.host}:{self.port}: {exc}") from None
         self.port = self.transport.get_extra_info("sockname")[1]
+        try:   # room for bursts while the loop is busy (the kernel caps it at rmem_max)
+            self.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        except OSError:
+            pass
 
     async def run(self, publish: Publish) -> None:
         """Datagrams publish themselves from now on (returns once bound)."""
