@@ -32,7 +32,7 @@ from .store import TelemetryStore, datum_of
 
 WEB = Path(__file__).parent / "web"
 MAX_PENDING = 200_000   # datums queued for one slow browser before the oldest are dropped
-FLUSH_S = 0.0
+FLUSH_S = 0.01          # datums wait at most this long, so a busy link sends batches
 
 
 @dataclass
