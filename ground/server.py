@@ -219,6 +219,16 @@ class IndexHandler(tornado.web.RequestHandler):
         self.finish((WEB / "index.html").read_bytes())
 
 
+def listen(app: tornado.web.Application, host: str, port: int) -> tuple[Any, int]:
+    """Serve `app` on host:port (0: any free port); (server, the port bound)."""
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+    sockets = bind_sockets(port, address=host)
+    server = HTTPServer(app)
+    server.add_sockets(sockets)
+    return server, sockets[0].getsockname()[1]
+
+
 def make_app(console: Console, openmct_dist: Path | None) -> tornado.web.Application:
     kw = {"console": console}
     routes: list[Any] = [

@@ -44,13 +44,11 @@ def _openmct(install: bool):
 
 async def _serve(console: Any, source: Any, host: str, port: int, dist: Any,
                  banner: str) -> None:
-    from ground.server import make_app
-    app = make_app(console, dist)
+    from ground.server import listen, make_app
     try:
-        server = app.listen(port, address=host)
+        server, bound = listen(make_app(console, dist), host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
-    bound = next(iter(server._sockets.values())).getsockname()[1]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

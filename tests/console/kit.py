@@ -15,7 +15,7 @@ from tornado.websocket import websocket_connect  # noqa: E402
 
 from fsw.link.log import TelemetryLogWriter  # noqa: E402
 from fsw.link.telemetry import TelemetryEncoder  # noqa: E402
-from ground.server import Console, make_app  # noqa: E402
+from ground.server import Console, listen, make_app  # noqa: E402
 
 from tests.link.kit import KEYS, linked_demo  # noqa: E402,F401
 
@@ -23,8 +23,7 @@ from tests.link.kit import KEYS, linked_demo  # noqa: E402,F401
 @asynccontextmanager
 async def serving(console: Console) -> AsyncIterator[str]:
     """The console's app on 127.0.0.1 (any free port); yields its base URL."""
-    server = make_app(console, None).listen(0, address="127.0.0.1")
-    port = next(iter(server._sockets.values())).getsockname()[1]
+    server, port = listen(make_app(console, None), "127.0.0.1", 0)
     try:
         yield f"127.0.0.1:{port}"
     finally:
