@@ -4,11 +4,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= test,plots,cluster
+EXTRAS ?= test,plots,cluster,console
 # Reinstall when pyproject.toml changes (the stamp names its hash).
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()+b'$(EXTRAS)').hexdigest()[:12])")
 
-.PHONY: run test test-all lint-imports bench tools clean
+.PHONY: run test test-all lint-imports bench tools console browser clean
 
 $(STAMP):
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11+ is required, found ' + sys.version.split()[0])"
@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP) tools
 	$(PY) -m pytest
 
-test-all: $(STAMP) tools
+test-all: $(STAMP) tools browser
 	$(PY) -m pytest -m ''
 
 lint-imports: $(STAMP)
@@ -37,6 +37,15 @@ bench: $(STAMP)
 # Installed when this machine lets us (root + apt); the tests skip cleanly otherwise.
 tools:
 	@sh tools/install-system-tools.sh
+
+# The ground console's npm part (Open MCT, pinned) and, for its browser test, Debian's chromium
+# with Playwright for Python (which drives the system browser; no browser download).
+console: $(STAMP)
+	@sh tools/install-console.sh $(PY)
+
+browser: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS),browser]'
+	@sh tools/install-console.sh --browser $(PY)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "hal",
     "montecarlo",
     "link",
+    "console",
     "hil",
     "faults",
 )

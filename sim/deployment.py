@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +43,12 @@ TRUTH = "truth.npz"
 TELEMETRY_LOG = "telemetry.bin"
 EVENT_LOG = "events.log"
 DICTIONARY = "dictionary.json"
+
+
+# Called as hook(topology, executive, log) once a SIL flight is built, before it flies: how
+# `msr sil --live` (sim/live.py) adds its link and pacing to any scenario's `run`.
+FLIGHT_HOOKS: ContextVar[tuple[Callable[[Topology, Executive, TelemetryLogWriter], None], ...]] = \
+    ContextVar("FLIGHT_HOOKS", default=())
 
 
 class ScenarioError(ValueError):
@@ -238,6 +245,8 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     if event_out is not None:
         topology.attach(EventLogWriter(event_out))
     try:
+        for hook in FLIGHT_HOOKS.get():
+            hook(topology, executive, log)
         result = fly(topology, executive, dep.duration_s(), dep.done())
     finally:
         devices.close()

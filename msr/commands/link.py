@@ -165,9 +165,14 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out", type=click.Path(path_type=Path), required=True)
     @click.option("--vehicle", "vehicles", multiple=True,
                   help="vehicle to include (repeatable; default: every vehicle that imports, and demo)")
-    def dict_export(fmt: str, out: Path, vehicles: tuple[str, ...]) -> None:
+    @click.option("--from", "source", type=click.Path(exists=True, path_type=Path), default=None,
+                  help="a run directory or its dictionary.json: the flight's own APIDs")
+    def dict_export(fmt: str, out: Path, vehicles: tuple[str, ...], source: Path | None) -> None:
         """Export the dictionary as JSON or XTCE 1.2."""
-        d = gather(vehicles)
+        if source is not None and vehicles:
+            raise click.UsageError("give --from or --vehicle, not both")
+        d = gather(vehicles) if source is None else load_dictionary(
+            source / "dictionary.json" if source.is_dir() else source, ())
         if fmt == "json":
             text = d.to_json()
         else:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from msr.commands.live import live_link, live_options
+
 SCENARIOS = ("landing", "fetch", "ascent", "capture")
 
 
@@ -58,8 +60,9 @@ def register(cli: click.Group) -> None:
                   default=None, help="with --run: re-run one Monte Carlo run (--seed is its run seed)")
     @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None,
                   help="Monte Carlo run index (see montecarlo.json)")
+    @live_options
     def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...],
-            dispersion_file: Path | None, mc_run: int | None) -> None:
+            dispersion_file: Path | None, mc_run: int | None, **live_opts) -> None:
         """Run one SIL scenario (landing, fetch, ascent, capture)."""
         from msr.commands.montecarlo import sil_run_inputs
         module = load_scenario(scenario)
@@ -67,7 +70,8 @@ def register(cli: click.Group) -> None:
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
         from sim.deployment import ScenarioError
         try:
-            summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+            with live_link(out_dir, **live_opts):
+                summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
         except ScenarioError as exc:
             raise click.ClickException(str(exc)) from None
         for line in module.summary_lines(summary):
