@@ -24,7 +24,8 @@ def describe(exc: OSError, path: Path, option: str = "--out") -> str:
         blocker = next((p for p in Path(where).parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
             why += f" ({blocker} is a file)"
-    if Path(str(where)).resolve().is_relative_to(Path(path).resolve()) or str(where) == str(path):
+    w, p = Path(str(where)).absolute(), Path(path).absolute()
+    if w.is_relative_to(p) or p.is_relative_to(w):      # the directory, above it or inside it
         return f"{option} {path}: cannot write {where}: {why}"
     return f"{where}: {why}"
 

@@ -302,10 +302,7 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
     the outcome and the files written (the run directory's promise)."""
     module = dep.module
-    with open(out_dir / TELEMETRY_LOG, "wb") as tm_raw, open(out_dir / EVENT_LOG, "wb") as ev_raw:
-        tm = rundir.GuardedFile(tm_raw, out_dir / TELEMETRY_LOG)
-        ev = rundir.GuardedFile(ev_raw, out_dir / EVENT_LOG)
-
+    with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
         def write_failed() -> str | None:
             err = tm.error or ev.error
             return None if err is None else f"cannot write {err.filename}: {err.strerror}"
@@ -316,11 +313,13 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     rundir.atomic_write(out_dir / DICTIONARY, outcome.log.dictionary().to_json())
     files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
     if outcome.truth is not None:
-        np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+        with rundir.writing(out_dir / TRUTH):
+            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
         files.append(TRUTH)
     artifacts = getattr(module, "artifacts", None)
     if callable(artifacts):  # scenario-specific report data (maps, paths)
-        np.savez_compressed(out_dir / ARTIFACTS, **artifacts(outcome))
+        with rundir.writing(out_dir / ARTIFACTS):
+            np.savez_compressed(out_dir / ARTIFACTS, **artifacts(outcome))
         files.append(ARTIFACTS)
     return outcome, files
 

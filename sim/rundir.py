@@ -74,22 +74,34 @@ def sync_stream(f: IO) -> None:
         os.fsync(f.fileno())
 
 
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """An OSError in the block that names no file (a buffered write, a zip archive) names `path`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+
+
 def atomic_write(path: Path, data: bytes | str) -> Path:
     """Replace `path` with `data` all at once: after a crash it holds the old or the new bytes."""
     path = Path(path)
     raw = data.encode() if isinstance(data, str) else data
     tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            sync_stream(f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    with writing(path):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies, as for open()
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+                sync_stream(f)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(path.parent)
     return path
 
 
@@ -163,10 +175,21 @@ class GuardedFile:
     raised into the flight loop (which would count it as a component fault and fly on);
     later writes are dropped and the run is stopped and reported by its owner (`error`)."""
 
-    def __init__(self, f: IO[bytes], path: Path) -> None:
-        self._f = f
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._f = open(self.path, "wb")
         self.error: OSError | None = None
+
+    def __enter__(self) -> "GuardedFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._f.close()
+        except OSError as err:          # the buffer's last flush: already reported, or report it
+            if self.error is None:
+                self._fail(err)
+                raise self.error from err
 
     def write(self, data: bytes) -> int:
         if self.error is None:
@@ -203,4 +226,4 @@ class GuardedFile:
 
 __all__ = ["COMPLETE", "GuardedFile", "MANIFEST", "RUNNING", "SUMMARY", "atomic_write", "begin",
            "dump_json", "durable", "finish", "fsync_dir", "fsync_file", "fsync_tree", "is_complete",
-           "read_manifest", "sync_stream", "update", "write_json"]
+           "read_manifest", "sync_stream", "update", "write_json", "writing"]

@@ -104,9 +104,11 @@ def iter_records(data: bytes | bytearray | memoryview, report: ScanReport | None
     """
     report = report if report is not None else ScanReport()
     told = 0
-    for off, rec in scan(data, report):
-        told = _warn_skipped(report, told)
-        yield off, rec
+    skipped = report.skipped
+    for record in scan(data, report):
+        if len(skipped) != told:
+            told = _warn_skipped(report, told)
+        yield record
     _warn_skipped(report, told)
     if report.torn_at is not None:
         at, n = report.torn_at, len(data)

@@ -106,10 +106,6 @@ def _claimed(data: memoryview, off: int) -> int:
     return PRIMARY_SIZE + 1 + ((data[off + 4] << 8) | data[off + 5])
 
 
-def _looks_like_tm(data: memoryview, off: int) -> bool:
-    return data[off] >> 3 == 0b00001 and data[off + 2] >> 6 == 0b11
-
-
 def _stored_crc(data: memoryview, end: int) -> int:
     return (data[end - 2] << 8) | data[end - 1]
 
@@ -120,26 +116,34 @@ def scan(data: bytes | bytearray | memoryview, report: ScanReport | None = None
     `report.skipped` (byte ranges) and a cut-short last record to `report.torn_at`."""
     report = report if report is not None else ScanReport()
     view = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
+    buf = data if isinstance(data, (bytes, bytearray)) else view      # fastest to index
     n = len(view)
     spans = _CrcSpans(view, report)
+    crc16 = ccsds.crc16
     budget = 2 * MAX_PACKET        # direct-check bytes we may still waste on bad records
-    off = 0
+    off = work = 0
     while off < n:
-        report.work += 1
-        length = _claimed(view, off) if n - off >= PRIMARY_SIZE else MAX_PACKET + 1
+        work += 1
+        length = PRIMARY_SIZE + 1 + ((buf[off + 4] << 8) | buf[off + 5]) if n - off >= PRIMARY_SIZE \
+            else MAX_PACKET + 1
         end = off + length
-        if end <= n and length >= MIN_RECORD and _looks_like_tm(view, off):
+        if end <= n and length >= MIN_RECORD and buf[off] >> 3 == 0b00001 and buf[off + 2] >> 6 == 0b11:
+            stored = (buf[end - 2] << 8) | buf[end - 1]
             if length <= budget:
-                report.work += length
-                good = ccsds.crc16(view[off:end - CRC_SIZE]) == _stored_crc(view, end)
+                work += length
+                good = crc16(view[off:end - CRC_SIZE]) == stored
                 budget += length if good else -length
             else:
-                good = spans.crc(off, end - CRC_SIZE) == _stored_crc(view, end)
+                good = spans.crc(off, end - CRC_SIZE) == stored
             if good:
                 report.records += 1
+                report.work += work
+                work = 0
                 yield off, view[off:end]
                 off = end
                 continue
+        report.work += work
+        work = 0
         found = _next_record(view, off + 1, spans, report)
         if found is None:
             if end > n:
@@ -152,6 +156,7 @@ def scan(data: bytes | bytearray | memoryview, report: ScanReport | None = None
         report.records += 1
         yield start, view[start:start + length]
         off = start + length
+    report.work += work
 
 
 def _next_record(view: memoryview, start: int, spans: _CrcSpans, report: ScanReport
