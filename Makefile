@@ -19,7 +19,7 @@ $(STAMP):
 	@touch $@
 
 run: $(STAMP)
-	$(VENV)/bin/msr run
+	$(VENV)/bin/msr run --force
 
 test: $(STAMP) tools
 	$(PY) -m pytest

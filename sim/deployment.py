@@ -36,6 +36,7 @@ from fsw.core.eventlog import EventLogWriter
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
+from sim import rundir
 from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
@@ -43,6 +44,7 @@ TRUTH = "truth.npz"
 TELEMETRY_LOG = "telemetry.bin"
 EVENT_LOG = "events.log"
 DICTIONARY = "dictionary.json"
+ARTIFACTS = "artifacts.npz"
 
 
 # Called as hook(topology, executive, log) once a SIL flight is built, before it flies: how
@@ -225,11 +227,13 @@ class SilOutcome:
 
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
             event_out: BinaryIO | None = None, *, truth_period_s: float | None = None,
-            observers: tuple[Any, ...] = ()) -> SilOutcome:
+            observers: tuple[Any, ...] = (),
+            watch: Callable[[], str | None] | None = None) -> SilOutcome:
     """The SIL reference: simulated devices over the in-process plant, SimClock on the plant.
 
     `truth_period_s` samples the plant's truth for reports; `observers` are extra clock
-    steppers (a progress display) that see simulated time after the plant."""
+    steppers (a progress display) that see simulated time after the plant; `watch` may stop
+    the flight (see `fly`)."""
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
@@ -247,7 +251,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     try:
         for hook in FLIGHT_HOOKS.get():
             hook(topology, executive, log)
-        result = fly(topology, executive, dep.duration_s(), dep.done())
+        result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
     finally:
         devices.close()
         log.flush()
@@ -264,13 +268,16 @@ def sha256_file(path: Path) -> str:
 
 def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                  overrides: Mapping[str, Any] | None = None,
-                 observers: tuple[Any, ...] = ()) -> dict[str, Any]:
+                 observers: tuple[Any, ...] = (),
+                 extra_summary: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
 
     With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
     only the summary is returned; its `telemetry_sha256` is the same either way. With a
     run directory the plant's truth is sampled (`TRUTH_PERIOD_S`, default 1 s) into
-    truth.npz for plots.
+    truth.npz for plots, and the directory says whether it is complete (`sim.rundir`):
+    manifest "running" first, logs fsynced, summary.json (with `extra_summary`), manifest
+    "complete" last. A write error (full disk) stops the flight and is raised as OSError.
     """
     if isinstance(module, str):
         module = load_scenario(module)
@@ -282,17 +289,10 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         sha = outcome.log.sha256()
     else:
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
-            outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
-                              observers=observers)
-        (out_dir / DICTIONARY).write_text(outcome.log.dictionary().to_json())
+        manifest = rundir.begin(out_dir, "sil", {"scenario": dep.name, "seed": seed,
+                                                 "overrides": dep.overrides})
+        outcome, files = _fly_into(dep, out_dir, observers)
         sha = sha256_file(out_dir / TELEMETRY_LOG)
-        if outcome.truth is not None:
-            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
-        artifacts = getattr(module, "artifacts", None)
-        if callable(artifacts):  # scenario-specific report data (maps, paths)
-            np.savez_compressed(out_dir / "artifacts.npz", **artifacts(outcome))
     summary = dict(module.summarize(outcome))
     summary.update({
         "scenario": dep.name, "seed": seed, "telemetry_sha256": sha,
@@ -301,7 +301,36 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         "stopped_by": outcome.result.stopped_by,
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     })
+    if out_dir is not None:
+        summary.update(extra_summary or {})
+        rundir.finish(out_dir, manifest, summary, files)
     return summary
+
+
+def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tuple[SilOutcome, list[str]]:
+    """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
+    the outcome and the files written (the run directory's promise)."""
+    module = dep.module
+    with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
+        def write_failed() -> str | None:
+            err = tm.error or ev.error
+            return None if err is None else f"cannot write {err.filename}: {err.strerror}"
+        outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
+                          observers=observers, watch=write_failed)
+        tm.sync()
+        ev.sync()
+    rundir.atomic_write(out_dir / DICTIONARY, outcome.log.dictionary().to_json())
+    files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
+    if outcome.truth is not None:
+        with rundir.writing(out_dir / TRUTH):
+            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+        files.append(TRUTH)
+    artifacts = getattr(module, "artifacts", None)
+    if callable(artifacts):  # scenario-specific report data (maps, paths)
+        with rundir.writing(out_dir / ARTIFACTS):
+            np.savez_compressed(out_dir / ARTIFACTS, **artifacts(outcome))
+        files.append(ARTIFACTS)
+    return outcome, files
 
 
 WALL_FIELDS = ("wall_time_s",)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from msr.outdir import output_dir, prepare as prepare_out
+
 BENCH = click.option("--bench", "bench_file", required=True,
                      type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
 MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
@@ -96,7 +98,7 @@ def register(cli: click.Group) -> None:
         bench = _load(bench_file)
         log_file = event_file = None
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            prepare_out(out_dir)
             if resume:
                 log_file = open_log_for_resume(out_dir / "telemetry.bin", telemetry_whole_prefix)
                 event_file = open_log_for_resume(out_dir / "events.log", events_whole_prefix)
@@ -123,7 +125,8 @@ def register(cli: click.Group) -> None:
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
         if out_dir is not None:
-            click.echo(f"run: {write_run(report, out_dir)}")
+            with output_dir(out_dir, create=False):
+                click.echo(f"run: {write_run(report, out_dir)}")
         if r.fault:
             click.echo(f"device fault: {r.fault}", err=True)
             sys.exit(1)
@@ -145,8 +148,9 @@ def register(cli: click.Group) -> None:
         from hil.timing import summary_lines, timing_run
         settings = RealtimeSettings(priority=priority, cpus=tuple(cpus))
         try:
-            result = timing_run(rate_hz, duration_s, out_dir, overrun_every=overrun_every, settings=settings,
-                                with_cyclictest=not no_cyclictest)
+            with output_dir(out_dir):
+                result = timing_run(rate_hz, duration_s, out_dir, overrun_every=overrun_every, settings=settings,
+                                    with_cyclictest=not no_cyclictest)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         for line in summary_lines(result):

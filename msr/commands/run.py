@@ -71,8 +71,14 @@ def register(cli: click.Group) -> None:
                   help="override a phase's scenario parameter, e.g. delivery.delivery=perseverance")
     @click.option("--plots/--no-plots", default=True, show_default=True, help="write PNG plots")
     @click.option("--quiet", is_flag=True, help="no progress bars")
-    def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool) -> None:
+    @click.option("--force", is_flag=True, help="replace the campaign in a non-empty run directory")
+    @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                  metavar="DIR", help="finish the interrupted campaign in DIR (its seed and --set values), "
+                                      "from the first phase it did not complete")
+    def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
+            force: bool, resume_dir: Path | None) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
+        from msr.outdir import output_dir
         from sim.campaign import run_campaign
         from sim.deployment import ScenarioError
 
@@ -87,6 +93,8 @@ def register(cli: click.Group) -> None:
             except json.JSONDecodeError:
                 value = raw
             overrides.setdefault(phase, {})[name] = value
+        if resume_dir is not None:
+            seed, overrides, out_dir = _resume_inputs(resume_dir, out_dir, force, seed, overrides)
         out_dir = out_dir or Path("runs") / f"campaign-{seed}"
         show = not quiet and sys.stderr.isatty()
         bars: list[PhaseProgress] = []
@@ -98,19 +106,39 @@ def register(cli: click.Group) -> None:
             if len(bars) > 1:
                 bars[-2].close()
             return bars[-1]
-        try:
-            result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase)
-        except ScenarioError as exc:
-            raise click.ClickException(str(exc)) from None
-        finally:
-            for b in bars:
-                b.close()
-        summary = result.summary
-        for line in timeline_lines(summary) + summary_lines(summary):
-            click.echo(line)
-        if plots:
-            from sim.report.plots import campaign_plots
-            for path in campaign_plots(result):
-                click.echo(f"plot: {path}")
+        with output_dir(out_dir, "--resume" if resume_dir is not None else "--out"):
+            try:
+                result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
+                                      resume=resume_dir is not None, force=force)
+            except ScenarioError as exc:
+                raise click.ClickException(str(exc)) from None
+            finally:
+                for b in bars:
+                    b.close()
+            summary = result.summary
+            for line in timeline_lines(summary) + summary_lines(summary):
+                click.echo(line)
+            if plots:
+                from sim.report.plots import campaign_plots
+                for path in campaign_plots(result):
+                    click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)
+
+
+def _resume_inputs(resume_dir: Path, out_dir: Path | None, force: bool, seed: int,
+                   overrides: dict[str, dict]) -> tuple[int, dict[str, dict], Path]:
+    """--resume DIR takes the seed and --set values DIR's campaign was started with."""
+    from sim.campaign.runner import RunDirError, resume_setup
+    ctx = click.get_current_context()
+    if force or (out_dir is not None and out_dir != resume_dir):
+        raise click.UsageError("--resume DIR continues DIR: drop --force and --out")
+    try:
+        saved_seed, saved = resume_setup(resume_dir)
+    except RunDirError as exc:
+        raise click.ClickException(str(exc)) from None
+    seed_given = ctx.get_parameter_source("seed") is not click.core.ParameterSource.DEFAULT
+    if (seed_given and seed != saved_seed) or (overrides and overrides != saved):
+        raise click.UsageError(f"{resume_dir} holds the campaign of seed {saved_seed} with --set {saved or 'none'}; "
+                               "--resume takes those (drop --seed/--set)")
+    return saved_seed, saved, resume_dir

@@ -42,10 +42,13 @@ def parse_overrides(items: tuple[str, ...]) -> dict:
 
 
 def write_summary(summary: dict, out_dir: Path) -> Path:
+    """DIR/summary.json: a deployment scenario's run directory already ends with it (written
+    before its manifest says complete, `sim.rundir`); any other scenario's is written here."""
+    from sim import rundir
+    if rundir.is_complete(out_dir):
+        return out_dir / rundir.SUMMARY
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "summary.json"
-    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    return path
+    return rundir.write_json(out_dir / rundir.SUMMARY, summary)
 
 
 def register(cli: click.Group) -> None:
@@ -68,14 +71,16 @@ def register(cli: click.Group) -> None:
         module = load_scenario(scenario)
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
+        from msr.outdir import output_dir
         from sim.deployment import ScenarioError
-        try:
-            with live_link(out_dir, **live_opts):
-                summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
-        except ScenarioError as exc:
-            raise click.ClickException(str(exc)) from None
-        for line in module.summary_lines(summary):
-            click.echo(line)
-        path = write_summary(summary, out_dir)
+        with output_dir(out_dir):
+            try:
+                with live_link(out_dir, **live_opts):
+                    summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+            except ScenarioError as exc:
+                raise click.ClickException(str(exc)) from None
+            for line in module.summary_lines(summary):
+                click.echo(line)
+            path = write_summary(summary, out_dir)
         click.echo(f"summary: {path}")
         sys.exit(0 if summary.get("success") else 1)
