@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "link",
     "hil",
     "faults",
+    "diff",
 )
 
 
