@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "hil",
     "faults",
     "diff",
+    "golden",
 )
 
 

@@ -131,6 +131,29 @@ def report_lines(cmp: Comparison, max_rows: int) -> list[str]:
     return lines
 
 
+def compare_runs(a: Path, b: Path, tol: Tolerance = Tolerance(), dict_file: Path | None = None,
+                 max_rows: int = 40) -> tuple[bool, list[str]]:
+    """(equal, report lines) of two runs, as `msr diff` prints them (also `msr golden update`)."""
+    ra, rb = resolve("A", a, dict_file), resolve("B", b, dict_file)
+    if ra.data == rb.data:
+        return True, [f"identical: {ra.log} and {rb.log} are the same {len(ra.data)} bytes"]
+    (da, na), (db, nb) = load_dictionary(ra, rb), load_dictionary(rb, ra)
+    (pa, wa), (pb, wb) = decode(ra, da), decode(rb, db)
+    cmp = compare_packets(pa, pb, tol)
+    lines = [n for n in (na, nb) if n] + wa + wb
+    lines += [f"A: {ra.log} ({len(ra.data)} bytes, {len(pa)} packets)",
+              f"B: {rb.log} ({len(rb.data)} bytes, {len(pb)} packets)"]
+    if cmp.equal:
+        lines.append(f"equal within tolerance {tol}: every paired value agrees, no packet is missing"
+                     if not tol.exact else
+                     "equal: every packet decodes to the same values (the bytes differ outside them)")
+        return True, lines
+    lines += report_lines(cmp, max_rows)
+    n = len(cmp.differing_channels())
+    lines.append(f"DIFFERENT ({n} channels, {cmp.events_differing} events differ; tolerance {tol})")
+    return False, lines
+
+
 def register(cli: click.Group) -> None:
     @cli.command("diff")
     @click.argument("a", type=click.Path(path_type=Path))
@@ -154,24 +177,8 @@ def register(cli: click.Group) -> None:
             raise InputError(str(exc)) from None
         if dict_file is not None and not dict_file.is_file():
             raise InputError(f"--dict: {dict_file} does not exist")
-        ra, rb = resolve("A", a, dict_file), resolve("B", b, dict_file)
-        if ra.data == rb.data:
-            click.echo(f"identical: {ra.log} and {rb.log} are the same {len(ra.data)} bytes")
-            return
-        (da, na), (db, nb) = load_dictionary(ra, rb), load_dictionary(rb, ra)
-        (pa, wa), (pb, wb) = decode(ra, da), decode(rb, db)
-        for line in [n for n in (na, nb) if n] + wa + wb:
-            click.echo(line, err=True)
-        cmp = compare_packets(pa, pb, tol)
-        click.echo(f"A: {ra.log} ({len(ra.data)} bytes, {len(pa)} packets)")
-        click.echo(f"B: {rb.log} ({len(rb.data)} bytes, {len(pb)} packets)")
-        if cmp.equal:
-            click.echo(f"equal within tolerance {tol}: every paired value agrees, no packet is missing"
-                       if not tol.exact else
-                       "equal: every packet decodes to the same values (the bytes differ outside them)")
-            return
-        for line in report_lines(cmp, max_rows):
-            click.echo(line)
-        n = len(cmp.differing_channels())
-        click.echo(f"DIFFERENT ({n} channels, {cmp.events_differing} events differ; tolerance {tol})")
-        raise SystemExit(1)
+        equal, lines = compare_runs(a, b, tol, dict_file, max_rows)
+        for line in lines:
+            click.echo(line, err=line.startswith(("note:", "warning:")))
+        if not equal:
+            raise SystemExit(1)
