@@ -9,7 +9,6 @@ imported) applies to the whole run; every variant must give the one golden hash.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -18,6 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+
+from sim.deployment import sha256_file
 
 GOLDEN_FILE = Path(__file__).with_name("golden.json")
 REPO = Path(__file__).resolve().parents[1]      # the checkout (for `update`'s baseline runs)
@@ -89,14 +90,6 @@ def environment(variant: Variant, base: Mapping[str, str] | None = None) -> dict
         else:
             env[k] = v
     return env
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def run_case(case: str, out_dir: Path, *, seed: int = SEED, variant: Variant | None = None,

@@ -42,35 +42,26 @@ def scaled(k: float, a: Mat) -> list[list[float]]:
     return [[k * x for x in r] for r in _rows(a)]
 
 
+def _rowdot(row: Sequence[float], col: Sequence[float]) -> float:
+    """row . col, left to right from the first product (the one inner loop of this module)."""
+    it = zip(row, col)
+    p, q = next(it)
+    acc = p * q
+    for p, q in it:
+        acc += p * q
+    return acc
+
+
 def matvec(a: Mat, x: Sequence[float]) -> list[float]:
     """A x, each row's sum left to right."""
     x = list(x)
-    out = []
-    for row in _rows(a):
-        it = zip(row, x)
-        p, q = next(it)
-        acc = p * q
-        for p, q in it:
-            acc += p * q
-        out.append(acc)
-    return out
+    return [_rowdot(row, x) for row in _rows(a)]
 
 
 def matmul(a: Mat, b: Mat) -> list[list[float]]:
     """A B; C[i][j] = A[i][0] B[0][j] + A[i][1] B[1][j] + ... in that order."""
     cols = list(zip(*_rows(b)))
-    out = []
-    for row in _rows(a):
-        r = []
-        for col in cols:
-            it = zip(row, col)
-            p, q = next(it)
-            acc = p * q
-            for p, q in it:
-                acc += p * q
-            r.append(acc)
-        out.append(r)
-    return out
+    return [[_rowdot(row, col) for col in cols] for row in _rows(a)]
 
 
 def sandwich(a: Mat, p: Mat, a_t: Mat | None = None) -> list[list[float]]:
