@@ -178,6 +178,7 @@ def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -
     spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
     spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
     f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
+    # numpy's float sums are its fixed pairwise order, the same on every x86 instruction set
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f
