@@ -159,6 +159,7 @@ class Comparison:
     other_differing: int = 0    # acks and undecodable packets
     only_in_a: int = 0
     only_in_b: int = 0
+    first_unpaired: PacketDiff | None = None   # where the two timelines part, if they do
 
     @property
     def equal(self) -> bool:
@@ -214,11 +215,14 @@ def compare_packets(a: Sequence[Packet], b: Sequence[Packet], tolerance: Toleran
     ka, kb = keyed(a), keyed(b)
     cmp = Comparison(tolerance, len(a), len(b))
     first: tuple[int, PacketDiff] | None = None
+    unpaired: tuple[int, PacketDiff] | None = None
 
     def note(index: int, diff: PacketDiff) -> None:
-        nonlocal first
+        nonlocal first, unpaired
         if first is None or index < first[0]:
             first = (index, diff)
+        if diff.only_in and (unpaired is None or index < unpaired[0]):
+            unpaired = (index, diff)
 
     for key, (i, pa) in ka.items():
         hit = kb.get(key)
@@ -252,6 +256,7 @@ def compare_packets(a: Sequence[Packet], b: Sequence[Packet], tolerance: Toleran
             cmp.only_in_b += 1
             note(i, PacketDiff(i, pb.t_ns, pb.apid, key[0], key[1], key[2], only_in="B"))
     cmp.first = first[1] if first is not None else None
+    cmp.first_unpaired = unpaired[1] if unpaired is not None else None
     return cmp
 
 

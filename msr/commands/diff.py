@@ -124,6 +124,11 @@ def report_lines(cmp: Comparison, max_rows: int) -> list[str]:
                          f"  {fmt_num(s.max_rel):>9}  {s.max_ulps:>20}  {s.first_t_ns / 1e9:>14.6f}")
         if len(rows) > max_rows:
             lines.append(f"  ... {len(rows) - max_rows} more (--max-rows)")
+    u = cmp.first_unpaired
+    if u is not None:
+        lines += ["", f"timelines part at packet {u.index} (t = {u.t_ns / 1e9:.9f} s, {u.vehicle}/{u.component}): "
+                      f"{cmp.only_in_a} packets of A and {cmp.only_in_b} of B have no counterpart "
+                      f"at the same time (the table compares the paired samples)"]
     lines.append("")
     lines.append(f"events: {cmp.events_differing} of {cmp.events_compared} paired events differ; "
                  f"packets only in A: {cmp.only_in_a}, only in B: {cmp.only_in_b}"

@@ -107,6 +107,7 @@ def decoded(rows):
 def test_a_log_equals_itself(rows):
     cmp = compare_packets(decoded(rows), decoded(rows))
     assert cmp.equal and cmp.first is None and not cmp.differing_channels()
+    assert cmp.first_unpaired is None
     assert cmp.only_in_a == cmp.only_in_b == cmp.events_differing == 0
 
 
@@ -154,6 +155,7 @@ def test_a_missing_packet_is_named_and_the_rest_still_pairs(rows, data):
     b = a[:k] + a[k + 1:]
     cmp = compare_packets(a, b)
     assert cmp.first.index == k and cmp.first.only_in == "A"
+    assert cmp.first_unpaired == cmp.first
     assert cmp.only_in_a == 1 and cmp.only_in_b == 0
     assert not cmp.differing_channels()          # everything else lines up
     back = compare_packets(b, a)
