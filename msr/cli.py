@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "console",
     "hil",
     "faults",
+    "diff",
+    "golden",
 )
 
 

@@ -102,7 +102,10 @@ def propagate_j2(state: Sequence[float], dt: float, n_steps: int, mars: MarsPara
 
 def propagate_batch(states: np.ndarray, dt: float, n_steps: int, mars: MarsParams = MARS,
                     with_j2: bool = False) -> np.ndarray:
-    """Vectorised RK4 for an (N, 6) array of orbits (Monte Carlo); returns a new array."""
+    """Vectorised RK4 for an (N, 6) array of orbits (Monte Carlo); returns a new array.
+
+    Off the deterministic stream (benchmarks, validation): its einsum may sum in another
+    order on another CPU. Scenario code uses the scalar loops above (docs/determinism.md)."""
     s = np.array(states, dtype=np.float64, copy=True)
     if s.ndim != 2 or s.shape[1] != 6:
         raise ValueError(f"states must have shape (N, 6), got {s.shape}")

@@ -4,7 +4,10 @@ Local frame: x east, y north, z up (m), origin at the map centre; cell (i, j) is
 and column j (east), its height sampled at the cell centre. Everything is vectorised so a
 4096 x 4096 map at 0.5 m generates in seconds: spectral (FFT) synthesis for the fractal relief
 and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
-raster by `np.maximum.at` over millions of rocks at once.
+raster by `np.maximum.at` over millions of rocks at once. The maps reach the landing and fetch
+telemetry, so they use numpy's elementwise IEEE arithmetic, sorting and FFT (none of which
+depends on the x86 instruction set) and the C library's exp/pow/sin/atan through
+`fsw.numerics.elementwise`, never numpy's SIMD transcendental loops (docs/determinism.md).
 
 Depots: `layout_depot` lays a depot the way Perseverance would, a zig-zag of tubes 5-15 m
 apart on drivable ground that a rover can reach from the lander (the caller says what is
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from fsw.numerics import elementwise
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
 
@@ -121,7 +126,8 @@ class Terrain:
     @cached_property
     def slope_deg(self) -> np.ndarray:
         gy, gx = np.gradient(self.height_m, self.res)
-        return np.degrees(np.arctan(np.hypot(gx, gy))).astype(np.float32)
+        g = np.sqrt(gx * gx + gy * gy, dtype=np.float64)
+        return (elementwise(math.atan, g) * (180.0 / math.pi)).astype(np.float32)
 
     @cached_property
     def max_rock_m(self) -> np.ndarray:
@@ -167,12 +173,12 @@ def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -
     kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
     k2 = kx * kx + ky * ky
     k2[0, 0] = np.inf
-    amp = k2 ** np.float32(-beta / 4.0)
+    amp = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
     spec = np.empty(amp.shape, dtype=np.complex64)
-    spec.real = rng.standard_normal(amp.shape, dtype=np.float32)
-    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32)
-    spec *= amp
+    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
+    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
     f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
+    # numpy's float sums are its fixed pairwise order, the same on every x86 instruction set
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f
@@ -202,7 +208,7 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
     a = p.crater_sfd_exponent
     u = rng.random(count)
     # Inverse CDF of a truncated power law N(>D) ~ D^-a.
-    d = (dmin ** -a - u * (dmin ** -a - dmax ** -a)) ** (-1.0 / a)
+    d = elementwise(lambda v: v ** (-1.0 / a), dmin ** -a - u * (dmin ** -a - dmax ** -a))
     half = 0.5 * n * res
     xy = rng.uniform(-half, half, size=(count, 2))
     for (cx, cy), dia in zip(xy, d):
@@ -214,10 +220,11 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
             continue
         xs = (np.arange(j0, j1) + 0.5) * res - half - cx
         ys = (np.arange(i0, i1) + 0.5) * res - half - cy
-        r = np.hypot(xs[None, :], ys[:, None]) / radius
+        r = np.sqrt(xs[None, :] * xs[None, :] + ys[:, None] * ys[:, None]) / radius
         depth = 0.2 * dia
         rim = 0.04 * dia
-        bowl = np.where(r < 1.0, depth * (r * r - 1.0) + rim, rim * np.exp(-((r - 1.0) / 0.25) ** 2))
+        q = (r - 1.0) / 0.25
+        bowl = np.where(r < 1.0, depth * (r * r - 1.0) + rim, rim * elementwise(math.exp, -(q * q)))
         height[i0:i1, j0:j1] += bowl.astype(height.dtype)
     return np.column_stack((xy, d)) if count else np.zeros((0, 3))
 
@@ -225,7 +232,7 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
 def rock_number_density(d_m: np.ndarray, k: float) -> np.ndarray:
     """Golombek-Rapp differential number density n(D) per m^2 per m of diameter."""
     q = 1.79 + 0.152 / k
-    return (4.0 * k * q / math.pi) * np.exp(-q * d_m) / (d_m * d_m)
+    return (4.0 * k * q / math.pi) * elementwise(math.exp, -q * np.asarray(d_m, dtype=np.float64)) / (d_m * d_m)
 
 
 def _rock_diameters(rng: np.random.Generator, p: TerrainParams, count: int) -> np.ndarray:
@@ -234,7 +241,11 @@ def _rock_diameters(rng: np.random.Generator, p: TerrainParams, count: int) -> n
     grid = np.linspace(dmin, dmax, 4097)
     dens = rock_number_density(grid, p.rock_k)
     cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))))
-    return np.interp(rng.random(count) * cum[-1], cum, grid).astype(np.float32)
+    x = rng.random(count) * cum[-1]
+    # np.interp by hand: its compiled a + s (x - xp) may fuse into an FMA on some CPUs
+    k = np.clip(np.searchsorted(cum, x, side="right") - 1, 0, len(cum) - 2)
+    t = (x - cum[k]) / (cum[k + 1] - cum[k])
+    return (grid[k] + t * (grid[k + 1] - grid[k])).astype(np.float32)
 
 
 def rocks_per_m2(p: TerrainParams) -> float:
@@ -355,7 +366,7 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
         phase = math.cos(params.dune_azimuth_rad) * c[jj] + math.sin(params.dune_azimuth_rad) * c[ii]
         ramp = np.minimum((mask_field[ii, jj] - np.float32(thresh)) * np.float32(1 / 0.3), np.float32(1.0))
         height[ii, jj] += (np.float32(params.dune_height_m) * ramp
-                           * (np.float32(0.5) + np.float32(0.5) * np.sin(phase).astype(np.float32)))
+                           * (np.float32(0.5) + np.float32(0.5) * elementwise(math.sin, phase, dtype=np.float32)))
     else:
         dune_mask = np.zeros((n, n), dtype=bool)
     craters = _craters(rng, params, height)
@@ -364,7 +375,7 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
     xy, d = _rocks(rng, params, rocky, dune_mask)
     keep = np.ones(len(d), dtype=bool)
     if params.keep_clear_radius_m > 0.0:   # a rock-free disc at the origin (tests, demos)
-        keep = np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
+        keep = np.sqrt(xy[:, 0] * xy[:, 0] + xy[:, 1] * xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
     return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
 
 

@@ -22,6 +22,7 @@ from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
 from fsw.gnc import hazard
 from fsw.gnc.descent_guidance import G_MARS, DescentTarget, EngineLimits, PolynomialGuidance
+from fsw.numerics import norm
 from hal.errors import DeviceFault
 
 from .modes import LANDER_MODES
@@ -130,7 +131,7 @@ class Lander(Component):
         return self.flags["cruise_stage_separated"]
 
     def chute_deploy_ok(self) -> bool:
-        return self.nav_ok and float(np.linalg.norm(self.v)) < self.params["chute_deploy_speed_mps"]
+        return self.nav_ok and norm(self.v.tolist()) < self.params["chute_deploy_speed_mps"]
 
     def backshell_separated(self) -> bool:
         return self.flags["backshell_separated"]
