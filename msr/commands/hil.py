@@ -157,22 +157,45 @@ def register(cli: click.Group) -> None:
     @BENCH
     @click.option("--target", type=click.Path(file_okay=False, path_type=Path), required=True,
                   help="bundle directory (created; must be empty)")
-    @click.option("--platform", default=None, help="wheel platform tag of the board, e.g. manylinux2014_aarch64")
-    @click.option("--python-version", default=None, help="Python version of the board, e.g. 3.11")
+    @click.option("--platform", default=None,
+                  help="the board: a profile (aarch64, x86_64: Debian/Raspberry Pi OS bookworm) or raw pip "
+                       "platform tags, comma-separated (default: this machine)")
+    @click.option("--python-version", default=None, help="Python version of the board (default: the profile's)")
+    @click.option("--wheels", "extra_wheels", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  default=None, help="wheels built on the board itself (preferred where their tags fit)")
     @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="project source tree (default: the one this command runs from)")
     def deploy(bench_file: Path, target: Path, platform: str | None, python_version: str | None,
-               project: Path | None) -> None:
+               extra_wheels: Path | None, project: Path | None) -> None:
         """Build a self-contained bundle for an offline board."""
         from hil.deploy import DeployError, build_bundle
         _load(bench_file)
         try:
             report = build_bundle(bench_file, target, platform=platform, python_version=python_version,
-                                  project=project)
+                                  project=project, extra_wheels=extra_wheels)
         except DeployError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"bundle: {report.target} ({len(report.wheels)} wheels, Python {report.python_version}, "
-                   f"{report.platform or 'this platform'})")
+                   f"{report.board})")
+        for row in report.listing():
+            click.echo(f"  {row}")
         for note in report.notes:
             click.echo(f"note: {note}")
         click.echo(f"install on the board: {report.target}/install.sh PREFIX")
+
+    @hil_group.command("board-check")
+    @BENCH
+    @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="the bundle's manifest.json (checks the installed versions against it)")
+    def board_check(bench_file: Path, manifest: Path | None) -> None:
+        """Self-check of the board: imports, compiled CRC/COBS, clock, SCHED_FIFO, mlockall, ports."""
+        from hil.board_check import check_board
+        bench = _load(bench_file)
+        items = check_board(bench, manifest)
+        for item in items:
+            click.echo(item.line())
+        failed = [i.name for i in items if i.failed]
+        if failed:
+            click.echo(f"board check: {len(failed)} item(s) missing: {', '.join(failed)}", err=True)
+            sys.exit(1)
+        click.echo("board check: ready")
