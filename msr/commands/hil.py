@@ -87,10 +87,14 @@ def register(cli: click.Group) -> None:
     def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float,
             checkpoint_dir: Path | None, resume: bool) -> None:
         """Board side: the flight software over the bench's serial lines."""
+        from hil.footprint import Footprint, summary_lines
+        footprint = Footprint()
+        footprint.mark("command")
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
+        footprint.mark("imports")
         if resume and checkpoint_dir is None:
             raise click.UsageError("--resume needs --checkpoint DIR")
         bench = _load(bench_file)
@@ -106,7 +110,7 @@ def register(cli: click.Group) -> None:
         try:
             report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
-                                   resume=resume, event_out=event_file)
+                                   resume=resume, event_out=event_file, footprint=footprint)
         except (BenchConfigError, DeviceFault) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
@@ -122,6 +126,8 @@ def register(cli: click.Group) -> None:
                    f"({report.log_format})")
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
+        for line in summary_lines(report.footprint):
+            click.echo(line)
         if out_dir is not None:
             click.echo(f"run: {write_run(report, out_dir)}")
         if r.fault:
