@@ -57,6 +57,10 @@ step "rt throttling off" sh -c 'echo -1 > /proc/sys/kernel/sched_rt_runtime_us'
 for g in /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor; do
   [ -w "$g" ] && step "governor $(basename "$(dirname "$(dirname "$g")")")" sh -c "echo performance > $g"
 done
+# USB-serial adapters (FTDI) hold received bytes up to 16 ms by default: 1 ms for every one
+for t in /sys/bus/usb-serial/devices/*/latency_timer; do
+  [ -w "$t" ] && step "latency timer $(basename "$(dirname "$t")") 1 ms" sh -c "echo 1 > $t"
+done
 # keep deep C-states away while the flight software runs is done by cyclictest-style
 # /dev/cpu_dma_latency holders; not applied here.
 exit 0

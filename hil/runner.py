@@ -162,7 +162,8 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
             log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
-            links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
+            links={url: {**{k: v for k, v in vars(link.stats).items() if isinstance(v, int)},
+                         "rejected_frames": link.decoder.rejected}   # bad CRC/COBS: baud or noise
                    for url, link in devices.links.items()},
             step_faults=dict(executive.step_faults),
             restart={} if restart is None else {

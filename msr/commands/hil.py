@@ -69,9 +69,12 @@ def register(cli: click.Group) -> None:
             except KeyboardInterrupt:
                 pass
             s = em.summary()
+            rejected = {n: r.decoder.rejected for n, r in em.responders.items()}
         click.echo(f"emulator done: plant at t={s['plant_t_ns'] / 1e9:.3f} s, {s['advances']} clock steps, "
                    f"{s['steps']} real-time steps ({s['overruns']} late); "
-                   + "; ".join(f"line {n}: {why}" for n, why in sorted(s["ended"].items())))
+                   + "; ".join(f"line {n}: {why}" for n, why in sorted(s["ended"].items()))
+                   + "".join(f"; line {n}: {k} frames rejected (CRC/COBS: baud or noise?)"
+                             for n, k in sorted(rejected.items()) if k))
 
     @hil_group.command("run")
     @BENCH
