@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,6 @@ def _imports(manifest: dict[str, Any] | None) -> list[Item]:
     for dist, module in [("msr-fsw", "hil.runner"), *RUNTIME_MODULES.items()]:
         try:
             importlib.import_module(module)
-            from importlib.metadata import version
             v = version(dist)
         except Exception as exc:  # an import that fails for any reason is the finding
             bad.append(f"{dist}: {type(exc).__name__}: {exc}")

@@ -122,6 +122,7 @@ class Footprint:
         self.marks: dict[str, int] = {}
         self.groups: dict[str, Histogram] = {}
         self.tick = Histogram()
+        self._t0 = 0   # CPU time at the start of the group being run
 
     def mark(self, name: str) -> None:
         """Note when the process got to `name` (first time only)."""
