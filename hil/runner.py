@@ -28,6 +28,7 @@ from hal.config import build_devices
 from hal.errors import DeviceFault
 from hil.bench import Bench, BenchConfigError
 from hil.clock import LockstepSerialClock
+from hil.footprint import Footprint
 from hil.rt import RtReport, realtime
 from hil.scenario import FlightResult, attach_log, fly
 
@@ -46,6 +47,7 @@ class RunReport:
     links: dict[str, dict[str, int]] = field(default_factory=dict)
     step_faults: dict[str, int] = field(default_factory=dict)
     restart: dict[str, Any] = field(default_factory=dict)
+    footprint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -99,10 +101,12 @@ def _add_warm_restart(topology: Any, executive: Any, checkpoint_dir: Path, log_o
 
 def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | None = None,
                apply_rt: bool = True, connect_timeout_s: float = 10.0, checkpoint_dir: Path | None = None,
-               resume: bool = False, event_out: BinaryIO | None = None) -> tuple[RunReport, Any]:
+               resume: bool = False, event_out: BinaryIO | None = None,
+               footprint: Footprint | None = None) -> tuple[RunReport, Any]:
     """Run the flight side to the end of the scenario; returns (report, telemetry log writer).
 
     Device faults that end the run are in `report.result.fault`; config errors raise.
+    `footprint` (hil.footprint) measures memory, start-up and CPU per tick.
     """
     if resume and checkpoint_dir is None:
         raise BenchConfigError("resume needs a checkpoint directory")
@@ -125,6 +129,9 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         log = attach_log(topology, log_out)
         if event_out is not None:
             topology.attach(EventLogWriter(event_out))
+        if footprint is not None:
+            footprint.mark("flight_built")
+            footprint.instrument(executive)
 
         def watch() -> str | None:
             for url, link in devices.links.items():
@@ -155,14 +162,16 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
             log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
-            links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
+            links={url: {**{k: v for k, v in vars(link.stats).items() if isinstance(v, int)},
+                         "rejected_frames": link.decoder.rejected}   # bad CRC/COBS: baud or noise
                    for url, link in devices.links.items()},
             step_faults=dict(executive.step_faults),
             restart={} if restart is None else {
                 "restarts": restart.tlm["restarts"], "saves": restart.tlm["saves"],
                 "generation": restart.store.generation, "save_failures": restart.tlm["save_failures"],
                 "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
-                "not_restored": {} if restored is None else restored.not_restored})
+                "not_restored": {} if restored is None else restored.not_restored},
+            footprint={} if footprint is None else footprint.report())
         return report, log
     finally:
         devices.close()

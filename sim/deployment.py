@@ -27,9 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO, Callable, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
@@ -37,7 +35,9 @@ from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
 from sim import rundir
-from sim.truth import TruthRecorder
+
+if TYPE_CHECKING:   # the simulator's side only: a board's flight side loads neither
+    from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
 TRUTH = "truth.npz"
@@ -240,6 +240,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     clock.attach(plant)
     truth = None
     if truth_period_s and callable(getattr(plant, "truth", None)):
+        from sim.truth import TruthRecorder
         truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
@@ -279,6 +280,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
     manifest "running" first, logs fsynced, summary.json (with `extra_summary`), manifest
     "complete" last. A write error (full disk) stops the flight and is raised as OSError.
     """
+    import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
     if isinstance(module, str):
         module = load_scenario(module)
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,

@@ -71,9 +71,12 @@ def register(cli: click.Group) -> None:
             except KeyboardInterrupt:
                 pass
             s = em.summary()
+            rejected = {n: r.decoder.rejected for n, r in em.responders.items()}
         click.echo(f"emulator done: plant at t={s['plant_t_ns'] / 1e9:.3f} s, {s['advances']} clock steps, "
                    f"{s['steps']} real-time steps ({s['overruns']} late); "
-                   + "; ".join(f"line {n}: {why}" for n, why in sorted(s["ended"].items())))
+                   + "; ".join(f"line {n}: {why}" for n, why in sorted(s["ended"].items()))
+                   + "".join(f"; line {n}: {k} frames rejected (CRC/COBS: baud or noise?)"
+                             for n, k in sorted(rejected.items()) if k))
 
     @hil_group.command("run")
     @BENCH
@@ -89,10 +92,14 @@ def register(cli: click.Group) -> None:
     def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float,
             checkpoint_dir: Path | None, resume: bool) -> None:
         """Board side: the flight software over the bench's serial lines."""
+        from hil.footprint import Footprint, summary_lines
+        footprint = Footprint()
+        footprint.mark("command")
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
+        footprint.mark("imports")
         if resume and checkpoint_dir is None:
             raise click.UsageError("--resume needs --checkpoint DIR")
         bench = _load(bench_file)
@@ -108,7 +115,7 @@ def register(cli: click.Group) -> None:
         try:
             report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
-                                   resume=resume, event_out=event_file)
+                                   resume=resume, event_out=event_file, footprint=footprint)
         except (BenchConfigError, DeviceFault) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
@@ -124,6 +131,8 @@ def register(cli: click.Group) -> None:
                    f"({report.log_format})")
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
+        for line in summary_lines(report.footprint):
+            click.echo(line)
         if out_dir is not None:
             with output_dir(out_dir, create=False):
                 click.echo(f"run: {write_run(report, out_dir)}")
@@ -161,22 +170,45 @@ def register(cli: click.Group) -> None:
     @BENCH
     @click.option("--target", type=click.Path(file_okay=False, path_type=Path), required=True,
                   help="bundle directory (created; must be empty)")
-    @click.option("--platform", default=None, help="wheel platform tag of the board, e.g. manylinux2014_aarch64")
-    @click.option("--python-version", default=None, help="Python version of the board, e.g. 3.11")
+    @click.option("--platform", default=None,
+                  help="the board: a profile (aarch64, x86_64: Debian/Raspberry Pi OS bookworm) or raw pip "
+                       "platform tags, comma-separated (default: this machine)")
+    @click.option("--python-version", default=None, help="Python version of the board (default: the profile's)")
+    @click.option("--wheels", "extra_wheels", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                  default=None, help="wheels built on the board itself (preferred where their tags fit)")
     @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
                   help="project source tree (default: the one this command runs from)")
     def deploy(bench_file: Path, target: Path, platform: str | None, python_version: str | None,
-               project: Path | None) -> None:
+               extra_wheels: Path | None, project: Path | None) -> None:
         """Build a self-contained bundle for an offline board."""
         from hil.deploy import DeployError, build_bundle
         _load(bench_file)
         try:
             report = build_bundle(bench_file, target, platform=platform, python_version=python_version,
-                                  project=project)
+                                  project=project, extra_wheels=extra_wheels)
         except DeployError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"bundle: {report.target} ({len(report.wheels)} wheels, Python {report.python_version}, "
-                   f"{report.platform or 'this platform'})")
+                   f"{report.board})")
+        for row in report.listing():
+            click.echo(f"  {row}")
         for note in report.notes:
             click.echo(f"note: {note}")
         click.echo(f"install on the board: {report.target}/install.sh PREFIX")
+
+    @hil_group.command("board-check")
+    @BENCH
+    @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="the bundle's manifest.json (checks the installed versions against it)")
+    def board_check(bench_file: Path, manifest: Path | None) -> None:
+        """Self-check of the board: imports, compiled CRC/COBS, clock, SCHED_FIFO, mlockall, ports."""
+        from hil.board_check import check_board
+        bench = _load(bench_file)
+        items = check_board(bench, manifest)
+        for item in items:
+            click.echo(item.line())
+        failed = [i.name for i in items if i.failed]
+        if failed:
+            click.echo(f"board check: {len(failed)} item(s) missing: {', '.join(failed)}", err=True)
+            sys.exit(1)
+        click.echo("board check: ready")

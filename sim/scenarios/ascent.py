@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from fsw.core import Executive, Topology
 from fsw.core.sequencer import SequenceError, parse_sequence
@@ -40,8 +40,9 @@ from sim.ascent import AscentParams
 from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
 from sim.mars import surface_state_inertial
 from sim.orbit import KeplerError, state_to_elements
-from sim.plants import AscentPlant, CompositePlant, ThermalPlant
-from sim.thermal import ThermalParams
+
+if TYPE_CHECKING:   # the world's side: the board's flight side (device_config, flight) loads none of it
+    from sim.plants import AscentPlant, CompositePlant
 
 NAME = "ascent"
 vehicle = "mav"
@@ -104,6 +105,8 @@ def plant_params(cfg: Mapping[str, Any]) -> AscentParams:
 
 # ---------------------------------------------------------------- the world
 def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> CompositePlant:
+    from sim.plants import AscentPlant, CompositePlant, ThermalPlant
+    from sim.thermal import ThermalParams
     cfg, _ = _config(overrides)
     ascent = AscentPlant(plant_params(cfg), physics_rate_hz=int(cfg["physics_rate_hz"]), seed=seed)
     thermal = ThermalPlant(ThermalParams(initial_C=float(cfg["grain_initial_C"])), physics_rate_hz=50,
@@ -207,6 +210,7 @@ def done(topology: Topology) -> bool:
 
 # ---------------------------------------------------------------- the outcome
 def _ascent_plant(plant_: Any) -> AscentPlant:
+    from sim.plants import AscentPlant
     return next(p for p in plant_.parts if isinstance(p, AscentPlant))
 
 
