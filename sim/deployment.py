@@ -280,7 +280,6 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
     manifest "running" first, logs fsynced, summary.json (with `extra_summary`), manifest
     "complete" last. A write error (full disk) stops the flight and is raised as OSError.
     """
-    import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
     if isinstance(module, str):
         module = load_scenario(module)
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
@@ -312,6 +311,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
 def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tuple[SilOutcome, list[str]]:
     """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
     the outcome and the files written (the run directory's promise)."""
+    import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
     module = dep.module
     with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
         def write_failed() -> str | None:
