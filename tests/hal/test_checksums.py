@@ -56,3 +56,9 @@ def test_frames_on_the_wire_are_those_of_the_old_implementation():
         assert encode_frame(frame).hex() == wire
         assert decode_frame(bytes.fromhex(wire)[1:-1]) == frame
     assert crc16(bytes(range(256))) == 0x3FBD   # crcmod's crc-ccitt-false
+
+
+@given(st.binary(max_size=200), st.binary(max_size=200))
+def test_crc16_continues_a_running_crc(a, b):
+    """The log scan keeps running CRC states per block: crc16(b, crc16(a)) == crc16(a + b)."""
+    assert crc16(b, crc16(a)) == crc16(a + b) == ref_crc16_ccitt_false(a + b)
