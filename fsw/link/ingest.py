@@ -19,16 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from fsw.core.component import CommandError, Component, command
-from fsw.core.declarations import Arg, Channel
+from fsw.core.component import Component
+from fsw.core.declarations import Channel
 from fsw.core.events import EventDef, Severity
 
-from .auth import DEFAULT_WINDOW, MacKey, ReplayWindow, Verdict, derive_key
+from .auth import DEFAULT_WINDOW, MacKey, ReplayWindow, Verdict
 from .dictionary import VehicleSpec, topology_spec
 from .errors import DecodeError
-from .keys import MAX_GENERATION
+from .keyload import KEY_EVENTS, ROTATE, KeyManagement
 from .rejections import RejectionReport
-from .telecommand import TcHeader, decode_command, header_of, parse_header, quick_check, verify
+from .telecommand import (TcHeader, decode_command, format_problem, header_of, quick_check,
+                          verify)
 from .telemetry import AckStatus
 
 DRAIN_PER_TICK = 2048    # datagrams read and screened per tick (about 100,000/s at 50 Hz)
@@ -65,11 +66,10 @@ _COUNTER = {AckStatus.OK: "accepted", AckStatus.REJECTED: "rejected_command",
             AckStatus.STALE: "rejected_stale", AckStatus.REPLAY: "rejected_replay"}
 _KIND = {AckStatus.BAD_FORMAT: "format", AckStatus.UNKNOWN_KEY: "key",
          AckStatus.BAD_MAC: "auth", AckStatus.STALE: "stale", AckStatus.REPLAY: "replay"}
-ROTATE = "ROTATE_KEY"
 _BAD_FORMAT = object()  # what _screen returns for a packet that failed the framing checks
 
 
-class CommandIngest(Component):
+class CommandIngest(KeyManagement, Component):
     CHANNELS = (Channel("received", int, "packets"),
                 *(Channel(n, int, "packets") for n in _COUNTER.values()),
                 Channel("last_key_id", int), Channel("last_seq", int),
@@ -91,8 +91,7 @@ class CommandIngest(Component):
         EventDef("TC_REJECTIONS_SUPPRESSED", Severity.WARNING_HI,
                  "{count} more rejected: format {format}, unknown key {key}, bad MAC {auth}, "
                  "stale {stale}, replay {replay}, over budget {shed}"),
-        EventDef("KEY_ROTATED", Severity.ACTIVITY_HI,
-                 "key id {key_id} is now generation {generation} (master key {master_id})"),
+        *KEY_EVENTS,
         EventDef("TM_LOG_FAILED", Severity.WARNING_HI,
                  "telemetry log write failed ({error}); commanding goes on, further failures "
                  "only counted"),
@@ -187,12 +186,7 @@ class CommandIngest(Component):
         self._roll_report()
         hdr = self._screen(pkt)
         if hdr is _BAD_FORMAT:
-            try:
-                parse_header(pkt)
-                reason = "bad header"
-            except DecodeError as exc:
-                reason = str(exc)
-            return Ack(self.time.now_ns, 0, 0, AckStatus.BAD_FORMAT, reason)
+            return Ack(self.time.now_ns, 0, 0, AckStatus.BAD_FORMAT, format_problem(pkt))
         if hdr.__class__ is not TcHeader:
             return Ack(self.time.now_ns, hdr[0], hdr[1], AckStatus.UNKNOWN_KEY, "unknown key id")
         ack = self._authenticate(pkt, hdr, source)
@@ -207,12 +201,7 @@ class CommandIngest(Component):
         if not quick_check(pkt):
             self.tlm["rejected_format"] += 1
             if self.report.allow("format"):
-                try:
-                    parse_header(pkt)
-                    reason = "bad header"
-                except DecodeError as exc:
-                    reason = str(exc)
-                self._emit("TC_BAD_FORMAT", reason=reason)
+                self._emit("TC_BAD_FORMAT", reason=format_problem(pkt))
             else:
                 self.tlm["events_suppressed"] += 1
             return _BAD_FORMAT
@@ -324,65 +313,6 @@ class CommandIngest(Component):
         self.tlm["log_write_errors"] += 1
         if self.tlm["log_write_errors"] == 1:
             self._emit("TM_LOG_FAILED", error=f"{type(exc).__name__}: {exc}")
-
-    # ------------------------------------------------------------ key management
-    @command(ROTATE, Arg("key_id", int, 0, 0xFFFF), Arg("generation", int, 1, MAX_GENERATION),
-             doc="Replace a session key by its next generation derived from the master key "
-                 "that signs this command (master-key-signed only)")
-    def _rotate_key(self, key_id: int, generation: int) -> None:
-        master_id = self._signed_by
-        if master_id is None or master_id not in self.master_keys:
-            raise CommandError(f"{ROTATE} must arrive signed with a master key")
-        if key_id in self.master_keys:
-            raise CommandError(f"key id {key_id} is a master key: not rotated over the link")
-        current = self.generations.get(key_id, (0, master_id))[0]
-        if generation < current:
-            raise CommandError(f"key id {key_id} is already at generation {current}")
-        if generation == current:
-            return  # a retry of a rotation that was done: nothing to change
-        self._install(key_id, generation, master_id)
-        self.emit("KEY_ROTATED", key_id=key_id, generation=generation, master_id=master_id)
-
-    def _install(self, key_id: int, generation: int, master_id: int) -> None:
-        self.keys[key_id] = derive_key(self.master_keys[master_id], key_id, generation)
-        self._macs[key_id] = MacKey(self.keys[key_id])
-        self.generations[key_id] = (generation, master_id)
-        self.windows.pop(key_id, None)  # a new key starts a new sequence space
-
-    # ------------------------------------------------------------ warm restart
-    def checkpoint_state(self) -> dict[str, Any]:
-        """Anti-replay windows must survive a reset, or a recorded command could be replayed;
-        rotated keys too, or the vehicle would fall back to a key the ground gave up."""
-        return super().checkpoint_state() | {
-            "windows": {k: w.state() for k, w in sorted(self.windows.items())},
-            "generations": {k: {"generation": g, "master": m}
-                            for k, (g, m) in sorted(self.generations.items())}}
-
-    def restore_state(self, state: Mapping[str, Any]) -> None:
-        super().restore_state(state)
-        self.restore_keys(state.get("generations", {}))
-        self.restore_windows(state.get("windows", {}))
-
-    def restore_keys(self, state: Mapping[Any, Mapping[str, int]]) -> None:
-        """Re-derive rotated keys; an entry that does not fit is skipped, never trusted."""
-        for k, v in state.items():
-            try:
-                kid, gen, master = int(k), int(v["generation"]), int(v["master"])
-            except (TypeError, ValueError, KeyError, OverflowError):
-                continue
-            if master in self.master_keys and 0 < gen <= MAX_GENERATION and 0 <= kid <= 0xFFFF \
-                    and kid not in self.master_keys:
-                self._install(kid, gen, master)
-
-    def restore_windows(self, state: Mapping[Any, Mapping[str, int]]) -> None:
-        windows = {}
-        for k, v in state.items():
-            try:
-                windows[int(k)] = ReplayWindow(int(v["size"]), int(v["highest"]), int(v["seen"]))
-            except (TypeError, ValueError, KeyError, OverflowError):
-                continue
-        self.windows = windows
-
 
 GROUND_HEARD = frozenset({AckStatus.OK, AckStatus.REJECTED, AckStatus.FAILED})
 

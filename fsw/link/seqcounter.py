@@ -47,6 +47,8 @@ class SequenceCounter:
         self.path = Path(path)
 
     def _read(self) -> dict:
+        if self.path.is_symlink():
+            raise SequenceError(f"sequence file {self.path}: is a symbolic link (refusing it)")
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -82,12 +84,13 @@ class SequenceCounter:
         already used (the flight would call it a replay) or when it jumps more than 2**32
         ahead (it would burn the key's numbers), unless `force`; a forced old number leaves
         the counter where it is."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
-            raise SequenceError(f"sequence file {self.path}: cannot lock: {exc.strerror}") from None
+            raise SequenceError(f"sequence file {self.path}: cannot lock: "
+                                f"{exc.strerror or exc}") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             last = self.last(key_id, key)

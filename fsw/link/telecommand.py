@@ -68,6 +68,15 @@ def quick_check(pkt: bytes | memoryview) -> bool:
             and crc16(pkt[:-CRC_SIZE]) == ((pkt[n - 2] << 8) | pkt[n - 1]))
 
 
+def format_problem(pkt: bytes | memoryview) -> str:
+    """Why a packet fails `quick_check`, in words (only worth it for a reported rejection)."""
+    try:
+        parse_header(pkt)
+    except DecodeError as exc:
+        return str(exc)
+    return "bad header"
+
+
 def header_of(pkt: bytes | memoryview) -> TcHeader:
     """Header fields of a packet that passed `quick_check`."""
     w0, w1, _, key_id, auth_seq, opcode = HEAD.unpack_from(pkt, 0)

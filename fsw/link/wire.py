@@ -91,11 +91,11 @@ def parse_text(wtype: str, text: str, what: str) -> Any:
         if wtype == "bool":
             return _BOOL_TEXT[text.strip().lower()]
     except (ValueError, KeyError):
-        raise EncodeError(f"{what}: {text!r} is not a {_TEXT_KIND[wtype]}") from None
+        raise EncodeError(f"{what}: {text!r} is not {_TEXT_KIND[wtype]}") from None
     return text
 
 
-_TEXT_KIND = {"i64": "integer (i64)", "f64": "number (f64)", "bool": "bool (0, 1, true, false)"}
+_TEXT_KIND = {"i64": "an integer (i64)", "f64": "a number (f64)", "bool": "a bool (0, 1, true, false)"}
 
 
 class FieldCodec:

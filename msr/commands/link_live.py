@@ -216,15 +216,17 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
             pkt = client.encoder.encode(target, values, key_id=key_id, auth_seq=auth_seq,
                                         validate=not no_validate)
             if save:
-                save.write_bytes(pkt)
+                try:
+                    save.write_bytes(pkt)
+                except OSError as exc:
+                    raise click.ClickException(f"cannot write {save}: "
+                                               f"{exc.strerror or exc}") from None
         except EncodeError as exc:
             client.transport.close()
             raise click.ClickException(str(exc)) from None
-        except (OSError, click.ClickException) as exc:
+        except click.ClickException:
             client.transport.close()
-            if isinstance(exc, click.ClickException):
-                raise
-            raise click.ClickException(f"cannot write {save}: {exc.strerror or exc}") from None
+            raise
         click.echo(f"sent {target} key {key_id} seq {auth_seq} ({len(pkt)} bytes)")
         ex = exchange(client, pkt, key_id, auth_seq, timeout)
         if ex.ack is None:

@@ -1,0 +1,30 @@
+"""A flood of junk on the live link (loopback, bounded count and time) costs the ground
+nothing: at least 95 % of the valid commands sent during it execute, exactly once, and the
+attacker gets (almost) nothing back. Slips and throughput are measured in
+bench/link_flood.py, where a loaded machine cannot fail the suite."""
+from __future__ import annotations
+
+import pytest
+
+from .flood import run_flood
+
+
+def check(r, rate_bound_s: float) -> None:
+    print(r.line())
+    assert r.junk_sent > 0 and r.valid_sent >= 20
+    assert r.valid_executed >= 0.95 * r.valid_sent, r.line()
+    assert r.valid_executed <= r.valid_sent                   # nothing ran twice
+    assert r.valid_acked >= 0.95 * r.valid_sent, r.line()
+    # only rate-limited answers to authentic replays (at most 8 per second), no downlink
+    assert r.got_back <= 8 * (rate_bound_s + 1), r.line()
+
+
+def test_a_junk_flood_does_not_stop_the_grounds_commands():
+    r = run_flood(30_000, rate=15_000, valid_hz=25)         # about 2 s
+    check(r, r.flood_s + 1.5)
+
+
+@pytest.mark.slow
+def test_the_review_flood_of_100000_datagrams():
+    r = run_flood(100_000, rate=64_000, valid_hz=50)
+    check(r, r.flood_s + 1.5)
