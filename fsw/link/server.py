@@ -125,9 +125,9 @@ def link_topology(vehicle: str, components: list[Component], keys: Mapping[int, 
     return topology, ingest
 
 
-DRAIN_PER_S = 100_000    # datagrams screened per second, spread over the ticks
+DRAIN_PER_S = 200_000    # datagrams screened per second at most, spread over the ticks
 VERIFY_PER_S = 25_000    # HMACs per second
-UPLINK_SHARE = 25        # % of a tick the uplink may spend reading the transport
+UPLINK_SHARE = 40        # % of a tick the uplink may spend reading the transport
 
 
 class LinkServer:
