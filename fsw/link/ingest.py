@@ -12,7 +12,9 @@ event in the downlink, but never acknowledged, so an unknown key id and a bad MA
 same on the wire and junk cannot be amplified into replies. The cost of junk is bounded per
 tick: at most `drain_per_tick` packets are read and screened (length, header, CRC, key id:
 no HMAC), and at most `verify_per_tick` of the survivors get an HMAC, the ground's own
-address first, so a flood cannot starve the ground's commands or make the loop slip.
+address first, so a flood of forgeries cannot push the ground's command out. Counts only,
+so SIL stays deterministic; in real time `server.TickSlice` also ends the drain when its
+share of the tick is used, so the loop keeps its deadlines.
 """
 from __future__ import annotations
 

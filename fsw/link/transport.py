@@ -130,9 +130,15 @@ class SerialLink:
         self._rx = bytearray(rest)
         return out
 
+    MAX_PENDING = 4096
+
     def poll(self, budget: int) -> list[tuple[bytes, Source]]:
-        """Complete packets received (at most `budget`; the rest wait for the next poll)."""
+        """Complete packets received (at most `budget`; the rest wait for the next poll, up
+        to MAX_PENDING: beyond that the oldest are dropped and counted)."""
         self._pending.extend(self.receive())
+        if len(self._pending) > self.MAX_PENDING:
+            self.dropped += len(self._pending) - self.MAX_PENDING
+            del self._pending[:len(self._pending) - self.MAX_PENDING]
         out = [(p, None) for p in self._pending[:budget]]
         del self._pending[:budget]
         return out
