@@ -73,7 +73,7 @@ class TickSlice:
         return self.transport.peer
 
     def poll(self, budget: int) -> list:
-        if self.clock.now_ns() - self.tick.now_ns > self.slice_ns:
+        if self.clock.now_ns() - self.tick.now_ns >= self.slice_ns:
             return []
         return self.transport.poll(budget)
 

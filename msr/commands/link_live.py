@@ -271,12 +271,16 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
         client = GroundClient(spec, ring.master, ground_transport(host, port, serial_url))
         counter = SequenceCounter(seq_file or default_path(keys_file))
         try:
+            client.encoder.lookup("link.ROTATE_KEY")
             seq = reserve(counter, master_id, ring.master[master_id], None, False)
+            pkt = client.encoder.encode("link.ROTATE_KEY", {"key_id": key_id, "generation": gen},
+                                        key_id=master_id, auth_seq=seq)
+        except EncodeError as exc:
+            client.transport.close()
+            raise click.ClickException(str(exc)) from None
         except click.ClickException:
             client.transport.close()
             raise
-        pkt = client.encoder.encode("link.ROTATE_KEY", {"key_id": key_id, "generation": gen},
-                                    key_id=master_id, auth_seq=seq)
         click.echo(f"sent link.ROTATE_KEY key id {key_id} generation {gen} "
                    f"(master key {master_id} seq {seq})")
         ex = exchange(client, pkt, master_id, seq, timeout)

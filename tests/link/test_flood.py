@@ -42,3 +42,27 @@ def test_a_junk_flood_does_not_stop_the_grounds_commands():
 def test_the_review_flood_of_100000_datagrams():
     r = run_flood(100_000, rate=64_000, valid_hz=50)
     check(r, r.flood_s + 1.5)
+
+
+def test_the_tick_slice_ends_the_drain_when_its_share_of_the_tick_is_used():
+    from fsw.core.component import TimeRef
+    from fsw.link.server import TickSlice
+
+    from .kit import linked_demo
+    from .test_ingest import Inbox
+
+    class Clock:          # each read is 1 ms later: as if each chunk took 1 ms
+        t = 0
+
+        def now_ns(self):
+            self.t += 1_000_000
+            return self.t
+
+    _, ingest, _ = linked_demo()
+    inbox = Inbox([(b"junk", ("192.0.2.1", 9))] * 20_000)
+    tick = TimeRef(0)
+    ingest.uplink = TickSlice(inbox, Clock(), tick, slice_ns=5_000_000)
+    ingest.drain_per_tick = 10_000
+    ingest.step(0)
+    assert len(inbox.polled) == 4 and ingest.tlm["received"] == 4 * 256   # 1..4 ms, not 5
+    assert ingest.uplink.peer == "ground"
