@@ -1,10 +1,11 @@
 """The live-link commands: `msr gds serve`, `msr gds send` and `msr keys rotate`."""
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
@@ -77,6 +78,21 @@ def exchange(client: Any, pkt: bytes, key_id: int, seq: int, timeout: float) -> 
     return ex
 
 
+@contextlib.contextmanager
+def realtime_loop(priority: int) -> Iterator[None]:
+    """SCHED_FIFO (and locked memory) for the loop, as the HIL board runs it; a refusal is
+    a warning, not an error."""
+    if priority <= 0:
+        yield
+        return
+    from hil.bench import RealtimeSettings
+    from hil.rt import realtime
+    with realtime(RealtimeSettings(priority=priority, gc="on")) as report:
+        if "sched_fifo" in report.refused:
+            click.echo(f"warning: {report.warning()}", err=True)
+        yield
+
+
 def transport_options(fn: Any) -> Any:
     for opt in reversed((
             click.option("--host", default="127.0.0.1", show_default=True),
@@ -112,9 +128,12 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
                   help="stop after this many seconds")
     @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
                   default=None, help="also write a telemetry log")
+    @click.option("--priority", type=click.IntRange(0, 99), default=0, show_default=True,
+                  help="run the loop SCHED_FIFO at this priority, as on a flight computer "
+                       "(0: normal scheduling)")
     def serve(vehicle: str, keys_file: Path, host: str, port: int, ground: str | None,
               serial_url: str | None, rate: int, telemetry_divisor: int,
-              duration: float | None, log_file: Path | None) -> None:
+              duration: float | None, log_file: Path | None, priority: int) -> None:
         """Run a flight-software instance in real time behind a live link."""
         from fsw.core.time import seconds_to_ns
         from fsw.link.dictionary import topology_spec
@@ -150,10 +169,13 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
             stop["now"] = True
         signal.signal(signal.SIGTERM, ask_stop)
         signal.signal(signal.SIGINT, ask_stop)
-        until = None if duration is None else server.executive.start_ns + seconds_to_ns(duration)
         close_error = None
         try:
-            server.run(until_ns=until, stop_when=lambda: stop["now"])
+            with realtime_loop(priority):
+                ex = server.executive
+                ex.restart_at(ex.clock.now_ns())   # the set-up above took time: start now
+                until = None if duration is None else ex.start_ns + seconds_to_ns(duration)
+                server.run(until_ns=until, stop_when=lambda: stop["now"])
         finally:
             transport.close()
             if log_fh:

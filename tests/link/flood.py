@@ -99,6 +99,14 @@ def junk(n: int, seed: int = 1) -> list[bytes]:
     return out
 
 
+def fifo_allowed() -> bool:
+    """May this user run a process SCHED_FIFO (`chrt -f`)?"""
+    try:
+        return subprocess.run(["chrt", "-f", "1", "true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 @dataclass
 class FloodResult:
     junk_sent: int
@@ -128,8 +136,10 @@ class FloodResult:
                 + (f", uplink step max {self.step_max_us} us" if self.step_max_us else ""))
 
 
-def _serve(python: str, cwd: Path, keys: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen([python, "-c", "from msr.cli import main; main()", "gds", "serve",
+def _serve(python: str, cwd: Path, keys: Path, priority: int = 0
+           ) -> tuple[subprocess.Popen, int]:
+    rt = ["chrt", "-f", str(priority)] if priority else []
+    proc = subprocess.Popen([*rt, python, "-c", "from msr.cli import main; main()", "gds", "serve",
                              "--vehicle", "demo", "--keys", str(keys), "--host", LOOPBACK,
                              "--port", "0", "--duration", "120"],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -187,15 +197,16 @@ class Ground:
 
 def run_flood(n_junk: int, *, rate: float = 0.0, valid_hz: float = 50.0,
               python: str = sys.executable, cwd: Path | None = None, seed: int = 1,
-              settle_s: float = 1.0) -> FloodResult:
-    """One flood against a fresh server; `rate` junk datagrams/s (0: as fast as possible)."""
+              settle_s: float = 1.0, priority: int = 0) -> FloodResult:
+    """One flood against a fresh server; `rate` junk datagrams/s (0: as fast as possible);
+    `priority` > 0 runs the server SCHED_FIFO (`chrt -f`), as a flight loop runs."""
     cwd = cwd or Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory(prefix="msr-flood-") as tmp:
         keys = Path(tmp) / "keys.json"
         write_key_file(keys, {KEY_ID: KEY})
         grams = Path(tmp) / "junk.bin"
         grams.write_bytes(b"".join(struct.pack(">H", len(g)) + g for g in junk(n_junk, seed)))
-        server, port = _serve(python, cwd, keys)
+        server, port = _serve(python, cwd, keys, priority)
         ground = Ground(port)
         try:
             first = ground.send()                     # the ground is in contact before
