@@ -138,10 +138,13 @@ class FloodResult:
 
 def _serve(python: str, cwd: Path, keys: Path, priority: int = 0
            ) -> tuple[subprocess.Popen, int]:
-    rt = ["chrt", "-f", str(priority)] if priority else []
+    own = "--priority" in (cwd / "msr/commands/link_live.py").read_text() \
+        if (cwd / "msr/commands/link_live.py").exists() else False
+    rt = [] if own or not priority else ["chrt", "-f", str(priority)]  # an older checkout
     proc = subprocess.Popen([*rt, python, "-c", "from msr.cli import main; main()", "gds", "serve",
                              "--vehicle", "demo", "--keys", str(keys), "--host", LOOPBACK,
-                             "--port", "0", "--duration", "120"],
+                             "--port", "0", "--duration", "120",
+                             *(["--priority", str(priority)] if own else [])],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     m = re.search(r"127\.0\.0\.1:(\d+)", line)
