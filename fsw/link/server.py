@@ -61,9 +61,9 @@ class Downlink:
 class TickSlice:
     """The transport as the ingest polls it in real time: a poll returns nothing once
     `slice_ns` of the current tick have passed on the executive's clock, so however hard
-    the uplink is flooded, draining it never takes the tick past its deadline. Through the
-    Clock seam: on a SimClock time stands still inside a tick and only the count budget
-    applies, as in SIL."""
+    the uplink is flooded, draining it takes at most that share of the tick (plus one
+    chunk of 256); what is left waits in the socket. Through the Clock seam: on a SimClock
+    time stands still inside a tick and only the count budget applies, as in SIL."""
 
     def __init__(self, transport: Any, clock: Clock, tick: Any, slice_ns: int) -> None:
         self.transport, self.clock, self.tick, self.slice_ns = transport, clock, tick, slice_ns
