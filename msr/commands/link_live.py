@@ -61,6 +61,19 @@ def reserve(counter: SequenceCounter, key_id: int, key: bytes, seq: int | None,
         raise click.ClickException(str(exc)) from None
 
 
+@contextlib.contextmanager
+def closed_on_error(client: Any) -> Iterator[None]:
+    """Whatever goes wrong before the exchange is one line, and the socket is closed."""
+    try:
+        yield
+    except EncodeError as exc:
+        client.transport.close()
+        raise click.ClickException(str(exc)) from None
+    except click.ClickException:
+        client.transport.close()
+        raise
+
+
 def exchange(client: Any, pkt: bytes, key_id: int, seq: int, timeout: float) -> Any:
     """Send, wait for the ack, print the events that came back; exit 2 without an ack."""
     try:
@@ -234,7 +247,7 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
         spec = vehicle_of(dict_file, vehicle)
         values = parse_args(args)
         client = GroundClient(spec, ring.keys, ground_transport(host, port, serial_url))
-        try:
+        with closed_on_error(client):
             client.encoder.encode(target, values, key_id=key_id, auth_seq=1,
                                   validate=not no_validate)   # refuse a bad command first
             counter = SequenceCounter(seq_file or default_path(keys_file))
@@ -247,12 +260,6 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
                 except OSError as exc:
                     raise click.ClickException(f"cannot write {save}: "
                                                f"{exc.strerror or exc}") from None
-        except EncodeError as exc:
-            client.transport.close()
-            raise click.ClickException(str(exc)) from None
-        except click.ClickException:
-            client.transport.close()
-            raise
         click.echo(f"sent {target} key {key_id} seq {auth_seq} ({len(pkt)} bytes)")
         ex = exchange(client, pkt, key_id, auth_seq, timeout)
         if ex.ack is None:
@@ -296,17 +303,11 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
         spec = vehicle_of(dict_file, vehicle)
         client = GroundClient(spec, ring.master, ground_transport(host, port, serial_url))
         counter = SequenceCounter(seq_file or default_path(keys_file))
-        try:
+        with closed_on_error(client):
             client.encoder.lookup("link.ROTATE_KEY")
             seq = reserve(counter, master_id, ring.master[master_id], None, False)
             pkt = client.encoder.encode("link.ROTATE_KEY", {"key_id": key_id, "generation": gen},
                                         key_id=master_id, auth_seq=seq)
-        except EncodeError as exc:
-            client.transport.close()
-            raise click.ClickException(str(exc)) from None
-        except click.ClickException:
-            client.transport.close()
-            raise
         click.echo(f"sent link.ROTATE_KEY key id {key_id} generation {gen} "
                    f"(master key {master_id} seq {seq})")
         ex = exchange(client, pkt, master_id, seq, timeout)
