@@ -153,7 +153,7 @@ def parse_distribution(key: str, spec: Any, source: str = "<dict>") -> Distribut
     if not isinstance(spec, Mapping):
         raise DispersionError(f"{entry}: expected a table like {{ dist = \"normal\", ... }}, got {spec!r}")
     dist = spec.get("dist")
-    if dist not in _FIELDS:
+    if not isinstance(dist, str) or dist not in _FIELDS:   # a list or table is no name (unhashable too)
         raise DispersionError(f"{entry}: unknown dist {dist!r}; choose from {', '.join(sorted(_FIELDS))}")
     extra = sorted(set(spec) - _FIELDS[dist])
     if extra:

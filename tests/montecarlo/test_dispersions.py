@@ -26,6 +26,9 @@ def one(spec):
     ({"dist": "uniform", "lo": 0.0, "hi": 1.0, "sigma": 3.0}, ["'p.x'", "unexpected field", "sigma"]),
     ({"dist": "truncnorm", "mean": 0.0, "sigma": 1.0, "lo": 40.0, "hi": 41.0}, ["'p.x'", "too far in the tail"]),
     (3.0, ["'p.x'", "expected a table"]),
+    ({"dist": []}, ["'p.x'", "unknown dist []", "choose from"]),          # TypeError before (issue 15)
+    ({"dist": {}}, ["'p.x'", "unknown dist {}", "choose from"]),
+    ({"dist": {"normal": 1}, "mean": 1.0}, ["'p.x'", "unknown dist"]),
 ])
 def test_bad_entries_name_the_entry(spec, words):
     with pytest.raises(DispersionError) as info:
@@ -123,7 +126,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allo
                     st.text(max_size=5))
 fields = st.dictionaries(st.sampled_from(["dist", "mean", "sigma", "lo", "hi", "values", "x"]),
                          st.one_of(scalars, st.sampled_from(["normal", "truncnorm", "uniform", "choice"]),
-                                   st.lists(scalars, max_size=3)), max_size=6)
+                                   st.lists(scalars, max_size=3),
+                                   st.dictionaries(st.text(max_size=3), scalars, max_size=2)), max_size=6)
 documents = st.dictionaries(
     st.sampled_from(["scenario", "dispersions", "fixed", "outputs", "retention", "other"]),
     st.one_of(scalars, st.dictionaries(st.text(max_size=4), st.one_of(fields, scalars), max_size=3),
