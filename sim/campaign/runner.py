@@ -21,7 +21,7 @@ import numpy as np
 from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file)
+                            scenario_module_name, sha256_file, validate_overrides)
 
 from . import chain
 
@@ -131,6 +131,12 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     unknown = set(overrides) - {p.name for p in PHASES}
     if unknown:
         raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in PHASES]}")
+    for phase in PHASES:   # every phase's overrides checked before the first one flies
+        try:
+            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
+                               overrides.get(phase.name, {}))
+        except ScenarioError as exc:
+            raise ScenarioError(f"phase {phase.name}: {exc}") from None
     seeds = phase_seeds(seed, len(PHASES))
     summaries: dict[str, dict[str, Any]] = {}
     timeline: list[dict[str, Any]] = []
