@@ -226,7 +226,7 @@ def register(cli: click.Group) -> None:
                   help="UDP port (0: any free port, printed)")
     @click.option("--serial", "serial_url", default=None, help="serve on a serial URL instead of UDP")
     @click.option("--rate", type=int, default=50, show_default=True, help="base rate, Hz")
-    @click.option("--telemetry-divisor", type=int, default=50, show_default=True)
+    @click.option("--telemetry-divisor", type=click.IntRange(min=1), default=50, show_default=True)
     @click.option("--duration", type=float, default=None, help="stop after this many seconds")
     @click.option("--log", "log_file", type=click.Path(path_type=Path), default=None,
                   help="also write a telemetry log")

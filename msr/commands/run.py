@@ -8,7 +8,7 @@ import click
 from tqdm import tqdm
 
 from msr.commands.sil import SEED, parse_value
-from sim.scenario_params import show
+from sim.scenario_params import show as shown
 
 
 class PhaseProgress:
@@ -94,7 +94,7 @@ def register(cli: click.Group) -> None:
             key, sep, raw = item.partition("=")
             phase, dot, name = key.partition(".")
             if not sep or not dot or not name:
-                raise click.BadParameter(f"{show(item)}: expected PHASE.KEY=VALUE", param_hint="--set")
+                raise click.BadParameter(f"{shown(item)}: expected PHASE.KEY=VALUE", param_hint="--set")
             overrides.setdefault(phase, {})[name] = parse_value(raw)
         out_dir = out_dir or Path("runs") / f"campaign-{seed}"
         show = not quiet and sys.stderr.isatty()
