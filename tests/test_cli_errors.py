@@ -26,7 +26,8 @@ from msr.cli import cli
 from sim.scenario_params import MAX_SEED
 
 SCENARIOS = ("landing", "fetch", "ascent", "capture")
-SENTINEL = "keep.txt"
+EARLIER_RUN = {"keep.txt": "notes\n", "telemetry.bin": "\x08\x00earlier packets", "summary.json": '{"seed": 7}\n',
+               "events.log": "earlier events\n"}      # a previous run's files in the directory named by --out
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def invoke(args: list[str], tmp_path: Path):
     """Run `msr ARGS` in a scratch directory with a pre-filled run directory OUT."""
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    (out / SENTINEL).write_text("an earlier run's results\n")
+    for name, text in EARLIER_RUN.items():
+        (out / name).write_text(text)
     names = {"OUT": str(out), **files(tmp_path)}
     argv = [names.get(a, a.replace("OUT/", f"{out}/")) for a in args]
     with contextlib.chdir(tmp_path):              # a default runs/ lands in the scratch directory
@@ -153,8 +155,7 @@ def assert_clean_refusal(result, out: Path, words=()) -> str:
     for word in words:
         assert word in errors[0], f"{word!r} not in {errors[0]!r}"
     assert len(errors[0]) < 1000
-    assert sorted(p.name for p in out.iterdir()) == [SENTINEL]           # nothing written, nothing lost
-    assert (out / SENTINEL).read_text() == "an earlier run's results\n"
+    assert {p.name: p.read_text() for p in out.iterdir()} == EARLIER_RUN   # nothing written, nothing lost
     return errors[0]
 
 

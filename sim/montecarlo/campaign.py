@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from sim.deployment import validate_overrides
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
@@ -62,6 +63,7 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
     module = scenarios.load(scenario)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
+    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
     return module
 
 

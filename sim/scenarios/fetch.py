@@ -80,7 +80,7 @@ PARAMS = (
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PASSTHROUGH = ("rover.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m", ...
+PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
 FLIGHT_COMPONENTS = {"rover": Rover, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander

@@ -62,7 +62,7 @@ PARAMS = (
     ScenarioParam("roughness_limit_m", 0.10, float, 0.01, 1.0),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
+PASSTHROUGH = PARAMETER_PREFIXES = ("lander.",)   # flight parameters, e.g. "lander.low_gate_alt_m"
 FLIGHT_COMPONENTS = {"lander": Lander}
 
 LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_speed_mps": 1.0}

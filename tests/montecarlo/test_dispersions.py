@@ -145,3 +145,22 @@ def test_any_document_parses_or_gives_a_dispersion_error(doc, seed):
         return
     inputs = d.sample(np.random.default_rng(seed))       # a parsed file can always be sampled
     assert sorted(inputs) == sorted({*d.dists, *d.fixed})
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({"fixed": {"max_time_s": "x"}}, ["fixed 'max_time_s'", "'x'", "finite number"]),
+    ({"dispersions": {"slope_limit_deg": {"dist": "uniform", "lo": 0.0, "hi": 90.0}}},
+     ["dispersion 'slope_limit_deg'", "0.0", "[1, 45]"]),
+    ({"dispersions": {"terrain_seed": {"dist": "choice", "values": [1, -2]}}}, ["'terrain_seed'", "-2"]),
+    ({"dispersions": {"lander.divert_budget_m": {"dist": "truncnorm", "mean": 1e3, "sigma": 1e3, "lo": 0.0,
+                                                 "hi": 5e3}}}, ["refused by the flight software", "maximum 2000"]),
+])
+def test_values_a_file_can_give_are_checked_against_the_scenario_before_any_run(doc, words):
+    from sim.montecarlo.campaign import check_scenario
+    with pytest.raises(DispersionError) as info:
+        check_scenario("landing", parse({"scenario": "landing", **doc}, "f.toml"))
+    for word in words:
+        assert word in str(info.value)
+    check_scenario("landing", parse({"scenario": "landing", "dispersions": {
+        "slope_limit_deg": {"dist": "uniform", "lo": 8.0, "hi": 16.0},
+        "nav_pos_sigma_m": {"dist": "normal", "mean": 1.0, "sigma": 0.3}}}, "f.toml"))   # fine
