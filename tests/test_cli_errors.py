@@ -47,6 +47,7 @@ ROWS = [
     row("seed", "sil ascent --seed -1 --out OUT", "--seed", "-1", "0<=x<=9223372036854775807"),
     row("seed", "run --seed -1 --out OUT", "--seed", "-1", "0<=x<="),
     row("seed", f"sil landing --seed {MAX_SEED + 1} --out OUT", "--seed", "0<=x<="),
+    row("seed", "faults demo --quick --seed -1 --out OUT", "--seed", "-1", "0<=x<="),
     # --set: type
     row("--set type", "sil landing --set max_time_s=x --out OUT", "max_time_s='x'", "a finite number in [1, 3600]"),
     row("--set type", "sil fetch --set n_tubes=[] --out OUT", "n_tubes=[]", "an integer in [1, 10]"),

@@ -152,3 +152,19 @@ def test_reconnect_gives_up_with_a_clear_error():
     with pytest.raises(DeviceDisconnected, match="/dev/nonexistent-tty"):
         link.reconnect("/dev/nonexistent-tty", timeout_s=0.1)
     assert not os.path.exists("/dev/nonexistent-tty")
+
+
+def test_the_other_side_closing_a_pty_is_a_normal_end_not_an_io_error():
+    """Reading a pty master whose slave was closed gives EIO on Linux: that is the peer
+    finishing (PeerClosed, 'other end closed'), not 'read failed: [Errno 5]'."""
+    import os
+    from hal.errors import PeerClosed
+    from hal.serial.port import FdPort
+    master, slave = os.openpty()
+    port = FdPort(master, "bench:main")
+    os.write(slave, b"bye")
+    assert port.read_available(time.monotonic() + 1.0) == b"bye"
+    os.close(slave)
+    with pytest.raises(PeerClosed, match="other end closed") as exc:
+        port.read_available(time.monotonic() + 1.0)
+    assert "Errno" not in str(exc.value)
