@@ -39,7 +39,7 @@ from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
 from fsw.vehicles.ero.capture import EroCaptureManager
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
-from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, show
+from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param
 from sim.mars import MARS
 from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
 from sim.plants import CompositePlant, RendezvousPlant
@@ -105,15 +105,6 @@ SENSOR_RATES = {"camera_tracker": 2, "lidar": 10, "rcs": 10, "imu": 10, "capture
 
 
 # ---------------------------------------------------------------- overrides
-def os_state(value: Any) -> tuple[float, ...]:
-    """The OS state (r_m [3], v_mps [3]) as a 6-tuple, or a ScenarioError saying what is wrong."""
-    try:
-        s = os_state_value(value)
-    except ValueError as exc:
-        raise ScenarioError(f"os_state={show(value)}: {exc}") from None
-    return tuple(s["r_m"] + s["v_mps"])
-
-
 def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES, PARAMS)
     state = cfg["os_state"]
