@@ -193,8 +193,8 @@ def test_linux_clock_1khz_for_2s_keeps_to_the_grid():
     ex.run(until_ns=ideal_end)
     end = clock.now_ns()
     assert 0 <= end - ideal_end < 50 * NS_PER_MS, f"ended {(end - ideal_end) / 1e3:.0f} us from ideal"
-    assert work[-1] == ideal_end
-    assert len(work) + ex.ticks_skipped == 2001
+    assert work[-1] <= ideal_end                 # the last tick, unless a slip skipped it
+    assert ex.tick == len(work) + ex.ticks_skipped >= 2001     # a slip at the end may skip past it
     assert all((t - ex.start_ns) % NS_PER_MS == 0 for t in work)
 
 
