@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping
 
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
@@ -35,6 +35,7 @@ from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
 from sim import rundir
+from sim.scenario_params import MAX_SEED, ScenarioError, ScenarioParam, check_values, show
 
 if TYPE_CHECKING:   # the simulator's side only: a board's flight side loads neither
     from sim.truth import TruthRecorder
@@ -53,16 +54,17 @@ FLIGHT_HOOKS: ContextVar[tuple[Callable[[Topology, Executive, TelemetryLogWriter
     ContextVar("FLIGHT_HOOKS", default=())
 
 
-class ScenarioError(ValueError):
-    """The scenario cannot be deployed (unknown, or missing part of the split)."""
-
-
 def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
-                      passthrough_prefixes: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+                      passthrough_prefixes: tuple[str, ...] = (), params: Iterable[ScenarioParam] = ()
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Merge overrides into a scenario's defaults; keys starting with one of
     `passthrough_prefixes` (flight-software parameters such as "nav.") are returned apart.
 
-    An unknown key is a ScenarioError naming it and the known ones."""
+    An unknown key is a ScenarioError naming it and the known ones; with `params` (the
+    scenario's ScenarioParam declarations) every declared value is checked too, defaults and
+    overrides alike, so nothing unchecked reaches a plant."""
+    if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
+        raise ScenarioError(f"overrides must be a table of NAME = value, got {show(overrides)}")
     passthrough = {k: v for k, v in overrides.items() if k.startswith(passthrough_prefixes)} \
         if passthrough_prefixes else {}
     unknown = sorted(k for k in overrides if k not in defaults and k not in passthrough)
@@ -72,19 +74,54 @@ def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
                             + (f", or {'/'.join(passthrough_prefixes)}NAME" if passthrough_prefixes else ""))
     merged = dict(defaults)
     merged.update((k, v) for k, v in overrides.items() if k not in passthrough)
-    return merged, passthrough
+    return check_values(params, merged), passthrough
+
+
+def validate_overrides(module: ModuleType, overrides: Mapping[str, Any]) -> None:
+    """Everything about `overrides` that can be checked without flying (types, limits,
+    flight-parameter limits): a ScenarioError naming the bad one, before anything flies.
+    A scenario may give `check_overrides(overrides)`; otherwise its PARAMS or DEFAULTS and
+    PARAMETER_PREFIXES/PASSTHROUGH are checked."""
+    check = getattr(module, "check_overrides", None)
+    if callable(check):
+        check(dict(overrides))
+        return
+    declared = getattr(module, "DEFAULTS", None)
+    if declared is None:
+        declared = getattr(module, "PARAMETERS", None)
+    if declared is None:
+        return
+    prefixes = tuple(getattr(module, "PARAMETER_PREFIXES", ())) or tuple(getattr(module, "PASSTHROUGH", ()))
+    resolve_overrides(overrides, dict.fromkeys(declared) if not isinstance(declared, Mapping) else declared,
+                      prefixes, getattr(module, "PARAMS", ()))
+
+
+def tube_id_list(value: Any) -> list[int]:
+    """Tube ids (a list of integers, or "1,2,3" from the command line), sorted, unique,
+    1..65535; ValueError saying what is wrong."""
+    if isinstance(value, str):
+        items: list[Any] = [x.strip() for x in value.split(",") if x.strip()]
+        if not all(x.isascii() and x.isdigit() for x in items):
+            raise ValueError("not a comma-separated list of ids")
+        items = [int(x) for x in items]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in items):
+            raise ValueError("ids must be integers")
+    else:
+        raise ValueError("not a list of ids")
+    ids = sorted(set(items))
+    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
+        raise ValueError("need at least one id, each in 1..65535")
+    return ids
 
 
 def parse_tube_ids(value: Any) -> list[int]:
     """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
-    items = value.split(",") if isinstance(value, str) else value
     try:
-        ids = sorted({int(x) for x in items if str(x).strip()})
-    except (TypeError, ValueError):
-        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
-    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
-        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
-    return ids
+        return tube_id_list(value)
+    except ValueError as exc:
+        raise ScenarioError(f"tube_ids={show(value)}: {exc}; allowed: a list of integer ids in 1..65535") from None
 
 
 def scenario_module_name(name: str) -> str:
@@ -282,6 +319,9 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
     """
     if isinstance(module, str):
         module = load_scenario(module)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed={show(seed)}: expected an integer in [0, {MAX_SEED}]")
+    validate_overrides(module, dict(overrides or {}))   # before anything is built or flown
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
                      dict(overrides or {}), module)
     wall0 = time.perf_counter()
@@ -344,5 +384,5 @@ def wall_fields(module: ModuleType) -> tuple[str, ...]:
 
 
 __all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
-           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
-           "wall_fields"]
+           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil",
+           "scenario_module_name", "tube_id_list", "validate_overrides", "wall_fields"]

@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from fsw.numerics import elementwise
+from sim.scenario_params import ScenarioParam, defaults
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
 
@@ -77,13 +78,15 @@ class TerrainError(ValueError):
 # landing region is benign: fewer craters, rock patches and dunes than the campaign-wide
 # TerrainParams defaults (with those, a 60 m disc is safe on ~1% of the map). Scenario
 # overrides of these names, plus `terrain_seed`, select the map.
-SITE_TERRAIN: dict[str, float | int] = {
-    "n_cells": 2048,
-    "resolution_m": 0.5,
-    "crater_density_per_km2": 25.0,
-    "rocky_fraction": 0.2,
-    "dune_fraction": 0.05,
-}
+SITE_TERRAIN_PARAMS = (
+    ScenarioParam("n_cells", 2048, int, 1024, 4096, doc="map side in cells (the lander's 300 m approach "
+                                                         "and the rover's 400 m window must fit)"),
+    ScenarioParam("resolution_m", 0.5, float, 0.25, 1.0, doc="cell size; hazard maps are built for 0.5 m"),
+    ScenarioParam("crater_density_per_km2", 25.0, float, 0.0, 500.0),
+    ScenarioParam("rocky_fraction", 0.2, float, 0.0, 1.0),
+    ScenarioParam("dune_fraction", 0.05, float, 0.0, 0.9),
+)
+SITE_TERRAIN: dict[str, float | int] = defaults(SITE_TERRAIN_PARAMS)
 
 
 def site_terrain_params(settings: dict) -> TerrainParams:

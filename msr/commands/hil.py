@@ -2,6 +2,7 @@
 `timing` (latency of the fixed-step loop beside cyclictest) and `deploy` (offline bundle)."""
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -15,6 +16,21 @@ BENCH = click.option("--bench", "bench_file", required=True,
                      type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
 MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
                     help="override the bench file's mode")
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range (click's FloatRange lets NaN through)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return v
+
+
+MAX_TIMING_TICKS = 10_000_000   # latencies are kept in memory: 160 MB at most
 
 
 def _load(bench_file: Path):
@@ -41,6 +57,12 @@ def register(cli: click.Group) -> None:
         config = bench.deployment.device_config()
         for dev, (line, address) in sorted(bench.addresses.items()):
             click.echo(f"  {dev:16s} {config[dev]['kind']:18s} line {line} address {address}")
+        from hil.emulator import realtime_step_problem
+        problem = realtime_step_problem(bench.deployment.plant(), bench.step_hz)
+        if problem and bench.mode == "realtime":
+            raise click.ClickException(problem)
+        if problem:
+            click.echo(f"note: lockstep is fine, but --mode realtime would fail: {problem}")
 
     @hil_group.command("emulate")
     @BENCH
@@ -100,6 +122,7 @@ def register(cli: click.Group) -> None:
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
         footprint.mark("imports")
+        from sim.deployment import DICTIONARY
         if resume and checkpoint_dir is None:
             raise click.UsageError("--resume needs --checkpoint DIR")
         bench = _load(bench_file)
@@ -113,7 +136,7 @@ def register(cli: click.Group) -> None:
                 log_file = open(out_dir / "telemetry.bin", "wb")
                 event_file = open(out_dir / "events.log", "wb") if checkpoint_dir is not None else None
         try:
-            report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
+            report, log = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
                                    resume=resume, event_out=event_file, footprint=footprint)
         except (BenchConfigError, DeviceFault) as exc:
@@ -135,19 +158,22 @@ def register(cli: click.Group) -> None:
             click.echo(line)
         if out_dir is not None:
             with output_dir(out_dir, create=False):
+                (out_dir / DICTIONARY).write_text(log.dictionary().to_json())   # as SIL: `msr gds decode` reads it
                 click.echo(f"run: {write_run(report, out_dir)}")
         if r.fault:
             click.echo(f"device fault: {r.fault}", err=True)
             sys.exit(1)
 
     @hil_group.command("timing")
-    @click.option("--rate", "rate_hz", type=int, default=1000, show_default=True, help="loop rate, Hz")
-    @click.option("--duration", "duration_s", type=float, default=10.0, show_default=True, help="seconds")
+    @click.option("--rate", "rate_hz", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                  help="loop rate, Hz")
+    @click.option("--duration", "duration_s", type=Seconds(0.0, 86_400.0, min_open=True), default=10.0,
+                  show_default=True, help="seconds")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
     @click.option("--priority", type=click.IntRange(0, 99), default=80, show_default=True,
                   help="SCHED_FIFO priority (0: none)")
     @click.option("--cpu", "cpus", type=int, multiple=True, help="pin to this CPU (repeatable)")
-    @click.option("--overrun-every", type=int, default=0, show_default=True,
+    @click.option("--overrun-every", type=click.IntRange(min=0), default=0, show_default=True,
                   help="inject an overrun every N ticks (0: none)")
     @click.option("--no-cyclictest", is_flag=True, help="do not run cyclictest")
     def timing(rate_hz: int, duration_s: float, out_dir: Path, priority: int, cpus: tuple[int, ...],
@@ -155,6 +181,9 @@ def register(cli: click.Group) -> None:
         """Wake-up latency, slips and drift of the fixed-step loop with the MAV guidance."""
         from hil.bench import RealtimeSettings
         from hil.timing import summary_lines, timing_run
+        if not 1 <= round(duration_s * rate_hz) <= MAX_TIMING_TICKS:
+            raise click.BadParameter(f"{duration_s:g} s at {rate_hz} Hz is {round(duration_s * rate_hz)} ticks; "
+                                     f"expected 1 to {MAX_TIMING_TICKS}", param_hint="--duration")
         settings = RealtimeSettings(priority=priority, cpus=tuple(cpus))
         try:
             with output_dir(out_dir):

@@ -1,12 +1,14 @@
 """`msr run`: the whole campaign in SIL, with a live progress display, a timeline and plots."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from tqdm import tqdm
+
+from msr.commands.sil import SEED, parse_value
+from sim.scenario_params import show as shown
 
 
 class PhaseProgress:
@@ -35,13 +37,24 @@ def fmt_t(seconds: float) -> str:
     return f"{int(days):3d}d {int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
+TIMELINE_HEAD, TIMELINE_TAIL = 8, 4   # a phase's first and last key events on the timeline
+
+
 def timeline_lines(summary: dict) -> list[str]:
+    """The mission timeline; a phase with many key events shows its first and last ones and
+    says how many it leaves out (the end of a phase, e.g. the OS release, is never cut)."""
     lines = ["", "Mission timeline (campaign time)", "-" * 78]
     for row in summary["timeline"]:
         tag = "compressed" if row["compressed"] else ("ok" if row.get("success") else "FAILED")
         lines.append(f"{fmt_t(row['start_s'])} -> {fmt_t(row['end_s'])}  {row['phase']:<32} {tag}")
-        for ev in row.get("events", [])[:12]:
-            lines.append(f"{'':>20}+{ev['t_s']:10.2f} s  {ev['component']:<10} {ev['text']}")
+        events = row.get("events", [])
+        hidden = len(events) - TIMELINE_HEAD - TIMELINE_TAIL
+        shown = events if hidden <= 1 else events[:TIMELINE_HEAD] + [None] + events[-TIMELINE_TAIL:]
+        for ev in shown:
+            if ev is None:
+                lines.append(f"{'':>20}... {hidden} more (phases/{row['phase']}/events.log)")
+            else:
+                lines.append(f"{'':>20}+{ev['t_s']:10.2f} s  {ev['component']:<10} {ev['text']}")
     return lines
 
 
@@ -64,7 +77,7 @@ def summary_lines(summary: dict) -> list[str]:
 
 def register(cli: click.Group) -> None:
     @cli.command("run")
-    @click.option("--seed", type=int, default=2030, show_default=True, help="campaign seed")
+    @click.option("--seed", type=SEED, default=2030, show_default=True, help="campaign seed")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="run directory (default runs/campaign-<seed>)")
     @click.option("--set", "sets", multiple=True, metavar="PHASE.KEY=VALUE",
@@ -87,12 +100,8 @@ def register(cli: click.Group) -> None:
             key, sep, raw = item.partition("=")
             phase, dot, name = key.partition(".")
             if not sep or not dot or not name:
-                raise click.BadParameter(f"--set {item!r}: expected PHASE.KEY=VALUE")
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                value = raw
-            overrides.setdefault(phase, {})[name] = value
+                raise click.BadParameter(f"{shown(item)}: expected PHASE.KEY=VALUE", param_hint="--set")
+            overrides.setdefault(phase, {})[name] = parse_value(raw)
         if resume_dir is not None:
             seed, overrides, out_dir = _resume_inputs(resume_dir, out_dir, force, seed, overrides)
         out_dir = out_dir or Path("runs") / f"campaign-{seed}"

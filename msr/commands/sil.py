@@ -13,10 +13,12 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from msr.commands.live import live_link, live_options
+from sim.scenario_params import MAX_SEED, ScenarioError, show
 
 SCENARIOS = ("landing", "fetch", "ascent", "capture")
 
@@ -27,17 +29,27 @@ def load_scenario(name: str):
     return importlib.import_module(f"sim.scenarios.{name}")
 
 
+SEED = click.IntRange(0, MAX_SEED)   # seeds are non-negative 63-bit integers (Monte Carlo's are)
+
+
+def parse_value(raw: str) -> Any:
+    """A `--set` value: JSON where it parses (numbers, true/false, lists, tables), else the text.
+    Text too deeply nested or with too many digits for the JSON reader stays text, and the
+    scenario's declaration then refuses it with one line."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):     # JSONDecodeError, int digit limit, deep nesting
+        return raw
+
+
 def parse_overrides(items: tuple[str, ...]) -> dict:
     """`--set key=value` pairs; values are read as JSON where they parse, else as strings."""
     out: dict = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise click.BadParameter(f"--set {item!r}: expected key=value")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
+            raise click.BadParameter(f"{show(item)}: expected KEY=VALUE", param_hint="--set")
+        out[key] = parse_value(raw)
     return out
 
 
@@ -54,7 +66,7 @@ def write_summary(summary: dict, out_dir: Path) -> Path:
 def register(cli: click.Group) -> None:
     @cli.command("sil")
     @click.argument("scenario", type=click.Choice(SCENARIOS))
-    @click.option("--seed", type=int, default=1, show_default=True, help="scenario seed")
+    @click.option("--seed", type=SEED, default=1, show_default=True, help="scenario seed")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="run directory (default runs/<scenario>-<seed>)")
     @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -72,7 +84,6 @@ def register(cli: click.Group) -> None:
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
         from msr.outdir import output_dir
-        from sim.deployment import ScenarioError
         with output_dir(out_dir):
             try:
                 with live_link(out_dir, **live_opts):

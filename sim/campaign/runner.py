@@ -24,7 +24,7 @@ from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
 from sim import rundir
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file)
+                            scenario_module_name, sha256_file, validate_overrides)
 
 from . import chain
 
@@ -202,6 +202,12 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     unknown = set(overrides) - {p.name for p in phases}
     if unknown:
         raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in phases]}")
+    for phase in phases:   # every phase's overrides checked before the first one flies (or a file is touched)
+        try:
+            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
+                               overrides.get(phase.name, {}))
+        except ScenarioError as exc:
+            raise ScenarioError(f"phase {phase.name}: {exc}") from None
     setup = {"seed": seed, "overrides": overrides, "phases": [p.name for p in phases]}
     manifest, done = _prepare(out_dir, setup, resume, force)
     if resume and rundir.is_complete(out_dir, KIND):

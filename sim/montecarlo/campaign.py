@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sim import rundir
+from sim.deployment import validate_overrides
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
@@ -63,6 +64,7 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
     module = scenarios.load(scenario)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
+    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
     return module
 
 

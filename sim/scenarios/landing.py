@@ -33,36 +33,53 @@ from fsw.gnc.descent_guidance import EngineLimits
 from fsw.vehicles.lander import Lander, build_lander
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, seed_param
 from sim.descent import DescentParams
 from sim.plants.descent import DescentPlant
-from sim.terrain import SITE_TERRAIN, Terrain, TerrainError, generate, site_terrain_params
+from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, Terrain, TerrainError, generate, site_terrain_params
 
 NAME = "landing"
 vehicle = "lander"
 
-DEFAULTS: dict[str, Any] = {
-    **SITE_TERRAIN,                  # the landing site's map, shared with fetch (sim.terrain)
-    "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
-    "target_x_m": 0.0, "target_y_m": 0.0,
-    "start_x_m": -300.0, "start_y_m": 150.0, "start_z_m": 2000.0,
-    "start_vx_mps": 15.0, "start_vy_mps": -5.0, "start_vz_mps": -75.0,
+PARAMS = (
+    *SITE_TERRAIN_PARAMS,            # the landing site's map, shared with fetch (sim.terrain)
+    seed_param("terrain_seed", 1, "`run` (msr sil, Monte Carlo) sets it to the run's seed unless given"),
+    ScenarioParam("target_x_m", 0.0, float, -400.0, 400.0), ScenarioParam("target_y_m", 0.0, float, -400.0, 400.0),
+    ScenarioParam("start_x_m", -300.0, float, -2000.0, 2000.0),
+    ScenarioParam("start_y_m", 150.0, float, -2000.0, 2000.0),
+    ScenarioParam("start_z_m", 2000.0, float, 500.0, 5000.0, doc="height at backshell separation"),
+    ScenarioParam("start_vx_mps", 15.0, float, -100.0, 100.0),
+    ScenarioParam("start_vy_mps", -5.0, float, -100.0, 100.0),
+    ScenarioParam("start_vz_mps", -75.0, float, -150.0, -10.0),
     # EDL navigation hand-over at backshell separation: a terrain-relative-navigation position
     # fix and a radar velocity (estimates). The DescentPlant has no horizontal aiding sensor
     # after that, so horizontal navigation is IMU-only to touchdown.
-    "nav_pos_sigma_m": 1.0,
-    "nav_vel_sigma_mps": 0.02,
-    "divert_budget_m": 250.0,
-    "max_time_s": 300.0,
-    "slope_limit_deg": 12.0,
-    "roughness_limit_m": 0.10,
-}
-PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
+    ScenarioParam("nav_pos_sigma_m", 1.0, float, 0.0, 50.0),
+    ScenarioParam("nav_vel_sigma_mps", 0.02, float, 0.0, 5.0),
+    flight_param(Lander, "divert_budget_m", 250.0),
+    ScenarioParam("max_time_s", 300.0, float, 1.0, 3600.0),
+    ScenarioParam("slope_limit_deg", 12.0, float, 1.0, 45.0),
+    ScenarioParam("roughness_limit_m", 0.10, float, 0.01, 1.0),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
+PASSTHROUGH = PARAMETER_PREFIXES = ("lander.",)   # flight parameters, e.g. "lander.low_gate_alt_m"
+FLIGHT_COMPONENTS = {"lander": Lander}
 
 LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_speed_mps": 1.0}
 
 
 def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH)
+    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH, PARAMS)
+
+
+def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Every flight parameter the scenario sets (component.NAME -> value), in order."""
+    return {"lander.divert_budget_m": cfg["divert_budget_m"], **fsw_params}
+
+
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    """All that can be checked before flying (sim.deployment.validate_overrides)."""
+    check_flight_params(FLIGHT_COMPONENTS, flight_parameters(*settings(overrides)))
 
 
 _TERRAIN: dict[tuple, Terrain] = {}
@@ -139,12 +156,12 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
     fsw = build_lander(devices, onboard_map=onboard, limits=limits,
                        target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
-    fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
     seq = Sequencer("seq", fsw.topology.dispatch)
     fsw.topology.add(seq)
-    for key, value in fsw_params.items():
-        if not fsw.lander.set_param(key.partition(".")[2], value):
-            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
+    params = flight_parameters(cfg, fsw_params)
+    check_flight_params(FLIGHT_COMPONENTS, params)
+    for key, value in params.items():
+        fsw.lander.set_param(key.partition(".")[2], value)
     ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
     ex.add_group("sequence", 1, [seq])
     fsw.install(ex)
