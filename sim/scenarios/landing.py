@@ -1,26 +1,34 @@
-"""`msr sil landing`: the Sample Retrieval Lander from backshell separation to surface idle.
+"""`msr sil landing`: the Sample Retrieval Lander from the entry interface to surface idle.
 
-A deployment split (sim/deployment.py). The world (`plant`) is the DescentPlant (200 Hz
-physics) over the landing site's terrain (sim.terrain.SITE_TERRAIN, `terrain_seed`); the
-flight side (`flight`) is the lander's flight software (fsw.vehicles.lander) in the
-fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The onboard map
-is the terrain's height, rock and dune layers (a map product as the flight code would
-receive it). EDL before backshell separation is not simulated: the EDL sequence (an onboard
-Sequencer) walks the entry and parachute modes and gives the navigation hand-over, then
-powered descent starts.
+A deployment split (sim/deployment.py). The world (`plant`) is the EdlPlant (sim.plants.edl):
+the capsule from the entry interface (~125 km, 5.8 km/s, -15.5 deg; MSR_FACTS.md) over
+rotating Mars, the parachute, the heatshield and backshell, then powered descent and
+touchdown, over the landing plain the site map tiles (sim.landing_world; the site map is
+sim.terrain.SITE_TERRAIN with `terrain_seed`, shared with fetch). The flight side (`flight`)
+is the lander's flight software with its EDL components (fsw.vehicles.lander) in the
+fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The ground's
+part before the entry interface is a sequence: cruise-stage separation, the entry state (as
+orbit determination knows it), the entry trigger. The onboard maps are the site map's height,
+rock and dune layers (a map product as the flight code would receive it) and the orbital map
+image of the region (sim.landing_world.LandingWorld.orbital_map) for terrain-relative
+navigation.
 
-The hand-over is the nominal state at backshell separation (the overrides); the true state
-is dispersed from it by the hand-over's error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`, drawn
-from the run seed in the plant), so the lander starts with a realistic navigation error.
+The entry state the flight software is given is the nominal one (the overrides below); the
+true state is dispersed from it by the knowledge error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`,
+drawn from the run seed in the plant), so navigation starts kilometres off and TRN must bring
+it to metres. Atmosphere, winds and the capsule's mass and aerodynamics are truth-only
+overrides (the flight software keeps its nominal model).
 
 Success: touchdown within 10 m of the chosen site, vertical speed <= 2.5 m/s, horizontal
 <= 1 m/s, chosen site safe, lander in SURFACE_IDLE with the engines off. The summary gives
-what the next phase needs: `lander_xy_m` (= `touchdown_xy_m`, map metres) and `terrain` (the
-map's settings with `terrain_seed`), both accepted as fetch overrides as they are.
+the EDL figures (`edl`) and what the next phase needs: `lander_xy_m` (the touchdown point on
+the site map as `terrain` re-centres it) and `terrain` (the map's settings with
+`terrain_seed` and the shift), both accepted as fetch overrides as they are.
 """
 from __future__ import annotations
 
 import math
+import statistics
 import sys
 from typing import Any, Mapping
 
@@ -28,13 +36,22 @@ import numpy as np
 
 from fsw.core import Executive, Topology
 from fsw.core.sequencer import Sequencer, parse_sequence
-from fsw.gnc import hazard
+from fsw.gnc import hazard, site_select
 from fsw.gnc.descent_guidance import EngineLimits
+from fsw.gnc.entry_guidance import EntryGuidanceSettings, EntryModel
+from fsw.gnc.site_frame import SiteFrame, state_from_entry
+from fsw.gnc.site_select import PeriodicMap
+from fsw.gnc.trn import CameraModel, OrbitalMap
 from fsw.vehicles.lander import Lander, build_lander
-from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
+from fsw.vehicles.lander.vehicle import BASE_RATE_HZ, EdlConfig
+from sim.atmosphere import MarsAtmosphere
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.descent import DescentParams
-from sim.plants.descent import DescentPlant
+from sim.descent_camera import CameraParams
+from sim.entry import CapsuleParams, ParachuteParams
+from sim.landing_world import LandingWorld, fetch_shift_m, wrap_coord
+from sim.mars import MARS
+from sim.plants.edl import EdlPlant, RadarParams
 from sim.terrain import SITE_TERRAIN, Terrain, TerrainError, generate, site_terrain_params
 
 NAME = "landing"
@@ -44,19 +61,31 @@ DEFAULTS: dict[str, Any] = {
     **SITE_TERRAIN,                  # the landing site's map, shared with fetch (sim.terrain)
     "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
     "target_x_m": 0.0, "target_y_m": 0.0,
-    "start_x_m": -300.0, "start_y_m": 150.0, "start_z_m": 2000.0,
-    "start_vx_mps": 15.0, "start_vy_mps": -5.0, "start_vz_mps": -75.0,
-    # EDL navigation hand-over at backshell separation: a terrain-relative-navigation position
-    # fix and a radar velocity (estimates). The DescentPlant has no horizontal aiding sensor
-    # after that, so horizontal navigation is IMU-only to touchdown.
-    "nav_pos_sigma_m": 1.0,
-    "nav_vel_sigma_mps": 0.02,
-    "divert_budget_m": 250.0,
-    "max_time_s": 300.0,
+    # The site (Jezero) and the entry interface (MSR_FACTS.md: ~125 km, 5.3-5.9 km/s, about -15.5 deg;
+    # -15.8 puts the peak deceleration in the published 10-12 g; inertial speed and flight-path
+    # angle, heading from north), `entry_range_km` uprange of the target along that heading.
+    "site_lat_deg": 18.4446, "site_lon_deg": 77.4509, "site_datum_m": -2500.0,
+    "entry_alt_km": 125.0, "entry_speed_mps": 5900.0, "entry_fpa_deg": -15.8,
+    "entry_azimuth_deg": 90.0, "entry_range_km": 565.0, "entry_crossrange_km": 0.0,
+    # What orbit determination does not know at the entry interface (1 sigma, per axis).
+    "nav_pos_sigma_m": 1000.0,
+    "nav_vel_sigma_mps": 0.5,
+    # Truth only: the capsule (MSR_FACTS.md: beta ~140 kg/m^2, L/D ~0.24; SRL mass an estimate),
+    # the parachute, the air (sim.atmosphere) and the winds.
+    "entry_mass_kg": 3500.0, "capsule_cd_scale": 1.0, "lift_to_drag": 0.24, "chute_cd_scale": 1.0,
+    "density_scale": 1.0, "scale_height_scale": 1.0, "density_wave_amplitude": 0.0,
+    "density_wave_phase_rad": 0.0, "temperature_offset_K": 0.0,
+    "wind_east_low_mps": 0.0, "wind_north_low_mps": 0.0, "wind_east_high_mps": 0.0, "wind_north_high_mps": 0.0,
+    "divert_budget_m": 300.0,
+    "max_time_s": 600.0,
     "slope_limit_deg": 12.0,
     "roughness_limit_m": 0.10,
 }
-PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
+PASSTHROUGH = ("lander.", "edlnav.", "entry.", "edl.", "trn.")   # flight parameters, e.g. "trn.image_period_s"
+PARAMETER_PREFIXES = PASSTHROUGH
+KEY_FIGURES = ("edl.peak_decel_g", "edl.parachute_deploy_alt_km", "edl.parachute_deploy_mach", "edl.trn_error_m",
+               "edl.entry_to_touchdown_s", "touchdown.error_from_site_m", "edl.miss_from_target_m")
+TRUTH_PERIOD_S = 0.5
 
 LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_speed_mps": 1.0}
 
@@ -66,12 +95,18 @@ def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
 
 
 _TERRAIN: dict[tuple, Terrain] = {}
+_WORLD: dict[tuple, tuple[LandingWorld, OrbitalMap, PeriodicMap]] = {}
+_SAFETY: dict[tuple, hazard.SafetyMap] = {}
+
+
+def _terrain_key(cfg: Mapping[str, Any]) -> tuple:
+    return tuple((k, repr(cfg[k])) for k in sorted(SITE_TERRAIN)) + (("terrain_seed", cfg["terrain_seed"]),)
 
 
 def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
     """The landing site's map from the settings alone, so the plant and the flight side agree
     (the last one is cached: SIL builds both sides in one process)."""
-    key = tuple((k, repr(cfg[k])) for k in sorted(SITE_TERRAIN)) + (("terrain_seed", cfg["terrain_seed"]),)
+    key = _terrain_key(cfg)
     if key not in _TERRAIN:
         try:
             t = generate(site_terrain_params(cfg), seed=int(cfg["terrain_seed"]))
@@ -82,68 +117,148 @@ def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
     return _TERRAIN[key]
 
 
-def descent_params(cfg: Mapping[str, Any]) -> DescentParams:
-    return DescentParams(initial_position_m=(cfg["start_x_m"], cfg["start_y_m"], cfg["start_z_m"]),
-                         initial_velocity_mps=(cfg["start_vx_mps"], cfg["start_vy_mps"], cfg["start_vz_mps"]))
+def landing_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, OrbitalMap, PeriodicMap]:
+    """The tiled plain with its albedo, the orbital map product and the onboard site map (cached)."""
+    key = _terrain_key(cfg)
+    if key not in _WORLD:
+        t = site_terrain(cfg)
+        world = LandingWorld(t, int(cfg["terrain_seed"]))
+        omap = OrbitalMap(world.orbital_map(), world.params.map_res_m)
+        onboard = PeriodicMap(t.height_m, t.max_rock_m, t.dune_mask, t.res)
+        _WORLD.clear()
+        _WORLD[key] = (world, omap, onboard)
+    return _WORLD[key]
+
+
+def site_frame(cfg: Mapping[str, Any]) -> SiteFrame:
+    return SiteFrame.from_deg(float(cfg["site_lat_deg"]), float(cfg["site_lon_deg"]),
+                              MARS.radius_eq_m + float(cfg["site_datum_m"]))
+
+
+def entry_state(cfg: Mapping[str, Any]) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """The nominal entry state: Mars-fixed position and Mars-relative velocity."""
+    site = site_frame(cfg)
+    try:
+        r, vi = state_from_entry(site, 1e3 * float(cfg["entry_range_km"]), math.radians(float(cfg["entry_azimuth_deg"])),
+                                 MARS.radius_eq_m + 1e3 * float(cfg["entry_alt_km"]), float(cfg["entry_speed_mps"]),
+                                 math.radians(float(cfg["entry_fpa_deg"])), 1e3 * float(cfg["entry_crossrange_km"]))
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"bad entry state: {exc}") from None
+    w = MARS.omega_radps
+    return r, (vi[0] + w * r[1], vi[1] - w * r[0], vi[2])      # inertial -> Mars-relative
+
+
+def atmosphere(cfg: Mapping[str, Any]) -> MarsAtmosphere:
+    try:
+        return MarsAtmosphere(density_scale=float(cfg["density_scale"]), scale_height_scale=float(cfg["scale_height_scale"]),
+                              wave_amplitude=float(cfg["density_wave_amplitude"]),
+                              wave_phase_rad=float(cfg["density_wave_phase_rad"]),
+                              temperature_offset_K=float(cfg["temperature_offset_K"]),
+                              wind_east_low_mps=float(cfg["wind_east_low_mps"]),
+                              wind_north_low_mps=float(cfg["wind_north_low_mps"]),
+                              wind_east_high_mps=float(cfg["wind_east_high_mps"]),
+                              wind_north_high_mps=float(cfg["wind_north_high_mps"]))
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"bad atmosphere: {exc}") from None
+
+
+def capsule(cfg: Mapping[str, Any]) -> CapsuleParams:
+    """Truth: a mass error sits in the backshell (the lander below it is weighed)."""
+    nominal = CapsuleParams()
+    mass = float(cfg["entry_mass_kg"])
+    if not 2000.0 <= mass <= 6000.0:
+        raise ScenarioError(f"entry_mass_kg must be in [2000, 6000], got {mass}")
+    return CapsuleParams(entry_mass_kg=mass, cd=nominal.cd * float(cfg["capsule_cd_scale"]),
+                         lift_to_drag=float(cfg["lift_to_drag"]),
+                         backshell_mass_kg=nominal.backshell_mass_kg + mass - nominal.entry_mass_kg)
 
 
 # ---------------------------------------------------------------- the deployment split
-def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> DescentPlant:
+def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> EdlPlant:
     cfg, _ = settings(overrides)
     rng = np.random.default_rng([int(seed), 2])
-    nominal = descent_params(cfg)
-    r0 = np.array(nominal.initial_position_m) + rng.normal(0.0, float(cfg["nav_pos_sigma_m"]), 3)
-    v0 = np.array(nominal.initial_velocity_mps) + rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
-    truth = DescentParams(initial_position_m=tuple(float(c) for c in r0),
-                          initial_velocity_mps=tuple(float(c) for c in v0))
-    p = DescentPlant(site_terrain(cfg), truth, physics_rate_hz=200, seed=rng)
+    r, v = entry_state(cfg)
+    dr = rng.normal(0.0, float(cfg["nav_pos_sigma_m"]), 3)
+    dv = rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
+    r_true = tuple(float(r[i] + dr[i]) for i in range(3))
+    v_true = tuple(float(v[i] + dv[i]) for i in range(3))
+    world, _, _ = landing_world(cfg)
+    nominal_chute = ParachuteParams()
+    chute = ParachuteParams(cd_supersonic=nominal_chute.cd_supersonic * float(cfg["chute_cd_scale"]),
+                            cd_subsonic=nominal_chute.cd_subsonic * float(cfg["chute_cd_scale"]))
+    p = EdlPlant(world, site_frame(cfg), r_true, v_true, capsule=capsule(cfg), chute=chute,
+                 atmosphere=atmosphere(cfg), descent=DescentParams(), physics_rate_hz=200, seed=rng)
     p.check_base_rate(BASE_RATE_HZ)
     return p
 
 
 def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The lander's sensors as HAL simulated devices (noise figures are estimates)."""
+    """The lander's sensors and actuators as HAL simulated devices (noise figures are estimates)."""
     settings(overrides)
     return {
         "imu0": {"kind": "imu", "rate_hz": 50,
-                 "noise": {"accel_mps2": {"sigma": 0.003, "bias_sigma": 0.0005}}},
+                 "noise": {"accel_mps2": {"sigma": 0.003, "bias_sigma": 0.0005},
+                           "rate_radps": {"sigma": 1e-4, "bias_sigma": 2e-5}}},
+        "rcs": {"kind": "rcs", "rate_hz": 50},
+        "chute_pyro": {"kind": "pyro", "rate_hz": 10},
+        "heatshield_pyro": {"kind": "pyro", "rate_hz": 10},
+        "backshell_pyro": {"kind": "pyro", "rate_hz": 10},
         "altimeter0": {"kind": "altimeter", "rate_hz": 50, "noise": {"range_m": {"sigma": 0.05}}},
+        **{f"tds{k}": {"kind": "lidar", "rate_hz": 10,
+                       "noise": {"range_m": {"sigma": 1.0}, "range_rate_mps": {"sigma": 0.05}}} for k in (1, 2, 3)},
+        # the boresight lean the IMU measured: attitude knowledge, ~0.03 deg per image, 0.02 deg bias
+        "camera0": {"kind": "terrain_camera", "rate_hz": 1, "noise": {"look_rad": {"sigma": 5e-4, "bias_sigma": 3e-4}}},
         "engine": {"kind": "descent_engine", "rate_hz": 50},
     }
 
 
 def edl_sequence(cfg: Mapping[str, Any]) -> str:
-    """The EDL sequence up to backshell separation, with the navigation hand-over."""
-    dp = descent_params(cfg)
-    (x, y, z), (vx, vy, vz) = dp.initial_position_m, dp.initial_velocity_mps
-    mass = dp.dry_mass_kg + dp.propellant_kg
+    """The ground's part: cruise stage off, the entry state as orbit determination knows it, entry."""
+    (x, y, z), (vx, vy, vz) = entry_state(cfg)
     return "\n".join([
-        "# EDL: cruise stage off, entry, chute, nav hand-over, backshell separation",
+        "# before the entry interface: cruise-stage separation, the entry state, then entry",
         "R+0 lander.SEPARATE_CRUISE_STAGE",
+        f"R+0 edlnav.ENTRY_STATE x_m={x!r} y_m={y!r} z_m={z!r} vx_mps={vx!r} vy_mps={vy!r} vz_mps={vz!r} bank_deg=0.0",
         "R+0 lander.MODE trigger=entry_interface",
-        f"R+0 lander.NAV_HANDOVER x_m={x!r} y_m={y!r} z_m={z!r} vx_mps={vx!r} vy_mps={vy!r} vz_mps={vz!r} "
-        f"mass_kg={mass!r}",
-        "R+0 lander.MODE trigger=deploy_chute",
-        "R+0 lander.SEPARATE_BACKSHELL",
     ]) + "\n"
+
+
+def edl_config(cfg: Mapping[str, Any]) -> EdlConfig:
+    """What the flight software knows: the site, the nominal capsule, the maps, the sensors."""
+    _, omap, onboard = landing_world(cfg)
+    nominal, chute = CapsuleParams(), ParachuteParams()
+    cam = CameraParams()
+    model = EntryModel(mass_kg=nominal.entry_mass_kg, cd_area_m2=nominal.cd * nominal.area_m2,
+                       lift_to_drag=nominal.lift_to_drag, chute_cd_area_m2=chute.cd_supersonic * chute.area_m2,
+                       chute_cd_area_subsonic_m2=chute.cd_subsonic * chute.area_m2,
+                       heatshield_mass_kg=nominal.heatshield_mass_kg)
+    return EdlConfig(site=site_frame(cfg), model=model, guidance=EntryGuidanceSettings(), orbital_map=omap,
+                     camera=CameraModel(cam.pixels, cam.fov_deg), beam_dirs=RadarParams().beams(),
+                     ground_height=onboard.height_at)
 
 
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
            ) -> tuple[Topology, Executive]:
     cfg, fsw_params = settings(overrides)
-    terrain = site_terrain(cfg)
-    dp = descent_params(cfg)
-    onboard = hazard.OnboardMap(terrain.height_m, terrain.max_rock_m, terrain.dune_mask, terrain.res)
+    _, _, onboard = landing_world(cfg)
+    dp = DescentParams()
     limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
                                  roughness_limit_m=float(cfg["roughness_limit_m"]))
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
-    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
+    fsw = build_lander(devices, limits=limits, edl=edl_config(cfg),
                        target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
+    key = _terrain_key(cfg) + (("limits", repr(limits)),)
+    if key not in _SAFETY:        # the ground's assessment of the map it uplinks (cached: resets, Monte Carlo)
+        _SAFETY.clear()
+        _SAFETY[key] = site_select.assess(onboard, limits)
+    fsw.lander.load_map(onboard, _SAFETY[key])
     fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
+    fsw.lander.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
     seq = Sequencer("seq", fsw.topology.dispatch)
     fsw.topology.add(seq)
     for key, value in fsw_params.items():
-        if not fsw.lander.set_param(key.partition(".")[2], value):
+        comp, _, param = key.partition(".")
+        if not fsw.topology[comp].set_param(param, value):
             raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
     ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
     ex.add_group("sequence", 1, [seq])
@@ -168,11 +283,52 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
+def edl_figures(outcome: SilOutcome, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """EDL figures from plant truth and the flight's TRN fixes (matched on the image times)."""
+    sim: EdlPlant = outcome.plant
+    topo = outcome.topology
+    rec = sim.record
+    td = sim.truth()["touchdown"]
+    out: dict[str, Any] = {"entry_alt_km": _r(rec["entry"]["altitude_km"], 2),
+                           "entry_speed_mps": _r(rec["entry"]["inertial_speed_mps"], 1),
+                           "entry_relative_speed_mps": _r(rec["entry"]["speed_mps"], 1),
+                           "peak_decel_g": _r(sim.entry.peak_decel_g, 2), "peak_decel_time_s": _r(sim.entry.peak_decel_t, 1)}
+    cd = rec["chute_deploy"]
+    if cd:
+        out.update(parachute_deploy_time_s=_r(cd["t_s"], 2), parachute_deploy_alt_km=_r(cd["height_agl_m"] / 1e3, 3),
+                   parachute_deploy_mach=_r(cd["mach"], 3), parachute_deploy_qbar_Pa=_r(cd["dynamic_pressure_Pa"], 1),
+                   parachute_deploy_speed_mps=_r(cd["speed_mps"], 1),
+                   deploy_reason=topo["edl"].tlm["deploy_reason"] if "edl" in topo.components else None)
+    hs = rec["heatshield_sep"]
+    if hs:
+        out.update(heatshield_sep_time_s=_r(hs["t_s"], 2), heatshield_sep_mach=_r(hs["mach"], 3))
+    bs = rec["backshell_sep"]
+    if bs:
+        out.update(backshell_sep_time_s=_r(bs["t_s"], 2), backshell_sep_alt_km=_r(bs["height_agl_m"] / 1e3, 3),
+                   backshell_sep_speed_mps=_r(bs["speed_mps"], 2))
+    truth_at = {im["t_ns"]: im["position_m"] for im in rec["images"]}
+    fixes = topo["trn"].fix_log if "trn" in topo.components else []
+    errors = [(math.hypot(f[3] - truth_at[f[0]][0], f[4] - truth_at[f[0]][1]),
+               math.hypot(f[1] - truth_at[f[0]][0], f[2] - truth_at[f[0]][1])) for f in fixes if f[0] in truth_at]
+    out["trn_fixes"] = len(errors)
+    out["trn_error_m"] = _r(errors[-1][0], 2) if errors else None
+    out["trn_error_median_m"] = _r(statistics.median(e[0] for e in errors), 2) if errors else None
+    out["nav_error_before_trn_m"] = _r(errors[0][1], 1) if errors else None
+    if td is not None:
+        x, y = td["position_m"][0], td["position_m"][1]
+        tx, ty = float(cfg["target_x_m"]), float(cfg["target_y_m"])
+        out.update(entry_to_touchdown_s=_r(td["time_s"], 2), touchdown_east_m=_r(x - tx, 2),
+                   touchdown_north_m=_r(y - ty, 2), miss_from_target_m=_r(math.hypot(x - tx, y - ty), 2))
+        lander = topo["lander"]
+        out["nav_error_at_touchdown_m"] = _r(math.hypot(lander.r[0] - x, lander.r[1] - y), 3)
+    return out
+
+
 def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cfg, _ = settings(outcome.overrides)
     topo, sim = outcome.topology, outcome.plant
     lander: Lander = topo["lander"]
-    dp = descent_params(cfg)
+    dp = DescentParams()
     seq_failed = int(topo["seq"].tlm["commands_failed"])
     sequence_ok = seq_failed == 0 and topo["seq"].mode == "DONE"
     modes_seen = [Lander.MODES.initial] + [dict(e.args)["dest"] for e in topo.events
@@ -185,10 +341,10 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "target_m": [_r(cfg["target_x_m"], 2), _r(cfg["target_y_m"], 2)],
         "map": {"cells": int(cfg["n_cells"]), "resolution_m": float(cfg["resolution_m"]),
                 "safe_fraction": _r(lander.safety.safe_fraction, 4)},
-        "terrain": {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN}},
         "terrain_seed": int(cfg["terrain_seed"]),
-        "propellant_used_kg": _r(dp.propellant_kg - truth["propellant_kg"], 1),
+        "propellant_used_kg": _r(dp.propellant_kg - truth.get("propellant_kg", dp.propellant_kg), 1),
         "lander_xy_m": None,
+        "edl": edl_figures(outcome, cfg),
     }
     if site is not None:
         summary["chosen_site"] = {"x_m": _r(site.x_m, 2), "y_m": _r(site.y_m, 2),
@@ -197,6 +353,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
                                   "diverted": "HAZARD_DIVERT" in modes_seen}
         summary["site_safety"] = {k: _r(v, 3) for k, v in lander.site_metrics.items()}
         summary["site_safe_on_map"] = bool(lander.safety.safe[site.i, site.j])
+    shift = (0.0, 0.0)
     if td is not None:
         err = math.hypot(td["position_m"][0] - site.x_m, td["position_m"][1] - site.y_m) if site else None
         summary["touchdown"] = {
@@ -208,8 +365,13 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
             "ground_slope_deg": _r(td["slope_deg"], 2),
             "max_rock_under_m": _r(td["max_rock_m"], 3),
         }
-        summary["lander_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
-        summary["touchdown_xy_m"] = summary["lander_xy_m"]
+        summary["touchdown_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
+        # The next phase's map: the site map re-centred on the touchdown point.
+        period, res = int(cfg["n_cells"]) * float(cfg["resolution_m"]), float(cfg["resolution_m"])
+        shift = fetch_shift_m((td["position_m"][0], td["position_m"][1]), period, res)
+        summary["lander_xy_m"] = [_r(wrap_coord(td["position_m"][i], period) - shift[i], 2) for i in (0, 1)]
+    summary["terrain"] = {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN},
+                          "shift_x_m": float(cfg["shift_x_m"]) + shift[0], "shift_y_m": float(cfg["shift_y_m"]) + shift[1]}
     summary["limits"] = LIMITS
     t = summary.get("touchdown")
     summary["success"] = bool(
@@ -218,13 +380,22 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         and t["error_from_site_m"] <= LIMITS["touchdown_error_m"]
         and t["vertical_speed_mps"] <= LIMITS["vertical_speed_mps"]
         and t["horizontal_speed_mps"] <= LIMITS["horizontal_speed_mps"])
-    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED", "SEQ_CMD")][:60]
+    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED", "SEQ_CMD")][:80]
     return summary
 
 
 def summary_lines(s: dict) -> list[str]:
     lines = [f"landing seed {s['seed']}: {'SUCCESS' if s['success'] else 'FAILURE'} "
              f"after {s['sim_time_s']} s, final mode {s['final_mode']}"]
+    e = s.get("edl", {})
+    if e.get("parachute_deploy_mach") is not None:
+        lines.append(f"  entry {e['entry_alt_km']} km at {e['entry_speed_mps']} m/s, peak {e['peak_decel_g']} g; "
+                     f"parachute ({e.get('deploy_reason')}) {e['parachute_deploy_alt_km']} km up at Mach "
+                     f"{e['parachute_deploy_mach']}, t+{e['parachute_deploy_time_s']} s")
+    if e.get("backshell_sep_alt_km") is not None:
+        lines.append(f"  backshell off {e['backshell_sep_alt_km']} km up at {e['backshell_sep_speed_mps']} m/s; "
+                     f"TRN {e['trn_fixes']} fixes, navigation {e['nav_error_before_trn_m']} m off before, "
+                     f"{e['trn_error_m']} m after the last")
     if "chosen_site" in s:
         c, m = s["chosen_site"], s["site_safety"]
         lines.append(f"  site ({c['x_m']}, {c['y_m']}) m, {c['miss_from_target_m']} m from target, "
@@ -236,7 +407,8 @@ def summary_lines(s: dict) -> list[str]:
         t = s["touchdown"]
         where = "no site chosen" if t["error_from_site_m"] is None else f"{t['error_from_site_m']} m from site"
         lines.append(f"  touchdown {where}, vertical {t['vertical_speed_mps']} m/s, "
-                     f"horizontal {t['horizontal_speed_mps']} m/s, propellant used {s['propellant_used_kg']} kg")
+                     f"horizontal {t['horizontal_speed_mps']} m/s, propellant used {s['propellant_used_kg']} kg, "
+                     f"entry to touchdown {e.get('entry_to_touchdown_s')} s")
     else:
         lines.append("  no touchdown")
     return lines
@@ -253,10 +425,52 @@ def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None) -> di
 
 def artifacts(outcome: SilOutcome) -> dict[str, Any]:
     """Report data (artifacts.npz): the lander's own safety map and the height map, every
-    4th cell so a campaign run directory stays small; extent in map metres."""
-    lander = next(c for c in outcome.topology.components.values() if getattr(c, "safety", None) is not None)
+    4th cell, around the touchdown point (map metres), and the TRN fixes with their truth."""
+    lander = outcome.topology["lander"]
     sm = lander.safety
     step = 4
-    half = 0.5 * sm.map.n * sm.map.resolution_m
-    return {"safe": sm.safe[::step, ::step], "height_m": sm.map.height_m[::step, ::step].astype("float32"),
-            "resolution_m": sm.map.resolution_m * step, "extent_m": [-half, half, -half, half]}
+    n, res = sm.map.n, sm.map.resolution_m
+    site = lander.site
+    cx, cy = (site.x_m, site.y_m) if site is not None else (0.0, 0.0)
+    ci, cj = math.floor((cy + 0.5 * n * res) / res), math.floor((cx + 0.5 * n * res) / res)
+    rows = np.arange(ci - n // 2, ci + n // 2, step)
+    cols = np.arange(cj - n // 2, cj + n // 2, step)
+    ix = np.ix_(rows % n, cols % n)
+    x0, y0 = (cols[0] - n / 2) * res, (rows[0] - n / 2) * res
+    rec = outcome.plant.record
+    truth_at = {im["t_ns"]: im["position_m"] for im in rec["images"]}
+    fixes = [f for f in outcome.topology["trn"].fix_log if f[0] in truth_at] if "trn" in outcome.topology.components else []
+    trn = np.array([[f[0] / 1e9, f[3], f[4], truth_at[f[0]][0], truth_at[f[0]][1], f[1], f[2]] for f in fixes]
+                   ).reshape(-1, 7)
+    return {"safe": sm.safe[ix], "height_m": sm.map.height_m[ix].astype("float32"),
+            "resolution_m": res * step, "extent_m": [x0, x0 + len(cols) * step * res, y0, y0 + len(rows) * step * res],
+            "trn_fixes": trn}
+
+
+def campaign_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Monte Carlo: the 99 % landing ellipse (touchdown points about their mean) and TRN errors."""
+    pts = np.array([[r["outputs"]["edl.touchdown_east_m"], r["outputs"]["edl.touchdown_north_m"]] for r in records
+                    if r.get("outputs", {}).get("edl.touchdown_east_m") is not None], dtype=float).reshape(-1, 2)
+    trn = sorted(r["outputs"]["edl.trn_error_m"] for r in records if r.get("outputs", {}).get("edl.trn_error_m") is not None)
+    out: dict[str, Any] = {"touchdowns": len(pts)}
+    if len(pts) >= 3:
+        out["landing_ellipse_99"] = ellipse(pts, 0.99)
+    if trn:
+        out["trn_error_m"] = {"median": trn[len(trn) // 2], "max": trn[-1],
+                              "within_40_m": sum(e <= 40.0 for e in trn) / len(trn)}
+    return out
+
+
+def ellipse(pts: np.ndarray, p: float) -> dict[str, float]:
+    """Axes (full lengths, km) and orientation of the `p` probability ellipse of a 2-D Gaussian
+    fitted to the points (chi-square with 2 degrees of freedom: k^2 = -2 ln(1 - p))."""
+    c = np.cov(pts.T)
+    a, b, d = float(c[0, 0]), float(c[0, 1]), float(c[1, 1])
+    tr, det = a + d, a * d - b * b
+    l1 = 0.5 * tr + math.sqrt(max(0.25 * tr * tr - det, 0.0))
+    l2 = max(tr - l1, 0.0)
+    k = math.sqrt(-2.0 * math.log(1.0 - p))
+    angle = 0.5 * math.degrees(math.atan2(2.0 * b, a - d))
+    return {"major_km": round(2.0 * k * math.sqrt(l1) / 1e3, 3), "minor_km": round(2.0 * k * math.sqrt(l2) / 1e3, 3),
+            "major_axis_from_east_deg": round(angle, 1), "centre_east_m": round(float(pts[:, 0].mean()), 1),
+            "centre_north_m": round(float(pts[:, 1].mean()), 1)}
