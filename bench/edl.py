@@ -52,6 +52,7 @@ def main() -> None:
     if not args.cold:
         w0 = time.perf_counter()
         landing.landing_world(cfg)
+        landing.site_safety(cfg)
         print(f"site maps built once: {time.perf_counter() - w0:.2f} s wall")
     if args.profile:
         prof = cProfile.Profile()
@@ -65,6 +66,7 @@ def main() -> None:
         if args.cold:
             landing._TERRAIN.clear()
             landing._WORLD.clear()
+            landing._SAFETY.clear()
         s, wall, cpu, plant = timed_run(args.seed)
         e = s["edl"]
         sim_s = e.get("entry_to_touchdown_s") or s["sim_time_s"]

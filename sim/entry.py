@@ -7,7 +7,8 @@ sphere-cone, L/D ~0.24 from an offset centre of mass, ballistic coefficient ~140
 flies at its trim angle of attack: drag opposes the air-relative velocity, lift is L/D times
 drag, perpendicular to it, in the vertical plane for zero bank and turned about the velocity
 by the bank angle (positive: lift to the right of the track). Bank is the one rotational
-degree of freedom kept, driven by RCS roll torque with its own acceleration limit.
+degree of freedom kept, driven by RCS roll torque with its own acceleration limit (under the
+parachute the risers damp the roll).
 
 The disk-gap-band parachute (21.5 m) opens after the mortar fire: line stretch after
 `mortar_to_line_stretch_s`, then the drag area grows quadratically over `inflation_s` with an
@@ -204,7 +205,10 @@ class EntryVehicle:
     def step(self, dt: float) -> None:
         """One RK4 step; the bank follows the RCS torque (constant acceleration over the step)."""
         c = self.capsule
-        acc = max(-c.bank_torque_max_Nm, min(c.bank_torque_max_Nm, self.torque_cmd)) / c.bank_inertia_kgm2
+        if self.chute_deploy_t is None:
+            acc = max(-c.bank_torque_max_Nm, min(c.bank_torque_max_Nm, self.torque_cmd)) / c.bank_inertia_kgm2
+        else:                       # hanging from the risers: the roll is damped (time constant 3 s)
+            acc = -self.bank_rate / max(3.0, dt)
         b0, w0 = self.bank, self.bank_rate
         bh = b0 + 0.5 * dt * w0 + 0.125 * dt * dt * acc
         b1 = b0 + dt * w0 + 0.5 * dt * dt * acc

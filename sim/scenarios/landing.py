@@ -130,6 +130,21 @@ def landing_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, OrbitalMap, Per
     return _WORLD[key]
 
 
+def hazard_limits(cfg: Mapping[str, Any]) -> hazard.HazardLimits:
+    return hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
+                               roughness_limit_m=float(cfg["roughness_limit_m"]))
+
+
+def site_safety(cfg: Mapping[str, Any]) -> hazard.SafetyMap:
+    """The ground's assessment of the map it uplinks (cached: resets, Monte Carlo runs)."""
+    limits = hazard_limits(cfg)
+    key = _terrain_key(cfg) + (("limits", repr(limits)),)
+    if key not in _SAFETY:
+        _SAFETY.clear()
+        _SAFETY[key] = site_select.assess(landing_world(cfg)[2], limits)
+    return _SAFETY[key]
+
+
 def site_frame(cfg: Mapping[str, Any]) -> SiteFrame:
     return SiteFrame.from_deg(float(cfg["site_lat_deg"]), float(cfg["site_lon_deg"]),
                               MARS.radius_eq_m + float(cfg["site_datum_m"]))
@@ -242,16 +257,11 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     cfg, fsw_params = settings(overrides)
     _, _, onboard = landing_world(cfg)
     dp = DescentParams()
-    limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
-                                 roughness_limit_m=float(cfg["roughness_limit_m"]))
+    limits = hazard_limits(cfg)
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
     fsw = build_lander(devices, limits=limits, edl=edl_config(cfg),
                        target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
-    key = _terrain_key(cfg) + (("limits", repr(limits)),)
-    if key not in _SAFETY:        # the ground's assessment of the map it uplinks (cached: resets, Monte Carlo)
-        _SAFETY.clear()
-        _SAFETY[key] = site_select.assess(onboard, limits)
-    fsw.lander.load_map(onboard, _SAFETY[key])
+    fsw.lander.load_map(onboard, site_safety(cfg))
     fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
     fsw.lander.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
     seq = Sequencer("seq", fsw.topology.dispatch)
