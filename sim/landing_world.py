@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fsw.gnc.site_select import periodic_height
 from sim.terrain import Terrain, _spectral_field
 
 ALBEDO_MEAN = 0.22
@@ -78,17 +79,8 @@ class TiledTerrain:
 
     def height_at(self, x_m: float, y_m: float) -> float:
         """Bilinear between cell centres, wrapping across the map's edges."""
-        n, res = self.n, self.res
-        fx = (x_m + self.half_extent_m) / res - 0.5
-        fy = (y_m + self.half_extent_m) / res - 0.5
-        j, i = math.floor(fx), math.floor(fy)
-        tx, ty = fx - j, fy - i
-        j0, i0 = j % n, i % n
-        j1, i1 = (j0 + 1) % n, (i0 + 1) % n
-        h = self._h
-        top = float(h[i0, j0]) * (1 - tx) + float(h[i0, j1]) * tx
-        bottom = float(h[i1, j0]) * (1 - tx) + float(h[i1, j1]) * tx
-        return top * (1 - ty) + bottom * ty
+        h = -self.half_extent_m
+        return periodic_height(self._h, self.res, h, h, x_m, y_m)
 
     def cell_of(self, x_m: float, y_m: float) -> tuple[int, int]:
         j = math.floor((x_m + self.half_extent_m) / self.res)

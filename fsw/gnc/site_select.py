@@ -22,6 +22,21 @@ from . import hazard
 MAX_CANDIDATES = 24
 
 
+def periodic_height(h: np.ndarray, res: float, corner_x: float, corner_y: float, x_m: float, y_m: float) -> float:
+    """Bilinear height between cell centres of a grid that repeats itself (cell (0, 0)'s south-west
+    corner at (corner_x, corner_y)): the flight's map and the simulator's plain share it."""
+    n0, n1 = h.shape
+    fx = (x_m - corner_x) / res - 0.5
+    fy = (y_m - corner_y) / res - 0.5
+    j, i = math.floor(fx), math.floor(fy)
+    tx, ty = fx - j, fy - i
+    j0, i0 = j % n1, i % n0
+    j1, i1 = (j0 + 1) % n1, (i0 + 1) % n0
+    top = float(h[i0, j0]) * (1 - tx) + float(h[i0, j1]) * tx
+    bottom = float(h[i1, j0]) * (1 - tx) + float(h[i1, j1]) * tx
+    return top * (1 - ty) + bottom * ty
+
+
 class PeriodicMap(hazard.OnboardMap):
     """An onboard map whose plain repeats it: heights and cells wrap round."""
 
@@ -34,18 +49,8 @@ class PeriodicMap(hazard.OnboardMap):
         return True
 
     def height_at(self, x_m: float, y_m: float) -> float:
-        r, n = self.resolution_m, self.n
         x0, y0 = self.corner_m
-        fx = (x_m - x0) / r - 0.5
-        fy = (y_m - y0) / r - 0.5
-        j, i = math.floor(fx), math.floor(fy)
-        tx, ty = fx - j, fy - i
-        j0, i0 = j % n, i % n
-        j1, i1 = (j0 + 1) % n, (i0 + 1) % n
-        h = self.height_m
-        top = float(h[i0, j0]) * (1 - tx) + float(h[i0, j1]) * tx
-        bottom = float(h[i1, j0]) * (1 - tx) + float(h[i1, j1]) * tx
-        return top * (1 - ty) + bottom * ty
+        return periodic_height(self.height_m, self.resolution_m, x0, y0, x_m, y_m)
 
 
 def assess(m: hazard.OnboardMap, limits: hazard.HazardLimits = hazard.HazardLimits()) -> hazard.SafetyMap:
@@ -123,4 +128,4 @@ def site_metrics(sm: hazard.SafetyMap, i: int, j: int) -> dict[str, float]:
     return hazard.site_metrics(rolled, n // 2, n // 2)
 
 
-__all__ = ["MAX_CANDIDATES", "PeriodicMap", "assess", "choose_site", "site_metrics"]
+__all__ = ["MAX_CANDIDATES", "PeriodicMap", "assess", "choose_site", "periodic_height", "site_metrics"]

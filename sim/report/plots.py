@@ -48,6 +48,13 @@ def _key(series: dict[str, np.ndarray], *candidates: str) -> np.ndarray | None:
     return None
 
 
+def _save(fig, out: Path, dpi: int = 100) -> Path:
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    _plt().close(fig)
+    return out
+
+
 def _no_data(ax, what: str) -> None:
     ax.text(0.5, 0.5, f"no {what} recorded", ha="center", va="center", transform=ax.transAxes)
 
@@ -120,10 +127,7 @@ def edl_profile(d: Path, out: Path) -> Path:
         fig.suptitle(f"entry, descent and landing: peak {edl.get('peak_decel_g')} g, parachute at Mach "
                      f"{edl.get('parachute_deploy_mach')} / {edl.get('parachute_deploy_alt_km')} km, "
                      f"touchdown at {edl.get('entry_to_touchdown_s')} s", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def _ellipse_xy(major_km: float, minor_km: float, angle_deg: float, cx: float = 0.0, cy: float = 0.0):
@@ -170,10 +174,7 @@ def edl_ground_track(d: Path, out: Path, ellipse: dict | None = None) -> Path:
         ax.set_aspect("equal", adjustable="datalim" if span is None else "box")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def trn_fixes(d: Path, out: Path) -> Path:
@@ -196,10 +197,7 @@ def trn_fixes(d: Path, out: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
     edl = s.get("edl", {}) if isinstance(s.get("edl"), dict) else {}
     ax.set_title(f"terrain-relative navigation: {edl.get('trn_fixes', 0)} fixes, last {edl.get('trn_error_m')} m")
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def rover_traverse(d: Path, out: Path) -> Path:

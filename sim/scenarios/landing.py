@@ -28,7 +28,6 @@ the site map as `terrain` re-centres it) and `terrain` (the map's settings with
 from __future__ import annotations
 
 import math
-import statistics
 import sys
 from typing import Any, Mapping
 
@@ -48,6 +47,7 @@ from sim.atmosphere import MarsAtmosphere
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.descent import DescentParams
 from sim.descent_camera import CameraParams
+from sim.edl_report import campaign_figures, edl_figures, trn_fix_rows
 from sim.entry import CapsuleParams, ParachuteParams
 from sim.landing_world import LandingWorld, fetch_shift_m, wrap_coord
 from sim.mars import MARS
@@ -293,47 +293,6 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
-def edl_figures(outcome: SilOutcome, cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """EDL figures from plant truth and the flight's TRN fixes (matched on the image times)."""
-    sim: EdlPlant = outcome.plant
-    topo = outcome.topology
-    rec = sim.record
-    td = sim.truth()["touchdown"]
-    out: dict[str, Any] = {"entry_alt_km": _r(rec["entry"]["altitude_km"], 2),
-                           "entry_speed_mps": _r(rec["entry"]["inertial_speed_mps"], 1),
-                           "entry_relative_speed_mps": _r(rec["entry"]["speed_mps"], 1),
-                           "peak_decel_g": _r(sim.entry.peak_decel_g, 2), "peak_decel_time_s": _r(sim.entry.peak_decel_t, 1)}
-    cd = rec["chute_deploy"]
-    if cd:
-        out.update(parachute_deploy_time_s=_r(cd["t_s"], 2), parachute_deploy_alt_km=_r(cd["height_agl_m"] / 1e3, 3),
-                   parachute_deploy_mach=_r(cd["mach"], 3), parachute_deploy_qbar_Pa=_r(cd["dynamic_pressure_Pa"], 1),
-                   parachute_deploy_speed_mps=_r(cd["speed_mps"], 1),
-                   deploy_reason=topo["edl"].tlm["deploy_reason"] if "edl" in topo.components else None)
-    hs = rec["heatshield_sep"]
-    if hs:
-        out.update(heatshield_sep_time_s=_r(hs["t_s"], 2), heatshield_sep_mach=_r(hs["mach"], 3))
-    bs = rec["backshell_sep"]
-    if bs:
-        out.update(backshell_sep_time_s=_r(bs["t_s"], 2), backshell_sep_alt_km=_r(bs["height_agl_m"] / 1e3, 3),
-                   backshell_sep_speed_mps=_r(bs["speed_mps"], 2))
-    truth_at = {im["t_ns"]: im["position_m"] for im in rec["images"]}
-    fixes = topo["trn"].fix_log if "trn" in topo.components else []
-    errors = [(math.hypot(f[3] - truth_at[f[0]][0], f[4] - truth_at[f[0]][1]),
-               math.hypot(f[1] - truth_at[f[0]][0], f[2] - truth_at[f[0]][1])) for f in fixes if f[0] in truth_at]
-    out["trn_fixes"] = len(errors)
-    out["trn_error_m"] = _r(errors[-1][0], 2) if errors else None
-    out["trn_error_median_m"] = _r(statistics.median(e[0] for e in errors), 2) if errors else None
-    out["nav_error_before_trn_m"] = _r(errors[0][1], 1) if errors else None
-    if td is not None:
-        x, y = td["position_m"][0], td["position_m"][1]
-        tx, ty = float(cfg["target_x_m"]), float(cfg["target_y_m"])
-        out.update(entry_to_touchdown_s=_r(td["time_s"], 2), touchdown_east_m=_r(x - tx, 2),
-                   touchdown_north_m=_r(y - ty, 2), miss_from_target_m=_r(math.hypot(x - tx, y - ty), 2))
-        lander = topo["lander"]
-        out["nav_error_at_touchdown_m"] = _r(math.hypot(lander.r[0] - x, lander.r[1] - y), 3)
-    return out
-
-
 def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cfg, _ = settings(outcome.overrides)
     topo, sim = outcome.topology, outcome.plant
@@ -354,7 +313,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "terrain_seed": int(cfg["terrain_seed"]),
         "propellant_used_kg": _r(dp.propellant_kg - truth.get("propellant_kg", dp.propellant_kg), 1),
         "lander_xy_m": None,
-        "edl": edl_figures(outcome, cfg),
+        "edl": edl_figures(outcome.plant, outcome.topology, (float(cfg["target_x_m"]), float(cfg["target_y_m"]))),
     }
     if site is not None:
         summary["chosen_site"] = {"x_m": _r(site.x_m, 2), "y_m": _r(site.y_m, 2),
@@ -447,40 +406,7 @@ def artifacts(outcome: SilOutcome) -> dict[str, Any]:
     cols = np.arange(cj - n // 2, cj + n // 2, step)
     ix = np.ix_(rows % n, cols % n)
     x0, y0 = (cols[0] - n / 2) * res, (rows[0] - n / 2) * res
-    rec = outcome.plant.record
-    truth_at = {im["t_ns"]: im["position_m"] for im in rec["images"]}
-    fixes = [f for f in outcome.topology["trn"].fix_log if f[0] in truth_at] if "trn" in outcome.topology.components else []
-    trn = np.array([[f[0] / 1e9, f[3], f[4], truth_at[f[0]][0], truth_at[f[0]][1], f[1], f[2]] for f in fixes]
-                   ).reshape(-1, 7)
+    trn = np.array(trn_fix_rows(outcome.plant, outcome.topology)).reshape(-1, 7)
     return {"safe": sm.safe[ix], "height_m": sm.map.height_m[ix].astype("float32"),
             "resolution_m": res * step, "extent_m": [x0, x0 + len(cols) * step * res, y0, y0 + len(rows) * step * res],
             "trn_fixes": trn}
-
-
-def campaign_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Monte Carlo: the 99 % landing ellipse (touchdown points about their mean) and TRN errors."""
-    pts = np.array([[r["outputs"]["edl.touchdown_east_m"], r["outputs"]["edl.touchdown_north_m"]] for r in records
-                    if r.get("outputs", {}).get("edl.touchdown_east_m") is not None], dtype=float).reshape(-1, 2)
-    trn = sorted(r["outputs"]["edl.trn_error_m"] for r in records if r.get("outputs", {}).get("edl.trn_error_m") is not None)
-    out: dict[str, Any] = {"touchdowns": len(pts)}
-    if len(pts) >= 3:
-        out["landing_ellipse_99"] = ellipse(pts, 0.99)
-    if trn:
-        out["trn_error_m"] = {"median": trn[len(trn) // 2], "max": trn[-1],
-                              "within_40_m": sum(e <= 40.0 for e in trn) / len(trn)}
-    return out
-
-
-def ellipse(pts: np.ndarray, p: float) -> dict[str, float]:
-    """Axes (full lengths, km) and orientation of the `p` probability ellipse of a 2-D Gaussian
-    fitted to the points (chi-square with 2 degrees of freedom: k^2 = -2 ln(1 - p))."""
-    c = np.cov(pts.T)
-    a, b, d = float(c[0, 0]), float(c[0, 1]), float(c[1, 1])
-    tr, det = a + d, a * d - b * b
-    l1 = 0.5 * tr + math.sqrt(max(0.25 * tr * tr - det, 0.0))
-    l2 = max(tr - l1, 0.0)
-    k = math.sqrt(-2.0 * math.log(1.0 - p))
-    angle = 0.5 * math.degrees(math.atan2(2.0 * b, a - d))
-    return {"major_km": round(2.0 * k * math.sqrt(l1) / 1e3, 3), "minor_km": round(2.0 * k * math.sqrt(l2) / 1e3, 3),
-            "major_axis_from_east_deg": round(angle, 1), "centre_east_m": round(float(pts[:, 0].mean()), 1),
-            "centre_north_m": round(float(pts[:, 1].mean()), 1)}

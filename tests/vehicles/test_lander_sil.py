@@ -34,6 +34,10 @@ def test_landing_flies_edl_from_the_entry_interface_and_is_deterministic(tmp_pat
     assert 1.9 <= e["backshell_sep_alt_km"] <= 2.3 and 70.0 <= e["backshell_sep_speed_mps"] <= 95.0
     assert e["nav_error_before_trn_m"] > 200.0 and e["trn_error_m"] < 10.0 and e["trn_fixes"] >= 10
     assert (tmp_path / "telemetry.bin").stat().st_size > 1000
+    from sim.report import plots            # the landing phase's plots from the run directory
+    made = [plots.edl_profile(tmp_path, tmp_path / "p.png"), plots.edl_ground_track(tmp_path, tmp_path / "g.png"),
+            plots.trn_fixes(tmp_path, tmp_path / "t.png"), plots.landing_map(tmp_path, tmp_path / "m.png")]
+    assert all(p.stat().st_size > 10_000 for p in made)
     b = landing.run(seed=3, out_dir=None, overrides={})
     drop = ("wall_time_s",)
     assert json.dumps({k: v for k, v in a.items() if k not in drop}, sort_keys=True) == \

@@ -26,23 +26,14 @@ from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
-from fsw.gnc.entry_guidance import EntryModel, gravity_rotating
+from fsw.gnc.entry_guidance import EntryModel
+from fsw.gnc.entry_nav import from_frame, propagate, solve3, to_frame, velocity_frame
 from fsw.gnc.kepler import norm
 from fsw.gnc.site_frame import SiteFrame
 
 from .edl_common import DeviceReader, NavState
 
 Vec = tuple[float, float, float]
-
-
-def _solve3(rows: tuple[Vec, Vec, Vec], b: Vec) -> Vec:
-    """Cramer's rule for a 3x3 system (fixed operation order)."""
-    (a, bb, c), (d, e, f), (g, h, i) = rows
-    det = a * (e * i - f * h) - bb * (d * i - f * g) + c * (d * h - e * g)
-    x = (b[0] * (e * i - f * h) - bb * (b[1] * i - f * b[2]) + c * (b[1] * h - e * b[2])) / det
-    y = (a * (b[1] * i - f * b[2]) - b[0] * (d * i - f * g) + c * (d * b[2] - b[1] * g)) / det
-    z = (a * (e * b[2] - b[1] * h) - bb * (d * b[2] - b[1] * g) + b[0] * (d * h - e * g)) / det
-    return x, y, z
 
 
 class EdlNavigator(Component):
@@ -187,18 +178,6 @@ class EdlNavigator(Component):
     def _device_fault(self, device: str, reason: str) -> None:
         self.emit("NAV_DEVICE_FAULT", device=device, reason=reason)
 
-    def _frame(self) -> tuple[Vec, Vec, Vec]:
-        """Unit vectors along -v, lift-up (up normal to v) and right (v x up)."""
-        x, y, z = self.r
-        rn = norm(self.r)
-        vn = norm(self.v)
-        dx, dy, dz = self.v[0] / vn, self.v[1] / vn, self.v[2] / vn
-        p = (x * dx + y * dy + z * dz) / rn
-        lx, ly, lz = x / rn - p * dx, y / rn - p * dy, z / rn - p * dz
-        ln = math.sqrt(lx * lx + ly * ly + lz * lz)
-        lx, ly, lz = lx / ln, ly / ln, lz / ln
-        return (-dx, -dy, -dz), (lx, ly, lz), (dy * lz - dz * ly, dz * lx - dx * lz, dx * ly - dy * lx)
-
     def _model_force(self) -> Vec:
         """The last good specific force, held in the velocity frame, scaled with the dynamic
         pressure; under the parachute (its drag dwarfs what was measured before it opened)
@@ -212,23 +191,10 @@ class EdlNavigator(Component):
         if self.q_ok <= 0.0:
             return self.f
         s = self.model.density(alt) * norm(self.v) ** 2 / self.q_ok
-        a, b, c = self.f_ok_frame
-        d, u, r = self._frame()
-        return (s * (a * d[0] + b * u[0] + c * r[0]), s * (a * d[1] + b * u[1] + c * r[1]),
-                s * (a * d[2] + b * u[2] + c * r[2]))
+        return from_frame(self.f_ok_frame, velocity_frame(self.r, self.v), s)
 
     def _integrate(self, dt: float, f_new: Vec) -> None:
-        (x, y, z), (vx, vy, vz), f0 = self.r, self.v, self.f
-        m = self.model
-        g0 = gravity_rotating(x, y, z, vx, vy, m)
-        a0 = (g0[0] + f0[0], g0[1] + f0[1], g0[2] + f0[2])
-        px, py, pz = x + dt * vx, y + dt * vy, z + dt * vz
-        pvx, pvy, pvz = vx + dt * a0[0], vy + dt * a0[1], vz + dt * a0[2]
-        g1 = gravity_rotating(px, py, pz, pvx, pvy, m)
-        a1 = (g1[0] + f_new[0], g1[1] + f_new[1], g1[2] + f_new[2])
-        nv = (vx + 0.5 * dt * (a0[0] + a1[0]), vy + 0.5 * dt * (a0[1] + a1[1]), vz + 0.5 * dt * (a0[2] + a1[2]))
-        self.r = (x + 0.5 * dt * (vx + nv[0]), y + 0.5 * dt * (vy + nv[1]), z + 0.5 * dt * (vz + nv[2]))
-        self.v = nv
+        self.r, self.v = propagate(self.r, self.v, self.f, f_new, dt, self.model)
         self.f = f_new
 
     def step(self, t_ns: int) -> None:
@@ -282,9 +248,7 @@ class EdlNavigator(Component):
         fm = norm(f)
         if q <= 0.0 or fm < 0.05:
             return
-        d, u, r = self._frame()
-        self.f_ok_frame = (f[0] * d[0] + f[1] * d[1] + f[2] * d[2], f[0] * u[0] + f[1] * u[1] + f[2] * u[2],
-                           f[0] * r[0] + f[1] * r[1] + f[2] * r[2])
+        self.f_ok_frame = to_frame(f, velocity_frame(self.r, self.v))
         self.q_ok = q
         if fm > 2.0 and self.f_ok_frame[0] > 0.0 and self.capsule_only():   # density over the model's
             drag = fm / math.sqrt(1.0 + self.model.lift_to_drag ** 2)
@@ -321,7 +285,7 @@ class EdlNavigator(Component):
                 self.tlm["tds_faults"] = self.reader.faults if s is None else self.tlm["tds_faults"]
                 return
             rates.append(-float(s.range_rate_mps))
-        vm = _solve3(self.beam_dirs, (rates[0], rates[1], rates[2]))
+        vm = solve3(self.beam_dirs, (rates[0], rates[1], rates[2]))
         vl = self.site.vec_to_local(self.v)
         res = (vm[0] - vl[0], vm[1] - vl[1], vm[2] - vl[2])
         gate = self.params["tds_gate_mps"] if self.tds_locked else self.params["tds_first_gate_mps"]
