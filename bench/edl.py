@@ -1,7 +1,7 @@
 """Real-time factor of the lander's whole EDL in SIL: entry interface to surface idle.
 
 Runs `sim.scenarios.landing` as `msr sil` does (flight software at 50 Hz with its EDL
-components, EDL plant on a 200 Hz grid, simulated HAL devices with noise, in-memory
+components, EDL plant on a 50 Hz grid, simulated HAL devices with noise, in-memory
 telemetry log) with the landing site's maps already built (`--cold` includes building them:
 the site map, the regional albedo, the orbital map and the onboard hazard assessment), and
 reports the factor for the flight and the share of wall time spent stepping the plant.

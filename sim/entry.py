@@ -111,6 +111,13 @@ class EntryVehicle:
         self.dynamic_pressure = 0.0
         self._cda = capsule.cd * capsule.area_m2
         self._ld = capsule.lift_to_drag if lift else 0.0
+        self._air_data()
+
+    def _air_data(self) -> None:
+        """Mach and dynamic pressure of the current state."""
+        _, _, _, va, alt = self._air(self.r, self.v)
+        self.mach = va / self.atm.speed_of_sound(alt)
+        self.dynamic_pressure = 0.5 * self.atm.density(alt) * va * va
 
     # --------------------------------------------------------------- events
     def deploy_chute(self) -> None:
@@ -237,9 +244,7 @@ class EntryVehicle:
         self.decel_g = math.sqrt(sf[0] * sf[0] + sf[1] * sf[1] + sf[2] * sf[2]) / G0
         if self.decel_g > self.peak_decel_g:
             self.peak_decel_g, self.peak_decel_t = self.decel_g, self.t
-        _, _, _, va, alt = self._air(self.r, self.v)
-        self.mach = va / self.atm.speed_of_sound(alt)
-        self.dynamic_pressure = 0.5 * self.atm.density(alt) * va * va
+        self._air_data()
 
 
 __all__ = ["CapsuleParams", "EntryVehicle", "G0", "ParachuteParams"]

@@ -12,8 +12,9 @@ the 3-DOF attitude being known; rate_radps[0] the bank rate about the velocity),
 (torque_Nm[0]: bank torque), chute_pyro / heatshield_pyro / backshell_pyro: pyro,
 altimeter0: altimeter (vertical radar range), tds1..3: lidar (terminal descent sensor beams
 20 deg off nadir: slant range and Doppler range rate), camera0: terrain_camera
-(sim.descent_camera), engine: descent_engine. The physics grid is 200 Hz; entry and the
-parachute are integrated in steps of up to 20 ms (RK4), powered descent at 5 ms.
+(sim.descent_camera), engine: descent_engine. The physics grid is 50 Hz: entry and the
+parachute take one RK4 step of 20 ms, powered descent four of 5 ms (sim.descent's own rate),
+so any sequence of advances gives the same floats as one.
 
 `truth()` holds the state in the site frame and the EDL record (`edl`): entry state, peak
 deceleration, parachute deploy (altitude above the site, Mach, dynamic pressure), heatshield
@@ -40,7 +41,7 @@ from sim.plants.base import FixedStepPlant
 EDL_DEVICES = {"imu0": "imu", "rcs": "rcs", "chute_pyro": "pyro", "heatshield_pyro": "pyro",
                "backshell_pyro": "pyro", "altimeter0": "altimeter", "tds1": "lidar", "tds2": "lidar",
                "tds3": "lidar", "camera0": "terrain_camera", "engine": "descent_engine"}
-ENTRY_STEPS = 4          # physics steps (5 ms) per entry integration step (20 ms)
+DESCENT_SUBSTEPS = 4     # sim.descent steps (5 ms) per physics step (20 ms)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class EdlPlant(FixedStepPlant):
                  capsule: CapsuleParams = CapsuleParams(), chute: ParachuteParams = ParachuteParams(),
                  atmosphere: MarsAtmosphere = MarsAtmosphere(), descent: DescentParams = DescentParams(),
                  camera: CameraParams = CameraParams(), radar: RadarParams = RadarParams(),
-                 mars: MarsParams = MARS, physics_rate_hz: int = 200, seed: int | np.random.Generator = 0,
+                 mars: MarsParams = MARS, physics_rate_hz: int = 50, seed: int | np.random.Generator = 0,
                  devices: dict[str, str] = EDL_DEVICES) -> None:
         super().__init__(physics_rate_hz, devices, seed)
         self.world, self.site = world, site
@@ -113,19 +114,13 @@ class EdlPlant(FixedStepPlant):
                             "speed_mps": math.sqrt(sum(c * c for c in v)), **extra}
 
     # ------------------------------------------------------------------ physics
-    def _advance_steps(self, n: int) -> None:
-        while n > 0:
-            if self.phase == "descent":
-                self.descent.step(self.dt)
-                k = 1
-            else:
-                k = min(ENTRY_STEPS, n)
-                self.entry.step(k * self.dt)
-            self.steps += k
-            n -= k
-
-    def _step(self, dt: float) -> None:       # the base class's single step (unused: _advance_steps)
-        self._advance_steps(1)
+    def _step(self, dt: float) -> None:
+        if self.descent is not None:
+            h = dt / DESCENT_SUBSTEPS
+            for _ in range(DESCENT_SUBSTEPS):
+                self.descent.step(h)
+        else:
+            self.entry.step(dt)
 
     def _separate_backshell(self) -> None:
         e = self.entry
@@ -146,6 +141,9 @@ class EdlPlant(FixedStepPlant):
                     "rate_radps": (self.entry.bank_rate, 0.0, 0.0)}
         if name == "pyro":
             return {"fired": self.fired[device]}
+        if name == "rcs":                       # bit 0: rolling right, bit 1: rolling left
+            tau = self.entry.torque_cmd if self.descent is None and self.entry.chute_deploy_t is None else 0.0
+            return {"valves_open": (1 if tau > 0.0 else 0) | (2 if tau < 0.0 else 0)}
         if name == "descent_engine":
             return {"thrust_N": self.descent.thrust_N() if self.descent is not None else 0.0}
         covered = self.entry.heatshield_on

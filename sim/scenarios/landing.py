@@ -1,6 +1,6 @@
 """`msr sil landing`: the Sample Retrieval Lander from the entry interface to surface idle.
 
-A deployment split (sim/deployment.py). The world (`plant`) is the EdlPlant (sim.plants.edl):
+A deployment split (sim/deployment.py). The world (`plant`) is the EdlPlant (sim.plants.edl, 50 Hz):
 the capsule from the entry interface (~125 km, 5.8 km/s, -15.5 deg; MSR_FACTS.md) over
 rotating Mars, the parachute, the heatshield and backshell, then powered descent and
 touchdown, over the landing plain the site map tiles (sim.landing_world; the site map is
@@ -202,7 +202,7 @@ def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> EdlPlant:
     chute = ParachuteParams(cd_supersonic=nominal_chute.cd_supersonic * float(cfg["chute_cd_scale"]),
                             cd_subsonic=nominal_chute.cd_subsonic * float(cfg["chute_cd_scale"]))
     p = EdlPlant(world, site_frame(cfg), r_true, v_true, capsule=capsule(cfg), chute=chute,
-                 atmosphere=atmosphere(cfg), descent=DescentParams(), physics_rate_hz=200, seed=rng)
+                 atmosphere=atmosphere(cfg), descent=DescentParams(), physics_rate_hz=50, seed=rng)
     p.check_base_rate(BASE_RATE_HZ)
     return p
 
