@@ -109,6 +109,8 @@ class EntryVehicle:
         self.peak_decel_t = 0.0
         self.mach = 0.0
         self.dynamic_pressure = 0.0
+        self._windy = any((atmosphere.wind_east_low_mps, atmosphere.wind_north_low_mps,
+                           atmosphere.wind_east_high_mps, atmosphere.wind_north_high_mps))
         self._cda = capsule.cd * capsule.area_m2
         self._ld = capsule.lift_to_drag if lift else 0.0
         self._air_data()
@@ -169,7 +171,7 @@ class EntryVehicle:
         ay = kxy * y - 2.0 * w * vx + w * w * y
         az = k * (1.0 + f * (3.0 - zz)) * z
         h = rn - m.radius_eq_m
-        we, wn = self.atm.wind(h)
+        we, wn = self.atm.wind(h) if self._windy else (0.0, 0.0)
         ux_, uy_, uz_ = vx, vy, vz
         if we or wn:                                        # air-relative velocity: wind removed
             rxy = math.sqrt(x * x + y * y)

@@ -61,6 +61,18 @@ class RadarParams:
 class _TiledDescent(DescentVehicle):
     """Powered descent over the tiled site terrain (rocks under the feet wrap with it)."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._top = float(self.terrain.tile.height_m.max())     # no ground above this
+
+    def clearance(self, pos=None) -> float:
+        """The feet's height above the ground; high above every hill a lower bound is enough
+        (contact is `clearance <= 0`), and four terrain lookups per 5 ms step are saved."""
+        z = (self.pos if pos is None else pos)[2] - self.params.leg_height_m
+        if z - self._top > 1.0:
+            return z - self._top
+        return super().clearance(pos)
+
     def max_rock_under(self, x: float, y: float) -> float:
         return self.terrain.max_rock_under(x, y, self.params.leg_radius_m)
 
