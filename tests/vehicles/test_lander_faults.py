@@ -99,6 +99,7 @@ def test_lost_reads_plant_truth(monkeypatch, td, why):
     assert why in CASES["landing"].lost(run)
 
 
+@pytest.mark.slow
 def test_a_reset_in_the_drag_pulse_restores_entry_and_lands_on_the_site():
     run = descent("reset", delay_s=70.0, phase="lander:ENTRY")
     assert run.restarts == 1 and run.restore_notes[0]["not_restored"] == {}
