@@ -63,6 +63,8 @@ def echo_report(report: dict, out: Path) -> None:
     if req:
         bands = ", ".join(f"{f} in [{lo:g}, {hi:g}]" for f, (lo, hi) in req["bands"].items())
         click.echo(f"  requirements met by {req['met']}/{n} runs ({100 * req['rate']:.1f} %): {bands}")
+    for name, value in report.get("scenario_figures", {}).items():
+        click.echo(f"  {name}: {value}")
     for f in report["failures"][:5]:
         click.echo(f"  run {f['run']} {f['status']}: {f['reproduce']}")
     if len(report["failures"]) > 5:

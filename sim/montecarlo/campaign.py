@@ -125,6 +125,9 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained)
+    figures = getattr(module, "campaign_figures", None)
+    if callable(figures):          # figures only the scenario knows how to draw from the runs
+        report["scenario_figures"] = figures(records)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
