@@ -4,11 +4,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= test,plots,cluster
+EXTRAS ?= test,plots,cluster,console
 # Reinstall when pyproject.toml changes (the stamp names its hash).
 STAMP  := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()+b'$(EXTRAS)').hexdigest()[:12])")
 
-.PHONY: run test test-all lint-imports bench tools clean
+.PHONY: run test test-all lint-imports bench tools console browser clean
 
 $(STAMP):
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11+ is required, found ' + sys.version.split()[0])"
@@ -19,13 +19,15 @@ $(STAMP):
 	@touch $@
 
 run: $(STAMP)
-	$(VENV)/bin/msr run
+	$(VENV)/bin/msr run --force
 
+# Hypothesis profiles (tests/conftest.py): `ci` is derandomized (CI runs `make test`), `thorough`
+# is randomised with more examples; HYPOTHESIS_PROFILE=... overrides either.
 test: $(STAMP) tools
-	$(PY) -m pytest
+	HYPOTHESIS_PROFILE=$(or $(HYPOTHESIS_PROFILE),ci) $(PY) -m pytest
 
-test-all: $(STAMP) tools
-	$(PY) -m pytest -m ''
+test-all: $(STAMP) tools browser
+	HYPOTHESIS_PROFILE=$(or $(HYPOTHESIS_PROFILE),thorough) $(PY) -m pytest -m ''
 
 lint-imports: $(STAMP)
 	$(VENV)/bin/lint-imports
@@ -37,6 +39,15 @@ bench: $(STAMP)
 # Installed when this machine lets us (root + apt); the tests skip cleanly otherwise.
 tools:
 	@sh tools/install-system-tools.sh
+
+# The ground console's npm part (Open MCT, pinned) and, for its browser test, Debian's chromium
+# with Playwright for Python (which drives the system browser; no browser download).
+console: $(STAMP)
+	@sh tools/install-console.sh $(PY)
+
+browser: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS),browser]'
+	@sh tools/install-console.sh --browser $(PY)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis build *.egg-info

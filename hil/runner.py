@@ -37,6 +37,7 @@ from hal.config import build_devices
 from hal.errors import DeviceFault
 from hil.bench import Bench, BenchConfigError
 from hil.clock import LockstepSerialClock
+from hil.footprint import Footprint
 from hil.rt import RtReport, realtime
 from hil.scenario import FlightResult, attach_log, fly
 
@@ -56,6 +57,7 @@ class RunReport:
     step_faults: dict[str, int] = field(default_factory=dict)
     restart: dict[str, Any] = field(default_factory=dict)
     protection: dict[str, Any] = field(default_factory=dict)
+    footprint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,11 +100,12 @@ def _durable(name: str, f: BinaryIO | None):
 def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | None = None,
                apply_rt: bool = True, connect_timeout_s: float = 10.0, checkpoint_dir: Path | None = None,
                resume: bool = False, event_out: BinaryIO | None = None,
-               protection: bool = True) -> tuple[RunReport, Any]:
+               footprint: Footprint | None = None, protection: bool = True) -> tuple[RunReport, Any]:
     """Run the flight side to the end of the scenario; returns (report, telemetry log writer).
 
     Device faults that end the run are in `report.result.fault`; config errors raise.
     `protection=False` (`--no-protection`) flies without fault protection, reported.
+    `footprint` (hil.footprint) measures memory, start-up and CPU per tick.
     """
     if resume and checkpoint_dir is None:
         raise BenchConfigError("resume needs a checkpoint directory")
@@ -131,6 +134,9 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         log = attach_log(topology, log_out)
         if event_out is not None:
             topology.attach(EventLogWriter(event_out))
+        if footprint is not None:
+            footprint.mark("flight_built")
+            footprint.instrument(executive)
 
         def watch() -> str | None:
             for url, link in devices.links.items():
@@ -170,7 +176,8 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
             slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
             log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
-            links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
+            links={url: {**{k: v for k, v in vars(link.stats).items() if isinstance(v, int)},
+                         "rejected_frames": link.decoder.rejected}   # bad CRC/COBS: baud or noise
                    for url, link in devices.links.items()},
             step_faults=dict(executive.step_faults),
             restart={} if restart is None else {
@@ -178,7 +185,8 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
                 "generation": restart.store.generation, "save_failures": restart.tlm["save_failures"],
                 "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
                 "not_restored": {} if restored is None else restored.not_restored},
-            protection=protection_summary(topology, executive))
+            protection=protection_summary(topology, executive),
+            footprint={} if footprint is None else footprint.report())
         return report, log
     finally:
         devices.close()

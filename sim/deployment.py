@@ -31,12 +31,11 @@ import hashlib
 import importlib
 import inspect
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO, Callable, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping
 
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
@@ -44,26 +43,38 @@ from fsw.core.protection import ProtectionConfig, protection_summary
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
+from sim import rundir
 from sim.faults.install import add_ground
-from sim.truth import TruthRecorder
+from sim.scenario_params import MAX_SEED, ScenarioError, ScenarioParam, check_values, show
+
+if TYPE_CHECKING:   # the simulator's side only: a board's flight side loads neither
+    from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
 TRUTH = "truth.npz"
 TELEMETRY_LOG = "telemetry.bin"
 EVENT_LOG = "events.log"
 DICTIONARY = "dictionary.json"
+ARTIFACTS = "artifacts.npz"
 
 
-class ScenarioError(ValueError):
-    """The scenario cannot be deployed (unknown, or missing part of the split)."""
+# Called as hook(topology, executive, log) once a SIL flight is built, before it flies: how
+# `msr sil --live` (sim/live.py) adds its link and pacing to any scenario's `run`.
+FLIGHT_HOOKS: ContextVar[tuple[Callable[[Topology, Executive, TelemetryLogWriter], None], ...]] = \
+    ContextVar("FLIGHT_HOOKS", default=())
 
 
 def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
-                      passthrough_prefixes: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+                      passthrough_prefixes: tuple[str, ...] = (), params: Iterable[ScenarioParam] = ()
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Merge overrides into a scenario's defaults; keys starting with one of
     `passthrough_prefixes` (flight-software parameters such as "nav.") are returned apart.
 
-    An unknown key is a ScenarioError naming it and the known ones."""
+    An unknown key is a ScenarioError naming it and the known ones; with `params` (the
+    scenario's ScenarioParam declarations) every declared value is checked too, defaults and
+    overrides alike, so nothing unchecked reaches a plant."""
+    if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
+        raise ScenarioError(f"overrides must be a table of NAME = value, got {show(overrides)}")
     passthrough = {k: v for k, v in overrides.items() if k.startswith(passthrough_prefixes)} \
         if passthrough_prefixes else {}
     unknown = sorted(k for k in overrides if k not in defaults and k not in passthrough)
@@ -73,19 +84,54 @@ def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
                             + (f", or {'/'.join(passthrough_prefixes)}NAME" if passthrough_prefixes else ""))
     merged = dict(defaults)
     merged.update((k, v) for k, v in overrides.items() if k not in passthrough)
-    return merged, passthrough
+    return check_values(params, merged), passthrough
+
+
+def validate_overrides(module: ModuleType, overrides: Mapping[str, Any]) -> None:
+    """Everything about `overrides` that can be checked without flying (types, limits,
+    flight-parameter limits): a ScenarioError naming the bad one, before anything flies.
+    A scenario may give `check_overrides(overrides)`; otherwise its PARAMS or DEFAULTS and
+    PARAMETER_PREFIXES/PASSTHROUGH are checked."""
+    check = getattr(module, "check_overrides", None)
+    if callable(check):
+        check(dict(overrides))
+        return
+    declared = getattr(module, "DEFAULTS", None)
+    if declared is None:
+        declared = getattr(module, "PARAMETERS", None)
+    if declared is None:
+        return
+    prefixes = tuple(getattr(module, "PARAMETER_PREFIXES", ())) or tuple(getattr(module, "PASSTHROUGH", ()))
+    resolve_overrides(overrides, dict.fromkeys(declared) if not isinstance(declared, Mapping) else declared,
+                      prefixes, getattr(module, "PARAMS", ()))
+
+
+def tube_id_list(value: Any) -> list[int]:
+    """Tube ids (a list of integers, or "1,2,3" from the command line), sorted, unique,
+    1..65535; ValueError saying what is wrong."""
+    if isinstance(value, str):
+        items: list[Any] = [x.strip() for x in value.split(",") if x.strip()]
+        if not all(x.isascii() and x.isdigit() for x in items):
+            raise ValueError("not a comma-separated list of ids")
+        items = [int(x) for x in items]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in items):
+            raise ValueError("ids must be integers")
+    else:
+        raise ValueError("not a list of ids")
+    ids = sorted(set(items))
+    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
+        raise ValueError("need at least one id, each in 1..65535")
+    return ids
 
 
 def parse_tube_ids(value: Any) -> list[int]:
     """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
-    items = value.split(",") if isinstance(value, str) else value
     try:
-        ids = sorted({int(x) for x in items if str(x).strip()})
-    except (TypeError, ValueError):
-        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
-    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
-        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
-    return ids
+        return tube_id_list(value)
+    except ValueError as exc:
+        raise ScenarioError(f"tube_ids={show(value)}: {exc}; allowed: a list of integer ids in 1..65535") from None
 
 
 def scenario_module_name(name: str) -> str:
@@ -244,17 +290,20 @@ class SilOutcome:
 
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
             event_out: BinaryIO | None = None, *, truth_period_s: float | None = None,
-            observers: tuple[Any, ...] = ()) -> SilOutcome:
+            observers: tuple[Any, ...] = (),
+            watch: Callable[[], str | None] | None = None) -> SilOutcome:
     """The SIL reference: simulated devices over the in-process plant, SimClock on the plant.
 
     `truth_period_s` samples the plant's truth for reports; `observers` are extra clock
-    steppers (a progress display) that see simulated time after the plant."""
+    steppers (a progress display) that see simulated time after the plant; `watch` may stop
+    the flight (see `fly`)."""
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
     truth = None
     if truth_period_s and callable(getattr(plant, "truth", None)):
+        from sim.truth import TruthRecorder
         truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
@@ -264,7 +313,9 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     if event_out is not None:
         topology.attach(EventLogWriter(event_out))
     try:
-        result = fly(topology, executive, dep.duration_s(), dep.done())
+        for hook in FLIGHT_HOOKS.get():
+            hook(topology, executive, log)
+        result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
     finally:
         devices.close()
         log.flush()
@@ -281,16 +332,22 @@ def sha256_file(path: Path) -> str:
 
 def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                  overrides: Mapping[str, Any] | None = None,
-                 observers: tuple[Any, ...] = (), protection: bool = True) -> dict[str, Any]:
+                 observers: tuple[Any, ...] = (), protection: bool = True,
+                 extra_summary: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
 
     With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
     only the summary is returned; its `telemetry_sha256` is the same either way. With a
     run directory the plant's truth is sampled (`TRUTH_PERIOD_S`, default 1 s) into
-    truth.npz for plots.
+    truth.npz for plots, and the directory says whether it is complete (`sim.rundir`):
+    manifest "running" first, logs fsynced, summary.json (with `extra_summary`), manifest
+    "complete" last. A write error (full disk) stops the flight and is raised as OSError.
     """
     if isinstance(module, str):
         module = load_scenario(module)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed={show(seed)}: expected an integer in [0, {MAX_SEED}]")
+    validate_overrides(module, dict(overrides or {}))   # before anything is built or flown
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
                      dict(overrides or {}), module, protection=protection)
     wall0 = time.perf_counter()
@@ -299,17 +356,10 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         sha = outcome.log.sha256()
     else:
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
-            outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
-                              observers=observers)
-        (out_dir / DICTIONARY).write_text(outcome.log.dictionary().to_json())
+        manifest = rundir.begin(out_dir, "sil", {"scenario": dep.name, "seed": seed,
+                                                 "overrides": dep.overrides})
+        outcome, files = _fly_into(dep, out_dir, observers)
         sha = sha256_file(out_dir / TELEMETRY_LOG)
-        if outcome.truth is not None:
-            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
-        artifacts = getattr(module, "artifacts", None)
-        if callable(artifacts):  # scenario-specific report data (maps, paths)
-            np.savez_compressed(out_dir / "artifacts.npz", **artifacts(outcome))
     summary = dict(module.summarize(outcome))
     summary.update({
         "scenario": dep.name, "seed": seed, "telemetry_sha256": sha,
@@ -319,7 +369,37 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         "protection": protection_summary(outcome.topology, outcome.executive),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     })
+    if out_dir is not None:
+        summary.update(extra_summary or {})
+        rundir.finish(out_dir, manifest, summary, files)
     return summary
+
+
+def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tuple[SilOutcome, list[str]]:
+    """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
+    the outcome and the files written (the run directory's promise)."""
+    import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
+    module = dep.module
+    with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
+        def write_failed() -> str | None:
+            err = tm.error or ev.error
+            return None if err is None else f"cannot write {err.filename}: {err.strerror}"
+        outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
+                          observers=observers, watch=write_failed)
+        tm.sync()
+        ev.sync()
+    rundir.atomic_write(out_dir / DICTIONARY, outcome.log.dictionary().to_json())
+    files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
+    if outcome.truth is not None:
+        with rundir.writing(out_dir / TRUTH):
+            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+        files.append(TRUTH)
+    artifacts = getattr(module, "artifacts", None)
+    if callable(artifacts):  # scenario-specific report data (maps, paths)
+        with rundir.writing(out_dir / ARTIFACTS):
+            np.savez_compressed(out_dir / ARTIFACTS, **artifacts(outcome))
+        files.append(ARTIFACTS)
+    return outcome, files
 
 
 WALL_FIELDS = ("wall_time_s",)
@@ -331,5 +411,5 @@ def wall_fields(module: ModuleType) -> tuple[str, ...]:
 
 
 __all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
-           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
-           "wall_fields"]
+           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil",
+           "scenario_module_name", "tube_id_list", "validate_overrides", "wall_fields"]

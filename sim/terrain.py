@@ -4,7 +4,10 @@ Local frame: x east, y north, z up (m), origin at the map centre; cell (i, j) is
 and column j (east), its height sampled at the cell centre. Everything is vectorised so a
 4096 x 4096 map at 0.5 m generates in seconds: spectral (FFT) synthesis for the fractal relief
 and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
-raster by `np.maximum.at` over millions of rocks at once.
+raster by `np.maximum.at` over millions of rocks at once. The maps reach the landing and fetch
+telemetry, so they use numpy's elementwise IEEE arithmetic, sorting and FFT (none of which
+depends on the x86 instruction set) and the C library's exp/pow/sin/atan through
+`fsw.numerics.elementwise`, never numpy's SIMD transcendental loops (docs/determinism.md).
 
 Depots: `layout_depot` lays a depot the way Perseverance would, a zig-zag of tubes 5-15 m
 apart on drivable ground that a rover can reach from the lander (the caller says what is
@@ -21,6 +24,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from fsw.numerics import elementwise
+from sim.scenario_params import ScenarioParam, defaults
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
 
@@ -60,6 +66,10 @@ class TerrainParams:
     rock_background_keep: float = 5e-5      # share of rocks kept on the smooth plains
     rock_patch_scale_m: float = 250.0
     keep_clear_radius_m: float = 0.0        # optional rock-free disc at the origin (tests)
+    # The same map re-centred on (x, y) of itself, wrapping round (whole cells): the landing
+    # plain repeats the site map (sim.landing_world), and the next phase wants the map around
+    # wherever the lander came down.
+    shift_m: tuple[float, float] = (0.0, 0.0)
     depots: tuple[DepotParams, ...] = field(default_factory=lambda: (DepotParams(),))
 
 
@@ -72,13 +82,18 @@ class TerrainError(ValueError):
 # landing region is benign: fewer craters, rock patches and dunes than the campaign-wide
 # TerrainParams defaults (with those, a 60 m disc is safe on ~1% of the map). Scenario
 # overrides of these names, plus `terrain_seed`, select the map.
-SITE_TERRAIN: dict[str, float | int] = {
-    "n_cells": 2048,
-    "resolution_m": 0.5,
-    "crater_density_per_km2": 25.0,
-    "rocky_fraction": 0.2,
-    "dune_fraction": 0.05,
-}
+SITE_TERRAIN_PARAMS = (
+    ScenarioParam("n_cells", 2048, int, 1024, 4096, doc="map side in cells (the lander's 300 m approach "
+                                                         "and the rover's 400 m window must fit)"),
+    ScenarioParam("resolution_m", 0.5, float, 0.25, 1.0, doc="cell size; hazard maps are built for 0.5 m"),
+    ScenarioParam("crater_density_per_km2", 25.0, float, 0.0, 500.0),
+    ScenarioParam("rocky_fraction", 0.2, float, 0.0, 1.0),
+    ScenarioParam("dune_fraction", 0.05, float, 0.0, 0.9),
+    ScenarioParam("shift_x_m", 0.0, float, -1e6, 1e6, doc="re-centre the map (wrapping round) on this point: "
+                                                           "the fetch phase's map centred on the lander"),
+    ScenarioParam("shift_y_m", 0.0, float, -1e6, 1e6),
+)
+SITE_TERRAIN: dict[str, float | int] = defaults(SITE_TERRAIN_PARAMS)
 
 
 def site_terrain_params(settings: dict) -> TerrainParams:
@@ -87,7 +102,8 @@ def site_terrain_params(settings: dict) -> TerrainParams:
         return TerrainParams(n_cells=int(settings["n_cells"]), resolution_m=float(settings["resolution_m"]),
                              crater_density_per_km2=float(settings["crater_density_per_km2"]),
                              rocky_fraction=float(settings["rocky_fraction"]),
-                             dune_fraction=float(settings["dune_fraction"]), depots=())
+                             dune_fraction=float(settings["dune_fraction"]), depots=(),
+                             shift_m=(float(settings.get("shift_x_m", 0.0)), float(settings.get("shift_y_m", 0.0))))
     except (KeyError, TypeError, ValueError) as exc:
         raise TerrainError(f"bad terrain settings: {exc}") from None
 
@@ -121,7 +137,8 @@ class Terrain:
     @cached_property
     def slope_deg(self) -> np.ndarray:
         gy, gx = np.gradient(self.height_m, self.res)
-        return np.degrees(np.arctan(np.hypot(gx, gy))).astype(np.float32)
+        g = np.sqrt(gx * gx + gy * gy, dtype=np.float64)
+        return (elementwise(math.atan, g) * (180.0 / math.pi)).astype(np.float32)
 
     @cached_property
     def max_rock_m(self) -> np.ndarray:
@@ -167,12 +184,12 @@ def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -
     kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
     k2 = kx * kx + ky * ky
     k2[0, 0] = np.inf
-    amp = k2 ** np.float32(-beta / 4.0)
+    amp = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
     spec = np.empty(amp.shape, dtype=np.complex64)
-    spec.real = rng.standard_normal(amp.shape, dtype=np.float32)
-    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32)
-    spec *= amp
+    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
+    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
     f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
+    # numpy's float sums are its fixed pairwise order, the same on every x86 instruction set
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f
@@ -202,7 +219,7 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
     a = p.crater_sfd_exponent
     u = rng.random(count)
     # Inverse CDF of a truncated power law N(>D) ~ D^-a.
-    d = (dmin ** -a - u * (dmin ** -a - dmax ** -a)) ** (-1.0 / a)
+    d = elementwise(lambda v: v ** (-1.0 / a), dmin ** -a - u * (dmin ** -a - dmax ** -a))
     half = 0.5 * n * res
     xy = rng.uniform(-half, half, size=(count, 2))
     for (cx, cy), dia in zip(xy, d):
@@ -214,10 +231,11 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
             continue
         xs = (np.arange(j0, j1) + 0.5) * res - half - cx
         ys = (np.arange(i0, i1) + 0.5) * res - half - cy
-        r = np.hypot(xs[None, :], ys[:, None]) / radius
+        r = np.sqrt(xs[None, :] * xs[None, :] + ys[:, None] * ys[:, None]) / radius
         depth = 0.2 * dia
         rim = 0.04 * dia
-        bowl = np.where(r < 1.0, depth * (r * r - 1.0) + rim, rim * np.exp(-((r - 1.0) / 0.25) ** 2))
+        q = (r - 1.0) / 0.25
+        bowl = np.where(r < 1.0, depth * (r * r - 1.0) + rim, rim * elementwise(math.exp, -(q * q)))
         height[i0:i1, j0:j1] += bowl.astype(height.dtype)
     return np.column_stack((xy, d)) if count else np.zeros((0, 3))
 
@@ -225,7 +243,7 @@ def _craters(rng: np.random.Generator, p: TerrainParams, height: np.ndarray) -> 
 def rock_number_density(d_m: np.ndarray, k: float) -> np.ndarray:
     """Golombek-Rapp differential number density n(D) per m^2 per m of diameter."""
     q = 1.79 + 0.152 / k
-    return (4.0 * k * q / math.pi) * np.exp(-q * d_m) / (d_m * d_m)
+    return (4.0 * k * q / math.pi) * elementwise(math.exp, -q * np.asarray(d_m, dtype=np.float64)) / (d_m * d_m)
 
 
 def _rock_diameters(rng: np.random.Generator, p: TerrainParams, count: int) -> np.ndarray:
@@ -234,7 +252,11 @@ def _rock_diameters(rng: np.random.Generator, p: TerrainParams, count: int) -> n
     grid = np.linspace(dmin, dmax, 4097)
     dens = rock_number_density(grid, p.rock_k)
     cum = np.concatenate(([0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))))
-    return np.interp(rng.random(count) * cum[-1], cum, grid).astype(np.float32)
+    x = rng.random(count) * cum[-1]
+    # np.interp by hand: its compiled a + s (x - xp) may fuse into an FMA on some CPUs
+    k = np.clip(np.searchsorted(cum, x, side="right") - 1, 0, len(cum) - 2)
+    t = (x - cum[k]) / (cum[k + 1] - cum[k])
+    return (grid[k] + t * (grid[k + 1] - grid[k])).astype(np.float32)
 
 
 def rocks_per_m2(p: TerrainParams) -> float:
@@ -355,7 +377,7 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
         phase = math.cos(params.dune_azimuth_rad) * c[jj] + math.sin(params.dune_azimuth_rad) * c[ii]
         ramp = np.minimum((mask_field[ii, jj] - np.float32(thresh)) * np.float32(1 / 0.3), np.float32(1.0))
         height[ii, jj] += (np.float32(params.dune_height_m) * ramp
-                           * (np.float32(0.5) + np.float32(0.5) * np.sin(phase).astype(np.float32)))
+                           * (np.float32(0.5) + np.float32(0.5) * elementwise(math.sin, phase, dtype=np.float32)))
     else:
         dune_mask = np.zeros((n, n), dtype=bool)
     craters = _craters(rng, params, height)
@@ -364,8 +386,32 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
     xy, d = _rocks(rng, params, rocky, dune_mask)
     keep = np.ones(len(d), dtype=bool)
     if params.keep_clear_radius_m > 0.0:   # a rock-free disc at the origin (tests, demos)
-        keep = np.hypot(xy[:, 0], xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
-    return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
+        keep = np.sqrt(xy[:, 0] * xy[:, 0] + xy[:, 1] * xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
+    t = Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
+    return _shifted(t) if any(params.shift_m) else t
+
+
+def _shifted(t: Terrain) -> Terrain:
+    """`t` re-centred on its params.shift_m (rounded to whole cells), wrapping round: the same
+    heights, dunes and rock raster, relabelled (no value changes), rocks and craters moved."""
+    n, res = t.n, t.res
+    sj, si = (int(round(c / res)) for c in t.params.shift_m)
+    roll = ((-si, -sj), (0, 1))
+    period = n * res
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        out = np.array(xy, dtype=float, copy=True)
+        if len(out):
+            out[:, 0] -= sj * res
+            out[:, 1] -= si * res
+            out[:, :2] -= period * np.floor(out[:, :2] / period + 0.5)
+        return out
+
+    raster = np.roll(t.max_rock_m, *roll)
+    moved = Terrain(t.params, np.roll(t.height_m, *roll), np.roll(t.dune_mask, *roll),
+                    move(t.rocks_xy_m).astype(t.rocks_xy_m.dtype), t.rocks_d_m, move(t.craters), t.tubes)
+    moved.__dict__["max_rock_m"] = raster     # the raster as rolled, not re-drawn from moved rocks
+    return moved
 
 
 # --- depot layout --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from fsw.numerics import matvec, symmetric_eigen, transpose
 
 SOL_S = 88775.244
 
@@ -40,16 +40,22 @@ class ThermalParams:
 
 
 class ThermalModel:
-    """Node order: zones 0..n-1, grain, rcs."""
+    """Node order: zones 0..n-1, grain, rcs.
+
+    Deterministic numerics (fsw.numerics, docs/determinism.md): the temperatures reach the
+    MAV's telemetry, so the modal decomposition is a fixed-order Jacobi, the products are
+    fixed-order sums and the diurnal term is real arithmetic with the C library's exp/cos
+    (LAPACK's eigh, BLAS products and numpy's complex exp each changed the last bits by CPU).
+    """
 
     def __init__(self, p: ThermalParams = ThermalParams()):
         self.p = p
         n = p.n_zones
         N = n + 2
-        G = np.zeros((N, N))
+        G = [[0.0] * N for _ in range(N)]
 
         def link(a: int, b: int, g: float) -> None:
-            G[a, a] += g; G[b, b] += g; G[a, b] -= g; G[b, a] -= g
+            G[a][a] += g; G[b][b] += g; G[a][b] -= g; G[b][a] -= g
 
         for i in range(n):
             link(i, (i + 1) % n, p.zone_to_zone_WpK)
@@ -57,17 +63,18 @@ class ThermalModel:
             link(i, n, p.zone_to_grain_WpK)
         for i in p.rcs_zones:
             link(i, n + 1, p.zone_to_rcs_WpK)
-        g_amb = np.zeros(N)
-        g_amb[:n] = p.zone_to_ambient_WpK
-        G += np.diag(g_amb)
-        C = np.array([p.zone_capacity_JpK] * n + [p.grain_capacity_JpK, p.rcs_capacity_JpK])
-        s = 1.0 / np.sqrt(C)
-        lam, V = np.linalg.eigh(-(s[:, None] * G * s[None, :]))   # symmetric, negative definite
-        self._lam, self._V, self._s = lam, V, s
-        self._b_amb = V.T @ (s * g_amb)                              # modal ambient input
+        g_amb = [p.zone_to_ambient_WpK] * n + [0.0, 0.0]
+        for i in range(N):
+            G[i][i] += g_amb[i]
+        C = [p.zone_capacity_JpK] * n + [p.grain_capacity_JpK, p.rcs_capacity_JpK]
+        s = [1.0 / math.sqrt(c) for c in C]
+        sym = [[-(s[i] * G[i][j] * s[j]) for j in range(N)] for i in range(N)]
+        lam, V = symmetric_eigen(sym)                                # symmetric, negative definite
+        self._lam, self._V, self._Vt, self._s = lam, V, transpose(V), s
+        self._b_amb = matvec(self._Vt, [si * gi for si, gi in zip(s, g_amb)])   # modal ambient input
         self._omega = 2.0 * math.pi / SOL_S
-        self.temps = np.full(N, float(p.initial_C))
-        self.heater_W = np.zeros(n)
+        self.temps = [float(p.initial_C)] * N
+        self.heater_W = [0.0] * n
         self.t = 0.0
 
     def ambient_C(self, t: float | None = None) -> float:
@@ -85,25 +92,28 @@ class ThermalModel:
         """Exact solution over dt with the heater powers held constant."""
         if dt <= 0.0:
             return
-        p, lam, w = self.p, self._lam, self._omega
-        s = self._s
-        power = np.zeros(len(self.temps))
-        power[: p.n_zones] = self.heater_W
-        # Modal coordinates y = V^T C^{1/2} T obey dy/dt = lam y + c0 + Re(c1 e^{i w t}).
-        y = self._V.T @ (self.temps / s)
-        c0 = self._V.T @ (s * power) + self._b_amb * p.ambient_mean_C
-        c1 = self._b_amb * p.ambient_amplitude_C * np.exp(-1j * w * p.ambient_peak_s)
+        p, lam, w, s = self.p, self._lam, self._omega, self._s
+        power = list(self.heater_W) + [0.0, 0.0]
+        # Modal coordinates y = V^T C^{1/2} T obey dy/dt = lam y + c0 + b A cos(w (t - t_peak)),
+        # whose particular solution is -c0 / lam + b A (w sin(phi) - lam cos(phi)) / (lam^2 + w^2).
+        y = matvec(self._Vt, [t / si for t, si in zip(self.temps, s)])
+        c0 = [a + b * p.ambient_mean_C
+              for a, b in zip(matvec(self._Vt, [si * q for si, q in zip(s, power)]), self._b_amb)]
+        amp = [b * p.ambient_amplitude_C / (lk * lk + w * w) for b, lk in zip(self._b_amb, lam)]
 
-        def particular(t: float) -> np.ndarray:
-            return -c0 / lam + np.real(c1 * np.exp(1j * w * t) / (1j * w - lam))
+        def particular(t: float) -> list[float]:
+            phi = w * (t - p.ambient_peak_s)
+            c, sn = math.cos(phi), math.sin(phi)
+            return [-ck / lk + ak * (w * sn - lk * c) for ck, lk, ak in zip(c0, lam, amp)]
 
         t0, t1 = self.t, self.t + dt
-        y1 = np.exp(lam * dt) * (y - particular(t0)) + particular(t1)
-        self.temps = s * (self._V @ y1)
+        p0, p1 = particular(t0), particular(t1)
+        y1 = [math.exp(lk * dt) * (yk - ak) + bk for lk, yk, ak, bk in zip(lam, y, p0, p1)]
+        self.temps = [si * x for si, x in zip(s, matvec(self._V, y1))]
         self.t = t1
 
     @property
-    def zones_C(self) -> np.ndarray:
+    def zones_C(self) -> list[float]:
         return self.temps[: self.p.n_zones]
 
     @property

@@ -40,11 +40,21 @@ def _decode(data: bytes, path: Path) -> tuple[int, dict[str, Any]]:
         raise CheckpointError(f"{path}: not a checkpoint (bad magic)")
     if hashlib.sha256(body.encode()).hexdigest() != digest:
         raise CheckpointError(f"{path}: checksum mismatch (torn or corrupted write)")
+    # SHA-256 proves the write was whole, not who wrote it: a crafted body must still be
+    # refused cleanly (nesting beyond the parser's recursion, 1e400, a generation that is no int).
     try:
         obj = json.loads(body)
-        return int(obj["generation"]), obj["state"]
-    except (ValueError, KeyError, TypeError):
-        raise CheckpointError(f"{path}: checksum ok but content unreadable") from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+        raise CheckpointError(f"{path}: checksum ok but content unreadable ({reason})") from None
+    if not isinstance(obj, dict) or set(obj) != {"generation", "state"}:
+        raise CheckpointError(f"{path}: checksum ok but not a checkpoint body")
+    generation, state = obj["generation"], obj["state"]
+    if isinstance(generation, bool) or not isinstance(generation, int) or not 0 <= generation < 2**63:
+        raise CheckpointError(f"{path}: generation {str(generation)[:40]} is not a 64-bit count")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: state is not a table")
+    return generation, state
 
 
 class _Store:

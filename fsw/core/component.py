@@ -236,6 +236,19 @@ class Component:
         return CommandResult(CommandStatus.REJECTED, reason)
 
     # ---------------------------------------------------------------- parameters
+    @classmethod
+    def param_problem(cls, name: str, value: Any) -> str | None:
+        """Why `set_param(name, value)` would be refused (the limit it breaks), or None; lets
+        the ground check parameters against the declarations before the software is built."""
+        pdef = next((p for p in cls.PARAMS if p.name == name), None)
+        if pdef is None:
+            return f"{cls.__name__} has no parameter {name!r} (it has {', '.join(p.name for p in cls.PARAMS) or 'none'})"
+        try:
+            pdef.coerce(value)
+        except ValidationError as exc:
+            return str(exc)
+        return None
+
     def set_param(self, name: str, value: Any) -> bool:
         pdef = self._param_defs.get(name)
         if pdef is None:

@@ -128,20 +128,26 @@ class LoopWatchdog:
     On a stall it names the component stuck on the loop thread and calls `on_stall(component,
     stalled_ns)` once per stall (for example Health.on_loop_stall, or a handler that resets
     the processor). Used in real time; in SIL overruns are modelled with SimClock.charge.
+    `poll()` is one look of the thread (tests drive it with a fake `now_ns`, no thread).
     """
 
     def __init__(self, executive: Any, timeout_ns: int,
-                 on_stall: Callable[[str, int], None]) -> None:
+                 on_stall: Callable[[str, int], None], *, now_ns: Callable[[], int] = time.monotonic_ns) -> None:
         self.executive = executive
         self.timeout_ns = int(timeout_ns)
         self.on_stall = on_stall
+        self.now_ns = now_ns
         self.stalls = 0
         self._loop_thread = threading.get_ident()
+        self._last_tick = executive.tick
+        self._last_move = now_ns()
+        self._reported = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
 
     def __enter__(self) -> "LoopWatchdog":
         self._loop_thread = threading.get_ident()
+        self._last_tick, self._last_move, self._reported = self.executive.tick, self.now_ns(), False
         self._thread.start()
         return self
 
@@ -149,17 +155,20 @@ class LoopWatchdog:
         self._stop.set()
         self._thread.join()
 
+    def poll(self) -> bool:
+        """Look at the tick counter once; True when this look reported a (new) stall."""
+        tick = self.executive.tick
+        now = self.now_ns()
+        if tick != self._last_tick:
+            self._last_tick, self._last_move, self._reported = tick, now, False
+        elif not self._reported and now - self._last_move > self.timeout_ns:
+            self._reported = True
+            self.stalls += 1
+            self.on_stall(running_component(self._loop_thread), now - self._last_move)
+            return True
+        return False
+
     def _watch(self) -> None:
-        last_tick = self.executive.tick
-        last_move = time.monotonic_ns()
-        reported = False
         poll = self.timeout_ns / 4e9
         while not self._stop.wait(poll):
-            tick = self.executive.tick
-            now = time.monotonic_ns()
-            if tick != last_tick:
-                last_tick, last_move, reported = tick, now, False
-            elif not reported and now - last_move > self.timeout_ns:
-                reported = True
-                self.stalls += 1
-                self.on_stall(running_component(self._loop_thread), now - last_move)
+            self.poll()

@@ -75,15 +75,20 @@ def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int
     """Put `state` back into a freshly built flight side; the executive resumes on its old grid
     at the first deadline after `now_ns` (the reset took time; the world went on)."""
     if state.get("format") != FORMAT or state.get("vehicle") != topology.vehicle:
-        raise CheckpointError(f"checkpoint is for {state.get('vehicle')!r} format {state.get('format')!r}, "
-                              f"not {topology.vehicle!r} format {FORMAT}")
-    ex_state = state["executive"]
-    report = RestoreReport(int(ex_state["t_ns"]), int(now_ns))
+        raise CheckpointError(f"checkpoint is for {str(state.get('vehicle'))[:40]!r} format "
+                              f"{str(state.get('format'))[:20]!r}, not {topology.vehicle!r} format {FORMAT}")
+    ex_state = _executive_state(state.get("executive"))
     saved = state.get("components", {})
+    if not isinstance(saved, Mapping):
+        raise CheckpointError("checkpoint components are not a table")
+    report = RestoreReport(ex_state["t_ns"], int(now_ns))
     for name, comp in topology.components.items():
         s = saved.get(name)
         if s is None:
             report.missing.append(name)
+            continue
+        if not isinstance(s, Mapping):
+            report.refused[name] = "saved state is not a table"
             continue
         try:
             comp.restore_state(s)
@@ -99,15 +104,36 @@ def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int
     return report
 
 
-def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -2**63 <= value < 2**63:
+        raise CheckpointError(f"checkpoint executive {what} is not a 64-bit integer")
+    return value
+
+
+def _executive_state(s: Any) -> dict[str, Any]:
+    """The executive's saved time line, checked whole before anything is restored (a crafted
+    or damaged one is a CheckpointError, never half a restore)."""
+    if not isinstance(s, Mapping):
+        raise CheckpointError("checkpoint has no executive table")
+    faults = s.get("step_faults", {})
+    if not isinstance(faults, Mapping):
+        raise CheckpointError("checkpoint executive step_faults is not a table")
     name = s.get("rate_set")
-    start = int(s["start_ns"])
+    return {"t_ns": _count(s.get("t_ns"), "t_ns"), "start_ns": _count(s.get("start_ns"), "start_ns"),
+            "rate_set": name if isinstance(name, str) else None,
+            **{k: _count(s.get(k, 0), k) for k in ("ticks_run", "slips", "ticks_skipped")},
+            "step_faults": {str(k): _count(v, "step_faults") for k, v in faults.items()}}
+
+
+def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
+    name = s["rate_set"]
+    start = s["start_ns"]
     if now_ns >= start:
         ex.resume(name if name in ex.rate_sets else ex.rate_set, start, now_ns)
-    ex.ticks_run = int(s.get("ticks_run", 0))
-    ex.slips = int(s.get("slips", 0))
-    ex.ticks_skipped = int(s.get("ticks_skipped", 0))
-    ex.step_faults = {str(k): int(v) for k, v in s.get("step_faults", {}).items()}
+    ex.ticks_run = s["ticks_run"]
+    ex.slips = s["slips"]
+    ex.ticks_skipped = s["ticks_skipped"]
+    ex.step_faults = dict(s["step_faults"])
     ex.time.now_ns = max(ex.time.now_ns, now_ns)   # what the restart says is stamped then
 
 
@@ -195,12 +221,17 @@ class WarmRestart(Component):
         try:
             state = self.store.load()
             report = restore(self.topology, self.executive, state, now_ns)
-        except (CheckpointError, KeyError, TypeError, ValueError) as exc:
+        except (CheckpointError, KeyError, TypeError, ValueError, OverflowError) as exc:
             self.emit("COLD_START", reason=str(exc))
             return None
-        mine = state["components"].get(self.name, {}).get("tlm", {})
-        self.tlm["restarts"] = int(mine.get("restarts", 0)) + 1
-        self.tlm["saves"] = int(mine.get("saves", 0))
+        mine = state["components"].get(self.name, {})
+        mine = mine.get("tlm", {}) if isinstance(mine, Mapping) else {}
+        mine = mine if isinstance(mine, Mapping) else {}
+        counts = {k: mine.get(k, 0) for k in ("restarts", "saves")}
+        counts = {k: v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63 else 0
+                  for k, v in counts.items()}
+        self.tlm["restarts"] = counts["restarts"] + 1
+        self.tlm["saves"] = counts["saves"]
         self.tlm["generation"] = self.store.generation
         self.last_report = report
         self.emit("WARM_RESTART", restarts=self.tlm["restarts"], generation=self.store.generation,

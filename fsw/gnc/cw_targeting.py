@@ -4,7 +4,8 @@ Hill frame of the target (the OS): x radial out, y along-track, z cross-track; t
 the chaser's position and velocity relative to the target, mean motion n of the target orbit.
 The closed form is linear, so targeting is a 3x3 solve: the first impulse puts the chaser on
 the arc that reaches the aim point after the transfer time, the second cancels the arrival
-velocity (or sets a wanted one).
+velocity (or sets a wanted one). Products and the solve are fsw.numerics' fixed-order
+routines, not BLAS/LAPACK (docs/determinism.md).
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from fsw.numerics import SingularMatrixError, det, matvec, norm, solve, sub, vadd
 
 State = tuple[float, float, float, float, float, float]
 
@@ -32,7 +35,7 @@ def cw_stm(n: float, t: float) -> np.ndarray:
 
 
 def cw_propagate(state: Sequence[float], n: float, t: float) -> State:
-    return tuple(float(v) for v in cw_stm(n, t) @ np.asarray(state, dtype=float))
+    return tuple(matvec(cw_stm(n, t), [float(v) for v in state]))
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class TwoImpulse:
 
     @property
     def total(self) -> float:
-        return float(np.linalg.norm(self.dv1) + np.linalg.norm(self.dv2))
+        return norm(self.dv1) + norm(self.dv2)
 
 
 class TargetingError(ValueError):
@@ -57,16 +60,19 @@ def two_impulse(state: Sequence[float], aim: Sequence[float], n: float, transfer
     if transfer_s <= 0.0:
         raise TargetingError("transfer time must be positive")
     phi = cw_stm(n, transfer_s)
-    r0 = np.asarray(state[:3], dtype=float)
-    v0 = np.asarray(state[3:6], dtype=float)
+    r0 = [float(c) for c in state[:3]]
+    v0 = [float(c) for c in state[3:6]]
     prv = phi[:3, 3:]
-    if abs(np.linalg.det(prv)) < 1e-9 * (transfer_s ** 3):
+    if abs(det(prv)) < 1e-9 * (transfer_s ** 3):
         raise TargetingError(f"singular transfer of {transfer_s} s (n t = {n * transfer_s:.3f})")
-    v_dep = np.linalg.solve(prv, np.asarray(aim, dtype=float) - phi[:3, :3] @ r0)
-    v_arr = phi[3:, :3] @ r0 + phi[3:, 3:] @ v_dep
-    dv1 = v_dep - v0
-    dv2 = np.asarray(arrive_velocity, dtype=float) - v_arr
-    return TwoImpulse(tuple(float(x) for x in dv1), tuple(float(x) for x in dv2), float(transfer_s))
+    try:
+        v_dep = solve(prv, sub([float(c) for c in aim], matvec(phi[:3, :3], r0)))
+    except SingularMatrixError:
+        raise TargetingError(f"singular transfer of {transfer_s} s (n t = {n * transfer_s:.3f})") from None
+    v_arr = vadd(matvec(phi[3:, :3], r0), matvec(phi[3:, 3:], v_dep))
+    dv1 = sub(v_dep, v0)
+    dv2 = sub([float(c) for c in arrive_velocity], v_arr)
+    return TwoImpulse(tuple(dv1), tuple(dv2), float(transfer_s))
 
 
 __all__ = ["cw_stm", "cw_propagate", "two_impulse", "TwoImpulse", "TargetingError"]

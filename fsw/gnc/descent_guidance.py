@@ -73,18 +73,31 @@ def quadratic_accel(r: np.ndarray, v: np.ndarray, tgo: float, r_f: np.ndarray, v
 
 def _profile_thrust_range(r, v, tgo, r_f, v_f, a_f, g, n: int = 24) -> tuple[float, float, float]:
     """Min and max specific thrust (m/s^2) and largest tilt from vertical (rad) along the
-    planned polynomial (no mass change)."""
-    T = tgo
-    D = r_f - r - v * T
-    W = v_f - v
-    c0 = a_f - 6.0 * W / T + 12.0 * D / (T * T)
-    c1 = (-6.0 * a_f + 30.0 * W / T - 48.0 * D / (T * T)) / T
-    c2 = (6.0 * a_f - 24.0 * W / T + 36.0 * D / (T * T)) / (T * T)
-    tau = np.linspace(0.0, T, n)[:, None]
-    acc = c0 + c1 * tau + c2 * tau * tau - g
-    mag = np.linalg.norm(acc, axis=1)
-    tilt = np.arctan2(np.hypot(acc[:, 0], acc[:, 1]), acc[:, 2])
-    return float(mag.min()), float(mag.max()), float(tilt.max())
+    planned polynomial (no mass change). Scalar arithmetic and math.atan2: numpy's SIMD
+    arctan2/hypot differ by CPU (docs/determinism.md)."""
+    T = float(tgo)
+    c0, c1, c2 = [], [], []
+    for k in range(3):
+        D = float(r_f[k]) - float(r[k]) - float(v[k]) * T
+        W = float(v_f[k]) - float(v[k])
+        a = float(a_f[k])
+        c0.append(a - 6.0 * W / T + 12.0 * D / (T * T))
+        c1.append((-6.0 * a + 30.0 * W / T - 48.0 * D / (T * T)) / T)
+        c2.append((6.0 * a - 24.0 * W / T + 36.0 * D / (T * T)) / (T * T))
+    gx, gy, gz = float(g[0]), float(g[1]), float(g[2])
+    step = T / (n - 1)
+    lo, hi, tilt = math.inf, -math.inf, -math.inf
+    for i in range(n):
+        tau = T if i == n - 1 else i * step
+        tt = tau * tau
+        ax = c0[0] + c1[0] * tau + c2[0] * tt - gx
+        ay = c0[1] + c1[1] * tau + c2[1] * tt - gy
+        az = c0[2] + c1[2] * tau + c2[2] * tt - gz
+        h2 = ax * ax + ay * ay
+        mag = math.sqrt(h2 + az * az)
+        lo, hi = min(lo, mag), max(hi, mag)
+        tilt = max(tilt, math.atan2(math.sqrt(h2), az))
+    return lo, hi, tilt
 
 
 def clip_thrust(a_thrust: np.ndarray, mass_kg: float, eng: EngineLimits) -> tuple[float, np.ndarray, bool]:
@@ -102,11 +115,11 @@ def clip_thrust(a_thrust: np.ndarray, mass_kg: float, eng: EngineLimits) -> tupl
         az, saturated = a_min * math.cos(math.radians(eng.max_tilt_deg)), True
     if az > a_max:
         az, ah, saturated = a_max, np.zeros(2), True
-    h = float(np.hypot(*ah))
+    h = math.sqrt(float(ah[0]) * float(ah[0]) + float(ah[1]) * float(ah[1]))
     h_lim = min(az * math.tan(math.radians(eng.max_tilt_deg)), math.sqrt(max(a_max * a_max - az * az, 0.0)))
     if h > h_lim:
         ah, h, saturated = ah * (h_lim / h), h_lim, True
-    mag = math.hypot(h, az)
+    mag = math.sqrt(h * h + az * az)
     u = np.array([ah[0] / mag, ah[1] / mag, az / mag])
     if mag < a_min:
         mag, saturated = a_min, True

@@ -12,9 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
 from fsw.gnc.cw_targeting import cw_stm
+from fsw.numerics import fixed_sum, matvec, norm, scale, solve, sub, vadd
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Glideslope:
 
     @property
     def total_dv(self) -> float:
-        return float(sum(np.linalg.norm(p) for p in self.pulses))
+        return fixed_sum(norm(p) for p in self.pulses)
 
     @property
     def duration_s(self) -> float:
@@ -37,15 +36,15 @@ def glideslope(start: Sequence[float], end: Sequence[float], rate0: float, rate_
                ) -> Glideslope:
     """Plan a glideslope from position `start` to `end` (Hill frame, m); `rate0` and
     `rate_end` are the range rates (negative: closing) at the start and at the end."""
-    p0 = np.asarray(start, dtype=float)
-    pt = np.asarray(end, dtype=float)
-    line = p0 - pt
-    rho0 = float(np.linalg.norm(line))
+    p0 = [float(c) for c in start]
+    pt = [float(c) for c in end]
+    line = sub(p0, pt)
+    rho0 = norm(line)
     if rho0 <= 0.0 or n_pulses < 1:
         raise ValueError("glideslope needs a distinct start and at least one pulse")
     if not (rate0 < rate_end <= 0.0):
         raise ValueError("rates must close and slow down: rate0 < rate_end <= 0")
-    u = line / rho0
+    u = [c / rho0 for c in line]
     a = (rate0 - rate_end) / rho0
     duration = math.log(rate_end / rate0) / a if rate_end < 0.0 else math.inf
     if not math.isfinite(duration):
@@ -54,16 +53,16 @@ def glideslope(start: Sequence[float], end: Sequence[float], rate0: float, rate_
     times = [k * dt for k in range(n_pulses + 1)]
     rhos = [rho0 * math.exp(a * t) + (rate_end / a) * (math.exp(a * t) - 1.0) for t in times]
     rhos[-1] = 0.0
-    pts = [pt + r * u for r in rhos]
+    pts = [vadd(pt, scale(r, u)) for r in rhos]
     phi = cw_stm(n, dt)
     prr, prv, pvr, pvv = phi[:3, :3], phi[:3, 3:], phi[3:, :3], phi[3:, 3:]
     pulses = []
-    v_arr = np.asarray(start_velocity, dtype=float)
+    v_arr = [float(c) for c in start_velocity]
     for k in range(n_pulses):
-        v_dep = np.linalg.solve(prv, pts[k + 1] - prr @ pts[k])
-        pulses.append(v_dep - v_arr)
-        v_arr = pvr @ pts[k] + pvv @ v_dep
-    pulses.append(-v_arr)  # stop at the end point (a hold point, or the capture)
+        v_dep = solve(prv, sub(pts[k + 1], matvec(prr, pts[k])))
+        pulses.append(sub(v_dep, v_arr))
+        v_arr = vadd(matvec(pvr, pts[k]), matvec(pvv, v_dep))
+    pulses.append([-c for c in v_arr])  # stop at the end point (a hold point, or the capture)
     return Glideslope(tuple(times), tuple(tuple(float(c) for c in p) for p in pts),
                       tuple(tuple(float(c) for c in p) for p in pulses))
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fsw.numerics import elementwise, hypot2
+
 
 @dataclass(frozen=True)
 class HazardLimits:
@@ -181,10 +183,10 @@ def slope_deg(height: np.ndarray, res: float, baseline_m: float) -> np.ndarray:
     gx[:, -b:] = gx[:, -b - 1:-b]
     gy[:b, :] = gy[b:b + 1, :]
     gy[-b:, :] = gy[-b - 1:-b, :]
-    np.hypot(gx, gy, out=gx)
-    np.arctan(gx, out=gx)
-    gx *= np.float32(180.0 / math.pi)
-    return gx
+    # |grad| by IEEE products and sqrt, atan by the C library (numpy's SIMD hypot/arctan
+    # differ by CPU; docs/determinism.md)
+    g = np.sqrt(gx.astype(np.float64) ** 2 + gy.astype(np.float64) ** 2)
+    return (elementwise(math.atan, g) * (180.0 / math.pi)).astype(np.float32)
 
 
 def roughness_m(height: np.ndarray, res: float, window_m: float) -> np.ndarray:
@@ -346,7 +348,7 @@ def choose_site(sm: SafetyMap, target_xy: tuple[float, float], predicted_xy: tup
     k = int(np.argmin(d2))
     i, j = i0 + k // (j1 - j0), j0 + k % (j1 - j0)
     x, y = m.xy_of(i, j)
-    return SiteChoice(i, j, x, y, math.hypot(x - tx, y - ty), math.hypot(x - px, y - py))
+    return SiteChoice(i, j, x, y, hypot2(x - tx, y - ty), hypot2(x - px, y - py))
 
 
 def site_metrics(sm: SafetyMap, i: int, j: int) -> dict[str, float]:

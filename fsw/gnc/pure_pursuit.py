@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
+from fsw.numerics import hypot2
 
 
 @dataclass
@@ -26,14 +26,18 @@ class PurePursuit:
     def __post_init__(self) -> None:
         if len(self.path) < 2:
             self.path = list(self.path) * 2 if self.path else [(0.0, 0.0), (0.0, 0.0)]
-        self._pts = np.asarray(self.path, dtype=float)
-        seg = np.hypot(*np.diff(self._pts, axis=0).T) if len(self._pts) > 1 else np.zeros(0)
-        self._cum = np.concatenate(([0.0], np.cumsum(seg)))
+        # plain floats (docs/determinism.md): a 2-element `d @ d` went through BLAS, whose
+        # kernels differ by CPU in their last bit
+        self._pts = [(float(x), float(y)) for x, y in self.path]
+        cum = [0.0]
+        for (ax, ay), (bx, by) in zip(self._pts, self._pts[1:]):
+            cum.append(cum[-1] + hypot2(bx - ax, by - ay))
+        self._cum = cum
 
     def progress(self, x: float, y: float) -> float:
         """Distance along the path to the point closest to (x, y) (never behind the last one)."""
         k, t = self._closest(x, y)
-        return float(self._cum[k] + t * (self._cum[k + 1] - self._cum[k]))
+        return self._cum[k] + t * (self._cum[k + 1] - self._cum[k])
 
     @property
     def goal(self) -> tuple[float, float]:
@@ -41,7 +45,7 @@ class PurePursuit:
 
     def distance_to_goal(self, x: float, y: float) -> float:
         gx, gy = self.goal
-        return math.hypot(gx - x, gy - y)
+        return hypot2(gx - x, gy - y)
 
     def done(self, x: float, y: float) -> bool:
         return self.distance_to_goal(x, y) <= self.goal_tolerance_m
@@ -51,12 +55,11 @@ class PurePursuit:
         best = (self._seg, 0.0, math.inf)
         p = self._pts
         for k in range(self._seg, len(p) - 1):
-            a, b = p[k], p[k + 1]
-            d = b - a
-            L2 = float(d @ d)
-            t = 0.0 if L2 == 0.0 else min(max(((x - a[0]) * d[0] + (y - a[1]) * d[1]) / L2, 0.0), 1.0)
-            q = a + t * d
-            dist = math.hypot(q[0] - x, q[1] - y)
+            (ax, ay), (bx, by) = p[k], p[k + 1]
+            dx, dy = bx - ax, by - ay
+            L2 = dx * dx + dy * dy
+            t = 0.0 if L2 == 0.0 else min(max(((x - ax) * dx + (y - ay) * dy) / L2, 0.0), 1.0)
+            dist = hypot2(ax + t * dx - x, ay + t * dy - y)
             if dist < best[2] - 1e-9:
                 best = (k, t, dist)
         return best[0], best[1]
@@ -65,25 +68,25 @@ class PurePursuit:
         k, t = self._closest(x, y)
         self._seg = k
         p = self._pts
-        pos = p[k] + t * (p[k + 1] - p[k])
+        px, py = p[k][0] + t * (p[k + 1][0] - p[k][0]), p[k][1] + t * (p[k + 1][1] - p[k][1])
         remaining = lookahead
         while k < len(p) - 1:
-            seg_end = p[k + 1]
-            L = float(np.hypot(*(seg_end - pos)))
+            ex, ey = p[k + 1]
+            L = hypot2(ex - px, ey - py)
             if L >= remaining:
-                q = pos + (seg_end - pos) * (remaining / L)
-                return float(q[0]), float(q[1])
+                f = remaining / L
+                return px + (ex - px) * f, py + (ey - py) * f
             remaining -= L
-            pos = seg_end
+            px, py = ex, ey
             k += 1
-        return float(p[-1][0]), float(p[-1][1])
+        return p[-1]
 
     def curvature(self, x: float, y: float, heading: float, speed: float) -> float:
         L = self.lookahead_min_m + self.lookahead_gain_s * abs(speed)
         tx, ty = self.lookahead_point(x, y, L)
         alpha = math.atan2(ty - y, tx - x) - heading
         alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
-        dist = max(math.hypot(tx - x, ty - y), 1e-6)
+        dist = max(hypot2(tx - x, ty - y), 1e-6)
         if abs(alpha) > 0.5 * math.pi:
             alpha = math.copysign(0.5 * math.pi, alpha)   # behind: turn towards it, do not run away
         kappa = 2.0 * math.sin(alpha) / dist   # dist == L except near the end of the path

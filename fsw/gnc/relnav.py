@@ -32,6 +32,8 @@ from typing import Sequence
 import numpy as np
 
 from fsw.gnc.cw_targeting import cw_stm
+from fsw.numerics import (SingularMatrixError, add, dot, identity, inverse, matmul, matvec, norm, sandwich,
+                          scaled, transpose)
 
 GATE_CHI2_2 = 13.8   # 99.9 % for 2 degrees of freedom
 GATE_CHI2_4 = 18.5   # 99.9 % for 4
@@ -125,7 +127,7 @@ def los_angles(pos: Sequence[float]) -> tuple[float, float]:
 
 
 def los_to_angles(los: Sequence[float]) -> tuple[float, float]:
-    n = math.sqrt(sum(c * c for c in los))
+    n = norm(los)
     return math.atan2(los[1], los[0]), math.asin(max(-1.0, min(1.0, los[2] / n)))
 
 
@@ -162,24 +164,25 @@ class RelNavFilter:
     @property
     def range(self) -> float:
         """Straight-line range (rectilinear)."""
-        return float(np.linalg.norm(self.rectilinear()[:3]))
+        return norm(self.rectilinear()[:3].tolist())
 
     @property
     def position_sigma(self) -> float:
-        return float(math.sqrt(max(0.0, np.trace(self.P[:3, :3]))))
+        P = self.P
+        return math.sqrt(max(0.0, float(P[0, 0]) + float(P[1, 1]) + float(P[2, 2])))
 
     def predict(self, dt: float) -> None:
         if dt <= 0.0:
             return
         cfg = self.cfg
-        phi, qd = self._transition(dt)
+        phi, phi_t, qd = self._transition(dt)
         if cfg.radius_m is None:
-            self.x = phi @ self.x
+            self.x = np.array(matvec(phi, self.x.tolist()))
         else:
             self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
-        self.P = phi @ self.P @ phi.T + qd
+        self.P = np.array(add(sandwich(phi, self.P, phi_t), qd))
 
-    def _transition(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    def _transition(self, dt: float) -> tuple[list, list, list]:
         """CW transition matrix and process noise over dt (the loop repeats a few dt values,
         so they are kept)."""
         sigma_a = self.cfg.accel_noise_mps2
@@ -195,7 +198,8 @@ class RelNavFilter:
             qd = q * np.block([[dt ** 3 / 3.0 * i3, dt ** 2 / 2.0 * i3], [dt ** 2 / 2.0 * i3, dt * i3]])
             if len(self._cache) > 64:
                 self._cache.clear()
-            hit = self._cache[key] = (cw_stm(self.cfg.n, dt), qd)
+            phi = cw_stm(self.cfg.n, dt).tolist()
+            hit = self._cache[key] = (phi, transpose(phi), qd.tolist())
         return hit
 
     def apply_impulse(self, dv: Sequence[float], sigma_mps: float = 0.0) -> None:
@@ -203,7 +207,7 @@ class RelNavFilter:
         `sigma_mps` its uncertainty. The target's relative velocity changes by -dv."""
         d = np.asarray(dv, dtype=float)
         self.x[3:] -= d
-        sigma = max(sigma_mps, self.cfg.burn_sigma_fraction * float(np.linalg.norm(d)))
+        sigma = max(sigma_mps, self.cfg.burn_sigma_fraction * norm(d.tolist()))
         if sigma > 0.0:
             self.P[3:, 3:] += np.eye(3) * sigma ** 2
 
@@ -212,23 +216,27 @@ class RelNavFilter:
         y = z - h
         for i in wrap:
             y[i] = (y[i] + math.pi) % (2.0 * math.pi) - math.pi
-        S = H @ self.P @ H.T + R
+        P, Hl, Rl, yl = self.P.tolist(), H.tolist(), R.tolist(), y.tolist()
+        Ht = transpose(Hl)
+        PHt = matmul(P, Ht)
+        S = add(matmul(Hl, PHt), Rl)
         try:
-            Sinv = np.linalg.inv(S)
-        except np.linalg.LinAlgError:
+            Sinv = inverse(S)
+        except SingularMatrixError:
             self.rejected += 1
             return False
-        if float(y @ Sinv @ y) > gate:
+        if dot(yl, matvec(Sinv, yl)) > gate:
             self.rejected += 1
             self._refused_run += 1
             if self._refused_run >= self.cfg.reinflate_after:
                 self._reinflate()
             return False
         self._refused_run = 0
-        K = self.P @ H.T @ Sinv
-        self.x = self.x + K @ y
-        ikh = np.eye(6) - K @ H
-        self.P = ikh @ self.P @ ikh.T + K @ R @ K.T  # Joseph form keeps P symmetric positive
+        K = matmul(PHt, Sinv)
+        self.x = self.x + np.array(matvec(K, yl))
+        ikh = add(identity(6), scaled(-1.0, matmul(K, Hl)))
+        # Joseph form keeps P symmetric positive
+        self.P = np.array(add(sandwich(ikh, P), sandwich(K, Rl)))
         self.accepted += 1
         return True
 
@@ -252,7 +260,7 @@ class RelNavFilter:
         H[1, 0] = -x * z / (rho * rho * rxy)
         H[1, 1] = -y * z / (rho * rho * rxy)
         H[1, 2] = rxy / (rho * rho)
-        return np.array([az, el]), H @ J
+        return np.array([az, el]), np.array(matmul(H, J))
 
     def update_angles(self, los: Sequence[float]) -> bool:
         """Camera line of sight (unit vector, Hill frame axes)."""
@@ -267,13 +275,13 @@ class RelNavFilter:
         ha, Ha = self._angles_rows(rect, J)
         p = rect[:3]
         v = rect[3:]
-        rho = float(np.linalg.norm(p))
-        rdot = float(p @ v) / rho
+        rho = norm(p.tolist())
+        rdot = dot(p.tolist(), v.tolist()) / rho
         Hr = np.zeros((2, 6))
         Hr[0, :3] = p / rho
         Hr[1, :3] = v / rho - rdot * p / (rho * rho)
         Hr[1, 3:] = p / rho
-        Hr = Hr @ J
+        Hr = np.array(matmul(Hr, J))
         z = np.concatenate([np.array(los_to_angles(los)), [rng, rng_rate]])
         h = np.concatenate([ha, [rho, rdot]])
         H = np.vstack([Ha, Hr])

@@ -15,9 +15,10 @@ from typing import Any, BinaryIO, Iterator, Mapping
 from fsw.core.component import Component
 from fsw.core.events import Event
 
-from .ccsds import CRC, CRC_SIZE, PRIMARY_SIZE, crc16
+from .ccsds import PRIMARY_SIZE
 from .dictionary import Dictionary, VehicleSpec, topology_spec
 from .errors import DecodeError
+from .logscan import ScanReport, scan
 from .telemetry import Packet, TelemetryDecoder, TelemetryEncoder
 
 
@@ -91,43 +92,36 @@ def _read_all(source: bytes | bytearray | memoryview | str | os.PathLike | Binar
     return source.read()
 
 
-def iter_records(data: bytes) -> Iterator[tuple[int, memoryview]]:
+def iter_records(data: bytes | bytearray | memoryview, report: ScanReport | None = None
+                 ) -> Iterator[tuple[int, memoryview]]:
     """(offset, packet bytes) of every record with a good CRC.
 
-    A truncated last record ends the walk with a LogWarning; a corrupt record is skipped with
-    a LogWarning by searching byte by byte for the next record whose CRC checks.
+    Damage never ends the walk early: bytes that hold no good record (a corrupted record,
+    even one whose length field points past the end) are skipped up to the next record that
+    checks, and a record cut short at the end stops it. Each is a LogWarning naming the
+    bytes, and goes into `report` (skipped ranges, torn offset) when one is given. Linear
+    time on any input (see logscan.py).
     """
-    view = memoryview(data)
-    n = len(data)
-    off = 0
-    bad_at = None
-    while off < n:
-        length = PRIMARY_SIZE + 1 + ((data[off + 4] << 8) | data[off + 5]) if n - off >= PRIMARY_SIZE \
-            else PRIMARY_SIZE
-        if off + length > n:
-            if bad_at is None:
-                warnings.warn(LogWarning(f"log ends inside a record at byte {off} "
-                                         f"({n - off} of {length} bytes); stopped there"),
-                              stacklevel=2)
-                return
-            off += 1
-            continue
-        rec = view[off:off + length]
-        if (data[off] >> 3 == 0b00001 and data[off + 2] >> 6 == 0b11
-                and length >= PRIMARY_SIZE + CRC_SIZE + 1
-                and crc16(rec[:-CRC_SIZE]) == CRC.unpack_from(rec, length - CRC_SIZE)[0]):
-            if bad_at is not None:
-                warnings.warn(LogWarning(f"skipped {off - bad_at} bad bytes at {bad_at}"),
-                              stacklevel=2)
-                bad_at = None
-            yield off, rec
-            off += length
-        else:
-            if bad_at is None:
-                bad_at = off
-            off += 1
-    if bad_at is not None:
-        warnings.warn(LogWarning(f"skipped {n - bad_at} bad bytes at {bad_at}"), stacklevel=2)
+    report = report if report is not None else ScanReport()
+    told = 0
+    skipped = report.skipped
+    for record in scan(data, report):
+        if len(skipped) != told:
+            told = _warn_skipped(report, told)
+        yield record
+    _warn_skipped(report, told)
+    if report.torn_at is not None:
+        at, n = report.torn_at, len(data)
+        need = f" of {PRIMARY_SIZE + 1 + ((data[at + 4] << 8) | data[at + 5])}" if n - at >= PRIMARY_SIZE else ""
+        warnings.warn(LogWarning(f"log ends inside a record at byte {at} ({n - at}{need} bytes); "
+                                 "stopped there"), stacklevel=2)
+
+
+def _warn_skipped(report: ScanReport, told: int) -> int:
+    for start, end in report.skipped[told:]:
+        warnings.warn(LogWarning(f"skipped {end - start} bad bytes at {start}..{end - 1} "
+                                 "(no record with a good CRC there)"), stacklevel=3)
+    return len(report.skipped)
 
 
 def read_log(source: bytes | bytearray | memoryview | str | os.PathLike | BinaryIO,
@@ -145,4 +139,4 @@ def read_log(source: bytes | bytearray | memoryview | str | os.PathLike | Binary
                 warnings.warn(LogWarning(f"record is not a TM packet: {exc2}"), stacklevel=2)
 
 
-__all__ = ["LogWarning", "TelemetryLogWriter", "iter_records", "read_log"]
+__all__ = ["LogWarning", "ScanReport", "TelemetryLogWriter", "iter_records", "read_log"]

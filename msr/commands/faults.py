@@ -20,12 +20,14 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
                   help="write DIR/faults.json and DIR/faults.md")
     @click.option("--quick", is_flag=True, help="the small subset the tests fly")
-    @click.option("--seed", type=int, default=1, show_default=True)
+    @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True)
     @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
                   help="runs in parallel processes")
     def faults(scenarios: tuple[str, ...], out_dir: Path, quick: bool, seed: int, jobs: int) -> None:
         """Inject every fault kind in every chosen phase; detected, ticks, response, outcome, tubes."""
+        from msr.outdir import output_dir
         from sim.faults.cases import CASES
+        from sim.rundir import atomic_write
         from sim.faults.matrix import run_matrix, table_lines
         names = list(CASES) if scenarios == ("all",) else list(scenarios)
         unknown = [n for n in names if n not in CASES]
@@ -36,11 +38,11 @@ def register(cli: click.Group) -> None:
             click.echo(f"  {row['scenario']} {row['phase']} {row['fault']}({row['target']}): "
                        f"{'detected by ' + row['monitor'] if row['detected'] else 'NOT detected'}, {row['outcome']}",
                        err=True)
-        result = run_matrix(names, quick=quick, seed=seed, jobs=jobs, progress=progress)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "faults.json").write_text(json.dumps(result, indent=1, sort_keys=True, default=str) + "\n")
-        lines = table_lines(result)
-        (out_dir / "faults.md").write_text("# Fault x phase matrix\n\n" + "\n".join(lines) + "\n")
+        with output_dir(out_dir):   # proved writable before the matrix flies
+            result = run_matrix(names, quick=quick, seed=seed, jobs=jobs, progress=progress)
+            atomic_write(out_dir / "faults.json", json.dumps(result, indent=1, sort_keys=True, default=str) + "\n")
+            lines = table_lines(result)
+            atomic_write(out_dir / "faults.md", "# Fault x phase matrix\n\n" + "\n".join(lines) + "\n")
         for line in lines:
             click.echo(line)
         f = result["figures"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from msr.outdir import output_dir
 from sim.montecarlo import dispersions as dispersion_files
 from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
@@ -62,6 +63,8 @@ def echo_report(report: dict, out: Path) -> None:
     if req:
         bands = ", ".join(f"{f} in [{lo:g}, {hi:g}]" for f, (lo, hi) in req["bands"].items())
         click.echo(f"  requirements met by {req['met']}/{n} runs ({100 * req['rate']:.1f} %): {bands}")
+    for name, value in report.get("scenario_figures", {}).items():
+        click.echo(f"  {name}: {value}")
     prot = report.get("protection")
     if prot:
         click.echo(f"  protection installed in {prot['installed']}/{prot['runs']} runs: {prot['trips']} monitor "
@@ -119,12 +122,13 @@ def register(cli: click.Group) -> None:
             raise click.BadParameter(str(exc), param_hint="--dispersion") from exc
         out_dir = out_dir or Path("runs") / f"montecarlo-{scenario}"
         executor = make_executor(workers, scheduler, use_dask)
-        try:
-            report = run_campaign(scenario, disp, runs=runs, master_seed=master_seed, out_dir=out_dir,
-                                  executor=executor, progress=not quiet and sys.stderr.isatty(),
-                                  keep_outliers=keep_outliers, plots=not no_plots, resume=resume)
-        except (DispersionError, LookupError) as exc:
-            raise click.ClickException(str(exc)) from exc
+        with output_dir(out_dir):
+            try:
+                report = run_campaign(scenario, disp, runs=runs, master_seed=master_seed, out_dir=out_dir,
+                                      executor=executor, progress=not quiet and sys.stderr.isatty(),
+                                      keep_outliers=keep_outliers, plots=not no_plots, resume=resume)
+            except (DispersionError, LookupError) as exc:
+                raise click.ClickException(str(exc)) from None
         echo_report(report, out_dir)
         rate = (report["requirements"] or {}).get("rate", report["success_rate"])
         if min_success is not None and rate < min_success:

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
+from sim import rundir
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file)
+                            scenario_module_name, sha256_file, validate_overrides)
 
 from . import chain
 
@@ -77,16 +80,23 @@ def key_events(path: Path, limit: int = 40) -> list[dict[str, Any]]:
 
 
 def merge_logs(out_dir: Path, phase_dirs: list[Path]) -> str:
-    """Concatenate the phases' telemetry and event logs; one dictionary for all vehicles."""
+    """Concatenate the phases' telemetry and event logs; one dictionary for all vehicles.
+    Each file is replaced whole (temporary name, fsync, rename)."""
     vehicles = []
-    with open(out_dir / TELEMETRY_LOG, "wb") as tm, open(out_dir / EVENT_LOG, "wb") as ev:
+    tm_tmp, ev_tmp = out_dir / f".{TELEMETRY_LOG}.tmp", out_dir / f".{EVENT_LOG}.tmp"
+    with open(tm_tmp, "wb") as tm, open(ev_tmp, "wb") as ev:
         for d in phase_dirs:
             if not (d / TELEMETRY_LOG).exists():
                 continue
             tm.write((d / TELEMETRY_LOG).read_bytes())
             ev.write((d / EVENT_LOG).read_bytes())
-            vehicles.extend(Dictionary.from_json((d / DICTIONARY).read_text()).vehicles)
-    (out_dir / DICTIONARY).write_text(Dictionary(tuple(vehicles)).to_json())
+            vehicles.extend(v for v in Dictionary.from_json((d / DICTIONARY).read_text()).vehicles
+                            if v not in vehicles)   # a vehicle flying two phases is one entry
+        rundir.sync_stream(tm)
+        rundir.sync_stream(ev)
+    os.replace(tm_tmp, out_dir / TELEMETRY_LOG)
+    os.replace(ev_tmp, out_dir / EVENT_LOG)
+    rundir.atomic_write(out_dir / DICTIONARY, Dictionary(tuple(vehicles)).to_json())
     return sha256_file(out_dir / TELEMETRY_LOG)
 
 
@@ -95,7 +105,11 @@ FIGURES = {  # phase -> figure name -> dotted path in that phase's summary
                 "touchdown_error_m": "touchdown.error_from_site_m",
                 "touchdown_vertical_mps": "touchdown.vertical_speed_mps",
                 "touchdown_horizontal_mps": "touchdown.horizontal_speed_mps",
-                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg"},
+                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg",
+                "entry_speed_mps": "edl.entry_speed_mps", "peak_decel_g": "edl.peak_decel_g",
+                "parachute_deploy_mach": "edl.parachute_deploy_mach",
+                "parachute_deploy_alt_km": "edl.parachute_deploy_alt_km", "trn_error_m": "edl.trn_error_m",
+                "entry_to_touchdown_s": "edl.entry_to_touchdown_s"},
     "delivery": {"delivery": "delivery", "tubes_collected": "tubes_collected",
                  "tubes_delivered": "tubes_delivered", "distance_driven_m": "distance_driven_m",
                  "hazards_entered": "hazards_entered"},
@@ -134,44 +148,110 @@ def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, A
                        for n, p in sections.items()}}
 
 
+KIND = "campaign"
+# Summary fields measured on the wall clock: the only ones in which two runs of the same
+# campaign (one of them resumed) may differ. "phases.wall_time_s" is each phase row's.
+WALL_FIELDS = ("wall_time_s", "phases.wall_time_s")
+OUTPUTS = (TELEMETRY_LOG, EVENT_LOG, DICTIONARY, rundir.SUMMARY, rundir.MANIFEST, "phases", "plots")
+
+
+class RunDirError(ScenarioError):
+    """The run directory cannot be used as asked (not empty, nothing to resume, other setup)."""
+
+
+def without_wall_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary less its WALL_FIELDS: equal for an interrupted-and-resumed run and an
+    uninterrupted one of the same seed and overrides."""
+    out = {k: v for k, v in summary.items() if k not in WALL_FIELDS}
+    out["phases"] = [{k: v for k, v in row.items() if f"phases.{k}" not in WALL_FIELDS}
+                     for row in summary.get("phases", [])]
+    return out
+
+
+def resume_setup(out_dir: Path) -> tuple[int, dict[str, dict[str, Any]], bool]:
+    """(seed, overrides, protection) of the campaign whose run directory is `out_dir` (for --resume)."""
+    manifest = rundir.read_manifest(Path(out_dir))
+    if manifest is None or manifest.get("kind") != KIND:
+        raise RunDirError(f"{out_dir}: no campaign run directory to resume (no readable {rundir.MANIFEST})")
+    setup = manifest["setup"]
+    return (int(setup["seed"]), {k: dict(v) for k, v in setup["overrides"].items()},
+            bool(setup.get("protection", True)))
+
+
+def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) -> tuple[dict[str, Any], list[str]]:
+    """The run directory's manifest and the phases already complete in it."""
+    if resume:
+        manifest = rundir.read_manifest(out_dir)
+        if manifest is None or manifest.get("kind") != KIND:
+            raise RunDirError(f"{out_dir}: no campaign run directory to resume (no readable {rundir.MANIFEST})")
+        if rundir.dump_json(manifest.get("setup")) != rundir.dump_json(setup):
+            raise RunDirError(f"{out_dir} holds another campaign ({json.dumps(manifest.get('setup'), sort_keys=True)}); "
+                              "resume it with its own seed and overrides")
+        done = []
+        for name in manifest.get("phases_complete", []):
+            if not rundir.is_complete(out_dir / "phases" / name, "sil"):
+                break
+            done.append(name)
+        return {**manifest, "state": rundir.RUNNING, "phases_complete": done}, done
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise RunDirError(f"run directory {out_dir} is not empty: --force replaces the campaign "
+                          "in it, --resume finishes the one it holds")
+    manifest = rundir.begin(out_dir, KIND, setup, phases_complete=[])   # the old run is void from here
+    for name in OUTPUTS:        # only what a campaign writes; anything else stays
+        path = out_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists() and name != rundir.MANIFEST:
+            path.unlink()
+    return manifest, []
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  on_phase: Callable[[Phase, int, float], Any] | None = None,
-                 protection: bool = True) -> CampaignResult:
+                 phases: Sequence[Phase] = PHASES, resume: bool = False,
+                 force: bool = False, protection: bool = True) -> CampaignResult:
     """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
 
-    `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar).
-    `protection=False` flies every phase without fault protection (said in the summaries)."""
+    `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar). The run
+    directory must be empty unless `force` (replace the campaign in it) or `resume` (finish
+    it: phases it completed are read back, the first one it did not is flown again). Its
+    manifest says whether it is complete; summary.json is written last.
+    `protection=False` flies every phase without fault protection (said in the summaries and
+    kept in the manifest's setup, so a resume flies the same way)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    overrides = overrides or {}
-    unknown = set(overrides) - {p.name for p in PHASES}
+    overrides = {k: dict(v) for k, v in (overrides or {}).items()}
+    unknown = set(overrides) - {p.name for p in phases}
     if unknown:
-        raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in PHASES]}")
-    seeds = phase_seeds(seed, len(PHASES))
+        raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in phases]}")
+    for phase in phases:   # every phase's overrides checked before the first one flies (or a file is touched)
+        try:
+            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
+                               overrides.get(phase.name, {}))
+        except ScenarioError as exc:
+            raise ScenarioError(f"phase {phase.name}: {exc}") from None
+    setup = {"seed": seed, "overrides": overrides, "phases": [p.name for p in phases]}
+    if not protection:
+        setup["protection"] = False     # only when off: a protected campaign's setup is as before
+    manifest, done = _prepare(out_dir, setup, resume, force)
+    if resume and rundir.is_complete(out_dir, KIND):
+        return CampaignResult(json.loads((out_dir / rundir.SUMMARY).read_text()), out_dir,
+                              {n: out_dir / "phases" / n for n in done})
+    seeds = phase_seeds(seed, len(phases))
     summaries: dict[str, dict[str, Any]] = {}
     timeline: list[dict[str, Any]] = []
     phase_dirs: dict[str, Path] = {}
     t_campaign = 0.0
     wall0 = time.perf_counter()
-    for phase, pseed in zip(PHASES, seeds):
+    for phase, pseed in zip(phases, seeds):
         label, quiet_s = phase.quiet_before
         timeline.append({"phase": label, "compressed": True, "start_s": t_campaign,
                          "end_s": t_campaign + quiet_s})
         t_campaign += quiet_s
-        module = importlib.import_module(scenario_module_name(phase.scenario))
-        values = chain.accepted(module, phase.inputs(summaries))
-        values.update(overrides.get(phase.name, {}))
-        duration = module.duration_s(values) if callable(getattr(module, "duration_s", None)) else 0.0
-        observer = on_phase(phase, pseed, float(duration)) if on_phase else None
         pdir = out_dir / "phases" / phase.name
-        if callable(getattr(module, "summarize", None)):
-            summary = run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
-                                   observers=(observer,) if observer is not None else (),
-                                   protection=protection)
-        else:  # a scenario not yet on the deployment split: no logs to merge from it
-            summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
-        summary["inputs"] = values
-        (pdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+        if phase.name not in done:
+            _fly_phase(phase, pseed, pdir, summaries, overrides.get(phase.name, {}), on_phase, protection)
+            manifest["phases_complete"].append(phase.name)
+            rundir.update(out_dir, manifest)
+        # read back from disk either way, so a resumed campaign sees exactly what it wrote
+        summary = json.loads((pdir / rundir.SUMMARY).read_text())
         summaries[phase.name] = summary
         phase_dirs[phase.name] = pdir
         sim_s = float(summary.get("sim_time_s", 0.0))
@@ -184,10 +264,10 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
             break  # a failed phase ends the campaign: later vehicles have nothing to fly
     sha = merge_logs(out_dir, [phase_dirs[p] for p in phase_dirs])
     custody = chain.custody(summaries)
-    flown = [p.name for p in PHASES if p.name in summaries]
+    flown = [p.name for p in phases if p.name in summaries]
     custody_ok = bool(custody["loaded"]) and all(
         custody[k] == custody["loaded"] for k in ("in_orbit", "captured", "contained", "in_eev"))
-    success = len(flown) == len(PHASES) and all(s.get("success") for s in summaries.values()) and custody_ok
+    success = len(flown) == len(phases) and all(s.get("success") for s in summaries.values()) and custody_ok
     summary = {
         "seed": seed,
         "phase_seeds": dict(zip(flown, seeds)),
@@ -204,5 +284,26 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         "wall_time_s": round(time.perf_counter() - wall0, 3),
         "success": success,
     }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    rundir.finish(out_dir, manifest, summary, [TELEMETRY_LOG, EVENT_LOG, DICTIONARY])
     return CampaignResult(summary, out_dir, phase_dirs)
+
+
+def _fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Mapping[str, Any]],
+               extra: Mapping[str, Any], on_phase: Callable[[Phase, int, float], Any] | None,
+               protection: bool = True) -> None:
+    """Fly one phase into a fresh `pdir`, which ends complete with its summary.json."""
+    if pdir.exists():
+        shutil.rmtree(pdir)     # what an interrupted attempt left
+    module = importlib.import_module(scenario_module_name(phase.scenario))
+    values = chain.accepted(module, phase.inputs(summaries))
+    values.update(extra)
+    duration = module.duration_s(values) if callable(getattr(module, "duration_s", None)) else 0.0
+    observer = on_phase(phase, pseed, float(duration)) if on_phase else None
+    if callable(getattr(module, "summarize", None)):
+        run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
+                     observers=(observer,) if observer is not None else (), extra_summary={"inputs": values},
+                     protection=protection)
+    else:  # a scenario not yet on the deployment split: no logs to merge from it
+        manifest = rundir.begin(pdir, "sil", {"scenario": phase.scenario, "seed": pseed, "overrides": values})
+        summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
+        rundir.finish(pdir, manifest, {**summary, "inputs": values}, [])

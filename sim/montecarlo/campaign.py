@@ -18,6 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from sim import rundir
+from sim.deployment import validate_overrides
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
@@ -62,6 +64,7 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
     module = scenarios.load(scenario)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
+    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
     return module
 
 
@@ -108,6 +111,8 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
                     durations[record["run"]] = timing
                     if journal is not None:
                         journal.append(record, timing)
+                if journal is not None:
+                    journal.sync()              # a finished chunk survives a crash from here
                 bar.update(len(chunk_result))
                 bar.set_postfix(failed=sum(not r["success"] for r in records), refresh=False)
         batch_wall = time.perf_counter() - t0
@@ -120,6 +125,9 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained)
+    figures = getattr(module, "campaign_figures", None)
+    if callable(figures):          # figures only the scenario knows how to draw from the runs
+        report["scenario_figures"] = figures(records)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
@@ -210,10 +218,10 @@ def content(report: dict) -> dict:
 
 
 def write(report: dict, durations: dict[int, dict], out_dir: Path) -> Path:
+    """The report and the timings, each replaced whole (a crash leaves the old or the new)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "montecarlo.json"
-    path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    (out_dir / "timings.json").write_text(json.dumps(
+    path = rundir.atomic_write(out_dir / "montecarlo.json", json.dumps(report, indent=1, sort_keys=True) + "\n")
+    rundir.atomic_write(out_dir / "timings.json", json.dumps(
         {"per_run": [{"run": k, **durations[k]} for k in sorted(durations)], **report["execution"]},
         indent=1, sort_keys=True) + "\n")
     return path

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
@@ -37,6 +40,40 @@ def _mp_context():
     return multiprocessing.get_context(method)
 
 
+def _exit_with(parent: int) -> None:
+    """Pool initializer: this worker ends when the campaign's process ends, however it ends
+    (a SIGKILL included), so no worker is left orphaned running runs nobody will collect.
+
+    A parent-death signal (prctl PR_SET_PDEATHSIG) is not enough here: forkserver workers are
+    the fork server's children, and the fork server lives as long as any worker holds its
+    "alive" pipe. So each worker watches the campaign process itself: a pidfd where Linux
+    has them (woken the moment it exits), else a poll every half second."""
+    threading.Thread(target=_watch_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+def _watch_parent(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):        # no pidfd (not Linux 5.3+): poll
+        while _alive(pid):
+            time.sleep(0.5)
+    else:
+        select.select([fd], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 class PoolExecutor:
     """A local `ProcessPoolExecutor` of `workers` processes (default: all CPUs)."""
 
@@ -47,7 +84,8 @@ class PoolExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "PoolExecutor":
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_mp_context(),
+                                         initializer=_exit_with, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from sim import rundir
 from sim.montecarlo import scenarios
 from sim.montecarlo.dispersions import DispersionSet
 from sim.montecarlo.seeds import RunPlan, plan_run
@@ -62,12 +63,13 @@ def _json_default(value: Any) -> Any:
 
 
 def save_run(run_dir: Path, summary: Mapping | None, record: dict) -> None:
-    """What a kept run directory holds besides the scenario's own files."""
+    """What a kept run directory holds besides the scenario's own files: run.json, and the
+    summary unless the scenario's run directory already ends with it (`sim.rundir`)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    if summary is not None:
-        (run_dir / "summary.json").write_text(
-            json.dumps(summary, indent=2, sort_keys=True, default=_json_default) + "\n")
-    (run_dir / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    if summary is not None and not rundir.is_complete(run_dir):
+        rundir.atomic_write(run_dir / "summary.json",
+                            json.dumps(summary, indent=2, sort_keys=True, default=_json_default) + "\n")
+    rundir.atomic_write(run_dir / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def kept_dir_name(k: int) -> str:
@@ -88,7 +90,8 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
         run_dir = Path(scratch) if out_dir is None else out_dir
         try:
             module = scenarios.load(spec.scenario)
-            summary = module.run(seed=plan.scenario_seed, out_dir=run_dir, overrides=dict(plan.inputs))
+            with rundir.durable(out_dir is not None):       # a scratch directory is not kept
+                summary = module.run(seed=plan.scenario_seed, out_dir=run_dir, overrides=dict(plan.inputs))
             if not isinstance(summary, Mapping):
                 raise TypeError(f"scenario returned {type(summary).__name__}, expected a dict summary")
             outputs = flatten_outputs(summary)
@@ -96,7 +99,9 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
                 timing[name] = outputs.pop(name, None)
             record.update(status="ok" if summary.get("success") else "failed",
                           success=bool(summary.get("success")), outputs=outputs, error=None)
-        except Exception:                       # a crashed run is a result, not a batch failure
+        except Exception as exc:                # a crashed run is a result, not a batch failure,
+            if isinstance(exc, OSError) and _inside(exc.filename, run_dir):
+                raise                           # but a full disk under the run is the batch's
             summary = None
             record.update(status="crashed", success=False, outputs={}, error=traceback.format_exc())
         if out_dir is not None:
@@ -105,9 +110,17 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
             dest = keep_failed / kept_dir_name(plan.index)
             shutil.copytree(scratch, dest, dirs_exist_ok=True)
             save_run(dest, summary, record)
+            rundir.fsync_tree(dest)             # on disk before the journal says the run is done
     timing["wall_s"] = time.perf_counter() - t0
     timing["cpu_s"] = time.process_time() - cpu0
     return record, timing
+
+
+def _inside(filename: Any, directory: Path) -> bool:
+    try:
+        return filename is not None and Path(filename).resolve().is_relative_to(directory.resolve())
+    except (TypeError, ValueError, OSError):
+        return False
 
 
 def run_chunk(spec: CampaignSpec, indices: Sequence[int], keep_failed: str | None = None

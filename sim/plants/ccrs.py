@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fsw.numerics import unit
 from fsw.vehicles.ero.devices import CCRS_KINDS
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
@@ -82,7 +83,7 @@ class CcrsPlant(FixedStepPlant):
         self.p = params
         self.captured = captured
         v = self.rng.standard_normal(3)
-        self.os_axis0 = tuple(float(c) for c in v / np.linalg.norm(v))   # lid axis at capture
+        self.os_axis0 = tuple(unit(v.tolist()))   # lid axis at capture
         self.gimbal = [0.0, 0.0]
         self.gimbal_cmd = [0.0, 0.0]
         tilt = math.radians(params.cam_tilt_deg)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from fsw.numerics import fixed_sum
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
 from sim.thermal import ThermalModel, ThermalParams
@@ -81,7 +82,7 @@ class ThermalPlant(FixedStepPlant):
         return {
             "t_s": self.t_s, "zones_C": tuple(float(x) for x in m.zones_C), "grain_C": m.grain_C, "rcs_C": m.rcs_C,
             "ambient_C": m.ambient_C(), "heater_W": tuple(float(x) for x in m.heater_W),
-            "total_heater_W": float(m.heater_W.sum()), "min_grain_C": min(self.min_grain_C, m.grain_C),
+            "total_heater_W": fixed_sum(m.heater_W), "min_grain_C": min(self.min_grain_C, m.grain_C),
             "min_rcs_C": min(self.min_rcs_C, m.rcs_C),
             "grain_ok": m.grain_C > m.p.grain_min_C, "rcs_ok": m.rcs_C > m.p.rcs_freeze_C,
         }

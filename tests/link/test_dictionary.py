@@ -1,9 +1,8 @@
-"""Dictionary: built from classes, JSON round trip with field-naming errors, XTCE shape."""
+"""Dictionary: built from classes, JSON round trip with field-naming errors (XTCE: test_xtce.py)."""
 from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -12,11 +11,8 @@ from fsw.core.component import Component, command
 from fsw.core.declarations import Arg, Channel
 from fsw.link.dictionary import Dictionary, component_spec, opcode_of, vehicle_spec
 from fsw.link.errors import DictionaryError
-from fsw.link.xtce import NS, to_xtce
 
 from .kit import component_specs, demo_spec
-
-X = {"x": NS}
 
 
 def test_demo_dictionary_describes_classes():
@@ -114,39 +110,3 @@ def test_vehicle_needs_a_known_or_valid_apid_base():
     assert vehicle_spec("plane", {}, apid_base=0x500).components[0].apid == 0x500
     with pytest.raises(DictionaryError):
         vehicle_spec("plane", {}, apid_base=0x7FF)
-
-
-def test_xtce_is_well_formed_and_complete():
-    v = demo_spec()
-    root = ET.fromstring(to_xtce(Dictionary((v,))))
-    assert root.tag == f"{{{NS}}}SpaceSystem"
-    ss = root.find("x:SpaceSystem[@name='demo']", X)
-    names = [e.get("name") for e in ss.iter() if e.get("name")]
-    assert all(re.fullmatch(r"[^./:\[\] ]+", n) for n in names)
-    tm = ss.find("x:TelemetryMetaData", X)
-    types = {e.get("name") for e in tm.find("x:ParameterTypeSet", X)}
-    params = {p.get("name"): p.get("parameterTypeRef") for p in tm.find("x:ParameterSet", X)}
-    assert set(params.values()) <= types
-    for comp in v.components:
-        for ch in comp.channels:
-            assert f"{comp.name}__{ch.name}" in params
-        cont = tm.find(f"x:ContainerSet/x:SequenceContainer[@name='{comp.name}__channels']", X)
-        refs = [e.get("parameterRef") for e in cont.find("x:EntryList", X)]
-        assert refs == [f"{comp.name}__{c.name}" for c in comp.channels]
-        crit = {c.get("parameterRef"): c.get("value") for c in cont.iter(f"{{{NS}}}Comparison")}
-        assert crit == {"ccsds_apid": str(comp.apid), "packet_kind": "1"}
-    cm = ss.find("x:CommandMetaData", X)
-    atypes = {e.get("name") for e in cm.find("x:ArgumentTypeSet", X)}
-    cmds = {m.get("name"): m for m in cm.find("x:MetaCommandSet", X)}
-    for comp in v.components:
-        for c in comp.commands:
-            m = cmds[f"{comp.name}__{c.name}"]
-            assert [a.get("name") for a in m.iter(f"{{{NS}}}Argument")] == [a.name for a in c.args]
-            assert all(a.get("argumentTypeRef") in atypes for a in m.iter(f"{{{NS}}}Argument"))
-            anc = {a.get("name"): a.text for a in m.iter(f"{{{NS}}}AncillaryData")}
-            assert anc["opcode"] == f"{c.opcode:#06x}"
-            assert anc["allowed_modes"] == ("any" if c.modes is None else ",".join(c.modes))
-    rng = cm.find("x:ArgumentTypeSet/x:IntegerArgumentType[@name='counter__INCREMENT__by_t']"
-                  "/x:ValidRangeSet/x:ValidRange", X)
-    assert (rng.get("minInclusive"), rng.get("maxInclusive")) == ("1", "1000")
-    assert "ack_status" in params

@@ -64,8 +64,8 @@ def test_bad_overrides_are_scenario_errors(bad):
 
 
 def test_tube_ids_accept_the_command_line_form():
-    assert ascent.tube_ids("3, 1,2") == [1, 2, 3]
-    assert ascent.tube_ids([5, 5, 2]) == [2, 5]
+    assert ascent._config({"tube_ids": "3, 1,2"})[0]["tube_ids"] == [1, 2, 3]
+    assert ascent._config({"tube_ids": [5, 5, 2]})[0]["tube_ids"] == [2, 5]
 
 
 class _FakeDevices(dict):

@@ -65,6 +65,7 @@ from fsw.core.time import NS_PER_S
 from fsw.gnc.cw_targeting import TargetingError, cw_propagate, two_impulse
 from fsw.gnc.glideslope import glideslope
 from fsw.gnc.relnav import RelNavConfig, RelNavFilter
+from fsw.numerics import dot, norm
 from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
 from hal.errors import DeviceFault
 
@@ -351,8 +352,8 @@ class EroCaptureManager(Component):
         faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann
         (about 0.6 of the drift over the transfer time; 65 km at 25 km below)."""
         rect = self.nav.rectilinear()
-        rng = max(float(np.linalg.norm(rect[:3])), 1.0)
-        closing = max(0.0, -float(rect[:3] @ rect[3:]) / rng)
+        rng = max(norm(rect[:3].tolist()), 1.0)
+        closing = max(0.0, -dot(rect[:3].tolist(), rect[3:].tolist()) / rng)
         return max(self.params["far_start_m"], 0.6 * closing * self.params["far_transfer_s"])
 
     def _plan_far_range(self) -> None:
@@ -686,7 +687,7 @@ class EroCaptureManager(Component):
         if self.nav is not None:
             tlm = self.tlm
             rect = self.nav.rectilinear()
-            tlm["range_m"] = float(np.linalg.norm(rect[:3]))
+            tlm["range_m"] = norm(rect[:3].tolist())
             tlm["range_sigma_m"] = self.nav.position_sigma
             tlm["closing_mps"] = -float(rect[4])
             tlm["lateral_m"] = math.hypot(float(rect[0]), float(rect[2]))
@@ -744,7 +745,7 @@ class EroCaptureManager(Component):
         margin = self.params["quiet_margin_s"]
         if mode == "FAR_RANGE" and not self._far_planned:
             rect = self.nav.rectilinear()
-            closing = -float(rect[:3] @ rect[3:]) / max(float(np.linalg.norm(rect[:3])), 1.0)
+            closing = -dot(rect[:3].tolist(), rect[3:].tolist()) / max(norm(rect[:3].tolist()), 1.0)
             if closing <= 0.0:
                 return True
             return (self.nav.range - self._far_start_range()) / closing > margin

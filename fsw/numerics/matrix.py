@@ -1,0 +1,149 @@
+"""Small dense matrices (rows of Python floats), fixed operation order.
+
+Sized for guidance and navigation: 3x3 to 6x6 products, a 2x2 to 6x6 solve or inverse,
+18x18 for the MAV thermal network. Every sum runs left to right over the inner index, starting
+from its first product. Accepts lists, tuples or numpy arrays (read as nested lists);
+returns lists of lists.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+Mat = Sequence[Sequence[float]]
+
+
+class SingularMatrixError(ArithmeticError):
+    """A solve or inverse met a zero pivot (the matrix is singular to working precision)."""
+
+
+def _rows(a) -> list[list[float]]:
+    tolist = getattr(a, "tolist", None)
+    return tolist() if tolist is not None else [list(r) for r in a]
+
+
+def identity(n: int) -> list[list[float]]:
+    return [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+
+
+def diag(values: Sequence[float]) -> list[list[float]]:
+    n = len(values)
+    return [[float(values[i]) if i == j else 0.0 for j in range(n)] for i in range(n)]
+
+
+def transpose(a: Mat) -> list[list[float]]:
+    return [list(c) for c in zip(*_rows(a))]
+
+
+def add(a: Mat, b: Mat) -> list[list[float]]:
+    return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(_rows(a), _rows(b))]
+
+
+def scaled(k: float, a: Mat) -> list[list[float]]:
+    return [[k * x for x in r] for r in _rows(a)]
+
+
+def _rowdot(row: Sequence[float], col: Sequence[float]) -> float:
+    """row . col, left to right from the first product (the one inner loop of this module)."""
+    it = zip(row, col)
+    p, q = next(it)
+    acc = p * q
+    for p, q in it:
+        acc += p * q
+    return acc
+
+
+def matvec(a: Mat, x: Sequence[float]) -> list[float]:
+    """A x, each row's sum left to right."""
+    x = list(x)
+    return [_rowdot(row, x) for row in _rows(a)]
+
+
+def matmul(a: Mat, b: Mat) -> list[list[float]]:
+    """A B; C[i][j] = A[i][0] B[0][j] + A[i][1] B[1][j] + ... in that order."""
+    cols = list(zip(*_rows(b)))
+    return [[_rowdot(row, col) for col in cols] for row in _rows(a)]
+
+
+def sandwich(a: Mat, p: Mat, a_t: Mat | None = None) -> list[list[float]]:
+    """A P A^T (covariance propagation): (A P) then times A^T, in that order."""
+    ap = matmul(a, p)
+    return matmul(ap, transpose(a) if a_t is None else a_t)
+
+
+def _eliminate(a: list[list[float]], rhs: list[list[float]]) -> float:
+    """Gaussian elimination with partial pivoting (largest |pivot|, lowest row on a tie), in
+    place; `rhs` rows are carried along; the matrix ends upper triangular. Returns the sign of
+    the row permutation."""
+    n = len(a)
+    sign = 1.0
+    for k in range(n):
+        piv, best = k, abs(a[k][k])
+        for i in range(k + 1, n):
+            v = abs(a[i][k])
+            if v > best:
+                piv, best = i, v
+        if best == 0.0 or best != best:
+            raise SingularMatrixError(f"zero pivot in column {k}")
+        if piv != k:
+            a[k], a[piv] = a[piv], a[k]
+            rhs[k], rhs[piv] = rhs[piv], rhs[k]
+            sign = -sign
+        pk, rk, akk = a[k], rhs[k], a[k][k]
+        for i in range(k + 1, n):
+            ai = a[i]
+            f = ai[k] / akk
+            if f != 0.0:
+                for j in range(k + 1, n):
+                    ai[j] -= f * pk[j]
+                ri = rhs[i]
+                for j in range(len(ri)):
+                    ri[j] -= f * rk[j]
+            ai[k] = 0.0
+    return sign
+
+
+def _back(a: list[list[float]], rhs: list[list[float]]) -> list[list[float]]:
+    n = len(a)
+    m = len(rhs[0]) if rhs else 0
+    x = [[0.0] * m for _ in range(n)]
+    for i in range(n - 1, -1, -1):
+        ai = a[i]
+        for c in range(m):
+            acc = rhs[i][c]
+            for j in range(i + 1, n):
+                acc -= ai[j] * x[j][c]
+            x[i][c] = acc / ai[i]
+    return x
+
+
+def solve(a: Mat, b: Sequence[float]) -> list[float]:
+    """x with A x = b (A square); SingularMatrixError if A is singular."""
+    m = _rows(a)
+    rhs = [[float(v)] for v in b]
+    _eliminate(m, rhs)
+    return [r[0] for r in _back(m, rhs)]
+
+
+def inverse(a: Mat) -> list[list[float]]:
+    """A^-1 by elimination against the identity; SingularMatrixError if A is singular."""
+    m = _rows(a)
+    rhs = identity(len(m))
+    _eliminate(m, rhs)
+    return _back(m, rhs)
+
+
+def det(a: Mat) -> float:
+    """Determinant (product of the pivots, in order); 0.0 for a singular matrix."""
+    m = _rows(a)
+    try:
+        sign = _eliminate(m, [[] for _ in m])
+    except SingularMatrixError:
+        return 0.0
+    d = sign
+    for i in range(len(m)):
+        d *= m[i][i]
+    return d
+
+
+__all__ = ["SingularMatrixError", "add", "det", "diag", "identity", "inverse", "matmul", "matvec", "sandwich",
+           "scaled", "solve", "transpose"]
