@@ -15,9 +15,13 @@ safe; the ERO's tubes contained and in the EEV), every tube is in custody exactl
 logs read whole end to end (the torn tails cut at resume), the bytes fsynced before each
 kill are still there, and there is one WARM_RESTART per kill.
 
-Bounded: each flight has a 300 s pytest timeout and every wait its own deadline; the eight
-flights take about two minutes on the reference 2-core machine (the ERO's, to containment
-~9000 simulated seconds in, the longest); 21 kills in all. The kill table is printed at the
+The lander flies its EDL landing from the entry interface: two flights killed twice each in
+the powered descent, one killed in the entry, on the parachute and in terrain-relative
+navigation (the EDL components and their pyros restored on a real board's restart).
+
+Bounded: each flight has a 300 s pytest timeout and every wait its own deadline; the nine
+flights take about two and a half minutes on the reference 2-core machine (the ERO's, to
+containment ~9000 simulated seconds in, the longest); 24 kills in all. The kill table is printed at the
 end of the module (and written to the session's temp directory as kill-table.md).
 """
 from __future__ import annotations
@@ -77,14 +81,18 @@ class Flight:
     timeout_s: float = 120.0
 
 
+POWERED = "lander:POWERED_DESCENT|HAZARD_DIVERT"
 FLIGHTS = [
     Flight("MAV", "ascent", 11, ("flight:COUNTDOWN|ARMED",)),
     Flight("MAV", "ascent", 12, ("flight:CHECKOUT|COUNTDOWN",)),
     Flight("MAV", "ascent", 13, ("flight:STAGE1_BURN", "flight:COAST", "flight:STAGE2_BURN", "flight:ORBIT_INSERTION")),
     Flight("MAV", "ascent", 14, ("flight:STAGE1_BURN", "flight:COAST", "flight:STAGE2_BURN", "flight:ORBIT_INSERTION")),
     Flight("MAV", "ascent", 15, ("flight:STAGE1_BURN", "flight:COAST", "flight:STAGE2_BURN", "flight:ORBIT_INSERTION")),
-    Flight("lander", "landing", 21, ("lander:POWERED_DESCENT", "lander:POWERED_DESCENT")),
-    Flight("lander", "landing", 22, ("lander:POWERED_DESCENT", "lander:POWERED_DESCENT")),
+    # the EDL landing's powered descent: from backshell separation (~2 km up) to touchdown; the
+    # lander spends 0.1 s in POWERED_DESCENT before steering for its chosen site (HAZARD_DIVERT)
+    Flight("lander", "landing", 21, (POWERED, POWERED)),
+    Flight("lander", "landing", 22, (POWERED, POWERED)),
+    Flight("lander", "landing", 23, ("lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV")),
     Flight("ERO", "capture", 31, ("ccrs:CONTAIN", "ccrs:BREAK_THE_CHAIN", "ccrs:BREAK_THE_CHAIN|EEV_TRANSFER"),
            {"start_behind_km": 100.0, "earth_cruise_s": 60.0}, timeout_s=240.0),
 ]
