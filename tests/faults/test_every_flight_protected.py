@@ -2,6 +2,7 @@
 protection (Health, its table plus the generic monitors, the link watch, warm restart, an
 fdir group in every rate set); a flight without it is refused unless asked for, and every
 summary says which; a nominal ascent is clean."""
+import importlib
 import json
 import types
 
@@ -83,6 +84,24 @@ def test_msr_sil_reports_protection_and_a_nominal_ascent_is_clean(tmp_path):
     assert res.exit_code == 0, res.output
     p = json.loads((tmp_path / "off" / "summary.json").read_text())["protection"]
     assert p["installed"] is False and p["trips"] is None and "NOT INSTALLED" in res.output
+
+
+@pytest.mark.parametrize("scenario", ["landing", "fetch"])
+def test_msr_sil_flies_the_scenarios_own_run_with_the_protection_asked_for(tmp_path, monkeypatch, scenario):
+    """landing and fetch give the map of the run's seed in their run() (a direct run_scenario
+    would fly terrain_seed 1 for every seed): msr sil goes through it, protection passed on."""
+    module = importlib.import_module(f"sim.scenarios.{scenario}")
+    flown = []
+
+    def run(*, seed, out_dir, overrides, protection=True):
+        flown.append((seed, protection))
+        return {"success": True}
+    monkeypatch.setattr(module, "run", run)
+    monkeypatch.setattr(module, "summary_lines", lambda s: ["flown"])
+    for extra in ((), ("--no-protection",)):
+        res = CliRunner().invoke(cli, ["sil", scenario, "--seed", "3", "--out", str(tmp_path / "o"), *extra])
+        assert res.exit_code == 0, res.output
+    assert flown == [(3, True), (3, False)]
 
 
 def test_step_faults_are_listed_in_the_summary_with_their_line():
