@@ -161,10 +161,22 @@ class Executive:
                 steps.append(it)
             else:
                 raise TypeError(f"rate group {name}: {it!r} is neither a component nor callable")
+            self._join_bus(getattr(it, "__self__", it), name)
         group = RateGroup(name, divisor, steps, comps, offset)
         rs.groups.append(group)
         rs.table = None
         return group
+
+    def _join_bus(self, owner: object, group: str) -> None:
+        """Deliver the bus a scheduled component was wired to (fsw.core.ports): the executive
+        adopts it while its own is unused; two buses in one executive are an error."""
+        ports = getattr(owner, "ports", None)
+        bus = getattr(ports, "bus", None)
+        if bus is None or bus is self.bus:
+            return
+        if self.bus.pending or self.bus.subscribed:
+            raise ValueError(f"rate group {group}: {getattr(owner, 'name', owner)} is wired to another bus")
+        self.bus = bus
 
     @property
     def components(self) -> list[Component]:
