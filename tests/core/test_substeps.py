@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from fsw.core.modes import ANY, ModeTable, ModeTableError, T
+from fsw.core.modes import ANY, ModeTable, ModeTableError, T, check_structure
 from fsw.core.substeps import SubSteps
 from fsw.vehicles.lander.modes import STA_STEPS
 
@@ -58,6 +58,13 @@ def test_substeps_move_exactly_as_the_table_says(which, closed, slipped, moves):
         assert moved == (expected is not None)
         assert (steps.state, steps.rejected, steps.cycles) == (state, rejected, cycles)
         assert steps.state in table.modes and steps.idle == (state == table.initial)
+
+
+def test_the_tables_are_sound():
+    """Every sub-step reachable, every one can get back to the start."""
+    for table in TABLES:
+        assert check_structure(table) == []
+        assert all(table.initial in table.reachable_from(m) for m in table.modes)
 
 
 def test_force_is_for_known_substeps_only_and_guards_must_exist():
