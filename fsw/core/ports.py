@@ -15,13 +15,14 @@ message. No component reads another's attributes.
 refuses, listing every problem at once: a port on a topic the vehicle does not declare, a
 topic declared with another payload type, a subscription nobody publishes.
 
-Delivery (the executive's rule, `Bus`): a message published while a rate group runs is
-delivered when that group ends, before the next group of the tick starts. A subscriber in a
-later group of the same tick sees it that tick; one in the same or an earlier group sees it
-at its next run. Order is publish order, then subscription order (component order in the
-wiring, then declaration order), so delivery is deterministic. Outside the executive (tests,
-the build) call `bus.deliver()`. Latest values are not checkpointed: a warm-restarted
-subscriber sees a topic again when it is next published.
+Delivery (the executive's rule): a message is delivered as soon as the step that published
+it returns, so every later step of the same tick, in executive order (later in its group or
+in a later group), sees it that tick; an earlier step sees it at its next run. Order is
+publish order, then subscription order (component order in the wiring, then declaration
+order), so delivery is deterministic. A handler that raises is a fault of the publishing
+step. Outside the executive (tests, the build) call `bus.deliver()`; the executive also
+delivers what was published between ticks before the next tick. Latest values are not
+checkpointed: a warm-restarted subscriber sees a topic again when it is next published.
 """
 from __future__ import annotations
 

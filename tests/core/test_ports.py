@@ -80,18 +80,31 @@ def test_publish_and_received_hold_to_the_declarations():
     assert guide.received(POS) == Pos(2.0) and guide.handled == [2.0]
 
 
-def test_delivery_same_tick_for_a_later_group_next_run_for_an_earlier_one():
-    """The documented rule: delivered when the publishing group ends."""
-    nav, early, late = Nav(), Guide("early"), Guide("late")
-    topo = Topology("v", [early, nav, late])
+def test_delivery_is_same_tick_for_later_steps_next_run_for_earlier_ones():
+    """The documented rule: delivered as soon as the publishing step returns."""
+    nav, early, mid, late = Nav(), Guide("early"), Guide("mid"), Guide("late")
+    topo = Topology("v", [early, nav, mid, late])
     topo.wire([POS])
     ex = Executive(SimClock(), 10, bus=topo.bus)
-    ex.add_group("a", 1, [early, nav])     # early runs before nav, in the same group
+    ex.add_group("a", 1, [early, nav, mid])     # early runs before nav, mid after, in one group
     ex.add_group("b", 1, [late])
     ex.run(ticks=3)
-    assert late.seen == [1.0, 2.0, 3.0]            # same tick
-    assert early.seen == [None, 1.0, 2.0]          # next tick
-    assert early.handled == late.handled == [1.0, 2.0, 3.0]
+    assert mid.seen == late.seen == [1.0, 2.0, 3.0]     # same tick, in executive order
+    assert early.seen == [None, 1.0, 2.0]               # its next run
+    assert early.handled == mid.handled == late.handled == [1.0, 2.0, 3.0]
+
+
+def test_a_handler_that_raises_is_a_fault_of_the_publishing_step():
+    class Fragile(Guide):
+        def _on_pos(self, p):
+            raise ValueError("bad fix")
+    nav, fragile = Nav(), Fragile("fragile")
+    topo = Topology("v", [nav, fragile])
+    topo.wire([POS])
+    ex = Executive(SimClock(), 10, bus=topo.bus)
+    ex.add_group("a", 1, [nav, fragile])
+    ex.run(ticks=2)
+    assert ex.step_faults == {"nav": 2} and fragile.seen == [1.0, 2.0]
 
 
 def test_an_executive_adopts_the_bus_its_components_are_wired_to():
@@ -101,7 +114,7 @@ def test_an_executive_adopts_the_bus_its_components_are_wired_to():
     ex = Executive(SimClock(), 10)
     ex.add_group("a", 1, [nav, guide])
     ex.run(ticks=2)
-    assert ex.bus is topo.bus and guide.seen == [None, 1.0]
+    assert ex.bus is topo.bus and guide.seen == [1.0, 2.0]
 
 
 class Counter(Component):
