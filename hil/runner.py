@@ -48,6 +48,7 @@ class RunReport:
     step_faults: dict[str, int] = field(default_factory=dict)
     restart: dict[str, Any] = field(default_factory=dict)
     footprint: dict[str, Any] = field(default_factory=dict)
+    products: dict[str, str] = field(default_factory=dict)   # ground product -> where it came from
 
     @property
     def ok(self) -> bool:
@@ -171,7 +172,7 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
                 "generation": restart.store.generation, "save_failures": restart.tlm["save_failures"],
                 "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
                 "not_restored": {} if restored is None else restored.not_restored},
-            footprint={} if footprint is None else footprint.report())
+            footprint={} if footprint is None else footprint.report(), products=dict(dep.product_sources))
         return report, log
     finally:
         devices.close()

@@ -4,8 +4,10 @@ A deployment split (sim/deployment.py). The world (`plant`) is the DescentPlant 
 physics) over the landing site's terrain (sim.terrain.SITE_TERRAIN, `terrain_seed`); the
 flight side (`flight`) is the lander's flight software (fsw.vehicles.lander) in the
 fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The onboard map
-is the terrain's height, rock and dune layers (a map product as the flight code would
-receive it). EDL before backshell separation is not simulated: the EDL sequence (an onboard
+is a ground product (fsw.gnc.safety_product): the ground assesses the site's terrain with the
+lander's hazard limits and writes the file (`make_product`: in SIL just before the flight
+side is built; `msr hil deploy` into a board's bundle); the flight side loads it as data,
+memory-mapped, and never generates terrain (`onboard_map` names the file). EDL before backshell separation is not simulated: the EDL sequence (an onboard
 Sequencer) walks the entry and parachute modes and gives the navigation hand-over, then
 powered descent starts.
 
@@ -20,16 +22,21 @@ map's settings with `terrain_seed`), both accepted as fetch overrides as they ar
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from fsw.core import Executive, Topology
 from fsw.core.sequencer import Sequencer, parse_sequence
-from fsw.gnc import hazard
+from fsw.gnc import hazard, safety_product
 from fsw.gnc.descent_guidance import EngineLimits
+from fsw.gnc.map_product import FORMAT as MAP_FORMAT, SUFFIX as MAP_SUFFIX, MapProductError
 from fsw.vehicles.lander import Lander, build_lander
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
@@ -55,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "max_time_s": 300.0,
     "slope_limit_deg": 12.0,
     "roughness_limit_m": 0.10,
+    "onboard_map": None,             # the onboard map product's file; None: the ground's (see products)
 }
 PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
 
@@ -80,6 +88,40 @@ def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
         _TERRAIN.clear()
         _TERRAIN[key] = t
     return _TERRAIN[key]
+
+
+def hazard_limits(cfg: Mapping[str, Any]) -> hazard.HazardLimits:
+    return hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
+                               roughness_limit_m=float(cfg["roughness_limit_m"]))
+
+
+def map_source(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What the onboard map is made from: the site terrain's settings, typed, and its seed."""
+    try:
+        p = site_terrain_params(cfg)
+        return {"terrain_seed": int(cfg["terrain_seed"]), **{k: getattr(p, k) for k in sorted(SITE_TERRAIN)}}
+    except (TerrainError, TypeError, ValueError) as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- the ground's product
+def products(overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The onboard map product's file name: a digest of what makes it (terrain settings and
+    seed, hazard limits, format), so the ground and a board name the same file."""
+    cfg, _ = settings(overrides)
+    what = {"format": MAP_FORMAT, "source": map_source(cfg), "limits": asdict(hazard_limits(cfg))}
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
+    return {"onboard_map": f"landing-site-{key}{MAP_SUFFIX}"}
+
+
+def make_product(setting: str, overrides: Mapping[str, Any] | None, path: Path) -> None:
+    """The ground's side: the site's terrain, assessed with the lander's limits, as a product."""
+    if setting != "onboard_map":
+        raise ScenarioError(f"landing has no ground product {setting!r}")
+    cfg, _ = settings(overrides)
+    t = site_terrain(cfg)
+    onboard = hazard.OnboardMap(t.height_m, t.max_rock_m, t.dune_mask, t.res)
+    safety_product.write(path, onboard, hazard_limits(cfg), map_source(cfg))
 
 
 def descent_params(cfg: Mapping[str, Any]) -> DescentParams:
@@ -131,13 +173,16 @@ def edl_sequence(cfg: Mapping[str, Any]) -> str:
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
            ) -> tuple[Topology, Executive]:
     cfg, fsw_params = settings(overrides)
-    terrain = site_terrain(cfg)
     dp = descent_params(cfg)
-    onboard = hazard.OnboardMap(terrain.height_m, terrain.max_rock_m, terrain.dune_mask, terrain.res)
-    limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
-                                 roughness_limit_m=float(cfg["roughness_limit_m"]))
+    limits = hazard_limits(cfg)
+    if cfg["onboard_map"] is None:
+        raise ScenarioError("landing: no onboard map product given (`onboard_map`; the deployment's ground makes one)")
+    try:
+        safety = safety_product.load(cfg["onboard_map"], limits, map_source(cfg))
+    except MapProductError as exc:
+        raise ScenarioError(f"landing onboard map: {exc}") from None
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
-    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
+    fsw = build_lander(devices, safety_map=safety, limits=limits,
                        target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
     fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
     seq = Sequencer("seq", fsw.topology.dispatch)

@@ -114,8 +114,12 @@ class Lander(Component):
     # ------------------------------------------------------------ map and nav hand-over
     def load_map(self, onboard_map: hazard.OnboardMap) -> None:
         """Assess the onboard map once (before EDL); site choice later is a cheap window search."""
-        self.safety = hazard.assess(onboard_map, self.map_limits)
-        self.emit("MAP_LOADED", n=onboard_map.n, safe_fraction=round(self.safety.safe_fraction, 4))
+        self.load_safety(hazard.assess(onboard_map, self.map_limits))
+
+    def load_safety(self, safety: hazard.SafetyMap) -> None:
+        """A site map assessed on the ground with this lander's limits (fsw.gnc.safety_product)."""
+        self.safety = safety
+        self.emit("MAP_LOADED", n=safety.map.n, safe_fraction=round(safety.safe_fraction, 4))
 
     def init_nav(self, r, v, mass_kg: float) -> None:
         """EDL navigation hand-over (position, velocity in the local frame, mass estimate)."""

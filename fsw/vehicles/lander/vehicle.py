@@ -48,12 +48,15 @@ class LanderFsw:
 
 
 def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: hazard.OnboardMap | None = None,
+                 safety_map: hazard.SafetyMap | None = None,
                  limits: hazard.HazardLimits = hazard.HazardLimits(), target_xy=(0.0, 0.0),
                  handoff: HandoffEndpoint | None = None, ledger: CustodyLedger | None = None,
                  names: Mapping[str, str] = DEVICE_NAMES, sta_base_xyz_m=None, tracker_camera_xyz_m=None,
                  **lander_kw) -> LanderFsw:
     """The lander's components; with `tracker_camera_xyz_m` (local positions of the two
-    TRACKER_CAMERAS) and those devices present, also the rover tracker (fixes over `handoff`)."""
+    TRACKER_CAMERAS) and those devices present, also the rover tracker (fixes over `handoff`).
+    The site map: `safety_map` as the ground assessed it (fsw.gnc.safety_product, what flies),
+    or `onboard_map` assessed here."""
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
     lander = Lander("lander", imu=dev["imu"], altimeter=dev["altimeter"], engine=dev["engine"],
@@ -72,4 +75,6 @@ def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: ha
     sta.lander_mode = lambda: lander.mode
     if onboard_map is not None:
         lander.load_map(onboard_map)
+    if safety_map is not None:
+        lander.load_safety(safety_map)
     return LanderFsw(topo, lander, sta, tracker)
