@@ -19,9 +19,10 @@ that hold wall-clock figures, excluded from determinism comparisons), and ground
 The flight side gets each product's path as its setting: a file in `products_dir` (a board's
 installed bundle, `msr hil deploy`), or, where none was deployed (SIL, a bench on one
 machine), one the ground writes into a temporary directory just before the flight side loads
-it: the same file, loaded the same way, everywhere. Anything the ground
-does during the scenario (commands, sequences) runs inside the executive, so SIL and a
-lockstep HIL bench execute exactly the same ticks.
+it: the same file, loaded the same way, everywhere.
+
+Anything the ground does during the scenario (commands, sequences) runs inside the
+executive, so SIL and a lockstep HIL bench execute exactly the same ticks.
 
 `fly` is the one loop both SIL and HIL use; `run_scenario` is `msr sil`: it flies the
 deployment in SIL and writes the run directory (CCSDS telemetry log, its dictionary, the
@@ -181,7 +182,7 @@ class Deployment:
         with tempfile.TemporaryDirectory(prefix="msr-products-") as tmp:
             made = self.make_products(Path(tmp), missing)
             self.product_sources.update({k: f"made here: {p.name}" for k, p in made.items()})
-            # loaded (memory-mapped) before the directory goes: the mapping outlives the name
+            # loaded (opened, checked) before the directory goes: an open file outlives its name
             return self.module.flight(devices, clock, {**overrides, **{k: str(p) for k, p in made.items()}})
 
     def duration_s(self) -> float:

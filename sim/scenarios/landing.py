@@ -7,7 +7,8 @@ fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The
 is a ground product (fsw.gnc.safety_product): the ground assesses the site's terrain with the
 lander's hazard limits and writes the file (`make_product`: in SIL just before the flight
 side is built; `msr hil deploy` into a board's bundle); the flight side loads it as data,
-memory-mapped, and never generates terrain (`onboard_map` names the file). EDL before backshell separation is not simulated: the EDL sequence (an onboard
+reading only the cells it needs, and never generates terrain (`onboard_map` names the file).
+EDL before backshell separation is not simulated: the EDL sequence (an onboard
 Sequencer) walks the entry and parachute modes and gives the navigation hand-over, then
 powered descent starts.
 
