@@ -68,8 +68,9 @@ class _File:
 
 class Layer:
     """A layer of a product, read from its file on demand. Indexing by ints and slices (as
-    numpy's basic indexing) reads just those cells, one pread per row (a whole-width band in
-    one), and gives a new array or a numpy scalar; `np.asarray(layer)` reads it all.
+    numpy's basic indexing) or by `np.ix_(rows, cols)` (a window wrapped round a periodic
+    map) reads just those cells, one pread per row (a whole-width band in one), and gives a
+    new array or a numpy scalar; `np.asarray(layer)` reads it all.
 
     Why not a memory mapping: every page a mapping touches counts in the process's resident
     memory, and kernels that cache files in large folios map them in up to megabyte pieces
@@ -94,6 +95,8 @@ class Layer:
 
     def __getitem__(self, key: Any) -> Any:
         key = key if isinstance(key, tuple) else (key,)
+        if len(key) == 2 and all(isinstance(k, np.ndarray) for k in key):
+            return self._outer(*key)
         if len(key) > self.ndim or self.ndim not in (1, 2) or any(
                 isinstance(k, bool) or not isinstance(k, (slice, int, np.integer)) for k in key):
             raise IndexError(f"layer {self.name!r}: only ints and slices, at most {self.ndim}, index it")
@@ -116,6 +119,27 @@ class Layer:
         if self.ndim == 1:
             out, keep = out[0], keep[1:]
         return out[tuple(slice(None) if k else 0 for k in keep)]     # an int index drops its axis
+
+    def _outer(self, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+        """`layer[np.ix_(rows, cols)]`: any rows and columns (a wrapped window), one pread of
+        the columns' span per row."""
+        if (self.ndim != 2 or ii.ndim != 2 or jj.ndim != 2 or ii.shape[1] != 1 or jj.shape[0] != 1
+                or ii.dtype.kind not in "iu" or jj.dtype.kind not in "iu"):
+            raise IndexError(f"layer {self.name!r}: integer arrays index it only as np.ix_(rows, cols)")
+        rows, cols = ii[:, 0], jj[0]
+        out = np.empty((len(rows), len(cols)), dtype=self.dtype)
+        if not len(rows) or not len(cols):
+            return out
+        n, width = self.shape
+        if rows.min() < 0 or rows.max() >= n or cols.min() < 0 or cols.max() >= width:
+            raise IndexError(f"layer {self.name!r}: np.ix_ index out of range for {self.shape}")
+        item = self.dtype.itemsize
+        lo = int(cols.min())
+        span = int(cols.max()) + 1 - lo
+        for k, i in enumerate(rows):
+            row = self._f.pread(span * item, self._offset + (int(i) * width + lo) * item)
+            out[k] = np.frombuffer(row, dtype=self.dtype)[cols - lo]
+        return out
 
     def _read(self, r: range, c: range, width: int) -> np.ndarray:
         """Rows `r`, columns `c` (ranges, any step) of a (len, width) layout."""

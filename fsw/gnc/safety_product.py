@@ -14,9 +14,11 @@ the flight code reads of a SafetyMap is in it, bit for bit, at the map's resolut
     hazard       bool     hazard cells                     |
     safe         bool     cells whose whole safe disc is free of hazards (site choice)
 
-meta: kind, resolution_m, centre_m, limits (HazardLimits, compared with the lander's own at
-load), `source` (what the ground made it from; the caller may require it to match) and
-safe_fraction (the ground's count: the lander reports it without reading the whole layer).
+meta: kind, resolution_m, centre_m, periodic (the plain repeats the map: a
+`fsw.gnc.site_select.PeriodicMap`, assessed wrapped round), limits (HazardLimits, compared
+with the lander's own at load), `source` (what the ground made it from; the caller may
+require it to match) and safe_fraction (the ground's count: the lander reports it without
+reading the whole layer).
 """
 from __future__ import annotations
 
@@ -24,9 +26,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
 
-from fsw.gnc import map_product
-from fsw.gnc.hazard import HazardLayers, HazardLimits, MapError, OnboardMap, SafetyMap, assess
+from fsw.gnc import map_product, site_select
+from fsw.gnc.hazard import HazardLayers, HazardLimits, MapError, OnboardMap, SafetyMap
 from fsw.gnc.map_product import MapProductError
+from fsw.gnc.site_select import PeriodicMap
 
 KIND = "landing-safety-map"
 MAP_LAYERS = ("height_m", "max_rock_m", "dune_mask")
@@ -34,15 +37,22 @@ HAZARD_LAYERS = ("slope_deg", "roughness_m", "hazard")
 
 
 def write(path: str | Path, onboard: OnboardMap, limits: HazardLimits, source: Mapping[str, Any]) -> SafetyMap:
-    """The ground's side: assess `onboard` with the lander's `limits` and write the product."""
-    sm = assess(onboard, limits)
+    """The ground's side: assess `onboard` with the lander's `limits` (wrapped round for a
+    PeriodicMap) and write the product."""
+    sm = site_select.assess(onboard, limits)
+    write_assessed(path, sm, source)
+    return sm
+
+
+def write_assessed(path: str | Path, sm: SafetyMap, source: Mapping[str, Any]) -> None:
+    """Write a site map the ground has assessed already (`site_select.assess`)."""
     m, L = sm.map, sm.layers
     layers = {"height_m": m.height_m, "max_rock_m": L.rock_m, "dune_mask": L.dune,
               "slope_deg": L.slope_deg, "roughness_m": L.roughness_m, "hazard": L.hazard, "safe": sm.safe}
     meta = {"kind": KIND, "resolution_m": m.resolution_m, "centre_m": list(m.centre_m),
-            "limits": asdict(limits), "source": dict(source), "safe_fraction": sm.safe_fraction}
+            "periodic": isinstance(m, PeriodicMap),
+            "limits": asdict(sm.limits), "source": dict(source), "safe_fraction": sm.safe_fraction}
     map_product.write(path, layers, meta)
-    return sm
 
 
 def load(path: str | Path, limits: HazardLimits, source: Mapping[str, Any] | None = None) -> SafetyMap:
@@ -61,7 +71,8 @@ def load(path: str | Path, limits: HazardLimits, source: Mapping[str, Any] | Non
     if source is not None and meta.get("source") != dict(source):
         raise MapProductError(f"{p.path}: made from {meta.get('source')!r}, this flight expects {dict(source)!r}")
     try:
-        onboard = OnboardMap(p.layer("height_m"), p.layer("max_rock_m"), p.layer("dune_mask"),
+        kind = PeriodicMap if meta.get("periodic", False) is True else OnboardMap
+        onboard = kind(p.layer("height_m"), p.layer("max_rock_m"), p.layer("dune_mask"),
                              float(meta["resolution_m"]), tuple(meta["centre_m"]))
         layers = HazardLayers(p.layer("slope_deg"), p.layer("roughness_m"), onboard.max_rock_m, onboard.dune_mask,
                               p.layer("hazard"))
@@ -76,4 +87,4 @@ def load(path: str | Path, limits: HazardLimits, source: Mapping[str, Any] | Non
     return SafetyMap(onboard, limits, layers, safe, fraction)
 
 
-__all__ = ["HAZARD_LAYERS", "KIND", "MAP_LAYERS", "load", "write"]
+__all__ = ["HAZARD_LAYERS", "KIND", "MAP_LAYERS", "load", "write", "write_assessed"]

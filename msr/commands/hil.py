@@ -3,6 +3,7 @@
 `products` (the ground's files a flight side loads, e.g. the landing's onboard map)."""
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -16,6 +17,21 @@ BENCH = click.option("--bench", "bench_file", required=True,
                      type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
 MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
                     help="override the bench file's mode")
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range (click's FloatRange lets NaN through)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return v
+
+
+MAX_TIMING_TICKS = 10_000_000   # latencies are kept in memory: 160 MB at most
 
 
 def _load(bench_file: Path):
@@ -42,6 +58,12 @@ def register(cli: click.Group) -> None:
         config = bench.deployment.device_config()
         for dev, (line, address) in sorted(bench.addresses.items()):
             click.echo(f"  {dev:16s} {config[dev]['kind']:18s} line {line} address {address}")
+        from hil.emulator import realtime_step_problem
+        problem = realtime_step_problem(bench.deployment.plant(), bench.step_hz)
+        if problem and bench.mode == "realtime":
+            raise click.ClickException(problem)
+        if problem:
+            click.echo(f"note: lockstep is fine, but --mode realtime would fail: {problem}")
 
     @hil_group.command("emulate")
     @BENCH
@@ -88,10 +110,13 @@ def register(cli: click.Group) -> None:
     @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
                   help="seconds to wait for the serial ports to appear")
     @click.option("--checkpoint", "checkpoint_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                  help="keep warm-restart checkpoints in DIR (logs fsynced at each; DIR/events.log with --out)")
+                  help="keep durable warm-restart checkpoints in DIR, logs fsynced at each "
+                       "(default with --out: OUT/checkpoint; without either: in memory)")
     @click.option("--resume", is_flag=True, help="restore the newest checkpoint and carry on (after a crash)")
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); run.json says so")
     def run(bench_file: Path, mode: str | None, out_dir: Path | None, no_rt: bool, connect_timeout: float,
-            checkpoint_dir: Path | None, resume: bool) -> None:
+            checkpoint_dir: Path | None, resume: bool, no_protection: bool) -> None:
         """Board side: the flight software over the bench's serial lines."""
         from hil.footprint import Footprint, summary_lines
         footprint = Footprint()
@@ -102,8 +127,13 @@ def register(cli: click.Group) -> None:
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
         footprint.mark("imports")
+        from sim.deployment import DICTIONARY
+        if checkpoint_dir is None and out_dir is not None and not no_protection:
+            checkpoint_dir = out_dir / "checkpoint"
         if resume and checkpoint_dir is None:
-            raise click.UsageError("--resume needs --checkpoint DIR")
+            raise click.UsageError("--resume needs --checkpoint DIR (or --out DIR)")
+        if resume and no_protection:
+            raise click.UsageError("--resume needs the flight's warm restart: drop --no-protection")
         bench = _load(bench_file)
         log_file = event_file = None
         if out_dir is not None:
@@ -113,11 +143,12 @@ def register(cli: click.Group) -> None:
                 event_file = open_log_for_resume(out_dir / "events.log", events_whole_prefix)
             else:
                 log_file = open(out_dir / "telemetry.bin", "wb")
-                event_file = open(out_dir / "events.log", "wb") if checkpoint_dir is not None else None
+                event_file = open(out_dir / "events.log", "wb")
         try:
-            report, _ = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
+            report, log = run_flight(bench, mode=mode, log_out=log_file, apply_rt=not no_rt,
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
-                                   resume=resume, event_out=event_file, footprint=footprint)
+                                   resume=resume, event_out=event_file, footprint=footprint,
+                                   protection=not no_protection)
         except (BenchConfigError, DeviceFault, ScenarioError) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
@@ -131,6 +162,9 @@ def register(cli: click.Group) -> None:
         click.echo(f"{report.mode} run: {r.ticks} ticks over {r.elapsed_ns / 1e9:.3f} s, stopped by {r.stopped_by}; "
                    f"modes {report.modes}; slips {report.slips}; {report.log_packets} telemetry packets "
                    f"({report.log_format})")
+        from fsw.core.protection import protection_lines
+        for line in protection_lines(report.protection):
+            click.echo(line)
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
         for setting, where in report.products.items():
@@ -139,19 +173,22 @@ def register(cli: click.Group) -> None:
             click.echo(line)
         if out_dir is not None:
             with output_dir(out_dir, create=False):
+                (out_dir / DICTIONARY).write_text(log.dictionary().to_json())   # as SIL: `msr gds decode` reads it
                 click.echo(f"run: {write_run(report, out_dir)}")
         if r.fault:
             click.echo(f"device fault: {r.fault}", err=True)
             sys.exit(1)
 
     @hil_group.command("timing")
-    @click.option("--rate", "rate_hz", type=int, default=1000, show_default=True, help="loop rate, Hz")
-    @click.option("--duration", "duration_s", type=float, default=10.0, show_default=True, help="seconds")
+    @click.option("--rate", "rate_hz", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                  help="loop rate, Hz")
+    @click.option("--duration", "duration_s", type=Seconds(0.0, 86_400.0, min_open=True), default=10.0,
+                  show_default=True, help="seconds")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
     @click.option("--priority", type=click.IntRange(0, 99), default=80, show_default=True,
                   help="SCHED_FIFO priority (0: none)")
     @click.option("--cpu", "cpus", type=int, multiple=True, help="pin to this CPU (repeatable)")
-    @click.option("--overrun-every", type=int, default=0, show_default=True,
+    @click.option("--overrun-every", type=click.IntRange(min=0), default=0, show_default=True,
                   help="inject an overrun every N ticks (0: none)")
     @click.option("--no-cyclictest", is_flag=True, help="do not run cyclictest")
     def timing(rate_hz: int, duration_s: float, out_dir: Path, priority: int, cpus: tuple[int, ...],
@@ -159,6 +196,9 @@ def register(cli: click.Group) -> None:
         """Wake-up latency, slips and drift of the fixed-step loop with the MAV guidance."""
         from hil.bench import RealtimeSettings
         from hil.timing import summary_lines, timing_run
+        if not 1 <= round(duration_s * rate_hz) <= MAX_TIMING_TICKS:
+            raise click.BadParameter(f"{duration_s:g} s at {rate_hz} Hz is {round(duration_s * rate_hz)} ticks; "
+                                     f"expected 1 to {MAX_TIMING_TICKS}", param_hint="--duration")
         settings = RealtimeSettings(priority=priority, cpus=tuple(cpus))
         try:
             with output_dir(out_dir):

@@ -24,7 +24,7 @@ from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
 from sim import rundir
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file)
+                            scenario_module_name, sha256_file, validate_overrides)
 
 from . import chain
 
@@ -105,7 +105,11 @@ FIGURES = {  # phase -> figure name -> dotted path in that phase's summary
                 "touchdown_error_m": "touchdown.error_from_site_m",
                 "touchdown_vertical_mps": "touchdown.vertical_speed_mps",
                 "touchdown_horizontal_mps": "touchdown.horizontal_speed_mps",
-                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg"},
+                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg",
+                "entry_speed_mps": "edl.entry_speed_mps", "peak_decel_g": "edl.peak_decel_g",
+                "parachute_deploy_mach": "edl.parachute_deploy_mach",
+                "parachute_deploy_alt_km": "edl.parachute_deploy_alt_km", "trn_error_m": "edl.trn_error_m",
+                "entry_to_touchdown_s": "edl.entry_to_touchdown_s"},
     "delivery": {"delivery": "delivery", "tubes_collected": "tubes_collected",
                  "tubes_delivered": "tubes_delivered", "distance_driven_m": "distance_driven_m",
                  "hazards_entered": "hazards_entered"},
@@ -130,6 +134,20 @@ def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The campaign's `protection` section: every phase's, added up (installed only if in all)."""
+    sections = {name: s.get("protection") or {} for name, s in summaries.items()}
+    totals = {key: sum(int(p.get(key) or 0) for p in sections.values())
+              for key in ("trips", "step_faults", "restarts", "checkpoints")}
+    totals["checkpoint_store"] = "/".join(sorted({str(p.get("checkpoint_store")) for p in sections.values()}))
+    return {"installed": bool(sections) and all(p.get("installed") for p in sections.values()), **totals,
+            "step_fault_lines": [f"{n}: {line}" for n, p in sections.items() for line in p.get("step_fault_lines", [])],
+            "monitors_tripped": {f"{n}.{m}": k for n, p in sections.items()
+                                 for m, k in (p.get("monitors_tripped") or {}).items()},
+            "phases": {n: {k: p.get(k) for k in ("installed", "trips", "step_faults", "restarts")}
+                       for n, p in sections.items()}}
+
+
 KIND = "campaign"
 # Summary fields measured on the wall clock: the only ones in which two runs of the same
 # campaign (one of them resumed) may differ. "phases.wall_time_s" is each phase row's.
@@ -150,13 +168,14 @@ def without_wall_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resume_setup(out_dir: Path) -> tuple[int, dict[str, dict[str, Any]]]:
-    """(seed, overrides) of the campaign whose run directory is `out_dir` (for --resume)."""
+def resume_setup(out_dir: Path) -> tuple[int, dict[str, dict[str, Any]], bool]:
+    """(seed, overrides, protection) of the campaign whose run directory is `out_dir` (for --resume)."""
     manifest = rundir.read_manifest(Path(out_dir))
     if manifest is None or manifest.get("kind") != KIND:
         raise RunDirError(f"{out_dir}: no campaign run directory to resume (no readable {rundir.MANIFEST})")
     setup = manifest["setup"]
-    return int(setup["seed"]), {k: dict(v) for k, v in setup["overrides"].items()}
+    return (int(setup["seed"]), {k: dict(v) for k, v in setup["overrides"].items()},
+            bool(setup.get("protection", True)))
 
 
 def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) -> tuple[dict[str, Any], list[str]]:
@@ -185,24 +204,32 @@ def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) ->
         elif path.exists() and name != rundir.MANIFEST:
             path.unlink()
     return manifest, []
-
-
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  on_phase: Callable[[Phase, int, float], Any] | None = None,
                  phases: Sequence[Phase] = PHASES, resume: bool = False,
-                 force: bool = False) -> CampaignResult:
+                 force: bool = False, protection: bool = True) -> CampaignResult:
     """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
 
     `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar). The run
     directory must be empty unless `force` (replace the campaign in it) or `resume` (finish
     it: phases it completed are read back, the first one it did not is flown again). Its
-    manifest says whether it is complete; summary.json is written last."""
+    manifest says whether it is complete; summary.json is written last.
+    `protection=False` flies every phase without fault protection (said in the summaries and
+    kept in the manifest's setup, so a resume flies the same way)."""
     out_dir = Path(out_dir)
     overrides = {k: dict(v) for k, v in (overrides or {}).items()}
     unknown = set(overrides) - {p.name for p in phases}
     if unknown:
         raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in phases]}")
+    for phase in phases:   # every phase's overrides checked before the first one flies (or a file is touched)
+        try:
+            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
+                               overrides.get(phase.name, {}))
+        except ScenarioError as exc:
+            raise ScenarioError(f"phase {phase.name}: {exc}") from None
     setup = {"seed": seed, "overrides": overrides, "phases": [p.name for p in phases]}
+    if not protection:
+        setup["protection"] = False     # only when off: a protected campaign's setup is as before
     manifest, done = _prepare(out_dir, setup, resume, force)
     if resume and rundir.is_complete(out_dir, KIND):
         return CampaignResult(json.loads((out_dir / rundir.SUMMARY).read_text()), out_dir,
@@ -220,7 +247,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         t_campaign += quiet_s
         pdir = out_dir / "phases" / phase.name
         if phase.name not in done:
-            _fly_phase(phase, pseed, pdir, summaries, overrides.get(phase.name, {}), on_phase)
+            _fly_phase(phase, pseed, pdir, summaries, overrides.get(phase.name, {}), on_phase, protection)
             manifest["phases_complete"].append(phase.name)
             rundir.update(out_dir, manifest)
         # read back from disk either way, so a resumed campaign sees exactly what it wrote
@@ -252,6 +279,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         "custody_consistent": custody_ok,
         "figures": figures(summaries),
         "timeline": timeline,
+        "protection": protection_totals(summaries),
         "campaign_time_days": round(t_campaign / DAY_S, 3),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
         "success": success,
@@ -261,7 +289,8 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
 
 
 def _fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Mapping[str, Any]],
-               extra: Mapping[str, Any], on_phase: Callable[[Phase, int, float], Any] | None) -> None:
+               extra: Mapping[str, Any], on_phase: Callable[[Phase, int, float], Any] | None,
+               protection: bool = True) -> None:
     """Fly one phase into a fresh `pdir`, which ends complete with its summary.json."""
     if pdir.exists():
         shutil.rmtree(pdir)     # what an interrupted attempt left
@@ -272,7 +301,8 @@ def _fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Map
     observer = on_phase(phase, pseed, float(duration)) if on_phase else None
     if callable(getattr(module, "summarize", None)):
         run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
-                     observers=(observer,) if observer is not None else (), extra_summary={"inputs": values})
+                     observers=(observer,) if observer is not None else (), extra_summary={"inputs": values},
+                     protection=protection)
     else:  # a scenario not yet on the deployment split: no logs to merge from it
         manifest = rundir.begin(pdir, "sil", {"scenario": phase.scenario, "seed": pseed, "overrides": values})
         summary = module.run(seed=pseed, out_dir=pdir, overrides=values)

@@ -5,8 +5,10 @@ A scenario is a module with `run(*, seed, out_dir, overrides) -> dict` (with "su
 `PARAMETERS` (the override keys it accepts: any iterable, or a dict of defaults),
 `PARAMETER_PREFIXES` (families of keys it also accepts, e.g. "flight." for flight-software
 parameters), 
-`KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise) and
-`WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record).
+`KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise),
+`WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record)
+and `campaign_figures(records) -> dict` (figures over all runs, e.g. a landing ellipse: the
+report's `scenario_figures`).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ground products (the landing's onboard map): the flight side loads a deployed one, a given
+"""Ground products (the landing's onboard site map and its orbital map): the flight side loads a deployed one, a given
 one, or, where none is deployed (SIL, a bench on one machine), one the ground writes just
 before; the bench names where they live, the board check and `msr hil products` see to them."""
 from __future__ import annotations
@@ -18,7 +18,8 @@ from msr.cli import cli
 
 from .kit import bench_data, write_bench
 
-SMALL = {"n_cells": 256}          # a 128 m site: fast to make, enough to load
+SMALL = {"n_cells": 1024}         # the smallest site map (512 m): fastest to make
+PRODUCTS = {"onboard_map", "orbital_map"}
 
 
 def build_flight(dep):
@@ -36,41 +37,54 @@ def test_without_a_deployed_product_the_ground_makes_one_and_leaves_nothing(tmp_
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dep = Deployment("landing", 1, dict(SMALL))
     topo = build_flight(dep)
-    (name,) = dep.products().values()
-    assert dep.product_sources == {"onboard_map": f"made here: {name}"}
-    assert map_loaded(topo) and topo["lander"].safety.map.n == 256
+    names = dep.products()
+    assert set(names) == PRODUCTS
+    assert dep.product_sources == {k: f"made here: {n}" for k, n in names.items()}
+    assert map_loaded(topo) and topo["lander"].safety.map.n == 1024
+    assert topo["trn"].map.n == 2048 and type(topo["trn"].map.image).__name__ == "Layer"   # read from the file
     assert not list(tmp_path.iterdir())             # the file went once the flight side had it
 
 
 def test_a_deployed_or_given_product_is_loaded_not_made(tmp_path):
     dep = Deployment("landing", 1, dict(SMALL))
-    made = dep.make_products(tmp_path / "products")["onboard_map"]
+    made = dep.make_products(tmp_path / "products")
     deployed = Deployment("landing", 1, dict(SMALL), products_dir=tmp_path / "products")
     build_flight(deployed)
-    assert deployed.product_sources == {"onboard_map": f"deployed: {made}"}
-    given = Deployment("landing", 1, {**SMALL, "onboard_map": str(made)})
+    assert deployed.product_sources == {k: f"deployed: {p}" for k, p in made.items()}
+    given = Deployment("landing", 1, {**SMALL, "onboard_map": str(made["onboard_map"])},
+                       products_dir=tmp_path / "products")
     build_flight(given)
-    assert given.product_sources == {"onboard_map": f"given: {made}"}
+    assert given.product_sources == {"onboard_map": f"given: {made['onboard_map']}",
+                                     "orbital_map": f"deployed: {made['orbital_map']}"}
 
 
 def test_a_damaged_or_foreign_product_stops_the_flight_side_with_one_line(tmp_path):
     dep = Deployment("landing", 1, dict(SMALL))
-    made = dep.make_products(tmp_path)["onboard_map"]
-    data = bytearray(made.read_bytes())
-    data[-5000] ^= 0xFF
-    made.write_bytes(bytes(data))
-    with pytest.raises(ScenarioError, match=r"landing onboard map: .*damaged \(CRC\)"):
-        build_flight(Deployment("landing", 1, dict(SMALL), products_dir=tmp_path))
-    other = Deployment("landing", 1, {**SMALL, "terrain_seed": 2}).make_products(tmp_path / "t2")["onboard_map"]
-    with pytest.raises(ScenarioError, match="this flight expects"):
-        build_flight(Deployment("landing", 1, {**SMALL, "onboard_map": str(other)}))
+    made = dep.make_products(tmp_path)
+    for setting in sorted(PRODUCTS):
+        path = made[setting]
+        data = bytearray(path.read_bytes())
+        data[-5000] ^= 0xFF
+        path.write_bytes(bytes(data))
+        with pytest.raises(ScenarioError, match=rf"landing map product: .*{path.name}: map layer .* damaged \(CRC\)"):
+            build_flight(Deployment("landing", 1, dict(SMALL), products_dir=tmp_path))
+        data[-5000] ^= 0xFF
+        path.write_bytes(bytes(data))
+    other = Deployment("landing", 1, {**SMALL, "terrain_seed": 2}).make_products(tmp_path / "t2")
+    for setting in sorted(PRODUCTS):
+        with pytest.raises(ScenarioError, match="this flight expects"):
+            build_flight(Deployment("landing", 1, {**SMALL, setting: str(other[setting])}, products_dir=tmp_path))
+    with pytest.raises(ScenarioError, match="not a trn-orbital-map"):     # the wrong file for the setting
+        build_flight(Deployment("landing", 1, {**SMALL, "orbital_map": str(made["onboard_map"])}))
 
 
 def test_the_product_name_follows_what_makes_it():
-    name = Deployment("landing", 1, dict(SMALL)).products()["onboard_map"]
-    assert name == Deployment("landing", 9, dict(SMALL)).products()["onboard_map"]   # the run seed is not in it
-    assert name != Deployment("landing", 1, {**SMALL, "terrain_seed": 2}).products()["onboard_map"]
-    assert name != Deployment("landing", 1, {**SMALL, "slope_limit_deg": 10.0}).products()["onboard_map"]
+    names = Deployment("landing", 1, dict(SMALL)).products()
+    assert names == Deployment("landing", 9, dict(SMALL)).products()       # the run seed is not in them
+    seed2 = Deployment("landing", 1, {**SMALL, "terrain_seed": 2}).products()
+    assert all(names[k] != seed2[k] for k in PRODUCTS)
+    slope = Deployment("landing", 1, {**SMALL, "slope_limit_deg": 10.0}).products()
+    assert slope["onboard_map"] != names["onboard_map"] and slope["orbital_map"] == names["orbital_map"]
     assert Deployment("ascent", 1).products() == {}
 
 
@@ -92,10 +106,13 @@ def test_products_command_and_board_check_see_to_the_landing_map(tmp_path):
     assert item.status == MISSING and item.failed and "is not installed" in item.detail
     res = CliRunner().invoke(cli, ["hil", "products", "--bench", str(bench_file)])
     assert res.exit_code == 0, res.output
-    (path,) = (tmp_path / "products").iterdir()
-    assert f"onboard_map: {path}" in res.output
-    item = {i.name: i for i in check_board(bench)}["product onboard_map"]
-    assert item.status == OK and "CRC ok" in item.detail
+    paths = {p.name: p for p in (tmp_path / "products").iterdir()}
+    names = bench.deployment.products()
+    assert set(paths) == set(names.values())
+    path = paths[names["onboard_map"]]
+    assert f"onboard_map: {path}" in res.output and f"orbital_map: {paths[names['orbital_map']]}" in res.output
+    items = {i.name: i for i in check_board(bench)}
+    assert all(items[f"product {k}"].status == OK and "CRC ok" in items[f"product {k}"].detail for k in PRODUCTS)
     data = bytearray(path.read_bytes())
     data[-100] ^= 0x01
     path.write_bytes(bytes(data))
