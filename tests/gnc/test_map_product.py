@@ -1,6 +1,7 @@
-"""Onboard map products (fsw.gnc.map_product, fsw.gnc.safety_product): the codec round-trips
-any layers and meta, reads exactly the cells asked for, and refuses a damaged, foreign or
-mismatched file with one line; the landing's product is the ground's assessment bit for bit."""
+"""Onboard map products (fsw.gnc.map_product, fsw.gnc.safety_product, fsw.gnc.orbital_product):
+the codec round-trips any layers and meta, reads exactly the cells asked for, and refuses a
+damaged, foreign or mismatched file with one line; the landing's products are the ground's
+assessment and orbital map bit for bit, and the flight code's answers from them are the same."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsw.gnc import hazard, map_product, safety_product
+from fsw.gnc import hazard, map_product, orbital_product, safety_product, site_select, trn
 from fsw.gnc.map_product import ALIGN, MapProductError
 
 DTYPES = ["<f4", "<f8", "|b1", "|u1", "<i2", "<i4"]
@@ -67,11 +68,31 @@ def test_a_layer_reads_what_numpy_indexing_gives(tmp_path_factory, n0, n1, dtype
     assert np.shape(got) == np.shape(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()
 
 
+wrapped = st.tuples(st.integers(-60, 60), st.integers(0, 50))     # start, length: indices taken mod n
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 44), st.integers(1, 44), st.sampled_from(["<f4", "|b1", "|u1"]), wrapped, wrapped,
+       st.integers(0, 2**32 - 1))
+def test_a_layer_reads_a_wrapped_window_as_numpy_ix_gives(tmp_path_factory, n0, n1, dtype, rows, cols, seed):
+    a = (np.random.default_rng(seed).standard_normal((n0, n1)) * 10).astype(np.dtype(dtype))
+    path = tmp_path_factory.mktemp("p") / "x.msrmap"
+    map_product.write(path, {"a": a}, {})
+    layer = map_product.read(path).layer("a")
+    ix = np.ix_(np.arange(rows[0], rows[0] + rows[1]) % n0, np.arange(cols[0], cols[0] + cols[1]) % n1)
+    got = layer[ix]
+    assert got.shape == a[ix].shape and got.tobytes() == a[ix].tobytes()
+
+
 def test_a_layer_refuses_fancy_indexing(tmp_path):
     map_product.write(tmp_path / "x.msrmap", {"a": np.zeros((4, 4))}, {})
     layer = map_product.read(tmp_path / "x.msrmap").layer("a")
     with pytest.raises(IndexError, match="only ints and slices"):
         layer[np.array([1, 2])]
+    with pytest.raises(IndexError, match=r"only as np.ix_"):          # numpy's pointwise form: not taken
+        layer[np.array([1, 2]), np.array([1, 2])]
+    with pytest.raises(IndexError, match="out of range"):
+        layer[np.ix_(np.array([0, 4]), np.array([1]))]
     with pytest.raises(MapProductError, match="no layer 'b'"):
         map_product.read(tmp_path / "x.msrmap").layer("b")
 
@@ -172,3 +193,57 @@ def test_the_landing_product_is_refused_for_other_limits_or_another_site(tmp_pat
     map_product.write(other, {"h": np.zeros((4, 4), np.float32)}, {"kind": "trn-reference"})
     with pytest.raises(MapProductError, match="not a landing-safety-map"):
         safety_product.load(other, hazard.HazardLimits())
+
+
+def _roll_metrics(sm, i, j):
+    """site_select.site_metrics as it was: the whole layers rolled so (i, j) is mid-map."""
+    n = sm.map.n
+    L = sm.layers
+
+    def roll(a):
+        return np.roll(np.asarray(a), (n // 2 - i, n // 2 - j), axis=(0, 1))
+    rolled = hazard.SafetyMap(sm.map, sm.limits, hazard.HazardLayers(
+        roll(L.slope_deg), roll(L.roughness_m), roll(L.rock_m), roll(L.dune), roll(L.hazard)), np.asarray(sm.safe))
+    return hazard.site_metrics(rolled, n // 2, n // 2)
+
+
+def test_the_periodic_site_map_product_gives_the_lander_the_same_sites(tmp_path):
+    """The EDL landing's map repeats over the plain: assessed wrapped round on the ground, loaded
+    as a PeriodicMap, it chooses the same sites (near an edge too) with the same metrics."""
+    m = _site(200)
+    onboard = site_select.PeriodicMap(m.height_m, m.max_rock_m, m.dune_mask, m.resolution_m)
+    limits = hazard.HazardLimits(slope_limit_deg=10.0, safe_radius_m=10.0)
+    ground = safety_product.write(tmp_path / "p.msrmap", onboard, limits, {"terrain_seed": 3})
+    flight = safety_product.load(tmp_path / "p.msrmap", limits, {"terrain_seed": 3})
+    assert isinstance(flight.map, site_select.PeriodicMap) and flight.safe_fraction == ground.safe_fraction > 0.0
+    assert np.asarray(flight.safe).tobytes() == site_select.assess(onboard, limits).safe.tobytes()
+    for target, predicted in [((0.0, 0.0), (-20.0, 10.0)), ((49.0, -49.0), (48.0, 45.0)), ((-300.0, 120.0), (-290.0, 100.0))]:
+        a = site_select.choose_site(ground, target, predicted, 40.0)
+        b = site_select.choose_site(flight, target, predicted, 40.0)
+        assert a is not None and a == b
+        metrics = site_select.site_metrics(flight, a.i, a.j)
+        assert metrics == site_select.site_metrics(ground, a.i, a.j) == _roll_metrics(ground, a.i, a.j)
+    for x, y in [(-70.0, 3.3), (49.9, -49.9), (812.25, -350.0)]:
+        assert flight.map.height_at(x, y) == ground.map.height_at(x, y)
+
+
+def test_the_orbital_map_product_is_the_ground_map_and_correlates_the_same(tmp_path):
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (128, 128), dtype=np.uint8)
+    omap = trn.OrbitalMap(image, 8.0)
+    path = tmp_path / "o.msrmap"
+    orbital_product.write(path, omap, {"terrain_seed": 3})
+    loaded = orbital_product.load(path, {"terrain_seed": 3})
+    assert loaded.res_m == 8.0 and loaded.n == 128 and np.asarray(loaded.image).tobytes() == image.tobytes()
+    for x0, y0, spacing, nx, ny in [(-500.0, 300.0, 24.0, 9, 7), (480.0, -510.0, 8.0, 30, 30), (0.0, 0.0, 40.0, 40, 40)]:
+        want = trn.map_boxes(omap, x0, y0, spacing, nx, ny)
+        assert trn.map_boxes(loaded, x0, y0, spacing, nx, ny).tobytes() == want.tobytes()
+    with pytest.raises(MapProductError, match="this flight expects"):
+        orbital_product.load(path, {"terrain_seed": 4})
+    with pytest.raises(MapProductError, match="square uint8"):
+        orbital_product.write(tmp_path / "f.msrmap", trn.OrbitalMap(image.astype(np.float32), 8.0), {})
+    safety_product.write(tmp_path / "s.msrmap", _site(64), hazard.HazardLimits(), {})
+    with pytest.raises(MapProductError, match="not a trn-orbital-map"):
+        orbital_product.load(tmp_path / "s.msrmap")
+    with pytest.raises(MapProductError, match="not a landing-safety-map"):
+        safety_product.load(path, hazard.HazardLimits())

@@ -1,7 +1,7 @@
 """The flight side on an (emulated) aarch64 board, the bench emulator on this x86 machine.
 
 An aarch64 bundle is built here for the landing bench (so it carries the landing's onboard
-map product, made by the ground on this machine), installed offline (network unshared) into
+site map and orbital map products, made by the ground on this machine), installed offline (network unshared) into
 a Debian bookworm arm64 image run under qemu-user (tools/board/board-image.sh), and `msr hil
 run` flies the whole ascent and the landing in lockstep over pty pairs against `msr hil
 emulate`'s plant on this machine. The board's telemetry log must be byte-identical to the
@@ -36,6 +36,7 @@ HASHES: dict[str, dict[str, str]] = {}      # scenario -> {"x86 SIL": sha, "aarc
 PREFIX = "/opt/msr"
 BUNDLE_BENCH = "landing-pty.toml"           # the bench with a ground product: deploy must carry it
 BOARD_GOLDEN = ("landing", "ascent", "fetch")
+LANDING_PRODUCTS = {"onboard_map", "orbital_map"}    # the site map and TRN's orbital map
 
 
 def _sha(data: bytes) -> str:
@@ -58,13 +59,14 @@ def board(tmp_path_factory):
     TIMINGS["aarch64 bundle build s"] = time.perf_counter() - t0
     assert {w.name for w in report.wheels} >= {"msr-fsw", "numpy", "google-crc32c", "cobs"}
     assert all(w.platform == "any" or "aarch64" in w.platform for w in report.wheels)
-    assert set(report.products) == {"onboard_map"}
+    assert set(report.products) == LANDING_PRODUCTS
     t0 = time.perf_counter()
     inst = b.run("/opt/bundle/install.sh", PREFIX)       # offline: the network is unshared
     TIMINGS["offline install on the board s"] = time.perf_counter() - t0
     assert inst.returncode == 0, inst.stdout[-3000:] + inst.stderr[-3000:]
     assert "board check: ready" in inst.stdout and "aarch64" in inst.stdout, inst.stdout
-    assert "ok       product onboard_map" in inst.stdout, inst.stdout      # installed and its CRCs good
+    for setting in LANDING_PRODUCTS:                        # installed and their CRCs good
+        assert f"ok       product {setting}" in inst.stdout, inst.stdout
     yield b
     print("\nboard test timings: " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items()))
     if HASHES:
@@ -102,8 +104,9 @@ def test_flight_side_on_the_aarch64_board_writes_the_x86_sil_log(board, scenario
           f"{fp['peak_rss_mb']} MB (qemu included), first tick {fp['start_to_first_tick_s']} s, "
           f"CPU per tick {fp['cpu_per_tick']['tick']}")
     HASHES.setdefault(scenario, {}).update({"x86 SIL": _sha(sil_bytes), "aarch64 board (HIL)": _sha(board_bytes)})
-    if scenario == "landing":    # the onboard map: the bundle's product, loaded, not made on the board
-        assert run["products"] == {"onboard_map": f"deployed: {PREFIX}/products/{bench.deployment.products()['onboard_map']}"}
+    if scenario == "landing":    # the maps: the bundle's products, loaded, not made on the board
+        assert run["products"] == {k: f"deployed: {PREFIX}/products/{n}" for k, n in bench.deployment.products().items()}
+        assert set(run["products"]) == LANDING_PRODUCTS
     assert run["ok"] and run["slips"] == 0
     assert _sha(board_bytes) == _sha(sil_bytes), (
         f"{scenario}: the aarch64 board's telemetry differs from x86 SIL:\n"
