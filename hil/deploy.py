@@ -3,6 +3,8 @@
     DIR/wheels/          the project and its runtime closure as wheels, pinned to this
                          machine's versions, for this machine or a board profile
     DIR/bench.toml       the bench file
+    DIR/products/        the ground's products the flight side loads (the landing's onboard
+                         map), written here from the bench's scenario settings
     DIR/install.sh       offline installer: checks every file's sha256, venv + pip --no-index,
                          then `msr hil board-check` (each item ok / missing)
     DIR/rt-setup.sh      system-level real-time set-up (root; each step reports, none fails)
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from hil.bench import load_bench
+from hil.bench import PRODUCTS_DIR, load_bench
 from hil.deploy_profiles import Target, resolve_target
 from hil.deploy_templates import TEMPLATES
 from hil.deploy_wheels import PROJECT, DeployError, WheelInfo, collect, runtime_requirements
@@ -40,6 +42,7 @@ class BundleReport:
     python_version: str = ""
     wheels: list[WheelInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    products: dict[str, Path] = field(default_factory=dict)
 
     @property
     def platform(self) -> str:
@@ -98,6 +101,9 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
     report = BundleReport(target, board=board.label, python_version=board.python)
     report.wheels = collect(target / "wheels", board, project, extra_wheels)
     shutil.copyfile(bench_file, target / "bench.toml")
+    report.products = bench.deployment.make_products(target / PRODUCTS_DIR)
+    for setting, path in report.products.items():
+        report.notes.append(f"ground product {setting}: {PRODUCTS_DIR}/{path.name} ({path.stat().st_size / 1e6:.1f} MB)")
     _write_scripts(target, board.python, cpus if cpus is not None else bench.realtime.cpus)
     if bench.mode != "realtime":
         report.notes.append(f"bench mode is {bench.mode}: the board runs lockstep with the emulator")
@@ -110,6 +116,7 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
         "project": PROJECT, "version": metadata.version(PROJECT), "python": board.python,
         "platform": board.label, "platform_tags": list(board.tags) if board.tags else None,
         "bench": {"scenario": bench.scenario, "mode": bench.mode},
+        "products": {k: f"{PRODUCTS_DIR}/{p.name}" for k, p in report.products.items()},
         "wheels": [w.as_dict() for w in report.wheels],
         "files": hashes,
     }

@@ -9,10 +9,20 @@ A scenario module provides
     summary_lines(summary) -> list[str]
 
 and optionally `vehicle`, `duration_s(overrides)`, `done(topology) -> bool`,
-`device_seed(seed) -> int` (default: the scenario seed) and `WALL_FIELDS` (summary keys
-that hold wall-clock figures, excluded from determinism comparisons). Anything the ground
-does during the scenario (commands, sequences) runs inside the executive, so SIL and a
-lockstep HIL bench execute exactly the same ticks.
+`device_seed(seed) -> int` (default: the scenario seed), `WALL_FIELDS` (summary keys
+that hold wall-clock figures, excluded from determinism comparisons), and ground products:
+
+    products(overrides) -> {setting: file name}           (files the flight side loads, e.g. the
+                                                           landing's onboard map; names from settings)
+    make_product(setting, overrides, path)                (the ground writes one)
+
+The flight side gets each product's path as its setting: a file in `products_dir` (a board's
+installed bundle, `msr hil deploy`), or, where none was deployed (SIL, a bench on one
+machine), one the ground writes into a temporary directory just before the flight side loads
+it: the same file, loaded the same way, everywhere.
+
+Anything the ground does during the scenario (commands, sequences) runs inside the
+executive, so SIL and a lockstep HIL bench execute exactly the same ticks.
 
 `flight` builds the vehicle *with* its fault protection (`protection` is an
 `fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
@@ -30,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import tempfile
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -168,6 +179,8 @@ class Deployment:
     module: ModuleType | None = None
     duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
     protection: bool = True                     # False only by an explicit --no-protection
+    products_dir: Path | None = None           # deployed ground products (a board's bundle)
+    product_sources: dict[str, str] = field(default_factory=dict)   # setting -> where it came from
 
     def __post_init__(self) -> None:
         if self.module is None:
@@ -188,16 +201,50 @@ class Deployment:
     def device_config(self) -> dict[str, dict[str, Any]]:
         return self.module.device_config(self.overrides)
 
+    def products(self) -> dict[str, str]:
+        """{setting: file name} of the ground products the flight side loads."""
+        fn = getattr(self.module, "products", None)
+        return dict(fn(self.overrides)) if callable(fn) else {}
+
+    def make_products(self, into: Path, only: Mapping[str, str] | None = None) -> dict[str, Path]:
+        """The ground's part: write the products (all, or `only`) into `into`; their paths."""
+        into = Path(into)
+        into.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for setting, name in (self.products() if only is None else only).items():
+            self.module.make_product(setting, self.overrides, into / name)
+            out[setting] = into / name
+        return out
+
     def flight(self, devices: Mapping[str, Any], clock: Any, *, store: Any = None,
                flushers: tuple[Callable[[], Any], ...] = ()) -> tuple[Topology, Executive]:
         """The flight side with its protection (checkpoints in `store`: None keeps them in
-        memory; `flushers` fsync the logs before each save) and the ground's heartbeat."""
+        memory; `flushers` fsync the logs before each save) and the ground's heartbeat; it
+        loads its ground products (see the module docstring)."""
+        wanted = {k: n for k, n in self.products().items() if self.overrides.get(k) is None}
+        deployed = {k: self.products_dir / n for k, n in wanted.items()
+                    if self.products_dir is not None and (self.products_dir / n).is_file()}
+        self.product_sources = {k: f"given: {self.overrides[k]}" for k in self.products() if k not in wanted}
+        self.product_sources.update({k: f"deployed: {p}" for k, p in deployed.items()})
+        missing = {k: n for k, n in wanted.items() if k not in deployed}
+        overrides = {**self.overrides, **{k: str(p) for k, p in deployed.items()}}
+        if not missing:
+            return self._flight(devices, clock, overrides, store, flushers)
+        with tempfile.TemporaryDirectory(prefix="msr-products-") as tmp:
+            made = self.make_products(Path(tmp), missing)
+            self.product_sources.update({k: f"made here: {p.name}" for k, p in made.items()})
+            # loaded (opened, checked) before the directory goes: an open file outlives its name
+            return self._flight(devices, clock, {**overrides, **{k: str(p) for k, p in made.items()}},
+                                store, flushers)
+
+    def _flight(self, devices: Mapping[str, Any], clock: Any, overrides: dict[str, Any], store: Any,
+                flushers: tuple[Callable[[], Any], ...]) -> tuple[Topology, Executive]:
         config = ProtectionConfig(enabled=self.protection, store=store, flushers=tuple(flushers))
         fn = self.module.flight
         if "protection" in inspect.signature(fn).parameters:
-            topology, executive = fn(devices, clock, self.overrides, protection=config)
+            topology, executive = fn(devices, clock, overrides, protection=config)
         else:
-            topology, executive = fn(devices, clock, self.overrides)
+            topology, executive = fn(devices, clock, overrides)
         if self.protection and getattr(topology, "protection", None) is None:
             raise ScenarioError(
                 f"scenario {self.name!r} builds its flight side without fault protection: its flight() "

@@ -5,9 +5,10 @@ and column j (east), its height sampled at the cell centre. Everything is vector
 4096 x 4096 map at 0.5 m generates in seconds: spectral (FFT) synthesis for the fractal relief
 and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
 raster by `np.maximum.at` over millions of rocks at once. The maps reach the landing and fetch
-telemetry, so they use numpy's elementwise IEEE arithmetic, sorting and FFT (none of which
-depends on the x86 instruction set) and the C library's exp/pow/sin/atan through
-`fsw.numerics.elementwise`, never numpy's SIMD transcendental loops (docs/determinism.md).
+telemetry, so they use numpy's elementwise IEEE arithmetic and sorting, the project's own FFT
+(`fsw.numerics.fft`: numpy's pocketfft gave another height map on aarch64) and the C
+library's exp/pow/sin/atan through `fsw.numerics.elementwise`, never numpy's SIMD
+transcendental loops (docs/determinism.md).
 
 Depots: `layout_depot` lays a depot the way Perseverance would, a zig-zag of tubes 5-15 m
 apart on drivable ground that a rover can reach from the lander (the caller says what is
@@ -26,6 +27,7 @@ from functools import cached_property
 import numpy as np
 
 from fsw.numerics import elementwise
+from fsw.numerics.fft import irfft2
 from sim.scenario_params import ScenarioParam, defaults
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
@@ -178,18 +180,36 @@ class Terrain:
 
 # --- generation --------------------------------------------------------------------------------
 
+def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
+    """|k|^(-beta/2) on the half spectrum (n, n // 2 + 1), float32, 0 at k = 0.
+
+    |k|^2 is kx^2 + ky^2 in float32 with kx, ky as `np.fft.rfftfreq`/`fftfreq` give them;
+    it depends on |ky| and is symmetric in (|kx|, |ky|), so the C library's pow runs on one
+    triangle of the first n // 2 + 1 rows (an eighth of the cells), the rest is copied."""
+    h = n // 2
+    f = (np.arange(h + 1) * (1.0 / (n * res))).astype(np.float32)
+    sq = f * f
+    i, j = np.triu_indices(h + 1)
+    k2 = sq[j] + sq[i]                                  # kx^2 + ky^2, as the full grid sums it
+    k2[0] = np.inf                                      # k = 0: no mean
+    tri = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
+    block = np.empty((h + 1, h + 1), dtype=np.float32)
+    block[i, j] = tri
+    block[j, i] = tri
+    rows = np.arange(n)
+    return block[np.minimum(rows, n - rows)]           # row i and row n - i: the same |ky|
+
+
 def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -> np.ndarray:
-    """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32)."""
-    ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
-    kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
-    k2 = kx * kx + ky * ky
-    k2[0, 0] = np.inf
-    amp = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
-    spec = np.empty(amp.shape, dtype=np.complex64)
-    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
-    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
-    f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
-    # numpy's float sums are its fixed pairwise order, the same on every x86 instruction set
+    """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32).
+
+    The inverse transform is `fsw.numerics.fft.irfft2` (numpy's pocketfft gave another field
+    on aarch64); the mean and RMS are numpy's float64 sums, a fixed pairwise order of adds."""
+    amp = _spectral_amplitude(n, res, beta)
+    re = rng.standard_normal(amp.shape, dtype=np.float32) * amp    # real products, no complex loop
+    im = rng.standard_normal(amp.shape, dtype=np.float32) * amp
+    f = irfft2(re, im, (n, n), np.float32)
+    del re, im
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f

@@ -1,5 +1,6 @@
 """`msr hil ...`: the HIL bench. `emulate` (bench side), `run` (board side), `check`,
-`timing` (latency of the fixed-step loop beside cyclictest) and `deploy` (offline bundle)."""
+`timing` (latency of the fixed-step loop beside cyclictest), `deploy` (offline bundle) and
+`products` (the ground's files a flight side loads, e.g. the landing's onboard map)."""
 from __future__ import annotations
 
 import signal
@@ -110,6 +111,7 @@ def register(cli: click.Group) -> None:
         footprint.mark("command")
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
+        from hil.scenario import ScenarioError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
         footprint.mark("imports")
@@ -135,7 +137,7 @@ def register(cli: click.Group) -> None:
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
                                    resume=resume, event_out=event_file, footprint=footprint,
                                    protection=not no_protection)
-        except (BenchConfigError, DeviceFault) as exc:
+        except (BenchConfigError, DeviceFault, ScenarioError) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
             for f in (log_file, event_file):
@@ -153,6 +155,8 @@ def register(cli: click.Group) -> None:
             click.echo(line)
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
+        for setting, where in report.products.items():
+            click.echo(f"ground product {setting}: {where}")
         for line in summary_lines(report.footprint):
             click.echo(line)
         if out_dir is not None:
@@ -223,6 +227,25 @@ def register(cli: click.Group) -> None:
         for note in report.notes:
             click.echo(f"note: {note}")
         click.echo(f"install on the board: {report.target}/install.sh PREFIX")
+
+    @hil_group.command("products")
+    @BENCH
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="directory to write them into (default: the bench's products directory)")
+    def products(bench_file: Path, out_dir: Path | None) -> None:
+        """Bench side (the ground): write the products the bench's flight side loads (an onboard map)."""
+        from hil.scenario import ScenarioError
+        bench = _load(bench_file)
+        dep = bench.deployment
+        try:
+            with output_dir(out_dir or bench.products_dir):
+                made = dep.make_products(out_dir or bench.products_dir)
+        except ScenarioError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not made:
+            click.echo(f"scenario {bench.scenario}: its flight side loads no ground products")
+        for setting, path in made.items():
+            click.echo(f"{setting}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
     @hil_group.command("board-check")
     @BENCH
