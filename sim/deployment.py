@@ -240,7 +240,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     clock.attach(plant)
     truth = None
     if truth_period_s and callable(getattr(plant, "truth", None)):
-        truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
+        truth = TruthRecorder(plant, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
         clock.attach(obs)

@@ -203,3 +203,18 @@ class CompositePlant:
 
     def truth(self) -> dict[str, Any]:
         return {type(p).__name__: p.truth() for p in self.parts}
+
+    def truth_fields(self) -> tuple[str, ...] | None:
+        """Every part's declared truth names under its class name (as `truth()` nests them),
+        or None if a part declares none (sim.truth then flattens `truth()`)."""
+        names = []
+        for p in self.parts:
+            fn = getattr(p, "truth_fields", None)
+            own = fn() if callable(fn) else None
+            if own is None:
+                return None
+            names += [f"{type(p).__name__}.{n}" for n in own]
+        return tuple(names)
+
+    def truth_values(self) -> list[float]:
+        return [v for p in self.parts for v in p.truth_values()]

@@ -36,6 +36,7 @@ from fsw.numerics import unit
 from fsw.vehicles.ero.devices import CCRS_KINDS
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
+from sim.truth import number, short_list
 
 EEV_SEAT_M = (0.0, 0.6, 0.0)       # transfer-arm position with the container seated in the EEV
 STOW_AXIS = (0.0, 0.0, 1.0)        # lid axis wanted by the containment
@@ -194,6 +195,20 @@ class CcrsPlant(FixedStepPlant):
             self.heater_W = max(0.0, float(command["power_W"]))
         elif device == "transfer_arm":
             self.arm_target = list(command["target_m"])
+
+    def truth_fields(self) -> tuple[str, ...]:
+        """The names of `truth_values` (sim.truth): what `truth()` flattens to."""
+        return (*short_list("os_axis", 3), "os_axis_error_deg",
+                *(f"sealed.{k}" for k in self.sealed), *(f"leak_rate_per_s.{k}" for k in self.leak_rate),
+                "temp_C", "max_temp_C", "in_eev", "eev_released", *(f"fired.{k}" for k in self.fired))
+
+    def truth_values(self) -> list[float]:
+        """`truth()` as one row of numbers in `truth_fields()` order."""
+        axis = self.os_axis()
+        return [*axis, math.degrees(_angle(axis, STOW_AXIS)),
+                *(float(v) for v in self.sealed.values()), *self.leak_rate.values(),
+                self.temp_C, self.max_temp_C, float(self.in_eev), float(self.eev_gap_m >= self.p.eev_clear_m),
+                *(number(v) for v in self.fired.values())]
 
     def truth(self) -> dict[str, Any]:
         return {

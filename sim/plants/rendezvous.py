@@ -20,9 +20,19 @@ from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
 from sim.rendezvous import OrbitPair, RendezvousParams
 from sim.sensors import CameraParams, LidarParams, detection_probability, lidar_measure, off_axis_angle, target_brightness
+from sim.truth import MAX_LIST, number, short_list, short_list_values
 
 RENDEZVOUS_DEVICES = {"nac": "camera_tracker", "lidar0": "lidar", "rcs": "rcs", "imu0": "imu",
                       "capture": "capture_mechanism"}
+
+TRUTH_FIELDS = (
+    "t_s", *short_list("ero_state", 6), *short_list("os_state", 6), *short_list("relative_lvlh", 6),
+    "range_m", "cone_depth_m", "cone_lateral_m", "closing_speed_mps", "ero_mass_kg", "delta_v_used_mps",
+    *short_list("force_body_N", 3),
+    *(f"capture.{n}" for n in ("triggered", "lid_closing_since_s", "lid_closed", "captured")),
+    *short_list("capture.held_rel_m", 3), *short_list("capture.impacts", MAX_LIST, 2),
+    "capture.trigger_closing_mps", "capture.trigger_lateral_m",
+    "detections", "first_detection_range_m", "first_detection_t_s", "quiet_steps")
 
 
 class RendezvousPlant(FixedStepPlant):
@@ -97,6 +107,26 @@ class RendezvousPlant(FixedStepPlant):
             self.pair.command_force(command["force_N"])
         elif kind.name == "capture_mechanism" and command.get("close_lid"):
             self.pair.close_lid()
+
+    def truth_fields(self) -> tuple[str, ...]:
+        """The names of `truth_values` (sim.truth): what `truth()` flattens to."""
+        return TRUTH_FIELDS
+
+    def truth_values(self) -> list[float]:
+        """`truth()` as one row of numbers in TRUTH_FIELDS order, without building it."""
+        pr = self.pair
+        rel = pr.relative()
+        along, lat, closing = pr.cone_coordinates(rel)
+        c = pr.capture
+        held = c.held_rel_m
+        return [self.t_s, *pr.ero, *pr.os, *rel, math.sqrt(sum(x * x for x in rel[:3])), along, lat,
+                closing, pr.ero_mass, pr.delta_v_used, *pr.force_body,
+                float(c.triggered), number(c.lid_closing_since_s), float(c.lid_closed), float(c.captured),
+                *((math.nan,) * 3 if held is None else held),
+                *short_list_values(c.impacts, MAX_LIST, 2),
+                number(c.trigger_closing_mps), number(c.trigger_lateral_m),
+                self.detections, number(self.first_detection_range_m), number(self.first_detection_t_s),
+                pr.quiet_steps]
 
     def truth(self) -> dict[str, Any]:
         pr = self.pair
