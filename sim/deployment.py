@@ -37,7 +37,7 @@ from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
 from sim import rundir
-from sim.truth import TruthRecorder
+from sim.truth import TruthRecorder, write_npz
 
 REQUIRED = ("plant", "device_config", "flight")
 TRUTH = "truth.npz"
@@ -323,7 +323,7 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
     if outcome.truth is not None:
         with rundir.writing(out_dir / TRUTH):
-            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+            write_npz(out_dir / TRUTH, outcome.truth.series())
         files.append(TRUTH)
     artifacts = getattr(module, "artifacts", None)
     if callable(artifacts):  # scenario-specific report data (maps, paths)

@@ -117,7 +117,8 @@ class OrbitPair:
             return False
         if self.capture.held_rel_m is not None:
             return True
-        d2 = sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
+        o, e = self.os, self.ero
+        d2 = 0.0 + (o[0] - e[0]) ** 2 + (o[1] - e[1]) ** 2 + (o[2] - e[2]) ** 2   # = sum(), unrolled
         return d2 > self.p.quiet_min_range_m ** 2
 
     def advance(self, n: int, dt: float) -> None:
@@ -175,10 +176,12 @@ class OrbitPair:
     def cone_coordinates(self, rel=None) -> tuple[float, float, float]:
         """(depth along the cone axis, lateral offset, closing speed) of the OS."""
         rel = self.relative() if rel is None else rel
-        ax = self.p.cone_axis_body
-        along = sum(rel[i] * ax[i] for i in range(3))
-        lat = math.sqrt(max(0.0, sum(rel[i] ** 2 for i in range(3)) - along * along))
-        closing = -sum(rel[3 + i] * ax[i] for i in range(3))
+        a0, a1, a2 = self.p.cone_axis_body
+        x, y, z, vx, vy, vz = rel
+        # the sums of `sum()` (from 0.0, left to right), unrolled: truth samples this every second
+        along = 0.0 + x * a0 + y * a1 + z * a2
+        lat = math.sqrt(max(0.0, 0.0 + x ** 2 + y ** 2 + z ** 2 - along * along))
+        closing = -(0.0 + vx * a0 + vy * a1 + vz * a2)
         return along, lat, closing
 
     def _check_cone(self) -> None:

@@ -20,7 +20,9 @@ A series holds the samples of every name that had a number at least once, NaN el
 from __future__ import annotations
 
 import math
+import zipfile
 from numbers import Real
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -68,6 +70,8 @@ def short_list(prefix: str, length: int, width: int = 0) -> tuple[str, ...]:
 def short_list_values(items: Sequence[Any], length: int, width: int = 0) -> list[float]:
     """Values for `short_list` names: NaN past the end, all NaN for a list longer than
     MAX_LIST (which `flatten` skips whole)."""
+    if not items:
+        return [math.nan] * (length * max(width, 1))
     out = [math.nan] * (length * max(width, 1))
     if len(items) <= MAX_LIST:
         if width:
@@ -161,3 +165,13 @@ class TruthRecorder:
         for k in keys:
             out[k] = np.array([row.get(k, math.nan) for row in self.rows], dtype=float)
         return out
+
+
+def write_npz(path: Path | str, arrays: dict[str, np.ndarray], level: int = 1) -> None:
+    """`numpy.savez_compressed` at zlib level `level` (numpy's own is level 6): the same
+    arrays when loaded, in about half the time for a long run's truth (tens of MB of floats,
+    mostly smooth or constant columns, compress nearly as well)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+        for name, value in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)

@@ -73,7 +73,7 @@ def _rot(pitch: float, yaw: float, a) -> tuple[float, float, float]:
 
 
 def _angle(a, b) -> float:
-    return math.acos(max(-1.0, min(1.0, sum(a[i] * b[i] for i in range(3)))))
+    return math.acos(max(-1.0, min(1.0, 0.0 + a[0] * b[0] + a[1] * b[1] + a[2] * b[2])))   # sum(), unrolled
 
 
 class CcrsPlant(FixedStepPlant):
@@ -100,6 +100,7 @@ class CcrsPlant(FixedStepPlant):
         self.arm_target = [0.0, 0.0, 0.0]
         self.in_eev = False
         self.eev_gap_m = 0.0
+        self._decays: dict[float, float] = {}
 
     # ---------------------------------------------------------------- physics
     def os_axis(self) -> tuple[float, float, float]:
@@ -111,23 +112,23 @@ class CcrsPlant(FixedStepPlant):
 
     def _step(self, dt: float) -> None:
         p = self.p
-        for i in (0, 1):
-            d = self.gimbal_cmd[i] - self.gimbal[i]
-            lim = p.slew_radps * dt
-            self.gimbal[i] += max(-lim, min(lim, d))
-        d = [self.arm_target[i] - self.arm[i] for i in range(3)]
-        dn = math.sqrt(sum(c * c for c in d))
+        lim = p.slew_radps * dt
+        g, cmd = self.gimbal, self.gimbal_cmd
+        g[0] += max(-lim, min(lim, cmd[0] - g[0]))
+        g[1] += max(-lim, min(lim, cmd[1] - g[1]))
+        arm, target = self.arm, self.arm_target
+        d0, d1, d2 = target[0] - arm[0], target[1] - arm[1], target[2] - arm[2]
+        dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)       # sum() from 0.0, unrolled
         step = p.arm_speed_mps * dt
         if dn <= step:
-            self.arm = list(self.arm_target)
+            self.arm = list(target)
         else:
-            self.arm = [self.arm[i] + d[i] * step / dn for i in range(3)]
+            self.arm = [arm[0] + d0 * step / dn, arm[1] + d1 * step / dn, arm[2] + d2 * step / dn]
         if (self.sealed["secondary"] and not self.in_eev
                 and math.dist(self.arm, EEV_SEAT_M) <= p.seat_tolerance_m):
             self.in_eev = True
         t_inf = p.ambient_C + self.heater_W / p.heat_loss_W_per_K
-        tau = p.heat_capacity_J_per_K / p.heat_loss_W_per_K
-        self.temp_C = t_inf + (self.temp_C - t_inf) * math.exp(-dt / tau)
+        self.temp_C = t_inf + (self.temp_C - t_inf) * self._decay(dt)
         self.max_temp_C = max(self.max_temp_C, self.temp_C)
         if self.fired["eev_sep"] is not None and self.in_eev:
             self.eev_gap_m += p.eev_sep_speed_mps * dt
@@ -136,6 +137,14 @@ class CcrsPlant(FixedStepPlant):
             since = self.fired["seal_" + seal]
             if since is not None and not self.sealed[seal] and t - since >= p.seal_close_s:
                 self._close(seal)
+
+    def _decay(self, dt: float) -> float:
+        """exp(-dt / tau) of the sterilisation thermal mass (the steps repeat a few dt values)."""
+        e = self._decays.get(dt)
+        if e is None:
+            p = self.p
+            e = self._decays[dt] = math.exp(-dt / (p.heat_capacity_J_per_K / p.heat_loss_W_per_K))
+        return e
 
     def _close(self, seal: str) -> None:
         p = self.p

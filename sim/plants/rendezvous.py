@@ -34,6 +34,9 @@ TRUTH_FIELDS = (
     "capture.trigger_closing_mps", "capture.trigger_lateral_m",
     "detections", "first_detection_range_m", "first_detection_t_s", "quiet_steps")
 
+_NO_HELD = (math.nan,) * 3
+_NO_IMPACTS = (math.nan,) * (2 * MAX_LIST)
+
 
 class RendezvousPlant(FixedStepPlant):
     def __init__(self, params: RendezvousParams = RendezvousParams(), physics_rate_hz: int = 50,
@@ -117,13 +120,14 @@ class RendezvousPlant(FixedStepPlant):
         pr = self.pair
         rel = pr.relative()
         along, lat, closing = pr.cone_coordinates(rel)
+        x, y, z = rel[0], rel[1], rel[2]
         c = pr.capture
         held = c.held_rel_m
-        return [self.t_s, *pr.ero, *pr.os, *rel, math.sqrt(sum(x * x for x in rel[:3])), along, lat,
+        return [self.t_s, *pr.ero, *pr.os, *rel, math.sqrt(0.0 + x * x + y * y + z * z), along, lat,
                 closing, pr.ero_mass, pr.delta_v_used, *pr.force_body,
                 float(c.triggered), number(c.lid_closing_since_s), float(c.lid_closed), float(c.captured),
-                *((math.nan,) * 3 if held is None else held),
-                *short_list_values(c.impacts, MAX_LIST, 2),
+                *(_NO_HELD if held is None else held),
+                *(_NO_IMPACTS if not c.impacts else short_list_values(c.impacts, MAX_LIST, 2)),
                 number(c.trigger_closing_mps), number(c.trigger_lateral_m),
                 self.detections, number(self.first_detection_range_m), number(self.first_detection_t_s),
                 pr.quiet_steps]
