@@ -1,35 +1,125 @@
-"""Wall time of the default campaign and of each phase, and each phase's real-time factor.
+"""Wall time of the campaign and of each phase, this tree against a baseline, interleaved.
 
-Goal (issue 8): the default campaign in under 60 s of wall time on a 2-core machine.
+    .venv/bin/python bench/campaign.py                          # this tree, seed 2030, 3 rounds
+    .venv/bin/python bench/campaign.py --against s3-base        # a git ref (exported to a temp dir)
+    .venv/bin/python bench/campaign.py --against /work/wt/base --seed 1 --rounds 5
+
+Every run is a fresh interpreter running `sim.campaign.run_campaign` from the tree given (its
+own `.venv` if it has one, else this interpreter with the tree first on sys.path), into a
+scratch directory. Rounds alternate the order (base, this; this, base; ...) so a machine whose
+speed drifts between minutes favours neither; the table gives medians per phase and in all,
+the real-time factor of each phase, and whether both trees wrote the same telemetry bytes.
+
+Goal (issue 23): the campaign in <= 10 s of wall time on the 2-core machine.
 """
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parents[1]
+PHASES = ("landing", "delivery", "ascent", "capture")
 
-from sim.campaign import run_campaign  # noqa: E402
+# Runs inside the child interpreter: argv = tree, seed, scratch directory.
+CHILD = r"""
+import json, sys, time
+tree, seed, scratch = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, tree)
+from pathlib import Path
+import sim.campaign
+assert sim.campaign.__file__.startswith(tree), (sim.campaign.__file__, tree)
+from sim.campaign import run_campaign
+t0, c0 = time.perf_counter(), time.process_time()
+s = run_campaign(seed, Path(scratch) / "campaign").summary
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "success": s["success"], "sha": s["telemetry_sha256"],
+                  "phases": {p["phase"]: {"wall_s": p["wall_time_s"], "sim_s": p["sim_time_s"]}
+                             for p in s["phases"]}}))
+"""
+
+
+def export_ref(ref: str, dest: Path) -> Path:
+    """A git ref of this repository as a plain tree in `dest` (nothing in the repository changes)."""
+    archive = subprocess.run(["git", "-C", str(HERE), "archive", "--format=tar", ref],
+                             check=True, capture_output=True).stdout
+    import io
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
+
+
+def interpreter(tree: Path) -> str:
+    own = tree / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def run_once(tree: Path, seed: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-campaign-") as scratch:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        out = subprocess.run([interpreter(tree), "-c", CHILD, str(tree), str(seed), scratch],
+                             check=True, capture_output=True, text=True, env=env, cwd=scratch)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(name: str, runs: list[dict]) -> dict[str, float]:
+    med = {p: median([r["phases"][p]["wall_s"] for r in runs if p in r["phases"]]) for p in PHASES}
+    med["campaign"] = median([r["wall_s"] for r in runs])
+    med["cpu"] = median([r["cpu_s"] for r in runs])
+    return med
 
 
 def main() -> None:
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 2030
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        cpu0 = time.process_time()
-        result = run_campaign(seed, Path(tmp) / "campaign")
-        wall = time.perf_counter() - t0
-        cpu = time.process_time() - cpu0
-    s = result.summary
-    print(f"campaign seed {seed}: {'success' if s['success'] else 'FAILED'}, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'phase':<10}{'sim s':>12}{'wall s':>10}{'real-time factor':>20}")
-    for p in s["phases"]:
-        rtf = p["sim_time_s"] / p["wall_time_s"] if p["wall_time_s"] else float("nan")
-        print(f"{p['phase']:<10}{p['sim_time_s']:>12.1f}{p['wall_time_s']:>10.2f}{rtf:>19.0f}x")
-    print(f"{'campaign':<10}{'':>12}{wall:>10.2f}   (cpu {cpu:.2f} s; goal < 60 s wall)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--against", help="baseline: a directory holding a checkout, or a git ref")
+    ap.add_argument("--seed", type=int, default=2030)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-base-") as tmp:
+        trees = {"this": HERE}
+        if args.against:
+            base = Path(args.against)
+            trees = {"base": base.resolve() if base.is_dir() else export_ref(args.against, Path(tmp)),
+                     "this": HERE}
+        runs: dict[str, list[dict]] = {k: [] for k in trees}
+        for r in range(args.rounds):
+            order = list(trees) if r % 2 == 0 else list(reversed(trees))
+            for name in order:
+                res = run_once(trees[name], args.seed)
+                runs[name].append(res)
+                print(f"round {r + 1} {name:4s}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, "
+                      + ", ".join(f"{p} {v['wall_s']:.2f}" for p, v in res["phases"].items()), flush=True)
+    meds = {k: table(k, v) for k, v in runs.items()}
+    sim_s = {p: runs["this"][0]["phases"].get(p, {}).get("sim_s") for p in PHASES}
+    load = os.getloadavg()[0]
+    print(f"\ncampaign seed {args.seed}, medians of {args.rounds} rounds (load average now {load:.1f})")
+    cols = list(trees)
+    print(f"{'phase':<10}{'sim s':>10}" + "".join(f"{c + ' wall s':>14}{'x real':>9}" for c in cols)
+          + ("   speed-up" if len(cols) == 2 else ""))
+    for p in (*PHASES, "campaign", "cpu"):
+        line = f"{p:<10}{sim_s.get(p) or '':>10}"
+        for c in cols:
+            v = meds[c][p]
+            rtf = f"{sim_s[p] / v:8.0f}x" if p in sim_s and sim_s[p] and v else f"{'':9}"
+            line += f"{v:14.2f}{rtf}"
+        if len(cols) == 2:
+            line += f"{meds['base'][p] / meds['this'][p]:10.2f}x"
+        print(line)
+    if len(cols) == 2:
+        same = {r["sha"] for rs in runs.values() for r in rs}
+        print(f"telemetry: {'the same bytes in both trees' if len(same) == 1 else 'DIFFERENT bytes'} "
+              f"(sha256 {'/'.join(sorted(s[:12] for s in same))})")
+    print(f"goal: campaign <= 10 s wall; this tree: {meds['this']['campaign']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -153,10 +154,31 @@ class Terrain:
         fy = min(max(fy, 0.0), n1 - 1e-9)
         j, i = int(fx), int(fy)
         tx, ty = fx - j, fy - i
-        h = self.height_m
-        h00, h01 = float(h[i, j]), float(h[i, j + 1])
-        h10, h11 = float(h[i + 1, j]), float(h[i + 1, j + 1])
+        rows = self._height_rows
+        r0 = rows.get(i)
+        if r0 is None:
+            r0 = self._height_row(i)
+        r1 = rows.get(i + 1)
+        if r1 is None:
+            r1 = self._height_row(i + 1)
+        h00, h01 = r0[j], r0[j + 1]
+        h10, h11 = r1[j], r1[j + 1]
         return (h00 * (1 - tx) + h01 * tx) * (1 - ty) + (h10 * (1 - tx) + h11 * tx) * ty
+
+    @cached_property
+    def _height_rows(self) -> dict[int, list[float]]:
+        return {}
+
+    def _height_row(self, i: int) -> list[float]:
+        """Row i of the height map as Python floats (the values `float(height_m[i, j])`
+        gives), kept for the next queries: a rover or an altimeter beam keeps to a few rows,
+        and a list index costs a fraction of a numpy element access. The map is read-only
+        once built."""
+        rows = self._height_rows
+        if len(rows) >= 1024:
+            rows.clear()
+        row = rows[i] = self.height_m[i].tolist()
+        return row
 
     def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
         """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell."""
@@ -169,11 +191,7 @@ class Terrain:
 
 def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -> np.ndarray:
     """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32)."""
-    ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
-    kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
-    k2 = kx * kx + ky * ky
-    k2[0, 0] = np.inf
-    amp = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
+    amp = _spectral_amplitude(n, res, beta)
     spec = np.empty(amp.shape, dtype=np.complex64)
     spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
     spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
@@ -182,6 +200,22 @@ def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f
+
+
+@functools.lru_cache(maxsize=8)
+def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
+    """|k|^(-beta/2) on the rfft grid (float32, read-only), by C-library powers: the same
+    for every map of this size, so computed once; and each distinct |k|^2 once (the grid is
+    symmetric, about a quarter of its values are distinct)."""
+    ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
+    kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
+    k2 = kx * kx + ky * ky
+    k2[0, 0] = np.inf
+    values, where = np.unique(k2, return_inverse=True)
+    amp = elementwise(lambda k: k ** (-beta / 4.0), values, dtype=np.float32)[where]   # not numpy's SIMD power
+    amp = amp.reshape(k2.shape)
+    amp.flags.writeable = False
+    return amp
 
 
 def _smooth_field(rng: np.random.Generator, n: int, res: float, feature_m: float) -> np.ndarray:
@@ -343,8 +377,34 @@ def _threshold(field: np.ndarray, fraction: float) -> float:
     return float(np.quantile(field[::step, ::step], 1.0 - fraction))
 
 
+_LAST_GENERATED: dict[tuple, Terrain] = {}
+
+
 def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Generator = 0) -> Terrain:
-    """Build a terrain; the same parameters and seed give byte-identical arrays."""
+    """Build a terrain; the same parameters and seed give byte-identical arrays.
+
+    The last map built from an integer seed is kept (its arrays read-only) and handed out
+    again as a fresh `Terrain` over the same arrays: a campaign's landing and tube delivery
+    stand on the same map, and building a 2048^2 map takes a second."""
+    try:
+        key = (params, int(seed)) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
+        hash(key)
+    except TypeError:                      # parameters that cannot be a key are built afresh
+        key = None
+    if key is not None:
+        kept = _LAST_GENERATED.get(key)
+        if kept is None:
+            kept = _generate(params, np.random.default_rng(int(seed)))
+            for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
+                a.flags.writeable = False
+            _LAST_GENERATED.clear()
+            _LAST_GENERATED[key] = kept
+        return Terrain(kept.params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m,
+                       kept.craters, kept.tubes)
+    return _generate(params, seed)
+
+
+def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain:
     validate_params(params)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n, res = params.n_cells, params.resolution_m
