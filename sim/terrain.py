@@ -141,6 +141,21 @@ class Terrain:
         i = int(math.floor((y_m + self.half_extent_m) / self.res))
         return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
 
+    def dune_at(self, x_m: float, y_m: float) -> bool:
+        """Whether the cell under (x, y) is dune sand (`dune_mask[cell_of(x, y)]`)."""
+        i, j = self.cell_of(x_m, y_m)
+        rows = self._dune_rows
+        row = rows.get(i)
+        if row is None:
+            if len(rows) >= 1024:
+                rows.clear()
+            row = rows[i] = self.dune_mask[i].tolist()
+        return row[j]
+
+    @cached_property
+    def _dune_rows(self) -> dict[int, list[bool]]:
+        return {}
+
     def contains(self, x_m: float, y_m: float) -> bool:
         h = self.half_extent_m
         return -h <= x_m < h and -h <= y_m < h
@@ -180,11 +195,19 @@ class Terrain:
         row = rows[i] = self.height_m[i].tolist()
         return row
 
+    _last_gradient: tuple[float, float, tuple[float, float]] = (math.nan, math.nan, (math.nan, math.nan))
+
     def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
-        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell."""
+        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell. The
+        last one is kept: a rover's IMU, camera and next physics step ask at the same point."""
+        lx, ly, g = self._last_gradient
+        if x_m == lx and y_m == ly:         # equal floats give the very same result
+            return g
         d = self.res
-        return ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
-                (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        g = ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
+             (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        self._last_gradient = (x_m, y_m, g)
+        return g
 
 
 # --- generation --------------------------------------------------------------------------------
