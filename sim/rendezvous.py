@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Sequence
 
+import numpy as np
+
+from fsw.numerics import elementwise
 from sim.ascent import G0
 from sim.mars import MARS, MarsParams
 from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body, state_to_elements
@@ -40,6 +44,20 @@ def phasing_state(os_state, behind_m: float, below_m: float, gm: float,
     c, s = math.cos(node_offset_rad), math.sin(node_offset_rad)
     return (c * state[0] - s * state[1], s * state[0] + c * state[1], state[2],
             c * state[3] - s * state[4], s * state[3] + c * state[4], state[5])
+
+
+def cone_coordinates_arrays(rel: Sequence[np.ndarray], axis: Sequence[float]
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`OrbitPair.cone_coordinates` over arrays of relative states (six arrays), elementwise
+    in its order; the squares by the C library's pow, as Python's `x ** 2` takes them."""
+    a0, a1, a2 = axis
+    x, y, z, vx, vy, vz = (np.asarray(c, dtype=np.float64) for c in rel)
+    along = 0.0 + x * a0 + y * a1 + z * a2
+    square = lambda v: v ** 2                      # noqa: E731 - Python's float pow, element by element
+    q = 0.0 + elementwise(square, x) + elementwise(square, y) + elementwise(square, z) - along * along
+    lat = np.sqrt(np.where(q > 0.0, q, 0.0))       # max(0.0, q)
+    closing = -(0.0 + vx * a0 + vy * a1 + vz * a2)
+    return along, lat, closing
 
 
 @dataclass(frozen=True)

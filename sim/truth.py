@@ -12,6 +12,10 @@ Two ways to give it, with the same result (`series()`):
   order (NaN where there is nothing to say now). Each sample is one row written into a
   preallocated array: no per-sample dict, dataclass or name handling. A plant may return
   None from `truth_fields()` to say it cannot (a composite with an undeclared part).
+  Optionally `truth_derived(columns)` computes further series from the recorded ones, for
+  all samples at once after the run (numpy elementwise IEEE arithmetic in the order the
+  per-sample code uses, so the same bits): what needs no recording (a relative state from
+  two absolute ones) costs nothing per sample.
 - `truth()`, nested dicts and tuples of numbers, flattened each sample (`flatten`): any
   plant, and the reference the declared fields are checked against (`declared_mismatches`).
 
@@ -100,7 +104,9 @@ def declared_mismatches(plant: Any) -> dict[str, tuple[float | None, float | Non
     values = list(plant.truth_values())
     if len(values) != len(names):
         return {"<count>": (float(len(values)), float(len(names)))}
-    declared = {n: float(v) for n, v in zip(names, values) if not math.isnan(float(v))}
+    row = {n: np.array([float(v)]) for n, v in zip(names, values)}
+    row.update(derived_columns(plant, row))
+    declared = {n: float(v[0]) for n, v in row.items() if not math.isnan(float(v[0]))}
     flat = flatten(plant.truth())
     out: dict[str, tuple[float | None, float | None]] = {}
     for name in sorted(set(declared) | set(flat)):
@@ -108,6 +114,12 @@ def declared_mismatches(plant: Any) -> dict[str, tuple[float | None, float | Non
         if not (a == b or (a is not None and b is not None and math.isnan(a) and math.isnan(b))):
             out[name] = (a, b)
     return out
+
+
+def derived_columns(plant: Any, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The plant's `truth_derived(columns)`, or nothing if it derives none."""
+    fn = getattr(plant, "truth_derived", None)
+    return dict(fn(columns)) if callable(fn) else {}
 
 
 class TruthRecorder:
@@ -123,10 +135,12 @@ class TruthRecorder:
         self.names: tuple[str, ...] | None = None
         self._values: Callable[[], Sequence[float]] | None = None
         self.truth: Callable[[], dict[str, Any]] | None = None
+        self._plant = None
         if callable(getattr(source, "truth", None)):
             self.names = declared_fields(source)
             if self.names is not None:
                 self._values = source.truth_values
+                self._plant = source
             self.truth = source.truth
         elif callable(source):
             self.truth = source
@@ -156,10 +170,11 @@ class TruthRecorder:
         out = {"t_s": np.asarray(self.t_ns, dtype=np.int64) / 1e9}
         if self._values is not None:
             table = self._table[:len(self.t_ns)]
-            present = ~np.isnan(table).all(axis=0) if len(table) else np.zeros(len(self.names), bool)
-            for j in sorted(range(len(self.names)), key=self.names.__getitem__):
-                if present[j]:
-                    out[self.names[j]] = table[:, j].copy()
+            columns = {name: table[:, j].copy() for j, name in enumerate(self.names)}
+            columns.update(derived_columns(self._plant, columns))
+            for name in sorted(columns):
+                if not np.isnan(columns[name]).all():
+                    out[name] = columns[name]
             return out
         keys = sorted({k for row in self.rows for k in row})
         for k in keys:

@@ -217,4 +217,17 @@ class CompositePlant:
         return tuple(names)
 
     def truth_values(self) -> list[float]:
+        if len(self.parts) == 2:
+            return [*self.parts[0].truth_values(), *self.parts[1].truth_values()]
         return [v for p in self.parts for v in p.truth_values()]
+
+    def truth_derived(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each part's derived series (sim.truth), under its class name."""
+        out: dict[str, np.ndarray] = {}
+        for p in self.parts:
+            fn = getattr(p, "truth_derived", None)
+            if callable(fn):
+                prefix = f"{type(p).__name__}."
+                own = {k[len(prefix):]: v for k, v in columns.items() if k.startswith(prefix)}
+                out.update((prefix + k, v) for k, v in fn(own).items())
+        return out

@@ -101,6 +101,8 @@ class CcrsPlant(FixedStepPlant):
         self.in_eev = False
         self.eev_gap_m = 0.0
         self._decays: dict[float, float] = {}
+        self._truth_key: tuple = ()
+        self._truth_row: list[float] = []
 
     # ---------------------------------------------------------------- physics
     def os_axis(self) -> tuple[float, float, float]:
@@ -212,12 +214,18 @@ class CcrsPlant(FixedStepPlant):
                 "temp_C", "max_temp_C", "in_eev", "eev_released", *(f"fired.{k}" for k in self.fired))
 
     def truth_values(self) -> list[float]:
-        """`truth()` as one row of numbers in `truth_fields()` order."""
-        axis = self.os_axis()
-        return [*axis, math.degrees(_angle(axis, STOW_AXIS)),
-                *(float(v) for v in self.sealed.values()), *self.leak_rate.values(),
-                self.temp_C, self.max_temp_C, float(self.in_eev), float(self.eev_gap_m >= self.p.eev_clear_m),
-                *(number(v) for v in self.fired.values())]
+        """`truth()` as one row of numbers in `truth_fields()` order. The mechanisms rest for
+        most of a run: the last row is given again while what it is made of is unchanged."""
+        key = (*self.gimbal, self.temp_C, self.max_temp_C, self.in_eev, self.eev_gap_m >= self.p.eev_clear_m,
+               *self.sealed.values(), *self.leak_rate.values(), *self.fired.values())
+        if key != self._truth_key:
+            axis = self.os_axis()
+            self._truth_row = [*axis, math.degrees(_angle(axis, STOW_AXIS)),
+                               *(float(v) for v in self.sealed.values()), *self.leak_rate.values(),
+                               self.temp_C, self.max_temp_C, float(self.in_eev),
+                               float(self.eev_gap_m >= self.p.eev_clear_m), *(number(v) for v in self.fired.values())]
+            self._truth_key = key
+        return self._truth_row
 
     def truth(self) -> dict[str, Any]:
         return {
