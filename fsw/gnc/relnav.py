@@ -160,10 +160,10 @@ class RelNavFilter:
         """The estimate as a rectilinear Hill-frame state (what the sensors see)."""
         if self.cfg.radius_m is None:
             return self.x.copy()
-        return np.array(self._rect_floats())
+        return np.array(self.rectilinear_floats())
 
-    def _rect_floats(self) -> tuple[float, ...]:
-        """`rectilinear()` as plain floats (the rate-set choice asks for it every second)."""
+    def rectilinear_floats(self) -> tuple[float, ...]:
+        """`rectilinear()` as a tuple of Python floats (the rate-set choice asks every second)."""
         if self.cfg.radius_m is None:
             return tuple(self.x.tolist())
         return _rectilinear(*self.x.tolist(), float(self.cfg.radius_m))[0]
@@ -176,7 +176,7 @@ class RelNavFilter:
     @property
     def range(self) -> float:
         """Straight-line range (rectilinear)."""
-        return norm(self._rect_floats()[:3])
+        return norm(self.rectilinear_floats()[:3])
 
     @property
     def position_sigma(self) -> float:
