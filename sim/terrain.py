@@ -227,16 +227,21 @@ def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -
 
 @functools.lru_cache(maxsize=8)
 def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
-    """|k|^(-beta/2) on the rfft grid (float32, read-only), by C-library powers: the same
-    for every map of this size, so computed once; and each distinct |k|^2 once (the grid is
-    symmetric, about a quarter of its values are distinct)."""
+    """|k|^(-beta/2) on the rfft grid (float32, read-only), by C-library powers (not numpy's
+    SIMD power): the same for every map of this size, so computed once. Rows i and n - i
+    hold the same |k|^2 (ky = +-i / (n res)), so only the first half is computed when that
+    holds exactly."""
     ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
     kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
     k2 = kx * kx + ky * ky
     k2[0, 0] = np.inf
-    values, where = np.unique(k2, return_inverse=True)
-    amp = elementwise(lambda k: k ** (-beta / 4.0), values, dtype=np.float32)[where]   # not numpy's SIMD power
-    amp = amp.reshape(k2.shape)
+    e = -beta / 4.0
+    half = n // 2
+    if n % 2 == 0 and n >= 4 and np.array_equal(k2[1:half], k2[half + 1:][::-1]):
+        top = elementwise(lambda k: k ** e, k2[:half + 1], dtype=np.float32)
+        amp = np.concatenate([top, top[1:half][::-1]])
+    else:
+        amp = elementwise(lambda k: k ** e, k2, dtype=np.float32)
     amp.flags.writeable = False
     return amp
 
