@@ -75,8 +75,13 @@ def register(cli: click.Group) -> None:
     @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                   metavar="DIR", help="finish the interrupted campaign in DIR (its seed and --set values), "
                                       "from the first phase it did not complete")
+    @click.option("--dispersion", "dispersion_file", type=click.Path(path_type=Path, dir_okay=False),
+                  default=None, help="with --run K and --seed S (run K's seed): fly run K of a "
+                                     "`msr montecarlo campaign` with that dispersion file")
+    @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None, metavar="K",
+                  help="the Monte Carlo run to reproduce (with --dispersion)")
     def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
-            force: bool, resume_dir: Path | None) -> None:
+            force: bool, resume_dir: Path | None, dispersion_file: Path | None, mc_run: int | None) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
         from msr.outdir import output_dir
         from sim.campaign import run_campaign
@@ -94,7 +99,12 @@ def register(cli: click.Group) -> None:
                 value = raw
             overrides.setdefault(phase, {})[name] = value
         if resume_dir is not None:
+            if dispersion_file is not None or mc_run is not None:
+                raise click.UsageError("--resume takes the campaign's own setup: drop --dispersion/--run")
             seed, overrides, out_dir = _resume_inputs(resume_dir, out_dir, force, seed, overrides)
+        elif dispersion_file is not None or mc_run is not None:
+            out_dir = out_dir or Path("runs") / f"campaign-{seed}-run{mc_run}"
+            seed, overrides = _monte_carlo_inputs(dispersion_file, mc_run, seed, overrides)
         out_dir = out_dir or Path("runs") / f"campaign-{seed}"
         show = not quiet and sys.stderr.isatty()
         bars: list[PhaseProgress] = []
@@ -124,6 +134,26 @@ def register(cli: click.Group) -> None:
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)
+
+
+def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_seed: int,
+                        overrides: dict[str, dict]) -> tuple[int, dict[str, dict]]:
+    """--seed S --dispersion F --run K: the campaign seed and overrides of Monte Carlo run K
+    (S is its run seed), with the --set values on top."""
+    from sim.campaign.montecarlo import inputs_for_run
+    from sim.montecarlo.dispersions import DispersionError
+    if dispersion_file is None or mc_run is None:
+        raise click.UsageError("--dispersion and --run go together (re-running one Monte Carlo run)")
+    if click.get_current_context().get_parameter_source("seed") is click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--run K needs --seed S, run K's seed (montecarlo.json, or its reproduce line)")
+    try:
+        seed, dispersed, flat = inputs_for_run(dispersion_file, run=mc_run, run_seed=run_seed)
+    except (DispersionError, LookupError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--dispersion") from None
+    click.echo(f"Monte Carlo run {mc_run}: run seed {run_seed}, campaign seed {seed}, inputs {flat}")
+    for phase, values in overrides.items():
+        dispersed.setdefault(phase, {}).update(values)
+    return seed, dispersed
 
 
 def _resume_inputs(resume_dir: Path, out_dir: Path | None, force: bool, seed: int,

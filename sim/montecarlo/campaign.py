@@ -50,7 +50,11 @@ def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
     return out
 
 
-def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict) -> str:
+def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict, module: Any = None) -> str:
+    """The command line that runs `record` alone (the scenario's own, if it declares one)."""
+    own = getattr(module, "reproduce_command", None)
+    if callable(own):
+        return own(dispersions.source, record)
     return (f"msr sil {scenario} --seed {record['seed']} --dispersion {dispersions.source} "
             f"--run {record['run']}")
 
@@ -61,6 +65,9 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
     module = scenarios.load(scenario)
+    own_check = getattr(module, "check_dispersions", None)
+    if callable(own_check):
+        own_check(dispersions)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
     return module
@@ -122,7 +129,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         count = dispersions.outliers if keep_outliers is None else keep_outliers
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
-    report = _report(scenario, spec, records, key_figures, retained)
+    report = _report(scenario, spec, records, key_figures, retained, module)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
@@ -139,7 +146,8 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         write(report, durations, out_dir)
         if plots:
             from sim.montecarlo import plots as plotting
-            plotting.write_plots(report, out_dir / "plots")
+            own_plots = getattr(module, "write_plots", None)
+            (own_plots if callable(own_plots) else plotting.write_plots)(report, out_dir / "plots")
     return report
 
 
@@ -177,11 +185,15 @@ def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[s
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
-            retained: list[dict]) -> dict:
+            retained: list[dict], module: Any = None) -> dict:
+    """The report; a scenario may add sections (`report_sections(records)`) and say more
+    about each failure (`describe_failure(record)`)."""
     d = spec.dispersions
     n = len(records)
     successes = sum(r["success"] for r in records)
-    return {
+    sections = getattr(module, "report_sections", None)
+    describe_failure = getattr(module, "describe_failure", None)
+    report = {
         "scenario": scenario,
         "master_seed": spec.master_seed,
         "n_runs": n,
@@ -199,11 +211,15 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
                 [r for r in records if r["success"]], f)) for f in key_figures},
         "requirements": statistics.requirements(records, d.requirements),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
-                      "reproduce": reproduce_command(scenario, d, r)}
+                      "reproduce": reproduce_command(scenario, d, r, module),
+                      **(describe_failure(r) if callable(describe_failure) else {})}
                      for r in records if not r["success"]],
         "retained": retained,
         "runs": records,
     }
+    if callable(sections):
+        report.update(sections(records))
+    return report
 
 
 def content(report: dict) -> dict:
