@@ -123,7 +123,10 @@ class CampaignMonteCarlo:
 
     # ------------------------------------------------------------ the report
     def reproduce_command(self, source: str, record: Mapping[str, Any]) -> str:
-        return f"msr run --seed {record['seed']} --dispersion {source} --run {record['run']}"
+        if self.name == "campaign":
+            return f"msr run --seed {record['seed']} --dispersion {source} --run {record['run']}"
+        return (f"sim.montecarlo.reproduce.rerun({self.name!r}, {source!r}, run={record['run']}, "
+                f"run_seed={record['seed']})")
 
     def failed_phase(self, record: Mapping[str, Any]) -> str | None:
         """Where a run failed: the first phase that did not succeed, "custody" when every
@@ -135,6 +138,21 @@ class CampaignMonteCarlo:
             return m.group(1) if m else "setup"
         return record["outputs"].get("failed_phase") or "unknown"
 
+    def phase_outcomes(self, record: Mapping[str, Any]) -> dict[str, bool]:
+        """{phase: succeeded} for the phases the run flew. A phase starts only after the one
+        before succeeded, so a crashed run flew every phase up to the one that raised."""
+        if record["status"] != "crashed":
+            return {p.name: bool(record["outputs"][f"phases.{p.name}.success"]) for p in self.phases
+                    if f"phases.{p.name}.success" in record["outputs"]}
+        crashed = self.failed_phase(record)
+        out: dict[str, bool] = {}
+        for p in self.phases:
+            if p.name == crashed:
+                out[p.name] = False
+                break
+            out[p.name] = True
+        return out if crashed in out else {}
+
     def describe_failure(self, record: Mapping[str, Any]) -> dict[str, Any]:
         return {"failed_phase": self.failed_phase(record),
                 "tubes_in_eev": int(record["outputs"].get("tubes.in_eev") or 0)}
@@ -142,10 +160,11 @@ class CampaignMonteCarlo:
     def report_sections(self, records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Per-phase success, tubes in the EEV, and failures by phase."""
         n = len(records)
+        outcomes = [self.phase_outcomes(r) for r in records]
         phases = {}
         for p in self.phases:
-            flown = [r for r in records if f"phases.{p.name}.success" in r["outputs"]]
-            ok = sum(bool(r["outputs"][f"phases.{p.name}.success"]) for r in flown)
+            flown = [o[p.name] for o in outcomes if p.name in o]
+            ok = sum(flown)
             phases[p.name] = {"flown": len(flown), "succeeded": ok, "rate": ok / n if n else None,
                               "rate_when_flown": ok / len(flown) if flown else None}
         tubes = [int(r["outputs"].get("tubes.in_eev") or 0) for r in records]
@@ -181,8 +200,26 @@ class CampaignMonteCarlo:
 
     def write_plots(self, report: Mapping[str, Any], out_dir: Path) -> list[Path]:
         from sim.montecarlo import plots
-        return (plots.campaign_plots(report, out_dir, [p.name for p in self.phases])
+        def completed(record: dict) -> int:
+            return sum(self.phase_outcomes(record).values())
+        return (plots.campaign_plots(dict(report), out_dir, [p.name for p in self.phases], completed=completed)
                 + plots.write_plots(dict(report), out_dir, scatter=False))
+
+    def inputs_for_run(self, scenario: str, dispersion_file: str | Path, *, run: int, run_seed: int
+                       ) -> tuple[int, dict[str, dict[str, Any]], dict[str, Any]]:
+        """What reproduces run k: (campaign seed, overrides by phase, the run's flat inputs)."""
+        from sim.montecarlo.reproduce import sil_inputs
+        plan = sil_inputs(scenario, dispersion_file, run=run, run_seed=run_seed)
+        return plan.scenario_seed, split_inputs(plan.inputs, self.phases), dict(plan.inputs)
+
+    def contract(self, key_figures: Sequence[str] = ()) -> dict[str, Any]:
+        """The module-level names `sim.montecarlo` looks for in a scenario module: a module
+        making a Monte Carlo scenario of its phases does `globals().update(mc.contract())`."""
+        return {"NAME": self.name, "PARAMETERS": self.parameters(), "PARAMETER_PREFIXES": self.prefixes(),
+                "KEY_FIGURES": tuple(key_figures), "WALL_FIELDS": runner.WALL_FIELDS, "run": self.run,
+                "check_dispersions": self.check_dispersions, "reproduce_command": self.reproduce_command,
+                "describe_failure": self.describe_failure, "report_sections": self.report_sections,
+                "report_lines": self.report_lines, "write_plots": self.write_plots}
 
 
 def outcome(summary: Mapping[str, Any], phases: Sequence[Phase] = PHASES) -> dict[str, Any]:
@@ -203,25 +240,15 @@ def outcome(summary: Mapping[str, Any], phases: Sequence[Phase] = PHASES) -> dic
 
 
 _CAMPAIGN = CampaignMonteCarlo()
-NAME = "campaign"
-PARAMETERS = _CAMPAIGN.parameters()
-PARAMETER_PREFIXES = _CAMPAIGN.prefixes()
-KEY_FIGURES = ("tubes.in_eev", "figures.landing.touchdown_error_m", "figures.ascent.periapsis_error_km",
-               "figures.capture.capture_offset_m")
-WALL_FIELDS = runner.WALL_FIELDS
-run = _CAMPAIGN.run
-check_dispersions = _CAMPAIGN.check_dispersions
-reproduce_command = _CAMPAIGN.reproduce_command
-describe_failure = _CAMPAIGN.describe_failure
-report_sections = _CAMPAIGN.report_sections
-report_lines = _CAMPAIGN.report_lines
-write_plots = _CAMPAIGN.write_plots
+# NAME, PARAMETERS, PARAMETER_PREFIXES, KEY_FIGURES, WALL_FIELDS, run, check_dispersions,
+# reproduce_command, describe_failure, report_sections, report_lines, write_plots
+globals().update(_CAMPAIGN.contract(key_figures=(
+    "tubes.in_eev", "figures.landing.touchdown_error_m", "figures.ascent.periapsis_error_km",
+    "figures.capture.capture_offset_m")))
 
 
 def inputs_for_run(dispersion_file: str | Path, *, run: int, run_seed: int
                    ) -> tuple[int, dict[str, dict[str, Any]], dict[str, Any]]:
     """What `msr run --seed S --dispersion FILE --run k` flies: (campaign seed, overrides by
     phase, the run's flat inputs), exactly run k of the Monte Carlo campaign."""
-    from sim.montecarlo.reproduce import sil_inputs
-    plan = sil_inputs(NAME, dispersion_file, run=run, run_seed=run_seed)
-    return plan.scenario_seed, split_inputs(plan.inputs), dict(plan.inputs)
+    return _CAMPAIGN.inputs_for_run("campaign", dispersion_file, run=run, run_seed=run_seed)

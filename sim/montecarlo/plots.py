@@ -5,6 +5,7 @@ and the worst runs."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from sim.montecarlo.statistics import numeric
 
@@ -68,7 +69,8 @@ def write_plots(report: dict, out_dir: Path, scatter: bool = True) -> list[Path]
     return written
 
 
-def campaign_plots(report: dict, out_dir: Path, phases: list[str], worst: int = 20) -> list[Path]:
+def campaign_plots(report: dict, out_dir: Path, phases: list[str], worst: int = 20,
+                   completed: Callable[[dict], int] | None = None) -> list[Path]:
     """phase_success.png (runs flown and succeeded per phase, and end to end),
     tubes_in_eev.png (how many runs ended with each count of tubes in the EEV) and
     worst_runs.png (the runs with the fewest tubes in the EEV: how far each got)."""
@@ -106,10 +108,8 @@ def campaign_plots(report: dict, out_dir: Path, phases: list[str], worst: int = 
     runs = runs[:worst]
     if runs:
         fig, ax = plt.subplots(figsize=(7, 0.35 * len(runs) + 1.2))
-        reached = []
-        for r in runs:
-            done = sum(bool(r["outputs"].get(f"phases.{p}.success")) for p in phases)
-            reached.append(done)
+        reached = [completed(r) if completed is not None else
+                   sum(bool(r["outputs"].get(f"phases.{p}.success")) for p in phases) for r in runs]
         y = range(len(runs))
         colours = ["tab:green" if r["success"] else "tab:red" for r in runs]
         ax.barh(y, reached, color=colours)
