@@ -196,7 +196,9 @@ class Rover:
         p = self.params
         self.t += dt
         dv = p.accel_mps2 * dt
-        self.speed += max(-dv, min(dv, self.speed_cmd - self.speed))
+        a = self.speed_cmd - self.speed
+        a = a if a < dv else dv                        # max(-dv, min(dv, a)): the same choices,
+        self.speed += a if a > -dv else -dv            # NaN included (min/max keep their first)
         ds_w = self.speed * dt
         # Arm: straight-line motion toward the target at a speed limit (the sums of `sum()`,
         # from 0.0 and left to right, written out: this runs every physics step).

@@ -164,9 +164,13 @@ class Terrain:
         """Bilinear height between cell centres (clamped at the map edge)."""
         fx = (x_m + self.half_extent_m) / self.res - 0.5
         fy = (y_m + self.half_extent_m) / self.res - 0.5
-        n1 = self.n - 1
-        fx = min(max(fx, 0.0), n1 - 1e-9)
-        fy = min(max(fy, 0.0), n1 - 1e-9)
+        top = self.n - 1 - 1e-9
+        # min(max(f, 0.0), top) written as conditionals (the same choices, NaN and -0.0
+        # included: max keeps f unless 0.0 > f, min keeps it unless top < it)
+        fx = 0.0 if 0.0 > fx else fx
+        fx = top if top < fx else fx
+        fy = 0.0 if 0.0 > fy else fy
+        fy = top if top < fy else fy
         j, i = int(fx), int(fy)
         tx, ty = fx - j, fy - i
         rows = self._height_rows

@@ -100,7 +100,6 @@ class CcrsPlant(FixedStepPlant):
         self.arm_target = [0.0, 0.0, 0.0]
         self.in_eev = False
         self.eev_gap_m = 0.0
-        self._decays: dict[float, float] = {}
         self._truth_key: tuple = ()
         self._truth_row: list[float] = []
 
@@ -130,7 +129,8 @@ class CcrsPlant(FixedStepPlant):
                 and math.dist(self.arm, EEV_SEAT_M) <= p.seat_tolerance_m):
             self.in_eev = True
         t_inf = p.ambient_C + self.heater_W / p.heat_loss_W_per_K
-        self.temp_C = t_inf + (self.temp_C - t_inf) * self._decay(dt)
+        tau = p.heat_capacity_J_per_K / p.heat_loss_W_per_K
+        self.temp_C = t_inf + (self.temp_C - t_inf) * math.exp(-dt / tau)
         self.max_temp_C = max(self.max_temp_C, self.temp_C)
         if self.fired["eev_sep"] is not None and self.in_eev:
             self.eev_gap_m += p.eev_sep_speed_mps * dt
@@ -139,14 +139,6 @@ class CcrsPlant(FixedStepPlant):
             since = self.fired["seal_" + seal]
             if since is not None and not self.sealed[seal] and t - since >= p.seal_close_s:
                 self._close(seal)
-
-    def _decay(self, dt: float) -> float:
-        """exp(-dt / tau) of the sterilisation thermal mass (the steps repeat a few dt values)."""
-        e = self._decays.get(dt)
-        if e is None:
-            p = self.p
-            e = self._decays[dt] = math.exp(-dt / (p.heat_capacity_J_per_K / p.heat_loss_W_per_K))
-        return e
 
     def _close(self, seal: str) -> None:
         p = self.p
