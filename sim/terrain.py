@@ -142,8 +142,15 @@ class Terrain:
         return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
 
     def dune_at(self, x_m: float, y_m: float) -> bool:
-        """Whether the cell under (x, y) is dune sand (`dune_mask[cell_of(x, y)]`)."""
-        i, j = self.cell_of(x_m, y_m)
+        """Whether the cell under (x, y) is dune sand (`dune_mask[cell_of(x, y)]`), asked
+        every physics step of a rover: `cell_of` written out, its clamps as conditionals."""
+        top = self.n - 1
+        j = int(math.floor((x_m + self.half_extent_m) / self.res))
+        i = int(math.floor((y_m + self.half_extent_m) / self.res))
+        i = 0 if 0 > i else i
+        i = top if top < i else i
+        j = 0 if 0 > j else j
+        j = top if top < j else j
         rows = self._dune_rows
         row = rows.get(i)
         if row is None:
