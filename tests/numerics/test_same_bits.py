@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from fsw.gnc import relnav
 from fsw.numerics import matmul, matvec
+from fsw.numerics.matrix import _rowdot as ref_rowdot          # the loop the kernels write out
 from sim.orbit import _cross, _dot, _norm, propagate_j2
 from sim.relative import inertial_to_lvlh, inertial_to_lvlh_arrays
 from sim.rendezvous import OrbitPair, RendezvousParams, cone_coordinates_arrays
@@ -29,15 +30,6 @@ def bits(x) -> list[bytes]:
 
 
 # ---------------------------------------------------------------- references: the code before
-def ref_rowdot(row, col):
-    it = zip(row, col)
-    p, q = next(it)
-    acc = p * q
-    for p, q in it:
-        acc += p * q
-    return acc
-
-
 def ref_matmul(a, b):
     cols = list(zip(*[list(r) for r in b]))
     return [[ref_rowdot(row, col) for col in cols] for row in a]
