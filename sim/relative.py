@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.orbit import State, _cross, _dot, _norm
+from sim.orbit import State, _cross
 
 
 def cw_state(rel0: Sequence[float], n: float, t: float) -> State:
