@@ -10,7 +10,7 @@ import math
 import struct
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fsw.gnc import relnav
@@ -103,7 +103,6 @@ def ref_curvilinear(state, R):
 
 
 # ---------------------------------------------------------------- the comparisons
-@settings(max_examples=300)
 @given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 7), st.data())
 def test_unrolled_matmul_and_matvec_are_the_loop(n, k, m, data):
     a = data.draw(st.lists(st.lists(real, min_size=k, max_size=k), min_size=n, max_size=n))
@@ -123,7 +122,6 @@ orbit = st.tuples(st.floats(3.5e6, 4.0e6), st.floats(-2e5, 2e5), st.floats(-2e5,
 small = st.floats(-1e3, 1e3, allow_nan=False)
 
 
-@settings(max_examples=100)
 @given(orbit, st.floats(0.01, 20.0), st.integers(1, 4), st.tuples(small, small, small).map(
     lambda a: tuple(c * 1e-4 for c in a)))
 def test_written_out_j2_step_is_the_old_one(state, dt, n, accel):
@@ -133,7 +131,6 @@ def test_written_out_j2_step_is_the_old_one(state, dt, n, accel):
     assert bits(new) == bits(old)
 
 
-@settings(max_examples=200)
 @given(orbit, st.tuples(*[st.floats(-5e4, 5e4)] * 3 + [st.floats(-20.0, 20.0)] * 3))
 def test_hill_frame_scalar_and_arrays_are_the_old_one(chief, offset):
     deputy = tuple(c + d for c, d in zip(chief, offset))
@@ -143,7 +140,6 @@ def test_hill_frame_scalar_and_arrays_are_the_old_one(chief, offset):
     assert bits([c[1] for c in cols]) == bits(old)
 
 
-@settings(max_examples=200)
 @given(st.tuples(*[real] * 6), st.sampled_from([(0.0, 1.0, 0.0), (0.6, 0.8, 0.0), (0.0, -1.0, 0.0)]))
 def test_cone_coordinates_scalar_and_arrays_are_the_old_ones(rel, axis):
     pair = OrbitPair(RendezvousParams(cone_axis_body=axis))
@@ -153,7 +149,6 @@ def test_cone_coordinates_scalar_and_arrays_are_the_old_ones(rel, axis):
     assert bits([a[0] for a in arrays]) == bits(old)
 
 
-@settings(max_examples=200)
 @given(st.tuples(*[real] * 6), st.floats(3.5e6, 4.0e6))
 def test_rectilinear_state_and_jacobian_are_the_old_ones(state, R):
     rect, J = relnav.curvilinear_to_rectilinear(state, R)
