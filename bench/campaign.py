@@ -35,9 +35,11 @@ sys.path.insert(0, tree)
 from pathlib import Path
 import sim.campaign
 assert sim.campaign.__file__.startswith(tree), (sim.campaign.__file__, tree)
+import inspect
 from sim.campaign import run_campaign
+kw = {"ahead": True} if "ahead" in inspect.signature(run_campaign).parameters else {}
 t0, c0 = time.perf_counter(), time.process_time()
-s = run_campaign(seed, Path(scratch) / "campaign").summary
+s = run_campaign(seed, Path(scratch) / "campaign", **kw).summary
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "success": s["success"], "sha": s["telemetry_sha256"],
                   "phases": {p["phase"]: {"wall_s": p["wall_time_s"], "sim_s": p["sim_time_s"]}

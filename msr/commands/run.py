@@ -80,8 +80,12 @@ def register(cli: click.Group) -> None:
                                      "`msr montecarlo campaign` with that dispersion file")
     @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None, metavar="K",
                   help="the Monte Carlo run to reproduce (with --dispersion)")
+    @click.option("--one-core", is_flag=True,
+                  help="fly the phases strictly one after another (by default the ascent and the capture "
+                       "fly ahead on a second core while the tubes are delivered: the same bytes, sooner)")
     def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
-            force: bool, resume_dir: Path | None, dispersion_file: Path | None, mc_run: int | None) -> None:
+            force: bool, resume_dir: Path | None, dispersion_file: Path | None, mc_run: int | None,
+            one_core: bool) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
         from msr.outdir import output_dir
         from sim.campaign import run_campaign
@@ -119,7 +123,7 @@ def register(cli: click.Group) -> None:
         with output_dir(out_dir, "--resume" if resume_dir is not None else "--out"):
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
-                                      resume=resume_dir is not None, force=force)
+                                      resume=resume_dir is not None, force=force, ahead=not one_core)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
