@@ -81,8 +81,9 @@ def register(cli: click.Group) -> None:
     @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None, metavar="K",
                   help="the Monte Carlo run to reproduce (with --dispersion)")
     @click.option("--one-core", is_flag=True,
-                  help="fly the phases strictly one after another (by default the ascent and the capture "
-                       "fly ahead on a second core while the tubes are delivered: the same bytes, sooner)")
+                  help="fly the phases strictly one after another (by default, when a core is free, the "
+                       "ascent and the capture fly ahead on it while the tubes are delivered: the same "
+                       "bytes, sooner)")
     def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
             force: bool, resume_dir: Path | None, dispersion_file: Path | None, mc_run: int | None,
             one_core: bool) -> None:
@@ -123,7 +124,8 @@ def register(cli: click.Group) -> None:
         with output_dir(out_dir, "--resume" if resume_dir is not None else "--out"):
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
-                                      resume=resume_dir is not None, force=force, ahead=not one_core)
+                                      resume=resume_dir is not None, force=force,
+                                      ahead=not one_core and core_free())
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -138,6 +140,18 @@ def register(cli: click.Group) -> None:
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)
+
+
+def core_free() -> bool:
+    """A second core is free for flying ahead: two CPUs or more, and the load average leaves
+    one (on a busy machine two processes of ours would only take turns)."""
+    import os
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:                 # pragma: no cover - no load average on this system
+        load = 0.0
+    return cpus > 1 and load + 1.0 <= cpus
 
 
 def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_seed: int,
