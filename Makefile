@@ -21,11 +21,13 @@ $(STAMP):
 run: $(STAMP)
 	$(VENV)/bin/msr run --force
 
+# Hypothesis profiles (tests/conftest.py): `ci` is derandomized (CI runs `make test`), `thorough`
+# is randomised with more examples; HYPOTHESIS_PROFILE=... overrides either.
 test: $(STAMP) tools
-	$(PY) -m pytest
+	HYPOTHESIS_PROFILE=$(or $(HYPOTHESIS_PROFILE),ci) $(PY) -m pytest
 
 test-all: $(STAMP) tools browser
-	$(PY) -m pytest -m ''
+	HYPOTHESIS_PROFILE=$(or $(HYPOTHESIS_PROFILE),thorough) $(PY) -m pytest -m ''
 
 lint-imports: $(STAMP)
 	$(VENV)/bin/lint-imports

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from fsw.link.dictionary import VehicleSpec
 from fsw.link.errors import EncodeError
+from fsw.link.seqcounter import SequenceCounter, SequenceError
 from fsw.link.telecommand import TelecommandEncoder
 
 
@@ -40,20 +41,30 @@ class Commander:
     """Signs and sends commands for one vehicle; `send` is the transport's send(bytes)."""
 
     def __init__(self, vehicle: VehicleSpec, keys: Mapping[int, bytes], key_id: int,
-                 send: Callable[[bytes], Any]) -> None:
+                 send: Callable[[bytes], Any], *, counter: SequenceCounter | None = None) -> None:
         if key_id not in keys:
             raise EncodeError(f"key id {key_id} is not in the key file (has {sorted(keys)})")
         self.encoder = TelecommandEncoder(vehicle, keys)
         self.vehicle = vehicle
         self.key_id = key_id
         self._send = send
+        self._key = keys[key_id]
+        self._counter = counter   # the ground's persisted per-key counter (msr gds send's)
         self._last_seq = 0
         self._ids = itertools.count(1)
         self.history: list[CommandRecord] = []
         self._pending: dict[tuple[int, int], CommandRecord] = {}
 
     def next_seq(self) -> int:
-        self._last_seq = max(time.time_ns(), self._last_seq + 1)
+        """The persisted counter's next number (shared with `msr gds send`, so neither can
+        replay the other's); without one (tests, a throwaway key), one more than the last."""
+        if self._counter is not None:
+            try:
+                self._last_seq = self._counter.reserve(self.key_id, self._key)
+            except SequenceError as exc:   # locked, damaged or used up: refuse this command
+                raise EncodeError(str(exc)) from None
+        else:
+            self._last_seq += 1
         return self._last_seq
 
     def send(self, target: str, args: Mapping[str, Any] | None) -> CommandRecord:

@@ -232,6 +232,13 @@ KINDS: dict[str, DeviceKind] = {
         ], [
             F("close_lid", "u8", doc="1 to close the lid"),
         ], rate_hz=20),
+        _kind("terrain_camera", 19, "Descent camera for terrain-relative navigation: a north-up nadir image.", [
+            F("look_rad", count=2, doc="measured lean of the boresight from nadir, towards east and north, rad"),
+            F("valid", "u8", doc="1 if the image shows the ground (camera uncovered), else 0"),
+            F("width", "u16", doc="image columns (eastwards), a count of pixels"),
+            F("height", "u16", doc="image rows (northwards), a count of pixels"),
+            F("image", "bytes", doc="8-bit pixel values, row-major from the southern row, dimensionless"),
+        ], rate_hz=1),
         _kind("radio", 18, "Radio: a byte stream (frames are the ground link's business, not hal's).", [
             F("link_up", "u8", doc="1 when the link is locked, else 0"),
             F("rx_bytes", "bytes", doc="bytes received since the previous read (drained on read)"),

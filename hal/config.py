@@ -23,9 +23,8 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, TypeVar
 
-import numpy as np
 import serial
 
 from hal.catalog import KINDS, DeviceKind
@@ -37,6 +36,9 @@ from hal.serial.framing import BROADCAST
 from hal.serial.link import SerialLink
 from hal.serial.port import PortSettings
 from hal.simulated import FieldNoise, SensorModel, SimChannel, device_rng, period_ns
+
+if TYPE_CHECKING:   # numpy only for simulated devices: a serial-only flight side never loads it
+    import numpy as np
 
 BAUDRATES = frozenset(serial.Serial.BAUDRATES)
 COMMON_KEYS = {"kind", "backend"}
@@ -267,7 +269,7 @@ def build_devices(config: Mapping[str, Any] | Mapping[str, DeviceSpec], *, plant
     their port now; a port that cannot be opened raises `DeviceDisconnected`/`DeviceBusy`.
     """
     specs = config if all(isinstance(v, DeviceSpec) for v in config.values()) else parse_devices(config, section)
-    if isinstance(seed, np.random.Generator):
+    if seed is not None and not isinstance(seed, int) and hasattr(seed, "integers"):  # a numpy Generator
         seed = int(seed.integers(0, 2**63))
     devices: dict[str, Device] = {}
     links: dict[str, SerialLink] = {}

@@ -144,6 +144,16 @@ class RadioReading:
     rx_bytes: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class TerrainCameraReading:
+    t_ns: int
+    look_rad: tuple[float, float]
+    valid: int
+    width: int
+    height: int
+    image: bytes
+
+
 R = TypeVar("R")
 
 
@@ -298,6 +308,12 @@ class CaptureMechanism(Device[CaptureMechanismReading]):
         self._send(close_lid=1)
 
 
+class TerrainCamera(Device[TerrainCameraReading]):
+    """Byte stream: every `read()` takes a new image."""
+
+    KIND, READING = "terrain_camera", TerrainCameraReading
+
+
 class Radio(Device[RadioReading]):
     """Byte stream: `read()` returns the bytes received since the previous read."""
 
@@ -311,7 +327,7 @@ DEVICE_CLASSES: dict[str, type[Device]] = {
     cls.KIND: cls
     for cls in (Imu, StarTracker, Altimeter, Lidar, CameraTracker, Thermometer, Heater, Igniter,
                 Gimbal, Rcs, DescentEngine, WheelDrive, Arm, Gripper, TubeSensor, Pyro,
-                CaptureMechanism, Radio)
+                CaptureMechanism, Radio, TerrainCamera)
 }
 
 
@@ -323,5 +339,5 @@ def make_device(channel: Channel) -> Device:
 __all__ = [name for name in dir() if name.endswith("Reading")] + [
     "Device", "DEVICE_CLASSES", "make_device", "Imu", "StarTracker", "Altimeter", "Lidar",
     "CameraTracker", "Thermometer", "Heater", "Igniter", "Gimbal", "Rcs", "DescentEngine",
-    "WheelDrive", "Arm", "Gripper", "TubeSensor", "Pyro", "CaptureMechanism", "Radio",
+    "WheelDrive", "Arm", "Gripper", "TubeSensor", "Pyro", "CaptureMechanism", "Radio", "TerrainCamera",
 ]

@@ -22,6 +22,11 @@ class DeviceDisconnected(DeviceFault):
     """The port went away (other end closed, cable pulled, EIO). Call `reconnect()`."""
 
 
+class PeerClosed(DeviceDisconnected):
+    """The other end closed the line (EOF, or EIO on a pty whose other side is closed): the
+    normal end of a session when the peer finishes, not a fault of this side."""
+
+
 class DeviceProtocolError(DeviceFault):
     """Bytes arrived but did not make a valid frame or payload (corrupt, wrong length/kind)."""
 
@@ -47,6 +52,6 @@ class DeviceBusy(DeviceConfigError):
 
 
 __all__ = [
-    "DeviceFault", "DeviceTimeout", "DeviceDisconnected", "DeviceProtocolError",
+    "DeviceFault", "DeviceTimeout", "DeviceDisconnected", "PeerClosed", "DeviceProtocolError",
     "FrameError", "DeviceReportedFault", "DeviceConfigError", "DeviceBusy",
 ]

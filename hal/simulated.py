@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Mapping
 
 from hal.catalog import DeviceKind
 from hal.errors import DeviceConfigError, DeviceTimeout
 from hal.plant import Plant
 from hal.values import Sample, layout_checker
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NS_PER_S = 1_000_000_000
 FAULTS = (None, "stuck", "dropout", "bias", "noise", "failed")
@@ -121,6 +122,7 @@ class SimChannel:
         self.samples_taken = 0
 
     def _draw_bias(self, n: FieldNoise, count: int) -> np.ndarray:
+        import numpy as np   # here, not at the top: a board's serial-only flight side never loads numpy
         b = np.full(count, n.bias, dtype=float)
         if n.bias_sigma > 0:
             b += n.bias_sigma * self._rng.standard_normal(count)
@@ -209,6 +211,7 @@ class SimChannel:
         for f in self.kind.readings.fields:
             if not f.is_float or (self.fault_field is not None and f.name != self.fault_field):
                 continue
+            import numpy as np
             x = np.atleast_1d(np.asarray(values[f.name], dtype=float))
             if self.fault == "bias":
                 x = x + self.fault_magnitude
@@ -239,6 +242,7 @@ def _rint(x: float) -> float:
 def device_rng(seed: int | np.random.SeedSequence, name: str) -> np.random.Generator:
     """The generator of one device: derived from the run seed and the device NAME (not its
     position in the config), so adding a device does not change the others' noise."""
+    import numpy as np
     base = seed.entropy if isinstance(seed, np.random.SeedSequence) else int(seed)
     key = [int(b) for b in name.encode("utf-8")]
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(base, spawn_key=key)))

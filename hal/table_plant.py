@@ -4,7 +4,7 @@ It satisfies `hal.plant.Plant` without any physics: `sense` returns the values l
 the table (catalog zeros by default), `actuate` records the command and, for actuators whose
 readings echo their command fields (gimbal angles, heater power), copies them into the truth,
 so a loop-back check works without a simulator. A radio's transmitted bytes come back as
-received bytes (a loop-back radio).
+received bytes (a loop-back radio); other byte streams (a camera's image) are table values.
 """
 from __future__ import annotations
 
@@ -37,14 +37,15 @@ class TablePlant:
 
     def sense(self, device: str) -> Mapping[str, Any]:
         values = dict(self.truth[device])
-        if self.kinds[device].is_byte_stream:
-            values["rx_bytes"] = self._radio_rx.pop(device, b"")
+        kind = self.kinds[device]
+        if kind.is_byte_stream and kind.is_actuator:     # a radio: what was sent comes back
+            values[kind.readings.tail_bytes.name] = self._radio_rx.pop(device, b"")
         return values
 
     def actuate(self, device: str, command: Mapping[str, Any]) -> None:
         self.commands[device].append(dict(command))
         kind = self.kinds[device]
-        if kind.is_byte_stream:
+        if kind.is_byte_stream and kind.is_actuator:
             self._radio_rx[device] = self._radio_rx.get(device, b"") + bytes(command.get("tx_bytes", b""))
             return
         for name, value in command.items():

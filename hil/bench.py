@@ -44,7 +44,7 @@ from typing import Any, Mapping
 from hal.config import BAUDRATES, parse_devices
 from hal.errors import DeviceConfigError
 from hal.serial.framing import BROADCAST
-from hil.scenario import Deployment, ScenarioError
+from hil.scenario import Deployment, ScenarioError, validate_overrides
 
 MODES = ("lockstep", "realtime")
 GC_MODES = ("freeze", "disable", "on")
@@ -231,9 +231,11 @@ def resolve_devices(bench: Bench, devs_t: Mapping[str, Any], r: _Reader) -> None
     """Check the scenario loads and every device has a line and a free address."""
     try:
         dep = bench.deployment
-        config = dep.device_config()
     except ScenarioError as exc:
         raise r.err("bench.scenario", str(exc)) from None
+    try:
+        validate_overrides(dep.module, bench.overrides)
+        config = dep.device_config()
     except (ValueError, TypeError, KeyError) as exc:  # the scenario refuses the overrides
         raise r.err("bench.overrides", str(exc)) from None
     if bench.vehicle is not None and dep.vehicle is not None and bench.vehicle != dep.vehicle:

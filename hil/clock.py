@@ -21,6 +21,16 @@ class LockstepSerialClock:
     def now_ns(self) -> int:
         return self._now
 
+    def sync(self) -> int:
+        """Take the bench plant's time as ours (a board resuming after a reset: the bench held
+        its plant at the last step the board asked for). Returns it."""
+        try:
+            self._now = max(self._now, self.link.plant_time())
+        except DeviceFault as exc:
+            raise BenchClockFault(f"the bench emulator did not tell its plant time ({type(exc).__name__}: "
+                                  f"{exc}); is `msr hil emulate` running, in lockstep mode?", "clock") from exc
+        return self._now
+
     def sleep_until(self, deadline_ns: int) -> int:
         if deadline_ns > self._now:
             try:

@@ -19,33 +19,47 @@ from typing import Any, Mapping
 
 from fsw.core import (Channel, Component, EventDef, Executive, ModeTable, Param, Severity, T,
                       Topology, command)
+from fsw.core.protection import ProtectionConfig, protect
 from hal.catalog import DeviceKind
 from hal.devices import Gimbal, Heater, Imu, Thermometer
 from hal.errors import DeviceFault
+from sim.deployment import ScenarioError, resolve_overrides
+from sim.faults import demo_faults
 from sim.plants.base import FixedStepPlant
+from sim.scenario_params import ScenarioParam, defaults, grid_rate
 
 vehicle = "demo"
-DEFAULTS: dict[str, Any] = {
-    "base_rate_hz": 100,
-    "physics_rate_hz": 1000,
-    "duration_s": 6.0,
-    "start_temp_C": -30.0,
-    "env_temp_C": -50.0,
-    "setpoint_C": -20.0,
-    "heat_capacity_J_per_K": 10.0,
-    "loss_W_per_K": 0.5,
-    "sweep_s": 1.0,
-}
+PARAMS = (
+    ScenarioParam("base_rate_hz", 100, convert=grid_rate(1, 1000), allowed="an integer rate up to 1000 Hz "
+                                                                            "with a whole-ns period"),
+    ScenarioParam("physics_rate_hz", 1000, convert=grid_rate(1, 100_000),
+                  allowed="a multiple of base_rate_hz up to 100000 Hz with a whole-ns period"),
+    ScenarioParam("duration_s", 6.0, float, 0.01, 86400.0),
+    ScenarioParam("start_temp_C", -30.0, float, -150.0, 100.0),
+    ScenarioParam("env_temp_C", -50.0, float, -150.0, 100.0),
+    ScenarioParam("setpoint_C", -20.0, float, -60.0, 40.0, doc="the zone's setpoint_C parameter (same limits)"),
+    ScenarioParam("heat_capacity_J_per_K", 10.0, float, 0.1, 1e4),
+    ScenarioParam("loss_W_per_K", 0.5, float, 0.0, 100.0),
+    ScenarioParam("sweep_s", 1.0, float, 0.01, 600.0),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
+
+
+def settings(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The demo's settings with every override checked (a ScenarioError names a bad one)."""
+    cfg, _ = resolve_overrides(dict(overrides or {}), DEFAULTS, params=PARAMS)
+    if cfg["physics_rate_hz"] % cfg["base_rate_hz"]:
+        raise ScenarioError(f"physics_rate_hz={cfg['physics_rate_hz']}: expected a multiple of "
+                            f"base_rate_hz={cfg['base_rate_hz']} (every flight deadline on the physics grid)")
+    return cfg
 
 
 def check_overrides(overrides: Mapping[str, Any] | None) -> None:
-    unknown = set(overrides or {}) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown demo overrides {sorted(unknown)}; known: {', '.join(sorted(DEFAULTS))}")
+    settings(overrides)
 
 
 def _p(overrides: Mapping[str, Any] | None, key: str) -> Any:
-    return (overrides or {}).get(key, DEFAULTS[key])
+    return settings(overrides)[key]
 
 
 # ---------------------------------------------------------------- the world
@@ -213,8 +227,9 @@ def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
     return float(_p(overrides, "duration_s"))
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The demo vehicle as it flies, with its fault protection (`sim.faults.demo_faults`)."""
     rate = base_rate_hz(overrides)
     comp = ZoneAndGimbal("zone", devices, sweep_ticks=max(1, int(rate * float(_p(overrides, "sweep_s")))))
     comp.params["setpoint_C"] = float(_p(overrides, "setpoint_C"))
@@ -222,6 +237,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     ex = Executive(clock, rate, start_ns=clock.now_ns())
     ex.add_group("control", 1, [comp])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
+    protect(topo, ex, demo_faults, protection)
     return topo, ex
 
 

@@ -1,49 +1,57 @@
 """Deploy bundles: everything an offline board needs to run the flight side of a bench.
 
-    DIR/wheels/          the project and every runtime dependency as wheels
+    DIR/wheels/          the project and its runtime closure as wheels, pinned to this
+                         machine's versions, for this machine or a board profile
     DIR/bench.toml       the bench file
-    DIR/install.sh       offline installer: venv + pip --no-index --find-links wheels
+    DIR/install.sh       offline installer: checks every file's sha256, venv + pip --no-index,
+                         then `msr hil board-check` (each item ok / missing)
     DIR/rt-setup.sh      system-level real-time set-up (root; each step reports, none fails)
     DIR/msr-fsw.service  systemd unit (installed as a file, not enabled)
-    DIR/manifest.json    versions, target platform, sha256 of every file
+    DIR/manifest.json    versions, target, each wheel's platform tag and whether its compiled
+                         (accelerated) path is in it, sha256 of every file
+    DIR/SHA256SUMS       the same hashes for `sha256sum -c`
 
-Only the wheel step needs a package index (pip's cache keeps repeated builds fast). For a
-board of another platform pass `platform`/`python_version`: binary wheels for that target
-are downloaded; a dependency that only ships a source archive is built here and accepted
-only if the result is pure Python (otherwise the bundle fails, naming the package).
+Only the wheel step needs a package index (pip's cache keeps repeated builds fast). The
+board is named by `platform`: a profile of `hil.deploy_profiles` ("aarch64", "x86_64") or
+raw pip platform tags; how each dependency gets there is `hil.deploy_profiles.DEPENDENCIES`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from hil.bench import load_bench
+from hil.deploy_profiles import Target, resolve_target
 from hil.deploy_templates import TEMPLATES
+from hil.deploy_wheels import PROJECT, DeployError, WheelInfo, collect, runtime_requirements
 
-PROJECT = "msr-fsw"
-SOURCE_IGNORE = (".git", ".venv", "build", "dist", "runs", "out", "*.egg-info", "__pycache__",
-                 ".pytest_cache", ".hypothesis", "*.pyc")
-
-
-class DeployError(RuntimeError):
-    """The bundle could not be built; the message says which step and why."""
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
 
 
 @dataclass
 class BundleReport:
     target: Path
-    wheels: list[str] = field(default_factory=list)
-    platform: str | None = None
+    board: str = "this machine"
     python_version: str = ""
+    wheels: list[WheelInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def platform(self) -> str:
+        return self.board
+
+    def listing(self) -> list[str]:
+        """One line per wheel: name, version, platform tag, accelerated or not, and why."""
+        rows = []
+        for w in self.wheels:
+            acc = {True: "accelerated", False: "PURE FALLBACK", None: "pure python"}[w.accelerated]
+            rows.append(f"{w.name:14s} {w.version:10s} {w.platform:48s} {acc:13s} {w.handling}")
+        return rows
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -55,106 +63,60 @@ def find_project_dir(start: Path | None = None) -> Path:
     raise DeployError("cannot find the project source tree (pyproject.toml); pass --project DIR")
 
 
-def runtime_requirements() -> list[str]:
-    """The project's runtime dependencies (no extras) from its installed metadata."""
-    try:
-        reqs = metadata.requires(PROJECT) or []
-    except metadata.PackageNotFoundError:
-        raise DeployError(f"{PROJECT} is not installed in this environment (pip install -e .)") from None
-    return [r for r in reqs if "extra ==" not in r]
-
-
-def _pip(args: list[str], what: str) -> str:
-    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
-        raise DeployError(f"{what} failed ({' '.join(cmd[3:6])} ...):\n{tail}")
-    return proc.stdout
-
-
-def _requirement_name(req: str) -> str:
-    return re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0].strip()
-
-
-def build_wheels(wheels: Path, project: Path, *, platform: str | None = None,
-                 python_version: str | None = None) -> list[str]:
-    wheels.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        # build from a clean copy: setuptools leaves build/ and stale files in the tree it builds
-        src = Path(tmp) / "src"
-        shutil.copytree(project, src, ignore=shutil.ignore_patterns(*SOURCE_IGNORE))
-        _pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(src)], f"building the {PROJECT} wheel")
-    reqs = runtime_requirements()
-    if platform is None:
-        _pip(["wheel", "-q", "-w", str(wheels), *reqs], "collecting dependency wheels")
-    else:
-        pyver = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
-        abi = "cp" + pyver.replace(".", "")
-        target = ["--platform", platform, "--python-version", pyver, "--implementation", "cp",
-                  "--abi", abi, "--abi", "abi3", "--abi", "none"]
-        for req in reqs:
-            try:
-                _pip(["download", "-q", "--only-binary=:all:", *target, "-d", str(wheels), req],
-                     f"downloading {req} for {platform}")
-            except DeployError as exc:
-                # source-only on the index: build here, usable only if pure Python
-                name = _requirement_name(req)
-                tmp = wheels / "_build"
-                _pip(["wheel", "--no-deps", "-q", "-w", str(tmp), req], f"building {req}")
-                built = list(tmp.glob("*.whl"))
-                pure = [w for w in built if w.name.endswith("-none-any.whl")]
-                if not pure:
-                    raise DeployError(f"{name} has no wheel for {platform} and builds a platform-specific "
-                                      f"wheel here ({', '.join(w.name for w in built)}); build it on the "
-                                      f"target and add it to wheels/\n{exc}") from None
-                for w in pure:
-                    shutil.move(str(w), wheels / w.name)
-                shutil.rmtree(tmp, ignore_errors=True)
-    return sorted(p.name for p in wheels.glob("*.whl"))
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _write_scripts(target: Path, pyver: str, cpus: tuple[int, ...]) -> None:
+    for name in ("install.sh", "rt-setup.sh", "msr-fsw.service"):
+        text = TEMPLATES[name].replace("@PYTHON_VERSION@", pyver)
+        text = text.replace("@CPU_AFFINITY@", " ".join(map(str, cpus)) if cpus else "")
+        if not cpus:
+            text = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("CPUAffinity="))
+        out = target / name
+        out.write_text(text)
+        if name.endswith(".sh"):
+            out.chmod(0o755)
+
+
 def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | None = None,
                  python_version: str | None = None, project: Path | None = None,
-                 cpus: tuple[int, ...] | None = None) -> BundleReport:
+                 cpus: tuple[int, ...] | None = None, extra_wheels: Path | None = None) -> BundleReport:
     """Write a bundle for `bench_file` into `target` (created; must be empty if it exists)."""
     bench = load_bench(bench_file)  # a bad bench file fails here, before any download
+    try:
+        board: Target = resolve_target(platform, python_version)
+    except ValueError as exc:
+        raise DeployError(str(exc)) from None
+    if extra_wheels is not None and not Path(extra_wheels).is_dir():
+        raise DeployError(f"--wheels {extra_wheels}: not a directory")
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise DeployError(f"{target} is not empty")
     target.mkdir(parents=True, exist_ok=True)
     project = project or find_project_dir()
-    pyver = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
-    report = BundleReport(target, platform=platform, python_version=pyver)
-    report.wheels = build_wheels(target / "wheels", project, platform=platform, python_version=python_version)
+    report = BundleReport(target, board=board.label, python_version=board.python)
+    report.wheels = collect(target / "wheels", board, project, extra_wheels)
     shutil.copyfile(bench_file, target / "bench.toml")
-    cpus = cpus if cpus is not None else bench.realtime.cpus
-    for name in ("install.sh", "rt-setup.sh", "msr-fsw.service"):
-        text = TEMPLATES[name]
-        text = text.replace("@PYTHON_VERSION@", pyver)
-        text = text.replace("@CPU_AFFINITY@", " ".join(map(str, cpus)) if cpus else "")
-        out = target / name
-        out.write_text(text)
-        if name.endswith(".sh"):
-            out.chmod(0o755)
-    if not cpus:
-        text = (target / "msr-fsw.service").read_text()
-        (target / "msr-fsw.service").write_text("\n".join(l for l in text.splitlines() if not l.startswith("CPUAffinity=")) + "\n")
+    _write_scripts(target, board.python, cpus if cpus is not None else bench.realtime.cpus)
     if bench.mode != "realtime":
         report.notes.append(f"bench mode is {bench.mode}: the board runs lockstep with the emulator")
+    for w in report.wheels:
+        if w.accelerated is False:
+            report.notes.append(f"{w.name}: pure-Python fallback on the board ({w.why})")
     files = sorted(p for p in target.rglob("*") if p.is_file())
+    hashes = {str(p.relative_to(target)): _sha256(p) for p in files}
     manifest = {
-        "project": PROJECT, "version": metadata.version(PROJECT), "python": pyver,
-        "platform": platform or "this machine", "bench": {"scenario": bench.scenario, "mode": bench.mode},
-        "files": {str(p.relative_to(target)): _sha256(p) for p in files},
+        "project": PROJECT, "version": metadata.version(PROJECT), "python": board.python,
+        "platform": board.label, "platform_tags": list(board.tags) if board.tags else None,
+        "bench": {"scenario": bench.scenario, "mode": bench.mode},
+        "wheels": [w.as_dict() for w in report.wheels],
+        "files": hashes,
     }
-    (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    hashes[MANIFEST] = _sha256(target / MANIFEST)
+    (target / SUMS).write_text("".join(f"{h}  {name}\n" for name, h in sorted(hashes.items())))
     return report
 
 
-__all__ = ["BundleReport", "DeployError", "build_bundle", "build_wheels", "find_project_dir",
-           "runtime_requirements"]
+__all__ = ["BundleReport", "DeployError", "build_bundle", "find_project_dir", "runtime_requirements"]

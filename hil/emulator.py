@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from fsw.core.clock import LinuxClock
 from hal.catalog import DeviceKind
-from hal.errors import DeviceDisconnected
+from hal.errors import DeviceDisconnected, PeerClosed
 from hal.serial.port import FdPort, Port, PortSettings
 from hal.serial.responder import Responder, Transport
 from hal.values import Sample
@@ -107,6 +107,20 @@ def open_bench_end(line: Line) -> Transport:
     return port
 
 
+def realtime_step_problem(plant: Any, step_hz: int) -> str | None:
+    """Why a real-time emulator stepping `plant` at `step_hz` would die on its first step (the
+    step is off some part's physics grid), or None; `msr hil check` asks before a bench runs."""
+    step_ns = 1_000_000_000 // step_hz
+    for part in getattr(plant, "parts", (plant,)):
+        if hasattr(part, "check_time"):
+            try:
+                part.check_time(part.now_ns() + step_ns)
+            except ValueError as exc:
+                return (f"emulator.step_hz {step_hz}: {exc}; expected a step_hz whose period is a whole "
+                        f"number of physics steps (real-time mode)")
+    return None
+
+
 @dataclass
 class EmulatorStats:
     advances: int = 0
@@ -136,12 +150,9 @@ class Emulator:
         self.responders: dict[str, Responder] = {}
         self.step_ns = 1_000_000_000 // bench.step_hz
         if self.mode == "realtime":
-            try:
-                for part in getattr(self.plant, "parts", (self.plant,)):
-                    if hasattr(part, "check_time"):
-                        part.check_time(part.now_ns() + self.step_ns)
-            except ValueError as exc:
-                raise EmulatorError(f"emulator.step_hz {bench.step_hz}: {exc}") from None
+            problem = realtime_step_problem(self.plant, bench.step_hz)
+            if problem:
+                raise EmulatorError(problem)
         self.transports: dict[str, Transport] = {}
         try:
             for name, line in bench.lines.items():
@@ -157,10 +168,16 @@ class Emulator:
                                               on_advance=self._advance if clocked else None)
 
     # ---- plant time ----------------------------------------------------------------------
-    def _advance(self, t_ns: int) -> None:
+    def _advance(self, t_ns: int) -> int:
+        """Step the plant to `t_ns`; a time already past steps nothing and is answered with
+        the plant's own (a board that resumed after a reset asks where the plant is)."""
         with self.lock:
+            now = self.plant.now_ns()
+            if t_ns <= now:
+                return now
             self.plant.advance_to(t_ns)
             self.stats.advances += 1
+            return t_ns
 
     def _step_realtime(self) -> None:
         clock = LinuxClock()
@@ -190,6 +207,8 @@ class Emulator:
             while not self._stop.is_set():
                 responder.step(0.02)
             self.ended[name] = "stopped"
+        except PeerClosed:
+            self.ended[name] = "flight side finished (closed the line)"
         except DeviceDisconnected as exc:
             self.ended[name] = f"flight side gone: {exc}"
         except Exception as exc:  # keep the reason; the CLI reports it

@@ -6,13 +6,21 @@ the Linux monotonic clock with the real-time set-up of the bench file. A dead or
 emulator ends the run with a clear device fault (never a hang): in lockstep the clock
 step fails within the line timeout; in real time a disconnected line stops the loop.
 
-With `checkpoint_dir` the board keeps warm-restart checkpoints (`fsw.core.restart`): on key
-events and every second, after flushing and fsyncing its logs. `resume=True` restores the
-newest one after a crash or SIGKILL and carries on from there (real-time mode: the plant went
-on meanwhile; its logs are first cut back to their last whole record, then appended to).
+The flight side is the scenario's flight build with its fault protection (Health, fault
+table, generic monitors, link watch, warm restart; the loop watchdog runs in real time), the
+same objects as in SIL; the bench stands in for the ground's heartbeat (`Deployment.flight`).
+With `checkpoint_dir` warm-restart checkpoints are durable (`fsw.core.checkpoint.CheckpointStore`:
+atomic, fsynced), saved on key events and every second after flushing and fsyncing the
+logs; without it they stay in memory (a SIGKILL then loses them). `resume=True` restores the
+newest one after a crash or SIGKILL and carries on from there: in real time the plant went on
+meanwhile; in lockstep the board first asks the bench for its plant's time (the bench held it
+while the board was down) and resumes `BOOT_S` later on its old tick grid, as the in-process
+reset of a SIL fault run does. Its logs are first cut back to their last whole record, then
+appended to.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,11 +31,13 @@ from typing import Any, BinaryIO
 from fsw.core.checkpoint import CheckpointStore
 from fsw.core.clock import LinuxClock
 from fsw.core.eventlog import EventLogWriter
-from fsw.core.restart import WarmRestart
+from fsw.core.protection import protection_summary
+from fsw.core.time import seconds_to_ns
 from hal.config import build_devices
 from hal.errors import DeviceFault
 from hil.bench import Bench, BenchConfigError
 from hil.clock import LockstepSerialClock
+from hil.footprint import Footprint
 from hil.rt import RtReport, realtime
 from hil.scenario import FlightResult, attach_log, fly
 
@@ -46,6 +56,8 @@ class RunReport:
     links: dict[str, dict[str, int]] = field(default_factory=dict)
     step_faults: dict[str, int] = field(default_factory=dict)
     restart: dict[str, Any] = field(default_factory=dict)
+    protection: dict[str, Any] = field(default_factory=dict)
+    footprint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -71,7 +83,7 @@ def wait_for_ports(paths: list[str], timeout_s: float) -> None:
 
 
 CHECKPOINT_FILE = "checkpoint.json"
-CHECKPOINT_HZ = 1
+BOOT_S = 0.2   # lockstep resume: the processor is away this long (as sim.faults.run.BOOT_S)
 
 
 def _durable(name: str, f: BinaryIO | None):
@@ -85,29 +97,23 @@ def _durable(name: str, f: BinaryIO | None):
     return flush
 
 
-def _add_warm_restart(topology: Any, executive: Any, checkpoint_dir: Path, log_out: BinaryIO | None,
-                      event_out: BinaryIO | None) -> WarmRestart:
-    restart = WarmRestart("restart", CheckpointStore(Path(checkpoint_dir) / CHECKPOINT_FILE), topology, executive,
-                          every_ticks=1, flushers=[_durable("telemetry.bin", log_out),
-                                                   _durable("events.log", event_out)])
-    topology.add(restart)
-    topology.attach(restart)
-    for name, rs in executive.rate_sets.items():
-        executive.add_group("checkpoint", max(1, rs.base_rate_hz // CHECKPOINT_HZ), [restart], rate_set=name)
-    return restart
-
-
 def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | None = None,
                apply_rt: bool = True, connect_timeout_s: float = 10.0, checkpoint_dir: Path | None = None,
-               resume: bool = False, event_out: BinaryIO | None = None) -> tuple[RunReport, Any]:
+               resume: bool = False, event_out: BinaryIO | None = None,
+               footprint: Footprint | None = None, protection: bool = True) -> tuple[RunReport, Any]:
     """Run the flight side to the end of the scenario; returns (report, telemetry log writer).
 
     Device faults that end the run are in `report.result.fault`; config errors raise.
+    `protection=False` (`--no-protection`) flies without fault protection, reported.
+    `footprint` (hil.footprint) measures memory, start-up and CPU per tick.
     """
     if resume and checkpoint_dir is None:
         raise BenchConfigError("resume needs a checkpoint directory")
+    if resume and not protection:
+        raise BenchConfigError("resume needs the flight's warm restart (drop --no-protection)")
     mode = mode or bench.mode
     dep = bench.deployment
+    dep.protection = protection
     config = bench.flight_device_config()
     for entry in config.values():
         entry["hello"] = True   # a fresh session: the emulator forgets old sequence numbers
@@ -116,15 +122,21 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
     try:
         clock_link = devices.links[bench.lines[bench.clock_line].port]
         clock = LockstepSerialClock(clock_link) if mode == "lockstep" else LinuxClock()
-        topology, executive = dep.flight(devices, clock)
+        store = CheckpointStore(Path(checkpoint_dir) / CHECKPOINT_FILE) if checkpoint_dir is not None else None
+        flushers = (_durable("telemetry.bin", log_out), _durable("events.log", event_out)) \
+            if checkpoint_dir is not None else ()
+        topology, executive = dep.flight(devices, clock, store=store, flushers=flushers)
         if bench.base_rate_hz is not None and executive.base_rate_hz != bench.base_rate_hz:
             raise BenchConfigError(f"{bench.path}: bench.base_rate_hz: {bench.base_rate_hz} Hz, but scenario "
                                    f"{bench.scenario!r} runs at {executive.base_rate_hz} Hz")
-        restart = _add_warm_restart(topology, executive, checkpoint_dir, log_out, event_out) \
-            if checkpoint_dir is not None else None
+        prot = topology.protection
+        restart = prot.restart if prot is not None else None
         log = attach_log(topology, log_out)
         if event_out is not None:
             topology.attach(EventLogWriter(event_out))
+        if footprint is not None:
+            footprint.mark("flight_built")
+            footprint.instrument(executive)
 
         def watch() -> str | None:
             for url, link in devices.links.items():
@@ -138,31 +150,43 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
         rt_report = RtReport()
         if mode == "realtime":
             executive.start_ns = clock.now_ns() + executive.period_ns  # first tick one period from now
-        restored = restart.resume(clock.now_ns()) if restart is not None and resume else None
-        try:
-            if mode == "realtime" and apply_rt:
-                with realtime(bench.realtime) as rt_report:
-                    result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
+        restored = None
+        if restart is not None and resume:
+            if mode == "lockstep":   # the bench held its plant while the board was down
+                clock.sync()
+                restored = restart.resume(clock.now_ns() + seconds_to_ns(BOOT_S))
             else:
-                result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
+                restored = restart.resume(clock.now_ns())
+        watchdog = prot.watchdog if prot is not None and mode == "realtime" else None
+        try:
+            with watchdog if watchdog is not None else contextlib.nullcontext():
+                if mode == "realtime" and apply_rt:
+                    with realtime(bench.realtime) as rt_report:
+                        result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
+                else:
+                    result = fly(topology, executive, dep.duration_s(), dep.done(), watch)
         except DeviceFault as exc:
             result = FlightResult(executive.tick, executive.now_ns(), "fault", f"{type(exc).__name__}: {exc}",
                                   executive.now_ns() - executive.start_ns)
         log.flush()
-        if restart is not None:
+        if restart is not None and checkpoint_dir is not None:
             restart.save()   # the end state, logs included
         report = RunReport(
-            mode=mode, result=result, modes=topology.modes(), slips=executive.slips,
+            mode=mode, result=result, modes={k: v for k, v in topology.modes().items() if v is not None},
+            slips=executive.slips,
             ticks_skipped=executive.ticks_skipped, max_lateness_us=executive.max_lateness_ns / 1e3,
             log_format="ccsds", log_packets=log.packets, rt=rt_report.as_dict(),
-            links={url: {k: v for k, v in vars(link.stats).items() if isinstance(v, int)}
+            links={url: {**{k: v for k, v in vars(link.stats).items() if isinstance(v, int)},
+                         "rejected_frames": link.decoder.rejected}   # bad CRC/COBS: baud or noise
                    for url, link in devices.links.items()},
             step_faults=dict(executive.step_faults),
             restart={} if restart is None else {
                 "restarts": restart.tlm["restarts"], "saves": restart.tlm["saves"],
                 "generation": restart.store.generation, "save_failures": restart.tlm["save_failures"],
                 "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
-                "not_restored": {} if restored is None else restored.not_restored})
+                "not_restored": {} if restored is None else restored.not_restored},
+            protection=protection_summary(topology, executive),
+            footprint={} if footprint is None else footprint.report())
         return report, log
     finally:
         devices.close()

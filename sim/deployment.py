@@ -4,7 +4,7 @@ A scenario module provides
 
     plant(seed, overrides) -> plant                       (hal.plant.Plant)
     device_config(overrides) -> dict                      (the `[devices]` table, sim backends)
-    flight(devices, clock, overrides) -> (topology, executive)
+    flight(devices, clock, overrides, protection) -> (topology, executive)
     summarize(outcome: SilOutcome) -> dict                (the scenario's figures and "success")
     summary_lines(summary) -> list[str]
 
@@ -14,6 +14,13 @@ that hold wall-clock figures, excluded from determinism comparisons). Anything t
 does during the scenario (commands, sequences) runs inside the executive, so SIL and a
 lockstep HIL bench execute exactly the same ticks.
 
+`flight` builds the vehicle *with* its fault protection (`protection` is an
+`fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
+`build_flight`). `Deployment.flight` refuses a flight side built without protection unless
+the deployment was explicitly made without it (`protection=False`, `--no-protection`), and
+adds the ground's heartbeat (`sim.faults.install.add_ground`); every summary says which
+(`protection` section: installed, monitor trips, step faults, warm restarts).
+
 `fly` is the one loop both SIL and HIL use; `run_scenario` is `msr sil`: it flies the
 deployment in SIL and writes the run directory (CCSDS telemetry log, its dictionary, the
 event log, summary).
@@ -22,22 +29,26 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, BinaryIO, Callable, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping
 
 from fsw.core import Executive, SimClock, Topology
 from fsw.core.eventlog import EventLogWriter
+from fsw.core.protection import ProtectionConfig, protection_summary
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
 from sim import rundir
-from sim.truth import TruthRecorder, write_npz
+from sim.faults.install import add_ground
+from sim.scenario_params import MAX_SEED, ScenarioError, ScenarioParam, check_values, show
+
+if TYPE_CHECKING:   # the simulator's side only: a board's flight side loads neither
+    from sim.truth import TruthRecorder
 
 REQUIRED = ("plant", "device_config", "flight")
 TRUTH = "truth.npz"
@@ -53,16 +64,17 @@ FLIGHT_HOOKS: ContextVar[tuple[Callable[[Topology, Executive, TelemetryLogWriter
     ContextVar("FLIGHT_HOOKS", default=())
 
 
-class ScenarioError(ValueError):
-    """The scenario cannot be deployed (unknown, or missing part of the split)."""
-
-
 def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
-                      passthrough_prefixes: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+                      passthrough_prefixes: tuple[str, ...] = (), params: Iterable[ScenarioParam] = ()
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Merge overrides into a scenario's defaults; keys starting with one of
     `passthrough_prefixes` (flight-software parameters such as "nav.") are returned apart.
 
-    An unknown key is a ScenarioError naming it and the known ones."""
+    An unknown key is a ScenarioError naming it and the known ones; with `params` (the
+    scenario's ScenarioParam declarations) every declared value is checked too, defaults and
+    overrides alike, so nothing unchecked reaches a plant."""
+    if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
+        raise ScenarioError(f"overrides must be a table of NAME = value, got {show(overrides)}")
     passthrough = {k: v for k, v in overrides.items() if k.startswith(passthrough_prefixes)} \
         if passthrough_prefixes else {}
     unknown = sorted(k for k in overrides if k not in defaults and k not in passthrough)
@@ -72,19 +84,54 @@ def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
                             + (f", or {'/'.join(passthrough_prefixes)}NAME" if passthrough_prefixes else ""))
     merged = dict(defaults)
     merged.update((k, v) for k, v in overrides.items() if k not in passthrough)
-    return merged, passthrough
+    return check_values(params, merged), passthrough
+
+
+def validate_overrides(module: ModuleType, overrides: Mapping[str, Any]) -> None:
+    """Everything about `overrides` that can be checked without flying (types, limits,
+    flight-parameter limits): a ScenarioError naming the bad one, before anything flies.
+    A scenario may give `check_overrides(overrides)`; otherwise its PARAMS or DEFAULTS and
+    PARAMETER_PREFIXES/PASSTHROUGH are checked."""
+    check = getattr(module, "check_overrides", None)
+    if callable(check):
+        check(dict(overrides))
+        return
+    declared = getattr(module, "DEFAULTS", None)
+    if declared is None:
+        declared = getattr(module, "PARAMETERS", None)
+    if declared is None:
+        return
+    prefixes = tuple(getattr(module, "PARAMETER_PREFIXES", ())) or tuple(getattr(module, "PASSTHROUGH", ()))
+    resolve_overrides(overrides, dict.fromkeys(declared) if not isinstance(declared, Mapping) else declared,
+                      prefixes, getattr(module, "PARAMS", ()))
+
+
+def tube_id_list(value: Any) -> list[int]:
+    """Tube ids (a list of integers, or "1,2,3" from the command line), sorted, unique,
+    1..65535; ValueError saying what is wrong."""
+    if isinstance(value, str):
+        items: list[Any] = [x.strip() for x in value.split(",") if x.strip()]
+        if not all(x.isascii() and x.isdigit() for x in items):
+            raise ValueError("not a comma-separated list of ids")
+        items = [int(x) for x in items]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in items):
+            raise ValueError("ids must be integers")
+    else:
+        raise ValueError("not a list of ids")
+    ids = sorted(set(items))
+    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
+        raise ValueError("need at least one id, each in 1..65535")
+    return ids
 
 
 def parse_tube_ids(value: Any) -> list[int]:
     """The OS contents as a sorted list of tube ids (a list, or "1,2,3" from the command line)."""
-    items = value.split(",") if isinstance(value, str) else value
     try:
-        ids = sorted({int(x) for x in items if str(x).strip()})
-    except (TypeError, ValueError):
-        raise ScenarioError(f"tube_ids must be a list of integers, got {value!r}") from None
-    if not ids or ids[0] < 1 or ids[-1] > 0xFFFF:
-        raise ScenarioError(f"tube_ids must hold at least one id in 1..65535, got {value!r}")
-    return ids
+        return tube_id_list(value)
+    except ValueError as exc:
+        raise ScenarioError(f"tube_ids={show(value)}: {exc}; allowed: a list of integer ids in 1..65535") from None
 
 
 def scenario_module_name(name: str) -> str:
@@ -120,6 +167,7 @@ class Deployment:
     overrides: dict[str, Any] = field(default_factory=dict)
     module: ModuleType | None = None
     duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
+    protection: bool = True                     # False only by an explicit --no-protection
 
     def __post_init__(self) -> None:
         if self.module is None:
@@ -140,8 +188,23 @@ class Deployment:
     def device_config(self) -> dict[str, dict[str, Any]]:
         return self.module.device_config(self.overrides)
 
-    def flight(self, devices: Mapping[str, Any], clock: Any) -> tuple[Topology, Executive]:
-        return self.module.flight(devices, clock, self.overrides)
+    def flight(self, devices: Mapping[str, Any], clock: Any, *, store: Any = None,
+               flushers: tuple[Callable[[], Any], ...] = ()) -> tuple[Topology, Executive]:
+        """The flight side with its protection (checkpoints in `store`: None keeps them in
+        memory; `flushers` fsync the logs before each save) and the ground's heartbeat."""
+        config = ProtectionConfig(enabled=self.protection, store=store, flushers=tuple(flushers))
+        fn = self.module.flight
+        if "protection" in inspect.signature(fn).parameters:
+            topology, executive = fn(devices, clock, self.overrides, protection=config)
+        else:
+            topology, executive = fn(devices, clock, self.overrides)
+        if self.protection and getattr(topology, "protection", None) is None:
+            raise ScenarioError(
+                f"scenario {self.name!r} builds its flight side without fault protection: its flight() "
+                f"must take `protection` and end with fsw.core.protection.protect (or call the vehicle's "
+                f"build_flight); to fly without protection say so (--no-protection)")
+        add_ground(topology, executive)
+        return topology, executive
 
     def duration_s(self) -> float:
         if self.duration_override_s is not None:
@@ -240,6 +303,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     clock.attach(plant)
     truth = None
     if truth_period_s and callable(getattr(plant, "truth", None)):
+        from sim.truth import TruthRecorder
         truth = TruthRecorder(plant, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
@@ -268,7 +332,7 @@ def sha256_file(path: Path) -> str:
 
 def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                  overrides: Mapping[str, Any] | None = None,
-                 observers: tuple[Any, ...] = (),
+                 observers: tuple[Any, ...] = (), protection: bool = True,
                  extra_summary: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`msr sil`: fly a scenario in SIL, summarise it, and write the run directory.
 
@@ -281,8 +345,11 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
     """
     if isinstance(module, str):
         module = load_scenario(module)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed={show(seed)}: expected an integer in [0, {MAX_SEED}]")
+    validate_overrides(module, dict(overrides or {}))   # before anything is built or flown
     dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
-                     dict(overrides or {}), module)
+                     dict(overrides or {}), module, protection=protection)
     wall0 = time.perf_counter()
     if out_dir is None:
         outcome = run_sil(dep, observers=observers)
@@ -299,6 +366,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
         "telemetry_packets": outcome.log.packets,
         "sim_time_s": round(ns_to_seconds(outcome.result.elapsed_ns), 3),
         "stopped_by": outcome.result.stopped_by,
+        "protection": protection_summary(outcome.topology, outcome.executive),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
     })
     if out_dir is not None:
@@ -310,6 +378,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
 def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tuple[SilOutcome, list[str]]:
     """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
     the outcome and the files written (the run directory's promise)."""
+    import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
     module = dep.module
     with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
         def write_failed() -> str | None:
@@ -323,6 +392,7 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
     if outcome.truth is not None:
         with rundir.writing(out_dir / TRUTH):
+            from sim.truth import write_npz
             write_npz(out_dir / TRUTH, outcome.truth.series())
         files.append(TRUTH)
     artifacts = getattr(module, "artifacts", None)
@@ -342,5 +412,5 @@ def wall_fields(module: ModuleType) -> tuple[str, ...]:
 
 
 __all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
-           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil", "scenario_module_name",
-           "wall_fields"]
+           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil",
+           "scenario_module_name", "tube_id_list", "validate_overrides", "wall_fields"]

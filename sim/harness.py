@@ -3,7 +3,10 @@
 This is what scenarios build and what SIL tests drive: run for a while, wait (in simulated
 time) for a mode, an event or a telemetry condition, read recorded telemetry series, and
 send commands. A wait that times out raises `SilTimeout` with what the vehicle was doing
-(modes and the last events), so a failing test says why.
+(modes, step faults with their raising lines, the last events), so a failing test says why.
+A step that raises is never silent: unless the run allows step faults (`allow_step_faults`),
+the first run or wait after one raises `SilStepFault` naming the component, the exception
+and its line.
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ from fsw.core.time import NS_PER_S, ns_to_seconds, seconds_to_ns
 
 class SilTimeout(AssertionError):
     """A SIL wait ran out of simulated time; the message shows the vehicle's state."""
+
+
+class SilStepFault(AssertionError):
+    """A component's step raised during a SIL run that does not allow step faults."""
 
 
 class TelemetryRecorder:
@@ -59,13 +66,38 @@ class SilRun:
     """A vehicle in the loop with its plant. `plant` is stepped by the SimClock (lockstep)."""
 
     def __init__(self, topology: Topology, executive: Executive, clock: SimClock,
-                 plant: Any = None) -> None:
+                 plant: Any = None, *, allow_step_faults: bool = True) -> None:
         self.topology = topology
         self.executive = executive
         self.clock = clock
         self.plant = plant
+        self.allow_step_faults = allow_step_faults
+        self._reported = 0
         self.recorder = TelemetryRecorder()
         topology.attach(self.recorder)
+
+    def _run(self, *, stop_when: Callable[[], bool] | None = None, **kw: Any) -> int:
+        if not self.allow_step_faults:   # stop on the tick that raised
+            faults = self.executive.step_faults
+            cond = stop_when
+            stop_when = (lambda: bool(faults) or cond()) if cond is not None else (lambda: bool(faults))
+        ran = self.executive.run(stop_when=stop_when, **kw)
+        self.check_step_faults()
+        return ran
+
+    def unreported_step_faults(self) -> int:
+        """Step faults not yet raised as SilStepFault (0 when the run allows them)."""
+        if self.allow_step_faults:
+            return 0
+        return sum(self.executive.step_faults.values()) - self._reported
+
+    def check_step_faults(self) -> None:
+        """Raise SilStepFault if a step raised and this run does not allow it."""
+        if self.unreported_step_faults():
+            self._reported = sum(self.executive.step_faults.values())
+            raise SilStepFault(f"a component's step raised at t={self.t:.3f} s (allow with "
+                               f"allow_step_faults=True or @pytest.mark.allow_step_faults)\n"
+                               + self._state())
 
     # ------------------------------------------------------------------ time
     @property
@@ -77,14 +109,14 @@ class SilRun:
         return ns_to_seconds(self.t_ns)
 
     def run_for(self, seconds: float) -> None:
-        self.executive.run(until_ns=self.t_ns + seconds_to_ns(seconds))
+        self._run(until_ns=self.t_ns + seconds_to_ns(seconds))
 
     def run_until(self, condition: Callable[[], bool], *, timeout_s: float, what: str = "") -> float:
         """Run until `condition()` holds after a tick; return the simulated time (s) it took."""
         start = self.t_ns
         if condition():
             return 0.0
-        self.executive.run(until_ns=start + seconds_to_ns(timeout_s), stop_when=condition)
+        self._run(until_ns=start + seconds_to_ns(timeout_s), stop_when=condition)
         if not condition():
             raise SilTimeout(self._explain(what or getattr(condition, "__name__", "condition"),
                                            timeout_s))
@@ -158,24 +190,35 @@ class SilRun:
                              + (f" (values from {lo:.6g} to {hi:.6g})" if lo is not None else ""))
 
     def _explain(self, what: str, timeout_s: float, last: int = 8) -> str:
+        return (f"timed out after {timeout_s:g} s of simulated time waiting for {what}\n"
+                + self._state(last))
+
+    def _state(self, last: int = 8) -> str:
+        """Modes, step faults (component, exception, raising line) and the last events."""
         modes = ", ".join(f"{n}={m}" for n, m in self.topology.modes().items() if m is not None)
+        faults = "\n".join(f"    {line}" for line in self.executive.step_fault_lines()) or "    none"
         tail = "\n".join(f"    t={ns_to_seconds(e.t_ns):10.3f}s {e.component}: {e.text}"
                          for e in self.topology.events[-last:]) or "    (no events)"
-        return (f"timed out after {timeout_s:g} s of simulated time waiting for {what}\n"
-                f"  at t={self.t:.3f} s, modes: {modes}\n  last events:\n{tail}")
+        return (f"  at t={self.t:.3f} s, modes: {modes}\n  step faults:\n{faults}\n"
+                f"  last events:\n{tail}")
 
 
-def start_deployment(scenario: str, *, seed: int = 1, overrides: Mapping[str, Any] | None = None
-                     ) -> tuple[SilRun, Any]:
-    """A scenario deployment ready to drive step by step: (SilRun, its device set to close)."""
+def start_deployment(scenario: str, *, seed: int = 1, overrides: Mapping[str, Any] | None = None,
+                     allow_step_faults: bool = True, protection: bool = True) -> tuple[SilRun, Any]:
+    """A scenario deployment ready to drive step by step: (SilRun, its device set to close).
+    The flight side is the scenario's flight build, fault protection included."""
     from sim.deployment import Deployment
-    dep = Deployment(scenario, seed, dict(overrides or {}))
+    dep = Deployment(scenario, seed, dict(overrides or {}), protection=protection)
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
-    topology, executive = dep.flight(devices, clock)
-    return SilRun(topology, executive, clock, plant), devices
+    try:
+        topology, executive = dep.flight(devices, clock)
+    except BaseException:
+        devices.close()
+        raise
+    return SilRun(topology, executive, clock, plant, allow_step_faults=allow_step_faults), devices
 
 
 def build_run(topology: Topology, base_rate_hz: int, groups: Iterable[tuple[str, int, list]],

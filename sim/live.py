@@ -74,7 +74,7 @@ class LiveLink:
         ingest = topology.add(CommandIngest(LINK_COMPONENT, self.keys))
         spec = topology_spec(topology)
         ingest.connect(topology, spec)
-        self.transport = UdpLink(self.host, self.port, peer=self.ground)
+        self.transport = UdpLink(self.host, self.port, ground=self.ground)
         ingest.uplink = self.transport
         downlink = Downlink(spec, self.transport)
         topology.attach(downlink)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Sequence
 
 from sim.mars import MARS, MarsParams
+
+if TYPE_CHECKING:   # numpy only for the batch propagator: the MAV's flight side never loads it
+    import numpy as np
 
 State = tuple[float, float, float, float, float, float]
 
@@ -117,6 +118,7 @@ def propagate_batch(states: np.ndarray, dt: float, n_steps: int, mars: MarsParam
 
     Off the deterministic stream (benchmarks, validation): its einsum may sum in another
     order on another CPU. Scenario code uses the scalar loops above (docs/determinism.md)."""
+    import numpy as np
     s = np.array(states, dtype=np.float64, copy=True)
     if s.ndim != 2 or s.shape[1] != 6:
         raise ValueError(f"states must have shape (N, 6), got {s.shape}")

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 
 from fsw.numerics import elementwise
+from sim.scenario_params import ScenarioParam, defaults
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
 
@@ -66,6 +67,10 @@ class TerrainParams:
     rock_background_keep: float = 5e-5      # share of rocks kept on the smooth plains
     rock_patch_scale_m: float = 250.0
     keep_clear_radius_m: float = 0.0        # optional rock-free disc at the origin (tests)
+    # The same map re-centred on (x, y) of itself, wrapping round (whole cells): the landing
+    # plain repeats the site map (sim.landing_world), and the next phase wants the map around
+    # wherever the lander came down.
+    shift_m: tuple[float, float] = (0.0, 0.0)
     depots: tuple[DepotParams, ...] = field(default_factory=lambda: (DepotParams(),))
 
 
@@ -78,13 +83,18 @@ class TerrainError(ValueError):
 # landing region is benign: fewer craters, rock patches and dunes than the campaign-wide
 # TerrainParams defaults (with those, a 60 m disc is safe on ~1% of the map). Scenario
 # overrides of these names, plus `terrain_seed`, select the map.
-SITE_TERRAIN: dict[str, float | int] = {
-    "n_cells": 2048,
-    "resolution_m": 0.5,
-    "crater_density_per_km2": 25.0,
-    "rocky_fraction": 0.2,
-    "dune_fraction": 0.05,
-}
+SITE_TERRAIN_PARAMS = (
+    ScenarioParam("n_cells", 2048, int, 1024, 4096, doc="map side in cells (the lander's 300 m approach "
+                                                         "and the rover's 400 m window must fit)"),
+    ScenarioParam("resolution_m", 0.5, float, 0.25, 1.0, doc="cell size; hazard maps are built for 0.5 m"),
+    ScenarioParam("crater_density_per_km2", 25.0, float, 0.0, 500.0),
+    ScenarioParam("rocky_fraction", 0.2, float, 0.0, 1.0),
+    ScenarioParam("dune_fraction", 0.05, float, 0.0, 0.9),
+    ScenarioParam("shift_x_m", 0.0, float, -1e6, 1e6, doc="re-centre the map (wrapping round) on this point: "
+                                                           "the fetch phase's map centred on the lander"),
+    ScenarioParam("shift_y_m", 0.0, float, -1e6, 1e6),
+)
+SITE_TERRAIN: dict[str, float | int] = defaults(SITE_TERRAIN_PARAMS)
 
 
 def site_terrain_params(settings: dict) -> TerrainParams:
@@ -93,7 +103,8 @@ def site_terrain_params(settings: dict) -> TerrainParams:
         return TerrainParams(n_cells=int(settings["n_cells"]), resolution_m=float(settings["resolution_m"]),
                              crater_density_per_km2=float(settings["crater_density_per_km2"]),
                              rocky_fraction=float(settings["rocky_fraction"]),
-                             dune_fraction=float(settings["dune_fraction"]), depots=())
+                             dune_fraction=float(settings["dune_fraction"]), depots=(),
+                             shift_m=(float(settings.get("shift_x_m", 0.0)), float(settings.get("shift_y_m", 0.0))))
     except (KeyError, TypeError, ValueError) as exc:
         raise TerrainError(f"bad terrain settings: {exc}") from None
 
@@ -424,23 +435,25 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
 
     The last map built from an integer seed is kept (its arrays read-only) and handed out
     again as a fresh `Terrain` over the same arrays: a campaign's landing and tube delivery
-    stand on the same map, and building a 2048^2 map takes a second."""
+    stand on the same map (the delivery's re-centred: the shift is applied to the kept map),
+    and building a 2048^2 map takes a second."""
+    unshifted = replace(params, shift_m=(0.0, 0.0))
     try:
-        key = (params, int(seed)) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
+        key = (unshifted, int(seed)) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
         hash(key)
     except TypeError:                      # parameters that cannot be a key are built afresh
         key = None
-    if key is not None:
-        kept = _LAST_GENERATED.get(key)
-        if kept is None:
-            kept = _generate(params, np.random.default_rng(int(seed)))
-            for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
-                a.flags.writeable = False
-            _LAST_GENERATED.clear()
-            _LAST_GENERATED[key] = kept
-        return Terrain(kept.params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m,
-                       kept.craters, kept.tubes)
-    return _generate(params, seed)
+    if key is None:
+        return _generate(params, seed)
+    kept = _LAST_GENERATED.get(key)
+    if kept is None:
+        kept = _generate(unshifted, np.random.default_rng(int(seed)))
+        for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
+            a.flags.writeable = False
+        _LAST_GENERATED.clear()
+        _LAST_GENERATED[key] = kept
+    t = Terrain(params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters, kept.tubes)
+    return _shifted(t) if any(params.shift_m) else t
 
 
 def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain:
@@ -475,7 +488,31 @@ def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain
     keep = np.ones(len(d), dtype=bool)
     if params.keep_clear_radius_m > 0.0:   # a rock-free disc at the origin (tests, demos)
         keep = np.sqrt(xy[:, 0] * xy[:, 0] + xy[:, 1] * xy[:, 1]) > params.keep_clear_radius_m + 0.5 * d
-    return Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
+    t = Terrain(params, height, dune_mask, xy[keep], d[keep], craters, _depot_tubes(params.depots))
+    return _shifted(t) if any(params.shift_m) else t
+
+
+def _shifted(t: Terrain) -> Terrain:
+    """`t` re-centred on its params.shift_m (rounded to whole cells), wrapping round: the same
+    heights, dunes and rock raster, relabelled (no value changes), rocks and craters moved."""
+    n, res = t.n, t.res
+    sj, si = (int(round(c / res)) for c in t.params.shift_m)
+    roll = ((-si, -sj), (0, 1))
+    period = n * res
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        out = np.array(xy, dtype=float, copy=True)
+        if len(out):
+            out[:, 0] -= sj * res
+            out[:, 1] -= si * res
+            out[:, :2] -= period * np.floor(out[:, :2] / period + 0.5)
+        return out
+
+    raster = np.roll(t.max_rock_m, *roll)
+    moved = Terrain(t.params, np.roll(t.height_m, *roll), np.roll(t.dune_mask, *roll),
+                    move(t.rocks_xy_m).astype(t.rocks_xy_m.dtype), t.rocks_d_m, move(t.craters), t.tubes)
+    moved.__dict__["max_rock_m"] = raster     # the raster as rolled, not re-drawn from moved rocks
+    return moved
 
 
 # --- depot layout --------------------------------------------------------------------------------

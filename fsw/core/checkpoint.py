@@ -1,9 +1,10 @@
 """Warm-restart checkpoints: the state that must survive a processor reset.
 
-A checkpoint is canonical JSON with a SHA-256 of its body, written atomically: write to a
-temporary file, fsync it, rename over the old one, fsync the directory. The previous good
-checkpoint is kept as `<name>.prev`, so a reset in the middle of a save (or a corrupted
-file) falls back to the last whole one instead of losing custody or counters.
+A checkpoint is canonical JSON with a SHA-256 of its body. On a board (`CheckpointStore`) it
+is written atomically: write to a temporary file, fsync it, rename over the old one, fsync
+the directory. The previous good checkpoint is kept as `<name>.prev`, so a reset in the
+middle of a save (or a corrupted file) falls back to the last whole one instead of losing
+custody or counters. In SIL `MemoryCheckpointStore` keeps the same bytes in memory.
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ class CheckpointError(Exception):
     """No valid checkpoint could be read (both copies missing or corrupt)."""
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False)
+
+
 def _encode(state: dict[str, Any], generation: int) -> bytes:
-    body = json.dumps({"generation": generation, "state": state}, sort_keys=True,
-                      separators=(",", ":"), allow_nan=False)
+    body = _ENCODER.encode({"generation": generation, "state": state})
     digest = hashlib.sha256(body.encode()).hexdigest()
     return f"{MAGIC} {digest}\n{body}\n".encode()
 
@@ -37,24 +40,77 @@ def _decode(data: bytes, path: Path) -> tuple[int, dict[str, Any]]:
         raise CheckpointError(f"{path}: not a checkpoint (bad magic)")
     if hashlib.sha256(body.encode()).hexdigest() != digest:
         raise CheckpointError(f"{path}: checksum mismatch (torn or corrupted write)")
+    # SHA-256 proves the write was whole, not who wrote it: a crafted body must still be
+    # refused cleanly (nesting beyond the parser's recursion, 1e400, a generation that is no int).
     try:
         obj = json.loads(body)
-        return int(obj["generation"]), obj["state"]
-    except (ValueError, KeyError, TypeError):
-        raise CheckpointError(f"{path}: checksum ok but content unreadable") from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+        raise CheckpointError(f"{path}: checksum ok but content unreadable ({reason})") from None
+    if not isinstance(obj, dict) or set(obj) != {"generation", "state"}:
+        raise CheckpointError(f"{path}: checksum ok but not a checkpoint body")
+    generation, state = obj["generation"], obj["state"]
+    if isinstance(generation, bool) or not isinstance(generation, int) or not 0 <= generation < 2**63:
+        raise CheckpointError(f"{path}: generation {str(generation)[:40]} is not a 64-bit count")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: state is not a table")
+    return generation, state
 
 
-class CheckpointStore:
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self.prev = self.path.with_name(self.path.name + ".prev")
+class _Store:
+    """What both stores share: generations, the serialisation, loading the newer valid copy."""
+
+    path: Path
+
+    def __init__(self) -> None:
         self.generation = 0
         self.saves = 0
 
     def save(self, state: dict[str, Any]) -> int:
-        """Write `state` durably; returns its generation number."""
+        """Keep `state` (serialised, checksummed); returns its generation number."""
         self.generation += 1
-        data = _encode(state, self.generation)
+        self._write(_encode(state, self.generation))
+        self.saves += 1
+        return self.generation
+
+    def load(self) -> dict[str, Any]:
+        """The newest valid checkpoint; falls back to the previous one; CheckpointError if none."""
+        errors: list[str] = []
+        best: tuple[int, dict[str, Any]] | None = None
+        for label, read in self._copies():
+            try:
+                got = _decode(read(), label)
+            except FileNotFoundError:
+                errors.append(f"{label}: missing")
+                continue
+            except CheckpointError as exc:
+                errors.append(str(exc))
+                continue
+            if best is None or got[0] > best[0]:
+                best = got
+        if best is None:
+            raise CheckpointError("no valid checkpoint: " + "; ".join(errors))
+        self.generation = best[0]
+        return best[1]
+
+    def _write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _copies(self) -> list[tuple[Path, Any]]:
+        raise NotImplementedError
+
+
+class CheckpointStore(_Store):
+    """Durable: on a board's flash (atomic replace, fsynced file and directory)."""
+
+    durable = True
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.prev = self.path.with_name(self.path.name + ".prev")
+
+    def _write(self, data: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -71,28 +127,39 @@ class CheckpointStore:
             os.fsync(dfd)
         finally:
             os.close(dfd)
-        self.saves += 1
-        return self.generation
 
-    def load(self) -> dict[str, Any]:
-        """The newest valid checkpoint; falls back to the previous one; CheckpointError if none."""
-        errors: list[str] = []
-        best: tuple[int, dict[str, Any]] | None = None
-        for p in (self.path, self.prev):
-            try:
-                got = _decode(p.read_bytes(), p)
-            except FileNotFoundError:
-                errors.append(f"{p}: missing")
-                continue
-            except CheckpointError as exc:
-                errors.append(str(exc))
-                continue
-            if best is None or got[0] > best[0]:
-                best = got
-        if best is None:
-            raise CheckpointError("no valid checkpoint: " + "; ".join(errors))
-        self.generation = best[0]
-        return best[1]
+    def _copies(self) -> list[tuple[Path, Any]]:
+        return [(p, p.read_bytes) for p in (self.path, self.prev)]
 
     def exists(self) -> bool:
         return self.path.exists() or self.prev.exists()
+
+
+class MemoryCheckpointStore(_Store):
+    """In RAM, for SIL: the same serialisation and checksum as the durable store (so what is
+    checkpointed is exercised), the newest and previous copies kept, no disk, no fsync. A
+    processor reset simulated in-process keeps the store object, as flash survives a reset."""
+
+    durable = False
+
+    def __init__(self, name: str = "memory:checkpoint.json") -> None:
+        super().__init__()
+        self.path = Path(name)
+        self.data: bytes | None = None
+        self.prev_data: bytes | None = None
+
+    def _write(self, data: bytes) -> None:
+        self.prev_data, self.data = self.data, data
+
+    def _copies(self) -> list[tuple[Path, Any]]:
+        def reader(which: str):
+            def read() -> bytes:
+                data = getattr(self, which)
+                if data is None:
+                    raise FileNotFoundError(which)
+                return data
+            return read
+        return [(self.path, reader("data")), (Path(f"{self.path}.prev"), reader("prev_data"))]
+
+    def exists(self) -> bool:
+        return self.data is not None or self.prev_data is not None

@@ -17,6 +17,7 @@ from transitions import Machine, MachineError
 from .declarations import Arg, Channel, Param, ValidationError
 from .events import CORE_EVENTS, Event, EventDef, Severity
 from .modes import ModeTable
+from .origin import describe
 
 
 class TimeRef:
@@ -217,12 +218,17 @@ class Component:
         try:
             getattr(self, cdef.handler_name)(**kwargs)
         except CommandError as exc:
-            self.counters["cmd_failed"] += 1
-            self.emit("CMD_FAILED", command=name, reason=str(exc))
-            return CommandResult(CommandStatus.FAILED, str(exc))
+            return self._fail_cmd(name, str(exc))
+        except Exception as exc:  # a handler bug: a failed command, loud, never out of dispatch
+            return self._fail_cmd(name, describe(exc))
         self.counters["cmd_accepted"] += 1
         self.emit("CMD_ACCEPTED", command=name)
         return CommandResult(CommandStatus.OK)
+
+    def _fail_cmd(self, name: str, reason: str) -> CommandResult:
+        self.counters["cmd_failed"] += 1
+        self.emit("CMD_FAILED", command=name, reason=reason)
+        return CommandResult(CommandStatus.FAILED, reason)
 
     def _reject_cmd(self, name: str, reason: str) -> CommandResult:
         self.counters["cmd_rejected"] += 1
@@ -230,6 +236,19 @@ class Component:
         return CommandResult(CommandStatus.REJECTED, reason)
 
     # ---------------------------------------------------------------- parameters
+    @classmethod
+    def param_problem(cls, name: str, value: Any) -> str | None:
+        """Why `set_param(name, value)` would be refused (the limit it breaks), or None; lets
+        the ground check parameters against the declarations before the software is built."""
+        pdef = next((p for p in cls.PARAMS if p.name == name), None)
+        if pdef is None:
+            return f"{cls.__name__} has no parameter {name!r} (it has {', '.join(p.name for p in cls.PARAMS) or 'none'})"
+        try:
+            pdef.coerce(value)
+        except ValidationError as exc:
+            return str(exc)
+        return None
+
     def set_param(self, name: str, value: Any) -> bool:
         pdef = self._param_defs.get(name)
         if pdef is None:

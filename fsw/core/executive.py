@@ -4,8 +4,9 @@ The same loop runs lockstep SIL and real time; only the Clock differs. Tick k is
 start + k * period (absolute deadlines, so no drift). If a tick's work runs past the next
 deadline that is one cycle slip, counted once, and the loop rejoins the grid at the next
 deadline still ahead (skipped ticks are counted too). A step that raises is isolated: the
-exception is counted against it and passed to the fault listeners (FDIR), and the rest of
-the tick runs. Execution times are measured for the statistics only and never enter the
+exception is counted against it (`step_faults`, and `fault_info` with its type, message and
+raising line), passed to the fault listeners (Health turns it into a STEP_FAULT event and
+telemetry), and the rest of the tick runs. Execution times are measured for the statistics only and never enter the
 deterministic telemetry stream.
 
 A vehicle may declare more than one *rate set* (say "nominal" at 50 Hz and "quiet" at 1 Hz
@@ -23,6 +24,7 @@ from typing import Callable, Iterable
 from .bus import Bus
 from .clock import Clock
 from .component import Component, TimeRef
+from .origin import MESSAGE_MAX, raising_line
 from .time import period_ns
 
 NOMINAL = "nominal"
@@ -34,10 +36,39 @@ class GroupStats:
     exec_ns_total: int = 0
     exec_ns_max: int = 0
     slips: int = 0  # overruns that ended while this group was the last one run
+    step_faults: int = 0  # steps of this group that raised
 
     @property
     def exec_ns_mean(self) -> float:
         return self.exec_ns_total / self.runs if self.runs else 0.0
+
+
+@dataclass
+class StepFault:
+    """What the executive knows of the exceptions one step raised: how many, the first and
+    the latest (type, message, raising line, tick time)."""
+
+    step: str
+    count: int = 0
+    first_t_ns: int = 0
+    first: str = ""            # "KeyError: 'x' at fsw/x.py:12"
+    t_ns: int = 0
+    error: str = ""            # type name of the latest exception
+    message: str = ""
+    where: str = ""
+
+    def record(self, t_ns: int, exc: BaseException) -> None:
+        self.count += 1
+        self.t_ns = t_ns
+        self.error = type(exc).__name__
+        self.message = str(exc)[:MESSAGE_MAX]
+        self.where = raising_line(exc)
+        if self.count == 1:
+            self.first_t_ns = t_ns
+            self.first = self.describe()
+
+    def describe(self) -> str:
+        return f"{self.error}: {self.message} at {self.where}"
 
 
 @dataclass
@@ -71,18 +102,19 @@ class Executive:
                  start_ns: int | None = None) -> None:
         self.clock = clock
         self.bus = bus if bus is not None else Bus()
-        self.time = TimeRef()
         self.rate_sets: dict[str, RateSet] = {}
         self.add_rate_set(NOMINAL, base_rate_hz)
         self._active = self.rate_sets[NOMINAL]
         self._pending: str | None = None
         self.start_ns = clock.now_ns() if start_ns is None else start_ns
+        self.time = TimeRef(self.start_ns)   # events emitted while building carry the start time
         self.tick = 0              # index of the next tick on the active rate set's grid
         self.ticks_run = 0
         self.slips = 0
         self.ticks_skipped = 0
         self.max_lateness_ns = 0   # latest wake-up seen (real time only)
         self.step_faults: dict[str, int] = {}  # exceptions caught per step (component name)
+        self.fault_info: dict[str, StepFault] = {}   # the same, with what was raised and where
         self.fault_listeners: list[Callable[[str, int, Exception], None]] = []
         self._stopped = False
 
@@ -175,6 +207,11 @@ class Executive:
         step = group.steps[index]
         name = getattr(getattr(step, "__self__", None), "name", None) or getattr(step, "__name__", repr(step))
         self.step_faults[name] = self.step_faults.get(name, 0) + 1
+        info = self.fault_info.get(name)
+        if info is None:
+            info = self.fault_info[name] = StepFault(name)
+        info.record(t_ns, exc)
+        group.stats.step_faults += 1
         for listener in self.fault_listeners:
             listener(name, t_ns, exc)
 
@@ -268,7 +305,19 @@ class Executive:
             for g in rs.groups:
                 key = g.name if rs.name == NOMINAL else f"{rs.name}.{g.name}"
                 out[key] = {"runs": g.stats.runs, "exec_us_mean": g.stats.exec_ns_mean / 1e3,
-                            "exec_us_max": g.stats.exec_ns_max / 1e3, "slips": g.stats.slips}
+                            "exec_us_max": g.stats.exec_ns_max / 1e3, "slips": g.stats.slips,
+                            "step_faults": g.stats.step_faults}
         out["_total"] = {"slips": self.slips, "ticks_skipped": self.ticks_skipped,
-                         "ticks_run": self.ticks_run}
+                         "ticks_run": self.ticks_run, "step_faults": sum(self.step_faults.values())}
+        out["_step_faults"] = dict(sorted(self.step_faults.items()))
+        return out
+
+    def step_fault_lines(self) -> list[str]:
+        """One line per step that raised: count, first and latest exception with its line."""
+        out = []
+        for name, info in sorted(self.fault_info.items()):
+            line = f"{name}: {info.count} step fault(s), first at t={info.first_t_ns / 1e9:.3f} s: {info.first}"
+            if info.count > 1:
+                line += f"; latest at t={info.t_ns / 1e9:.3f} s: {info.describe()}"
+            out.append(line)
         return out

@@ -92,34 +92,47 @@ class FaultProtection(Component):
         self.state = {m.name: MonitorState() for m in self.table}
         if len(self.state) != len(self.table):
             raise ValueError("duplicate monitor names")
-        self._readers = [(m, self._reader(m.channel), self._reader(m.other) if m.other else None,
-                          self._gate(m)) for m in self.table]
+        self._tripped = 0
+        self._rows = [self._row(m) for m in self.table]
 
-    def _reader(self, key: str) -> Callable[[], Any]:
+    def _row(self, m: Monitor) -> tuple:
+        """What step() reads per monitor, looked up once: the channel's telemetry dict and key,
+        the limits (infinite when absent), the gating component's mode model and modes."""
+        tlm, chan = self._channel(m.channel)
+        model, modes = None, frozenset()
+        if m.when is not None:
+            model = self.topology.components[m.when[0]]._model   # the mode, read without the property
+            modes = frozenset(m.when[1])
+        lo = -math.inf if m.lo is None else m.lo
+        hi = math.inf if m.hi is None else m.hi
+        return (m, self.state[m.name], tlm, chan, m.kind == "limit", lo, hi, model, modes,
+                self._reader(m.channel), self._reader(m.other) if m.other else None)
+
+    def _channel(self, key: str) -> tuple[dict[str, Any], str]:
         comp_name, _, chan = key.partition(".")
         comp = self.topology.components.get(comp_name)
         if comp is None or chan not in comp.tlm:
             raise ValueError(f"fault table: no telemetry channel {key!r}")
-        tlm = comp.tlm
+        return comp.tlm, chan
+
+    def _reader(self, key: str) -> Callable[[], Any]:
+        tlm, chan = self._channel(key)
         return lambda: tlm[chan]
 
-    def _gate(self, m: Monitor) -> Callable[[], bool] | None:
-        if m.when is None:
-            return None
-        comp = self.topology.components[m.when[0]]
-        modes = frozenset(m.when[1])
-        return lambda: comp.mode in modes
-
     def step(self, t_ns: int) -> None:
-        for m, read, read_other, gate in self._readers:
-            st = self.state[m.name]
-            if not st.enabled or (gate is not None and not gate()):
+        # Runs at the fdir rate in every flight: the quiet path (in its modes, enabled, a limit
+        # within its limits, not tripped) is kept short; the rest is as the module doc says.
+        for m, st, tlm, chan, is_limit, lo, hi, model, modes, read, read_other in self._rows:
+            if (model is not None and model.state not in modes) or not st.enabled:
                 st.count = 0
                 if st.tripped and st.enabled:   # out of its modes: the trip is over, so
                     st.tripped = False          # the fault trips again if it is back when
                     st.clear_count = 0          # the vehicle returns to them
+                    self._tripped -= 1
                     self.emit("FAULT_CLEARED", monitor=m.name)
                 continue
+            if is_limit and not st.count and not st.tripped and lo <= tlm[chan] <= hi:
+                continue   # (a NaN fails both comparisons and is checked below)
             violated, detail = self._check(m, st, read, read_other)
             if violated:
                 if st.count == 0:
@@ -134,8 +147,9 @@ class FaultProtection(Component):
                     st.clear_count += 1
                     if st.clear_count >= m.persistence:
                         st.tripped = False
+                        self._tripped -= 1
                         self.emit("FAULT_CLEARED", monitor=m.name)
-        self.tlm["tripped"] = sum(s.tripped for s in self.state.values())
+        self.tlm["tripped"] = self._tripped
 
     @staticmethod
     def _check(m: Monitor, st: MonitorState, read, read_other) -> tuple[bool, str]:
@@ -159,6 +173,7 @@ class FaultProtection(Component):
 
     def _trip(self, m: Monitor, st: MonitorState, detail: str, t_ns: int) -> None:
         st.tripped = True
+        self._tripped += 1
         st.trips += 1
         st.detected_ns.append(t_ns)
         self.tlm["trips_total"] += 1
@@ -189,11 +204,18 @@ class FaultProtection(Component):
     def _cmd_reset(self, monitor: str) -> None:
         st = self._monitor(monitor)
         st.tripped, st.count, st.clear_count = False, 0, 0
+        self._recount()
+
+    def _recount(self) -> None:
+        self._tripped = sum(s.tripped for s in self.state.values())
+        self.tlm["tripped"] = self._tripped
 
     def checkpoint_state(self) -> dict[str, Any]:
+        """Monitors that ever tripped or were disabled (the others are as built: a checkpoint
+        is saved every second, and most monitors never leave their initial state)."""
         return super().checkpoint_state() | {
             "monitors": {n: {"tripped": s.tripped, "trips": s.trips, "enabled": s.enabled}
-                         for n, s in self.state.items()}}
+                         for n, s in self.state.items() if s.trips or s.tripped or not s.enabled}}
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """A monitor that had tripped stays tripped, so its response is not repeated."""
@@ -205,3 +227,4 @@ class FaultProtection(Component):
                 st.trips = int(saved.get("trips", 0))
                 st.enabled = bool(saved.get("enabled", True))
         self.tlm["trips_total"] = sum(s.trips for s in self.state.values())
+        self._recount()

@@ -1,8 +1,11 @@
 """Health: turns the executive's own accounting into telemetry, events and FDIR inputs.
 
-It listens for steps that raised (the executive isolates them) and watches cycle slips.
-A component whose step raised on `dead_after` consecutive runs is declared dead (an event and
-the `components_dead` channel, which an FDIR monitor turns into a response); one that then
+It listens for steps that raised (the executive isolates them) and watches cycle slips. A
+step fault is loud: the first exception of a step, and every `report_every`-th after it, is a
+STEP_FAULT event naming the step, the exception type, its message and the raising line
+(`Executive.fault_info`), and every one counts in the `step_faults` channel. A component
+whose step raised on `dead_after` consecutive runs is declared dead (an event and the
+`components_dead` channel, which an FDIR monitor turns into a response); one that then
 runs clean for `recover_after` runs is declared recovered (a transient fault, e.g. a reset
 peripheral, need not keep the vehicle safed forever). The dead set survives a warm restart. A loop that
 stops ticking altogether is the job of `LoopWatchdog` (a thread, like a hardware watchdog),
@@ -24,18 +27,21 @@ class Health(Component):
     CHANNELS = (Channel("slips", int), Channel("ticks_skipped", int), Channel("step_faults", int),
                 Channel("components_dead", int), Channel("loop_stalls", int))
     EVENTS = (
-        EventDef("STEP_FAULT", Severity.WARNING_HI, "{component} raised {error}"),
+        EventDef("STEP_FAULT", Severity.WARNING_HI,
+                 "{component} raised {error}: {message} at {where} (fault {count})"),
         EventDef("COMPONENT_DEAD", Severity.FATAL, "{component} raised on {runs} runs in a row"),
         EventDef("CYCLE_SLIP", Severity.WARNING_LO, "{slips} slips, {skipped} ticks skipped so far"),
         EventDef("LOOP_STALL", Severity.FATAL, "loop stalled {stalled_ms} ms in {component}"),
         EventDef("COMPONENT_RECOVERED", Severity.ACTIVITY_HI, "{component} ran clean on {runs} runs in a row"),
     )
 
-    def __init__(self, name: str, executive: Any, *, dead_after: int = 3, recover_after: int = 20) -> None:
+    def __init__(self, name: str, executive: Any, *, dead_after: int = 3, recover_after: int = 20,
+                 report_every: int = 100) -> None:
         super().__init__(name)
         self.executive = executive
         self.dead_after = dead_after
         self.recover_after = recover_after
+        self.report_every = max(1, int(report_every))
         self.dead: set[str] = set()
         self._clean: dict[str, int] = {}   # dead component -> clean runs since its last fault
         self._streak: dict[str, int] = {}
@@ -44,9 +50,14 @@ class Health(Component):
         executive.fault_listeners.append(self._on_fault)
 
     def _on_fault(self, component: str, t_ns: int, exc: Exception) -> None:
-        if component not in self._faulted_since_step:
-            self._faulted_since_step.add(component)
-            self.emit("STEP_FAULT", component=component, error=f"{type(exc).__name__}: {exc}")
+        self._faulted_since_step.add(component)
+        self.tlm["step_faults"] += 1
+        info = self.executive.fault_info.get(component)
+        count = self.executive.step_faults.get(component, 1)   # kept across a warm restart
+        if count == 1 or count % self.report_every == 0 or (info is not None and info.count == 1):
+            self.emit("STEP_FAULT", component=component, error=type(exc).__name__,
+                      message=info.message if info is not None else str(exc),
+                      where=info.where if info is not None else "?", count=count)
 
     def on_loop_stall(self, component: str, stalled_ns: int) -> None:
         """Called by the LoopWatchdog (from its thread) when the loop stops ticking."""
@@ -55,6 +66,12 @@ class Health(Component):
 
     def step(self, t_ns: int) -> None:
         ex = self.executive
+        if not (self._faulted_since_step or self._streak or self.dead) and ex.slips == self._seen_slips:
+            tlm = self.tlm   # the quiet path, every fdir cycle of every flight
+            tlm["ticks_skipped"] = ex.ticks_skipped
+            if ex.step_faults:   # restored across a warm restart
+                tlm["step_faults"] = sum(ex.step_faults.values())
+            return
         for comp in list(self._streak):
             if comp not in self._faulted_since_step:
                 del self._streak[comp]
@@ -111,20 +128,26 @@ class LoopWatchdog:
     On a stall it names the component stuck on the loop thread and calls `on_stall(component,
     stalled_ns)` once per stall (for example Health.on_loop_stall, or a handler that resets
     the processor). Used in real time; in SIL overruns are modelled with SimClock.charge.
+    `poll()` is one look of the thread (tests drive it with a fake `now_ns`, no thread).
     """
 
     def __init__(self, executive: Any, timeout_ns: int,
-                 on_stall: Callable[[str, int], None]) -> None:
+                 on_stall: Callable[[str, int], None], *, now_ns: Callable[[], int] = time.monotonic_ns) -> None:
         self.executive = executive
         self.timeout_ns = int(timeout_ns)
         self.on_stall = on_stall
+        self.now_ns = now_ns
         self.stalls = 0
         self._loop_thread = threading.get_ident()
+        self._last_tick = executive.tick
+        self._last_move = now_ns()
+        self._reported = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="loop-watchdog", daemon=True)
 
     def __enter__(self) -> "LoopWatchdog":
         self._loop_thread = threading.get_ident()
+        self._last_tick, self._last_move, self._reported = self.executive.tick, self.now_ns(), False
         self._thread.start()
         return self
 
@@ -132,17 +155,20 @@ class LoopWatchdog:
         self._stop.set()
         self._thread.join()
 
+    def poll(self) -> bool:
+        """Look at the tick counter once; True when this look reported a (new) stall."""
+        tick = self.executive.tick
+        now = self.now_ns()
+        if tick != self._last_tick:
+            self._last_tick, self._last_move, self._reported = tick, now, False
+        elif not self._reported and now - self._last_move > self.timeout_ns:
+            self._reported = True
+            self.stalls += 1
+            self.on_stall(running_component(self._loop_thread), now - self._last_move)
+            return True
+        return False
+
     def _watch(self) -> None:
-        last_tick = self.executive.tick
-        last_move = time.monotonic_ns()
-        reported = False
         poll = self.timeout_ns / 4e9
         while not self._stop.wait(poll):
-            tick = self.executive.tick
-            now = time.monotonic_ns()
-            if tick != last_tick:
-                last_tick, last_move, reported = tick, now, False
-            elif not reported and now - last_move > self.timeout_ns:
-                reported = True
-                self.stalls += 1
-                self.on_stall(running_component(self._loop_thread), now - last_move)
+            self.poll()

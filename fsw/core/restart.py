@@ -8,7 +8,10 @@ deployment code, and re-anchors the executive on its old tick grid after the res
 `WarmRestart` is the component that does it on board: a topology sink that notices key
 events (a mode change, a tube moved, an ignition), and a rate-group step that then saves a
 checkpoint at the end of that tick (and every `every_ticks` runs or `every_ns` of flight
-time anyway: time-based is the same in a 1 Hz quiet rate set as at 50 Hz). Before each save it
+time anyway, but a periodic save at most once per `min_ticks` base ticks of the active rate
+set: 1 s at 10 and 50 Hz, 10 s in a 1 Hz quiet set, where the vehicle is settled by design
+and its state moves slowly; a vehicle may set its own period per rate set, `period_ns`; key
+events still save at once). Before each save it
 calls the flushers it is given (flush and fsync a log; a flusher may return a mapping such
 as {"telemetry.bin": bytes_on_disk}, kept in the checkpoint under "logs"), so every log
 record older than the newest checkpoint is on disk: a reset loses at most the records
@@ -72,15 +75,20 @@ def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int
     """Put `state` back into a freshly built flight side; the executive resumes on its old grid
     at the first deadline after `now_ns` (the reset took time; the world went on)."""
     if state.get("format") != FORMAT or state.get("vehicle") != topology.vehicle:
-        raise CheckpointError(f"checkpoint is for {state.get('vehicle')!r} format {state.get('format')!r}, "
-                              f"not {topology.vehicle!r} format {FORMAT}")
-    ex_state = state["executive"]
-    report = RestoreReport(int(ex_state["t_ns"]), int(now_ns))
+        raise CheckpointError(f"checkpoint is for {str(state.get('vehicle'))[:40]!r} format "
+                              f"{str(state.get('format'))[:20]!r}, not {topology.vehicle!r} format {FORMAT}")
+    ex_state = _executive_state(state.get("executive"))
     saved = state.get("components", {})
+    if not isinstance(saved, Mapping):
+        raise CheckpointError("checkpoint components are not a table")
+    report = RestoreReport(ex_state["t_ns"], int(now_ns))
     for name, comp in topology.components.items():
         s = saved.get(name)
         if s is None:
             report.missing.append(name)
+            continue
+        if not isinstance(s, Mapping):
+            report.refused[name] = "saved state is not a table"
             continue
         try:
             comp.restore_state(s)
@@ -96,15 +104,37 @@ def restore(topology: Any, executive: Any, state: Mapping[str, Any], now_ns: int
     return report
 
 
-def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -2**63 <= value < 2**63:
+        raise CheckpointError(f"checkpoint executive {what} is not a 64-bit integer")
+    return value
+
+
+def _executive_state(s: Any) -> dict[str, Any]:
+    """The executive's saved time line, checked whole before anything is restored (a crafted
+    or damaged one is a CheckpointError, never half a restore)."""
+    if not isinstance(s, Mapping):
+        raise CheckpointError("checkpoint has no executive table")
+    faults = s.get("step_faults", {})
+    if not isinstance(faults, Mapping):
+        raise CheckpointError("checkpoint executive step_faults is not a table")
     name = s.get("rate_set")
-    start = int(s["start_ns"])
+    return {"t_ns": _count(s.get("t_ns"), "t_ns"), "start_ns": _count(s.get("start_ns"), "start_ns"),
+            "rate_set": name if isinstance(name, str) else None,
+            **{k: _count(s.get(k, 0), k) for k in ("ticks_run", "slips", "ticks_skipped")},
+            "step_faults": {str(k): _count(v, "step_faults") for k, v in faults.items()}}
+
+
+def _reanchor(ex: Any, s: Mapping[str, Any], now_ns: int) -> None:
+    name = s["rate_set"]
+    start = s["start_ns"]
     if now_ns >= start:
         ex.resume(name if name in ex.rate_sets else ex.rate_set, start, now_ns)
-    ex.ticks_run = int(s.get("ticks_run", 0))
-    ex.slips = int(s.get("slips", 0))
-    ex.ticks_skipped = int(s.get("ticks_skipped", 0))
-    ex.step_faults = {str(k): int(v) for k, v in s.get("step_faults", {}).items()}
+    ex.ticks_run = s["ticks_run"]
+    ex.slips = s["slips"]
+    ex.ticks_skipped = s["ticks_skipped"]
+    ex.step_faults = dict(s["step_faults"])
+    ex.time.now_ns = max(ex.time.now_ns, now_ns)   # what the restart says is stamped then
 
 
 class WarmRestart(Component):
@@ -122,7 +152,8 @@ class WarmRestart(Component):
     )
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,
-                 every_ticks: int = 0, every_ns: int = 0, on_events: Iterable[str] = SAVE_ON_EVENTS,
+                 every_ticks: int = 0, every_ns: int = 0, min_ticks: int = 10,
+                 period_ns: Mapping[str, int] | None = None, on_events: Iterable[str] = SAVE_ON_EVENTS,
                  flushers: Iterable[Callable[[], Any]] = ()) -> None:
         super().__init__(name)
         self.store = store
@@ -130,6 +161,8 @@ class WarmRestart(Component):
         self.executive = executive
         self.every_ticks = int(every_ticks)
         self.every_ns = int(every_ns)
+        self.min_ticks = int(min_ticks)
+        self.period_ns = {str(k): int(v) for k, v in (period_ns or {}).items()}   # by rate set
         self._saved_ns: int | None = None
         self.on_events = frozenset(on_events)
         self.flushers = list(flushers)
@@ -149,10 +182,15 @@ class WarmRestart(Component):
     def step(self, t_ns: int) -> None:
         self._runs += 1
         due = (self.every_ticks and self._runs % self.every_ticks == 0) or \
-            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self.every_ns))
+            (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self._interval()))
         if self._dirty or due:
             self._saved_ns = t_ns
             self.save()
+
+    def _interval(self) -> int:
+        ex = self.executive
+        own = self.period_ns.get(ex.rate_set)
+        return own if own is not None else max(self.every_ns, self.min_ticks * ex.period_ns)
 
     def save(self) -> bool:
         self._dirty = False
@@ -183,12 +221,17 @@ class WarmRestart(Component):
         try:
             state = self.store.load()
             report = restore(self.topology, self.executive, state, now_ns)
-        except (CheckpointError, KeyError, TypeError, ValueError) as exc:
+        except (CheckpointError, KeyError, TypeError, ValueError, OverflowError) as exc:
             self.emit("COLD_START", reason=str(exc))
             return None
-        mine = state["components"].get(self.name, {}).get("tlm", {})
-        self.tlm["restarts"] = int(mine.get("restarts", 0)) + 1
-        self.tlm["saves"] = int(mine.get("saves", 0))
+        mine = state["components"].get(self.name, {})
+        mine = mine.get("tlm", {}) if isinstance(mine, Mapping) else {}
+        mine = mine if isinstance(mine, Mapping) else {}
+        counts = {k: mine.get(k, 0) for k in ("restarts", "saves")}
+        counts = {k: v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63 else 0
+                  for k, v in counts.items()}
+        self.tlm["restarts"] = counts["restarts"] + 1
+        self.tlm["saves"] = counts["saves"]
         self.tlm["generation"] = self.store.generation
         self.last_report = report
         self.emit("WARM_RESTART", restarts=self.tlm["restarts"], generation=self.store.generation,

@@ -45,21 +45,28 @@ class SeqEntry:
 
 
 _TARGET = re.compile(r"^[A-Za-z_][\w-]*\.[A-Za-z_]\w*$")
-_HMS = re.compile(r"^(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)$")
+# ASCII digits only: str.isdigit, int() and \d also take "²" or "٣", which are no times.
+_HMS = re.compile(r"([0-9]{1,12}):([0-5][0-9]):([0-5][0-9](?:\.[0-9]{1,30})?)", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})", re.ASCII)
+_NS = re.compile(r"[0-9]{1,19}", re.ASCII)
+MAX_T_NS = 2**63 - 1   # times are signed 64-bit nanoseconds on the wire
 
 
 def _parse_seconds(text: str, line: int) -> int:
-    m = _HMS.match(text)
-    try:
-        if m:
-            sec = Fraction(int(m.group(1)) * 3600 + int(m.group(2)) * 60) + Fraction(m.group(3))
-        else:
-            sec = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise SequenceError(line, f"bad time {text!r}") from None
+    """Seconds as [H:MM:SS.frac] or a plain decimal (ASCII), to integer ns, exactly."""
+    m = _HMS.fullmatch(text)
+    if m:
+        sec = Fraction(int(m.group(1)) * 3600 + int(m.group(2)) * 60) + Fraction(m.group(3))
+    elif _DECIMAL.fullmatch(text):
+        sec = Fraction(text)
+    else:
+        raise SequenceError(line, f"bad time {text!r} (seconds like 5, 0.25 or 00:01:30.5)")
     if sec < 0:
         raise SequenceError(line, f"negative time {text!r}")
-    return int(round(sec * NS_PER_S))
+    t_ns = int(round(sec * NS_PER_S))
+    if t_ns > MAX_T_NS:
+        raise SequenceError(line, f"time {text!r} beyond {MAX_T_NS} ns")
+    return t_ns
 
 
 def parse_sequence(text: str) -> list[SeqEntry]:
@@ -78,8 +85,8 @@ def parse_sequence(text: str) -> list[SeqEntry]:
         if when.startswith("R+"):
             relative, t_ns = True, _parse_seconds(when[2:], no)
         elif when.startswith("A@"):
-            if not when[2:].isdigit():
-                raise SequenceError(no, f"bad absolute time in ns {when!r}")
+            if not _NS.fullmatch(when[2:]) or int(when[2:]) > MAX_T_NS:
+                raise SequenceError(no, f"bad absolute time in ns {when!r} (ASCII digits, at most {MAX_T_NS})")
             relative, t_ns = False, int(when[2:])
         elif when.startswith("A"):
             relative, t_ns = False, _parse_seconds(when[1:], no)
@@ -176,8 +183,13 @@ class Sequencer(Component):
             self.emit("SEQ_DONE", ok=self.tlm["commands_ok"], failed=self.tlm["commands_failed"])
 
     def _digest(self) -> int:
-        """What sequence is loaded (a restore must not resume another one at this index)."""
-        return zlib.crc32(repr(self.entries).encode())
+        """What sequence is loaded (a restore must not resume another one at this index);
+        computed once per loaded sequence (checkpoints ask for it every second)."""
+        cached = getattr(self, "_digest_cache", None)
+        if cached is None or cached[0] is not self.entries or cached[1] != len(self.entries):
+            cached = self._digest_cache = (self.entries, len(self.entries),
+                                           zlib.crc32(repr(self.entries).encode()))
+        return cached[2]
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Where the running sequence is: a reset resumes at the next command, not from the

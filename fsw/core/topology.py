@@ -3,6 +3,12 @@
 Each component gets a small integer id (its order in the topology) that the ground link uses
 for APIDs. Telemetry is sampled by `sample_telemetry` (put it in a rate group), events are
 forwarded as they happen; both go to every attached sink in a fixed order.
+
+Nothing emitted while the flight side is being built is lost: events a component emitted
+before it joined (a mode change in its constructor, a parameter set by the deployment) are
+delivered, in order, when it joins (a component moved from another topology brings the
+events it emitted there), and a sink attached later (the telemetry log, after the flight
+side is built) first receives the events the topology already holds, in order.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ class Topology:
         self.sinks: list[TelemetrySink] = []
         self.events: list[Event] = []  # every event in emission order (bounded by the run)
         self.keep_events = True
+        self.protection: Any = None   # fsw.core.protection.Protection once protected
         for c in components:
             self.add(c)
 
@@ -33,6 +40,13 @@ class Topology:
             raise ValueError(f"{self.vehicle}: duplicate component name {component.name!r}")
         component.component_id = len(self.components)
         self.components[component.name] = component
+        previous = getattr(component, "_joined", None)
+        if isinstance(previous, Topology) and previous is not self:
+            pending = [e for e in previous.events if e.component == component.name]
+        else:   # what it emitted before joining any topology, not yet delivered anywhere
+            pending = component.event_log[getattr(component, "_delivered", 0):]
+        component._delivered = len(component.event_log)
+        component._joined = self
 
         def forward(ev: Event, _c: Component = component) -> None:
             if self.keep_events:
@@ -40,13 +54,22 @@ class Topology:
             for s in self.sinks:
                 s.on_event(ev, _c)
         component.events_out = forward
+        for ev in pending:
+            forward(ev)
         return component
 
     def __getitem__(self, name: str) -> Component:
         return self.components[name]
 
-    def attach(self, sink: TelemetrySink) -> None:
+    def attach(self, sink: TelemetrySink, *, replay: bool = True) -> None:
+        """Add a sink; with `replay` it first gets every event the topology holds, in order
+        (what the flight side emitted while it was built, before any log was attached)."""
         self.sinks.append(sink)
+        if replay:
+            for ev in list(self.events):
+                comp = self.components.get(ev.component)
+                if comp is not None:
+                    sink.on_event(ev, comp)
 
     def dispatch(self, target: str, args: Mapping[str, Any] | None = None) -> CommandResult:
         """Route "component.COMMAND" to its component; an unknown target is a rejection."""

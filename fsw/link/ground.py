@@ -18,27 +18,41 @@ from .transport import SerialLink
 
 
 class UdpClient:
-    """UDP socket aimed at one flight instance."""
+    """UDP socket aimed at one flight instance, and listening to it alone.
+
+    The socket is connected, so the kernel drops datagrams from any other address, and each
+    datagram's source is checked again: an ack forged by a third party never reaches the
+    ground tool (counted in `foreign`)."""
 
     def __init__(self, host: str, port: int) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1" if host in ("127.0.0.1", "localhost") else "", 0))
-        self.addr = (host, port)
+        try:
+            self.sock.bind(("127.0.0.1" if host in ("127.0.0.1", "localhost") else "", 0))
+            self.sock.connect((host, port))
+        except OSError as exc:
+            self.sock.close()
+            raise LinkError(f"cannot reach UDP {host}:{port}: {exc}") from None
+        self.addr = self.sock.getpeername()
+        self.foreign = 0
 
     def send(self, pkt: bytes) -> bool:
         try:
-            self.sock.sendto(pkt, self.addr)
+            self.sock.send(pkt)
         except OSError as exc:
-            raise LinkError(f"cannot send to {self.addr}: {exc}") from None
+            raise LinkError(f"cannot send to {self.addr[0]}:{self.addr[1]}: {exc}") from None
         return True
 
     def receive_for(self, timeout_s: float) -> list[bytes]:
         self.sock.settimeout(max(timeout_s, 1e-3))
         try:
-            data, _ = self.sock.recvfrom(70_000)
-        except (socket.timeout, ConnectionRefusedError):
+            data, source = self.sock.recvfrom(70_000)
+        except ConnectionRefusedError:  # ICMP: nothing listens there (yet); do not spin
+            time.sleep(min(timeout_s, 0.05))
             return []
-        except OSError:
+        except OSError:  # timeout
+            return []
+        if source != self.addr:
+            self.foreign += 1
             return []
         return [data]
 

@@ -2,7 +2,10 @@
 
 A topology plus its CommandIngest run in the Executive on the LinuxClock; the ingest polls
 the transport from its rate-group step (no thread in the loop), and a downlink sink sends
-acks, events and periodic channel packets back to the last peer.
+acks, events and periodic channel packets to the peer the transport trusts (the configured
+ground, or the sender of the last verified command). An optional telemetry log is a
+recorder behind a guard: a write that fails (full disk, I/O error) is counted and reported
+once by the ingest, and never stops a command or its acknowledgement.
 """
 from __future__ import annotations
 
@@ -43,17 +46,88 @@ class Downlink:
             event.t_ns, event.event_id, event.severity, event.args))
 
     def on_ack(self, ack: Ack, component: Component) -> None:
-        self._send(lambda: self.encoder.codec_for(component).ack(
-            ack.t_ns, ack.key_id, ack.cmd_seq, ack.status, ack.reason))
+        try:
+            pkt = self.encoder.codec_for(component).ack(ack.t_ns, ack.key_id, ack.cmd_seq,
+                                                        ack.status, ack.reason)
+        except EncodeError:
+            self.encode_errors += 1
+            return
+        if ack.reply_to is not None:  # an authentic retry from elsewhere: answer it there
+            self.transport.send_to(pkt, ack.reply_to)
+        else:
+            self.transport.send(pkt)
+
+
+class TickSlice:
+    """The transport as the ingest polls it in real time: a poll returns nothing once
+    `slice_ns` of the current tick have passed on the executive's clock, so however hard
+    the uplink is flooded, draining it takes at most that share of the tick (plus one
+    chunk of 256); what is left waits in the socket. Through the Clock seam: on a SimClock
+    time stands still inside a tick and only the count budget applies, as in SIL."""
+
+    def __init__(self, transport: Any, clock: Clock, tick: Any, slice_ns: int) -> None:
+        self.transport, self.clock, self.tick, self.slice_ns = transport, clock, tick, slice_ns
+
+    @property
+    def peer(self) -> Any:
+        return self.transport.peer
+
+    def poll(self, budget: int) -> list:
+        if self.clock.now_ns() - self.tick.now_ns >= self.slice_ns:
+            return []
+        return self.transport.poll(budget)
+
+    def verified(self, source: Any) -> None:
+        self.transport.verified(source)
+
+
+class GuardedSink:
+    """A telemetry sink (the log) whose failures stay inside it: each one is counted and
+    passed to `on_failure`, and the caller (a command's event, its ack, a telemetry
+    sample) carries on. Writes keep being tried, so the log resumes when space returns.
+
+    `on_failure` may emit an event, which comes back here and may fail again: it must
+    report only the first failure (as `CommandIngest.note_log_failure` does)."""
+
+    def __init__(self, sink: Any, on_failure: Callable[[BaseException], None]) -> None:
+        self.sink = sink
+        self.on_failure = on_failure
+        self.failures = 0
+        self.first_error: str | None = None
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            self.failures += 1
+            if self.first_error is None:
+                self.first_error = f"{type(exc).__name__}: {exc}"
+            self.on_failure(exc)
+
+    def on_channels(self, t_ns: int, component: Component, values: Mapping[str, Any]) -> None:
+        self._call(self.sink.on_channels, t_ns, component, values)
+
+    def on_event(self, event: Any, component: Component) -> None:
+        self._call(self.sink.on_event, event, component)
+
+    def on_ack(self, ack: Ack, component: Component) -> None:
+        self._call(self.sink.on_ack, ack, component)
 
 
 def link_topology(vehicle: str, components: list[Component], keys: Mapping[int, bytes], *,
-                  window: int = 64) -> tuple[Topology, CommandIngest]:
+                  window: int = 64, master_keys: Mapping[int, bytes] | None = None
+                  ) -> tuple[Topology, CommandIngest]:
     """A topology of `components` (in order) followed by its CommandIngest named "link",
     the order `dictionary.vehicle_spec` assumes."""
     topology = Topology(vehicle, components)
-    ingest = topology.add(CommandIngest(LINK_COMPONENT, keys, window=window))
+    ingest = topology.add(CommandIngest(LINK_COMPONENT, keys, window=window,
+                                        master_keys=master_keys))
     return topology, ingest
+
+
+DRAIN_PER_S = 200_000    # datagrams screened per second at most, spread over the ticks
+VERIFY_PER_S = 25_000    # HMACs per second
+UPLINK_SHARE = 40        # % of a tick the uplink may spend reading the transport
 
 
 class LinkServer:
@@ -63,15 +137,21 @@ class LinkServer:
         spec = topology_spec(topology, apid_base)
         topology.keep_events = False  # long-running: do not grow a list of every event
         ingest.connect(topology, spec)
-        ingest.uplink = transport
+        clock = clock or LinuxClock()
+        self.executive = Executive(clock, rate_hz)
+        ingest.uplink = TickSlice(transport, clock, self.executive.time,
+                                  self.executive.period_ns * UPLINK_SHARE // 100)
+        ingest.drain_per_tick = max(64, DRAIN_PER_S // rate_hz)
+        ingest.verify_per_tick = max(16, VERIFY_PER_S // rate_hz)
         self.topology, self.ingest, self.transport = topology, ingest, transport
         self.downlink = Downlink(spec, transport)
         topology.attach(self.downlink)
         ingest.ack_sinks.append(lambda a: self.downlink.on_ack(a, ingest))
+        self.log = None
         if log is not None:
-            topology.attach(log)
-            ingest.ack_sinks.append(lambda a: log.on_ack(a, ingest))
-        self.executive = Executive(clock or LinuxClock(), rate_hz)
+            self.log = GuardedSink(log, ingest.note_log_failure)
+            topology.attach(self.log)
+            ingest.ack_sinks.append(lambda a: self.log.on_ack(a, ingest))
         others = [c for c in topology.components.values() if c is not ingest]
         self.executive.add_group("uplink", 1, [ingest])
         self.executive.add_group("components", 1, others)

@@ -1,11 +1,14 @@
 """Packet transports of the live link: UDP datagrams, or COBS-framed packets on a serial port.
 
-Both are polled without blocking (`receive` returns what has arrived), so the flight loop
-reads them from a rate-group step with no thread. Replies go to the last peer heard from.
+Both are polled without blocking (`poll` returns what has arrived, at most a budget), so the
+flight loop reads them from a rate-group step with no thread. The downlink goes to one peer:
+a configured ground address, or the source of the last telecommand the ingest verified
+(`verified`). Nobody else can move it: a datagram from an unknown sender is only read.
 """
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import serial
 from cobs import cobs
@@ -14,20 +17,37 @@ from .ccsds import MAX_PACKET
 from .errors import LinkError
 
 
-class UdpLink:
-    """A non-blocking UDP endpoint; `send` answers the last peer that sent a datagram."""
+Source = Any  # where a datagram came from: (host, port) for UDP, None on a serial line
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, max_per_poll: int = 64,
-                 peer: tuple[str, int] | None = None) -> None:
+
+class UdpLink:
+    """A non-blocking UDP endpoint of the flight side.
+
+    `send` goes to `peer`: the configured `ground` address if one is given (it never moves),
+    else the source of the last fresh telecommand whose MAC verified, as the ingest reports
+    with `verified`. A datagram from anyone else is read and judged, never answered with the
+    downlink, so one garbage byte cannot redirect or amplify it. The receive buffer asks
+    for `rcvbuf` bytes (the kernel caps it at net.core.rmem_max) so a burst of junk between
+    two polls does not push the ground's commands out of the socket.
+    """
+
+    RCVBUF = 4 << 20
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
+                 ground: tuple[str, int] | None = None, rcvbuf: int = RCVBUF) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self.sock.bind((host, port))
         except OSError as exc:
             self.sock.close()
             raise LinkError(f"cannot bind UDP {host}:{port}: {exc}") from None
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        except OSError:
+            pass  # keep the default buffer
         self.sock.setblocking(False)
-        self.max_per_poll = max_per_poll
-        self.peer = peer
+        self.ground = ground
+        self.peer: Source = ground
         self.sent = 0
         self.send_errors = 0
 
@@ -35,24 +55,33 @@ class UdpLink:
     def address(self) -> tuple[str, int]:
         return self.sock.getsockname()
 
-    def receive(self) -> list[bytes]:
-        out: list[bytes] = []
-        for _ in range(self.max_per_poll):
+    def poll(self, budget: int) -> list[tuple[bytes, Source]]:
+        """At most `budget` (datagram, source) pairs, without blocking."""
+        recv = self.sock.recvfrom
+        out: list[tuple[bytes, Source]] = []
+        for _ in range(budget):
             try:
-                data, addr = self.sock.recvfrom(MAX_PACKET)
+                out.append(recv(MAX_PACKET))
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:  # e.g. ICMP port unreachable reported on a later call
                 continue
-            self.peer = addr
-            out.append(data)
         return out
 
+    def verified(self, source: Source) -> None:
+        """A fresh, authenticated telecommand came from `source`: the downlink goes there
+        (unless a ground address was configured)."""
+        if self.ground is None and source is not None:
+            self.peer = source
+
     def send(self, pkt: bytes) -> bool:
-        if self.peer is None:
+        return self.send_to(pkt, self.peer)
+
+    def send_to(self, pkt: bytes, dest: Source) -> bool:
+        if dest is None:
             return False
         try:
-            self.sock.sendto(pkt, self.peer)
+            self.sock.sendto(pkt, dest)
         except OSError:
             self.send_errors += 1
             return False
@@ -73,6 +102,7 @@ class SerialLink:
         except (serial.SerialException, ValueError) as exc:
             raise LinkError(f"cannot open serial port {url}: {exc}") from None
         self._rx = bytearray()
+        self._pending: list[bytes] = []
         self.dropped = 0
 
     @staticmethod
@@ -99,6 +129,25 @@ class SerialLink:
             rest = b""
         self._rx = bytearray(rest)
         return out
+
+    MAX_PENDING = 4096
+
+    def poll(self, budget: int) -> list[tuple[bytes, Source]]:
+        """Complete packets received (at most `budget`; the rest wait for the next poll, up
+        to MAX_PENDING: beyond that the oldest are dropped and counted)."""
+        self._pending.extend(self.receive())
+        if len(self._pending) > self.MAX_PENDING:
+            self.dropped += len(self._pending) - self.MAX_PENDING
+            del self._pending[:len(self._pending) - self.MAX_PENDING]
+        out = [(p, None) for p in self._pending[:budget]]
+        del self._pending[:budget]
+        return out
+
+    def verified(self, source: Source) -> None:
+        """A serial line has one peer: nothing to learn."""
+
+    def send_to(self, pkt: bytes, dest: Source) -> bool:
+        return self.send(pkt)
 
     def send(self, pkt: bytes) -> bool:
         try:

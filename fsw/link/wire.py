@@ -5,6 +5,9 @@ Declared fields (channels, command arguments) use these wire types:
 
     bool   1 byte 0/1        i64  8-byte two's complement     f64  IEEE-754 binary64
     enum   u16 index into the declared choices               string  u16 length + UTF-8
+
+A bool byte other than 0 or 1 is malformed (DecodeError), not True: a flipped bit must not
+turn into a command argument.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any, Sequence
 from .errors import DecodeError, EncodeError, TruncatedError
 
 FIXED_CODES = {"bool": "?", "i64": "q", "f64": "d", "enum": "H"}
+UNPACK_CODES = {"bool": "B", "i64": "q", "f64": "d", "enum": "H"}  # bool read as a byte, checked
 WIRE_TYPES = ("bool", "i64", "f64", "string", "enum")
 U8 = struct.Struct(">B")
 U16 = struct.Struct(">H")
@@ -70,6 +74,30 @@ def to_wire(wtype: str, value: Any, what: str) -> Any:
     raise EncodeError(f"{what}: unknown wire type {wtype!r}")
 
 
+_BOOL_TEXT = {"1": True, "true": True, "0": False, "false": False}
+
+
+def parse_text(wtype: str, text: str, what: str) -> Any:
+    """A command-line text as the value of its wire type, checking the type only (no declared
+    range): what `msr gds send --no-validate` puts on the wire to test flight-side checks."""
+    try:
+        if wtype == "i64":
+            try:
+                return int(text)
+            except ValueError:
+                return int(text, 0)  # 0x.., 0o.., 0b..
+        if wtype == "f64":
+            return float(text)  # nan and inf included: the flight side must refuse them
+        if wtype == "bool":
+            return _BOOL_TEXT[text.strip().lower()]
+    except (ValueError, KeyError):
+        raise EncodeError(f"{what}: {text!r} is not {_TEXT_KIND[wtype]}") from None
+    return text
+
+
+_TEXT_KIND = {"i64": "an integer (i64)", "f64": "a number (f64)", "bool": "a bool (0, 1, true, false)"}
+
+
 class FieldCodec:
     """Packs and unpacks a fixed sequence of typed fields (declaration order)."""
 
@@ -82,8 +110,11 @@ class FieldCodec:
         self.fixed = "string" not in self.wtypes
         self.codes = "".join(FIXED_CODES[w] for w in self.wtypes) if self.fixed else None
         self.struct = struct.Struct(">" + self.codes) if self.fixed else None
-        self._field = [None if w == "string" else struct.Struct(">" + FIXED_CODES[w])
+        self._field = [None if w == "string" else struct.Struct(">" + UNPACK_CODES[w])
                        for w in self.wtypes]
+        self.bools = tuple(i for i, w in enumerate(self.wtypes) if w == "bool")
+        self.unpack_struct = (struct.Struct(">" + "".join(UNPACK_CODES[w] for w in self.wtypes))
+                              if self.fixed else None)
 
     def convert(self, values: Sequence[Any], owner: str) -> list[Any]:
         return [to_wire(w, v, f"{owner}.{n}") for n, w, v in zip(self.names, self.wtypes, values)]
@@ -109,7 +140,8 @@ class FieldCodec:
         if self.fixed:
             if end - offset != self.struct.size:
                 raise DecodeError(f"{end - offset} bytes of fields, layout needs {self.struct.size}")
-            return self.struct.unpack_from(buf, offset)
+            vals = self.unpack_struct.unpack_from(buf, offset)
+            return self._bools(vals) if self.bools else vals
         vals = []
         for w, s in zip(self.wtypes, self._field):
             if s is None:
@@ -128,7 +160,15 @@ class FieldCodec:
                 offset += s.size
         if offset != end:
             raise DecodeError(f"{end - offset} bytes left after the declared fields")
-        return tuple(vals)
+        return self._bools(vals) if self.bools else tuple(vals)
+
+    def _bools(self, vals: Sequence[Any]) -> tuple:
+        out = list(vals)
+        for i in self.bools:
+            if out[i] > 1:
+                raise DecodeError(f"{self.names[i]}: bool byte {out[i]} is not 0 or 1")
+            out[i] = out[i] == 1
+        return tuple(out)
 
 
 def decode_utf8(b: bytes | memoryview) -> str:

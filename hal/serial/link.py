@@ -246,6 +246,14 @@ class SerialLink:
         if frame.msg != MsgType.ADVANCED or decode_t_ns(frame.payload) != t_ns:
             raise DeviceProtocolError(f"clock advance to {t_ns} answered with {frame.msg}", self.name)
 
+    def plant_time(self) -> int:
+        """Lockstep: the bench plant's time. An ADVANCE to 0 steps nothing and is answered
+        with the time the plant is at (a flight side resuming after a reset asks this)."""
+        frame = self.request(BROADCAST, MsgType.ADVANCE, encode_t_ns(0), device_name=f"{self.name}#clock")
+        if frame.msg != MsgType.ADVANCED:
+            raise DeviceProtocolError(f"clock query answered with {frame.msg}", self.name)
+        return decode_t_ns(frame.payload)
+
 
 def _msg_name(msg: int) -> str:
     try:

@@ -8,6 +8,7 @@ and maps every failure to `DeviceTimeout`, `DeviceDisconnected` or `DeviceBusy`.
 """
 from __future__ import annotations
 
+import errno
 import os
 import select
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 import serial
 
-from hal.errors import DeviceBusy, DeviceConfigError, DeviceDisconnected, DeviceTimeout
+from hal.errors import DeviceBusy, DeviceConfigError, DeviceDisconnected, DeviceTimeout, PeerClosed
 
 READ_CHUNK = 65536
 LOOP_SLICE_S = 0.002  # read timeout slice for ports without a selectable handle (loop://)
@@ -111,7 +112,7 @@ class Port:
                 if not data:
                     # ready but nothing read: the other end is gone (pty hang-up)
                     self.close()
-                    raise DeviceDisconnected("port reports data but none came (other end closed)", self.name)
+                    raise PeerClosed("port reports data but none came (other end closed)", self.name)
                 return data
             while True:
                 data = ser.read(max(1, ser.in_waiting))
@@ -211,12 +212,17 @@ class FdPort:
             if not ready:
                 return b""
             data = os.read(self.fd, READ_CHUNK)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            self.close()
+            if exc.errno == errno.EIO:   # a pty master whose slave side was closed: a normal end
+                raise PeerClosed("other end closed", self.name) from None
+            raise DeviceDisconnected(f"read failed: {exc}", self.name) from None
+        except ValueError as exc:
             self.close()
             raise DeviceDisconnected(f"read failed: {exc}", self.name) from None
         if not data:
             self.close()
-            raise DeviceDisconnected("other end closed", self.name)
+            raise PeerClosed("other end closed", self.name)
         return data
 
     def write(self, data: bytes) -> None:

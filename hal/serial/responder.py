@@ -49,12 +49,13 @@ class ResponderStats:
 class Responder:
     """Serves `channels` (address -> channel) on `transport`.
 
-    `on_advance(t_ns)` steps the bench plant for the lockstep clock; without it ADVANCE is
-    answered NOT_SUPPORTED. `now` is the clock used to pace streams (wall monotonic).
+    `on_advance(t_ns)` steps the bench plant for the lockstep clock and may return the time
+    reached (the plant's, when `t_ns` is already past: ADVANCED then tells a resuming flight
+    side where the plant is); without it ADVANCE is answered NOT_SUPPORTED. `now` is the clock used to pace streams (wall monotonic).
     """
 
     def __init__(self, transport: Transport, channels: Mapping[int, Channel], *,
-                 on_advance: Callable[[int], None] | None = None,
+                 on_advance: Callable[[int], int | None] | None = None,
                  now: Callable[[], float] = time.monotonic) -> None:
         self.transport = transport
         self.channels = dict(channels)
@@ -138,8 +139,8 @@ class Responder:
             t_ns = decode_t_ns(frame.payload)
             if self.on_advance is None:
                 return self._error(ErrorCode.NOT_SUPPORTED, "this emulator has no plant clock")
-            self.on_advance(t_ns)
-            return MsgType.ADVANCED, encode_t_ns(t_ns)
+            reached = self.on_advance(t_ns)   # may answer a time already past with the plant's
+            return MsgType.ADVANCED, encode_t_ns(t_ns if reached is None else int(reached))
         return self._error(ErrorCode.UNKNOWN_MESSAGE, f"message type {frame.msg} not for the link")
 
     def _device_message(self, frame: Frame, channel: Channel) -> tuple[int, bytes] | None:

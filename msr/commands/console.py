@@ -129,8 +129,9 @@ def register(cli: click.Group) -> None:
             if keys_file is not None:
                 from fsw.link.errors import EncodeError
                 try:
+                    from fsw.link.seqcounter import SequenceCounter, default_path
                     commander = Commander(d.vehicles[0], keys_or_fail(keys_file), key_id,
-                                          source.send)
+                                          source.send, counter=SequenceCounter(default_path(keys_file)))
                 except EncodeError as exc:
                     raise click.ClickException(str(exc)) from None
         console = Console(d, source=source, commander=commander, describe=banner)

@@ -20,7 +20,7 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
                   help="write DIR/faults.json and DIR/faults.md")
     @click.option("--quick", is_flag=True, help="the small subset the tests fly")
-    @click.option("--seed", type=int, default=1, show_default=True)
+    @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=1, show_default=True)
     @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
                   help="runs in parallel processes")
     def faults(scenarios: tuple[str, ...], out_dir: Path, quick: bool, seed: int, jobs: int) -> None:

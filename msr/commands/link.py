@@ -5,9 +5,7 @@ import csv
 import importlib
 import json
 import secrets
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,10 +13,10 @@ import click
 
 from fsw.link.demo import DEMO_COMPONENTS
 from fsw.link.dictionary import Dictionary, VehicleSpec, vehicle_spec
-from fsw.link.errors import DictionaryError, KeyFileError, LinkError
+from fsw.link.errors import DictionaryError, KeyFileError
 from fsw.link.keys import load_keys, write_key_file
 from fsw.link.log import read_log
-from fsw.link.telemetry import AckPacket, AckStatus, ChannelPacket, EventPacket, Packet
+from fsw.link.telemetry import AckPacket, ChannelPacket, EventPacket, Packet
 
 VEHICLES = ("lander", "rover", "mav", "ero")
 
@@ -144,16 +142,27 @@ def register(cli: click.Group) -> None:
     @keys_group.command("generate")
     @click.option("--out", "out", type=click.Path(path_type=Path), required=True)
     @click.option("--key-id", "key_ids", type=click.IntRange(0, 0xFFFF), multiple=True,
-                  help="key id to create (repeatable; default 1)")
-    @click.option("--force", is_flag=True, help="overwrite an existing file")
-    def keys_generate(out: Path, key_ids: tuple[int, ...], force: bool) -> None:
+                  help="session key id to create (repeatable; default 1)")
+    @click.option("--master-id", type=click.IntRange(0, 0xFFFF), default=0, show_default=True,
+                  help="id of the master key that signs key rotations")
+    @click.option("--no-master", is_flag=True, help="no master key (keys cannot be rotated)")
+    @click.option("--force", is_flag=True,
+                  help="replace an existing file (never through a symbolic link)")
+    def keys_generate(out: Path, key_ids: tuple[int, ...], master_id: int, no_master: bool,
+                      force: bool) -> None:
         """Write a new key file (mode 0600) with 32-byte random keys."""
+        ids = key_ids or (1,)
+        if not no_master and master_id in ids:
+            raise click.BadParameter(f"{master_id} is also the master key id; choose another "
+                                     f"--master-id", param_hint="--key-id")
+        master = {} if no_master else {master_id: secrets.token_bytes(32)}
         try:
-            write_key_file(out, {k: secrets.token_bytes(32) for k in (key_ids or (1,))},
+            write_key_file(out, {k: secrets.token_bytes(32) for k in ids}, master=master,
                            overwrite=force)
         except KeyFileError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"wrote {out} (key ids {', '.join(map(str, key_ids or (1,)))})")
+        click.echo(f"wrote {out} (key ids {', '.join(map(str, ids))}"
+                   + ("" if no_master else f"; master key id {master_id}") + ")")
 
     @cli.group("dict")
     def dict_group() -> None:
@@ -208,9 +217,16 @@ def register(cli: click.Group) -> None:
         writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if writer:
             writer.writerow(["t_ns", "apid", "seq", "vehicle", "component", "kind", "name", "value"])
+        try:
+            data = log.read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"{log}: cannot be read: {exc.strerror or exc}") from None
+        total = raw = 0
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for p in read_log(log, d):
+            for p in read_log(data, d):
+                total += 1
+                raw += p.kind == "raw"
                 if fmt == "table":
                     kind, content = describe(p)
                     comp = getattr(p, "component", "?")
@@ -220,115 +236,17 @@ def register(cli: click.Group) -> None:
                     writer.writerows(rows_csv(p))
                 else:
                     out.write(json.dumps(as_json(p), default=_json_safe) + "\n")
-        for w in caught:
+        for w in caught[:20]:
             click.echo(f"warning: {w.message}", err=True)
+        if len(caught) > 20:
+            click.echo(f"warning: ... {len(caught) - 20} more", err=True)
+        if total == 0 and data:
+            raise click.ClickException(f"{log}: no telemetry packet in {len(data)} bytes "
+                                       f"(not a telemetry log?)")
+        if raw * 2 > total:
+            raise click.ClickException(f"{log}: {raw} of {total} packets could not be decoded "
+                                       f"with this dictionary (wrong dictionary? give --dict "
+                                       f"or --vehicle)")
 
-    @gds.command("serve")
-    @click.option("--vehicle", default="demo", show_default=True)
-    @click.option("--keys", "keys_file", type=click.Path(path_type=Path), required=True)
-    @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-                  help="UDP port (0: any free port, printed)")
-    @click.option("--serial", "serial_url", default=None, help="serve on a serial URL instead of UDP")
-    @click.option("--rate", type=int, default=50, show_default=True, help="base rate, Hz")
-    @click.option("--telemetry-divisor", type=int, default=50, show_default=True)
-    @click.option("--duration", type=float, default=None, help="stop after this many seconds")
-    @click.option("--log", "log_file", type=click.Path(path_type=Path), default=None,
-                  help="also write a telemetry log")
-    def serve(vehicle: str, keys_file: Path, host: str, port: int, serial_url: str | None,
-              rate: int, telemetry_divisor: int, duration: float | None,
-              log_file: Path | None) -> None:
-        """Run a flight-software instance in real time behind a live link."""
-        from fsw.core.time import seconds_to_ns
-        from fsw.link.dictionary import topology_spec
-        from fsw.link.log import TelemetryLogWriter
-        from fsw.link.server import LinkServer, link_topology
-        from fsw.link.transport import SerialLink, UdpLink
-        keys = keys_or_fail(keys_file)
-        topology, ingest = link_topology(vehicle, build_components(vehicle), keys)
-        try:
-            transport = SerialLink(serial_url) if serial_url else UdpLink(host, port)
-        except LinkError as exc:
-            raise click.ClickException(str(exc)) from None
-        log_fh = open(log_file, "wb") if log_file else None
-        log = TelemetryLogWriter(topology_spec(topology), log_fh) if log_fh else None
-        server = LinkServer(topology, ingest, transport, rate_hz=rate,
-                            telemetry_divisor=telemetry_divisor, log=log)
-        where = serial_url or "udp {}:{}".format(*transport.address)
-        click.echo(f"serving {vehicle} on {where} (keys {sorted(keys)})", nl=True)
-        sys.stdout.flush()
-        stop = {"now": False}
-
-        def ask_stop(*_: Any) -> None:
-            stop["now"] = True
-        signal.signal(signal.SIGTERM, ask_stop)
-        signal.signal(signal.SIGINT, ask_stop)
-        until = None if duration is None else server.executive.start_ns + seconds_to_ns(duration)
-        try:
-            server.run(until_ns=until, stop_when=lambda: stop["now"])
-        finally:
-            transport.close()
-            if log_fh:
-                log_fh.close()
-        st = server.executive.stats()["_total"]
-        click.echo(f"stopped: {ingest.tlm['received']} received, {ingest.tlm['accepted']} "
-                   f"accepted; slips {st['slips']}")
-
-    @gds.command("send")
-    @click.argument("target")
-    @click.argument("args", nargs=-1)
-    @click.option("--keys", "keys_file", type=click.Path(path_type=Path), required=True)
-    @click.option("--key-id", type=click.IntRange(0, 0xFFFF), required=True)
-    @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=click.IntRange(1, 65535), default=None)
-    @click.option("--serial", "serial_url", default=None)
-    @click.option("--vehicle", default="demo", show_default=True)
-    @click.option("--dict", "dict_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--seq", type=click.IntRange(1, (1 << 64) - 1), default=None,
-                  help="anti-replay sequence number (default: wall-clock ns, always increasing)")
-    @click.option("--timeout", type=float, default=2.0, show_default=True)
-    @click.option("--no-validate", is_flag=True, help="skip ground-side range checks")
-    @click.option("--save", type=click.Path(path_type=Path), default=None,
-                  help="also write the signed packet to this file")
-    def send(target: str, args: tuple[str, ...], keys_file: Path, key_id: int, host: str,
-             port: int | None, serial_url: str | None, vehicle: str, dict_file: Path | None,
-             seq: int | None, timeout: float, no_validate: bool, save: Path | None) -> None:
-        """Send signed TARGET ("component.COMMAND") with name=value ARGS; print the ack."""
-        from fsw.link.errors import EncodeError
-        from fsw.link.ground import GroundClient, SerialClient, UdpClient
-        if (port is None) == (serial_url is None):
-            raise click.UsageError("give exactly one of --port and --serial")
-        keys = keys_or_fail(keys_file)
-        try:
-            spec = load_dictionary(dict_file, (vehicle,)).vehicle(vehicle)
-        except DictionaryError as exc:
-            raise click.ClickException(str(exc)) from None
-        try:
-            transport = SerialClient(serial_url) if serial_url else UdpClient(host, port)
-        except LinkError as exc:
-            raise click.ClickException(str(exc)) from None
-        client = GroundClient(spec, keys, transport)
-        auth_seq = seq if seq is not None else time.time_ns()
-        try:
-            pkt = client.encoder.encode(target, parse_args(args), key_id=key_id,
-                                        auth_seq=auth_seq, validate=not no_validate)
-        except EncodeError as exc:
-            raise click.ClickException(str(exc)) from None
-        if save:
-            save.write_bytes(pkt)
-        click.echo(f"sent {target} key {key_id} seq {auth_seq} ({len(pkt)} bytes)")
-        try:
-            ex = client.exchange(pkt, key_id=key_id, auth_seq=auth_seq, timeout_s=timeout)
-        except LinkError as exc:
-            raise click.ClickException(str(exc)) from None
-        finally:
-            transport.close()
-        for p in ex.other:
-            if isinstance(p, EventPacket):
-                click.echo(f"  event {p.component}.{p.name}: {p.text}")
-        if ex.ack is None:
-            click.echo(f"no acknowledgement within {timeout} s", err=True)
-            sys.exit(2)
-        a = ex.ack
-        click.echo(f"ack: {a.status.name}" + (f" ({a.reason})" if a.reason else ""))
-        sys.exit(0 if a.status is AckStatus.OK else 1)
+    from .link_live import register_live
+    register_live(keys_group, gds)

@@ -68,6 +68,13 @@ def echo_report(report: dict, out: Path) -> None:
     if req:
         bands = ", ".join(f"{f} in [{lo:g}, {hi:g}]" for f, (lo, hi) in req["bands"].items())
         click.echo(f"  requirements met by {req['met']}/{n} runs ({100 * req['rate']:.1f} %): {bands}")
+    for name, value in report.get("scenario_figures", {}).items():
+        click.echo(f"  {name}: {value}")
+    prot = report.get("protection")
+    if prot:
+        click.echo(f"  protection installed in {prot['installed']}/{prot['runs']} runs: {prot['trips']} monitor "
+                   f"trip(s) (runs {prot['runs_with_trips'][:10]}), {prot['step_faults']} step fault(s) "
+                   f"(runs {prot['runs_with_step_faults'][:10]}), {prot['restarts']} warm restart(s)")
     for f in report["failures"][:5]:
         where = f" in {f['failed_phase']}" if f.get("failed_phase") else ""
         click.echo(f"  run {f['run']} {f['status']}{where}: {f['reproduce']}")

@@ -1,12 +1,14 @@
 """`msr run`: the whole campaign in SIL, with a live progress display, a timeline and plots."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from tqdm import tqdm
+
+from msr.commands.sil import SEED, parse_value
+from sim.scenario_params import show as shown
 
 
 class PhaseProgress:
@@ -35,13 +37,24 @@ def fmt_t(seconds: float) -> str:
     return f"{int(days):3d}d {int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
+TIMELINE_HEAD, TIMELINE_TAIL = 8, 4   # a phase's first and last key events on the timeline
+
+
 def timeline_lines(summary: dict) -> list[str]:
+    """The mission timeline; a phase with many key events shows its first and last ones and
+    says how many it leaves out (the end of a phase, e.g. the OS release, is never cut)."""
     lines = ["", "Mission timeline (campaign time)", "-" * 78]
     for row in summary["timeline"]:
         tag = "compressed" if row["compressed"] else ("ok" if row.get("success") else "FAILED")
         lines.append(f"{fmt_t(row['start_s'])} -> {fmt_t(row['end_s'])}  {row['phase']:<32} {tag}")
-        for ev in row.get("events", [])[:12]:
-            lines.append(f"{'':>20}+{ev['t_s']:10.2f} s  {ev['component']:<10} {ev['text']}")
+        events = row.get("events", [])
+        hidden = len(events) - TIMELINE_HEAD - TIMELINE_TAIL
+        shown = events if hidden <= 1 else events[:TIMELINE_HEAD] + [None] + events[-TIMELINE_TAIL:]
+        for ev in shown:
+            if ev is None:
+                lines.append(f"{'':>20}... {hidden} more (phases/{row['phase']}/events.log)")
+            else:
+                lines.append(f"{'':>20}+{ev['t_s']:10.2f} s  {ev['component']:<10} {ev['text']}")
     return lines
 
 
@@ -57,6 +70,12 @@ def summary_lines(summary: dict) -> list[str]:
     for phase, figs in summary["figures"].items():
         if figs:
             lines.append(f"{phase}: " + ", ".join(f"{k}={v}" for k, v in figs.items() if not isinstance(v, (dict, list))))
+    from fsw.core.protection import protection_lines
+    prot = summary.get("protection") or {}
+    lines += protection_lines(prot)
+    for phase, p in (prot.get("phases") or {}).items():
+        lines.append(f"  {phase:<9} trips {p.get('trips')}, step faults {p.get('step_faults')}, "
+                     f"restarts {p.get('restarts')}")
     lines.append(f"telemetry sha256 {summary['telemetry_sha256']}")
     lines.append("CAMPAIGN SUCCESS" if summary["success"] else "CAMPAIGN FAILED")
     return lines
@@ -64,7 +83,7 @@ def summary_lines(summary: dict) -> list[str]:
 
 def register(cli: click.Group) -> None:
     @cli.command("run")
-    @click.option("--seed", type=int, default=2030, show_default=True, help="campaign seed")
+    @click.option("--seed", type=SEED, default=2030, show_default=True, help="campaign seed")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="run directory (default runs/campaign-<seed>)")
     @click.option("--set", "sets", multiple=True, metavar="PHASE.KEY=VALUE",
@@ -73,8 +92,10 @@ def register(cli: click.Group) -> None:
     @click.option("--quiet", is_flag=True, help="no progress bars")
     @click.option("--force", is_flag=True, help="replace the campaign in a non-empty run directory")
     @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                  metavar="DIR", help="finish the interrupted campaign in DIR (its seed and --set values), "
-                                      "from the first phase it did not complete")
+                  metavar="DIR", help="finish the interrupted campaign in DIR (its seed, --set values and "
+                                      "--no-protection), from the first phase it did not complete")
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); the summaries say so")
     @click.option("--dispersion", "dispersion_file", type=click.Path(path_type=Path, dir_okay=False),
                   default=None, help="with --run K and --seed S (run K's seed): fly run K of a "
                                      "`msr montecarlo campaign` with that dispersion file")
@@ -85,8 +106,8 @@ def register(cli: click.Group) -> None:
                        "ascent and the capture fly ahead on it while the tubes are delivered: the same "
                        "bytes, sooner)")
     def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
-            force: bool, resume_dir: Path | None, dispersion_file: Path | None, mc_run: int | None,
-            one_core: bool) -> None:
+            force: bool, resume_dir: Path | None, no_protection: bool, dispersion_file: Path | None,
+            mc_run: int | None, one_core: bool) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
         from msr.outdir import output_dir
         from sim.campaign import run_campaign
@@ -97,16 +118,13 @@ def register(cli: click.Group) -> None:
             key, sep, raw = item.partition("=")
             phase, dot, name = key.partition(".")
             if not sep or not dot or not name:
-                raise click.BadParameter(f"--set {item!r}: expected PHASE.KEY=VALUE")
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                value = raw
-            overrides.setdefault(phase, {})[name] = value
+                raise click.BadParameter(f"{shown(item)}: expected PHASE.KEY=VALUE", param_hint="--set")
+            overrides.setdefault(phase, {})[name] = parse_value(raw)
         if resume_dir is not None:
             if dispersion_file is not None or mc_run is not None:
                 raise click.UsageError("--resume takes the campaign's own setup: drop --dispersion/--run")
-            seed, overrides, out_dir = _resume_inputs(resume_dir, out_dir, force, seed, overrides)
+            seed, overrides, out_dir, no_protection = _resume_inputs(resume_dir, out_dir, force, seed, overrides,
+                                                                     no_protection)
         elif dispersion_file is not None or mc_run is not None:
             out_dir = out_dir or Path("runs") / f"campaign-{seed}-run{mc_run}"
             seed, overrides = _monte_carlo_inputs(dispersion_file, mc_run, seed, overrides)
@@ -124,7 +142,7 @@ def register(cli: click.Group) -> None:
         with output_dir(out_dir, "--resume" if resume_dir is not None else "--out"):
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
-                                      resume=resume_dir is not None, force=force,
+                                      resume=resume_dir is not None, force=force, protection=not no_protection,
                                       ahead=not one_core and core_free())
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
@@ -175,18 +193,21 @@ def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_se
 
 
 def _resume_inputs(resume_dir: Path, out_dir: Path | None, force: bool, seed: int,
-                   overrides: dict[str, dict]) -> tuple[int, dict[str, dict], Path]:
-    """--resume DIR takes the seed and --set values DIR's campaign was started with."""
+                   overrides: dict[str, dict], no_protection: bool) -> tuple[int, dict[str, dict], Path, bool]:
+    """--resume DIR takes the seed, --set values and protection DIR's campaign was started with."""
     from sim.campaign.runner import RunDirError, resume_setup
     ctx = click.get_current_context()
     if force or (out_dir is not None and out_dir != resume_dir):
         raise click.UsageError("--resume DIR continues DIR: drop --force and --out")
     try:
-        saved_seed, saved = resume_setup(resume_dir)
+        saved_seed, saved, protected = resume_setup(resume_dir)
     except RunDirError as exc:
         raise click.ClickException(str(exc)) from None
     seed_given = ctx.get_parameter_source("seed") is not click.core.ParameterSource.DEFAULT
     if (seed_given and seed != saved_seed) or (overrides and overrides != saved):
         raise click.UsageError(f"{resume_dir} holds the campaign of seed {saved_seed} with --set {saved or 'none'}; "
                                "--resume takes those (drop --seed/--set)")
-    return saved_seed, saved, resume_dir
+    if no_protection and protected:
+        raise click.UsageError(f"{resume_dir} holds a campaign flown with fault protection; "
+                               "--resume flies it the same way (drop --no-protection)")
+    return saved_seed, saved, resume_dir, not protected

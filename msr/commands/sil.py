@@ -1,10 +1,12 @@
 """`msr sil SCENARIO`: run one SIL scenario, print its summary, write DIR/summary.json.
 
-A scenario is a module `sim.scenarios.<name>` with
-    run(*, seed: int, out_dir: Path, overrides: dict) -> dict   (JSON-able summary, has "success")
+A scenario is a module `sim.scenarios.<name>` on the deployment split (`sim.deployment`) with
+    run(*, seed, out_dir, overrides, protection=True) -> dict   (JSON-able summary, has "success")
     summary_lines(summary: dict) -> list[str]                     (short human summary)
-Scenarios built on the deployment split (`sim.deployment`) implement `run` with
-`run_scenario`, which also writes the telemetry log, its dictionary and the event log.
+`run` flies it with `run_scenario` (a scenario may add its own defaults first, e.g. the map
+of the run's seed), which writes the telemetry log, its dictionary, the event log and the
+summary; the short summary is followed by the `protection` section (monitor trips, step
+faults with their raising lines, warm restarts).
 A bad override is a `ScenarioError`, shown as a one-line error.
 """
 from __future__ import annotations
@@ -13,10 +15,12 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from msr.commands.live import live_link, live_options
+from sim.scenario_params import MAX_SEED, ScenarioError, show
 
 SCENARIOS = ("landing", "fetch", "ascent", "capture")
 
@@ -27,17 +31,27 @@ def load_scenario(name: str):
     return importlib.import_module(f"sim.scenarios.{name}")
 
 
+SEED = click.IntRange(0, MAX_SEED)   # seeds are non-negative 63-bit integers (Monte Carlo's are)
+
+
+def parse_value(raw: str) -> Any:
+    """A `--set` value: JSON where it parses (numbers, true/false, lists, tables), else the text.
+    Text too deeply nested or with too many digits for the JSON reader stays text, and the
+    scenario's declaration then refuses it with one line."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):     # JSONDecodeError, int digit limit, deep nesting
+        return raw
+
+
 def parse_overrides(items: tuple[str, ...]) -> dict:
     """`--set key=value` pairs; values are read as JSON where they parse, else as strings."""
     out: dict = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise click.BadParameter(f"--set {item!r}: expected key=value")
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
+            raise click.BadParameter(f"{show(item)}: expected KEY=VALUE", param_hint="--set")
+        out[key] = parse_value(raw)
     return out
 
 
@@ -54,7 +68,7 @@ def write_summary(summary: dict, out_dir: Path) -> Path:
 def register(cli: click.Group) -> None:
     @cli.command("sil")
     @click.argument("scenario", type=click.Choice(SCENARIOS))
-    @click.option("--seed", type=int, default=1, show_default=True, help="scenario seed")
+    @click.option("--seed", type=SEED, default=1, show_default=True, help="scenario seed")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="run directory (default runs/<scenario>-<seed>)")
     @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -63,23 +77,25 @@ def register(cli: click.Group) -> None:
                   default=None, help="with --run: re-run one Monte Carlo run (--seed is its run seed)")
     @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None,
                   help="Monte Carlo run index (see montecarlo.json)")
+    @click.option("--no-protection", is_flag=True,
+                  help="fly WITHOUT fault protection (no monitors, no warm restart); the summary says so")
     @live_options
     def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...],
-            dispersion_file: Path | None, mc_run: int | None, **live_opts) -> None:
+            dispersion_file: Path | None, mc_run: int | None, no_protection: bool, **live_opts) -> None:
         """Run one SIL scenario (landing, fetch, ascent, capture)."""
+        from fsw.core.protection import protection_lines
         from msr.commands.montecarlo import sil_run_inputs
         module = load_scenario(scenario)
         out_dir = out_dir or Path("runs") / f"{scenario}-{seed}"
         seed, values = sil_run_inputs(scenario, dispersion_file, mc_run, seed, parse_overrides(overrides))
         from msr.outdir import output_dir
-        from sim.deployment import ScenarioError
         with output_dir(out_dir):
             try:
                 with live_link(out_dir, **live_opts):
-                    summary = module.run(seed=seed, out_dir=out_dir, overrides=values)
+                    summary = module.run(seed=seed, out_dir=out_dir, overrides=values, protection=not no_protection)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
-            for line in module.summary_lines(summary):
+            for line in module.summary_lines(summary) + protection_lines(summary.get("protection", {})):
                 click.echo(line)
             path = write_summary(summary, out_dir)
         click.echo(f"summary: {path}")

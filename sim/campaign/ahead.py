@@ -29,7 +29,7 @@ PLAN = "plan.json"
 
 
 def _fly_ahead(names: Sequence[str], seeds: Sequence[int], summaries: dict[str, dict[str, Any]],
-               overrides: dict[str, dict[str, Any]], root: str, parent: int) -> None:
+               overrides: dict[str, dict[str, Any]], root: str, parent: int, protection: bool = True) -> None:
     """Child process: fly `names` in order into root/NAME (the first from the predicted
     summaries), each from the summaries before it, stopping after a failed phase."""
     from sim.campaign.runner import PHASES, fly_phase
@@ -39,7 +39,7 @@ def _fly_ahead(names: Sequence[str], seeds: Sequence[int], summaries: dict[str, 
     summaries = dict(summaries)
     for name, seed in zip(names, seeds):
         pdir = Path(root) / name
-        fly_phase(by_name[name], seed, pdir, summaries, overrides.get(name, {}), None)
+        fly_phase(by_name[name], seed, pdir, summaries, overrides.get(name, {}), None, protection)
         summaries[name] = json.loads((pdir / rundir.SUMMARY).read_text())
         if not summaries[name].get("success"):
             break
@@ -51,7 +51,7 @@ class FlightAhead:
 
     def __init__(self, out_dir: Path, names: Sequence[str], seeds: Sequence[int],
                  summaries: Mapping[str, Mapping[str, Any]], current: str, predicted: Mapping[str, Any],
-                 overrides: Mapping[str, Mapping[str, Any]]) -> None:
+                 overrides: Mapping[str, Mapping[str, Any]], protection: bool = True) -> None:
         self.root = Path(out_dir) / "phases" / AHEAD_DIR
         discard(out_dir)
         self.root.mkdir(parents=True)
@@ -60,7 +60,7 @@ class FlightAhead:
         self.taken: list[str] | None = None
         plan = {"names": self.names, "seeds": [int(x) for x in seeds], "summaries": self.predicted,
                 "overrides": {k: dict(v) for k, v in overrides.items()}, "root": str(self.root),
-                "parent": os.getpid()}
+                "parent": os.getpid(), "protection": bool(protection)}
         (self.root / PLAN).write_text(json.dumps(plan))
         # a fresh interpreter on this very code (not multiprocessing: no __main__ to re-import)
         code = Path(__file__).resolve().parents[2]

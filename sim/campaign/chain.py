@@ -37,9 +37,10 @@ def tube_ids(value: Any) -> list[int] | None:
 
 
 def after_landing(landing: Mapping[str, Any]) -> dict[str, Any]:
-    """Fetch needs where the lander stands and the map it stands on."""
+    """Fetch needs where the lander stands and the map it stands on (`lander_xy_m` is on the map
+    `terrain` describes: the landing plain's site map re-centred on the touchdown point)."""
     return {
-        "lander_xy_m": first(landing, "touchdown_xy_m", "touchdown.xy_m", "touchdown_site_m"),
+        "lander_xy_m": first(landing, "lander_xy_m", "touchdown_xy_m", "touchdown.xy_m", "touchdown_site_m"),
         "terrain": first(landing, "terrain"),
         "terrain_seed": first(landing, "terrain_seed", "terrain.seed"),
     }

@@ -24,7 +24,7 @@ from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
 from sim import rundir
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file)
+                            scenario_module_name, sha256_file, validate_overrides)
 
 from . import chain
 from .ahead import FlightAhead, discard as discard_ahead
@@ -110,7 +110,11 @@ FIGURES = {  # phase -> figure name -> dotted path in that phase's summary
                 "touchdown_error_m": "touchdown.error_from_site_m",
                 "touchdown_vertical_mps": "touchdown.vertical_speed_mps",
                 "touchdown_horizontal_mps": "touchdown.horizontal_speed_mps",
-                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg"},
+                "touchdown_xy_m": "touchdown_xy_m", "propellant_used_kg": "propellant_used_kg",
+                "entry_speed_mps": "edl.entry_speed_mps", "peak_decel_g": "edl.peak_decel_g",
+                "parachute_deploy_mach": "edl.parachute_deploy_mach",
+                "parachute_deploy_alt_km": "edl.parachute_deploy_alt_km", "trn_error_m": "edl.trn_error_m",
+                "entry_to_touchdown_s": "edl.entry_to_touchdown_s"},
     "delivery": {"delivery": "delivery", "tubes_collected": "tubes_collected",
                  "tubes_delivered": "tubes_delivered", "distance_driven_m": "distance_driven_m",
                  "hazards_entered": "hazards_entered"},
@@ -135,6 +139,20 @@ def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The campaign's `protection` section: every phase's, added up (installed only if in all)."""
+    sections = {name: s.get("protection") or {} for name, s in summaries.items()}
+    totals = {key: sum(int(p.get(key) or 0) for p in sections.values())
+              for key in ("trips", "step_faults", "restarts", "checkpoints")}
+    totals["checkpoint_store"] = "/".join(sorted({str(p.get("checkpoint_store")) for p in sections.values()}))
+    return {"installed": bool(sections) and all(p.get("installed") for p in sections.values()), **totals,
+            "step_fault_lines": [f"{n}: {line}" for n, p in sections.items() for line in p.get("step_fault_lines", [])],
+            "monitors_tripped": {f"{n}.{m}": k for n, p in sections.items()
+                                 for m, k in (p.get("monitors_tripped") or {}).items()},
+            "phases": {n: {k: p.get(k) for k in ("installed", "trips", "step_faults", "restarts")}
+                       for n, p in sections.items()}}
+
+
 KIND = "campaign"
 # Summary fields measured on the wall clock: the only ones in which two runs of the same
 # campaign (one of them resumed) may differ. "phases.wall_time_s" is each phase row's.
@@ -155,13 +173,14 @@ def without_wall_fields(summary: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resume_setup(out_dir: Path) -> tuple[int, dict[str, dict[str, Any]]]:
-    """(seed, overrides) of the campaign whose run directory is `out_dir` (for --resume)."""
+def resume_setup(out_dir: Path) -> tuple[int, dict[str, dict[str, Any]], bool]:
+    """(seed, overrides, protection) of the campaign whose run directory is `out_dir` (for --resume)."""
     manifest = rundir.read_manifest(Path(out_dir))
     if manifest is None or manifest.get("kind") != KIND:
         raise RunDirError(f"{out_dir}: no campaign run directory to resume (no readable {rundir.MANIFEST})")
     setup = manifest["setup"]
-    return int(setup["seed"]), {k: dict(v) for k, v in setup["overrides"].items()}
+    return (int(setup["seed"]), {k: dict(v) for k, v in setup["overrides"].items()},
+            bool(setup.get("protection", True)))
 
 
 def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) -> tuple[dict[str, Any], list[str]]:
@@ -195,22 +214,32 @@ def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) ->
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  on_phase: Callable[[Phase, int, float], Any] | None = None,
                  phases: Sequence[Phase] = PHASES, resume: bool = False,
-                 force: bool = False, ahead: bool = False) -> CampaignResult:
+                 force: bool = False, protection: bool = True, ahead: bool = False) -> CampaignResult:
     """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
 
     `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar). The run
     directory must be empty unless `force` (replace the campaign in it) or `resume` (finish
     it: phases it completed are read back, the first one it did not is flown again). Its
-    manifest says whether it is complete; summary.json is written last. With `ahead` (the
-    default campaign on two cores or more), the phases after one that predicts its outcome
-    fly ahead in a second process and are taken when the prediction held (`ahead.py`): the
-    same bytes, in less wall time."""
+    manifest says whether it is complete; summary.json is written last.
+    `protection=False` flies every phase without fault protection (said in the summaries and
+    kept in the manifest's setup, so a resume flies the same way). With `ahead` (the default
+    campaign on two cores or more), the phases after one that predicts its outcome fly ahead
+    in a second process and are taken when the prediction held (`ahead.py`): the same bytes,
+    in less wall time."""
     out_dir = Path(out_dir)
     overrides = {k: dict(v) for k, v in (overrides or {}).items()}
     unknown = set(overrides) - {p.name for p in phases}
     if unknown:
         raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in phases]}")
+    for phase in phases:   # every phase's overrides checked before the first one flies (or a file is touched)
+        try:
+            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
+                               overrides.get(phase.name, {}))
+        except ScenarioError as exc:
+            raise ScenarioError(f"phase {phase.name}: {exc}") from None
     setup = {"seed": seed, "overrides": overrides, "phases": [p.name for p in phases]}
+    if not protection:
+        setup["protection"] = False     # only when off: a protected campaign's setup is as before
     manifest, done = _prepare(out_dir, setup, resume, force)
     if resume and rundir.is_complete(out_dir, KIND):
         return CampaignResult(json.loads((out_dir / rundir.SUMMARY).read_text()), out_dir,
@@ -223,7 +252,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     discard_ahead(out_dir)                     # what an interrupted campaign flew ahead
     try:
         _fly_all(out_dir, phases, seeds, done, overrides, on_phase, manifest, summaries, timeline,
-                 phase_dirs, ahead=ahead and phases is PHASES and (os.cpu_count() or 1) > 1)
+                 phase_dirs, protection, ahead=ahead and phases is PHASES and (os.cpu_count() or 1) > 1)
     finally:
         discard_ahead(out_dir)
     t_campaign = timeline[-1]["end_s"] if timeline else 0.0
@@ -244,6 +273,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         "custody_consistent": custody_ok,
         "figures": figures(summaries),
         "timeline": timeline,
+        "protection": protection_totals(summaries),
         "campaign_time_days": round(t_campaign / DAY_S, 3),
         "wall_time_s": round(time.perf_counter() - wall0, 3),
         "success": success,
@@ -255,7 +285,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
 def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done: Sequence[str],
              overrides: Mapping[str, Mapping[str, Any]], on_phase: Callable[[Phase, int, float], Any] | None,
              manifest: dict[str, Any], summaries: dict[str, dict[str, Any]], timeline: list[dict[str, Any]],
-             phase_dirs: dict[str, Path], ahead: bool) -> None:
+             phase_dirs: dict[str, Path], protection: bool, ahead: bool) -> None:
     """The phases in order (each read back from its directory), until one fails; with
     `ahead`, those after a predicting phase fly ahead meanwhile (taken if the prediction held)."""
     t_campaign = 0.0
@@ -273,8 +303,9 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
                     _show(phase, pseed, pdir, on_phase)
                 else:
                     if ahead and flight_ahead is None and phase.predict is not None and i + 1 < len(phases):
-                        flight_ahead = _start_ahead(out_dir, phases, seeds, i, summaries, extra, overrides)
-                    fly_phase(phase, pseed, pdir, summaries, extra, on_phase)
+                        flight_ahead = _start_ahead(out_dir, phases, seeds, i, summaries, extra, overrides,
+                                                    protection)
+                    fly_phase(phase, pseed, pdir, summaries, extra, on_phase, protection)
                 manifest["phases_complete"].append(phase.name)
                 rundir.update(out_dir, manifest)
             # read back from disk either way, so a resumed campaign sees exactly what it wrote
@@ -301,7 +332,7 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
 
 def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], i: int,
                  summaries: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any],
-                 overrides: Mapping[str, Mapping[str, Any]]) -> FlightAhead | None:
+                 overrides: Mapping[str, Mapping[str, Any]], protection: bool) -> FlightAhead | None:
     """Fly phases i+1.. ahead from phase i's predicted summary (None if it cannot predict:
     its inputs are refused, and flying it will say so)."""
     phase = phases[i]
@@ -310,7 +341,7 @@ def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], i
     except Exception:
         return None
     return FlightAhead(out_dir, [p.name for p in phases[i + 1:]], seeds[i + 1:], summaries, phase.name,
-                       predicted, overrides)
+                       predicted, overrides, protection)
 
 
 def _show(phase: Phase, pseed: int, pdir: Path, on_phase: Callable[[Phase, int, float], Any] | None) -> None:
@@ -336,7 +367,8 @@ def phase_values(phase: Phase, summaries: Mapping[str, Mapping[str, Any]], extra
 
 
 def fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Mapping[str, Any]],
-              extra: Mapping[str, Any], on_phase: Callable[[Phase, int, float], Any] | None) -> None:
+              extra: Mapping[str, Any], on_phase: Callable[[Phase, int, float], Any] | None,
+              protection: bool = True) -> None:
     """Fly one phase into a fresh `pdir`, which ends complete with its summary.json."""
     if pdir.exists():
         shutil.rmtree(pdir)     # what an interrupted attempt left
@@ -346,7 +378,8 @@ def fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Mapp
     observer = on_phase(phase, pseed, float(duration)) if on_phase else None
     if callable(getattr(module, "summarize", None)):
         run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
-                     observers=(observer,) if observer is not None else (), extra_summary={"inputs": values})
+                     observers=(observer,) if observer is not None else (), extra_summary={"inputs": values},
+                     protection=protection)
     else:  # a scenario not yet on the deployment split: no logs to merge from it
         manifest = rundir.begin(pdir, "sil", {"scenario": phase.scenario, "seed": pseed, "overrides": values})
         summary = module.run(seed=pseed, out_dir=pdir, overrides=values)

@@ -41,7 +41,7 @@ class ScenarioCases:
         return rules.get(f"{kind}({target})") or rules.get(kind)
 
     def specs(self, phase: str) -> list[FaultSpec]:
-        out = [FaultSpec(when=phase, delay_s=0.2, **({"duration_s": self.fault_s} | d))
+        out = [FaultSpec(when=phase, **({"delay_s": 0.2, "duration_s": self.fault_s} | d))
                for d in self.device_faults.get(phase, ())]
         out += [FaultSpec("reset", when=phase, delay_s=d) for d in self.extra_reset_delays_s]
         out += [FaultSpec("overrun", when=phase, delay_s=0.2, duration_s=0.5),
@@ -169,14 +169,17 @@ def _landing_lost(run: Any) -> str | None:
     """Plant truth: the lander never touched down, hit harder than its legs take, slid or came
     down on a slope or rock it tips on, or landed off its 60 m safe disc."""
     from sim.plants.descent import DescentPlant
+    from sim.plants.edl import EdlPlant
     from sim.scenarios.landing import LIMITS
     plant = run.plant
-    if not isinstance(plant, DescentPlant):
+    if not isinstance(plant, (DescentPlant, EdlPlant)):
         return None
     truth = plant.truth()
     td = truth["touchdown"]
     if td is None:
-        return f"no touchdown ({truth['height_above_ground_m']:.1f} m up, {truth['propellant_kg']:.0f} kg left)"
+        left = truth.get("propellant_kg")
+        return (f"no touchdown ({truth['height_above_ground_m']:.1f} m up"
+                + (f", {left:.0f} kg left)" if left is not None else f", {truth.get('phase')})"))
     if td["vertical_speed_mps"] > LIMITS["vertical_speed_mps"]:
         return f"impact at {td['vertical_speed_mps']:.2f} m/s vertical (legs: {LIMITS['vertical_speed_mps']})"
     if td["horizontal_speed_mps"] > LIMITS["horizontal_speed_mps"]:
@@ -189,13 +192,32 @@ def _landing_lost(run: Any) -> str | None:
     return None
 
 
-# Landing: powered descent from backshell separation (~2 km, 64 s to touchdown; every run
-# flies to touchdown, ~2 s of wall time) and the lander on the surface. Transient faults last
-# 5 s high up: the lander rides them through on inertial navigation (IMU out: commanded
-# thrust), gated altimeter ranges, a propagated gap after a reset or a crashed step.
+# Landing: the whole EDL from the entry interface (~365 s to touchdown, ~3 s of wall time:
+# every run flies to touchdown) and the lander on the surface. Transient faults last 5 s
+# where they hurt most (delay_s: the drag pulse ~75 s into entry, the heatshield's firing
+# ~20 s after the deploy, the camera's images ~60 s into TERRAIN_NAV); the lander rides
+# them through. The IMU out from late in the entry
+# to after the deploy window leaves the parachute to the backup timer. The camera out for the
+# whole of TRN leaves the lander on inertial navigation, kilometres off the map: it may land
+# off its safe disc (may_lose says so).
 LANDING = ScenarioCases(
-    "landing", phases=("lander:POWERED_DESCENT", "lander:SURFACE_IDLE"),
+    "landing", phases=("lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV", "lander:POWERED_DESCENT",
+                       "lander:SURFACE_IDLE"),
     device_faults={
+        "lander:ENTRY": ({"kind": "dropout", "target": "imu0", "delay_s": 75.0},
+                         {"kind": "stuck", "target": "imu0", "delay_s": 75.0},
+                         {"kind": "actuator_failed", "target": "rcs", "delay_s": 60.0},
+                         {"kind": "dropout", "target": "imu0", "delay_s": 180.0, "duration_s": 60.0}),
+        "lander:PARACHUTE": ({"kind": "dropout", "target": "imu0"},
+                             {"kind": "actuator_failed", "target": "heatshield_pyro", "delay_s": 18.0}),
+        # TERRAIN_NAV starts with the radar lock (~7 km up), the camera at 4.3 km (~60 s later)
+        "lander:TERRAIN_NAV": ({"kind": "dropout", "target": "camera0", "delay_s": 60.0},
+                               {"kind": "noise", "target": "camera0", "field": "look_rad", "magnitude": 0.05,
+                                "delay_s": 62.0},
+                               {"kind": "dropout", "target": "altimeter0"},
+                               {"kind": "dropout", "target": "tds2"},
+                               {"kind": "dropout", "target": "imu0"},
+                               {"kind": "dropout", "target": "camera0", "duration_s": 120.0}),
         "lander:POWERED_DESCENT": ({"kind": "dropout", "target": "altimeter0"},
                                    {"kind": "bias", "target": "altimeter0", "magnitude": 40.0},
                                    {"kind": "dropout", "target": "imu0"}, {"kind": "stuck", "target": "imu0"},
@@ -203,8 +225,11 @@ LANDING = ScenarioCases(
                                    {"kind": "actuator_stuck", "target": "engine"}),
         "lander:SURFACE_IDLE": ({"kind": "dropout", "target": "imu0"}, {"kind": "dropout", "target": "altimeter0"}),
     },
-    crash_target="lander", settle_s=80.0, link_outage_s=62.0, fault_s=5.0, quick=("lander:POWERED_DESCENT",),
-    lost=_landing_lost)
+    crash_target="lander", settle_s=420.0, link_outage_s=62.0, fault_s=5.0, quick=("lander:POWERED_DESCENT",),
+    lost=_landing_lost,
+    may_lose={"lander:TERRAIN_NAV": {
+        "dropout(camera0)": "no map-relative fix at all (camera out through TRN): inertial navigation is "
+                            "hundreds of metres to kilometres off, beyond the 60 m disc it steers for"}})
 
 CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, LANDING, CAPTURE)}
 

@@ -10,26 +10,37 @@ counted twice. It is also the fault table module of its own vehicle ("custody_de
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
 
 from fsw.core import Channel, Component, EventDef, Executive, ModeTable, Severity, T, Topology
 from fsw.core.fdir import Action, Monitor
+from fsw.core.protection import ProtectionConfig, protect
 from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
 from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
 from hal.errors import DeviceFault
-from sim.deployment import resolve_overrides
+from sim.deployment import ScenarioError, resolve_overrides, tube_id_list
+from sim.scenario_params import ScenarioParam, defaults, grid_rate
 from sim.plants.base import FixedStepPlant
 
 NAME = "custody_demo"
 vehicle = "custody_demo"
 TOPOLOGY_NAME = "demo"   # the ground link knows the bench demo's APIDs; this vehicle borrows them
-DEFAULTS: dict[str, Any] = {"tube_ids": [3, 5, 8, 13, 21, 34], "transfer_s": 0.6, "base_rate_hz": 10,
-                            "duration_s": 20.0}
+PARAMS = (
+    ScenarioParam("tube_ids", [3, 5, 8, 13, 21, 34], convert=tube_id_list, allowed="a list of integer ids in 1..65535"),
+    ScenarioParam("transfer_s", 0.6, float, 0.01, 60.0),
+    ScenarioParam("base_rate_hz", 10, convert=grid_rate(1, 100), allowed="a divisor of the 100 Hz physics rate"),
+    ScenarioParam("duration_s", 20.0, float, 0.1, 86400.0),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
 
 
 def _cfg(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    return resolve_overrides(dict(overrides or {}), DEFAULTS)[0]
+    cfg = resolve_overrides(dict(overrides or {}), DEFAULTS, params=PARAMS)[0]
+    if 100 % cfg["base_rate_hz"]:
+        raise ScenarioError(f"base_rate_hz={cfg['base_rate_hz']}: expected a divisor of the 100 Hz physics rate")
+    return cfg
 
 
 class CarouselPlant(FixedStepPlant):
@@ -159,14 +170,16 @@ def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[
             **{f"slot{k}": {"kind": "tube_sensor", "rate_hz": 10} for k in range(n)}}
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The picker as it flies, with its fault protection (this module is its fault table)."""
     cfg = _cfg(overrides)
     picker = Picker("picker", devices, [int(t) for t in cfg["tube_ids"]])
     topo = Topology(TOPOLOGY_NAME, [picker])
     ex = Executive(clock, int(cfg["base_rate_hz"]), start_ns=clock.now_ns())
     ex.add_group("control", 1, [picker])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
+    protect(topo, ex, sys.modules[__name__], protection)
     return topo, ex
 
 

@@ -1,18 +1,21 @@
-"""Wire fault protection into a flight side built by a scenario, without touching vehicle code.
+"""The ground's half of a protected flight: a heartbeat sender in the flight's fdir group.
 
-After `flight()` returns (topology, executive), `install` calls the flight side's own
-`fsw.core.protection.install_protection` with the vehicle's fault-table module and adds the
-ground's half: a heartbeat sender run first in the fdir group (`link_loss` silences it).
+The flight half (Health, the fault table, the generic monitors, the link watch, warm restart)
+is built by the vehicle's own flight build (`fsw.core.protection.protect`), the same on every
+platform. `add_ground` puts the ground station's heartbeat first in every "fdir" group (the
+ground is in contact; `link_loss` injections silence it) and keeps the flight's protection
+together with it as `topology.protection` (an `Installed`). SIL runs, fault runs and the HIL
+bench (where the bench stands in for the ground) all add it the same way, so their ticks and
+logs stay identical.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from fsw.core.checkpoint import CheckpointStore
-from fsw.core.protection import Protection, generic_monitors, install_protection
+from fsw.core.protection import FDIR_GROUP, Protection, generic_monitors
 
 from .linkwatch import GroundHeartbeat
 
@@ -30,14 +33,21 @@ class Installed(Protection):
     ground: GroundHeartbeat | None = None
 
 
-def install(topology: Any, executive: Any, vehicle: str, store: CheckpointStore, *,
-            fdir_hz: int = 10, checkpoint_every_s: float = 1.0, heartbeat_s: float | None = 1.0,
-            flushers: Iterable[Callable[[], None]] = (), extra: Iterable[Any] = ()) -> Installed:
+def add_ground(topology: Any, executive: Any, *, heartbeat_s: float | None = 1.0) -> Installed | None:
+    """Add the ground's heartbeat to a protected flight side (None if it has no protection)."""
+    p = getattr(topology, "protection", None)
+    if p is None:
+        return None
+    if isinstance(p, Installed):
+        return p
     ground = GroundHeartbeat(topology, heartbeat_s) if heartbeat_s else None
-    p = install_protection(topology, executive, table_module(vehicle), store, fdir_hz=fdir_hz,
-                           checkpoint_every_s=checkpoint_every_s, flushers=flushers,
-                           before=[ground] if ground else [], extra=extra)
-    return Installed(**vars(p), ground=ground)
+    if ground is not None:
+        for rs in executive.rate_sets.values():
+            for group in rs.groups:
+                if group.name == FDIR_GROUP:
+                    group.steps.insert(0, ground)
+    topology.protection = installed = Installed(**vars(p), ground=ground)
+    return installed
 
 
-__all__ = ["Installed", "generic_monitors", "install", "table_module"]
+__all__ = ["Installed", "add_ground", "generic_monitors", "table_module"]

@@ -11,12 +11,16 @@ from fsw.core.time import seconds_to_ns
 
 
 class GroundHeartbeat:
-    """The ground station's side: a callable step; `outage` silences it (loss of ground link)."""
+    """The ground station's side: a callable step; `outage` silences it (loss of ground link).
+
+    Contact reaches the link watch as verified uplink does on board (`feed_link_watch`:
+    `LinkWatch.heard`), not as a HEARTBEAT command each second: a day-long flight would
+    otherwise log a command acknowledgement every second."""
 
     def __init__(self, topology: Any, period_s: float = 1.0, target: str = LINK_COMPONENT) -> None:
         self.topology = topology
         self.period_ns = seconds_to_ns(period_s)
-        self.target = f"{target}.HEARTBEAT"
+        self.watch: LinkWatch = topology[target]
         self.outage = False
         self.sent = 0
         self._next_ns: int | None = None
@@ -27,7 +31,7 @@ class GroundHeartbeat:
         if t_ns >= self._next_ns:
             self._next_ns = t_ns + self.period_ns
             if not self.outage:
-                self.topology.dispatch(self.target)
+                self.watch.heard()
                 self.sent += 1
 
 

@@ -100,7 +100,8 @@ def judge(run: FaultRun, cases: ScenarioCases, baseline_tubes: dict[int, list[st
     row["loss_explained"] = (cases.loss_explained(row["phase"], row["fault"], row["target"])
                              if row["outcome"] == "lost vehicle" else None)
     crash = spec.target if spec and spec.kind == "crash" else None
-    row["exceptions"] = [f"{r.args['component']}: {r.args['error']}" for r in run.records
+    row["exceptions"] = [f"{r.args['component']}: {r.args['error']}: {r.args.get('message', '')} at "
+                         f"{r.args.get('where', '?')}" for r in run.records
                          if r.name == "STEP_FAULT" and r.args.get("component") != crash]
     if run.unhandled:
         row["exceptions"].append("unhandled: " + run.unhandled.splitlines()[0])

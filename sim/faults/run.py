@@ -1,12 +1,11 @@
-"""One SIL run with faults injected: the deployment, fault protection installed, the injector,
-and processor resets done in-process (tear the flight side down, build it again from the same
-deployment, restore from the checkpoint, carry on against the same plant and devices).
+"""One SIL run with faults injected: the deployment's own flight build (its fault protection
+included, the very objects every other flight uses) plus the ground's heartbeat, the
+injector, and processor resets done in-process (tear the flight side down, build it again from
+the same deployment, restore from the checkpoint, carry on against the same plant and devices).
 """
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +14,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from fsw.core import SimClock
-from fsw.core.checkpoint import CheckpointStore
+from fsw.core.checkpoint import CheckpointStore, MemoryCheckpointStore
 from fsw.core.time import seconds_to_ns
 from fsw.vehicles.custody import CustodyLedger
 from sim.deployment import Deployment
 
 from .inject import Injector
-from .install import Installed, install
+from .install import Installed
 from .spec import FaultSpec
 
 BOOT_S = 0.2   # a warm reboot: the processor is away this long (rounded up to whole ticks)
@@ -90,11 +89,12 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
-    # a simulated processor's flash: in RAM where there is a tmpfs (fsync is then free, and
-    # saves every second were half of a run's wall time on disk)
-    ram = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    tmp = tempfile.TemporaryDirectory(prefix="msr-faults-", dir=ram) if checkpoint_dir is None else None
-    store = CheckpointStore(Path(checkpoint_dir or tmp.name) / "checkpoint.json")
+    # a simulated processor's flash: the in-memory store (the same bytes as on a board); the
+    # same store object survives the in-process resets, as flash survives a reboot
+    store = MemoryCheckpointStore() if checkpoint_dir is None else \
+        CheckpointStore(Path(checkpoint_dir) / "checkpoint.json")
+    if not dep.protection:
+        raise ValueError(f"{dep.name}: a fault run needs the flight's fault protection")
     rng = np.random.default_rng(np.random.SeedSequence([dep.seed if seed is None else seed, 0x5EED]))
     injector = Injector(specs, devices, clock, rng)
     recorder = Recorder()
@@ -103,9 +103,9 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
     done = dep.done() if stop_on_done else None
 
     def build(resume: bool) -> tuple[Any, Any, Installed]:
-        topo, ex = dep.flight(devices, clock)
+        topo, ex = dep.flight(devices, clock, store=store)   # the flight build, protection included
         topo.attach(recorder)
-        inst = install(topo, ex, vehicle, store)
+        inst = topo.protection
         injector.attach(topo, ex, inst.ground)
         if resume:
             report = inst.restart.resume(clock.now_ns())
@@ -146,8 +146,6 @@ def fly_with_faults(dep: Deployment, specs: Iterable[FaultSpec], *, duration_s: 
         run.unhandled = f"{type(exc).__name__}: {exc}\n" + traceback.format_exc(limit=4)
     finally:
         devices.close()
-        if tmp is not None:
-            tmp.cleanup()
     run.end_ns = clock.now_ns()
     return run
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sim import rundir
+from sim.deployment import validate_overrides
 from sim.montecarlo import scenarios, statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
@@ -70,6 +71,7 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
         own_check(dispersions)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
+    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
     return module
 
 
@@ -130,6 +132,9 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained, module)
+    figures = getattr(module, "campaign_figures", None)
+    if callable(figures):          # figures only the scenario knows how to draw from the runs
+        report["scenario_figures"] = figures(records)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
         "startup_s": t0 - t_start, "batch_wall_s": batch_wall,
@@ -210,6 +215,7 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
             f: statistics.describe(v for _, v in statistics.figure_values(
                 [r for r in records if r["success"]], f)) for f in key_figures},
         "requirements": statistics.requirements(records, d.requirements),
+        "protection": statistics.protection(records),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
                       "reproduce": reproduce_command(scenario, d, r, module),
                       **(describe_failure(r) if callable(describe_failure) else {})}

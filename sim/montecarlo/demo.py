@@ -12,14 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.deployment import ScenarioError, resolve_overrides
+from sim.scenario_params import ScenarioParam, defaults
+
 G = 3.71
 
-PARAMETERS = {
-    "thrust_N": 4000.0, "thrust_scale": 1.0, "mass_kg": 100.0, "propellant_kg": 60.0,
-    "isp_s": 250.0, "density_scale": 1.0, "rho0": 0.02, "scale_height_m": 11_100.0,
-    "cd_area_m2": 0.05, "wind_mps": 0.0, "altimeter_sigma_m": 2.0, "target_apex_m": 20_000.0,
-    "tolerance_m": 500.0, "dt_s": 0.05, "fail_with": "",
-}
+PARAMS = (
+    ScenarioParam("thrust_N", 4000.0, float, 1.0, 1e5), ScenarioParam("thrust_scale", 1.0, float, 0.1, 10.0),
+    ScenarioParam("mass_kg", 100.0, float, 1.0, 1e4), ScenarioParam("propellant_kg", 60.0, float, 0.0, 1e4),
+    ScenarioParam("isp_s", 250.0, float, 10.0, 1000.0), ScenarioParam("density_scale", 1.0, float, 0.0, 100.0),
+    ScenarioParam("rho0", 0.02, float, 0.0, 1.0), ScenarioParam("scale_height_m", 11_100.0, float, 100.0, 1e5),
+    ScenarioParam("cd_area_m2", 0.05, float, 0.0, 10.0), ScenarioParam("wind_mps", 0.0, float, -200.0, 200.0),
+    ScenarioParam("altimeter_sigma_m", 2.0, float, 0.0, 1000.0),
+    ScenarioParam("target_apex_m", 20_000.0, float, 1.0, 1e6), ScenarioParam("tolerance_m", 500.0, float, 0.0, 1e6),
+    ScenarioParam("dt_s", 0.05, float, 1e-3, 1.0), ScenarioParam("fail_with", "", str, choices=("", "raise")),
+)
+PARAMETERS = defaults(PARAMS)
 KEY_FIGURES = ("apex_error_m", "burn_time_s")
 
 
@@ -30,10 +38,9 @@ def _drag(h: float, v: float, p: dict) -> float:
 
 
 def run(*, seed: int, out_dir: Path | None, overrides: dict) -> dict:
-    unknown = sorted(set(overrides) - set(PARAMETERS))
-    if unknown:
-        raise KeyError(f"demo: unknown override(s) {unknown}")
-    p = {**PARAMETERS, **overrides}
+    p, _ = resolve_overrides(overrides, PARAMETERS, params=PARAMS)
+    if p["propellant_kg"] >= p["mass_kg"]:
+        raise ScenarioError(f"propellant_kg={p['propellant_kg']}: expected less than mass_kg={p['mass_kg']}")
     if p["fail_with"] == "raise":
         raise RuntimeError("demo: injected failure (fail_with='raise')")
     rng = np.random.default_rng(seed)

@@ -26,7 +26,7 @@ import tomllib
 from statistics import NormalDist
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -133,6 +133,28 @@ class DispersionSet:
                 + (f" and keys starting with {', '.join(prefixes)}" if prefixes else ""))
 
 
+    def check_values(self, check: Callable[[str, Any], Any]) -> None:
+        """Every value the file can give that is known up front (fixed values, choices, the
+        bounds of uniform and truncated distributions) through `check(key, value)`, the
+        scenario's own declaration, before any run flies; DispersionError naming the entry.
+        (An unbounded normal's draws are checked when each run starts.)"""
+        for key in sorted({*self.dists, *self.fixed}):
+            dist = self.dists.get(key)
+            if dist is None:
+                values = [self.fixed[key]]
+            elif isinstance(dist, Choice):
+                values = list(dist.values)
+            else:
+                values = [v for v in (dist.lo, dist.hi) if math.isfinite(v)]
+            for value in values:
+                try:
+                    check(key, value)
+                except ValueError as exc:
+                    where = "fixed" if dist is None else "dispersion"
+                    raise DispersionError(f"{self.source}: {where} {key!r} can give {value!r}, which the "
+                                          f"scenario refuses: {exc}") from None
+
+
 def _number(entry: str, spec: Mapping, name: str, default: float | None = None) -> float:
     if name not in spec:
         if default is not None:
@@ -158,7 +180,7 @@ def parse_distribution(key: str, spec: Any, source: str = "<dict>") -> Distribut
     if not isinstance(spec, Mapping):
         raise DispersionError(f"{entry}: expected a table like {{ dist = \"normal\", ... }}, got {spec!r}")
     dist = spec.get("dist")
-    if dist not in _FIELDS:
+    if not isinstance(dist, str) or dist not in _FIELDS:   # a list or table is no name (unhashable too)
         raise DispersionError(f"{entry}: unknown dist {dist!r}; choose from {', '.join(sorted(_FIELDS))}")
     extra = sorted(set(spec) - _FIELDS[dist])
     if extra:

@@ -7,11 +7,13 @@ A scenario is a module with `run(*, seed, out_dir, overrides) -> dict` (with "su
 parameters), 
 `KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise) and
 `WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record),
-and these callables: `check_dispersions(d)` (refuse what `PARAMETERS` cannot say, raising
-DispersionError), `reproduce_command(source, record)`, `describe_failure(record)` (fields
-added to each failure), `report_sections(records)` (sections added to the report),
-`report_lines(report)` (what `msr montecarlo` prints of them) and `write_plots(report, dir)`
-(instead of the generic plots). `campaign` (sim.campaign.montecarlo) uses all of them.
+and these callables: `campaign_figures(records) -> dict` (figures over all runs, e.g. a landing
+ellipse: the report's `scenario_figures`), `check_dispersions(d)` (refuse what `PARAMETERS`
+cannot say, raising DispersionError), `reproduce_command(source, record)`,
+`describe_failure(record)` (fields added to each failure), `report_sections(records)`
+(sections added to the report), `report_lines(report)` (what `msr montecarlo` prints of them)
+and `write_plots(report, dir)` (instead of the generic plots). `campaign`
+(sim.campaign.montecarlo) uses all but the first.
 """
 from __future__ import annotations
 

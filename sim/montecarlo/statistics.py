@@ -24,8 +24,29 @@ def default_key_figures(records: Sequence[dict]) -> tuple[str, ...]:
     ran = [r for r in records if r["status"] != "crashed"]
     if not ran:
         return ()
-    common = set.intersection(*(set(k for k, v in r["outputs"].items() if numeric(v)) for r in ran))
+    common = set.intersection(*(set(k for k, v in r["outputs"].items()
+                                    if numeric(v) and not k.startswith(PROTECTION)) for r in ran))
     return tuple(sorted(common))
+
+
+PROTECTION = "protection."   # outputs from the run summary's protection section
+
+
+def protection(records: Sequence[dict]) -> dict | None:
+    """The campaign's fault-protection section: how many runs flew protected, and the monitor
+    trips, step faults and warm restarts over all runs (with the runs that had any); None for
+    a scenario whose runs report no protection section (not flight software)."""
+    ran = [r for r in records if f"{PROTECTION}installed" in r.get("outputs", {})]
+    if not ran:
+        return None
+
+    def total(key: str) -> tuple[int, list[int]]:
+        values = [(r["run"], int(r["outputs"].get(PROTECTION + key) or 0)) for r in ran]
+        return sum(v for _, v in values), [k for k, v in values if v]
+    out: dict = {"runs": len(ran), "installed": sum(bool(r["outputs"][f"{PROTECTION}installed"]) for r in ran)}
+    for key in ("trips", "step_faults", "restarts"):
+        out[key], out[f"runs_with_{key}"] = total(key)
+    return out
 
 
 def describe(values: Iterable[float]) -> dict[str, float | int | None]:

@@ -48,6 +48,13 @@ def _key(series: dict[str, np.ndarray], *candidates: str) -> np.ndarray | None:
     return None
 
 
+def _save(fig, out: Path, dpi: int = 100) -> Path:
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    _plt().close(fig)
+    return out
+
+
 def _no_data(ax, what: str) -> None:
     ax.text(0.5, 0.5, f"no {what} recorded", ha="center", va="center", transform=ax.transAxes)
 
@@ -87,6 +94,110 @@ def landing_map(d: Path, out: Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+EDL_MARKS = (("parachute_deploy_time_s", "parachute"), ("heatshield_sep_time_s", "heatshield off"),
+             ("backshell_sep_time_s", "backshell off"), ("entry_to_touchdown_s", "touchdown"))
+
+
+def edl_profile(d: Path, out: Path) -> Path:
+    """Entry to touchdown against time: height, speed, Mach, deceleration and bank angle."""
+    plt = _plt()
+    tr, s = _load(d, "truth.npz"), _summary(d)
+    edl = s.get("edl", {}) if isinstance(s.get("edl"), dict) else {}
+    panels = (("height_above_ground_m", "height above ground (km)", 1e-3), ("speed_mps", "speed (m/s)", 1.0),
+              ("mach", "Mach", 1.0), ("decel_g", "deceleration (Earth g)", 1.0), ("bank_deg", "bank angle (deg)", 1.0))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 11), sharex=True)
+    t = tr.get("t_s")
+    for ax, (key, label, scale) in zip(axes, panels):
+        y = _key(tr, key)
+        if t is None or y is None:
+            _no_data(ax, label)
+            continue
+        ax.plot(t, y * scale, lw=1.1)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        for k, name in EDL_MARKS:
+            if edl.get(k) is not None:
+                ax.axvline(edl[k], color="gray", ls=":", lw=0.9)
+                if key == "height_above_ground_m":
+                    ax.text(edl[k], ax.get_ylim()[1] * 0.9, " " + name, fontsize=7, rotation=90, va="top")
+    axes[-1].set_xlabel("time from the entry interface (s)")
+    if edl:
+        fig.suptitle(f"entry, descent and landing: peak {edl.get('peak_decel_g')} g, parachute at Mach "
+                     f"{edl.get('parachute_deploy_mach')} / {edl.get('parachute_deploy_alt_km')} km, "
+                     f"touchdown at {edl.get('entry_to_touchdown_s')} s", fontsize=10)
+    return _save(fig, out)
+
+
+def _ellipse_xy(major_km: float, minor_km: float, angle_deg: float, cx: float = 0.0, cy: float = 0.0):
+    th = np.linspace(0.0, 2 * math.pi, 181)
+    a, b, c, sn = 0.5 * major_km, 0.5 * minor_km, math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    x, y = a * np.cos(th), b * np.sin(th)
+    return cx + c * x - sn * y, cy + sn * x + c * y
+
+
+def edl_ground_track(d: Path, out: Path, ellipse: dict | None = None) -> Path:
+    """The ground track of the last 60 km in the site frame, the target, the chosen site, the
+    touchdown, and a landing ellipse (a Monte Carlo's, else Mars 2020's 7.7 x 6.6 km for scale)."""
+    plt = _plt()
+    tr, s = _load(d, "truth.npz"), _summary(d)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    x, y = _key(tr, "position_m.0"), _key(tr, "position_m.1")
+    for ax, span in zip(axes, (None, 12.0)):
+        if x is None or y is None:
+            _no_data(ax, "ground track")
+            continue
+        ax.plot(x / 1e3, y / 1e3, "-", lw=1.2, label="ground track")
+        ax.plot([0.0], [0.0], "k+", ms=14, mew=2, label="target")
+        if ellipse:
+            ex, ey = _ellipse_xy(ellipse["major_km"], ellipse["minor_km"], ellipse.get("major_axis_from_east_deg", 0.0),
+                                 ellipse.get("centre_east_m", 0.0) / 1e3, ellipse.get("centre_north_m", 0.0) / 1e3)
+            ax.plot(ex, ey, "r--", lw=1, label=f"99 % ellipse {ellipse['major_km']} x {ellipse['minor_km']} km")
+        else:
+            ex, ey = _ellipse_xy(7.7, 6.6, 0.0)
+            ax.plot(ex, ey, "r--", lw=1, label="Mars 2020 ellipse 7.7 x 6.6 km (scale)")
+        site = s.get("chosen_site")
+        if isinstance(site, dict):
+            ax.plot(site["x_m"] / 1e3, site["y_m"] / 1e3, "go", mfc="none", ms=10, mew=2, label="chosen site")
+        td = s.get("touchdown_xy_m")
+        if isinstance(td, list):
+            ax.plot(td[0] / 1e3, td[1] / 1e3, "x", color="tab:orange", ms=10, mew=2, label="touchdown")
+        if span is not None:
+            ax.set_xlim(-span / 2, span / 2)
+            ax.set_ylim(-span / 2, span / 2)
+            ax.set_title("near the target")
+        else:
+            ax.set_title("from the entry interface")
+        ax.set_xlabel("east (km)")
+        ax.set_ylabel("north (km)")
+        ax.set_aspect("equal", adjustable="datalim" if span is None else "box")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, loc="upper left")
+    return _save(fig, out)
+
+
+def trn_fixes(d: Path, out: Path) -> Path:
+    """Terrain-relative navigation: the position error before and after each map fix."""
+    plt = _plt()
+    art, s = _load(d, "artifacts.npz"), _summary(d)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fx = art.get("trn_fixes")
+    if fx is None or len(fx) == 0:
+        _no_data(ax, "TRN fix")
+    else:
+        t, after, before = fx[:, 0], np.hypot(fx[:, 1] - fx[:, 3], fx[:, 2] - fx[:, 4]), \
+            np.hypot(fx[:, 5] - fx[:, 3], fx[:, 6] - fx[:, 4])
+        ax.semilogy(t, np.maximum(before, 0.1), "o", ms=4, color="tab:red", label="navigation before the fix")
+        ax.semilogy(t, np.maximum(after, 0.1), "o", ms=4, color="tab:green", label="after the fix")
+        ax.axhline(40.0, color="k", ls=":", lw=1, label="LVS requirement 40 m")
+        ax.legend(fontsize=8)
+        ax.set_xlabel("time from the entry interface (s)")
+        ax.set_ylabel("horizontal position error (m)")
+        ax.grid(alpha=0.3, which="both")
+    edl = s.get("edl", {}) if isinstance(s.get("edl"), dict) else {}
+    ax.set_title(f"terrain-relative navigation: {edl.get('trn_fixes', 0)} fixes, last {edl.get('trn_error_m')} m")
+    return _save(fig, out)
 
 
 def rover_traverse(d: Path, out: Path) -> Path:
@@ -234,13 +345,13 @@ def campaign_plots(result: Any) -> Iterable[Path]:
     plots = result.out_dir / "plots"
     plots.mkdir(exist_ok=True)
     made = []
-    makers = {"landing": (landing_map, "landing_safety_map.png"),
-              "delivery": (rover_traverse, "rover_traverse.png"),
-              "ascent": (mav_ascent, "mav_ascent.png"),
-              "capture": (ero_approach, "ero_approach.png")}
+    makers = {"landing": ((landing_map, "landing_safety_map.png"), (edl_profile, "landing_edl_profile.png"),
+                          (edl_ground_track, "landing_ground_track.png"), (trn_fixes, "landing_trn_fixes.png")),
+              "delivery": ((rover_traverse, "rover_traverse.png"),),
+              "ascent": ((mav_ascent, "mav_ascent.png"),),
+              "capture": ((ero_approach, "ero_approach.png"),)}
     for phase, d in result.phase_dirs.items():
-        if phase in makers:
-            fn, name = makers[phase]
+        for fn, name in makers.get(phase, ()):
             made.append(fn(d, plots / name))
     made.append(timeline(result.summary, plots / "campaign_timeline.png"))
     return made

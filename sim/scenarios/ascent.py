@@ -30,39 +30,50 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from fsw.core import Executive, Topology
+from fsw.core.protection import ProtectionConfig
 from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.kepler import plane_normal
-from fsw.vehicles.mav import BASE_RATE_HZ, DEVICE_KINDS, MavDevices, build_mav
+from fsw.vehicles.mav import BASE_RATE_HZ, DEVICE_KINDS, MavDevices, MavVehicle, build_flight
+from fsw.vehicles.mav.control import MavAttitudeControl
+from fsw.vehicles.mav.flight import MavFlightManager
+from fsw.vehicles.mav.navigation import MavNavigator
 from sim.ascent import AscentParams
-from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
+from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
+from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, grid_rate
 from sim.mars import surface_state_inertial
 from sim.orbit import KeplerError, state_to_elements
-from sim.plants import AscentPlant, CompositePlant, ThermalPlant
-from sim.thermal import ThermalParams
+
+if TYPE_CHECKING:   # the world's side: the board's flight side (device_config, flight) loads none of it
+    from sim.plants import AscentPlant, CompositePlant
 
 NAME = "ascent"
 vehicle = "mav"
-PARAMETER_PREFIXES = ("flight.", "nav.", "acs.")
-DEFAULTS: dict[str, Any] = {
-    "target_alt_km": 343.0,
-    "target_inc_deg": 25.0,
-    "launch_time_s": 30.0,
-    "tube_ids": list(range(1, 11)),
-    "grain_initial_C": 12.0,
-    "imu_noise": True,
-    "max_time_s": 6000.0,
-    "stage2_inert_kg": AscentParams().stage2.inert_kg,
-    "quiet_stepping": True,
-    "physics_rate_hz": 50,
+FLIGHT_COMPONENTS = {"flight": MavFlightManager, "nav": MavNavigator, "acs": MavAttitudeControl}
+PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)
+PARAMS = (
+    flight_param(MavFlightManager, "target_alt_km", 343.0),
+    flight_param(MavFlightManager, "target_inc_deg", 25.0),
+    flight_param(MavFlightManager, "launch_time_s", 30.0),
+    ScenarioParam("tube_ids", list(range(1, 11)), convert=tube_id_list, allowed="a list of integer ids in 1..65535"),
+    ScenarioParam("grain_initial_C", 12.0, float, -100.0, 60.0),
+    ScenarioParam("imu_noise", True, bool),
+    ScenarioParam("max_time_s", 6000.0, float, 1.0, 20000.0),
+    ScenarioParam("stage2_inert_kg", AscentParams().stage2.inert_kg, float, 10.0, 200.0),
+    ScenarioParam("quiet_stepping", True, bool),
+    ScenarioParam("physics_rate_hz", 50, convert=grid_rate(BASE_RATE_HZ, 1000),
+                  allowed=f"a multiple of the {BASE_RATE_HZ} Hz base rate up to 1000 Hz with a whole-ns period"),
     # the world as it turns out to be (the flight software is loaded with the nominal MAV)
-    "mav.stage1_thrust_scale": 1.0,   # a hot (> 1) or cold solid motor: same impulse, burn time / scale
-    "mav.stage2_thrust_scale": 1.0,
-    "mav.gross_mass_kg": AscentParams().gross_mass_kg,   # the difference is stage-1 structure
-    "env.density_scale": 1.0,          # the whole atmosphere denser (> 1) or thinner
-}
+    ScenarioParam("mav.stage1_thrust_scale", 1.0, float, 0.5, 2.0, doc="a hot (> 1) or cold solid motor: "
+                                                                       "same impulse, burn time / scale"),
+    ScenarioParam("mav.stage2_thrust_scale", 1.0, float, 0.5, 2.0),
+    ScenarioParam("mav.gross_mass_kg", AscentParams().gross_mass_kg, float, 370.0, 450.0,
+                  doc="the difference is stage-1 structure"),
+    ScenarioParam("env.density_scale", 1.0, float, 0.0, 10.0, doc="the whole atmosphere denser (> 1) or thinner"),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
 KEY_FIGURES = ("periapsis_error_km", "apoapsis_error_km", "inclination_error_deg",
                "delta_v_sensed_mps", "trim_delta_v_mps")
 WALL_FIELDS = ("realtime_factor",)
@@ -74,9 +85,15 @@ SENSOR_RATES = {"imu": 50, "star_tracker": 5, "gimbal": 50, "rcs": 50, "igniter"
 
 
 def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES)
-    cfg["tube_ids"] = tube_ids(cfg["tube_ids"])
-    return cfg, fsw
+    return resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES, PARAMS)
+
+
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    """All that can be checked before flying (sim.deployment.validate_overrides): the settings,
+    the world's dispersions, and every flight parameter they give, against its limits."""
+    cfg, fsw_params = _config(overrides)
+    plant_params(cfg)
+    check_flight_params(FLIGHT_COMPONENTS, {**onboard_parameters(cfg), **fsw_params})
 
 
 def nominal_params() -> AscentParams:
@@ -104,6 +121,8 @@ def plant_params(cfg: Mapping[str, Any]) -> AscentParams:
 
 # ---------------------------------------------------------------- the world
 def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> CompositePlant:
+    from sim.plants import AscentPlant, CompositePlant, ThermalPlant
+    from sim.thermal import ThermalParams
     cfg, _ = _config(overrides)
     ascent = AscentPlant(plant_params(cfg), physics_rate_hz=int(cfg["physics_rate_hz"]), seed=seed)
     thermal = ThermalPlant(ThermalParams(initial_C=float(cfg["grain_initial_C"])), physics_rate_hz=50,
@@ -176,23 +195,24 @@ def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The MAV's flight build (with its fault protection), loaded for this ascent."""
     cfg, fsw_params = _config(overrides)
-    mav = build_mav(MavDevices.from_set(devices))
-    topo = mav.topology
-    for key, value in list(onboard_parameters(cfg).items()) + sorted(fsw_params.items()):
-        comp, _, pname = key.partition(".")
-        if not topo[comp].set_param(pname, value):
-            raise ScenarioError(f"parameter {key}={value!r} refused by the flight software")
-    try:
-        mav.sequencer.load(parse_sequence(ground_sequence(cfg["tube_ids"])))
-    except SequenceError as exc:   # pragma: no cover - the sequence is generated
-        raise ScenarioError(f"ground sequence: {exc}") from None
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    mav.install(ex, rate_sets=bool(cfg["quiet_stepping"]))
-    mav.sequencer.start_sequence(ex.start_ns)
-    return topo, ex
+
+    def configure(mav: MavVehicle) -> None:
+        topo = mav.topology
+        for key, value in list(onboard_parameters(cfg).items()) + sorted(fsw_params.items()):
+            check_flight_params(FLIGHT_COMPONENTS, {key: value})
+            comp, _, pname = key.partition(".")
+            topo[comp].set_param(pname, value)
+        try:
+            mav.sequencer.load(parse_sequence(ground_sequence(cfg["tube_ids"])))
+        except SequenceError as exc:   # pragma: no cover - the sequence is generated
+            raise ScenarioError(f"ground sequence: {exc}") from None
+    mav = build_flight(MavDevices.from_set(devices), clock, configure=configure,
+                       rate_sets=bool(cfg["quiet_stepping"]), protection=protection)
+    return mav.topology, mav.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
@@ -207,6 +227,7 @@ def done(topology: Topology) -> bool:
 
 # ---------------------------------------------------------------- the outcome
 def _ascent_plant(plant_: Any) -> AscentPlant:
+    from sim.plants import AscentPlant
     return next(p for p in plant_.parts if isinstance(p, AscentPlant))
 
 
@@ -306,5 +327,7 @@ def summary_lines(summary: dict) -> list[str]:
     return lines
 
 
-def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None) -> dict:
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides)
+def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None,
+        protection: bool = True) -> dict:
+    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides,
+                        protection=protection)

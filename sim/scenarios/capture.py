@@ -34,10 +34,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
+from fsw.core.protection import ProtectionConfig
 from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.relnav import rectilinear_to_curvilinear
-from fsw.vehicles.ero import BASE_RATE_HZ, DEVICE_KINDS, EroDevices, build_ero
-from sim.deployment import ScenarioError, SilOutcome, parse_tube_ids as tube_ids, resolve_overrides, run_scenario
+from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
+from fsw.vehicles.ero.capture import EroCaptureManager
+from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
+from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param
 from sim.mars import MARS
 from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
 from sim.plants import CompositePlant, RendezvousPlant
@@ -60,20 +63,42 @@ def nominal_os_state() -> dict[str, Any]:
     return {"r_m": [float(c) for c in s[:3]], "v_mps": [float(c) for c in s[3:]], "t_s": 0.0}
 
 
-DEFAULTS: dict[str, Any] = {
-    "os_state": nominal_os_state(),
-    "tube_ids": list(range(1, 11)),
-    "start_behind_km": 3200.0,
-    "start_below_km": 25.0,
-    "prior_sigma_m": 1000.0,
-    "prior_sigma_mps": 0.01,
-    "containment_fault": False,
-    "lateral_kick_mps": 0.0,
-    "earth_cruise_s": 3600.0,
-    "ero_thrust_N": 200.0,
-    "quiet_stepping": True,
-    "max_time_s": 200000.0,
-}
+def os_state_value(value: Any) -> dict[str, Any]:
+    """The OS state override ({r_m: [3], v_mps: [3], t_s}, inertial, Mars-centred), checked:
+    finite, a low near-circular Mars orbit; ValueError saying what is wrong."""
+    try:
+        r = [float(c) for c in value["r_m"]]
+        v = [float(c) for c in value["v_mps"]]
+        t_s = float(value.get("t_s", 0.0))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        raise ValueError("not {r_m: [3], v_mps: [3], t_s}") from None
+    if len(r) != 3 or len(v) != 3 or not all(math.isfinite(c) for c in r + v + [t_s]):
+        raise ValueError("needs three finite r_m and v_mps components and a finite t_s")
+    s = tuple(r + v)
+    el = state_to_elements(s, MARS.gm_m3ps2)
+    if not (el.ecc < 0.05 and el.periapsis_radius_m > MARS.radius_eq_m + 100e3):
+        raise ValueError(f"not a low, near-circular Mars orbit (e = {el.ecc:.3g}, "
+                         f"periapsis altitude {(el.periapsis_radius_m - MARS.radius_eq_m) / 1e3:.0f} km)")
+    return {"r_m": r, "v_mps": v, "t_s": t_s}
+
+
+PARAMS = (
+    ScenarioParam("os_state", nominal_os_state(), convert=os_state_value,
+                  allowed="{r_m: [3], v_mps: [3], t_s} of a low, near-circular Mars orbit"),
+    ScenarioParam("tube_ids", list(range(1, 11)), convert=tube_id_list, allowed="a list of integer ids in 1..65535"),
+    ScenarioParam("start_behind_km", 3200.0, float, 1.0, 4999.0),
+    ScenarioParam("start_below_km", 25.0, float, -50.0, 100.0),
+    ScenarioParam("prior_sigma_m", 1000.0, float, 0.0, 20000.0),
+    ScenarioParam("prior_sigma_mps", 0.01, float, 0.0, 10.0),
+    ScenarioParam("containment_fault", False, bool),
+    ScenarioParam("lateral_kick_mps", 0.0, float, -1.0, 1.0),
+    flight_param(EroCaptureManager, "earth_cruise_s", 3600.0),
+    ScenarioParam("ero_thrust_N", 200.0, float, 1.0, 1000.0, doc="RCS force per body axis"),
+    ScenarioParam("quiet_stepping", True, bool),
+    ScenarioParam("max_time_s", 200000.0, float, 1.0, 1e6),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
+FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager}
 END_MODES = ("COMPLETE", "SAFE", "CONTAINMENT_HOLD")
 WALL_FIELDS = ("realtime_factor",)
 SENSOR_RATES = {"camera_tracker": 2, "lidar": 10, "rcs": 10, "imu": 10, "capture_mechanism": 10,
@@ -81,48 +106,19 @@ SENSOR_RATES = {"camera_tracker": 2, "lidar": 10, "rcs": 10, "imu": 10, "capture
 
 
 # ---------------------------------------------------------------- overrides
-def os_state(value: Any) -> tuple[float, ...]:
-    """The OS state (r_m [3], v_mps [3]) as a 6-tuple, or a ScenarioError saying what is wrong."""
-    try:
-        r = [float(c) for c in value["r_m"]]
-        v = [float(c) for c in value["v_mps"]]
-    except (TypeError, KeyError, ValueError):
-        raise ScenarioError(f"os_state must be {{r_m: [3], v_mps: [3], t_s}}, got {value!r}") from None
-    if len(r) != 3 or len(v) != 3 or not all(math.isfinite(c) for c in r + v):
-        raise ScenarioError(f"os_state needs three finite r_m and v_mps components, got {value!r}")
-    s = tuple(r + v)
-    try:
-        el = state_to_elements(s, MARS.gm_m3ps2)
-    except ValueError as exc:
-        raise ScenarioError(f"os_state: {exc}") from None
-    if not (el.ecc < 0.05 and el.periapsis_radius_m > MARS.radius_eq_m + 100e3):
-        raise ScenarioError(f"os_state is not a low, near-circular Mars orbit (e = {el.ecc:.3g}, "
-                            f"periapsis altitude {(el.periapsis_radius_m - MARS.radius_eq_m) / 1e3:.0f} km)")
-    return s
-
-
 def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES)
-    raw = cfg["os_state"]
-    cfg["os_state"] = os_state(raw)
-    try:
-        cfg["os_epoch_s"] = float(raw.get("t_s", 0.0))   # the OS's epoch (ascent timeline)
-    except (TypeError, ValueError):
-        raise ScenarioError(f"os_state.t_s must be a number, got {raw.get('t_s')!r}") from None
-    cfg["tube_ids"] = tube_ids(cfg["tube_ids"])
-    for key in ("start_behind_km", "start_below_km", "prior_sigma_m", "prior_sigma_mps",
-                "lateral_kick_mps", "earth_cruise_s", "max_time_s", "ero_thrust_N"):
-        try:
-            cfg[key] = float(cfg[key])
-        except (TypeError, ValueError):
-            raise ScenarioError(f"{key} must be a number, got {cfg[key]!r}") from None
-        if not math.isfinite(cfg[key]):
-            raise ScenarioError(f"{key} must be finite")
-    if not 1.0 <= cfg["ero_thrust_N"] <= 1000.0:
-        raise ScenarioError("ero_thrust_N (per body axis) must be in [1, 1000]")
-    if not 0.0 < cfg["start_behind_km"] < 5000.0 or not -50.0 <= cfg["start_below_km"] <= 100.0:
-        raise ScenarioError("start_behind_km must be in (0, 5000) and start_below_km in [-50, 100]")
+    cfg, fsw = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES, PARAMS)
+    state = cfg["os_state"]
+    cfg["os_state"] = tuple(state["r_m"] + state["v_mps"])
+    cfg["os_epoch_s"] = state["t_s"]                  # the OS's epoch (ascent timeline)
     return cfg, fsw
+
+
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    """All that can be checked before flying (sim.deployment.validate_overrides)."""
+    cfg, fsw_params = _config(overrides)
+    check_flight_params(FLIGHT_COMPONENTS, {**{f"ccrs.{k}": v for k, v in onboard_parameters(cfg).items()},
+                                            **fsw_params})
 
 
 FAR_START_M = 65e3   # where the onboard far-range transfer starts (ccrs.far_start_m default)
@@ -228,23 +224,24 @@ def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
             "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The ERO's flight build (with its fault protection), loaded for this capture."""
     cfg, fsw_params = _config(overrides)
-    ero = build_ero(EroDevices.from_set(devices))
-    mgr = ero.capture
-    for key, value in list(onboard_parameters(cfg).items()) + \
-            [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
-        if not mgr.set_param(key, value):
-            raise ScenarioError(f"parameter ccrs.{key}={value!r} refused by the flight software")
-    try:
-        ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
-    except SequenceError as exc:   # pragma: no cover - the sequence is generated
-        raise ScenarioError(f"ground sequence: {exc}") from None
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ero.install(ex, quiet=bool(cfg["quiet_stepping"]))
-    ero.sequencer.start_sequence(ex.start_ns)
-    return ero.topology, ex
+
+    def configure(ero: EroVehicle) -> None:
+        mgr = ero.capture
+        for key, value in list(onboard_parameters(cfg).items()) + \
+                [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
+            check_flight_params(FLIGHT_COMPONENTS, {f"ccrs.{key}": value})
+            mgr.set_param(key, value)
+        try:
+            ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
+        except SequenceError as exc:   # pragma: no cover - the sequence is generated
+            raise ScenarioError(f"ground sequence: {exc}") from None
+    ero = build_flight(EroDevices.from_set(devices), clock, configure=configure,
+                       quiet=bool(cfg["quiet_stepping"]), protection=protection)
+    return ero.topology, ero.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
@@ -337,8 +334,10 @@ def summary_lines(summary: dict) -> list[str]:
     return lines
 
 
-def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None) -> dict:
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides)
+def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None,
+        protection: bool = True) -> dict:
+    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides,
+                        protection=protection)
 
 
 __all__ = ["NAME", "vehicle", "DEFAULTS", "plant", "device_config", "flight", "duration_s", "done",

@@ -35,49 +35,59 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
-from fsw.core.sequencer import Sequencer, parse_sequence
+from fsw.core.protection import ProtectionConfig
+from fsw.core.sequencer import parse_sequence
 from fsw.gnc import hazard
 from fsw.gnc.path_planner import CostMap, RoverHazardLimits, build_cost_map
 from fsw.vehicles.custody import CustodyLedger
 from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
-from fsw.vehicles.rover import TubeTask, build_rover
-from fsw.vehicles.rover.vehicle import BASE_RATE_HZ
+from fsw.vehicles.lander.rover_tracker import RoverTracker
+from fsw.vehicles.lander.sta import SampleTransferArm
+from fsw.vehicles.rover import Rover, SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.scenario_params import (ScenarioParam, check_flight_params, defaults, flight_param, seed_param, table_of,
+                                 xy_point)
 from sim.plants.surface_ops import LANDER_CAMERAS, STA_DEVICES, LanderCameraParams, StaParams, SurfaceOpsPlant
 from sim.plants.rover import rover_devices
 from sim.rover import RoverParams, TubeState
-from sim.terrain import SITE_TERRAIN, DepotLayout, Terrain, TerrainError, Tube, generate, layout_depot, \
+from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, DepotLayout, Terrain, TerrainError, Tube, generate, layout_depot, \
     site_terrain_params
 
 NAME = "fetch"
 vehicle = "rover"
 
-DEFAULTS: dict[str, Any] = {
-    "delivery": "fetch",
-    **SITE_TERRAIN,
-    "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
-    "terrain": None,                 # landing's summary "terrain": {terrain_seed, n_cells, ...} (overrides those)
-    "lander_xy_m": None,             # touchdown point; None: the safe site nearest the landing target
-    "target_x_m": 0.0, "target_y_m": 0.0,    # landing target (for the default lander site)
-    "n_tubes": 10,                   # depot: 10 tubes, zig-zag, 5-15 m apart (MSR_FACTS.md)
-    "carried_tubes": 5,              # Perseverance delivery
-    "max_time_s": 20000.0,
+N_SLOTS = 10
+PARAMS = (
+    ScenarioParam("delivery", "fetch", str, choices=("fetch", "perseverance")),
+    *SITE_TERRAIN_PARAMS,
+    seed_param("terrain_seed", 1, "`run` (msr sil, Monte Carlo) sets it to the run's seed unless given"),
+    ScenarioParam("terrain", None, optional=True, convert=table_of(SITE_TERRAIN_PARAMS + (seed_param("terrain_seed", 1),)),
+                  allowed=f"a table of some of {', '.join(sorted(SITE_TERRAIN))}, terrain_seed",
+                  doc="landing's summary 'terrain' (overrides those keys)"),
+    ScenarioParam("lander_xy_m", None, optional=True, convert=xy_point(2000.0), allowed="[x, y] in metres, |x|, |y| <= 2000",
+                  doc="touchdown point; null: the safe site nearest the landing target"),
+    ScenarioParam("target_x_m", 0.0, float, -400.0, 400.0, doc="landing target (for the default lander site)"),
+    ScenarioParam("target_y_m", 0.0, float, -400.0, 400.0),
+    ScenarioParam("n_tubes", 10, int, 1, N_SLOTS, doc="depot: 10 tubes, zig-zag, 5-15 m apart (MSR_FACTS.md)"),
+    ScenarioParam("carried_tubes", 5, int, 1, N_SLOTS, doc="Perseverance delivery"),
+    ScenarioParam("max_time_s", 20000.0, float, 1.0, 200000.0),
     # Dead-reckoning heading: "imu" (the integrated gyro, now the mean rate over each sample) or
     # "wheels" (odometry: blind to yaw drift and to slip while turning). Seeds 1-20 with "imu":
     # worst error 1.25 m, always inside the rover's bound; "wheels" loses tens of metres.
-    "heading_source": "imu",
-    "pos_bound_per_m": 0.03,         # rover's position-error bound growth per metre (flight parameter)
-    "inflate_by_bound": True,        # plan on hazards inflated by that bound (False: nominal margin only)
-}
-PASSTHROUGH = ("rover.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m", ...
+    flight_param(Rover, "heading_source", "imu"),
+    flight_param(Rover, "pos_bound_per_m", 0.03, doc="rover's position-error bound growth per metre"),
+    flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
+PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+FLIGHT_COMPONENTS = {"rover": Rover, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
 DEPOT_STREAM = 0x5EED_DE90          # the depot layout's random stream, apart from the terrain's
 STA_BASE_HEIGHT_M = StaParams().base_height_m
 HANDOFF_OFFSET = (3.2, 0.0, math.pi)    # rover parks east of the lander, facing it
 DECK_OFFSET = (2.0, 0.0, 0.0)           # rover on its egress ramp, facing east
-N_SLOTS = 10
 LANDER_RADIUS_M = 2.5               # the lander's footprint: a hazard on the rover's map (estimate)
 SEQUENCE = """\
 # uplinked with the surface plan: the lander is down and its deck is clear
@@ -87,24 +97,22 @@ R+1 rover.LANDER_LANDED
 
 def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(scenario settings, flight parameters) with the overrides checked."""
-    cfg, fsw_params = resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH)
-    if cfg["delivery"] not in ("fetch", "perseverance"):
-        raise ScenarioError(f"delivery must be fetch or perseverance, got {cfg['delivery']!r}")
-    if cfg["heading_source"] not in ("imu", "wheels"):
-        raise ScenarioError(f"heading_source must be imu or wheels, got {cfg['heading_source']!r}")
+    cfg, fsw_params = resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH, PARAMS)
     terrain = cfg.pop("terrain")
     if terrain is not None:
-        if not isinstance(terrain, Mapping) or set(terrain) - set(SITE_TERRAIN) - {"terrain_seed"}:
-            raise ScenarioError(f"terrain must map some of {', '.join(sorted(SITE_TERRAIN))}, terrain_seed "
-                                f"to values, got {terrain!r}")
         cfg.update(terrain)
-    xy = cfg["lander_xy_m"]
-    if xy is not None:
-        try:
-            cfg["lander_xy_m"] = [float(xy[0]), float(xy[1])]
-        except (TypeError, ValueError, IndexError):
-            raise ScenarioError(f"lander_xy_m must be [x, y] in metres, got {xy!r}") from None
     return cfg, fsw_params
+
+
+def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
+    """The flight parameters the settings give (component.NAME -> value), then the pass-throughs."""
+    return {"rover.heading_source": cfg["heading_source"], "rover.pos_bound_per_m": cfg["pos_bound_per_m"],
+            "rover.inflate_by_bound": cfg["inflate_by_bound"], **fsw_params}
+
+
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    """All that can be checked before flying (sim.deployment.validate_overrides)."""
+    check_flight_params(FLIGHT_COMPONENTS, flight_parameters(*settings(overrides)))
 
 
 # ---------------------------------------------------------------- the world both sides agree on
@@ -208,8 +216,9 @@ def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[
     return cfg
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The surface flight build (rover and lander, with fault protection) for this delivery."""
     cfg, fsw_params = settings(overrides)
     site = surface_site(cfg)
     delivery = cfg["delivery"]
@@ -226,40 +235,34 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
                        ledger=CustodyLedger(), start_pose=start, slots=N_SLOTS)
     lfsw = build_lander(devices, handoff=lander_end, ledger=CustodyLedger(), sta_base_xyz_m=sta_base,
                         tracker_camera_xyz_m=cams)
-    lander, sta, rover, tracker = lfsw.lander, lfsw.sta, rfsw.rover, lfsw.tracker
+    lander, sta, rover = lfsw.lander, lfsw.sta, rfsw.rover
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
-    # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
-    hx, hy, hh = handoff_pose
-    rp = rover.params
-    reach = rp["arm_base_x_m"] + rp["present_x_m"]
-    present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
-               site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
-    for k, axis in enumerate("xyz"):
-        sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
-        sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
-    sta.set_param("step_timeout_cycles", 450)
-    rover.set_param("step_timeout_cycles", 1200)
-    rover.set_param("heading_source", cfg["heading_source"])
-    rover.set_param("pos_bound_per_m", float(cfg["pos_bound_per_m"]))
-    rover.bound.growth_per_m = float(cfg["pos_bound_per_m"])
-    rover.set_param("inflate_by_bound", bool(cfg["inflate_by_bound"]))
-    seq = Sequencer("seq", lambda target, args: topology.dispatch(target, args))
-    topology = Topology(vehicle, [c for c in (rover, lander, sta, tracker, seq) if c is not None])
-    for key, value in fsw_params.items():
-        comp, _, name = key.partition(".")
-        if comp not in topology.components or not topology[comp].set_param(name, value):
-            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
-    rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ex.add_group("control", 1, [seq, rover])
-    ex.add_group("lander", 1, [lander.guidance_step, sta])
-    if tracker is not None:
-        ex.add_group("tracker", 10, [tracker], offset=2)          # 1 Hz
-    ex.add_group("telemetry", 10, [topology.sample_telemetry], offset=1)
-    seq.load(parse_sequence(SEQUENCE))
-    seq.start_sequence(ex.start_ns)
-    topology.attach(EstimateTrack())
-    return topology, ex
+
+    def configure(surface: SurfaceFlight) -> None:
+        # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
+        hx, hy, hh = handoff_pose
+        rp = rover.params
+        reach = rp["arm_base_x_m"] + rp["present_x_m"]
+        present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
+                   site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
+        for k, axis in enumerate("xyz"):
+            sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
+            sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
+        sta.set_param("step_timeout_cycles", 450)
+        rover.set_param("step_timeout_cycles", 1200)
+        topology = surface.topology
+        params = flight_parameters(cfg, fsw_params)
+        check_flight_params(FLIGHT_COMPONENTS, params)
+        for key, value in params.items():
+            comp, _, name = key.partition(".")
+            if comp not in topology.components:
+                raise ScenarioError(f"{key}={value!r}: no {comp} in this deployment ({delivery})")
+            topology[comp].set_param(name, value)
+        rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
+        surface.sequencer.load(parse_sequence(SEQUENCE))
+    surface = build_surface_flight(rfsw, lfsw, clock, vehicle=vehicle, configure=configure, protection=protection)
+    surface.topology.attach(EstimateTrack())
+    return surface.topology, surface.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
@@ -386,7 +389,8 @@ def summary_lines(s: dict) -> list[str]:
 WALL_FIELDS = ()
 
 
-def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None,
+        protection: bool = True) -> dict[str, Any]:
     """`msr sil fetch` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
     return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
-                        overrides={"terrain_seed": int(seed), **dict(overrides or {})})
+                        overrides={"terrain_seed": int(seed), **dict(overrides or {})}, protection=protection)

@@ -1,22 +1,29 @@
-"""`msr sil landing`: the Sample Retrieval Lander from backshell separation to surface idle.
+"""`msr sil landing`: the Sample Retrieval Lander from the entry interface to surface idle.
 
-A deployment split (sim/deployment.py). The world (`plant`) is the DescentPlant (200 Hz
-physics) over the landing site's terrain (sim.terrain.SITE_TERRAIN, `terrain_seed`); the
-flight side (`flight`) is the lander's flight software (fsw.vehicles.lander) in the
-fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The onboard map
-is the terrain's height, rock and dune layers (a map product as the flight code would
-receive it). EDL before backshell separation is not simulated: the EDL sequence (an onboard
-Sequencer) walks the entry and parachute modes and gives the navigation hand-over, then
-powered descent starts.
+A deployment split (sim/deployment.py). The world (`plant`) is the EdlPlant (sim.plants.edl, 50 Hz):
+the capsule from the entry interface (~125 km, 5.8 km/s, -15.5 deg; MSR_FACTS.md) over
+rotating Mars, the parachute, the heatshield and backshell, then powered descent and
+touchdown, over the landing plain the site map tiles (sim.landing_world; the site map is
+sim.terrain.SITE_TERRAIN with `terrain_seed`, shared with fetch). The flight side (`flight`)
+is the lander's flight software with its EDL components (fsw.vehicles.lander) in the
+fixed-step executive at 50 Hz, with HAL simulated devices with seeded noise. The ground's
+part before the entry interface is a sequence: cruise-stage separation, the entry state (as
+orbit determination knows it), the entry trigger. The onboard maps are the site map's height,
+rock and dune layers (a map product as the flight code would receive it) and the orbital map
+image of the region (sim.landing_world.LandingWorld.orbital_map) for terrain-relative
+navigation.
 
-The hand-over is the nominal state at backshell separation (the overrides); the true state
-is dispersed from it by the hand-over's error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`, drawn
-from the run seed in the plant), so the lander starts with a realistic navigation error.
+The entry state the flight software is given is the nominal one (the overrides below); the
+true state is dispersed from it by the knowledge error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`,
+drawn from the run seed in the plant), so navigation starts kilometres off and TRN must bring
+it to metres. Atmosphere, winds and the capsule's mass and aerodynamics are truth-only
+overrides (the flight software keeps its nominal model).
 
 Success: touchdown within 10 m of the chosen site, vertical speed <= 2.5 m/s, horizontal
 <= 1 m/s, chosen site safe, lander in SURFACE_IDLE with the engines off. The summary gives
-what the next phase needs: `lander_xy_m` (= `touchdown_xy_m`, map metres) and `terrain` (the
-map's settings with `terrain_seed`), both accepted as fetch overrides as they are.
+the EDL figures (`edl`) and what the next phase needs: `lander_xy_m` (the touchdown point on
+the site map as `terrain` re-centres it) and `terrain` (the map's settings with
+`terrain_seed` and the shift), both accepted as fetch overrides as they are.
 """
 from __future__ import annotations
 
@@ -27,51 +34,112 @@ from typing import Any, Mapping
 import numpy as np
 
 from fsw.core import Executive, Topology
-from fsw.core.sequencer import Sequencer, parse_sequence
-from fsw.gnc import hazard
+from fsw.core.protection import ProtectionConfig
+from fsw.core.sequencer import parse_sequence
+from fsw.gnc import hazard, site_select
 from fsw.gnc.descent_guidance import EngineLimits
-from fsw.vehicles.lander import Lander, build_lander
-from fsw.vehicles.lander.vehicle import BASE_RATE_HZ
+from fsw.gnc.entry_guidance import EntryGuidanceSettings, EntryModel
+from fsw.gnc.site_frame import SiteFrame, state_from_entry
+from fsw.gnc.site_select import PeriodicMap
+from fsw.gnc.trn import CameraModel, OrbitalMap
+from fsw.vehicles.lander import Lander, LanderFsw, build_flight
+from fsw.vehicles.lander.edl_nav import EdlNavigator
+from fsw.vehicles.lander.edl_sequencer import EdlSequencer
+from fsw.vehicles.lander.entry import EntryGuidance
+from fsw.vehicles.lander.trn import TerrainRelativeNav
+from fsw.vehicles.lander.vehicle import BASE_RATE_HZ, EdlConfig
+from sim.atmosphere import MarsAtmosphere
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, seed_param
 from sim.descent import DescentParams
-from sim.plants.descent import DescentPlant
-from sim.terrain import SITE_TERRAIN, Terrain, TerrainError, generate, site_terrain_params
+from sim.descent_camera import CameraParams
+from sim.edl_report import campaign_figures, edl_figures, trn_fix_rows
+from sim.entry import CapsuleParams, ParachuteParams
+from sim.landing_world import LandingWorld, fetch_shift_m, wrap_coord
+from sim.mars import MARS
+from sim.plants.edl import EdlPlant, RadarParams
+from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, Terrain, TerrainError, generate, site_terrain_params
 
 NAME = "landing"
 vehicle = "lander"
 
-DEFAULTS: dict[str, Any] = {
-    **SITE_TERRAIN,                  # the landing site's map, shared with fetch (sim.terrain)
-    "terrain_seed": 1,               # `run` (msr sil, Monte Carlo) sets it to the run's seed unless given
-    "target_x_m": 0.0, "target_y_m": 0.0,
-    "start_x_m": -300.0, "start_y_m": 150.0, "start_z_m": 2000.0,
-    "start_vx_mps": 15.0, "start_vy_mps": -5.0, "start_vz_mps": -75.0,
-    # EDL navigation hand-over at backshell separation: a terrain-relative-navigation position
-    # fix and a radar velocity (estimates). The DescentPlant has no horizontal aiding sensor
-    # after that, so horizontal navigation is IMU-only to touchdown.
-    "nav_pos_sigma_m": 1.0,
-    "nav_vel_sigma_mps": 0.02,
-    "divert_budget_m": 250.0,
-    "max_time_s": 300.0,
-    "slope_limit_deg": 12.0,
-    "roughness_limit_m": 0.10,
-}
-PASSTHROUGH = ("lander.",)           # flight parameters, e.g. "lander.low_gate_alt_m"
+# The site (Jezero) and the entry interface (MSR_FACTS.md: ~125 km, 5.3-5.9 km/s, about -15.5 deg;
+# -15.8 puts the peak deceleration in the published 10-12 g; inertial speed and flight-path
+# angle, heading from north), `entry_range_km` uprange of the target along that heading.
+# Atmosphere, winds and the capsule are truth only: the flight software keeps its nominal model.
+PARAMS = (
+    *SITE_TERRAIN_PARAMS,            # the landing site's map, shared with fetch (sim.terrain)
+    seed_param("terrain_seed", 1, "`run` (msr sil, Monte Carlo) sets it to the run's seed unless given"),
+    ScenarioParam("target_x_m", 0.0, float, -400.0, 400.0), ScenarioParam("target_y_m", 0.0, float, -400.0, 400.0),
+    ScenarioParam("site_lat_deg", 18.4446, float, -80.0, 80.0),
+    ScenarioParam("site_lon_deg", 77.4509, float, -360.0, 360.0),
+    ScenarioParam("site_datum_m", -2500.0, float, -8000.0, 20000.0, doc="site height above the equatorial radius"),
+    ScenarioParam("entry_alt_km", 125.0, float, 80.0, 200.0),
+    ScenarioParam("entry_speed_mps", 5900.0, float, 3000.0, 8000.0, doc="inertial speed at the entry interface"),
+    ScenarioParam("entry_fpa_deg", -15.8, float, -25.0, -8.0, doc="inertial flight-path angle"),
+    ScenarioParam("entry_azimuth_deg", 90.0, float, -360.0, 360.0, doc="heading from north"),
+    ScenarioParam("entry_range_km", 565.0, float, 100.0, 2000.0, doc="uprange of the target"),
+    ScenarioParam("entry_crossrange_km", 0.0, float, -100.0, 100.0),
+    # what orbit determination does not know at the entry interface (1 sigma, per axis)
+    ScenarioParam("nav_pos_sigma_m", 1000.0, float, 0.0, 10000.0),
+    ScenarioParam("nav_vel_sigma_mps", 0.5, float, 0.0, 10.0),
+    # truth only: the capsule (beta ~140 kg/m^2, L/D ~0.24; SRL mass an estimate), the parachute, the air
+    ScenarioParam("entry_mass_kg", 3500.0, float, 2000.0, 6000.0),
+    ScenarioParam("capsule_cd_scale", 1.0, float, 0.5, 2.0),
+    ScenarioParam("lift_to_drag", 0.24, float, 0.0, 0.5),
+    ScenarioParam("chute_cd_scale", 1.0, float, 0.5, 2.0),
+    ScenarioParam("density_scale", 1.0, float, 0.2, 5.0),
+    ScenarioParam("scale_height_scale", 1.0, float, 0.5, 2.0),
+    ScenarioParam("density_wave_amplitude", 0.0, float, 0.0, 0.5),
+    ScenarioParam("density_wave_phase_rad", 0.0, float, -10.0, 10.0),
+    ScenarioParam("temperature_offset_K", 0.0, float, -60.0, 60.0),
+    ScenarioParam("wind_east_low_mps", 0.0, float, -100.0, 100.0),
+    ScenarioParam("wind_north_low_mps", 0.0, float, -100.0, 100.0),
+    ScenarioParam("wind_east_high_mps", 0.0, float, -200.0, 200.0),
+    ScenarioParam("wind_north_high_mps", 0.0, float, -200.0, 200.0),
+    flight_param(Lander, "divert_budget_m", 300.0),
+    ScenarioParam("max_time_s", 600.0, float, 1.0, 3600.0),
+    ScenarioParam("slope_limit_deg", 12.0, float, 1.0, 45.0),
+    ScenarioParam("roughness_limit_m", 0.10, float, 0.01, 1.0),
+)
+DEFAULTS: dict[str, Any] = defaults(PARAMS)
+FLIGHT_COMPONENTS = {"lander": Lander, "edlnav": EdlNavigator, "entry": EntryGuidance, "edl": EdlSequencer,
+                     "trn": TerrainRelativeNav}
+PASSTHROUGH = PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)   # e.g. "trn.image_period_s"
+KEY_FIGURES = ("edl.peak_decel_g", "edl.parachute_deploy_alt_km", "edl.parachute_deploy_mach", "edl.trn_error_m",
+               "edl.entry_to_touchdown_s", "touchdown.error_from_site_m", "edl.miss_from_target_m")
+TRUTH_PERIOD_S = 0.5
 
 LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_speed_mps": 1.0}
 
 
 def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH)
+    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH, PARAMS)
+
+
+def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Every flight parameter the scenario sets (component.NAME -> value), in order."""
+    return {"lander.divert_budget_m": cfg["divert_budget_m"], **fsw_params}
+
+
+def check_overrides(overrides: Mapping[str, Any] | None) -> None:
+    """All that can be checked before flying (sim.deployment.validate_overrides)."""
+    check_flight_params(FLIGHT_COMPONENTS, flight_parameters(*settings(overrides)))
 
 
 _TERRAIN: dict[tuple, Terrain] = {}
+_WORLD: dict[tuple, tuple[LandingWorld, OrbitalMap, PeriodicMap]] = {}
+_SAFETY: dict[tuple, hazard.SafetyMap] = {}
+
+
+def _terrain_key(cfg: Mapping[str, Any]) -> tuple:
+    return tuple((k, repr(cfg[k])) for k in sorted(SITE_TERRAIN)) + (("terrain_seed", cfg["terrain_seed"]),)
 
 
 def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
     """The landing site's map from the settings alone, so the plant and the flight side agree
     (the last one is cached: SIL builds both sides in one process)."""
-    key = tuple((k, repr(cfg[k])) for k in sorted(SITE_TERRAIN)) + (("terrain_seed", cfg["terrain_seed"]),)
+    key = _terrain_key(cfg)
     if key not in _TERRAIN:
         try:
             t = generate(site_terrain_params(cfg), seed=int(cfg["terrain_seed"]))
@@ -82,78 +150,167 @@ def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
     return _TERRAIN[key]
 
 
-def descent_params(cfg: Mapping[str, Any]) -> DescentParams:
-    return DescentParams(initial_position_m=(cfg["start_x_m"], cfg["start_y_m"], cfg["start_z_m"]),
-                         initial_velocity_mps=(cfg["start_vx_mps"], cfg["start_vy_mps"], cfg["start_vz_mps"]))
+def landing_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, OrbitalMap, PeriodicMap]:
+    """The tiled plain with its albedo, the orbital map product and the onboard site map (cached)."""
+    key = _terrain_key(cfg)
+    if key not in _WORLD:
+        t = site_terrain(cfg)
+        world = LandingWorld(t, int(cfg["terrain_seed"]))
+        omap = OrbitalMap(world.orbital_map(), world.params.map_res_m)
+        onboard = PeriodicMap(t.height_m, t.max_rock_m, t.dune_mask, t.res)
+        _WORLD.clear()
+        _WORLD[key] = (world, omap, onboard)
+    return _WORLD[key]
+
+
+def hazard_limits(cfg: Mapping[str, Any]) -> hazard.HazardLimits:
+    return hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
+                               roughness_limit_m=float(cfg["roughness_limit_m"]))
+
+
+def site_safety(cfg: Mapping[str, Any]) -> hazard.SafetyMap:
+    """The ground's assessment of the map it uplinks (cached: resets, Monte Carlo runs)."""
+    limits = hazard_limits(cfg)
+    key = _terrain_key(cfg) + (("limits", repr(limits)),)
+    if key not in _SAFETY:
+        _SAFETY.clear()
+        _SAFETY[key] = site_select.assess(landing_world(cfg)[2], limits)
+    return _SAFETY[key]
+
+
+def site_frame(cfg: Mapping[str, Any]) -> SiteFrame:
+    return SiteFrame.from_deg(float(cfg["site_lat_deg"]), float(cfg["site_lon_deg"]),
+                              MARS.radius_eq_m + float(cfg["site_datum_m"]))
+
+
+def entry_state(cfg: Mapping[str, Any]) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """The nominal entry state: Mars-fixed position and Mars-relative velocity."""
+    site = site_frame(cfg)
+    try:
+        r, vi = state_from_entry(site, 1e3 * float(cfg["entry_range_km"]), math.radians(float(cfg["entry_azimuth_deg"])),
+                                 MARS.radius_eq_m + 1e3 * float(cfg["entry_alt_km"]), float(cfg["entry_speed_mps"]),
+                                 math.radians(float(cfg["entry_fpa_deg"])), 1e3 * float(cfg["entry_crossrange_km"]))
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"bad entry state: {exc}") from None
+    w = MARS.omega_radps
+    return r, (vi[0] + w * r[1], vi[1] - w * r[0], vi[2])      # inertial -> Mars-relative
+
+
+def atmosphere(cfg: Mapping[str, Any]) -> MarsAtmosphere:
+    try:
+        return MarsAtmosphere(density_scale=float(cfg["density_scale"]), scale_height_scale=float(cfg["scale_height_scale"]),
+                              wave_amplitude=float(cfg["density_wave_amplitude"]),
+                              wave_phase_rad=float(cfg["density_wave_phase_rad"]),
+                              temperature_offset_K=float(cfg["temperature_offset_K"]),
+                              wind_east_low_mps=float(cfg["wind_east_low_mps"]),
+                              wind_north_low_mps=float(cfg["wind_north_low_mps"]),
+                              wind_east_high_mps=float(cfg["wind_east_high_mps"]),
+                              wind_north_high_mps=float(cfg["wind_north_high_mps"]))
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"bad atmosphere: {exc}") from None
+
+
+def capsule(cfg: Mapping[str, Any]) -> CapsuleParams:
+    """Truth: a mass error sits in the backshell (the lander below it is weighed)."""
+    nominal = CapsuleParams()
+    mass = float(cfg["entry_mass_kg"])
+    if not 2000.0 <= mass <= 6000.0:
+        raise ScenarioError(f"entry_mass_kg must be in [2000, 6000], got {mass}")
+    return CapsuleParams(entry_mass_kg=mass, cd=nominal.cd * float(cfg["capsule_cd_scale"]),
+                         lift_to_drag=float(cfg["lift_to_drag"]),
+                         backshell_mass_kg=nominal.backshell_mass_kg + mass - nominal.entry_mass_kg)
 
 
 # ---------------------------------------------------------------- the deployment split
-def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> DescentPlant:
+def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> EdlPlant:
     cfg, _ = settings(overrides)
     rng = np.random.default_rng([int(seed), 2])
-    nominal = descent_params(cfg)
-    r0 = np.array(nominal.initial_position_m) + rng.normal(0.0, float(cfg["nav_pos_sigma_m"]), 3)
-    v0 = np.array(nominal.initial_velocity_mps) + rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
-    truth = DescentParams(initial_position_m=tuple(float(c) for c in r0),
-                          initial_velocity_mps=tuple(float(c) for c in v0))
-    p = DescentPlant(site_terrain(cfg), truth, physics_rate_hz=200, seed=rng)
+    r, v = entry_state(cfg)
+    dr = rng.normal(0.0, float(cfg["nav_pos_sigma_m"]), 3)
+    dv = rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
+    r_true = tuple(float(r[i] + dr[i]) for i in range(3))
+    v_true = tuple(float(v[i] + dv[i]) for i in range(3))
+    world, _, _ = landing_world(cfg)
+    nominal_chute = ParachuteParams()
+    chute = ParachuteParams(cd_supersonic=nominal_chute.cd_supersonic * float(cfg["chute_cd_scale"]),
+                            cd_subsonic=nominal_chute.cd_subsonic * float(cfg["chute_cd_scale"]))
+    p = EdlPlant(world, site_frame(cfg), r_true, v_true, capsule=capsule(cfg), chute=chute,
+                 atmosphere=atmosphere(cfg), descent=DescentParams(), physics_rate_hz=50, seed=rng)
     p.check_base_rate(BASE_RATE_HZ)
     return p
 
 
 def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The lander's sensors as HAL simulated devices (noise figures are estimates)."""
+    """The lander's sensors and actuators as HAL simulated devices (noise figures are estimates)."""
     settings(overrides)
     return {
         "imu0": {"kind": "imu", "rate_hz": 50,
-                 "noise": {"accel_mps2": {"sigma": 0.003, "bias_sigma": 0.0005}}},
+                 "noise": {"accel_mps2": {"sigma": 0.003, "bias_sigma": 0.0005},
+                           "rate_radps": {"sigma": 1e-4, "bias_sigma": 2e-5}}},
+        "rcs": {"kind": "rcs", "rate_hz": 50},
+        "chute_pyro": {"kind": "pyro", "rate_hz": 10},
+        "heatshield_pyro": {"kind": "pyro", "rate_hz": 10},
+        "backshell_pyro": {"kind": "pyro", "rate_hz": 10},
         "altimeter0": {"kind": "altimeter", "rate_hz": 50, "noise": {"range_m": {"sigma": 0.05}}},
+        **{f"tds{k}": {"kind": "lidar", "rate_hz": 10,
+                       "noise": {"range_m": {"sigma": 1.0}, "range_rate_mps": {"sigma": 0.05}}} for k in (1, 2, 3)},
+        # the boresight lean the IMU measured: attitude knowledge, ~0.03 deg per image, 0.02 deg bias
+        "camera0": {"kind": "terrain_camera", "rate_hz": 1, "noise": {"look_rad": {"sigma": 5e-4, "bias_sigma": 3e-4}}},
         "engine": {"kind": "descent_engine", "rate_hz": 50},
     }
 
 
 def edl_sequence(cfg: Mapping[str, Any]) -> str:
-    """The EDL sequence up to backshell separation, with the navigation hand-over."""
-    dp = descent_params(cfg)
-    (x, y, z), (vx, vy, vz) = dp.initial_position_m, dp.initial_velocity_mps
-    mass = dp.dry_mass_kg + dp.propellant_kg
+    """The ground's part: cruise stage off, the entry state as orbit determination knows it, entry."""
+    (x, y, z), (vx, vy, vz) = entry_state(cfg)
     return "\n".join([
-        "# EDL: cruise stage off, entry, chute, nav hand-over, backshell separation",
+        "# before the entry interface: cruise-stage separation, the entry state, then entry",
         "R+0 lander.SEPARATE_CRUISE_STAGE",
+        f"R+0 edlnav.ENTRY_STATE x_m={x!r} y_m={y!r} z_m={z!r} vx_mps={vx!r} vy_mps={vy!r} vz_mps={vz!r} bank_deg=0.0",
         "R+0 lander.MODE trigger=entry_interface",
-        f"R+0 lander.NAV_HANDOVER x_m={x!r} y_m={y!r} z_m={z!r} vx_mps={vx!r} vy_mps={vy!r} vz_mps={vz!r} "
-        f"mass_kg={mass!r}",
-        "R+0 lander.MODE trigger=deploy_chute",
-        "R+0 lander.SEPARATE_BACKSHELL",
     ]) + "\n"
 
 
-def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None
-           ) -> tuple[Topology, Executive]:
+def edl_config(cfg: Mapping[str, Any]) -> EdlConfig:
+    """What the flight software knows: the site, the nominal capsule, the maps, the sensors."""
+    _, omap, onboard = landing_world(cfg)
+    nominal, chute = CapsuleParams(), ParachuteParams()
+    cam = CameraParams()
+    model = EntryModel(mass_kg=nominal.entry_mass_kg, cd_area_m2=nominal.cd * nominal.area_m2,
+                       lift_to_drag=nominal.lift_to_drag, chute_cd_area_m2=chute.cd_supersonic * chute.area_m2,
+                       chute_cd_area_subsonic_m2=chute.cd_subsonic * chute.area_m2,
+                       heatshield_mass_kg=nominal.heatshield_mass_kg)
+    return EdlConfig(site=site_frame(cfg), model=model, guidance=EntryGuidanceSettings(), orbital_map=omap,
+                     camera=CameraModel(cam.pixels, cam.fov_deg), beam_dirs=RadarParams().beams(),
+                     ground_height=onboard.height_at)
+
+
+def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
+           protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
+    """The lander's flight build with its EDL components and its fault protection, loaded for
+    this entry."""
     cfg, fsw_params = settings(overrides)
-    terrain = site_terrain(cfg)
-    dp = descent_params(cfg)
-    onboard = hazard.OnboardMap(terrain.height_m, terrain.max_rock_m, terrain.dune_mask, terrain.res)
-    limits = hazard.HazardLimits(slope_limit_deg=float(cfg["slope_limit_deg"]),
-                                 roughness_limit_m=float(cfg["roughness_limit_m"]))
+    _, _, onboard = landing_world(cfg)
+    dp = DescentParams()
+    limits = hazard_limits(cfg)
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
-    fsw = build_lander(devices, onboard_map=onboard, limits=limits,
-                       target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])), engine_limits=engine)
-    fsw.lander.set_param("divert_budget_m", float(cfg["divert_budget_m"]))
-    seq = Sequencer("seq", fsw.topology.dispatch)
-    fsw.topology.add(seq)
-    for key, value in fsw_params.items():
-        if not fsw.lander.set_param(key.partition(".")[2], value):
-            raise ScenarioError(f"flight parameter {key}={value!r} refused (unknown or out of limits)")
-    ex = Executive(clock, BASE_RATE_HZ, start_ns=clock.now_ns())
-    ex.add_group("sequence", 1, [seq])
-    fsw.install(ex)
-    try:
-        seq.load(parse_sequence(edl_sequence(cfg)))
-    except ValueError as exc:
-        raise ScenarioError(f"EDL sequence: {exc}") from None
-    seq.start_sequence(ex.start_ns)
-    return fsw.topology, ex
+
+    def configure(fsw: LanderFsw) -> None:
+        fsw.lander.load_map(onboard, site_safety(cfg))
+        fsw.lander.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
+        params = flight_parameters(cfg, fsw_params)
+        check_flight_params(FLIGHT_COMPONENTS, params)
+        for key, value in params.items():
+            comp, _, name = key.partition(".")
+            fsw.topology[comp].set_param(name, value)
+        try:
+            fsw.sequencer.load(parse_sequence(edl_sequence(cfg)))
+        except ValueError as exc:
+            raise ScenarioError(f"EDL sequence: {exc}") from None
+    fsw = build_flight(devices, clock, configure=configure, protection=protection, limits=limits,
+                       edl=edl_config(cfg), target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])),
+                       engine_limits=engine)
+    return fsw.topology, fsw.executive
 
 
 def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
@@ -172,7 +329,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cfg, _ = settings(outcome.overrides)
     topo, sim = outcome.topology, outcome.plant
     lander: Lander = topo["lander"]
-    dp = descent_params(cfg)
+    dp = DescentParams()
     seq_failed = int(topo["seq"].tlm["commands_failed"])
     sequence_ok = seq_failed == 0 and topo["seq"].mode == "DONE"
     modes_seen = [Lander.MODES.initial] + [dict(e.args)["dest"] for e in topo.events
@@ -185,10 +342,10 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "target_m": [_r(cfg["target_x_m"], 2), _r(cfg["target_y_m"], 2)],
         "map": {"cells": int(cfg["n_cells"]), "resolution_m": float(cfg["resolution_m"]),
                 "safe_fraction": _r(lander.safety.safe_fraction, 4)},
-        "terrain": {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN}},
         "terrain_seed": int(cfg["terrain_seed"]),
-        "propellant_used_kg": _r(dp.propellant_kg - truth["propellant_kg"], 1),
+        "propellant_used_kg": _r(dp.propellant_kg - truth.get("propellant_kg", dp.propellant_kg), 1),
         "lander_xy_m": None,
+        "edl": edl_figures(outcome.plant, outcome.topology, (float(cfg["target_x_m"]), float(cfg["target_y_m"]))),
     }
     if site is not None:
         summary["chosen_site"] = {"x_m": _r(site.x_m, 2), "y_m": _r(site.y_m, 2),
@@ -197,6 +354,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
                                   "diverted": "HAZARD_DIVERT" in modes_seen}
         summary["site_safety"] = {k: _r(v, 3) for k, v in lander.site_metrics.items()}
         summary["site_safe_on_map"] = bool(lander.safety.safe[site.i, site.j])
+    shift = (0.0, 0.0)
     if td is not None:
         err = math.hypot(td["position_m"][0] - site.x_m, td["position_m"][1] - site.y_m) if site else None
         summary["touchdown"] = {
@@ -208,8 +366,13 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
             "ground_slope_deg": _r(td["slope_deg"], 2),
             "max_rock_under_m": _r(td["max_rock_m"], 3),
         }
-        summary["lander_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
-        summary["touchdown_xy_m"] = summary["lander_xy_m"]
+        summary["touchdown_xy_m"] = [_r(td["position_m"][0], 2), _r(td["position_m"][1], 2)]
+        # The next phase's map: the site map re-centred on the touchdown point.
+        period, res = int(cfg["n_cells"]) * float(cfg["resolution_m"]), float(cfg["resolution_m"])
+        shift = fetch_shift_m((td["position_m"][0], td["position_m"][1]), period, res)
+        summary["lander_xy_m"] = [_r(wrap_coord(td["position_m"][i], period) - shift[i], 2) for i in (0, 1)]
+    summary["terrain"] = {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in SITE_TERRAIN},
+                          "shift_x_m": float(cfg["shift_x_m"]) + shift[0], "shift_y_m": float(cfg["shift_y_m"]) + shift[1]}
     summary["limits"] = LIMITS
     t = summary.get("touchdown")
     summary["success"] = bool(
@@ -218,13 +381,22 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         and t["error_from_site_m"] <= LIMITS["touchdown_error_m"]
         and t["vertical_speed_mps"] <= LIMITS["vertical_speed_mps"]
         and t["horizontal_speed_mps"] <= LIMITS["horizontal_speed_mps"])
-    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED", "SEQ_CMD")][:60]
+    summary["events"] = [e.text for e in topo.events if e.name not in ("CMD_ACCEPTED", "SEQ_CMD")][:80]
     return summary
 
 
 def summary_lines(s: dict) -> list[str]:
     lines = [f"landing seed {s['seed']}: {'SUCCESS' if s['success'] else 'FAILURE'} "
              f"after {s['sim_time_s']} s, final mode {s['final_mode']}"]
+    e = s.get("edl", {})
+    if e.get("parachute_deploy_mach") is not None:
+        lines.append(f"  entry {e['entry_alt_km']} km at {e['entry_speed_mps']} m/s, peak {e['peak_decel_g']} g; "
+                     f"parachute ({e.get('deploy_reason')}) {e['parachute_deploy_alt_km']} km up at Mach "
+                     f"{e['parachute_deploy_mach']}, t+{e['parachute_deploy_time_s']} s")
+    if e.get("backshell_sep_alt_km") is not None:
+        lines.append(f"  backshell off {e['backshell_sep_alt_km']} km up at {e['backshell_sep_speed_mps']} m/s; "
+                     f"TRN {e['trn_fixes']} fixes, navigation {e['nav_error_before_trn_m']} m off before, "
+                     f"{e['trn_error_m']} m after the last")
     if "chosen_site" in s:
         c, m = s["chosen_site"], s["site_safety"]
         lines.append(f"  site ({c['x_m']}, {c['y_m']}) m, {c['miss_from_target_m']} m from target, "
@@ -236,7 +408,8 @@ def summary_lines(s: dict) -> list[str]:
         t = s["touchdown"]
         where = "no site chosen" if t["error_from_site_m"] is None else f"{t['error_from_site_m']} m from site"
         lines.append(f"  touchdown {where}, vertical {t['vertical_speed_mps']} m/s, "
-                     f"horizontal {t['horizontal_speed_mps']} m/s, propellant used {s['propellant_used_kg']} kg")
+                     f"horizontal {t['horizontal_speed_mps']} m/s, propellant used {s['propellant_used_kg']} kg, "
+                     f"entry to touchdown {e.get('entry_to_touchdown_s')} s")
     else:
         lines.append("  no touchdown")
     return lines
@@ -245,18 +418,28 @@ def summary_lines(s: dict) -> list[str]:
 WALL_FIELDS = ()
 
 
-def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None,
+        protection: bool = True) -> dict[str, Any]:
     """`msr sil landing` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
     return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
-                        overrides={"terrain_seed": int(seed), **dict(overrides or {})})
+                        overrides={"terrain_seed": int(seed), **dict(overrides or {})}, protection=protection)
 
 
 def artifacts(outcome: SilOutcome) -> dict[str, Any]:
     """Report data (artifacts.npz): the lander's own safety map and the height map, every
-    4th cell so a campaign run directory stays small; extent in map metres."""
-    lander = next(c for c in outcome.topology.components.values() if getattr(c, "safety", None) is not None)
+    4th cell, around the touchdown point (map metres), and the TRN fixes with their truth."""
+    lander = outcome.topology["lander"]
     sm = lander.safety
     step = 4
-    half = 0.5 * sm.map.n * sm.map.resolution_m
-    return {"safe": sm.safe[::step, ::step], "height_m": sm.map.height_m[::step, ::step].astype("float32"),
-            "resolution_m": sm.map.resolution_m * step, "extent_m": [-half, half, -half, half]}
+    n, res = sm.map.n, sm.map.resolution_m
+    site = lander.site
+    cx, cy = (site.x_m, site.y_m) if site is not None else (0.0, 0.0)
+    ci, cj = math.floor((cy + 0.5 * n * res) / res), math.floor((cx + 0.5 * n * res) / res)
+    rows = np.arange(ci - n // 2, ci + n // 2, step)
+    cols = np.arange(cj - n // 2, cj + n // 2, step)
+    ix = np.ix_(rows % n, cols % n)
+    x0, y0 = (cols[0] - n / 2) * res, (rows[0] - n / 2) * res
+    trn = np.array(trn_fix_rows(outcome.plant, outcome.topology)).reshape(-1, 7)
+    return {"safe": sm.safe[ix], "height_m": sm.map.height_m[ix].astype("float32"),
+            "resolution_m": res * step, "extent_m": [x0, x0 + len(cols) * step * res, y0, y0 + len(rows) * step * res],
+            "trn_fixes": trn}

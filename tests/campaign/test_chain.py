@@ -41,3 +41,12 @@ def test_figures_pick_nested_values():
     assert f["landing"] == {"touchdown_error_m": 2.4, "touchdown_vertical_mps": 1.0}
     assert f["capture"]["detection_range_km"] == 2830.2
     assert np.isfinite(f["capture"]["detection_range_km"])
+
+
+def test_fetch_gets_the_lander_on_the_map_landing_describes():
+    """After an EDL the touchdown point is on the plain (kilometres out); fetch's map is the site
+    map re-centred on it, and `lander_xy_m` is the lander on that map."""
+    landing = {"touchdown_xy_m": [1031.3, -1032.9], "lander_xy_m": [0.05, -0.15],
+               "terrain": {"terrain_seed": 4, "shift_x_m": 7.5, "shift_y_m": -8.5}, "terrain_seed": 4}
+    got = chain.after_landing(landing)
+    assert got["lander_xy_m"] == [0.05, -0.15] and got["terrain"]["shift_x_m"] == 7.5

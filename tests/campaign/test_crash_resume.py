@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sim import rundir
-from sim.campaign.runner import WALL_FIELDS, RunDirError, run_campaign, without_wall_fields
+from sim.campaign.runner import WALL_FIELDS, RunDirError, resume_setup, run_campaign, without_wall_fields
 from tests.campaign.mini import PHASES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,3 +123,17 @@ def test_a_non_empty_directory_is_refused_unless_forced_or_resumed(tmp_path, ref
     before = (reference / "summary.json").read_bytes()
     again = run_campaign(5, reference, phases=PHASES, resume=True)   # complete: nothing to do
     assert (reference / "summary.json").read_bytes() == before and again.summary == summary(reference)
+
+
+def test_a_campaign_flown_without_protection_is_resumed_without_it(tmp_path, reference):
+    out = tmp_path / "run"
+    first = PHASES[:1]
+    result = run_campaign(5, out, phases=first, protection=False)
+    assert result.summary["protection"]["installed"] is False
+    assert summary(out / "phases" / "one")["protection"]["installed"] is False
+    assert rundir.read_manifest(out)["setup"]["protection"] is False and resume_setup(out)[2] is False
+    with pytest.raises(RunDirError, match="another campaign"):   # not silently with protection
+        run_campaign(5, out, phases=first, resume=True)
+    assert run_campaign(5, out, phases=first, resume=True, protection=False).summary == summary(out)
+    # a protected campaign's setup is as it was before there was a choice
+    assert "protection" not in rundir.read_manifest(reference)["setup"] and resume_setup(reference)[2] is True

@@ -39,6 +39,8 @@ def test_resume_needs_a_campaign_directory_and_takes_its_setup(tmp_path):
     for extra in (["--seed", "8"], ["--set", "landing.a=1"], ["--force"], ["--out", str(tmp_path / "o")]):
         res = run("--resume", str(tmp_path), *extra)
         assert res.exit_code == 2 and "Traceback" not in res.output, (extra, res.output)
+    res = run("--resume", str(tmp_path), "--no-protection")     # it was flown protected
+    assert res.exit_code == 2 and "flown with fault protection" in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.slow

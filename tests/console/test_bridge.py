@@ -184,3 +184,19 @@ def test_store_answers_nothing_for_foreign_keys_and_keeps_non_finite_values_as_t
     assert store.query("zz:v") == [] and store.query("ch:") == []
     assert json.loads(json.dumps(store.query("ch:v.c.x")))
     assert datum_of(RawPacket(0x600, 0, 0, 9, b"", "unknown kind")) is None
+
+
+def test_console_commands_continue_the_ground_sequence_counter(tmp_path):
+    """The console and `msr gds send` share the persisted per-key counter: a number one of
+    them used is never signed again by the other (the flight would reject it as a replay)."""
+    from fsw.link.seqcounter import SequenceCounter
+    from ground.commanding import Commander
+    counter = SequenceCounter(tmp_path / "keys.json.seq")
+    counter.reserve(1, KEYS[1], 41)                      # `msr gds send --seq 41` happened
+    sent: list[bytes] = []
+    _, spec = demo_log(ticks=1)
+    commander = Commander(spec, KEYS, 1, sent.append, counter=counter)
+    first = commander.send("counter.NOOP", {})
+    second = commander.send("counter.NOOP", {})
+    assert (first.seq, second.seq) == (42, 43)
+    assert SequenceCounter(tmp_path / "keys.json.seq").last(1, KEYS[1]) == 43

@@ -47,3 +47,61 @@ def test_any_single_byte_corruption_is_detected_or_harmless(tmp_path_factory, po
     except CheckpointError:
         return
     assert got == STATE  # only a byte rewritten with its own value can pass the checksum
+
+
+def crafted(path, body: bytes) -> None:
+    """A checkpoint whose SHA-256 is right (anyone can compute one) but whose body is not ours."""
+    import hashlib
+    path.write_bytes(b"msr-checkpoint-1 %s\n%s\n" % (hashlib.sha256(body).hexdigest().encode(), body))
+
+
+@pytest.mark.parametrize("body, why", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),             # RecursionError before
+    (b'{"generation":1e400,"state":{}}', "not a 64-bit count"),       # OverflowError before
+    (b'{"generation":' + b"9" * 30 + b',"state":{}}', "not a 64-bit count"),
+    (b'{"generation":true,"state":{}}', "not a 64-bit count"),
+    (b'{"generation":3,"state":[1,2]}', "state is not a table"),
+    (b'[1,2]', "not a checkpoint body"),
+    (b'{"generation":3,"state":{},"extra":1}', "not a checkpoint body"),
+])
+def test_crafted_checksum_valid_checkpoints_are_refused_and_the_previous_one_used(tmp_path, body, why):
+    store = CheckpointStore(tmp_path / "cp.json")
+    store.save(STATE)
+    store.save({**STATE, "mode": "BURN2"})
+    crafted(tmp_path / "cp.json", body)
+    assert CheckpointStore(tmp_path / "cp.json").load()["mode"] == "COAST"     # the .prev copy
+    crafted(tmp_path / "cp.json.prev", body)
+    with pytest.raises(CheckpointError, match=why):
+        CheckpointStore(tmp_path / "cp.json").load()
+
+
+def test_a_crafted_executive_time_line_is_a_cold_start_not_a_crash(tmp_path):
+    """restart.restore checks the executive's saved numbers before restoring anything."""
+    from fsw.core import Executive, SimClock, Topology
+    from fsw.core.restart import WarmRestart
+    from .thermal_example import HeaterZone
+
+    def build():
+        topo = Topology("demo", [HeaterZone("z1")])
+        ex = Executive(SimClock(), 10)
+        wr = WarmRestart("restart", CheckpointStore(tmp_path / "cp.json"), topo, ex)
+        topo.add(wr)
+        return topo, ex, wr
+    topo, ex, wr = build()
+    assert wr.save()
+    import json
+    good = json.loads((tmp_path / "cp.json").read_text().split("\n")[1])
+    for bad in ({"t_ns": 1e400}, {"start_ns": "0"}, {"ticks_run": 10**30}, {"step_faults": [1]}, None):
+        state = json.loads(json.dumps(good["state"]))
+        if bad is None:
+            state["executive"] = [1, 2]
+        else:
+            state["executive"].update(bad)
+        body = json.dumps({"generation": 9, "state": state}, allow_nan=True).replace("Infinity", "1e400")
+        crafted(tmp_path / "cp.json", body.encode())
+        (tmp_path / "cp.json.prev").unlink(missing_ok=True)
+        topo, ex, wr = build()
+        assert wr.resume(0) is None
+        cold = [dict(e.args)["reason"] for e in topo.events if e.name == "COLD_START"]
+        assert len(cold) == 1 and "executive" in cold[0]
+        assert topo["z1"].mode == "OFF" and ex.ticks_run == 0        # nothing half-restored

@@ -115,7 +115,75 @@ def test_bad_rates_and_divisors_refused(bad):
             Executive(SimClock(), bad) if bad != 0 else Executive(SimClock(), 100).add_group("g", 0, [])
 
 
-def test_linux_clock_1khz_for_2s_ends_within_one_tick():
+class LateClock:
+    """A real-time clock in simulated time: every wake-up is late by a scripted amount (the
+    scheduler), and steps charge their execution time, as on a Linux board."""
+
+    def __init__(self, lateness_ns):
+        self.now = 0
+        self.lateness_ns = lateness_ns   # wake-up index -> how late that wake-up is
+        self.wakes = 0
+
+    def now_ns(self):
+        return self.now
+
+    def sleep_until(self, deadline_ns):
+        late = self.lateness_ns(self.wakes)
+        self.wakes += 1
+        self.now = max(self.now, deadline_ns + late)
+        return self.now - deadline_ns
+
+    def charge(self, ns):
+        self.now += ns
+
+
+def jitter(k):
+    return (k * 7919) % 9 * NS_PER_MS // 10       # 0 .. 0.8 ms late, scattered
+
+
+def test_real_time_overrun_is_exactly_one_slip_whatever_the_wake_up_jitter():
+    """On the real-time path an overrun into the third next period is one slip and two skipped
+    ticks; late wake-ups within the period (jitter) are no slips and do not shift the grid."""
+    clock = LateClock(jitter)
+    ex = Executive(clock, 100, start_ns=0)
+    ran = []
+
+    def step(t_ns):
+        ran.append(t_ns)
+        clock.charge(NS_PER_MS // 2)
+        if len(ran) == 21:
+            clock.charge(25 * NS_PER_MS)     # past its 10 ms budget, into the third next period
+    ex.add_group("g", 1, [step])
+    ex.run(ticks=50)
+    assert ex.slips == 1 and ex.ticks_skipped == 2
+    assert ran == [k * 10 * NS_PER_MS for k in range(21)] + [k * 10 * NS_PER_MS for k in range(23, 52)]
+    assert 0 < ex.max_lateness_ns < NS_PER_MS
+
+
+def test_a_wake_up_later_than_a_period_is_a_slip_too():
+    clock = LateClock(lambda k: 15 * NS_PER_MS if k == 10 else 0)      # the scheduler ran us 15 ms late
+    ex = Executive(clock, 100, start_ns=0)
+    ex.add_group("g", 1, [lambda t: None])
+    ex.run(ticks=20)
+    assert ex.slips == 1 and ex.ticks_skipped == 1 and ex.tick == 21
+
+
+def test_jittery_wake_ups_do_not_drift_the_grid():
+    """Absolute deadlines: 2000 late wake-ups (0-0.8 ms each) and the last tick is still on
+    the ideal grid, ending late by its own jitter only (a relative sleep would be ~0.8 s late)."""
+    clock = LateClock(jitter)
+    ex = Executive(clock, 1000, start_ns=0)
+    work = []
+    ex.add_group("g", 1, [work.append])
+    ex.run(until_ns=2 * NS_PER_S)
+    assert work == [k * NS_PER_MS for k in range(2001)]
+    assert clock.now_ns() - 2 * NS_PER_S < NS_PER_MS and ex.slips == 0
+
+
+def test_linux_clock_1khz_for_2s_keeps_to_the_grid():
+    """On the real clock, tolerant of a loaded machine: ticks are on the grid (ran or counted
+    as skipped), and the end is late by one wake-up's latency, not by a drift accumulated over
+    2000 ticks (a relative sleep adds every tick's overhead). Latency figures: bench/timing.py."""
     clock = LinuxClock()
     assert clock.absolute, "clock_nanosleep(TIMER_ABSTIME) should be available on Linux"
     ex = Executive(clock, 1000, start_ns=clock.now_ns() + 5 * NS_PER_MS)
@@ -124,22 +192,31 @@ def test_linux_clock_1khz_for_2s_ends_within_one_tick():
     ideal_end = ex.start_ns + 2 * NS_PER_S
     ex.run(until_ns=ideal_end)
     end = clock.now_ns()
-    assert abs(end - ideal_end) < NS_PER_MS, f"ended {(end - ideal_end) / 1e3:.0f} us from ideal"
-    assert work[-1] == ideal_end
-    assert len(work) + ex.ticks_skipped == 2001
+    assert 0 <= end - ideal_end < 50 * NS_PER_MS, f"ended {(end - ideal_end) / 1e3:.0f} us from ideal"
+    assert work[-1] <= ideal_end                 # the last tick, unless a slip skipped it
+    assert ex.tick == len(work) + ex.ticks_skipped >= 2001     # a slip at the end may skip past it
+    assert all((t - ex.start_ns) % NS_PER_MS == 0 for t in work)
 
 
-def test_linux_clock_overrun_is_exactly_one_slip():
+def test_linux_clock_overrun_is_counted_and_the_grid_kept():
+    """The overrun on the real Linux clock, asserting only what holds on a loaded machine: at
+    least one slip skipping at least two ticks, every grid tick either ran or was counted as
+    skipped, and no tick ran early, off the grid or twice."""
     clock = LinuxClock()
     ex = Executive(clock, 100, start_ns=clock.now_ns() + 5 * NS_PER_MS)
+    ran = []
 
     def step(t_ns):
-        if t_ns == ex.start_ns + 20 * 10 * NS_PER_MS:
+        ran.append(t_ns)
+        if len(ran) == 21:
             time.sleep(0.025)  # past its 10 ms budget, into the third next period
     ex.add_group("g", 1, [step])
     ex.run(ticks=50)
-    assert ex.slips == 1
-    assert ex.ticks_skipped == 2
+    assert ex.slips >= 1 and ex.ticks_skipped >= 2
+    assert ex.tick == ex.ticks_run + ex.ticks_skipped and ex.ticks_run == 50
+    ticks = [(t - ex.start_ns) // (10 * NS_PER_MS) for t in ran]
+    assert all(t - ex.start_ns == k * 10 * NS_PER_MS for t, k in zip(ran, ticks))
+    assert ticks == sorted(set(ticks)) and ticks[21] >= ticks[20] + 3
 
 
 def test_stats_report_groups():

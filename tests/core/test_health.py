@@ -1,7 +1,7 @@
 """Health and the loop watchdog: raising components declared dead, slips and stalls reported."""
-import time
+import threading
 
-from fsw.core import Component, Executive, LinuxClock, NS_PER_MS, SimClock
+from fsw.core import Component, Executive, NS_PER_MS, SimClock
 from fsw.core.health import Health, LoopWatchdog
 
 
@@ -39,17 +39,61 @@ def test_slips_become_telemetry_and_an_event():
     assert [e.name for e in h.event_log] == ["CYCLE_SLIP"]
 
 
-def test_watchdog_names_the_stuck_component():
+def test_watchdog_names_the_stuck_component_in_simulated_time():
+    """The mechanism without a thread or a wall clock: the watchdog's looks are taken from
+    inside the hung step (as its thread would see the loop thread's stack), on a fake clock."""
+    wall = [0]
+
     class Stuck(Component):
+        runs = 0
+
         def step(self, t_ns):
-            if t_ns == ex.start_ns + 5 * 10 * NS_PER_MS:
-                time.sleep(0.3)  # a hung step (e.g. a blocking read with no timeout)
-    clock = LinuxClock()
-    ex = Executive(clock, 100, start_ns=clock.now_ns() + 5 * NS_PER_MS)
+            self.runs += 1
+            if self.runs in (5, 12):              # hung for 300 ms, twice
+                for _ in range(12):
+                    wall[0] += 25 * NS_PER_MS
+                    wd.poll()
+
+    ex = Executive(SimClock(), 100)
     h = Health("health", ex)
+    wd = LoopWatchdog(ex, 100 * NS_PER_MS, h.on_loop_stall, now_ns=lambda: wall[0])
+
+    def tick_poll(t_ns):                          # a healthy tick: 10 ms pass, the watchdog looks
+        wall[0] += 10 * NS_PER_MS
+        assert not wd.poll()
+    ex.add_group("g", 1, [Stuck("gnc"), h, tick_poll])
+    ex.run(ticks=20)
+    assert wd.stalls == 2                         # once per stall, not once per look
+    stalls = [dict(e.args) for e in h.event_log if e.name == "LOOP_STALL"]
+    assert [(a["component"], a["stalled_ms"]) for a in stalls] == [("gnc", 125), ("gnc", 125)]
+    assert h.tlm["loop_stalls"] == 2
+
+
+def test_watchdog_thread_reports_a_hung_step_on_the_real_clock():
+    """The thread itself, on the wall clock, robust to a loaded machine: the step stays hung
+    until the watchdog has reported it (or 10 s pass), however late the thread gets to run."""
+    reported = threading.Event()
+
+    class Stuck(Component):
+        runs = 0
+
+        def step(self, t_ns):
+            self.runs += 1
+            if self.runs == 5:
+                reported.wait(10.0)               # a blocking read with no timeout
+
+    ex = Executive(SimClock(), 100)
+    h = Health("health", ex)
+
+    def on_stall(component, stalled_ns):
+        h.on_loop_stall(component, stalled_ns)
+        if component == "gnc":
+            reported.set()
     ex.add_group("g", 1, [Stuck("gnc"), h])
-    with LoopWatchdog(ex, 100 * NS_PER_MS, h.on_loop_stall) as wd:
+    with LoopWatchdog(ex, 100 * NS_PER_MS, on_stall) as wd:
         ex.run(ticks=20)
-    assert wd.stalls == 1
-    ev = [e for e in h.event_log if e.name == "LOOP_STALL"]
-    assert len(ev) == 1 and dict(ev[0].args)["component"] == "gnc"
+    assert reported.is_set()
+    stalls = [dict(e.args) for e in h.event_log if e.name == "LOOP_STALL"]
+    assert wd.stalls == len(stalls) >= 1
+    gnc = [a for a in stalls if a["component"] == "gnc"]
+    assert len(gnc) == 1 and gnc[0]["stalled_ms"] >= 100

@@ -127,11 +127,15 @@ def test_a_checkpoint_taken_in_the_tick_that_switches_rate_sets_restores_the_new
     assert ran[0] == NS_PER_S // 2 + NS_PER_S // 50 + NS_PER_S   # on the quiet grid, after the reset
 
 
-def test_checkpoints_are_due_by_flight_time_in_every_rate_set(tmp_path):
+def test_checkpoints_are_due_by_flight_time_and_every_ten_ticks_of_a_slow_rate_set(tmp_path):
     topo, ex, flaky, prot = _flight(tmp_path)
     ex.run(until_ns=3 * NS_PER_S)                   # 50 Hz, fdir at 10 Hz
     at_50hz = prot.restart.tlm["saves"]
     ex.select_rate_set("quiet")
-    ex.run(until_ns=13 * NS_PER_S)                  # 1 Hz: fdir runs once a second
+    ex.run(until_ns=43 * NS_PER_S)                  # 1 Hz: fdir runs once a second
     assert 3 <= at_50hz <= 4
-    assert 9 <= prot.restart.tlm["saves"] - at_50hz <= 11   # still one a second, not one in ten
+    quiet = prot.restart.tlm["saves"] - at_50hz
+    assert 4 <= quiet <= 5                          # every 10 s (ten ticks), not every second
+    flaky.emit("MODE_CHANGED", source="A", dest="B", trigger="t")   # a key event saves at once
+    ex.run(until_ns=44 * NS_PER_S)
+    assert prot.restart.tlm["saves"] == at_50hz + quiet + 1

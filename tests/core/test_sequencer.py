@@ -52,6 +52,13 @@ def test_sequence_runs_through_the_router_at_the_right_ticks():
     ("A@12x a.B", 1, "bad absolute time"),
     ("R+-1 a.B", 1, "negative"),
     ("R+1 a.B 'open", 1, "cannot split"),
+    ("R+1 a.B\nA@2000\u00b200000 x.Y", 2, "bad absolute time"),     # a bare ValueError before (issue 15)
+    ("A@\u0663 a.B", 1, "bad absolute time"),                      # Arabic-Indic 3: no ASCII digit
+    ("R+\u0663 a.B", 1, "bad time"),
+    ("R+\u0661:00:00 a.B", 1, "bad time"),
+    ("R+1e9999999 a.B", 1, "bad time"),                             # no exponents (10**9999999 to build)
+    ("A@99999999999999999999 a.B", 1, "bad absolute time"),
+    ("R+9999999999999999999 a.B", 1, "beyond"),
 ])
 def test_malformed_sequences_name_line_and_reason(text, line, reason):
     with pytest.raises(SequenceError) as err:
@@ -65,6 +72,21 @@ def test_arbitrary_text_gives_entries_or_sequence_error(text):
         parse_sequence(text)
     except SequenceError:
         pass
+
+
+time_chars = st.sampled_from("0123456789.:+-@ARe\u00b2\u00b3\u0663\u0661\uff11_/ ")
+
+
+@given(st.text(time_chars, max_size=24), st.integers(1, 3))
+def test_any_time_token_gives_an_entry_or_a_line_numbered_error(when, line):
+    text = "\n" * (line - 1) + when.replace(" ", "") + " a.B"
+    try:
+        entries = parse_sequence(text)
+    except SequenceError as exc:
+        assert exc.line == line and str(exc).startswith(f"line {line}: ")
+        return
+    assert all(0 <= e.t_ns <= 2**63 - 1 for e in entries)
+    assert all(c in "0123456789.:+-@AR" for c in when.replace(" ", ""))
 
 
 entry = st.tuples(st.booleans(), st.integers(0, 10**6), st.sampled_from(["a.B", "mav.ARM", "x_1.Y_2"]),

@@ -14,18 +14,14 @@ CUSTODY = importlib.import_module("sim.faults.custody_demo")
 
 
 def flight_side(tmp_path, name="demo", module=None):
+    """The deployment's own flight build, its warm restart on a durable store in tmp_path."""
     dep = Deployment(name, 1, {}, module)
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
-    topo, ex = dep.flight(devices, clock)
-    store = CheckpointStore(tmp_path / "ck.json")
-    wr = WarmRestart("restart", store, topo, ex)
-    topo.add(wr)
-    topo.attach(wr)
-    ex.add_group("ck", 1, [wr])
-    return dep, devices, clock, topo, ex, wr
+    topo, ex = dep.flight(devices, clock, store=CheckpointStore(tmp_path / "ck.json"))
+    return dep, devices, clock, topo, ex, topo.protection.restart
 
 
 def test_restore_puts_back_modes_counters_and_the_tick_grid(tmp_path):
@@ -33,8 +29,8 @@ def test_restore_puts_back_modes_counters_and_the_tick_grid(tmp_path):
     ex.run(ticks=250)
     saved = capture(topo, ex)
     clock.charge(7 * ex.period_ns)            # the reset took 7 ticks
-    topo2, ex2 = dep.flight(devices, clock)
-    topo2.add(WarmRestart("restart", wr.store, topo2, ex2))
+    topo2, ex2 = dep.flight(devices, clock, store=wr.store)
+    assert isinstance(topo2.protection.restart, WarmRestart)
     report = restore(topo2, ex2, saved, clock.now_ns())
     assert topo2["zone"].mode == topo["zone"].mode != "IDLE"
     assert topo2["zone"].counters == topo["zone"].counters

@@ -18,9 +18,8 @@ import pytest
 
 from fsw.core.checkpoint import CheckpointError, CheckpointStore
 from fsw.core.eventlog import read_event_log
-from fsw.link.log import iter_records
 from hil.bench import load_bench
-from tests.hil.kit import bench_data, running_emulator, write_bench
+from tests.hil.kit import bench_data, running_emulator, whole_records, write_bench
 
 TUBES = [3, 5, 8, 13, 21, 34, 55, 89]
 MSR = [sys.executable, "-c", "from msr.cli import main; main()"]
@@ -37,17 +36,6 @@ def aboard(state: dict | None) -> list[int]:
     if state is None:
         return []
     return [t for t, loc in state["components"]["picker"]["custody"] if loc == "rover"]
-
-
-def whole_records(data: bytes) -> int:
-    """Bytes covered by contiguous whole telemetry records from the start (warnings are errors)."""
-    end = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for off, rec in iter_records(data):
-            assert off == end
-            end += len(rec)
-    return end
 
 
 def board(bench_file: Path, out: Path, ck: Path, *extra: str) -> subprocess.Popen:

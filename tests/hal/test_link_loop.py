@@ -29,7 +29,7 @@ def test_request_without_a_device_times_out_within_its_deadline(link):
     with pytest.raises(DeviceTimeout, match="no response to READ"):
         link.request(4, MsgType.READ, device_name="imu0")
     elapsed = time.monotonic() - t0
-    assert 0.05 <= elapsed < 0.5
+    assert 0.05 <= elapsed < 2.0     # its 50 ms deadline, no hang (slack for a loaded machine)
     assert link.stats.timeouts == 1
     assert link.stats.stray_frames == 1  # our own request came back and was not a response
 

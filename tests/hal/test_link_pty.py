@@ -92,7 +92,8 @@ def test_silent_device_times_out_within_deadline():
             t0 = time.monotonic()
             with pytest.raises(DeviceTimeout, match="imu"):
                 devices["imu"].read()
-            assert time.monotonic() - t0 < 0.5  # 2 attempts x 50 ms, plus slack
+            elapsed = time.monotonic() - t0       # 2 attempts x 50 ms: no hang, no third attempt
+            assert 0.09 <= elapsed < 2.0, elapsed  # (slack for a loaded machine)
             assert devices.links[path].stats.retries == 1
 
 
@@ -102,9 +103,10 @@ def test_streaming_delivers_fresh_samples():
             imu = devices["imu"]
             plant.advance_to(1_000_000_000)
             first = imu.read()
-            time.sleep(0.1)
             link = devices.links[path]
-            link.poll(0.01)
+            deadline = time.monotonic() + 5.0         # 200 Hz: 5 frames in 25 ms, however loaded
+            while link.stats.stream_frames < 5 and time.monotonic() < deadline:
+                link.poll(0.01)
             assert link.stats.stream_frames >= 5
             assert link.stats.stream_duplicates == 0
             assert imu.read().t_ns == 1_000_000_000 == first.t_ns
@@ -131,7 +133,7 @@ def test_emulator_going_away_gives_a_clear_error_then_reconnect_works():
         with pytest.raises((DeviceDisconnected, DeviceTimeout)) as exc:
             ch.read()
             ch.read()
-        assert time.monotonic() - t0 < 1.0
+        assert time.monotonic() - t0 < 3.0    # no hang (a 0.2 s timeout; slack for a loaded machine)
         # on Linux the first read after the master closed sees EIO/hang-up
         assert isinstance(exc.value, DeviceDisconnected), exc.value
         assert "imu" in str(exc.value) or path in str(exc.value)
@@ -150,3 +152,19 @@ def test_reconnect_gives_up_with_a_clear_error():
     with pytest.raises(DeviceDisconnected, match="/dev/nonexistent-tty"):
         link.reconnect("/dev/nonexistent-tty", timeout_s=0.1)
     assert not os.path.exists("/dev/nonexistent-tty")
+
+
+def test_the_other_side_closing_a_pty_is_a_normal_end_not_an_io_error():
+    """Reading a pty master whose slave was closed gives EIO on Linux: that is the peer
+    finishing (PeerClosed, 'other end closed'), not 'read failed: [Errno 5]'."""
+    import os
+    from hal.errors import PeerClosed
+    from hal.serial.port import FdPort
+    master, slave = os.openpty()
+    port = FdPort(master, "bench:main")
+    os.write(slave, b"bye")
+    assert port.read_available(time.monotonic() + 1.0) == b"bye"
+    os.close(slave)
+    with pytest.raises(PeerClosed, match="other end closed") as exc:
+        port.read_available(time.monotonic() + 1.0)
+    assert "Errno" not in str(exc.value)

@@ -60,7 +60,7 @@ def test_socat_pair_round_trip_disconnect_and_reconnect_at_same_path(tmp_path):
             t0 = time.monotonic()
             with pytest.raises((DeviceDisconnected, DeviceTimeout)) as exc:
                 lidar.read()
-            assert time.monotonic() - t0 < 1.0
+            assert time.monotonic() - t0 < 3.0    # no hang (slack for a loaded machine)
             assert "lidar" in str(exc.value) or str(flight_end) in str(exc.value)
             # the wire comes back at the same paths: reconnect() with no new URL
             proc = start_socat(flight_end, bench_end)

@@ -37,7 +37,7 @@ def test_server_drop_gives_disconnect_and_reconnect_resumes(emulator):
         with pytest.raises(DeviceDisconnected):
             heater.read()
             heater.read()  # a write may still succeed into the socket buffer once
-        assert time.monotonic() - t0 < 1.0
+        assert time.monotonic() - t0 < 3.0    # no hang (0.3 s timeout; slack for a loaded machine)
         link = devices.links[emulator.url]
         link.reconnect(timeout_s=2.0)
         assert heater.read().power_W == 12.5

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
+from fsw.link.log import iter_records
 from hil.bench import Bench, parse_bench
 from hil.emulator import Emulator
 from hil.scenario import missing_parts, scenario_module_name
@@ -69,3 +71,15 @@ def running_emulator(bench: Bench, **kw: Any) -> Iterator[Emulator]:
         yield em.start()
     finally:
         em.close()
+
+
+def whole_records(data: bytes) -> int:
+    """Bytes covered by contiguous whole telemetry records from the start (a warning or a gap
+    fails the test)."""
+    end = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for off, rec in iter_records(data):
+            assert off == end
+            end += len(rec)
+    return end

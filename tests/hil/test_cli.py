@@ -29,15 +29,22 @@ def test_check_prints_the_wiring(tmp_path):
 def test_run_against_an_emulator_writes_the_sil_log(tmp_path):
     path = write_bench(tmp_path, bench_data(tmp_path, seed=5))
     bench = pty_bench(tmp_path, seed=5)
-    with running_emulator(bench):
+    with running_emulator(bench) as em:
         res = CliRunner().invoke(
             cli, ["hil", "run", "--bench", str(path), "--out", str(tmp_path / "out")])
+        assert em.wait(10.0)
+        ended = dict(em.ended)
     assert res.exit_code == 0, res.output
     assert "stopped by done" in res.output
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["ok"] and run["modes"] == {"zone": "DONE"}
-    sil = run_sil(bench.deployment).log.getvalue()
-    assert (tmp_path / "out" / "telemetry.bin").read_bytes() == sil
+    assert run["protection"]["installed"] and run["protection"]["trips"] == 0   # protected, clean
+    sil = run_sil(bench.deployment).log
+    assert (tmp_path / "out" / "telemetry.bin").read_bytes() == sil.getvalue()
+    # the dictionary beside the log, as SIL writes it, so `msr gds decode DIR/telemetry.bin` works
+    assert (tmp_path / "out" / "dictionary.json").read_text() == sil.dictionary().to_json()
+    # the board side closing its end is the normal finish, not "read failed: [Errno 5]"
+    assert ended == {"main": "flight side finished (closed the line)"}
 
 
 def test_run_without_an_emulator_fails_cleanly(tmp_path):

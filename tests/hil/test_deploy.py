@@ -49,8 +49,8 @@ def test_bundle_installs_offline_and_runs_against_the_emulator(tmp_path):
     bench_file = write_bench(tmp_path, bench_data(tmp_path, seed=4))
     bundle = tmp_path / "bundle"
     report = build_bundle(bench_file, bundle)
-    assert any(w.startswith("msr_fsw-") for w in report.wheels)
-    assert any(w.startswith("numpy-") for w in report.wheels)
+    assert any(w.file.startswith("msr_fsw-") for w in report.wheels)
+    assert any(w.file.startswith("numpy-") for w in report.wheels)
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert "install.sh" in manifest["files"] and "bench.toml" in manifest["files"]
 

@@ -97,7 +97,10 @@ def test_no_emulator_gives_a_clear_error_not_a_hang(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_killed_emulator_process_ends_the_cli_run_with_a_device_fault(tmp_path):
-    path = write_bench(tmp_path, bench_data(tmp_path, duration_s=600.0, overrides={"setpoint_C": 30.0}))
+    # a zone that warms for an hour (a heavy zone, a set-point its fault table accepts: 30 C
+    # would trip the demo's temperature-range monitor and safe the zone, ending the run)
+    path = write_bench(tmp_path, bench_data(tmp_path, duration_s=600.0,
+                                            overrides={"setpoint_C": 5.0, "heat_capacity_J_per_K": 10000.0}))
     msr = [str(Path(sys.executable).with_name("msr"))]
     cwd = Path(__file__).resolve().parents[2]
     run = None

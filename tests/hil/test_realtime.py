@@ -28,7 +28,8 @@ def test_short_realtime_run_over_a_pty_pair_reaches_the_expected_modes(tmp_path)
     assert em.stats.steps > 1000 and em.stats.advances == 0  # the plant ran on its own clock
     # real time: ~3.5 s of wall time to warm the zone and sweep, not 15 s
     assert 2.0 < report.result.elapsed_ns / 1e9 < 14.0
-    assert log.packets > 300
+    # a telemetry packet on every tick that ran (how many ran depends on the machine's load)
+    assert log.packets >= report.result.ticks > 0
 
 
 def test_realtime_setup_is_reported_and_undone():

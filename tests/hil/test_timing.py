@@ -16,8 +16,9 @@ NO_RT = RealtimeSettings(priority=0, cpus=(), mlockall=False, gc="on")
 
 def test_every_injected_overrun_is_counted_as_a_slip():
     result, lat = run_loop(500, 0.6, overrun_every=50, rt_settings=NO_RT)
-    # 6 ticks are chosen; a natural slip on this shared machine may skip one of them
-    assert 3 <= result.injected_overruns <= 6
+    # the 25th, 75th, ... tick that runs (a loaded machine skips grid ticks, and each injected
+    # overrun skips one, so fewer than 6 may run); each one must be counted as a slip
+    assert result.injected_overruns == (result.ticks + 25) // 50 >= 1
     assert result.injected_counted == result.injected_overruns
     assert result.slips >= result.injected_overruns
     assert result.ticks_skipped >= result.injected_overruns

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from click.testing import CliRunner
 
 from fsw.link.dictionary import Dictionary
-from fsw.link.keys import load_keys
+from fsw.link.keys import load_keyring, load_keys
 from msr.cli import cli
 
 from .test_log import run_demo
@@ -24,6 +24,8 @@ def test_keys_generate(tmp_path):
     keys = load_keys(path)
     assert sorted(keys) == [3, 4] and all(len(k) == 32 for k in keys.values())
     assert keys[3] != keys[4]
+    master = load_keyring(path).master
+    assert list(master) == [0] and master[0] not in keys.values()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = CliRunner().invoke(cli, ["keys", "generate", "--out", str(path)])
     assert again.exit_code != 0 and "exists" in again.output

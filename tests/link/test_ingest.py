@@ -139,3 +139,110 @@ def test_replay_window_matches_a_set_oracle(seqs, size):
 def test_window_size_must_be_positive(size):
     with pytest.raises(ValueError):
         ReplayWindow(size)
+
+
+# ---------------------------------------------------------------- cost of junk, bounded
+class Inbox:
+    """An uplink holding (packet, source) pairs; the ground is `peer`."""
+
+    def __init__(self, items, peer="ground"):
+        self.items = list(items)
+        self.peer = peer
+        self.polled = []
+        self.verified_sources = []
+
+    def poll(self, budget):
+        out, self.items = self.items[:budget], self.items[budget:]
+        self.polled.append(len(out))
+        return out
+
+    def verified(self, source):
+        self.verified_sources.append(source)
+
+
+def forgeries(spec, n, start=1000):
+    forger = TelecommandEncoder(spec, {1: b"\x66" * 32})
+    return [forger.encode("counter.INCREMENT", {"by": 1}, key_id=1, auth_seq=start + i)
+            for i in range(n)]
+
+
+def test_rejection_events_are_rate_limited_and_summed_up_once_per_second():
+    from fsw.link.rejections import RejectionReport
+    topology, ingest, enc = setup()
+    ingest.report = RejectionReport(per_window=8)
+    for pkt in forgeries(ingest.vehicle, 100) + [b"junk"] * 20:
+        ingest.process(pkt)
+    names = [e.name for e in topology.events]
+    assert names.count("TC_BAD_MAC") == 8 and "TC_BAD_FORMAT" not in names
+    assert ingest.tlm["rejected_auth"] == 100 and ingest.tlm["rejected_format"] == 20
+    assert ingest.tlm["events_suppressed"] == 112
+    ingest.time.now_ns = 1_000_000_000          # a second later, the next tick
+    ingest.step(ingest.time.now_ns)
+    summary = topology.events[-1]
+    assert summary.name == "TC_REJECTIONS_SUPPRESSED"
+    assert dict(summary.args) == {"count": 112, "format": 20, "key": 0, "auth": 92, "stale": 0,
+                                  "replay": 0, "shed": 0}
+    ingest.step(ingest.time.now_ns + 10)       # nothing new: no second summary
+    assert topology.events[-1] is summary
+
+
+def test_nothing_that_fails_before_its_mac_reaches_an_ack_sink():
+    topology, ingest, enc = setup()
+    acks = []
+    ingest.ack_sinks.append(acks.append)
+    unknown = TelecommandEncoder(ingest.vehicle, {9: b"\x01" * 32}).encode(
+        "counter.INCREMENT", {"by": 2}, key_id=9, auth_seq=3)
+    for pkt in [b"\x00", unknown, *forgeries(ingest.vehicle, 3)]:
+        assert ingest.process(pkt).status in (AckStatus.BAD_FORMAT, AckStatus.UNKNOWN_KEY,
+                                              AckStatus.BAD_MAC)
+    assert acks == []
+    good = inc(enc, 5)
+    ingest.process(good, source="ground")
+    ingest.process(good, source="elsewhere")
+    assert [(a.status, a.reply_to) for a in acks] == [(AckStatus.OK, None),
+                                                      (AckStatus.REPLAY, "elsewhere")]
+
+
+def test_a_poll_is_bounded_and_the_grounds_command_is_verified_first():
+    topology, ingest, enc = setup()
+    ingest.drain_per_tick, ingest.verify_per_tick = 1000, 100
+    junk = [(p, ("192.0.2.7", 1)) for p in forgeries(ingest.vehicle, 1500)]
+    ingest.uplink = Inbox(junk[:900] + [(inc(enc, 1), "ground")] + junk[900:])
+    ingest.step(0)
+    assert sum(ingest.uplink.polled) == 1000            # the rest waits in the socket
+    assert topology["counter"].tlm["count"] == 1         # the ground's, among 900 forgeries
+    assert ingest.uplink.verified_sources == ["ground"]
+    assert ingest.tlm["rejected_auth"] == 99 and ingest.tlm["shed"] == 900
+    assert [e.name for e in topology.events].count("TC_OVER_BUDGET") == 1
+    ingest.step(1)
+    assert ingest.tlm["received"] == 1501 and len(ingest.uplink.items) == 0
+
+
+def test_a_failing_ack_sink_does_not_silence_the_others_or_drop_the_poll():
+    topology, ingest, enc = setup()
+    got = []
+
+    def broken(ack):
+        raise OSError(28, "No space left on device")
+    ingest.ack_sinks[:0] = [broken]
+    ingest.ack_sinks.append(got.append)
+    ingest.uplink = Inbox([(inc(enc, s), "ground") for s in (1, 2, 3)])
+    ingest.step(0)
+    assert topology["counter"].tlm["count"] == 3 and len(got) == 3
+    assert ingest.tlm["sink_errors"] == 3
+
+
+@given(st.lists(st.tuples(st.integers(0, 3_000_000_000), st.sampled_from(
+    ["format", "key", "auth", "stale", "replay", "shed"])), max_size=80), st.integers(0, 5))
+def test_rejection_report_accounts_for_every_rejection(events, per_window):
+    from fsw.link.rejections import RejectionReport
+    r = RejectionReport(per_window=per_window)
+    reported = summed = 0
+    for t, kind in sorted(events):
+        left = r.roll(t)
+        summed += sum(left.values()) if left else 0
+        reported += r.allow(kind)
+    left = r.roll(10**12)
+    summed += sum(left.values()) if left else 0
+    assert reported + summed == len(events)
+    assert r.suppressed_total == summed

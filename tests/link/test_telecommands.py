@@ -84,3 +84,31 @@ def test_ground_refuses_bad_commands_before_sending():
             enc.encode(target, args, **({"key_id": 1, "auth_seq": 1} | kw))
     # validate=False lets an out-of-range value through for flight-side tests
     enc.encode("counter.INCREMENT", {"by": 0}, key_id=1, auth_seq=1, validate=False)
+
+
+@pytest.mark.parametrize("target, args, sent", [
+    ("counter.INCREMENT", {"by": "5"}, {"by": 5}),
+    ("counter.INCREMENT", {"by": "0"}, {"by": 0}),
+    ("counter.INCREMENT", {"by": "-5"}, {"by": -5}),
+    ("counter.INCREMENT", {"by": "0x10"}, {"by": 16}),
+    ("heater.SET_SETPOINT", {"celsius": "1e3"}, {"celsius": 1000.0}),
+    ("counter.LABEL", {"text": "5", "level": "LOW", "loud": "0"},
+     {"text": "5", "level": "LOW", "loud": False}),
+    ("counter.LABEL", {"text": "x", "level": "HIGH", "loud": "true"},
+     {"text": "x", "level": "HIGH", "loud": True}),
+])
+def test_without_validation_text_arguments_are_parsed_by_wire_type_only(target, args, sent):
+    enc = TelecommandEncoder(demo_spec(), KEYS)
+    pkt = enc.encode(target, args, key_id=1, auth_seq=9, validate=False)
+    assert decode_telecommand(demo_spec(), KEYS, pkt).args == sent
+
+
+def test_without_validation_nan_reaches_the_vehicle_and_bad_text_is_an_encode_error():
+    import math
+    enc = TelecommandEncoder(demo_spec(), KEYS)
+    pkt = enc.encode("heater.SET_SETPOINT", {"celsius": "nan"}, key_id=1, auth_seq=9,
+                     validate=False)
+    assert math.isnan(decode_telecommand(demo_spec(), KEYS, pkt).args["celsius"])
+    for args, says in (({"by": "five"}, "is not an integer"), ({"by": str(1 << 70)}, "i64")):
+        with pytest.raises(EncodeError, match=says):
+            enc.encode("counter.INCREMENT", args, key_id=1, auth_seq=9, validate=False)

@@ -26,6 +26,9 @@ def one(spec):
     ({"dist": "uniform", "lo": 0.0, "hi": 1.0, "sigma": 3.0}, ["'p.x'", "unexpected field", "sigma"]),
     ({"dist": "truncnorm", "mean": 0.0, "sigma": 1.0, "lo": 40.0, "hi": 41.0}, ["'p.x'", "too far in the tail"]),
     (3.0, ["'p.x'", "expected a table"]),
+    ({"dist": []}, ["'p.x'", "unknown dist []", "choose from"]),          # TypeError before (issue 15)
+    ({"dist": {}}, ["'p.x'", "unknown dist {}", "choose from"]),
+    ({"dist": {"normal": 1}, "mean": 1.0}, ["'p.x'", "unknown dist"]),
 ])
 def test_bad_entries_name_the_entry(spec, words):
     with pytest.raises(DispersionError) as info:
@@ -123,7 +126,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allo
                     st.text(max_size=5))
 fields = st.dictionaries(st.sampled_from(["dist", "mean", "sigma", "lo", "hi", "values", "x"]),
                          st.one_of(scalars, st.sampled_from(["normal", "truncnorm", "uniform", "choice"]),
-                                   st.lists(scalars, max_size=3)), max_size=6)
+                                   st.lists(scalars, max_size=3),
+                                   st.dictionaries(st.text(max_size=3), scalars, max_size=2)), max_size=6)
 documents = st.dictionaries(
     st.sampled_from(["scenario", "dispersions", "fixed", "outputs", "retention", "other"]),
     st.one_of(scalars, st.dictionaries(st.text(max_size=4), st.one_of(fields, scalars), max_size=3),
@@ -141,3 +145,22 @@ def test_any_document_parses_or_gives_a_dispersion_error(doc, seed):
         return
     inputs = d.sample(np.random.default_rng(seed))       # a parsed file can always be sampled
     assert sorted(inputs) == sorted({*d.dists, *d.fixed})
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({"fixed": {"max_time_s": "x"}}, ["fixed 'max_time_s'", "'x'", "finite number"]),
+    ({"dispersions": {"slope_limit_deg": {"dist": "uniform", "lo": 0.0, "hi": 90.0}}},
+     ["dispersion 'slope_limit_deg'", "0.0", "[1, 45]"]),
+    ({"dispersions": {"terrain_seed": {"dist": "choice", "values": [1, -2]}}}, ["'terrain_seed'", "-2"]),
+    ({"dispersions": {"lander.divert_budget_m": {"dist": "truncnorm", "mean": 1e3, "sigma": 1e3, "lo": 0.0,
+                                                 "hi": 5e3}}}, ["refused by the flight software", "maximum 2000"]),
+])
+def test_values_a_file_can_give_are_checked_against_the_scenario_before_any_run(doc, words):
+    from sim.montecarlo.campaign import check_scenario
+    with pytest.raises(DispersionError) as info:
+        check_scenario("landing", parse({"scenario": "landing", **doc}, "f.toml"))
+    for word in words:
+        assert word in str(info.value)
+    check_scenario("landing", parse({"scenario": "landing", "dispersions": {
+        "slope_limit_deg": {"dist": "uniform", "lo": 8.0, "hi": 16.0},
+        "nav_pos_sigma_m": {"dist": "normal", "mean": 1.0, "sigma": 0.3}}}, "f.toml"))   # fine

@@ -1,6 +1,9 @@
-"""Lander fault protection in powered descent: faults are detected and ridden through (inertial
-navigation, gated altimeter, propagated gaps), the lander lands within its limits; the landing
-matrix cases and the `lost` rule read plant truth."""
+"""Lander fault protection from entry to the surface: faults are detected and ridden through
+(navigation on the aero model or inertial, gated altimeter, propagated gaps, the parachute's
+backup timer), the lander lands within its limits; the landing matrix cases and the `lost`
+rule read plant truth. Each run flies the whole EDL (~3 s); the rest of the matrix is the
+slow `msr faults` test."""
+import functools
 import math
 
 import pytest
@@ -12,10 +15,11 @@ from sim.faults.spec import FaultSpec
 from sim.scenarios.landing import LIMITS
 
 
-def descent(kind, target="", delay_s=0.2, **kw):
-    spec = FaultSpec(kind, target, when="lander:POWERED_DESCENT", delay_s=delay_s,
-                     **({} if kind == "reset" else {"duration_s": 5.0}), **kw)
-    return fly_with_faults(Deployment("landing", 1), [spec], duration_s=100.0)
+@functools.lru_cache(maxsize=None)
+def descent(kind, target="", delay_s=0.2, phase="lander:POWERED_DESCENT", duration_s=5.0, **kw):
+    spec = FaultSpec(kind, target, when=phase, delay_s=delay_s,
+                     **({} if kind == "reset" else {"duration_s": duration_s}), **kw)
+    return fly_with_faults(Deployment("landing", 1), [spec], duration_s=600.0)
 
 
 def touchdown(run):
@@ -25,10 +29,10 @@ def touchdown(run):
 
 
 @pytest.mark.parametrize("kind,target,kw,monitor", [
-    ("dropout", "altimeter0", {}, "descent_device_fault"),
+    pytest.param("dropout", "altimeter0", {}, "descent_device_fault", marks=pytest.mark.slow),
     ("bias", "altimeter0", {"magnitude": 40.0}, "altimeter_rejected"),
     ("dropout", "imu0", {}, "descent_device_fault"),
-    ("actuator_stuck", "engine", {}, "descent_device_fault"),
+    pytest.param("actuator_stuck", "engine", {}, "descent_device_fault", marks=pytest.mark.slow),
 ])
 def test_a_descent_fault_is_detected_and_ridden_through(kind, target, kw, monitor):
     run = descent(kind, target, **kw)
@@ -50,6 +54,7 @@ def test_a_biased_altimeter_is_not_blended_into_navigation():
     assert math.dist(td["position_m"][:2], (site.x_m, site.y_m)) < LIMITS["touchdown_error_m"]
 
 
+@pytest.mark.slow
 def test_a_reset_late_in_the_descent_resumes_guidance_and_lands_on_the_site():
     run = descent("reset", delay_s=50.0)
     assert run.restarts == 1 and run.restore_notes[0]["not_restored"] == {}
@@ -94,9 +99,32 @@ def test_lost_reads_plant_truth(monkeypatch, td, why):
     assert why in CASES["landing"].lost(run)
 
 
+@pytest.mark.slow
+def test_a_reset_in_the_drag_pulse_restores_entry_and_lands_on_the_site():
+    run = descent("reset", delay_s=70.0, phase="lander:ENTRY")
+    assert run.restarts == 1 and run.restore_notes[0]["not_restored"] == {}
+    assert [r.args["gap_s"] for r in run.records if r.name == "NAV_GAP" and r.component == "edlnav"]
+    td = touchdown(run)
+    site = run.topology["lander"].site
+    assert math.dist(td["position_m"][:2], (site.x_m, site.y_m)) < LIMITS["touchdown_error_m"]
+    assert CASES["landing"].lost(run) is None
+
+
+def test_without_an_imu_in_the_deploy_window_the_parachute_goes_by_the_backup_timer():
+    run = descent("dropout", "imu0", delay_s=180.0, phase="lander:ENTRY", duration_s=60.0)
+    det = [r.args["monitor"] for r in run.records if r.name == "FAULT_DETECTED"]
+    assert det[:2] == ["edl_imu_fault", "parachute_backup_deploy"]
+    assert [r.args["since"] for r in run.records if r.name == "BACKUP_DEPLOY"] == ["peak deceleration"]
+    assert run.topology["lander"].mode == "SURFACE_IDLE" and CASES["landing"].lost(run) is None
+
+
 def test_landing_cases_are_in_the_matrix():
     cases = CASES["landing"]
     assert "lander:POWERED_DESCENT" in cases.quick
+    assert {"lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV"} <= set(cases.phases)
+    edl = {(d["kind"], d["target"]) for p in ("lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV")
+           for d in cases.device_faults[p]}
+    assert {("dropout", "imu0"), ("dropout", "altimeter0"), ("dropout", "camera0"), ("noise", "camera0")} <= edl
     kinds = {(d["kind"], d["target"]) for d in cases.device_faults["lander:POWERED_DESCENT"]}
     assert {("dropout", "altimeter0"), ("dropout", "imu0"), ("actuator_failed", "engine"),
             ("actuator_stuck", "engine")} <= kinds

@@ -130,3 +130,28 @@ def test_a_throw_after_the_last_checkpoint_is_found_from_the_pyro():
     f = topo2["flight"]
     assert f.launched and f.mode == "STAGE1_BURN" and f.custody.tubes_at("mav") == TUBES
     assert any("thrown" in dict(e.args)["rule"] for e in topo2.events if e.name == "RESTART_RULE")
+
+
+def test_a_board_that_reboots_in_the_coast_re_arms_its_stage_2_igniter():
+    """A rebooted board starts with fresh device objects: an igniter's command carries arm and
+    fire, so without re-arming, its fire() would say arm=0 and the armed motor would refuse
+    it (the MAV would coast into the ground). Found by tests/hil/test_power_cut.py."""
+    dep = Deployment("ascent", 1)
+    plant = dep.plant()
+    clock = SimClock(plant.now_ns())
+    clock.attach(plant)
+    devices = dep.sim_devices(plant)
+    topo, ex = dep.flight(devices, clock)
+    flight = topo["flight"]
+    ex.run(stop_when=lambda: flight.mode == "COAST")
+    ex.run(until_ns=ex.now_ns() + 20 * 10**9)
+    state = json.loads(json.dumps(capture(topo, ex)))
+    fresh = dep.sim_devices(plant)                        # the new boot's device objects
+    assert fresh["igniter2"].last_command == {"arm": 0, "fire": 0}
+    topo2, ex2 = dep.flight(fresh, clock)
+    restore(topo2, ex2, state, clock.now_ns())
+    ex2.run(stop_when=lambda: topo2["flight"].mode in ("ORBIT_INSERTION", "ABORT", "PASSIVE"),
+            until_ns=ex2.now_ns() + 900 * 10**9)
+    part = next(p for p in plant.parts if isinstance(p, AscentPlant))
+    assert part.truth()["events"]["ignition_s"][1] is not None       # the motor lit
+    assert topo2["flight"].mode == "ORBIT_INSERTION"

@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from fsw.core import SimClock
 from sim.deployment import ScenarioError, wall_fields
 from sim.orbit import state_to_elements
 from sim.scenarios import ascent
@@ -59,12 +60,12 @@ def test_ground_sequence_loads_every_tube_then_seals_and_checks_out():
                                  {"tubes": 3}, {"flight.no_such_param": 1.0}])
 def test_bad_overrides_are_scenario_errors(bad):
     with pytest.raises(ScenarioError):
-        ascent.flight(_FakeDevices(), None, bad) if "flight." in next(iter(bad)) else ascent.plant(1, bad)
+        ascent.flight(_FakeDevices(), SimClock(), bad) if "flight." in next(iter(bad)) else ascent.plant(1, bad)
 
 
 def test_tube_ids_accept_the_command_line_form():
-    assert ascent.tube_ids("3, 1,2") == [1, 2, 3]
-    assert ascent.tube_ids([5, 5, 2]) == [2, 5]
+    assert ascent._config({"tube_ids": "3, 1,2"})[0]["tube_ids"] == [1, 2, 3]
+    assert ascent._config({"tube_ids": [5, 5, 2]})[0]["tube_ids"] == [2, 5]
 
 
 class _FakeDevices(dict):

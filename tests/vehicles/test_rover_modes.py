@@ -24,6 +24,8 @@ def rover_oracle(mode, trigger, g):
         ("APPROACH_TUBE", "give_up"): "IDLE" if not g["retries_left"] else None,
         ("STOW_TUBE", "stowed"): "IDLE" if g["stow_confirmed"] else None,
         ("IDLE", "go_home"): "RETURN" if g["path_ok"] and g["carrying_tubes"] else None,
+        # too unsure of its position: back to the lander for a fix, with nothing to hand over
+        ("IDLE", "relocalise"): "RETURN" if g["path_ok"] and not g["carrying_tubes"] else None,
         ("RETURN", "arrived"): "HANDOFF" if g["at_goal"] else None,
         ("HANDOFF", "handoff_done"): "IDLE" if not g["carrying_tubes"] else None,
         ("HAZARD_STOP", "clear"): "IDLE" if g["off_deck"] else None,

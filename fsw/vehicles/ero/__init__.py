@@ -1,15 +1,16 @@
 """Earth Return Orbiter capture system: rendezvous, capture, containment, return.
 
-`build_ero(devices)` wires it; `MODE_COMPONENTS` is what `msr modes ero` draws.
+`build_flight(devices, clock)` is the ERO as it flies (with its fault protection);
+`build_ero(devices)` wires the components alone; `MODE_COMPONENTS` is what `msr modes ero` draws.
 """
 from __future__ import annotations
 
 from .capture import EroCaptureManager
 from .devices import CCRS_KINDS, DEVICE_KINDS, RENDEZVOUS_KINDS, EroDevices
 from .modes import ERO_MODES
-from .vehicle import BASE_RATE_HZ, EroVehicle, build_ero
+from .vehicle import BASE_RATE_HZ, EroVehicle, build_ero, build_flight
 
 MODE_COMPONENTS = {"capture": EroCaptureManager}
 
 __all__ = ["MODE_COMPONENTS", "ERO_MODES", "EroCaptureManager", "EroDevices", "DEVICE_KINDS",
-           "RENDEZVOUS_KINDS", "CCRS_KINDS", "EroVehicle", "build_ero", "BASE_RATE_HZ"]
+           "RENDEZVOUS_KINDS", "CCRS_KINDS", "EroVehicle", "build_ero", "build_flight", "BASE_RATE_HZ"]

@@ -32,6 +32,10 @@ REACQUIRE = (Action("ccrs", "lost_target"), Action("ccrs", "back_off"))   # whic
 LINK_TIMEOUT_S = 3600.0         # rendezvous runs on board for hours between passes
 OUTCOME_MODES = {"ccrs": {"SAFE": "safe", "HOLD_POINT": "hold", "BACK_OFF": "hold",
                           "CONTAINMENT_HOLD": "hold", "SEARCH": "hold"}}
+# Periodic checkpoints in the 1 Hz quiet set: every 30 s (QUIET_DIVISOR), the cadence of the
+# capture manager there; between two of its runs its state does not move, and anything that
+# does (a sequence command, a mode change) saves at once. Every second in the 10 Hz set.
+CHECKPOINT_PERIOD_S = {"quiet": 30.0}
 CLOSE = ("CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "CAPTURE")
 TRACKING = ("FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")
 LIDAR = ("CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")

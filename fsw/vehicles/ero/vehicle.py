@@ -6,15 +6,22 @@ coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.q
 runs the sequencer (and the rate-set choice) every second and the capture manager and
 telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
 at a tick boundary, so SIL and a lockstep bench switch on the same tick.
+
+`build_flight` is the ERO's one flight build: components, executive, rate groups and its
+fault protection (`fsw.vehicles.ero.faults`), the same in SIL, on a bench, in Monte Carlo
+and in the fault matrix.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from fsw.core.executive import NOMINAL, Executive
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 
+from . import faults
 from .capture import EroCaptureManager
 from .devices import EroDevices
 
@@ -30,6 +37,8 @@ class EroVehicle:
     topology: Topology
     capture: EroCaptureManager
     sequencer: Sequencer
+    executive: Executive | None = None
+    protection: Protection | None = None
 
     def install(self, executive: Executive, quiet: bool = True) -> None:
         """Add the ERO's rate groups to an executive whose nominal rate is BASE_RATE_HZ and
@@ -62,4 +71,12 @@ def build_ero(devices: EroDevices) -> EroVehicle:
     return EroVehicle(topo, capture, seq)
 
 
-__all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "QUIET_DIVISOR", "QUIET", "EroVehicle", "build_ero"]
+def build_flight(devices: EroDevices, clock: Any, *, configure: Callable[[EroVehicle], None] | None = None,
+                 quiet: bool = True, protection: ProtectionConfig | None = None) -> EroVehicle:
+    """The ERO capture system as it flies, with its fault protection. `configure(vehicle)`
+    runs before protection is installed (parameters, the loaded sequence)."""
+    ero = build_ero(devices)
+    return assemble(ero, clock, BASE_RATE_HZ, faults, install=lambda ex: ero.install(ex, quiet=quiet),
+                    configure=configure, protection=protection, sequencer=ero.sequencer)
+
+__all__ = ["BASE_RATE_HZ", "QUIET_RATE_HZ", "QUIET_DIVISOR", "QUIET", "EroVehicle", "build_ero", "build_flight"]

@@ -1,9 +1,15 @@
 """Sample Retrieval Lander flight software: EDL to the surface, sample transfer, launch support."""
+from .edl_nav import EdlNavigator
+from .edl_sequencer import EdlSequencer
+from .entry import EntryGuidance
 from .lander import Lander
 from .rover_tracker import RoverTracker
 from .sta import SampleTransferArm
-from .vehicle import LanderFsw, build_lander
+from .trn import TerrainRelativeNav
+from .vehicle import EdlConfig, LanderFsw, build_flight, build_lander
 
-MODE_COMPONENTS = {"lander": Lander, "sta": SampleTransferArm, "tracker": RoverTracker}
+MODE_COMPONENTS = {"lander": Lander, "sta": SampleTransferArm, "tracker": RoverTracker, "entry": EntryGuidance,
+                   "edl": EdlSequencer, "trn": TerrainRelativeNav}
 
-__all__ = ["Lander", "SampleTransferArm", "RoverTracker", "LanderFsw", "build_lander", "MODE_COMPONENTS"]
+__all__ = ["EdlConfig", "EdlNavigator", "EdlSequencer", "EntryGuidance", "Lander", "SampleTransferArm",
+           "RoverTracker", "TerrainRelativeNav", "LanderFsw", "build_flight", "build_lander", "MODE_COMPONENTS"]

@@ -1,12 +1,16 @@
 """The lander's vehicle component: EDL-to-surface modes, navigation, site choice and guidance.
 
-Navigation integrates the IMU's specific force in the local frame (the lander's attitude is
-held level by its attitude control, so body and local axes coincide here) from the EDL
-navigation hand-over at backshell separation, and blends the altimeter's range over the
-onboard map's terrain height into the vertical channel. At powered-descent start the lander
-predicts where it would land, chooses the safe site closest to the target within the divert
-budget (hazard map, 60 m disc) and flies polynomial guidance to it; a site away from the
-target means HAZARD_DIVERT. Touchdown is declared only with altimeter contact and an
+Through entry and the parachute the EDL components (entry navigation, entry guidance, the EDL
+sequence, terrain-relative navigation: `EdlLinks`) do the work and the lander follows their
+phases. At backshell separation it takes the EDL navigator's state (what the lander really
+knows: map-relative if TRN fixed it) and integrates the IMU's specific force in the local
+frame (the lander's attitude is held level by its attitude control, so body and local axes
+coincide here), blending the altimeter's range over the onboard map's terrain height into the
+vertical channel. At powered-descent start the lander predicts where it would land, chooses
+the safe site closest to the target within the divert budget that its guidance can fly to
+(hazard map, 60 m disc; without a map fix only sites with a safe margin as wide as its
+position uncertainty, searched wider) and flies polynomial guidance to it; a site away from
+the target means HAZARD_DIVERT. Touchdown is declared only with altimeter contact and an
 arrested descent, then the engines are cut.
 """
 from __future__ import annotations
@@ -20,11 +24,11 @@ from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
-from fsw.gnc import hazard
+from fsw.gnc import hazard, site_select
 from fsw.gnc.descent_guidance import G_MARS, DescentTarget, EngineLimits, PolynomialGuidance
-from fsw.numerics import norm
 from hal.errors import DeviceFault
 
+from .edl_common import EdlLinks
 from .modes import LANDER_MODES
 
 EDL_MODES = ("POWERED_DESCENT", "HAZARD_DIVERT")
@@ -61,12 +65,17 @@ class Lander(Component):
         Param("arrested_speed_mps", float, 0.01, 2.0, default=0.3,
               doc="vertical speed under which the descent counts as arrested"),
         Param("arrested_cycles", int, 1, 100, default=5),
-        Param("chute_deploy_speed_mps", float, 100.0, 1000.0, default=450.0),
+        Param("mass_kg", float, 100.0, 10000.0, default=2275.0, doc="mass at backshell separation"),
+        Param("dry_mass_kg", float, 100.0, 10000.0, default=1875.0, doc="the lander without propellant"),
+        Param("wide_budget_m", float, 0.0, 5000.0, default=600.0,
+              doc="without a map fix: the site search reaches this far"),
         Param("low_gate_alt_m", float, 5.0, 200.0, default=20.0),
         Param("terminal_speed_mps", float, 0.2, 2.5, default=1.0),
         Param("isp_s", float, 100.0, 400.0, default=225.0),
         Param("alt_blend_gain", float, 0.0, 1.0, default=0.05,
               doc="complementary-filter gain of the altimeter on nav z per control cycle"),
+        Param("alt_first_gate_m", float, 1.0, 5000.0, default=500.0,
+              doc="the first range after the hand-over resets the altitude if within this"),
         Param("alt_gate_m", float, 0.5, 1000.0, default=5.0,
               doc="altimeter residuals beyond this are rejected (nominal: well under 1 m after the hand-over)"),
         Param("alt_gate_growth_mps2", float, 0.0, 10.0, default=0.5,
@@ -79,8 +88,9 @@ class Lander(Component):
     def __init__(self, name: str = "lander", *, imu=None, altimeter=None, engine=None,
                  onboard_map: hazard.OnboardMap | None = None, limits: hazard.HazardLimits = hazard.HazardLimits(),
                  target_xy: tuple[float, float] = (0.0, 0.0), engine_limits: EngineLimits = EngineLimits(),
-                 control_rate_hz: int = 50, guidance_rate_hz: int = 10) -> None:
+                 control_rate_hz: int = 50, guidance_rate_hz: int = 10, links: EdlLinks | None = None) -> None:
         super().__init__(name)
+        self.links = links or EdlLinks()
         self.imu, self.altimeter, self.engine = imu, altimeter, engine
         self.engine_limits = engine_limits
         self.target_xy = (float(target_xy[0]), float(target_xy[1]))
@@ -102,8 +112,9 @@ class Lander(Component):
         self._nav_t_ns: int | None = None     # time of the last navigation step (gaps are propagated)
         self._engine_thrust: float | None = None   # the engines' measured thrust this cycle (None: not live)
         self._since_alt_s = 0.0               # since the last accepted altimeter range
+        self._alt_locked = True               # False after a hand-over: the first range resets the altitude
         self._last_sample: dict[str, tuple[int, int]] = {}   # device -> (sample t_ns, repeats)
-        self.flags = {"cruise_stage_separated": False, "backshell_separated": False,
+        self.flags = {"cruise_stage_separated": False, "divert_pending": False,
                       "mav_go": False, "mav_departed": False, "engines_armed": False}
         self.sta_mode: Callable[[], str | None] = lambda: None
         self.sta_busy_fn: Callable[[], bool] = lambda: False
@@ -112,9 +123,10 @@ class Lander(Component):
             self.load_map(onboard_map)
 
     # ------------------------------------------------------------ map and nav hand-over
-    def load_map(self, onboard_map: hazard.OnboardMap) -> None:
-        """Assess the onboard map once (before EDL); site choice later is a cheap window search."""
-        self.safety = hazard.assess(onboard_map, self.map_limits)
+    def load_map(self, onboard_map: hazard.OnboardMap, safety: hazard.SafetyMap | None = None) -> None:
+        """Assess the onboard map once (before EDL), or take the assessment made on the ground
+        (`safety`, of this map with these limits); site choice later is a cheap window search."""
+        self.safety = safety if safety is not None else site_select.assess(onboard_map, self.map_limits)
         self.emit("MAP_LOADED", n=onboard_map.n, safe_fraction=round(self.safety.safe_fraction, 4))
 
     def init_nav(self, r, v, mass_kg: float) -> None:
@@ -124,17 +136,28 @@ class Lander(Component):
         self.mass = float(mass_kg)
         self.nav_ok = True
         self._since_alt_s = 0.0
+        self._alt_locked = False
         self.emit("NAV_INITIALISED")
 
     # ------------------------------------------------------------ guards
     def cruise_stage_separated(self) -> bool:
         return self.flags["cruise_stage_separated"]
 
-    def chute_deploy_ok(self) -> bool:
-        return self.nav_ok and norm(self.v.tolist()) < self.params["chute_deploy_speed_mps"]
+    def entry_navigation_ready(self) -> bool:
+        return self.links.nav() is not None
+
+    def chute_deployed(self) -> bool:
+        return self.links.edl_phase() in ("ON_CHUTE", "HEATSHIELD_OFF", "BACKSHELL_OFF")
+
+    def heatshield_separated(self) -> bool:
+        return self.links.edl_phase() in ("HEATSHIELD_OFF", "BACKSHELL_OFF")
+
+    def radar_locked(self) -> bool:
+        nav = self.links.nav()
+        return nav is not None and nav.radar_locked
 
     def backshell_separated(self) -> bool:
-        return self.flags["backshell_separated"]
+        return self.links.edl_phase() == "BACKSHELL_OFF"
 
     def altimeter_valid(self) -> bool:
         return self.range_valid
@@ -171,13 +194,6 @@ class Lander(Component):
     def _sep_cruise(self) -> None:
         self.flags["cruise_stage_separated"] = True
 
-    @command("SEPARATE_BACKSHELL", modes=("PARACHUTE",), doc="Backshell separation: arm descent engines")
-    def _sep_backshell(self) -> None:
-        if not self.nav_ok:
-            raise CommandError("no navigation state")
-        self.flags["backshell_separated"] = True
-        self.flags["engines_armed"] = True
-
     @command("MODE", Arg("trigger", str), doc="Fire a mode trigger (ground or sequence)")
     def _mode(self, trigger: str) -> None:
         if not self.trigger(trigger):
@@ -194,13 +210,13 @@ class Lander(Component):
     @command("NAV_HANDOVER", Arg("x_m", float, -1e6, 1e6), Arg("y_m", float, -1e6, 1e6),
              Arg("z_m", float, -1e5, 1e6), Arg("vx_mps", float, -1e4, 1e4), Arg("vy_mps", float, -1e4, 1e4),
              Arg("vz_mps", float, -1e4, 1e4), Arg("mass_kg", float, 1.0, 1e5),
-             modes=("CRUISE", "ENTRY", "PARACHUTE"), doc="EDL navigation hand-over (local frame)")
+             modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"), doc="EDL navigation hand-over (local frame)")
     def _nav_handover(self, x_m: float, y_m: float, z_m: float, vx_mps: float, vy_mps: float, vz_mps: float,
                       mass_kg: float) -> None:
         self.init_nav((x_m, y_m, z_m), (vx_mps, vy_mps, vz_mps), mass_kg)
 
     @command("SET_TARGET", Arg("x_m", float, -1e5, 1e5), Arg("y_m", float, -1e5, 1e5),
-             modes=("CRUISE", "ENTRY", "PARACHUTE"), doc="Targeted landing point (local frame)")
+             modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"), doc="Targeted landing point (local frame)")
     def _set_target(self, x_m: float, y_m: float) -> None:
         self.target_xy = (x_m, y_m)
 
@@ -226,7 +242,7 @@ class Lander(Component):
 
     def _count_fault(self) -> None:
         self.tlm["device_faults"] += 1
-        if self.mode not in EDL_MODES and self.mode not in ("CRUISE", "ENTRY", "PARACHUTE"):
+        if self.mode not in EDL_MODES and self.mode not in ("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"):
             self.tlm["surface_device_faults"] += 1     # the surface table's own count (descent faults stay behind)
 
     # ------------------------------------------------------------ control rate: navigation
@@ -277,7 +293,8 @@ class Lander(Component):
         elif self.imu is not None:
             self._propagate(dt)
         if self.thrust_cmd[0] > 0.0:
-            self.mass -= self.thrust_cmd[0] / (self.params["isp_s"] * 9.80665) * dt
+            self.mass = max(self.mass - self.thrust_cmd[0] / (self.params["isp_s"] * 9.80665) * dt,
+                            self.params["dry_mass_kg"])     # never below the empty lander
         self._since_alt_s += dt
         if self.altimeter is not None:
             self._altimeter(dt)
@@ -305,6 +322,11 @@ class Lander(Component):
         resid = float(ground + float(alt.range_m) - self.r[2])
         self.tlm["alt_residual_m"] = resid
         p = self.params
+        if not self._alt_locked and abs(resid) <= p["alt_first_gate_m"]:
+            self._alt_locked = True               # the hand-over's altitude is the EDL radar's, blended
+            self.r[2] += resid                    # at a lower rate: take the lander's own range outright
+            self.range_m, self._since_alt_s = float(alt.range_m), 0.0
+            return
         gate = p["alt_gate_m"] + 0.5 * p["alt_gate_growth_mps2"] * self._since_alt_s ** 2
         if abs(resid) > gate:
             self.range_valid = False
@@ -330,8 +352,20 @@ class Lander(Component):
     # ------------------------------------------------------------ guidance rate: sequencing, guidance
     def guidance_step(self, t_ns: int) -> None:
         mode = self.mode
-        if mode == "PARACHUTE" and self.backshell_separated():
-            if self.trigger("start_powered_descent"):
+        if mode == "POWERED_DESCENT" and self.flags["divert_pending"]:
+            self.flags["divert_pending"] = False
+            self.trigger("divert")
+            mode = self.mode
+        if mode == "ENTRY" and self.chute_deployed():
+            mode = self.mode if not self.trigger("deploy_chute") else "PARACHUTE"
+        if mode == "PARACHUTE" and self.heatshield_separated() and self.radar_locked():
+            mode = self.mode if not self.trigger("start_trn") else "TERRAIN_NAV"
+        if mode in ("PARACHUTE", "TERRAIN_NAV") and self.backshell_separated():
+            if not self.nav_ok and self.links.handover is not None:
+                r, v = self.links.handover()
+                self.init_nav(r, v, self.params["mass_kg"])
+                self.flags["engines_armed"] = True
+            elif self.trigger("start_powered_descent"):
                 self._choose_site()
                 mode = self.mode
         if mode in EDL_MODES and self.guidance is not None:
@@ -363,18 +397,28 @@ class Lander(Component):
         t_fall = h / max(-self.v[2], 20.0)
         return float(self.r[0] + self.v[0] * t_fall), float(self.r[1] + self.v[1] * t_fall)
 
+    def _reachable(self, x: float, y: float) -> bool:
+        """Powered-descent guidance has a profile inside the engine envelope to this site."""
+        g = PolynomialGuidance(DescentTarget((x, y, self.safety.map.height_at(x, y)), self.params["low_gate_alt_m"],
+                                             self.params["terminal_speed_mps"]), self.engine_limits)
+        tgo = g.choose_tgo(self.r, self.v, self.mass)
+        return g.violation(self.r, self.v, self.mass, tgo, margin=1.0) == 0.0
+
     def _choose_site(self) -> None:
         tx, ty = self.target_xy
         choice = None
         if self.safety is not None:
             predicted = self.predicted_landing_xy()
-            choice = hazard.choose_site(self.safety, self.target_xy, predicted, self.params["divert_budget_m"])
+            fixed, sigma = self.links.trn_status()
+            choice = site_select.choose_site(self.safety, self.target_xy, predicted, self.params["divert_budget_m"],
+                                             reachable=self._reachable, margin_m=0.0 if fixed else 3.0 * sigma,
+                                             wide_budget_m=self.params["wide_budget_m"])
         if choice is None:
             self.emit("NO_SAFE_SITE", budget_m=self.params["divert_budget_m"])
             site = (tx, ty, self.safety.map.height_at(tx, ty) if self.safety else 0.0)
         else:
             self.site = choice
-            self.site_metrics = hazard.site_metrics(self.safety, choice.i, choice.j)
+            self.site_metrics = site_select.site_metrics(self.safety, choice.i, choice.j)
             self.emit("SITE_CHOSEN", x_m=round(choice.x_m, 2), y_m=round(choice.y_m, 2),
                       miss_m=round(choice.miss_from_target_m, 2), divert_m=round(choice.divert_m, 2))
             site = (choice.x_m, choice.y_m, self.safety.map.height_at(choice.x_m, choice.y_m))
@@ -382,8 +426,8 @@ class Lander(Component):
         self.guidance = PolynomialGuidance(
             DescentTarget(site, self.params["low_gate_alt_m"], self.params["terminal_speed_mps"]),
             self.engine_limits)
-        if choice is not None and choice.miss_from_target_m > self.safety.map.resolution_m:
-            self.trigger("divert")
+        # HAZARD_DIVERT on the next guidance cycle, once powered descent has its plan
+        self.flags["divert_pending"] = choice is not None and choice.miss_from_target_m > self.safety.map.resolution_m
 
     def on_enter_TOUCHDOWN(self) -> None:
         if self.thrust_cmd[0] != 0.0 or self.engine is not None:
@@ -401,7 +445,7 @@ class Lander(Component):
             "nav": {"ok": self.nav_ok, "t_ns": self._nav_t_ns, "r": [float(c) for c in self.r],
                     "v": [float(c) for c in self.v], "mass_kg": self.mass, "range_m": self.range_m
                     if math.isfinite(self.range_m) else None, "range_valid": self.range_valid,
-                    "arrested": self._arrested, "since_alt_s": self._since_alt_s},
+                    "arrested": self._arrested, "since_alt_s": self._since_alt_s, "alt_locked": self._alt_locked},
             "thrust_cmd": [self.thrust_cmd[0], list(self.thrust_cmd[1])],
             "site": None if self.site is None else dict(vars(self.site)),
             "guidance": None if g is None else {"site_m": list(g.target.site_m), "low_gate_alt_m":
@@ -428,13 +472,14 @@ class Lander(Component):
             self.range_valid = bool(nav["range_valid"])
             self._arrested = int(nav["arrested"])
             self._since_alt_s = float(nav["since_alt_s"])
+            self._alt_locked = bool(nav.get("alt_locked", True))
         if state.get("thrust_cmd") is not None:
             thrust, u = state["thrust_cmd"]
             self.thrust_cmd = (float(thrust), tuple(float(c) for c in u))
         if state.get("site") is not None:
             self.site = hazard.SiteChoice(**state["site"])
             if self.safety is not None:
-                self.site_metrics = hazard.site_metrics(self.safety, self.site.i, self.site.j)
+                self.site_metrics = site_select.site_metrics(self.safety, self.site.i, self.site.j)
         g = state.get("guidance")
         if g is not None:
             self.guidance = PolynomialGuidance(

@@ -5,22 +5,29 @@ and an arrested descent; no sample transfer unless the lander came through TOUCH
 on recovery from SAFE, which re-verifies contact by going through TOUCHDOWN again); no
 MAV preparation before the Orbiting Sample is sealed. EDL modes have no `fault` edge: entry,
 descent and landing ride through faults (fault protection there is the hazard divert).
+
+EDL (the EDL components do the work, the lander follows them through these guards): ENTRY
+needs the entry navigation started; PARACHUTE a parachute whose pyro read-back says fired;
+TERRAIN_NAV the heatshield off and the radar locked on the ground; POWERED_DESCENT the
+backshell gone (from PARACHUTE too: no radar lock, no map-relative navigation) and the
+lander's own altimeter valid.
 """
 from __future__ import annotations
 
 from fsw.core.modes import ModeTable, T
 
 LANDER_MODES = ModeTable(
-    modes=("CRUISE", "ENTRY", "PARACHUTE", "POWERED_DESCENT", "HAZARD_DIVERT", "TOUCHDOWN",
+    modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV", "POWERED_DESCENT", "HAZARD_DIVERT", "TOUCHDOWN",
            "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_SUPPORT", "MISSION_COMPLETE",
            "SAFE"),
     initial="CRUISE",
     safe="SAFE",
     terminal=("MISSION_COMPLETE",),
     transitions=(
-        T("entry_interface", "CRUISE", "ENTRY", "cruise_stage_separated"),
-        T("deploy_chute", "ENTRY", "PARACHUTE", "chute_deploy_ok"),
-        T("start_powered_descent", "PARACHUTE", "POWERED_DESCENT", "backshell_separated",
+        T("entry_interface", "CRUISE", "ENTRY", "cruise_stage_separated", "entry_navigation_ready"),
+        T("deploy_chute", "ENTRY", "PARACHUTE", "chute_deployed"),
+        T("start_trn", "PARACHUTE", "TERRAIN_NAV", "heatshield_separated", "radar_locked"),
+        T("start_powered_descent", ("PARACHUTE", "TERRAIN_NAV"), "POWERED_DESCENT", "backshell_separated",
           "altimeter_valid"),
         T("divert", "POWERED_DESCENT", "HAZARD_DIVERT", "safe_site_chosen"),
         T("touchdown", ("POWERED_DESCENT", "HAZARD_DIVERT"), "TOUCHDOWN", "altimeter_contact",

@@ -27,21 +27,36 @@ TRACKER_MODES = ModeTable(
 )
 
 
+def _cross(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+MIN_SIN_GAMMA = 1e-6
+"""Rays closer to parallel than this (rad) give no fix: the depth would be noise."""
+
+
 def triangulate(p1: Sequence[float], u1: Sequence[float], p2: Sequence[float], u2: Sequence[float]
                 ) -> tuple[float, float, float] | None:
-    """Midpoint of the shortest segment between rays p1 + s u1 and p2 + t u2 (s, t >= 0);
-    None for (nearly) parallel rays or a point behind a camera."""
-    w = [p1[k] - p2[k] for k in range(3)]
-    a = sum(c * c for c in u1)
-    b = sum(u1[k] * u2[k] for k in range(3))
-    c = sum(c * c for c in u2)
-    d = sum(u1[k] * w[k] for k in range(3))
-    e = sum(u2[k] * w[k] for k in range(3))
-    den = a * c - b * b
-    if den <= 1e-12 * a * c:
+    """Midpoint of the shortest segment between rays p1 + s u1 and p2 + t u2 (s, t >= 0).
+
+    None when the rays are parallel to within MIN_SIN_GAMMA or the point lies behind a camera.
+    The rays' parameters come from the common normal n = u1 x u2 (s = ((p2 - p1) x u2) . n / |n|^2),
+    never from 1 - cos^2 (which cancels), so for rays that meet at X the rounding error is a few
+    ulps of the range divided by the sine of the angle between the rays: |result - X| <=
+    32 eps max(|X - p1|, |X - p2|) / sin(gamma), the conditioning of the geometry itself (a
+    unit vector rounded to eps already moves X that much). tests/vehicles/test_lander_tracker.py
+    checks the bound.
+    """
+    n = _cross(u1, u2)
+    nn = n[0] * n[0] + n[1] * n[1] + n[2] * n[2]
+    a = u1[0] * u1[0] + u1[1] * u1[1] + u1[2] * u1[2]
+    c = u2[0] * u2[0] + u2[1] * u2[1] + u2[2] * u2[2]
+    if not nn > MIN_SIN_GAMMA * MIN_SIN_GAMMA * a * c:
         return None
-    s = (b * e - c * d) / den
-    t = (a * e - b * d) / den
+    w = (p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2])
+    wu2, wu1 = _cross(w, u2), _cross(w, u1)
+    s = (wu2[0] * n[0] + wu2[1] * n[1] + wu2[2] * n[2]) / nn
+    t = (wu1[0] * n[0] + wu1[1] * n[1] + wu1[2] * n[2]) / nn
     if s <= 0.0 or t <= 0.0:
         return None
     return tuple(0.5 * (p1[k] + s * u1[k] + p2[k] + t * u2[k]) for k in range(3))
@@ -95,8 +110,7 @@ class RoverTracker(Component):
         if rng > self.params["max_range_m"]:
             return None
         u1, u2 = r1.los_unit, r2.los_unit
-        cross = (u1[1] * u2[2] - u1[2] * u2[1], u1[2] * u2[0] - u1[0] * u2[2], u1[0] * u2[1] - u1[1] * u2[0])
-        sin_gamma = math.sqrt(sum(c * c for c in cross))
+        sin_gamma = math.sqrt(sum(c * c for c in _cross(u1, u2)))
         sigma = self.params["los_sigma_rad"] * rng * max(1.0, math.sqrt(2.0) / max(sin_gamma, 1e-9))
         if sigma > self.params["max_sigma_m"]:
             return None

@@ -36,6 +36,11 @@ SAFE_RESPONSE = HOLD
 LINK_TIMEOUT_S = 5.0        # the count needs the ground; the ascent does not
 LINK_LOSS_RESPONSE = HOLD   # refused (harmlessly) once launched
 OUTCOME_MODES = {"flight": {"HOLD": "hold", "ABORT": "abort", "SAFE": "safe"}}
+# Periodic checkpoints: every second in the 50 Hz set (the burns: a restored navigation
+# older than `flight.restart_nav_max_age_s`, 2 s, aborts), every 5 s in the 10 Hz coast set
+# (on the ground before arming a reset holds the count whatever the age; in a coast the gap
+# is propagated on gravity), 10 s in the 1 Hz quiet coast. Key events save at once.
+CHECKPOINT_PERIOD_S = {"coast": 5.0, "quiet": 10.0}
 
 
 def _by_phase(name: str, kind: str, channel: str, doc: str, **kw) -> tuple[Monitor, Monitor]:

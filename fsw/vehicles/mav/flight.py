@@ -61,6 +61,7 @@ COARSE_MODES = ("STOWED", "THERMAL_CONDITIONING", "OS_LOADING", "CHECKOUT", "COU
 COARSE_LAWS = (ctl.OFF, ctl.RCS_POINT, ctl.TRIM)
 DEGRADABLE = ("COAST", "SPIN_UP", "ORBIT_INSERTION")    # a fault waits here, the phase resumes
 COUNT_MODES = ("CHECKOUT", "COUNTDOWN", "ARMED")        # a reset here holds the count
+ARMED_IN_FLIGHT = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP")   # an igniter still to fire is armed
 POWERED = ("LAUNCH", "STAGE1_BURN", "STAGE2_BURN")      # a reset here obeys the navigation age
 
 
@@ -788,6 +789,18 @@ class MavFlightManager(Component):
     def _rule(self, rule: str) -> None:
         self.emit("RESTART_RULE", mode=self.mode, rule=rule)
 
+    def _rearm_igniters(self) -> None:
+        """An igniter command carries both arm and fire, and this boot does not remember the
+        arm the count sent: a fire() from it would say arm=0 and be refused by the armed
+        device (found by the HIL power-cut tests). Re-send the arm of every igniter that has
+        not fired, as the count left it."""
+        for ig in (self.dev.ign1, self.dev.ign2):
+            try:
+                if not ig.read().fired:
+                    ig.arm()
+            except DeviceFault as exc:
+                self.emit("DEVICE_FAULT", device=ig.name, reason=str(exc))
+
     def _after_restart(self, t: float, prev: float | None) -> None:
         """The restart rule, on the first step after a warm restart (see the module doc).
         The pyro and igniter read-backs catch what happened between the checkpoint and the
@@ -807,6 +820,8 @@ class MavFlightManager(Component):
             self.emit("LAUNCH_HOLD", cause="processor reset")
             self.trigger("hold_count")
             return
+        if mode in ARMED_IN_FLIGHT:
+            self._rearm_igniters()
         if mode == "LAUNCH" and self._fired(self.dev.ign1):
             self._ignited1(self._mode_t0 + p["ignition_delay_s"], t)
             mode = self.mode

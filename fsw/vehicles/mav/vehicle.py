@@ -11,14 +11,22 @@ lockstep bench switch on the same tick:
   everything but thermal control and telemetry (1 Hz) every tick;
 - quiet, 1 Hz (a settled coast with the RCS off, `MavFlightManager.quiet()`): navigation,
   sequencer, flight manager, thermal control and telemetry; attitude control is idle.
+
+`build_flight` is the MAV's one flight build: components, executive, rate groups and its
+fault protection (`fsw.core.protection.protect` with `fsw.vehicles.mav.faults`), the same in
+SIL, on a HIL board, in Monte Carlo and in the fault matrix.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from fsw.core.executive import NOMINAL, Executive
+from fsw.core.protection import Protection, ProtectionConfig, assemble
 from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
+
+from . import faults
 
 from .control import MavAttitudeControl
 from .devices import MavDevices
@@ -43,6 +51,8 @@ class MavVehicle:
     flight: MavFlightManager
     thermal: MavThermal
     sequencer: Sequencer
+    executive: Executive | None = None
+    protection: Protection | None = None
 
     def install(self, executive: Executive, rate_sets: bool = True) -> None:
         """Add the MAV's rate groups to an executive whose nominal rate is BASE_RATE_HZ and,
@@ -80,4 +90,16 @@ def build_mav(devices: MavDevices) -> MavVehicle:
     return MavVehicle(topo, nav, control, flight, thermal, seq)
 
 
-__all__ = ["BASE_RATE_HZ", "COAST_RATE_HZ", "COAST", "QUIET_RATE_HZ", "QUIET", "MavVehicle", "build_mav"]
+def build_flight(devices: MavDevices, clock: Any, *, configure: Callable[[MavVehicle], None] | None = None,
+                 rate_sets: bool = True, protection: ProtectionConfig | None = None) -> MavVehicle:
+    """The MAV as it flies: components on a BASE_RATE_HZ executive (with the coast and quiet
+    rate sets unless `rate_sets` is false) and its fault protection. `configure(vehicle)`
+    runs before protection is installed (parameters, the loaded sequence), so the fault
+    table sees the final parameters; the sequence then starts with the executive."""
+    mav = build_mav(devices)
+    return assemble(mav, clock, BASE_RATE_HZ, faults, install=lambda ex: mav.install(ex, rate_sets=rate_sets),
+                    configure=configure, protection=protection, sequencer=mav.sequencer)
+
+
+__all__ = ["BASE_RATE_HZ", "COAST_RATE_HZ", "COAST", "QUIET_RATE_HZ", "QUIET", "MavVehicle", "build_flight",
+           "build_mav"]

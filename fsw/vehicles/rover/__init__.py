@@ -1,7 +1,7 @@
 """Tube-delivering rover flight software: Sample Fetch Rover, or Perseverance delivering its tubes."""
 from .rover import Rover, TubeTask
-from .vehicle import DELIVERIES, RoverFsw, build_rover
+from .vehicle import DELIVERIES, RoverFsw, SurfaceFlight, build_rover, build_surface_flight
 
 MODE_COMPONENTS = {"rover": Rover}
 
-__all__ = ["Rover", "TubeTask", "RoverFsw", "build_rover", "DELIVERIES", "MODE_COMPONENTS"]
+__all__ = ["Rover", "TubeTask", "RoverFsw", "SurfaceFlight", "build_rover", "build_surface_flight", "DELIVERIES", "MODE_COMPONENTS"]

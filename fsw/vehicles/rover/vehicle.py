@@ -2,18 +2,26 @@
 
 `delivery="fetch"`: starts stowed on the lander, collects the depot tubes, returns.
 `delivery="perseverance"`: starts off the lander carrying `carried` tubes and only delivers.
+
+`build_surface_flight` is the one flight build of surface operations (the rover with the
+lander's transfer arm and tracker in one topology, as the fetch scenario flies them): the
+onboard sequencer, rate groups and fault protection (`fsw.vehicles.rover.faults`, which adds
+the arm's device monitor), the same in SIL, on a bench, in Monte Carlo and the fault matrix.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from fsw.core.executive import Executive
+from fsw.core.protection import Protection, ProtectionConfig, assemble
+from fsw.core.sequencer import Sequencer
 from fsw.core.topology import Topology
 from fsw.gnc.path_planner import CostMap
 
 from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
+from . import faults
 from .rover import Rover, TubeTask
 
 DEVICE_NAMES = {"wheels": "wheels", "imu": "imu0", "camera": "navcam", "arm": "arm", "gripper": "gripper"}
@@ -50,3 +58,38 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
                   handoff_pose=handoff_pose, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
                   egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
     return RoverFsw(Topology(delivery if delivery == "perseverance" else "rover", [rover]), rover)
+
+
+@dataclass
+class SurfaceFlight:
+    """Surface operations as flown: the rover and the lander's arm, tracker and sequencer."""
+
+    topology: Topology
+    executive: Executive | None
+    rover: Rover
+    lander: Any                      # fsw.vehicles.lander.LanderFsw
+    sequencer: Sequencer
+    protection: Protection | None = None
+
+
+def build_surface_flight(rover: RoverFsw, lander: Any, clock: Any, *, vehicle: str = "rover",
+                         configure: Callable[[SurfaceFlight], None] | None = None,
+                         protection: ProtectionConfig | None = None) -> SurfaceFlight:
+    """One topology for the rover and the lander's surface components (`lander`: a
+    LanderFsw), on a BASE_RATE_HZ executive: sequencer and rover, then the lander's guidance
+    and arm every tick, the tracker and telemetry at 1 Hz, then fault protection.
+    `configure(flight)` runs before protection is installed (parameters, the sequence)."""
+    lfsw = lander
+    topology = Topology(vehicle, [c for c in (rover.rover, lfsw.lander, lfsw.sta, lfsw.tracker) if c is not None])
+    seq = Sequencer("seq", topology.dispatch)
+    topology.add(seq)
+    flight = SurfaceFlight(topology, None, rover.rover, lfsw, seq)
+
+    def install(ex: Executive) -> None:
+        ex.add_group("control", 1, [seq, rover.rover])
+        ex.add_group("lander", 1, [lfsw.lander.guidance_step, lfsw.sta])
+        if lfsw.tracker is not None:
+            ex.add_group("tracker", 10, [lfsw.tracker], offset=2)          # 1 Hz
+        ex.add_group("telemetry", TELEMETRY_DIVISOR, [topology.sample_telemetry], offset=1)
+    return assemble(flight, clock, BASE_RATE_HZ, faults, install=install, configure=configure,
+                    protection=protection, sequencer=seq)
