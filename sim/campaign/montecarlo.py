@@ -7,7 +7,7 @@ released OS to the ERO). The dispersion file has a table per phase:
 
     scenario = "campaign"
     [dispersions.landing]
-    "start_x_m" = { dist = "normal", mean = -300.0, sigma = 30.0 }
+    "entry_fpa_deg" = { dist = "truncnorm", mean = -15.8, sigma = 0.033, lo = -15.9, hi = -15.7 }
     [dispersions.ascent]
     "mav.stage1_thrust_scale" = { dist = "truncnorm", mean = 1.0, sigma = 0.01, lo = 0.97, hi = 1.03 }
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Mapping, Sequence
 
+from sim import rundir
 from sim.campaign import runner
 from sim.campaign.runner import PHASES, Phase
 from sim.deployment import scenario_module_name
@@ -106,20 +107,23 @@ class CampaignMonteCarlo:
         """Fly the campaign of `seed` with the PHASE.KEY overrides; the summary a Monte Carlo
         record is made of (per-phase success, tube counts, figures, failed phase)."""
         by_phase = split_inputs(dict(overrides or {}), self.phases)
-        flying: list[str] = []
-
-        def on_phase(phase: Phase, pseed: int, duration_s: float) -> None:
-            flying.append(phase.name)
-
         with tempfile.TemporaryDirectory(prefix="mc-campaign-") as scratch:
             where = Path(out_dir) if out_dir is not None else Path(scratch) / "campaign"
             try:
-                result = runner.run_campaign(seed, where, overrides=by_phase, on_phase=on_phase,
-                                             phases=self.phases, force=True)
+                result = runner.run_campaign(seed, where, overrides=by_phase, phases=self.phases, force=True)
             except Exception as exc:
-                phase = flying[-1] if flying else "setup"
+                phase = self._phase_in_flight(where)
                 raise CampaignPhaseError(f"campaign phase {phase} raised: {type(exc).__name__}: {exc}") from exc
         return outcome(result.summary, self.phases)
+
+    def _phase_in_flight(self, where: Path) -> str:
+        """The phase a campaign that raised was at: the first its manifest does not list as
+        complete ("setup" before the manifest was written: refused inputs)."""
+        manifest = rundir.read_manifest(where)
+        if manifest is None:
+            return "setup"
+        done = set(manifest.get("phases_complete") or ())
+        return next((p.name for p in self.phases if p.name not in done), "setup")
 
     # ------------------------------------------------------------ the report
     def reproduce_command(self, source: str, record: Mapping[str, Any]) -> str:

@@ -37,9 +37,9 @@ def test_resume_takes_no_dispersion(tmp_path):
 
 def test_a_bad_or_foreign_dispersion_file_is_named(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('scenario = "campaign"\n[dispersions.landing]\n"start_x_m" = { dist = "nope" }\n')
+    bad.write_text('scenario = "campaign"\n[dispersions.landing]\n"entry_fpa_deg" = { dist = "nope" }\n')
     res = run("--seed", "5", "--dispersion", str(bad), "--run", "0", "--out", str(tmp_path / "o"))
-    assert res.exit_code == 2 and "bad.toml" in res.output and "'landing.start_x_m'" in res.output
+    assert res.exit_code == 2 and "bad.toml" in res.output and "'landing.entry_fpa_deg'" in res.output
     ascent = CAMPAIGN.with_name("ascent.toml")
     res = run("--seed", "5", "--dispersion", str(ascent), "--run", "0", "--out", str(tmp_path / "o"))
     assert res.exit_code == 2 and "written for scenario 'ascent'" in res.output

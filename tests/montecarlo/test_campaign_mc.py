@@ -183,10 +183,11 @@ def test_bad_groups_are_named(doc, words):
     assert words in str(err.value) and str(err.value).startswith("f.toml")
 
 
-def test_campaign_file_parses_and_its_ascent_table_is_the_ascent_file():
+def test_campaign_file_parses_and_its_landing_and_ascent_tables_are_their_files():
     campaign = tomllib.loads((EXAMPLES / "campaign.toml").read_text())
-    ascent = tomllib.loads((EXAMPLES / "ascent.toml").read_text())
-    assert campaign["dispersions"]["ascent"] == ascent["dispersions"]
+    for phase in ("landing", "ascent"):
+        own = tomllib.loads((EXAMPLES / f"{phase}.toml").read_text())
+        assert campaign["dispersions"][phase] == own["dispersions"]
     d = parse(campaign, "campaign.toml")
     check_scenario("campaign", d)                      # every key is a phase's own parameter
     assert {k.split(".")[0] for k in d.parameters} == {"landing", "ascent", "capture"}
