@@ -3,10 +3,12 @@
     .venv/bin/python bench/campaign.py                          # this tree, seed 2030, 3 rounds
     .venv/bin/python bench/campaign.py --against s3-base        # a git ref (exported to a temp dir)
     .venv/bin/python bench/campaign.py --against /work/wt/base --seed 1 --rounds 5
+    .venv/bin/python bench/campaign.py --against /work/wt/base --against main   # two baselines
 
 Every run is a fresh interpreter running `sim.campaign.run_campaign` from the tree given (its
 own `.venv` if it has one, else this interpreter with the tree first on sys.path), into a
-scratch directory. Three configurations: the baseline, this tree flying its phases in order,
+scratch directory. The configurations: the baselines (each --against; the first is "base",
+the next ones are named by their argument), this tree flying its phases in order,
 and this tree flying the ascent and the capture ahead on a second core (`ahead`). Rounds
 rotate their order so a machine whose speed drifts between minutes favours none; the table
 gives medians per phase (flown in order) and in all, the real-time factor of each phase, the
@@ -85,18 +87,20 @@ def table(name: str, runs: list[dict]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--against", help="baseline: a directory holding a checkout, or a git ref")
+    ap.add_argument("--against", action="append", default=[],
+                    help="baseline: a directory holding a checkout, or a git ref (repeatable)")
     ap.add_argument("--seed", type=int, default=2030)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-base-") as tmp:
         # (tree, fly ahead on a second core) per configuration; per-phase times compare the
         # phases flown in order ("base", "this"); "ahead" overlaps phases, its total is what counts
-        trees = {"this": (HERE, False), "ahead": (HERE, True)}
-        if args.against:
-            base = Path(args.against)
-            trees = {"base": (base.resolve() if base.is_dir() else export_ref(args.against, Path(tmp)), False),
-                     **trees}
+        trees = {}
+        for k, ref in enumerate(args.against):
+            base = Path(ref)
+            label = "base" if k == 0 else base.name or ref
+            trees[label] = (base.resolve() if base.is_dir() else export_ref(ref, Path(tmp) / str(k)), False)
+        trees.update({"this": (HERE, False), "ahead": (HERE, True)})
         runs: dict[str, list[dict]] = {k: [] for k in trees}
         for r in range(args.rounds):
             order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
@@ -110,23 +114,25 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"\ncampaign seed {args.seed}, medians of {args.rounds} rounds (load average now {load:.1f})")
     cols = [c for c in trees if c != "ahead"]
-    print(f"{'phase':<10}{'sim s':>10}" + "".join(f"{c + ' wall s':>14}{'x real':>9}" for c in cols)
-          + ("   speed-up" if "base" in cols else ""))
+    bases = cols[:-1]
+    print(f"{'phase':<10}{'sim s':>10}" + "".join(f"{c[:7] + ' wall s':>15}{'x real':>9}" for c in cols)
+          + "".join(f"{'vs ' + c[:7]:>11}" for c in bases))
     for p in (*PHASES, "campaign", "cpu"):
         line = f"{p:<10}{sim_s.get(p) or '':>10}"
         for c in cols:
             v = meds[c][p]
             rtf = f"{sim_s[p] / v:8.0f}x" if p in sim_s and sim_s[p] and v else f"{'':9}"
-            line += f"{v:14.2f}{rtf}"
-        if "base" in cols:
-            line += f"{meds['base'][p] / meds['this'][p]:10.2f}x"
+            line += f"{v:15.2f}{rtf}"
+        for c in bases:
+            line += f"{meds[c][p] / meds['this'][p]:10.2f}x"
         print(line)
     base_s = f" ({meds['base']['campaign'] / meds['ahead']['campaign']:.2f}x the base)" if "base" in cols else ""
-    print(f"{'ahead':<10}{'':>10}{meds['ahead']['campaign']:14.2f}   campaign wall with the ascent and capture "
+    print(f"{'ahead':<10}{'':>10}{meds['ahead']['campaign']:15.2f}   campaign wall with the ascent and capture "
           f"flown ahead on a second core{base_s}; cpu of the main process {meds['ahead']['cpu']:.2f} s")
-    same = {r["sha"] for rs in runs.values() for r in rs}
-    print(f"telemetry: {'the same bytes in every run' if len(same) == 1 else 'DIFFERENT bytes'} "
-          f"(sha256 {'/'.join(sorted(s[:12] for s in same))})")
+    for c in trees:
+        same = {r["sha"] for r in runs[c]}
+        print(f"telemetry {c}: {'the same bytes in every run' if len(same) == 1 else 'DIFFERENT bytes'} "
+              f"(sha256 {'/'.join(sorted(s[:12] for s in same))})")
     best = min(meds["this"]["campaign"], meds["ahead"]["campaign"])
     print(f"goal: campaign <= 10 s wall; this tree: {best:.2f} s (load average {load:.1f} on {os.cpu_count()} CPUs)")
 
