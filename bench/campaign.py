@@ -40,14 +40,23 @@ from pathlib import Path
 import sim.campaign
 assert sim.campaign.__file__.startswith(tree), (sim.campaign.__file__, tree)
 import inspect
-from sim.campaign import run_campaign
+from sim.campaign import run_campaign, runner
 kw = {"ahead": ahead} if "ahead" in inspect.signature(run_campaign).parameters else {}
+cpu_of = {}
+flown = runner.run_scenario
+def timed(module, **k):                 # this process's CPU per phase flown here (a loaded
+    c = time.process_time()             # machine stretches wall time, far less CPU time)
+    try:
+        return flown(module, **k)
+    finally:
+        cpu_of[Path(str(k["out_dir"])).name] = time.process_time() - c
+runner.run_scenario = timed
 t0, c0 = time.perf_counter(), time.process_time()
 s = run_campaign(seed, Path(scratch) / "campaign", **kw).summary
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "success": s["success"], "sha": s["telemetry_sha256"],
-                  "phases": {p["phase"]: {"wall_s": p["wall_time_s"], "sim_s": p["sim_time_s"]}
-                             for p in s["phases"]}}))
+                  "phases": {p["phase"]: {"wall_s": p["wall_time_s"], "sim_s": p["sim_time_s"],
+                                          "cpu_s": cpu_of.get(p["phase"])} for p in s["phases"]}}))
 """
 
 
@@ -82,6 +91,9 @@ def table(name: str, runs: list[dict]) -> dict[str, float]:
     med = {p: median([r["phases"][p]["wall_s"] for r in runs if p in r["phases"]]) for p in PHASES}
     med["campaign"] = median([r["wall_s"] for r in runs])
     med["cpu"] = median([r["cpu_s"] for r in runs])
+    for p in PHASES:       # None: flown in the process flying ahead
+        med[f"{p} cpu"] = median([r["phases"][p]["cpu_s"] for r in runs
+                                  if p in r["phases"] and r["phases"][p].get("cpu_s") is not None])
     return med
 
 
@@ -115,10 +127,10 @@ def main() -> None:
     print(f"\ncampaign seed {args.seed}, medians of {args.rounds} rounds (load average now {load:.1f})")
     cols = [c for c in trees if c != "ahead"]
     bases = cols[:-1]
-    print(f"{'phase':<10}{'sim s':>10}" + "".join(f"{c[:7] + ' wall s':>15}{'x real':>9}" for c in cols)
+    print(f"{'phase':<14}{'sim s':>6}" + "".join(f"{c[:7] + ' wall s':>15}{'x real':>9}" for c in cols)
           + "".join(f"{'vs ' + c[:7]:>11}" for c in bases))
-    for p in (*PHASES, "campaign", "cpu"):
-        line = f"{p:<10}{sim_s.get(p) or '':>10}"
+    for p in (*PHASES, "campaign", "cpu", *(f"{q} cpu" for q in PHASES)):
+        line = f"{p:<14}{sim_s.get(p) or '':>6}"
         for c in cols:
             v = meds[c][p]
             rtf = f"{sim_s[p] / v:8.0f}x" if p in sim_s and sim_s[p] and v else f"{'':9}"
@@ -127,7 +139,7 @@ def main() -> None:
             line += f"{meds[c][p] / meds['this'][p]:10.2f}x"
         print(line)
     base_s = f" ({meds['base']['campaign'] / meds['ahead']['campaign']:.2f}x the base)" if "base" in cols else ""
-    print(f"{'ahead':<10}{'':>10}{meds['ahead']['campaign']:15.2f}   campaign wall with the ascent and capture "
+    print(f"{'ahead':<14}{'':>6}{meds['ahead']['campaign']:15.2f}   campaign wall with the ascent and capture "
           f"flown ahead on a second core{base_s}; cpu of the main process {meds['ahead']['cpu']:.2f} s")
     for c in trees:
         same = {r["sha"] for r in runs[c]}
