@@ -2,7 +2,6 @@
 `timing` (latency of the fixed-step loop beside cyclictest) and `deploy` (offline bundle)."""
 from __future__ import annotations
 
-import math
 import signal
 import sys
 import threading
@@ -10,24 +9,13 @@ from pathlib import Path
 
 import click
 
+from msr.finite import Seconds
 from msr.outdir import output_dir, prepare as prepare_out
 
 BENCH = click.option("--bench", "bench_file", required=True,
                      type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
 MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
                     help="override the bench file's mode")
-
-
-class Seconds(click.FloatRange):
-    """A finite number of seconds in a range (click's FloatRange lets NaN through)."""
-
-    name = "seconds"
-
-    def convert(self, value, param, ctx):
-        v = super().convert(value, param, ctx)
-        if not math.isfinite(v):
-            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
-        return v
 
 
 MAX_TIMING_TICKS = 10_000_000   # latencies are kept in memory: 160 MB at most
@@ -67,7 +55,7 @@ def register(cli: click.Group) -> None:
     @hil_group.command("emulate")
     @BENCH
     @MODE
-    @click.option("--duration", "duration_s", type=float, default=None,
+    @click.option("--duration", "duration_s", type=Seconds(0), default=None,
                   help="stop after this many wall seconds (default: when the flight side leaves)")
     def emulate(bench_file: Path, mode: str | None, duration_s: float | None) -> None:
         """Bench side: run the plant and answer the device protocol on the bench lines."""
@@ -106,7 +94,7 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="write DIR/telemetry.bin and DIR/run.json")
     @click.option("--no-rt", is_flag=True, help="skip the real-time set-up (real-time mode)")
-    @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+    @click.option("--connect-timeout", type=Seconds(0), default=10.0, show_default=True,
                   help="seconds to wait for the serial ports to appear")
     @click.option("--checkpoint", "checkpoint_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                   help="keep durable warm-restart checkpoints in DIR, logs fsynced at each "

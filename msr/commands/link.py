@@ -12,7 +12,8 @@ from typing import Any, Iterable
 import click
 
 from fsw.link.demo import DEMO_COMPONENTS
-from fsw.link.dictionary import Dictionary, VehicleSpec, vehicle_spec
+from fsw.link.dictionary import Dictionary, VehicleSpec
+from fsw.link.linked import linked_vehicle_spec
 from fsw.link.errors import DictionaryError, KeyFileError
 from fsw.link.keys import load_keys, write_key_file
 from fsw.link.log import read_log
@@ -37,7 +38,7 @@ def gather(names: Iterable[str] | None = None, *, quiet: bool = False) -> Dictio
     specs: list[VehicleSpec] = []
     for name in wanted:
         try:
-            specs.append(vehicle_spec(name, vehicle_classes(name)))
+            specs.append(linked_vehicle_spec(name, vehicle_classes(name)))
         except (ImportError, AttributeError, DictionaryError) as exc:
             if explicit:
                 raise click.ClickException(f"vehicle {name}: {exc}") from None

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from msr.finite import Finite
+
 from msr.outdir import output_dir
 from sim.montecarlo import dispersions as dispersion_files
 from sim.montecarlo import scenarios
@@ -106,7 +108,7 @@ def register(cli: click.Group) -> None:
                   help="output directory (default runs/montecarlo-SCENARIO)")
     @click.option("--keep-outliers", type=click.IntRange(min=0), default=None,
                   help="keep full output of the K most extreme runs per key figure (default: file or 3)")
-    @click.option("--min-success", type=click.FloatRange(0.0, 1.0), default=None,
+    @click.option("--min-success", type=Finite(0.0, 1.0), default=None,
                   help="exit with status 1 below this fraction of runs meeting the file's "
                        "[requirements] (or, without any, of successful runs)")
     @click.option("--resume", is_flag=True,

@@ -36,8 +36,8 @@ class MavAttitudeControl(Component):
         Channel("actuators_failed", int, doc="actuators whose last command was not acknowledged"),
         Channel("blind", bool, doc="no fresh navigation this tick: actuators held at null"),
     )
-    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
-              EventDef("ACTUATOR_RECOVERED", Severity.ACTIVITY_HI, "{device} answers again"))
+    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}", device=str, reason=str),
+              EventDef("ACTUATOR_RECOVERED", Severity.ACTIVITY_HI, "{device} answers again", device=str))
     PARAMS = (
         Param("tvc_k_per_accel", float, 0.1, 20.0, default=1.6 * 400.0 / 290.0),
         Param("tvc_bandwidth_radps", float, 0.1, 10.0, default=2.5),

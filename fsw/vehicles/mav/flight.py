@@ -35,6 +35,7 @@ from typing import Any, Mapping
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.devices import DEVICE_FAULT
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
 from fsw.gnc.ascent_guidance import (AscentTarget, Stage1Solution, Stage1Solver, Stage2Plan,
@@ -78,20 +79,20 @@ class MavFlightManager(Component):
         Channel("interlocks_ok", bool),
     )
     EVENTS = CUSTODY_EVENTS + (
-        EventDef("LAUNCH_HOLD", Severity.WARNING_HI, "count held: {cause}"),
-        EventDef("CHECKOUT_RESULT", Severity.ACTIVITY_HI, "passed={passed} {failures}"),
-        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes"),
-        EventDef("IGNITION", Severity.ACTIVITY_HI, "stage {stage} ignition"),
-        EventDef("BURNOUT", Severity.ACTIVITY_HI, "stage {stage} burnout after {t_burn:.1f} s"),
+        EventDef("LAUNCH_HOLD", Severity.WARNING_HI, "count held: {cause}", cause=str),
+        EventDef("CHECKOUT_RESULT", Severity.ACTIVITY_HI, "passed={passed} {failures}", passed=bool, failures=str),
+        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes", count=int),
+        EventDef("IGNITION", Severity.ACTIVITY_HI, "stage {stage} ignition", stage=int),
+        EventDef("BURNOUT", Severity.ACTIVITY_HI, "stage {stage} burnout after {t_burn:.1f} s", stage=int, t_burn=float),
         EventDef("STAGE2_PLAN", Severity.ACTIVITY_LO,
-                 "ignite at {t_ig:.1f} s, predicted {rp_km:.1f} x {ra_km:.1f} km, converged {ok}"),
-        EventDef("GUIDANCE_NOT_CONVERGED", Severity.WARNING_LO, "{phase}: residual {residual}"),
-        EventDef("TRIM_DONE", Severity.ACTIVITY_HI, "trim {used:.2f} m/s, residual {left:.3f} m/s"),
-        EventDef("ABORT_CAUSE", Severity.WARNING_HI, "{cause}"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
-        EventDef("RESTART_RULE", Severity.WARNING_HI, "after a reset in {mode}: {rule}"),
-        EventDef("DEGRADED", Severity.WARNING_HI, "{cause} failed in {mode}: {action}"),
-        EventDef("RECOVERED", Severity.ACTIVITY_HI, "{cause} back after {after:.1f} s: {mode} resumes"),
+                 "ignite at {t_ig:.1f} s, predicted {rp_km:.1f} x {ra_km:.1f} km, converged {ok}", t_ig=float, rp_km=float, ra_km=float, ok=bool),
+        EventDef("GUIDANCE_NOT_CONVERGED", Severity.WARNING_LO, "{phase}: residual {residual}", phase=str, residual=float),
+        EventDef("TRIM_DONE", Severity.ACTIVITY_HI, "trim {used:.2f} m/s, residual {left:.3f} m/s", used=float, left=float),
+        EventDef("ABORT_CAUSE", Severity.WARNING_HI, "{cause}", cause=str),
+        DEVICE_FAULT,
+        EventDef("RESTART_RULE", Severity.WARNING_HI, "after a reset in {mode}: {rule}", mode=str, rule=str),
+        EventDef("DEGRADED", Severity.WARNING_HI, "{cause} failed in {mode}: {action}", cause=str, mode=str, action=str),
+        EventDef("RECOVERED", Severity.ACTIVITY_HI, "{cause} back after {after:.1f} s: {mode} resumes", cause=str, after=float, mode=str),
     )
     PARAMS = (
         Param("target_alt_km", float, 100.0, 1500.0, default=343.0),
@@ -248,20 +249,20 @@ class MavFlightManager(Component):
             raise CommandError(f"{trigger} refused in {self.mode}")
 
     @command("START_CONDITIONING", modes=("STOWED",))
-    def cmd_start_conditioning(self) -> None:
+    def _cmd_start_conditioning(self) -> None:
         self._go("start_conditioning")
 
     @command("BEGIN_LOADING", modes=("THERMAL_CONDITIONING",))
-    def cmd_begin_loading(self) -> None:
+    def _cmd_begin_loading(self) -> None:
         self._go("begin_loading")
 
     @command("END_LOADING_SESSION", modes=("OS_LOADING",))
-    def cmd_end_loading(self) -> None:
+    def _cmd_end_loading_session(self) -> None:
         self._go("end_loading_session")
 
     @command("EXPECT_TUBES", Arg("tubes", str, doc="comma-separated tube ids"),
              modes=("STOWED", "THERMAL_CONDITIONING", "OS_LOADING"))
-    def cmd_expect_tubes(self, tubes: str) -> None:
+    def _cmd_expect_tubes(self, tubes: str) -> None:
         try:
             ids = tuple(sorted({int(x) for x in tubes.split(",") if x.strip()}))
         except ValueError:
@@ -273,13 +274,13 @@ class MavFlightManager(Component):
 
     @command("OS_TUBE_LOADED", Arg("tube", int, 1, 0xFFFF), modes=("OS_LOADING",),
              doc="The lander reports a tube inserted into the OS")
-    def cmd_os_tube_loaded(self, tube: int) -> None:
+    def _cmd_os_tube_loaded(self, tube: int) -> None:
         if not self.custody.register(tube, "os"):
             raise CommandError(f"tube {tube} refused by the custody ledger")
         self.tlm["tubes_in_os"] = self.custody.count("os")
 
     @command("SEAL_OS", modes=("OS_LOADING", "THERMAL_CONDITIONING"))
-    def cmd_seal_os(self) -> None:
+    def _cmd_seal_os(self) -> None:
         self._scan_os_slots()
         have = tuple(self.custody.tubes_at("os"))
         if not self.expected_tubes or have != self.expected_tubes:
@@ -290,39 +291,39 @@ class MavFlightManager(Component):
         self.emit("OS_SEALED", count=len(have))
 
     @command("BEGIN_CHECKOUT", modes=("THERMAL_CONDITIONING",))
-    def cmd_begin_checkout(self) -> None:
+    def _cmd_begin_checkout(self) -> None:
         self._go("begin_checkout")
 
     @command("HOLD", modes=("CHECKOUT", "COUNTDOWN", "ARMED"))
-    def cmd_hold(self) -> None:
+    def _cmd_hold(self) -> None:
         self._go("hold_count")
 
     @command("RESUME", modes=("HOLD",))
-    def cmd_resume(self) -> None:
+    def _cmd_resume(self) -> None:
         self._go("resume_count")
 
     @command("RECHECK", modes=("HOLD",))
-    def cmd_recheck(self) -> None:
+    def _cmd_recheck(self) -> None:
         self._go("recheck")
 
     @command("RECONDITION", modes=("HOLD",))
-    def cmd_recondition(self) -> None:
+    def _cmd_recondition(self) -> None:
         self._go("recondition")
 
     @command("ABORT", modes=IN_FLIGHT)
-    def cmd_abort(self) -> None:
+    def _cmd_abort(self) -> None:
         self._abort("ground command")
 
     @command("SAFE")
-    def cmd_safe(self) -> None:
+    def _cmd_safe(self) -> None:
         self._go("safe")
 
     @command("RECOVER", modes=("SAFE",))
-    def cmd_recover(self) -> None:
+    def _cmd_recover(self) -> None:
         self._go("recover")
 
     @command("RELEASE_OS", modes=("ABORT", "SAFE"))
-    def cmd_release_os(self) -> None:
+    def _cmd_release_os(self) -> None:
         self._go("release_os")
 
     # ------------------------------------------------------------ mode entry hooks
@@ -349,7 +350,7 @@ class MavFlightManager(Component):
                 if not self.launched or not ig.read().fired:
                     ig.safe()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=ig.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=ig.name, error=str(exc))
 
     def _abort(self, cause: str) -> None:
         self.emit("ABORT_CAUSE", cause=cause)
@@ -382,7 +383,7 @@ class MavFlightManager(Component):
             try:
                 r = s.read()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=s.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=s.name, error=str(exc))
                 continue
             if r.present and r.tube_id and self.custody.location(r.tube_id) is None:
                 self.custody.register(r.tube_id, "os")
@@ -463,7 +464,7 @@ class MavFlightManager(Component):
             try:
                 self.dev.eject.fire()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=self.dev.eject.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=self.dev.eject.name, error=str(exc))
 
     def _launched(self, t: float) -> None:
         """The lander threw the MAV at t: custody aboard, navigation from the site state."""
@@ -482,7 +483,7 @@ class MavFlightManager(Component):
         try:
             self.dev.ign1.fire()
         except DeviceFault as exc:
-            self.emit("DEVICE_FAULT", device=self.dev.ign1.name, reason=str(exc))
+            self.emit("DEVICE_FAULT", device=self.dev.ign1.name, error=str(exc))
             return
         self._ignited1(t, t)
         self.emit("IGNITION", stage=1)
@@ -569,7 +570,7 @@ class MavFlightManager(Component):
             try:
                 self.dev.sep1.fire()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=self.dev.sep1.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=self.dev.sep1.name, error=str(exc))
             self.emit("BURNOUT", stage=1, t_burn=tb)
             self.trigger("stage1_burnout")
             self.control.set_law(ctl.RCS_POINT, target=qrot(self.nav.q, (1.0, 0.0, 0.0)))
@@ -615,7 +616,7 @@ class MavFlightManager(Component):
             try:
                 self.dev.ign2.fire()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=self.dev.ign2.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=self.dev.ign2.name, error=str(exc))
                 return
             self._t_ign[1] = t
             self.nav.thrust_model = self._thrust_model(2)
@@ -707,7 +708,7 @@ class MavFlightManager(Component):
             try:
                 self.dev.os_release.fire()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=self.dev.os_release.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=self.dev.os_release.name, error=str(exc))
                 return
             self._release_t = t
             return
@@ -799,7 +800,7 @@ class MavFlightManager(Component):
                 if not ig.read().fired:
                     ig.arm()
             except DeviceFault as exc:
-                self.emit("DEVICE_FAULT", device=ig.name, reason=str(exc))
+                self.emit("DEVICE_FAULT", device=ig.name, error=str(exc))
 
     def _after_restart(self, t: float, prev: float | None) -> None:
         """The restart rule, on the first step after a warm restart (see the module doc).

@@ -48,7 +48,7 @@ class MavNavigator(Component):
     )
     EVENTS = (
         EventDef("NAV_STARTED", Severity.ACTIVITY_HI, "navigation from launch state"),
-        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_LO, "{device}: {reason}"),
+        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_LO, "{device}: {reason}", device=str, reason=str),
     )
     PARAMS = (
         Param("gm", float, 1e13, 1e14, default=4.282837e13),

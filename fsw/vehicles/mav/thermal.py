@@ -23,7 +23,7 @@ class MavThermal(Component):
         Channel("heater_power_W", float, "W"), Channel("conditioning", bool),
         Channel("sensor_faults", int),
     )
-    EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}"),)
+    EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}", device=str, reason=str),)
     PARAMS = (
         Param("survival_setpoint_C", float, -60.0, 40.0, default=-30.0),
         Param("conditioning_setpoint_C", float, -60.0, 40.0, default=10.0),
