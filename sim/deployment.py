@@ -351,7 +351,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     truth = None
     if truth_period_s and callable(getattr(plant, "truth", None)):
         from sim.truth import TruthRecorder
-        truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
+        truth = TruthRecorder(plant, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
         clock.attach(obs)
@@ -439,7 +439,8 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
     if outcome.truth is not None:
         with rundir.writing(out_dir / TRUTH):
-            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+            from sim.truth import write_npz
+            write_npz(out_dir / TRUTH, outcome.truth.series())
         files.append(TRUTH)
     artifacts = getattr(module, "artifacts", None)
     if callable(artifacts):  # scenario-specific report data (maps, paths)

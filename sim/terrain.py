@@ -20,8 +20,9 @@ q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -153,6 +154,28 @@ class Terrain:
         i = int(math.floor((y_m + self.half_extent_m) / self.res))
         return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
 
+    def dune_at(self, x_m: float, y_m: float) -> bool:
+        """Whether the cell under (x, y) is dune sand (`dune_mask[cell_of(x, y)]`), asked
+        every physics step of a rover: `cell_of` written out, its clamps as conditionals."""
+        top = self.n - 1
+        j = int(math.floor((x_m + self.half_extent_m) / self.res))
+        i = int(math.floor((y_m + self.half_extent_m) / self.res))
+        i = 0 if 0 > i else i
+        i = top if top < i else i
+        j = 0 if 0 > j else j
+        j = top if top < j else j
+        rows = self._dune_rows
+        row = rows.get(i)
+        if row is None:
+            if len(rows) >= 1024:
+                rows.clear()
+            row = rows[i] = self.dune_mask[i].tolist()
+        return row[j]
+
+    @cached_property
+    def _dune_rows(self) -> dict[int, list[bool]]:
+        return {}
+
     def contains(self, x_m: float, y_m: float) -> bool:
         h = self.half_extent_m
         return -h <= x_m < h and -h <= y_m < h
@@ -161,27 +184,62 @@ class Terrain:
         """Bilinear height between cell centres (clamped at the map edge)."""
         fx = (x_m + self.half_extent_m) / self.res - 0.5
         fy = (y_m + self.half_extent_m) / self.res - 0.5
-        n1 = self.n - 1
-        fx = min(max(fx, 0.0), n1 - 1e-9)
-        fy = min(max(fy, 0.0), n1 - 1e-9)
+        top = self.n - 1 - 1e-9
+        # min(max(f, 0.0), top) written as conditionals (the same choices, NaN and -0.0
+        # included: max keeps f unless 0.0 > f, min keeps it unless top < it)
+        fx = 0.0 if 0.0 > fx else fx
+        fx = top if top < fx else fx
+        fy = 0.0 if 0.0 > fy else fy
+        fy = top if top < fy else fy
         j, i = int(fx), int(fy)
         tx, ty = fx - j, fy - i
-        h = self.height_m
-        h00, h01 = float(h[i, j]), float(h[i, j + 1])
-        h10, h11 = float(h[i + 1, j]), float(h[i + 1, j + 1])
+        rows = self._height_rows
+        r0 = rows.get(i)
+        if r0 is None:
+            r0 = self._height_row(i)
+        r1 = rows.get(i + 1)
+        if r1 is None:
+            r1 = self._height_row(i + 1)
+        h00, h01 = r0[j], r0[j + 1]
+        h10, h11 = r1[j], r1[j + 1]
         return (h00 * (1 - tx) + h01 * tx) * (1 - ty) + (h10 * (1 - tx) + h11 * tx) * ty
 
+    @cached_property
+    def _height_rows(self) -> dict[int, list[float]]:
+        return {}
+
+    def _height_row(self, i: int) -> list[float]:
+        """Row i of the height map as Python floats (the values `float(height_m[i, j])`
+        gives), kept for the next queries: a rover or an altimeter beam keeps to a few rows,
+        and a list index costs a fraction of a numpy element access. The map is read-only
+        once built."""
+        rows = self._height_rows
+        if len(rows) >= 1024:
+            rows.clear()
+        row = rows[i] = self.height_m[i].tolist()
+        return row
+
+    _last_gradient: tuple[float, float, tuple[float, float]] = (math.nan, math.nan, (math.nan, math.nan))
+
     def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
-        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell."""
+        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell. The
+        last one is kept: a rover's IMU, camera and next physics step ask at the same point."""
+        lx, ly, g = self._last_gradient
+        if x_m == lx and y_m == ly:         # equal floats give the very same result
+            return g
         d = self.res
-        return ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
-                (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        g = ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
+             (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        self._last_gradient = (x_m, y_m, g)
+        return g
 
 
 # --- generation --------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=8)
 def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
-    """|k|^(-beta/2) on the half spectrum (n, n // 2 + 1), float32, 0 at k = 0.
+    """|k|^(-beta/2) on the half spectrum (n, n // 2 + 1), float32, 0 at k = 0; read-only,
+    computed once per grid (the same for every map of this size).
 
     |k|^2 is kx^2 + ky^2 in float32 with kx, ky as `np.fft.rfftfreq`/`fftfreq` give them;
     it depends on |ky| and is symmetric in (|kx|, |ky|), so the C library's pow runs on one
@@ -197,7 +255,9 @@ def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
     block[i, j] = tri
     block[j, i] = tri
     rows = np.arange(n)
-    return block[np.minimum(rows, n - rows)]           # row i and row n - i: the same |ky|
+    amp = block[np.minimum(rows, n - rows)]            # row i and row n - i: the same |ky|
+    amp.flags.writeable = False
+    return amp
 
 
 def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -> np.ndarray:
@@ -374,8 +434,36 @@ def _threshold(field: np.ndarray, fraction: float) -> float:
     return float(np.quantile(field[::step, ::step], 1.0 - fraction))
 
 
+_LAST_GENERATED: dict[tuple, Terrain] = {}
+
+
 def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Generator = 0) -> Terrain:
-    """Build a terrain; the same parameters and seed give byte-identical arrays."""
+    """Build a terrain; the same parameters and seed give byte-identical arrays.
+
+    The last map built from an integer seed is kept (its arrays read-only) and handed out
+    again as a fresh `Terrain` over the same arrays: a campaign's landing and tube delivery
+    stand on the same map (the delivery's re-centred: the shift is applied to the kept map),
+    and building a 2048^2 map takes a second."""
+    unshifted = replace(params, shift_m=(0.0, 0.0))
+    try:
+        key = (unshifted, int(seed)) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
+        hash(key)
+    except TypeError:                      # parameters that cannot be a key are built afresh
+        key = None
+    if key is None:
+        return _generate(params, seed)
+    kept = _LAST_GENERATED.get(key)
+    if kept is None:
+        kept = _generate(unshifted, np.random.default_rng(int(seed)))
+        for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
+            a.flags.writeable = False
+        _LAST_GENERATED.clear()
+        _LAST_GENERATED[key] = kept
+    t = Terrain(params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters, kept.tubes)
+    return _shifted(t) if any(params.shift_m) else t
+
+
+def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain:
     validate_params(params)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n, res = params.n_cells, params.resolution_m

@@ -51,7 +51,11 @@ def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
     return out
 
 
-def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict) -> str:
+def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict, module: Any = None) -> str:
+    """The command line that runs `record` alone (the scenario's own, if it declares one)."""
+    own = getattr(module, "reproduce_command", None)
+    if callable(own):
+        return own(dispersions.source, record)
     return (f"msr sil {scenario} --seed {record['seed']} --dispersion {dispersions.source} "
             f"--run {record['run']}")
 
@@ -62,6 +66,9 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
     module = scenarios.load(scenario)
+    own_check = getattr(module, "check_dispersions", None)
+    if callable(own_check):
+        own_check(dispersions)
     dispersions.check_parameters(scenarios.declared_parameters(module),
                                  scenarios.declared_prefixes(module))
     dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
@@ -124,7 +131,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         count = dispersions.outliers if keep_outliers is None else keep_outliers
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
-    report = _report(scenario, spec, records, key_figures, retained)
+    report = _report(scenario, spec, records, key_figures, retained, module)
     figures = getattr(module, "campaign_figures", None)
     if callable(figures):          # figures only the scenario knows how to draw from the runs
         report["scenario_figures"] = figures(records)
@@ -144,7 +151,8 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         write(report, durations, out_dir)
         if plots:
             from sim.montecarlo import plots as plotting
-            plotting.write_plots(report, out_dir / "plots")
+            own_plots = getattr(module, "write_plots", None)
+            (own_plots if callable(own_plots) else plotting.write_plots)(report, out_dir / "plots")
     return report
 
 
@@ -182,11 +190,15 @@ def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[s
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
-            retained: list[dict]) -> dict:
+            retained: list[dict], module: Any = None) -> dict:
+    """The report; a scenario may add sections (`report_sections(records)`) and say more
+    about each failure (`describe_failure(record)`)."""
     d = spec.dispersions
     n = len(records)
     successes = sum(r["success"] for r in records)
-    return {
+    sections = getattr(module, "report_sections", None)
+    describe_failure = getattr(module, "describe_failure", None)
+    report = {
         "scenario": scenario,
         "master_seed": spec.master_seed,
         "n_runs": n,
@@ -205,11 +217,15 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
         "requirements": statistics.requirements(records, d.requirements),
         "protection": statistics.protection(records),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
-                      "reproduce": reproduce_command(scenario, d, r)}
+                      "reproduce": reproduce_command(scenario, d, r, module),
+                      **(describe_failure(r) if callable(describe_failure) else {})}
                      for r in records if not r["success"]],
         "retained": retained,
         "runs": records,
     }
+    if callable(sections):
+        report.update(sections(records))
+    return report
 
 
 def content(report: dict) -> dict:

@@ -5,17 +5,22 @@ A scenario is a module with `run(*, seed, out_dir, overrides) -> dict` (with "su
 `PARAMETERS` (the override keys it accepts: any iterable, or a dict of defaults),
 `PARAMETER_PREFIXES` (families of keys it also accepts, e.g. "flight." for flight-software
 parameters), 
-`KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise),
-`WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record)
-and `campaign_figures(records) -> dict` (figures over all runs, e.g. a landing ellipse: the
-report's `scenario_figures`).
+`KEY_FIGURES` (the summary figures a Monte Carlo campaign should summarise) and
+`WALL_FIELDS` (summary fields measured on the wall clock: kept out of the deterministic record),
+and these callables: `campaign_figures(records) -> dict` (figures over all runs, e.g. a landing
+ellipse: the report's `scenario_figures`), `check_dispersions(d)` (refuse what `PARAMETERS`
+cannot say, raising DispersionError), `reproduce_command(source, record)`,
+`describe_failure(record)` (fields added to each failure), `report_sections(records)`
+(sections added to the report), `report_lines(report)` (what `msr montecarlo` prints of them)
+and `write_plots(report, dir)` (instead of the generic plots). `campaign`
+(sim.campaign.montecarlo) uses all but the first.
 """
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-BUILTIN = {"demo": "sim.montecarlo.demo"}
+BUILTIN = {"demo": "sim.montecarlo.demo", "campaign": "sim.campaign.montecarlo"}
 
 
 def module_path(name: str) -> str:

@@ -348,14 +348,20 @@ class EroCaptureManager(Component):
         self.legs = []
         self._far_planned = False
 
-    def _far_start_range(self) -> float:
+    def _far_start_range(self, drift: tuple[float, float] | None = None) -> float:
         """Range at which the far-range transfer starts: `far_start_m`, or further out for a
         faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann
         (about 0.6 of the drift over the transfer time; 65 km at 25 km below)."""
-        rect = self.nav.rectilinear()
-        rng = max(norm(rect[:3].tolist()), 1.0)
-        closing = max(0.0, -dot(rect[:3].tolist(), rect[3:].tolist()) / rng)
-        return max(self.params["far_start_m"], 0.6 * closing * self.params["far_transfer_s"])
+        _, closing = self._drift() if drift is None else drift
+        return max(self.params["far_start_m"], 0.6 * max(0.0, closing) * self.params["far_transfer_s"])
+
+    def _drift(self) -> tuple[float, float]:
+        """(range, closing speed) of the estimate, closing along the line of sight (range
+        floored at 1 m for the division); the rate-set choice asks every second."""
+        rect = self.nav.rectilinear_floats()
+        pos, vel = rect[:3], rect[3:]
+        rng = norm(pos)
+        return rng, -dot(pos, vel) / max(rng, 1.0)
 
     def _plan_far_range(self) -> None:
         """From the drift: a transfer to V-bar `far_via_m` behind the OS, then a CW hop to the
@@ -745,11 +751,11 @@ class EroCaptureManager(Component):
             return False
         margin = self.params["quiet_margin_s"]
         if mode == "FAR_RANGE" and not self._far_planned:
-            rect = self.nav.rectilinear()
-            closing = -dot(rect[:3].tolist(), rect[3:].tolist()) / max(norm(rect[:3].tolist()), 1.0)
+            drift = self._drift()
+            rng, closing = drift
             if closing <= 0.0:
                 return True
-            return (self.nav.range - self._far_start_range()) / closing > margin
+            return (rng - self._far_start_range(drift)) / closing > margin
         return self._next_event_in() > margin
 
     def _run_CLOSE_RANGE(self, t: float) -> None:
