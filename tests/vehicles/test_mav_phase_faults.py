@@ -61,7 +61,7 @@ def test_a_fault_that_outlasts_the_plan_aborts_when_no_time_is_left_to_spin_up()
     abort_t = names(run, "ABORT_CAUSE")[0].t_ns / 1e9
     p = f.params
     # not before the spin start planned when it fell due, plus the slip the plan absorbs
-    due = f._spin_due_s
+    due = f.degraded.spin_due_s
     assert due is not None and f.plan.t_ignition_s >= due
     assert due - p["spin_up_time_s"] + p["degraded_ignition_slip_s"] < abort_t < due + p["degraded_ignition_slip_s"]
     assert sorted(f.custody.tubes_at("mav")) == TUBES

@@ -68,16 +68,16 @@ def test_a_reset_in_the_count_holds_and_the_checkout_must_be_repeated():
     run = reset_run("ARMED")
     no_exception(run)
     f = run.topology["flight"]
-    assert f.mode == "HOLD" and not f.checkout_ok and not f.launched
+    assert f.mode == "HOLD" and not f.checkout.passed and not f.launched
     assert [r.args["cause"] for r in events(run, "LAUNCH_HOLD")] == ["processor reset"]
-    assert f.custody.tubes_at("os") == TUBES and f.sealed
+    assert f.custody.tubes_at("os") == TUBES and f.loading.sealed
     for ig in (f.dev.ign1, f.dev.ign2):                # armed before the reset, safe now
         assert not ig.read().armed and not ig.read().fired
     topo = run.topology
     assert not topo.dispatch("flight.RESUME").ok       # the count cannot resume without a checkout
     assert topo.dispatch("flight.RECHECK").ok
     run.executive.run(until_ns=run.executive.now_ns() + int(6e9))
-    assert f.checkout_ok and f.mode in ("COUNTDOWN", "ARMED")   # the count runs again
+    assert f.checkout.passed and f.mode in ("COUNTDOWN", "ARMED")   # the count runs again
 
 
 def run_until(ex, topo, mode, limit_s=800.0):
