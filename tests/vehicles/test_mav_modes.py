@@ -126,6 +126,7 @@ def _ready_for_count(mav, plant):
 
 
 def test_cold_rcs_holds_the_count_with_an_event_naming_the_cause():
+    """MAV-GND-002: a cold RCS holds the count with LAUNCH_HOLD naming rcs_warm; RESUME re-checks."""
     mav, plant = make_mav()
     _ready_for_count(mav, plant)
     f = mav.flight
@@ -157,6 +158,7 @@ def test_cold_rcs_holds_the_count_with_an_event_naming_the_cause():
 
 
 def test_ero_out_of_plane_holds_the_count():
+    """MAV-GND-002, MAV-BUS-003: the ERO-plane interlock, on the navigator's site model."""
     mav, plant = make_mav()
     _ready_for_count(mav, plant)
     f = mav.flight
@@ -166,6 +168,7 @@ def test_ero_out_of_plane_holds_the_count():
 
 
 def test_seal_refused_when_the_os_holds_other_tubes():
+    """MAV-GND-001: the OS is not sealed with other tubes than expected."""
     mav, plant = make_mav()
     f = mav.flight
     for i in range(16):
