@@ -21,6 +21,7 @@ import math
 from typing import Any, Mapping
 
 from fsw.core.component import Component, CommandError, command
+from fsw.core.conventions import handler_name
 from fsw.core.declarations import Arg
 from fsw.core.time import NS_PER_S
 from fsw.gnc.ascent_guidance import AscentTarget, StageModel
@@ -49,6 +50,15 @@ COARSE_LAWS = (ctl.OFF, ctl.RCS_POINT, ctl.TRIM)
 NO_THERMAL = ThermalStatus(UNREAD_C, UNREAD_C, 0)     # before the first thermometer read
 ACS_INITIAL = AcsStatus(0.0, True)
 ACS_OFF = AcsCommand(ctl.OFF, (1.0, 0.0, 0.0), 0.0, (0.0, 0.0, 0.0))   # control's power-on state
+
+
+def trigger_command(name: str, trigger: str, modes: tuple[str, ...] | None):
+    """A ground command that only fires `trigger` (refused, with the reason, if the table
+    or its guards say no): one line each in the class instead of one method each."""
+    def handler(self: "MavFlightManager") -> None:
+        self.go(trigger)
+    handler.__name__ = handler.__qualname__ = handler_name(name)
+    return command(name, modes=modes)(handler)
 
 
 class MavFlightManager(Component):
@@ -198,17 +208,17 @@ class MavFlightManager(Component):
         self._publish_phase()
 
     # ------------------------------------------------------------ commands (ground)
-    @command("START_CONDITIONING", modes=("STOWED",))
-    def _cmd_start_conditioning(self) -> None:
-        self.go("start_conditioning")
-
-    @command("BEGIN_LOADING", modes=("THERMAL_CONDITIONING",))
-    def _cmd_begin_loading(self) -> None:
-        self.go("begin_loading")
-
-    @command("END_LOADING_SESSION", modes=("OS_LOADING",))
-    def _cmd_end_loading_session(self) -> None:
-        self.go("end_loading_session")
+    _cmd_start_conditioning = trigger_command("START_CONDITIONING", "start_conditioning", ("STOWED",))
+    _cmd_begin_loading = trigger_command("BEGIN_LOADING", "begin_loading", ("THERMAL_CONDITIONING",))
+    _cmd_end_loading_session = trigger_command("END_LOADING_SESSION", "end_loading_session", ("OS_LOADING",))
+    _cmd_begin_checkout = trigger_command("BEGIN_CHECKOUT", "begin_checkout", ("THERMAL_CONDITIONING",))
+    _cmd_hold = trigger_command("HOLD", "hold_count", ("CHECKOUT", "COUNTDOWN", "ARMED"))
+    _cmd_resume = trigger_command("RESUME", "resume_count", ("HOLD",))
+    _cmd_recheck = trigger_command("RECHECK", "recheck", ("HOLD",))
+    _cmd_recondition = trigger_command("RECONDITION", "recondition", ("HOLD",))
+    _cmd_safe = trigger_command("SAFE", "safe", None)
+    _cmd_recover = trigger_command("RECOVER", "recover", ("SAFE",))
+    _cmd_release_os = trigger_command("RELEASE_OS", "release_os", ("ABORT", "SAFE"))
 
     @command("EXPECT_TUBES", Arg("tubes", str, doc="comma-separated tube ids"),
              modes=("STOWED", "THERMAL_CONDITIONING", "OS_LOADING"))
@@ -224,41 +234,9 @@ class MavFlightManager(Component):
     def _cmd_seal_os(self) -> None:
         self.loading.seal()
 
-    @command("BEGIN_CHECKOUT", modes=("THERMAL_CONDITIONING",))
-    def _cmd_begin_checkout(self) -> None:
-        self.go("begin_checkout")
-
-    @command("HOLD", modes=("CHECKOUT", "COUNTDOWN", "ARMED"))
-    def _cmd_hold(self) -> None:
-        self.go("hold_count")
-
-    @command("RESUME", modes=("HOLD",))
-    def _cmd_resume(self) -> None:
-        self.go("resume_count")
-
-    @command("RECHECK", modes=("HOLD",))
-    def _cmd_recheck(self) -> None:
-        self.go("recheck")
-
-    @command("RECONDITION", modes=("HOLD",))
-    def _cmd_recondition(self) -> None:
-        self.go("recondition")
-
     @command("ABORT", modes=IN_FLIGHT)
     def _cmd_abort(self) -> None:
         self.abort("ground command")
-
-    @command("SAFE")
-    def _cmd_safe(self) -> None:
-        self.go("safe")
-
-    @command("RECOVER", modes=("SAFE",))
-    def _cmd_recover(self) -> None:
-        self.go("recover")
-
-    @command("RELEASE_OS", modes=("ABORT", "SAFE"))
-    def _cmd_release_os(self) -> None:
-        self.go("release_os")
 
     # ------------------------------------------------------------ lifecycle
     def on_mode_change(self, source: str, dest: str) -> None:

@@ -39,17 +39,22 @@ FLIGHT_EVENTS = CUSTODY_EVENTS + (
              after=float, mode=str),
 )
 
+def stage_params(k: int, *, isp_s: float, burn_s: float, ignition_kg: tuple[float, float],
+                 burnout_kg: tuple[float, float]) -> tuple[Param, ...]:
+    """The onboard model of solid stage k (`MavFlightManager.stage`): specific impulse, burn
+    time, and the vehicle's mass at ignition and burnout ((lower limit, default) each)."""
+    s = f"stage{k}_"
+    return (Param(s + "isp_s", float, 100.0, 400.0, default=isp_s),
+            Param(s + "burn_s", float, 5.0, 200.0, default=burn_s),
+            Param(s + "mass_ignition_kg", float, ignition_kg[0], 2000.0, default=ignition_kg[1]),
+            Param(s + "mass_burnout_kg", float, burnout_kg[0], 2000.0, default=burnout_kg[1]))
+
+
 FLIGHT_PARAMS = (
     Param("target_alt_km", float, 100.0, 1500.0, default=343.0),
     Param("target_inc_deg", float, 0.0, 180.0, default=25.0),
-    Param("stage1_isp_s", float, 100.0, 400.0, default=285.0),
-    Param("stage1_burn_s", float, 5.0, 200.0, default=55.0),
-    Param("stage1_mass_ignition_kg", float, 50.0, 2000.0, default=400.0),
-    Param("stage1_mass_burnout_kg", float, 10.0, 2000.0, default=195.0),
-    Param("stage2_isp_s", float, 100.0, 400.0, default=295.0),
-    Param("stage2_burn_s", float, 5.0, 200.0, default=35.0),
-    Param("stage2_mass_ignition_kg", float, 10.0, 2000.0, default=160.0),
-    Param("stage2_mass_burnout_kg", float, 5.0, 2000.0, default=85.0),
+    *stage_params(1, isp_s=285.0, burn_s=55.0, ignition_kg=(50.0, 400.0), burnout_kg=(10.0, 195.0)),
+    *stage_params(2, isp_s=295.0, burn_s=35.0, ignition_kg=(10.0, 160.0), burnout_kg=(5.0, 85.0)),
     Param("pp_start_elev_deg", float, 0.0, 90.0, default=80.0),
     Param("pp_end_elev_deg", float, 0.0, 90.0, default=65.0),
     Param("pp_end_s", float, 1.0, 100.0, default=15.0),
