@@ -150,7 +150,7 @@ class MavAttitudeControl(Component):
 
     def step(self, t_ns: int) -> None:
         law = self.law
-        nav = self.received(NAV_STATE)
+        nav = self.ports.latest.get(NAV_STATE.name)   # received(), without its checks: every tick
         if law == OFF or nav is None:
             if self.failed:
                 self._probe()

@@ -75,6 +75,6 @@ def fault_table(topology) -> tuple[Monitor, ...]:
                    doc="the TVC or the RCS stopped answering"),
         Monitor("pointing", "limit", "acs.pointing_error_deg", hi=30.0, persistence=5, response=ABORT,
                 when=("flight", ("STAGE1_BURN", "STAGE2_BURN")), doc="steering lost during a burn"),
-        Monitor("suborbital_release", "limit", "nav.periapsis_km", lo=-3400.0, persistence=1,
+        Monitor("suborbital_release", "limit", "flight.periapsis_km", lo=-3400.0, persistence=1,
                 when=("flight", ("OS_RELEASE",)), doc="navigation diverged before release"),
     )

@@ -23,9 +23,10 @@ from typing import Any, Mapping
 from fsw.core.component import Component, CommandError, command
 from fsw.core.conventions import handler_name
 from fsw.core.declarations import Arg
+from fsw.core.ports import Sub
 from fsw.core.time import NS_PER_S
 from fsw.gnc.ascent_guidance import AscentTarget, StageModel
-from fsw.gnc.kepler import dot, norm
+from fsw.gnc.kepler import Apsides, apsides, dot, norm
 from fsw.vehicles.custody import CustodyLedger
 
 from . import control as ctl
@@ -67,7 +68,7 @@ class MavFlightManager(Component):
     EVENTS = FLIGHT_EVENTS
     PARAMS = FLIGHT_PARAMS
     PUBLISHES = (ACS_COMMAND, THRUST_MODEL, FLIGHT_PHASE)
-    SUBSCRIBES = (NAV_STATE, NAV_MODEL, ACS_STATUS, THERMAL_STATUS)
+    SUBSCRIBES = (Sub(NAV_STATE, "_on_nav_state"), NAV_MODEL, ACS_STATUS, THERMAL_STATUS)
 
     def __init__(self, name: str, devices: MavDevices) -> None:
         super().__init__(name)
@@ -82,6 +83,7 @@ class MavFlightManager(Component):
         self._last_t: float | None = None
         self._restart_pending = False
         self._restoring = False
+        self._orbit_seen = False                # orbit channels set from a navigated state
         self.loading, self.checkout, self.count = Loading(self), Checkout(self), Count(self)
         self.stage1, self.coast, self.stage2 = Stage1(self), Coast(self), Stage2(self)
         self.insertion, self.end = Insertion(self), End(self)
@@ -106,6 +108,25 @@ class MavFlightManager(Component):
     @property
     def thermal_status(self) -> ThermalStatus:
         return self.ports.latest.get(THERMAL_STATUS.name, NO_THERMAL)
+
+    def orbit(self, nav) -> Apsides:
+        """The osculating orbit of a navigated state."""
+        return apsides(nav.r, nav.v, self.nav_model.gm)
+
+    def _orbit_tlm(self, nav) -> None:
+        ap = self.orbit(nav)
+        re = self.nav_model.radius_eq_m
+        tlm = self.tlm
+        tlm["periapsis_km"] = (ap.periapsis_m - re) / 1e3
+        tlm["apoapsis_km"] = (ap.apoapsis_m - re) / 1e3 if math.isfinite(ap.apoapsis_m) else -1.0
+        tlm["inclination_deg"] = math.degrees(ap.inclination_rad)
+
+    def _on_nav_state(self, nav) -> None:
+        """The first navigated state (the navigator starts after the step that saw the throw)
+        sets the orbit channels at once, as they were set in that step before the split."""
+        if not self._orbit_seen and nav.active:
+            self._orbit_seen = True
+            self._orbit_tlm(nav)
 
     def set_law(self, law: str, target=None, spin_rate: float | None = None) -> None:
         a = self.acs
@@ -180,7 +201,7 @@ class MavFlightManager(Component):
     def in_orbit(self) -> bool:
         nav = self.nav_state
         return self.launched and nav is not None and nav.active and \
-            nav.orbit.periapsis_m - self.nav_model.radius_eq_m > 1e3 * self.params["in_orbit_periapsis_km"]
+            self.orbit(nav).periapsis_m - self.nav_model.radius_eq_m > 1e3 * self.params["in_orbit_periapsis_km"]
 
     def has_launched(self) -> bool:
         return self.launched
@@ -257,11 +278,13 @@ class MavFlightManager(Component):
             self._restart_pending = False
             restart.apply(self, t, prev)
         mode = self.mode
-        if mode in DEGRADABLE and not self.degraded.healthy(t_ns, t):
-            return
-        phase = self.phase_of.get(mode)
-        if phase is not None:
-            phase.on_active(mode, t, dt)
+        if mode not in DEGRADABLE or self.degraded.healthy(t_ns, t):
+            phase = self.phase_of.get(mode)
+            if phase is not None:
+                phase.on_active(mode, t, dt)
+        nav = self.nav_state
+        if nav is not None and nav.active:
+            self._orbit_tlm(nav)
 
     def quiet(self) -> bool:
         """True in a long phase with nothing to control (the settled coast before the spin-up

@@ -12,7 +12,8 @@ FLIGHT_CHANNELS = (
     Channel("lt_a", float), Channel("lt_b", float, "1/s"), Channel("lt_c", float),
     Channel("lt_converged", bool), Channel("stage2_ignition_s", float, "s"),
     Channel("plan_periapsis_km", float, "km"), Channel("plan_apoapsis_km", float, "km"),
-    Channel("trim_remaining_mps", float, "m/s"),
+    Channel("periapsis_km", float, "km"), Channel("apoapsis_km", float, "km"),
+    Channel("inclination_deg", float, "deg"), Channel("trim_remaining_mps", float, "m/s"),
     Channel("trim_used_mps", float, "m/s"), Channel("tubes_in_os", int),
     Channel("interlocks_ok", bool),
 )

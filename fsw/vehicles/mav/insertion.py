@@ -57,7 +57,7 @@ class Insertion(Phase):
             fm.stop_control()
             fm.emit("TRIM_DONE", used=self.trim_used, left=left)
             if self.trim_phase == FIRST_TRIM and self.trim_used < p["trim_budget_mps"]:
-                self.trim2_t = t + math.pi * math.sqrt(nav.orbit.sma_m ** 3 / fm.nav_model.gm)
+                self.trim2_t = t + math.pi * math.sqrt(fm.orbit(nav).sma_m ** 3 / fm.nav_model.gm)
                 self.trim_phase = FAR_APSIS
                 return
             fm.stop_control()

@@ -20,9 +20,8 @@ alone carries the state. The warm-restart state is the whole navigation state.
 
 Ports (topics.py): the navigator starts when the flight manager's phase says the MAV was
 thrown (FLIGHT_PHASE), follows the thrust model it publishes (THRUST_MODEL), and publishes
-its state after every step, start and restore (NAV_STATE, with the osculating orbit, whose
-apsides and inclination are also its channels) and its site and gravity model on every
-parameter change (NAV_MODEL).
+its state after every step, start and restore (NAV_STATE) and its site and gravity model on
+every parameter change (NAV_MODEL).
 """
 from __future__ import annotations
 
@@ -54,8 +53,6 @@ class MavNavigator(Component):
         Channel("accel_valid", bool, doc="the last specific force was plausible for the phase"),
         Channel("accel_rejected", int, doc="specific-force samples rejected as implausible"),
         Channel("bridged_s", float, "s", "navigation time carried by the thrust model, total"),
-        Channel("periapsis_km", float, "km"), Channel("apoapsis_km", float, "km", "-1 on an escape orbit"),
-        Channel("inclination_deg", float, "deg"),
     )
     PUBLISHES = (NAV_STATE, NAV_MODEL)
     SUBSCRIBES = (Sub(THRUST_MODEL, "_on_thrust_model"), Sub(FLIGHT_PHASE, "_on_flight_phase"))
@@ -109,7 +106,6 @@ class MavNavigator(Component):
         self._imu_t_ns = -1          # time stamp of the last fresh IMU sample
         self._imu_good_ns: int | None = None
         self.thrust_model: Callable[[float], float] | None = None   # THRUST_MODEL while a motor burns
-        self.orbit_now = None        # osculating orbit of the last update
         self.restored_ns: int | None = None   # sample time of the state a warm restart brought back
         self.tlm["imu_valid"] = self.tlm["accel_valid"] = True
 
@@ -150,18 +146,9 @@ class MavNavigator(Component):
             self.start(phase.launch_ns)
 
     def _publish_state(self) -> None:
-        """NAV_STATE and the orbit channels (the flight manager's guards and phases read it)."""
-        orbit = None
-        if self.active:
-            orbit = self.orbit_now = self.orbit()
-            re = self.params["radius_eq_m"]
-            tlm = self.tlm
-            tlm["periapsis_km"] = (orbit.periapsis_m - re) / 1e3
-            tlm["apoapsis_km"] = (orbit.apoapsis_m - re) / 1e3 if math.isfinite(orbit.apoapsis_m) else -1.0
-            tlm["inclination_deg"] = math.degrees(orbit.inclination_rad)
+        """NAV_STATE: what the flight manager and attitude control navigate by."""
         self.publish(NAV_STATE, NavState(self._last_ns, self.active, self.r, self.v, self.q, self.rate,
-                                         self.accel_mag, self.accel_valid, self.imu_valid, orbit,
-                                         self.restored_ns))
+                                         self.accel_mag, self.accel_valid, self.imu_valid, self.restored_ns))
 
     def start(self, t_ns: int, q: tuple[float, float, float, float] | None = None) -> None:
         """Begin navigating from the site state (and the star-tracker attitude if valid)."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from fsw.core.ports import Topic
 from fsw.core.time import NS_PER_S
 from fsw.gnc.ascent_guidance import StageModel
-from fsw.gnc.kepler import Apsides
 
 UNREAD_C = -50.0   # a thermometer not read yet (power-on value): cold, no launch
 
@@ -41,9 +41,9 @@ class NavModel:
         return r, (-w * r[1], w * r[0], 0.0)
 
 
-@dataclass(frozen=True)
-class NavState:
-    """The navigated state after a navigator step (or a start, or a restore)."""
+class NavState(NamedTuple):
+    """The navigated state after a navigator step (or a start, or a restore). A named tuple,
+    not a dataclass: it is made 50 times a second and a tuple is the cheapest immutable."""
 
     t_ns: int | None                     # time of the last update (None: never navigated)
     active: bool
@@ -54,7 +54,6 @@ class NavState:
     accel_mag: float
     accel_valid: bool
     imu_valid: bool
-    orbit: Apsides | None                # osculating orbit (None before launch)
     restored_ns: int | None              # sample time of a state a warm restart brought back
 
     def updated_at(self, t_ns: int) -> bool:
@@ -87,9 +86,9 @@ class AcsCommand:
     stop: bool = False
 
 
-@dataclass(frozen=True)
-class AcsStatus:
-    """What the flight manager needs of attitude control."""
+class AcsStatus(NamedTuple):
+    """What the flight manager needs of attitude control (a named tuple: it changes with
+    every controlled step)."""
 
     error_rad: float   # pointing error of the last controlled step
     rcs_ok: bool       # the RCS acknowledged its last command
