@@ -80,6 +80,7 @@ class MavFlightManager(Component):
         self.t_ign: list[float | None] = [None, None]
         self.k1 = 1.0                           # stage-1 motor-scale estimate
         self.acs = ACS_OFF                      # the control law last commanded
+        self._thrust = ThrustModel()            # the thrust model last published
         self._last_t: float | None = None
         self._restart_pending = False
         self._restoring = False
@@ -146,11 +147,16 @@ class MavFlightManager(Component):
         self.publish(ACS_COMMAND, cmd)
 
     def publish_thrust(self, k: int | None) -> None:
-        """THRUST_MODEL of stage k (None: no motor burns)."""
-        if k is None:
-            self.publish(THRUST_MODEL, ThrustModel())
-        else:
-            self.publish(THRUST_MODEL, ThrustModel(self.stage(k), self.t_ign[k - 1], self.k1 if k == 1 else 1.0))
+        """THRUST_MODEL of stage k from the parameters (None: no motor burns)."""
+        self._thrust = ThrustModel() if k is None else \
+            ThrustModel(self.stage(k), self.t_ign[k - 1], self.k1 if k == 1 else 1.0)
+        self.publish(THRUST_MODEL, self._thrust)
+
+    def rescale_thrust(self) -> None:
+        """THRUST_MODEL again with the new stage-1 motor scale (the same stage model, whose
+        thrust tables are then built once a burn, as when the navigator held a closure)."""
+        self._thrust = ThrustModel(self._thrust.stage, self._thrust.t_ignition_s, self.k1)
+        self.publish(THRUST_MODEL, self._thrust)
 
     def _publish_phase(self) -> None:
         launch_ns = int(round(self.launch_t_s * NS_PER_S)) if self.launched else None

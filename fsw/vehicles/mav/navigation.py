@@ -147,7 +147,7 @@ class MavNavigator(Component):
 
     def _publish_state(self) -> None:
         """NAV_STATE: what the flight manager and attitude control navigate by."""
-        self.publish(NAV_STATE, NavState(self._last_ns, self.active, self.r, self.v, self.q, self.rate,
+        self.ports.publish(NAV_STATE, NavState(self._last_ns, self.active, self.r, self.v, self.q, self.rate,
                                          self.accel_mag, self.accel_valid, self.imu_valid, self.restored_ns))
 
     def start(self, t_ns: int, q: tuple[float, float, float, float] | None = None) -> None:

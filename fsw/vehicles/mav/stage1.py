@@ -89,7 +89,7 @@ class Stage1(Phase):
                 ratio = max(0.8, min(1.25, nav.accel_mag / model))
                 fm.k1 = max(0.8, min(1.25, k1 * ratio ** 0.1))
                 if fm.k1 != k1:
-                    fm.publish_thrust(1)
+                    fm.rescale_thrust()
         k1 = fm.k1
         fm.tlm["t_burn_s"] = tb
         fm.tlm["motor_scale"] = k1
