@@ -14,11 +14,10 @@ from typing import Any, Mapping
 from fsw.core.component import CommandError
 from fsw.core.devices import failed
 from fsw.gnc.kepler import norm
-from hal.errors import DeviceFault
 
 from . import igniters
 from .modes import LAUNCH_INTERLOCKS
-from .phase import Phase
+from .phase import Phase, probe
 
 
 class Loading(Phase):
@@ -103,20 +102,15 @@ class Checkout(Phase):
         d = fm.dev
         if self.state is None:
             self.state = {"t0": t, "fail": set(), "star": False, "imu": 0, "swept": False}
-            try:
-                d.tvc.point(math.radians(1.0), 0.0)
-            except DeviceFault:
+            if failed(probe(d.tvc.point, math.radians(1.0), 0.0)):
                 self.state["fail"].add("tvc")
         c = self.state
-        self._probe(c, t)
+        self._sample(c, t)
         if t - c["t0"] < fm.params["checkout_s"]:
             return
         for ig in (d.ign1, d.ign2):
-            try:
-                r = ig.read()
-                if r.armed or r.fired:
-                    c["fail"].add(ig.name)
-            except DeviceFault:
+            r = probe(ig.read)
+            if failed(r) or r.armed or r.fired:
                 c["fail"].add(ig.name)
         if c["imu"] == 0:
             c["fail"].add("imu")
@@ -128,25 +122,23 @@ class Checkout(Phase):
         fm.emit("CHECKOUT_RESULT", passed=self.passed, failures=",".join(sorted(c["fail"])))
         fm.trigger("checkout_done")
 
-    def _probe(self, c: dict, t: float) -> None:
+    def _sample(self, c: dict, t: float) -> None:
         """One checkout sample: gravity on the IMU, a star-tracker solution, the TVC sweep.
         A failed read marks the unit failed without an event (the result names it)."""
         d = self.fm.dev
-        try:
-            if 2.5 < norm(d.imu.read().accel_mps2) < 5.0:
-                c["imu"] += 1
-        except DeviceFault:
+        imu = probe(d.imu.read)
+        if failed(imu):
             c["fail"].add("imu")
-        try:
-            c["star"] |= bool(d.star.read().valid)
-        except DeviceFault:
-            pass
+        elif 2.5 < norm(imu.accel_mps2) < 5.0:
+            c["imu"] += 1
+        star = probe(d.star.read)
+        if not failed(star):
+            c["star"] |= bool(star.valid)
         if not c["swept"] and t - c["t0"] >= 1.0:
-            try:
-                if abs(d.tvc.read().pitch_rad - math.radians(1.0)) > math.radians(0.2):
-                    c["fail"].add("tvc")
-                d.tvc.point(0.0, 0.0)
-            except DeviceFault:
+            tvc = probe(d.tvc.read)
+            if failed(tvc) or abs(tvc.pitch_rad - math.radians(1.0)) > math.radians(0.2):
+                c["fail"].add("tvc")
+            if failed(tvc) or failed(probe(d.tvc.point, 0.0, 0.0)):
                 c["fail"].add("tvc")
             c["swept"] = True
 

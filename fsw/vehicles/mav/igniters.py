@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fsw.core.devices import failed
-from hal.errors import DeviceFault
+
+from .phase import probe
 
 if TYPE_CHECKING:   # pragma: no cover
     from .flight import MavFlightManager
@@ -17,10 +18,8 @@ if TYPE_CHECKING:   # pragma: no cover
 
 def fired(fm: "MavFlightManager", device) -> bool:
     """The device's read-back says it fired (a failed read: it did not, silently)."""
-    try:
-        return bool(device.read().fired)
-    except DeviceFault:   # a read-back that fails is no evidence of a firing
-        return False
+    r = probe(device.read)
+    return not failed(r) and bool(r.fired)
 
 
 def safe(fm: "MavFlightManager") -> None:

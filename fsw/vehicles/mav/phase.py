@@ -15,7 +15,10 @@ ports (`fm.nav_state`, `fm.set_law`, ...) and reaches another phase only through
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from fsw.core.devices import DeviceFailure, device_name
+from hal.errors import DeviceFault
 
 if TYPE_CHECKING:   # pragma: no cover
     from .flight import MavFlightManager
@@ -61,8 +64,19 @@ def phase_table(phases: Iterable[Phase], modes: Iterable[str]) -> dict[str, Phas
     return table
 
 
+def probe(fn: Callable, *args: Any) -> Any:
+    """`fn(*args)` on a device, or a (falsy) DeviceFailure *without* a DEVICE_FAULT event: for
+    the checks whose caller records the failure itself (the checkout's result names the unit;
+    a pyro read-back that fails is no evidence of a firing). Every other device call goes
+    through `Component.device_call`."""
+    try:
+        return fn(*args)
+    except DeviceFault as exc:
+        return DeviceFailure(device_name(fn), str(exc))
+
+
 def opt_float(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-__all__ = ["Phase", "PhaseTableError", "opt_float", "phase_table"]
+__all__ = ["Phase", "PhaseTableError", "opt_float", "phase_table", "probe"]
