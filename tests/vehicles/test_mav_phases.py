@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from fsw.core.bus import Bus
 from fsw.core.component import Component
 from fsw.core.ports import PortError, wire
+from fsw.gnc.kepler import apsides
 from fsw.vehicles.mav import DEVICE_KINDS, MAV_MODES, MavDevices, build_mav
 from fsw.vehicles.mav import control as ctl
 from fsw.vehicles.mav.flight import MavFlightManager
@@ -201,3 +202,19 @@ def test_the_site_model_is_the_navigators():
     r, v = m.site_state(12_000_000_000)
     assert (r, v) == nav.site_state(12_000_000_000)
     assert math.isclose(math.sqrt(sum(x * x for x in r)), nav.params["site_radius_m"])
+
+
+def test_the_throw_starts_navigation_and_sets_the_orbit_channels_at_once():
+    """MAV-BUS-002: FLIGHT_PHASE with the throw starts the navigator (after the manager's step)
+    and turns the enclosure off; the first navigated state sets the manager's orbit channels
+    in the same delivery, as the step that saw the throw used to."""
+    mav, plant = make_mav()
+    f, nav, thermal = mav.flight, mav.nav, mav.thermal
+    plant.set("star_tracker0", q_body_to_inertial=(1.0, 0.0, 0.0, 0.0), valid=1)
+    f.launched_at(30.0)
+    assert not nav.active and not thermal.in_flight and f.tlm["periapsis_km"] == 0.0
+    mav.topology.bus.deliver()
+    assert nav.active and nav.last_ns == 30_000_000_000 and thermal.in_flight
+    ap = apsides(nav.r, nav.v, nav.params["gm"])
+    assert f.tlm["periapsis_km"] == (ap.periapsis_m - nav.params["radius_eq_m"]) / 1e3
+    assert f.tlm["inclination_deg"] == math.degrees(ap.inclination_rad)

@@ -41,7 +41,8 @@ from .modes import MAV_MODES
 from .phase import Phase, opt_float, phase_table
 from .stage1 import Stage1
 from .topics import (ACS_COMMAND, ACS_STATUS, FLIGHT_PHASE, NAV_MODEL, NAV_STATE, THERMAL_STATUS, THRUST_MODEL,
-                     UNREAD_C, AcsCommand, AcsStatus, FlightPhase, ThermalStatus, ThrustModel)
+                     UNREAD_C, AcsCommand, AcsStatus, FlightPhase, NavModel, NavState, ThermalStatus,
+                     ThrustModel)
 
 G0 = 9.80665
 IN_FLIGHT = ("LAUNCH", "STAGE1_BURN", "COAST", "SPIN_UP", "STAGE2_BURN", "ORBIT_INSERTION")
@@ -95,11 +96,13 @@ class MavFlightManager(Component):
 
     # ------------------------------------------------------------ ports
     @property
-    def nav_state(self):
+    def nav_state(self) -> NavState | None:
+        """The latest NAV_STATE (None before the navigator first published)."""
         return self.ports.latest.get(NAV_STATE.name)
 
     @property
-    def nav_model(self):
+    def nav_model(self) -> NavModel:
+        """The latest NAV_MODEL (the vehicle build publishes it once wired)."""
         return self.ports.latest.get(NAV_MODEL.name)
 
     @property
@@ -110,11 +113,11 @@ class MavFlightManager(Component):
     def thermal_status(self) -> ThermalStatus:
         return self.ports.latest.get(THERMAL_STATUS.name, NO_THERMAL)
 
-    def orbit(self, nav) -> Apsides:
+    def orbit(self, nav: NavState) -> Apsides:
         """The osculating orbit of a navigated state."""
         return apsides(nav.r, nav.v, self.nav_model.gm)
 
-    def _orbit_tlm(self, nav) -> None:
+    def _orbit_tlm(self, nav: NavState) -> None:
         ap = self.orbit(nav)
         re = self.nav_model.radius_eq_m
         tlm = self.tlm
@@ -122,7 +125,7 @@ class MavFlightManager(Component):
         tlm["apoapsis_km"] = (ap.apoapsis_m - re) / 1e3 if math.isfinite(ap.apoapsis_m) else -1.0
         tlm["inclination_deg"] = math.degrees(ap.inclination_rad)
 
-    def _on_nav_state(self, nav) -> None:
+    def _on_nav_state(self, nav: NavState) -> None:
         """The first navigated state (the navigator starts after the step that saw the throw)
         sets the orbit channels at once, as they were set in that step before the split."""
         if not self._orbit_seen and nav.active:
