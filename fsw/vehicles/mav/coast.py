@@ -20,6 +20,8 @@ from .phase import Phase
 
 
 class Coast(Phase):
+    """The stage-2 plan (its planner, the plan, when it was made), the coast and the spin-up."""
+
     MODES = ("COAST", "SPIN_UP")
 
     def __init__(self, fm) -> None:

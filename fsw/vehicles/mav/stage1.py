@@ -21,6 +21,8 @@ from .phase import Phase
 
 
 class Stage1(Phase):
+    """Ignition, steering (pitch program, then the linear-tangent solution) and burnout."""
+
     MODES = ("LAUNCH", "STAGE1_BURN")
 
     def __init__(self, fm) -> None:
