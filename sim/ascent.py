@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from sim.mars import ATMOSPHERE, MARS, AtmosphereParams, MarsParams, surface_state_inertial
 from sim.orbit import Elements, state_to_elements
+from fsw.numerics import fixed_sum
 
 G0 = 9.80665
 
@@ -47,7 +48,7 @@ class ThrustCurve:
         xs = [p[0] for p in shape]
         if xs[0] != 0.0 or xs[-1] != 1.0 or any(b <= a for a, b in zip(xs, xs[1:])):
             raise ValueError("thrust shape must start at 0, end at 1 and increase")
-        area = sum(0.5 * (a[1] + b[1]) * (b[0] - a[0]) for a, b in zip(shape, shape[1:]))
+        area = fixed_sum(0.5 * (a[1] + b[1]) * (b[0] - a[0]) for a, b in zip(shape, shape[1:]))
         scale = total_impulse_Ns / (area * burn_time_s)
         self.t = [x * burn_time_s for x in xs]
         self.f = [p[1] * scale for p in shape]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sim.ascent import G0
 from sim.mars import ATMOSPHERE, AtmosphereParams, density
 from sim.terrain import Terrain
+from fsw.numerics import fixed_sum
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class DescentVehicle:
         if throttle is not None:
             self.throttle_cmd = 0.0 if throttle <= 0.0 else min(1.0, max(self.params.min_throttle, throttle))
         if direction is not None:
-            n = math.sqrt(sum(c * c for c in direction))
+            n = math.sqrt(fixed_sum(c * c for c in direction))
             if n > 1e-9:
                 self.thrust_dir = tuple(c / n for c in direction)
 

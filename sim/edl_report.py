@@ -70,7 +70,7 @@ def campaign_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
         out["landing_ellipse_99"] = ellipse(pts, 0.99)
     if trn:
         out["trn_error_m"] = {"median": trn[len(trn) // 2], "max": trn[-1],
-                              "within_40_m": sum(e <= 40.0 for e in trn) / len(trn)}
+                              "within_40_m": sum(e <= 40.0 for e in trn) / len(trn)}  # integer sum
     return out
 
 

@@ -89,12 +89,12 @@ class SilRun:
         """Step faults not yet raised as SilStepFault (0 when the run allows them)."""
         if self.allow_step_faults:
             return 0
-        return sum(self.executive.step_faults.values()) - self._reported
+        return sum(self.executive.step_faults.values()) - self._reported  # integer sum
 
     def check_step_faults(self) -> None:
         """Raise SilStepFault if a step raised and this run does not allow it."""
         if self.unreported_step_faults():
-            self._reported = sum(self.executive.step_faults.values())
+            self._reported = sum(self.executive.step_faults.values())  # integer sum
             raise SilStepFault(f"a component's step raised at t={self.t:.3f} s (allow with "
                                f"allow_step_faults=True or @pytest.mark.allow_step_faults)\n"
                                + self._state())

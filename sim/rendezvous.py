@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fsw.numerics import elementwise
+from fsw.numerics import elementwise, fixed_sum
 from sim.ascent import G0
 from sim.mars import MARS, MarsParams
 from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body, state_to_elements
@@ -159,7 +159,7 @@ class OrbitPair:
     def _kick(self) -> None:
         if self.kicked or not self.p.lateral_kick_mps or self.capture.held_rel_m is not None:
             return
-        d2 = sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
+        d2 = fixed_sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
         if d2 < self.p.kick_range_m ** 2:
             self.kicked = True
             kick = lvlh_vector_to_inertial(self.ero, (0.0, 0.0, self.p.lateral_kick_mps))
@@ -173,7 +173,7 @@ class OrbitPair:
         acc = (0.0, 0.0, 0.0)
         if fn > 0.0:
             acc = lvlh_vector_to_inertial(self.ero, tuple(c / self.ero_mass for c in f))
-            self.delta_v_used += math.sqrt(sum(c * c for c in f)) / self.ero_mass * dt
+            self.delta_v_used += math.sqrt(fixed_sum(c * c for c in f)) / self.ero_mass * dt
             self.ero_mass -= fn / (p.ero_isp_s * G0) * dt
         self.ero = self._prop(self.ero, dt, acc)
         self.t += dt

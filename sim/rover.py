@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.terrain import Terrain, Tube
+from fsw.numerics import fixed_sum
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class Rover:
         self.curvature_cmd = max(-p.max_curvature_1pm, min(p.max_curvature_1pm, curvature_1pm))
 
     def arm_to(self, target_m: tuple[float, float, float]) -> None:
-        n = math.sqrt(sum(c * c for c in target_m))
+        n = math.sqrt(fixed_sum(c * c for c in target_m))
         reach = self.params.arm_reach_m
         self.ee_target_m = tuple(c * reach / n for c in target_m) if n > reach else tuple(target_m)
 
@@ -233,4 +234,4 @@ class Rover:
 
 
 def _dist(a, b) -> float:
-    return math.sqrt(sum((a[i] - b[i]) ** 2 for i in range(3)))
+    return math.sqrt(fixed_sum((a[i] - b[i]) ** 2 for i in range(3)))

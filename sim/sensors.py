@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from hal.errors import DeviceTimeout
+from fsw.numerics import fixed_sum
 
 
 # --- geometry -----------------------------------------------------------------------------------
@@ -79,10 +80,10 @@ class LidarParams:
 def lidar_measure(rel_pos: Sequence[float], rel_vel: Sequence[float], boresight: Sequence[float],
                   lp: LidarParams) -> tuple[float, float, int]:
     """(range, range rate, valid) of a point target at rel_pos/rel_vel in the sensor frame."""
-    rng = math.sqrt(sum(c * c for c in rel_pos))
+    rng = math.sqrt(fixed_sum(c * c for c in rel_pos))
     if rng == 0.0:
         return 0.0, 0.0, 0
-    rate = sum(rel_pos[i] * rel_vel[i] for i in range(3)) / rng
+    rate = fixed_sum(rel_pos[i] * rel_vel[i] for i in range(3)) / rng
     ok = lp.min_range_m <= rng <= lp.max_range_m and off_axis_angle(rel_pos, boresight) <= lp.half_fov_rad
     return (rng, rate, 1) if ok else (0.0, 0.0, 0)
 

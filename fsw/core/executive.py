@@ -325,7 +325,7 @@ class Executive:
                             "exec_us_max": g.stats.exec_ns_max / 1e3, "slips": g.stats.slips,
                             "step_faults": g.stats.step_faults}
         out["_total"] = {"slips": self.slips, "ticks_skipped": self.ticks_skipped,
-                         "ticks_run": self.ticks_run, "step_faults": sum(self.step_faults.values())}
+                         "ticks_run": self.ticks_run, "step_faults": sum(self.step_faults.values())}  # integer sum
         out["_step_faults"] = dict(sorted(self.step_faults.items()))
         return out
 

@@ -207,7 +207,7 @@ class FaultProtection(Component):
         self._recount()
 
     def _recount(self) -> None:
-        self._tripped = sum(s.tripped for s in self.state.values())
+        self._tripped = sum(s.tripped for s in self.state.values())  # integer sum
         self.tlm["tripped"] = self._tripped
 
     def checkpoint_state(self) -> dict[str, Any]:
@@ -226,5 +226,5 @@ class FaultProtection(Component):
                 st.tripped = bool(saved.get("tripped", False))
                 st.trips = int(saved.get("trips", 0))
                 st.enabled = bool(saved.get("enabled", True))
-        self.tlm["trips_total"] = sum(s.trips for s in self.state.values())
+        self.tlm["trips_total"] = sum(s.trips for s in self.state.values())  # integer sum
         self._recount()

@@ -70,7 +70,7 @@ class Health(Component):
             tlm = self.tlm   # the quiet path, every fdir cycle of every flight
             tlm["ticks_skipped"] = ex.ticks_skipped
             if ex.step_faults:   # restored across a warm restart
-                tlm["step_faults"] = sum(ex.step_faults.values())
+                tlm["step_faults"] = sum(ex.step_faults.values())  # integer sum
             return
         for comp in list(self._streak):
             if comp not in self._faulted_since_step:
@@ -95,7 +95,7 @@ class Health(Component):
         tlm = self.tlm
         tlm["slips"] = ex.slips
         tlm["ticks_skipped"] = ex.ticks_skipped
-        tlm["step_faults"] = sum(ex.step_faults.values())
+        tlm["step_faults"] = sum(ex.step_faults.values())  # integer sum
         tlm["components_dead"] = len(self.dead)
 
     def checkpoint_state(self) -> dict[str, Any]:

@@ -152,14 +152,14 @@ def protection_summary(topology: Any, executive: Any) -> dict[str, Any]:
     """The `protection` section of a run's summary: installed, monitor trips, step faults,
     warm restarts (over the whole flight: trips and counts survive a restart)."""
     p = getattr(topology, "protection", None)
-    step_faults = sum(executive.step_faults.values())
+    step_faults = sum(executive.step_faults.values())  # integer sum
     out: dict[str, Any] = {"installed": p is not None, "step_faults": step_faults,
                            "step_fault_lines": executive.step_fault_lines()}
     if p is None:
         out.update(trips=None, restarts=None)
         return out
     tripped = {name: st.trips for name, st in sorted(p.fdir.state.items()) if st.trips}
-    out.update(trips=sum(tripped.values()), monitors_tripped=tripped,
+    out.update(trips=sum(tripped.values()), monitors_tripped=tripped,  # integer sum
                restarts=int(p.restart.tlm["restarts"]), checkpoints=int(p.restart.tlm["saves"]),
                checkpoint_failures=int(p.restart.tlm["save_failures"]),
                checkpoint_store="durable" if getattr(p.restart.store, "durable", True) else "memory",

@@ -43,6 +43,7 @@ from typing import Callable, Sequence
 
 from fsw.gnc.kepler import (Vec, apsides, cross, dot, norm, plane_normal, propagate,
                             time_to_apoapsis, unit)
+from fsw.numerics import fixed_sum
 
 
 # Nominal solid-motor thrust shape (fraction of burn time, relative thrust); the flight copy
@@ -76,7 +77,7 @@ class StageModel:
         if cache is None:
             xs = [p[0] for p in self.shape]
             fs = [p[1] for p in self.shape]
-            area = sum(0.5 * (fs[i] + fs[i + 1]) * (xs[i + 1] - xs[i]) for i in range(len(xs) - 1))
+            area = fixed_sum(0.5 * (fs[i] + fs[i + 1]) * (xs[i + 1] - xs[i]) for i in range(len(xs) - 1))
             f_scale = self.propellant_kg * self.ve_mps / (area * self.burn_time_s)
             ts = [x * self.burn_time_s for x in xs]
             fn = [f * f_scale for f in fs]
@@ -217,7 +218,7 @@ def solve_linear(m: list[list[float]], rhs: list[float]) -> list[float]:
                 a[i][j] -= f * a[col][j]
     out = [0.0] * n
     for i in range(n - 1, -1, -1):
-        out[i] = (a[i][n] - sum(a[i][j] * out[j] for j in range(i + 1, n))) / a[i][i]
+        out[i] = (a[i][n] - fixed_sum(a[i][j] * out[j] for j in range(i + 1, n))) / a[i][i]
     return out
 
 

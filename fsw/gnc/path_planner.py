@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import hazard
+from fsw.numerics import fixed_sum
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def escape_cell(cm: CostMap, start: tuple[int, int], escape: CostMap, max_cells:
 
 
 def path_length(path) -> float:
-    return sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
+    return fixed_sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
 
 
 def plan(cm: CostMap, start_xy: tuple[float, float], goal_xy: tuple[float, float],

@@ -295,7 +295,7 @@ class CommandIngest(KeyManagement, Component):
     def _roll_report(self) -> None:
         left = self.report.roll(self.time.now_ns)
         if left is not None:
-            self._emit("TC_REJECTIONS_SUPPRESSED", count=sum(left.values()), **left)
+            self._emit("TC_REJECTIONS_SUPPRESSED", count=sum(left.values()), **left)  # integer sum
 
     def _emit(self, event: str, **args: Any) -> None:
         try:

@@ -71,7 +71,7 @@ class CustodyLedger:
         return sorted(t for t, loc in self._where.items() if loc == location)
 
     def count(self, location: str) -> int:
-        return sum(1 for loc in self._where.values() if loc == location)
+        return sum(1 for loc in self._where.values() if loc == location)  # integer sum
 
     def __len__(self) -> int:
         return len(self._where)

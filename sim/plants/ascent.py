@@ -21,6 +21,7 @@ from hal.catalog import DeviceKind
 from sim.ascent import AscentParams, AscentVehicle
 from sim.orbit import KeplerError
 from sim.plants.base import FixedStepPlant
+from fsw.numerics import fixed_sum
 
 ASCENT_DEVICES = {
     "imu0": "imu", "star_tracker0": "star_tracker", "tvc": "gimbal", "rcs": "rcs",
@@ -62,7 +63,7 @@ class AscentPlant(FixedStepPlant):
         if n == "imu":
             return {"accel_mps2": tuple(v.last_specific_force_body), "rate_radps": tuple(v.w)}
         if n == "star_tracker":
-            ok = math.sqrt(sum(c * c for c in v.w)) <= self.st_max_rate
+            ok = math.sqrt(fixed_sum(c * c for c in v.w)) <= self.st_max_rate
             return {"q_body_to_inertial": tuple(v.q), "valid": int(ok)}
         if n == "gimbal":
             return {"pitch_rad": v.gimbal[0], "yaw_rad": v.gimbal[1]}
@@ -114,10 +115,10 @@ class AscentPlant(FixedStepPlant):
         re = self.params.mars.radius_eq_m
         return {
             "t_s": self.t_s, "position_m": v.r, "velocity_mps": v.v, "q_body_to_inertial": v.q, "rate_radps": v.w,
-            "mass_kg": v.mass(), "altitude_m": math.sqrt(sum(c * c for c in v.r)) - re,
-            "speed_mps": math.sqrt(sum(c * c for c in v.v)), "stowed": v.stowed,
+            "mass_kg": v.mass(), "altitude_m": math.sqrt(fixed_sum(c * c for c in v.r)) - re,
+            "speed_mps": math.sqrt(fixed_sum(c * c for c in v.v)), "stowed": v.stowed,
             "stage1_attached": v.stage1_attached, "os_attached": v.os_attached,
-            "thrust_N": sum(m.thrust(v.t) for m in v.motors), "gimbal_rad": tuple(v.gimbal),
+            "thrust_N": fixed_sum(m.thrust(v.t) for m in v.motors), "gimbal_rad": tuple(v.gimbal),
             "events": asdict(v.events), "os_state": v.os_state,
             "elements": None if el is None else {
                 **asdict(el), "periapsis_alt_m": el.periapsis_radius_m - re, "apoapsis_alt_m": el.apoapsis_radius_m - re},

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from fsw.numerics import unit
+from fsw.numerics import fixed_sum, unit
 from fsw.vehicles.ero.devices import CCRS_KINDS
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
@@ -167,7 +167,7 @@ class CcrsPlant(FixedStepPlant):
             return {"pitch_rad": self.gimbal[0], "yaw_rad": self.gimbal[1]}
         if device in self.cam_dirs:
             a = self.os_axis()
-            c = sum(a[i] * self.cam_dirs[device][i] for i in range(3))
+            c = fixed_sum(a[i] * self.cam_dirs[device][i] for i in range(3))
             if not self.captured() or c < math.cos(math.radians(p.cam_view_deg)):
                 return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
             return {"los_unit": a, "detected": 1, "brightness": c}

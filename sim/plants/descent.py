@@ -16,6 +16,7 @@ from sim.descent import DescentParams, DescentVehicle
 from sim.plants.base import FixedStepPlant
 from sim.sensors import ray_terrain_range, unit
 from sim.terrain import Terrain
+from fsw.numerics import fixed_sum
 
 DESCENT_DEVICES = {"imu0": "imu", "altimeter0": "altimeter", "lidar0": "lidar", "engine": "descent_engine"}
 
@@ -72,5 +73,5 @@ class DescentPlant(FixedStepPlant):
             "propellant_kg": v.propellant_kg, "throttle": v.throttle, "thrust_N": v.thrust_N(),
             "thrust_dir_unit": unit(v.thrust_dir), "landed": v.landed, "touchdown": td,
             "height_above_ground_m": v.pos[2] - v.terrain.height_at(v.pos[0], v.pos[1]),
-            "speed_mps": math.sqrt(sum(c * c for c in v.vel)),
+            "speed_mps": math.sqrt(fixed_sum(c * c for c in v.vel)),
         }

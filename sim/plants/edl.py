@@ -37,6 +37,7 @@ from sim.entry import CapsuleParams, EntryVehicle, G0, ParachuteParams
 from sim.landing_world import LandingWorld
 from sim.mars import MARS, MarsParams
 from sim.plants.base import FixedStepPlant
+from fsw.numerics import fixed_sum
 
 EDL_DEVICES = {"imu0": "imu", "rcs": "rcs", "chute_pyro": "pyro", "heatshield_pyro": "pyro",
                "backshell_pyro": "pyro", "altimeter0": "altimeter", "tds1": "lidar", "tds2": "lidar",
@@ -99,7 +100,7 @@ class EdlPlant(FixedStepPlant):
         r_loc = site.to_local(self.entry.r)
         self.record: dict[str, Any] = {
             "entry": {"t_s": 0.0, "altitude_km": self.entry.altitude_m / 1e3,
-                      "speed_mps": math.sqrt(sum(c * c for c in self.entry.v)),
+                      "speed_mps": math.sqrt(fixed_sum(c * c for c in self.entry.v)),
                       "inertial_speed_mps": self._inertial_speed(), "position_m": r_loc},
             "chute_deploy": None, "heatshield_sep": None, "backshell_sep": None, "images": []}
         self._look = (0.0, 0.0)
@@ -123,7 +124,7 @@ class EdlPlant(FixedStepPlant):
     def _event(self, key: str, **extra: Any) -> None:
         (x, y, z), v = self.local_state()
         self.record[key] = {"t_s": round(self.t_s, 6), "position_m": (x, y, z), "height_agl_m": self.height_agl(),
-                            "speed_mps": math.sqrt(sum(c * c for c in v)), **extra}
+                            "speed_mps": math.sqrt(fixed_sum(c * c for c in v)), **extra}
 
     # ------------------------------------------------------------------ physics
     def _step(self, dt: float) -> None:
@@ -222,7 +223,7 @@ class EdlPlant(FixedStepPlant):
         td = asdict(d.touchdown) if d is not None and d.touchdown else None
         out = {
             "t_s": self.t_s, "phase": self.phase, "position_m": (x, y, z), "velocity_mps": v,
-            "speed_mps": math.sqrt(sum(c * c for c in v)), "height_above_ground_m": self.height_agl(),
+            "speed_mps": math.sqrt(fixed_sum(c * c for c in v)), "height_above_ground_m": self.height_agl(),
             "altitude_m": e.altitude_m if d is None else z + self.site.radius_m - self.mars.radius_eq_m,
             "touchdown": td, "landed": d is not None and d.landed,
             "edl": {"peak_decel_g": e.peak_decel_g, "peak_decel_t_s": e.peak_decel_t},
@@ -231,7 +232,7 @@ class EdlPlant(FixedStepPlant):
             out.update({"mach": e.mach, "decel_g": e.decel_g, "dynamic_pressure_Pa": e.dynamic_pressure,
                         "bank_deg": math.degrees(e.bank), "mass_kg": e.mass})
         else:
-            out.update({"mach": 0.0, "decel_g": math.sqrt(sum(c * c for c in d.specific_force)) / G0,
+            out.update({"mach": 0.0, "decel_g": math.sqrt(fixed_sum(c * c for c in d.specific_force)) / G0,
                         "mass_kg": d.mass, "propellant_kg": d.propellant_kg, "throttle": d.throttle,
                         "thrust_N": d.thrust_N()})
         return out

@@ -22,6 +22,7 @@ from sim.relative import inertial_to_lvlh_arrays
 from sim.rendezvous import OrbitPair, RendezvousParams, cone_coordinates_arrays
 from sim.sensors import CameraParams, LidarParams, detection_probability, lidar_measure, off_axis_angle, target_brightness
 from sim.truth import MAX_LIST, number, short_list, short_list_values
+from fsw.numerics import fixed_sum
 
 RENDEZVOUS_DEVICES = {"nac": "camera_tracker", "lidar0": "lidar", "rcs": "rcs", "imu0": "imu",
                       "capture": "capture_mechanism"}
@@ -63,9 +64,9 @@ class RendezvousPlant(FixedStepPlant):
         phasing ranges of a few thousand km the OS sets behind the limb."""
         e, o = self.pair.ero, self.pair.os
         d = tuple(o[i] - e[i] for i in range(3))
-        dd = sum(c * c for c in d)
-        t = 0.0 if dd == 0.0 else max(0.0, min(1.0, -sum(e[i] * d[i] for i in range(3)) / dd))
-        closest2 = sum((e[i] + t * d[i]) ** 2 for i in range(3))
+        dd = fixed_sum(c * c for c in d)
+        t = 0.0 if dd == 0.0 else max(0.0, min(1.0, -fixed_sum(e[i] * d[i] for i in range(3)) / dd))
+        closest2 = fixed_sum((e[i] + t * d[i]) ** 2 for i in range(3))
         return closest2 < (self.params.mars.radius_eq_m + self.limb_margin_m) ** 2
 
     def _advance_steps(self, n: int) -> None:
@@ -88,7 +89,7 @@ class RendezvousPlant(FixedStepPlant):
             return {"triggered": int(pr.capture.triggered), "lid_closed": int(pr.capture.lid_closed)}
         rel = pr.relative()
         pos = rel[:3]
-        rng = math.sqrt(sum(c * c for c in pos))
+        rng = math.sqrt(fixed_sum(c * c for c in pos))
         axis = self.params.cone_axis_body
         if n == "lidar":
             lp = self.lidar if not self.ideal_pointing else LidarParams(self.lidar.max_range_m, self.lidar.min_range_m, math.pi)
@@ -147,7 +148,7 @@ class RendezvousPlant(FixedStepPlant):
         along, lat, closing = pr.cone_coordinates(rel)
         return {
             "t_s": self.t_s, "ero_state": pr.ero, "os_state": pr.os, "relative_lvlh": rel,
-            "range_m": math.sqrt(sum(c * c for c in rel[:3])), "cone_depth_m": along, "cone_lateral_m": lat,
+            "range_m": math.sqrt(fixed_sum(c * c for c in rel[:3])), "cone_depth_m": along, "cone_lateral_m": lat,
             "closing_speed_mps": closing, "ero_mass_kg": pr.ero_mass, "delta_v_used_mps": pr.delta_v_used,
             "force_body_N": pr.force_body, "capture": asdict(pr.capture), "detections": self.detections,
             "first_detection_range_m": self.first_detection_range_m,

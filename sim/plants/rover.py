@@ -22,6 +22,7 @@ from sim.plants.base import FixedStepPlant
 from sim.rover import Rover, RoverParams
 from sim.sensors import off_axis_angle
 from sim.terrain import Terrain
+from fsw.numerics import fixed_sum
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class RoverPlant(FixedStepPlant):
                 continue
             tw = rv.tube_world(tid)
             d_world = tuple(tw[i] - origin[i] for i in range(3))
-            rng = math.sqrt(sum(c * c for c in d_world))
+            rng = math.sqrt(fixed_sum(c * c for c in d_world))
             if rng > cam.max_range_m or rng == 0.0:
                 continue
             d_body = rv.world_to_body(d_world)

@@ -32,6 +32,7 @@ from hal.catalog import DeviceKind
 from sim.plants.rover import NavcamParams, RoverPlant
 from sim.rover import RoverParams
 from sim.terrain import Terrain
+from fsw.numerics import fixed_sum
 
 STA_DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 LANDER_CAMERAS = {"lander_cam_l": "camera_tracker", "lander_cam_r": "camera_tracker"}
@@ -170,7 +171,7 @@ class SurfaceOpsPlant(RoverPlant):
         cam = self.camera_xyz[device]
         target = (rv.x, rv.y, rv.ground_z() + self.cameras.target_height_m)
         d = tuple(target[i] - cam[i] for i in range(3))
-        rng = math.sqrt(sum(c * c for c in d))
+        rng = math.sqrt(fixed_sum(c * c for c in d))
         if rng > self.cameras.max_range_m or rng == 0.0:
             return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
         return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": 1.0}

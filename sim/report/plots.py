@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+from fsw.numerics import fixed_sum
 
 MARS_RADIUS_M = 3_396_200.0
 
@@ -248,9 +249,9 @@ def mav_ascent(d: Path, out: Path) -> Path:
         axes[0, 1].plot(t, spd)
         axes[0, 1].set_ylabel("inertial speed (m/s)")
         if all(c is not None for c in r + v):
-            rr = np.sqrt(sum(c * c for c in r))
-            vv = np.sqrt(sum(c * c for c in v))
-            gamma = np.degrees(np.arcsin(np.clip(sum(a * b for a, b in zip(r, v)) / (rr * vv), -1, 1)))
+            rr = np.sqrt(fixed_sum(c * c for c in r))
+            vv = np.sqrt(fixed_sum(c * c for c in v))
+            gamma = np.degrees(np.arcsin(np.clip(fixed_sum(a * b for a, b in zip(r, v)) / (rr * vv), -1, 1)))
             axes[1, 0].plot(t, gamma)
             axes[1, 0].set_ylabel("flight-path angle (deg)")
         for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):

@@ -20,6 +20,7 @@ from fsw.core.modes import ModeTable, T
 from hal.errors import DeviceFault
 
 from ..handoff import HandoffEndpoint
+from fsw.numerics import fixed_sum
 
 TRACKER_MODES = ModeTable(
     modes=("IDLE", "TRACKING"), initial="IDLE",
@@ -110,7 +111,7 @@ class RoverTracker(Component):
         if rng > self.params["max_range_m"]:
             return None
         u1, u2 = r1.los_unit, r2.los_unit
-        sin_gamma = math.sqrt(sum(c * c for c in _cross(u1, u2)))
+        sin_gamma = math.sqrt(fixed_sum(c * c for c in _cross(u1, u2)))
         sigma = self.params["los_sigma_rad"] * rng * max(1.0, math.sqrt(2.0) / max(sin_gamma, 1e-9))
         if sigma > self.params["max_sigma_m"]:
             return None

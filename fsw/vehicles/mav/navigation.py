@@ -39,6 +39,7 @@ from hal.devices import Imu, StarTracker
 from hal.errors import DeviceFault
 
 from .topics import FLIGHT_PHASE, NAV_MODEL, NAV_STATE, THRUST_MODEL, FlightPhase, NavModel, NavState, ThrustModel
+from fsw.numerics import fixed_sum
 
 SHORT_STEP_S = 0.05   # propagation steps this short use the midpoint rule (`propagate`)
 
@@ -266,7 +267,7 @@ class MavNavigator(Component):
             a_new = (0.0, 0.0, 0.0)
         if self.thrust_model is not None and t_s is not None and dt > p["bridge_gap_s"]:
             n = max(2, int(math.ceil(dt / 0.02)))   # the model's mean over the gap (trapezoid)
-            acc = sum((0.5 if i in (0, n) else 1.0) * self.thrust_model(t_s - dt + dt * i / n)
+            acc = fixed_sum((0.5 if i in (0, n) else 1.0) * self.thrust_model(t_s - dt + dt * i / n)
                       for i in range(n + 1)) / n
             f = qrot(q_new, (acc, 0.0, 0.0))
             self.tlm["bridged_s"] += dt
