@@ -60,7 +60,7 @@ def test_a_rover_blind_past_the_hold_timeout_safes():
 
 
 def test_thresholds_come_from_the_rover_parameters():
-    """ROV-NAV-005: fault protection's lost and no-progress limits are navigation's parameters."""
+    """ROV-NAV-006: fault protection's lost and no-progress limits are navigation's parameters."""
     fsw = build_rover()
     assert fsw.nav.set_param("lost_bound_m", 6.5)
     assert fsw.nav.set_param("no_progress_s", 3.0)

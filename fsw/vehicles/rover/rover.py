@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.events import EventDef, Severity
+from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
 from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
 from fsw.gnc.pure_pursuit import PurePursuit
@@ -34,7 +35,7 @@ from hal.errors import DeviceFault
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
-from .modes import DRIVING, ROVER_MODES
+from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .topics import DRIVE_SPEED, NAV_STATE, ROVER_FIX, NavState, PositionFix
 
@@ -185,8 +186,7 @@ class Rover(Component):
                 self.ledger.register(task.tube, "depot")
         self.task: TubeTask | None = None
         self.attempts = 0
-        self.seq = "idle"
-        self.cycles = 0
+        self.steps = SubSteps(ROVER_STEPS, self)   # the pickup's and hand-off's sub-steps (modes.py)
         self.tube_body: tuple[float, float, float] | None = None
         self.handoff_refusals = 0
         self._replan = False
@@ -355,8 +355,12 @@ class Rover(Component):
         r = self._io(self.arm.read)
         return r is not None and bool(r.at_target) and max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
 
-    def _goto(self, seq: str) -> None:
-        self.seq, self.cycles = seq, 0
+    def _goto(self, step: str) -> None:
+        """Move to sub-step `step`; the table has every move the rover makes (a refused one is a bug)."""
+        if step == self.steps.table.initial:
+            self.steps.reset()                   # ends the work from any step, idle included
+        elif not self.steps.go(step):
+            raise RuntimeError(f"sub-step {self.steps.state} -> {step} is not in ROVER_STEPS")
 
     # ------------------------------------------------------------ navigation
     def _take_nav(self) -> None:
@@ -463,14 +467,14 @@ class Rover(Component):
         self._poll_navcam()
         if self._restored:
             self._resume()
-        self.cycles += 1
+        self.steps.tick()
         handler = getattr(self, "_mode_" + self.mode, None)
         if handler is not None:
             handler()
-        if self.seq != "idle" and self.cycles > self.params["step_timeout_cycles"]:
-            self.emit("STEP_TIMEOUT", step=self.seq)
+        if not self.steps.idle and self.steps.cycles > self.params["step_timeout_cycles"]:
+            self.emit("STEP_TIMEOUT", step=self.steps.state)
             self._on_timeout()
-        self.tlm["step"] = self.seq
+        self.tlm["step"] = self.steps.state
         self.tlm["tubes_stowed"] = len(self.aboard)
 
     def _mode_STOWED(self) -> None:
@@ -746,7 +750,7 @@ class Rover(Component):
         return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
 
     def _mode_APPROACH_TUBE(self) -> None:
-        if self.seq == "look":
+        if self.steps.state == "look":
             self._stop()
             if abs(self.nav.wheel_speed_mps) > 1e-3:
                 return                      # stop, then look: no image while still rolling
@@ -784,7 +788,7 @@ class Rover(Component):
                     self._goto("creep")
                 else:
                     self._give_up_or_retry("too close to reach")
-        elif self.seq == "creep":
+        elif self.steps.state == "creep":
             if self.at_goal():
                 self._stop()
                 self._goto("look")
@@ -814,14 +818,14 @@ class Rover(Component):
     def _mode_ACQUIRE(self) -> None:
         above = self._arm_frame(*self.tube_body, dz=0.10)
         at = self._arm_frame(*self.tube_body)
-        if self.seq == "above" and self._arm_at(above):
+        if self.steps.state == "above" and self._arm_at(above):
             self._arm_to(at)
             self._goto("descend")
-        elif self.seq == "descend" and self._arm_at(at):
+        elif self.steps.state == "descend" and self._arm_at(at):
             if self.gripper is not None:
                 self._io(self.gripper.close_jaws)
             self._goto("grasp")
-        elif self.seq == "grasp" and self.cycles > 3:
+        elif self.steps.state == "grasp" and self.steps.cycles > 3:
             if self.trigger("grasped"):
                 p = self.params
                 self._arm_to((p["stow_x_m"], 0.0, p["stow_z_m"]))
@@ -833,7 +837,7 @@ class Rover(Component):
                     self._io(self.gripper.open_jaws)
                 self._arm_to(above)
                 self._goto("backoff")
-        elif self.seq == "backoff" and self._arm_at(above):
+        elif self.steps.state == "backoff" and self._arm_at(above):
             if self.trigger("retry"):
                 self.tube_body = None
                 self._goto("look")
@@ -844,11 +848,11 @@ class Rover(Component):
     def _mode_STOW_TUBE(self) -> None:
         p = self.params
         stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
-        if self.seq == "stow" and self._arm_at(stow):
+        if self.steps.state == "stow" and self._arm_at(stow):
             if self.gripper is not None:
                 self._io(self.gripper.open_jaws)
             self._goto("confirm_stow")
-        elif self.seq == "confirm_stow" and self.cycles > 3:
+        elif self.steps.state == "confirm_stow" and self.steps.cycles > 3:
             tube = self.task.tube
             if self.stow_confirmed() and self.ledger.move(tube, "depot", "rover") and self.trigger("stowed"):
                 self.aboard.append(tube)
@@ -867,7 +871,7 @@ class Rover(Component):
         p = self.params
         stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
         present = (p["present_x_m"], 0.0, p["present_z_m"])
-        if self.seq == "idle":
+        if self.steps.state == "idle":
             if not self.aboard:
                 if self.handoff is not None and not self.tasks:
                     self.handoff.send("DONE")       # a trip back only for a fix is not the end
@@ -878,19 +882,19 @@ class Rover(Component):
                 self._io(self.gripper.open_jaws)
             self._arm_to(stow)
             self._goto("to_slot")
-        elif self.seq == "to_slot" and self._arm_at(stow):
+        elif self.steps.state == "to_slot" and self._arm_at(stow):
             if self.gripper is not None:
                 self._io(self.gripper.close_jaws)
             self._goto("take_from_slot")
-        elif self.seq == "take_from_slot" and self.cycles > 3:
+        elif self.steps.state == "take_from_slot" and self.steps.cycles > 3:
             if self._holding() and int(self._g.tube_id) in self.aboard:
                 self._arm_to(present)
                 self._goto("present")
-        elif self.seq == "present" and self._arm_at(present):
+        elif self.steps.state == "present" and self._arm_at(present):
             self.handoff.send("OFFER", int(self._g.tube_id), self._world_of_body(
                 (p["arm_base_x_m"] + present[0], present[1], p["arm_base_z_m"] + present[2])))
             self._goto("wait_taken")
-        elif self.seq == "wait_taken":
+        elif self.steps.state == "wait_taken":
             for m in msgs:
                 if m.kind == "TAKEN":
                     if self.gripper is not None:
@@ -902,14 +906,14 @@ class Rover(Component):
                     self.emit("HANDOFF_RESULT", tube=m.tube, result="refused")
                     self._arm_to(stow)
                     self._goto("return_to_slot")
-        elif self.seq == "release" and self.cycles > 3 and not self._holding():
+        elif self.steps.state == "release" and self.steps.cycles > 3 and not self._holding():
             tube = self._pending
             if tube in self.aboard and self.ledger.move(tube, "rover", "sta"):
                 self.aboard.remove(tube)
                 self.tlm["tubes_handed_over"] += 1
                 self.emit("HANDOFF_RESULT", tube=tube, result="taken")
             self._goto("idle")
-        elif self.seq == "return_to_slot" and self._arm_at(stow):
+        elif self.steps.state == "return_to_slot" and self._arm_at(stow):
             if self.gripper is not None:
                 self._io(self.gripper.open_jaws)
             self._goto("idle")
