@@ -176,3 +176,29 @@ def test_the_rover_is_wired_navigation_first():
     assert conn[NAV_STATE.name] == (("rover_nav",), ("rover",))
     assert conn[ROVER_FIX.name] == (("rover",), ("rover_nav",))
     assert conn[DRIVE_SPEED.name] == (("rover",), ("rover_nav",))
+
+
+# ------------------------------------------------------------ pickup geometry (ROV-GEO-*)
+@given(st.floats(0.8, 4.0), st.floats(-1.5, 1.5), st.floats(-3.1, 3.1), finite, finite)
+def test_a_tube_seen_on_flat_ground_is_found_where_it_lies(fwd, left, heading, x, y):
+    """ROV-GEO-001: on level, flat ground the navcam's line of sight meets the ground at the
+    tube, and the body point maps to its place in the local frame (independent reference:
+    the rotation by the heading written out here)."""
+    from fsw.vehicles.rover.pickup_geometry import tube_in_body, world_of_body
+    nav = NavState(x, y, heading, 0.0, 0.1, 0.03, 0.0, 0.0, (0.0, 0.0, 3.71))
+    cam, tube_z = (0.3, 0.0, 1.1), 0.02
+    d = (fwd - cam[0], left - cam[1], tube_z - cam[2])
+    n = math.sqrt(sum(c * c for c in d))
+    body = tube_in_body(tuple(c / n for c in d), cam, tube_z, nav, lambda _x, _y: 0.0)
+    assert body is not None and all(abs(a - b) < 1e-9 for a, b in zip(body, (fwd, left, tube_z)))
+    wx, wy, wz = world_of_body(body, nav, lambda _x, _y: 0.0)
+    ex = x + fwd * math.cos(heading) - left * math.sin(heading)
+    ey = y + fwd * math.sin(heading) + left * math.cos(heading)
+    assert abs(wx - ex) < 1e-9 and abs(wy - ey) < 1e-9 and abs(wz - tube_z) < 1e-12
+
+
+def test_a_line_of_sight_above_the_horizon_finds_no_tube():
+    """ROV-GEO-002: a line of sight that does not reach the ground gives no position."""
+    from fsw.vehicles.rover.pickup_geometry import tube_in_body
+    nav = NavState(0.0, 0.0, 0.0, 0.0, 0.1, 0.03, 0.0, 0.0, None)
+    assert tube_in_body((1.0, 0.0, 0.0), (0.3, 0.0, 1.1), 0.02, nav, lambda _x, _y: 0.0) is None

@@ -37,6 +37,7 @@ from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, Custody
 from ..handoff import HandoffEndpoint
 from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
+from .pickup_geometry import in_reach, tube_in_body, world_of_body
 from .topics import DRIVE_SPEED, NAV_STATE, ROVER_FIX, NavState, PositionFix
 
 NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
@@ -49,22 +50,6 @@ class TubeTask:
     tube: int
     x_m: float
     y_m: float
-
-
-def truncate_path(path: Sequence[tuple[float, float]], back_m: float) -> list[tuple[float, float]]:
-    """The path shortened by `back_m` from its end (at least its first point)."""
-    pts = [tuple(p) for p in path]
-    remaining = back_m
-    while len(pts) >= 2 and remaining > 0:
-        (ax, ay), (bx, by) = pts[-2], pts[-1]
-        L = math.hypot(bx - ax, by - ay)
-        if L > remaining:
-            f = (L - remaining) / L
-            pts[-1] = (ax + (bx - ax) * f, ay + (by - ay) * f)
-            return pts
-        remaining -= L
-        pts.pop()
-    return pts
 
 
 class Rover(Component):
@@ -687,64 +672,21 @@ class Rover(Component):
     # ------------------------------------------------------------ pickup
     def _in_reach(self, bx: float, by: float, bz: float) -> bool:
         p = self.params
-        dx = bx - p["arm_base_x_m"]
-        dz = bz - p["arm_base_z_m"]
-        return 0.25 <= dx and math.sqrt(dx * dx + by * by + dz * dz) <= 0.95 * p["arm_reach_m"]
-
-    def _level_axes(self):
-        """Forward-level, left-level and up unit vectors in body coordinates (from the IMU's gravity)."""
-        a = self.nav.accel_mps2
-        n = math.sqrt(sum(c * c for c in a)) if a is not None else 0.0
-        up = (0.0, 0.0, 1.0) if n < 1e-6 else tuple(c / n for c in a)
-        f = (1.0 - up[0] * up[0], -up[0] * up[1], -up[0] * up[2])
-        fn = math.sqrt(sum(c * c for c in f))
-        f = tuple(c / fn for c in f)
-        left = (up[1] * f[2] - up[2] * f[1], up[2] * f[0] - up[0] * f[2], up[0] * f[1] - up[1] * f[0])
-        return f, left, up
+        return in_reach((bx, by, bz), p["arm_base_x_m"], p["arm_base_z_m"], p["arm_reach_m"])
 
     def _localise(self) -> tuple[float, float, float] | None:
-        """Tube position in the body frame: the camera's line of sight met with the terrain.
-
-        The line of sight is levelled with the IMU's gravity vector and intersected with the
-        onboard height map around the dead-reckoned position (a few fixed-point iterations),
-        so terrain relief and rover tilt do not bias the grasp point.
-        """
+        """Tube position in the body frame from a navcam frame (`pickup_geometry.tube_in_body`)."""
         if self.camera is None:
             return None
         r = self._navcam()
         if r is None or not r.detected:
             return None
         p = self.params
-        f, left, up = self._level_axes()
-        los = r.los_unit
-        cam = (p["cam_x_m"], p["cam_y_m"], p["cam_z_m"])
-        dot = lambda u, v: u[0] * v[0] + u[1] * v[1] + u[2] * v[2]  # noqa: E731
-        lf, ll, lu = dot(los, f), dot(los, left), dot(los, up)
-        cf, cl, cu = dot(cam, f), dot(cam, left), dot(cam, up)
-        if lu >= -1e-3:
-            return None
-        h = self.nav.heading_rad
-        ground = self.height_at(self.nav.x_m, self.nav.y_m)
-        dz = p["tube_z_m"]                           # tube height above the rover's ground point
-        for _ in range(4):
-            t = (dz - cu) / lu
-            tf, tl = cf + t * lf, cl + t * ll
-            wx = self.nav.x_m + tf * math.cos(h) - tl * math.sin(h)
-            wy = self.nav.y_m + tf * math.sin(h) + tl * math.cos(h)
-            dz = self.height_at(wx, wy) - ground + p["tube_z_m"]
-        t = (dz - cu) / lu
-        tf, tl, tu = cf + t * lf, cl + t * ll, dz
-        return tuple(tf * f[k] + tl * left[k] + tu * up[k] for k in range(3))
+        return tube_in_body(r.los_unit, (p["cam_x_m"], p["cam_y_m"], p["cam_z_m"]), p["tube_z_m"], self.nav,
+                            self.height_at)
 
     def _world_of_body(self, b) -> tuple[float, float, float]:
-        """A body-frame point in the local frame (levelled by the IMU, placed by dead reckoning)."""
-        f, left, up = self._level_axes()
-        bf = sum(b[k] * f[k] for k in range(3))
-        bl = sum(b[k] * left[k] for k in range(3))
-        bu = sum(b[k] * up[k] for k in range(3))
-        h = self.nav.heading_rad
-        return (self.nav.x_m + bf * math.cos(h) - bl * math.sin(h), self.nav.y_m + bf * math.sin(h) + bl * math.cos(h),
-                self.height_at(self.nav.x_m, self.nav.y_m) + bu)
+        return world_of_body(b, self.nav, self.height_at)
 
     def height_at(self, x: float, y: float) -> float:
         return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
