@@ -26,12 +26,12 @@ from typing import Any, Mapping, Sequence
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.devices import DEVICE_FAULT, DeviceFailure, device_name, failed
 from fsw.core.events import EventDef, Severity
 from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
 from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
 from fsw.gnc.pure_pursuit import PurePursuit
-from hal.errors import DeviceFault
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
@@ -75,7 +75,7 @@ class Rover(Component):
         EventDef("TUBE_STOWED", Severity.ACTIVITY_HI, "tube {tube} stowed ({count} aboard)", tube=int, count=int),
         EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}", tube=int, result=str),
         EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
+        DEVICE_FAULT,
         EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m", purpose=str, bound_m=float, inflation_m=float),
         EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
                  source=str, shift_m=float, bound_m=float),
@@ -279,19 +279,22 @@ class Rover(Component):
         self.landmarks[tube] = (x_m, y_m)
 
     # ------------------------------------------------------------ devices
-    def _io(self, fn, *args, counter: str = "device_faults"):
-        """A device call; a fault is counted (`counter`) and reported, never raised into the loop.
-        Navcam faults have their own counter: the rover holds for a blind camera, not safes."""
-        try:
-            return fn(*args)
-        except DeviceFault as exc:
-            self.tlm[counter] += 1
-            self.emit("DEVICE_FAULT", device=getattr(getattr(fn, "__self__", None), "name", "?"), error=str(exc))
-            return None
+    def _call(self, fn, *args):
+        """A device call through `device_call`: the result, or None once the fault is reported."""
+        r = self.device_call(fn, *args)
+        return None if failed(r) else r
+
+    def report_device_fault(self, failure: DeviceFailure) -> None:
+        """A blind navcam holds the rover (navcam_faults), it does not safe it (device_faults)."""
+        if self.camera is not None and failure.device == device_name(self.camera.read):
+            self.tlm["navcam_faults"] += 1
+            self.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
+            return
+        super().report_device_fault(failure)
 
     def _navcam(self):
         """A navcam frame, or None if the camera did not answer (counted in navcam_faults)."""
-        r = self._io(self.camera.read, counter="navcam_faults")
+        r = self._call(self.camera.read)
         if r is None:
             self._navcam_good = 0
         else:
@@ -322,7 +325,7 @@ class Rover(Component):
         self.speed = speed
         self.tlm["speed_cmd_mps"], self.tlm["curvature_cmd_1pm"] = speed, curvature
         if self.wheels is not None:
-            self._io(self.wheels.drive, speed, curvature)
+            self._call(self.wheels.drive, speed, curvature)
 
     def _stop(self) -> None:
         self._drive(0.0, 0.0)
@@ -332,12 +335,12 @@ class Rover(Component):
 
     def _arm_to(self, target) -> None:
         if self.arm is not None:
-            self._io(self.arm.move_to, tuple(float(c) for c in target))
+            self._call(self.arm.move_to, tuple(float(c) for c in target))
 
     def _arm_at(self, target) -> bool:
         if self.arm is None:
             return False
-        r = self._io(self.arm.read)
+        r = self._call(self.arm.read)
         return r is not None and bool(r.at_target) and max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
 
     def _goto(self, step: str) -> None:
@@ -444,29 +447,27 @@ class Rover(Component):
                 elif self.mode == "HANDOFF":
                     self._inbox.append(m)   # nothing else is expected outside a hand-off: drop strays
         if self.gripper is not None:
-            g = self._io(self.gripper.read)
+            g = self._call(self.gripper.read)
             if g is not None:
                 self._g = g
         if self.slot_sensors and self.mode in ("STOW_TUBE", "HANDOFF"):
-            self._slots = [self._io(s.read) for s in self.slot_sensors]
+            self._slots = [self._call(s.read) for s in self.slot_sensors]
         self._poll_navcam()
         if self._restored:
             self._resume()
         self.steps.tick()
-        handler = getattr(self, "_mode_" + self.mode, None)
-        if handler is not None:
-            handler()
+        self.during()
         if not self.steps.idle and self.steps.cycles > self.params["step_timeout_cycles"]:
             self.emit("STEP_TIMEOUT", step=self.steps.state)
             self._on_timeout()
         self.tlm["step"] = self.steps.state
         self.tlm["tubes_stowed"] = len(self.aboard)
 
-    def _mode_STOWED(self) -> None:
+    def during_STOWED(self) -> None:
         if self.lander_landed_flag:
             self.trigger("egress")
 
-    def _mode_EGRESS(self) -> None:
+    def during_EGRESS(self) -> None:
         if self.egress_start is None:
             self.egress_start = (self.nav.x_m, self.nav.y_m)
             h = self.nav.heading_rad
@@ -482,7 +483,7 @@ class Rover(Component):
         else:
             self._pursue()
 
-    def _mode_HAZARD_STOP(self) -> None:
+    def during_HAZARD_STOP(self) -> None:
         """Stopped: replan from here at once (a hazard), or hold while the navcam is not answering
         (fault protection stops a blind rover here) and replan once it has answered for
         `hold_clear_s`; blind for `hold_timeout_s`, the rover safes and the ground looks."""
@@ -513,10 +514,10 @@ class Rover(Component):
             self.egress_start = None
             self.trigger("clear_egress")
 
-    def _mode_SAFE(self) -> None:
+    def during_SAFE(self) -> None:
         self._stop()
 
-    def _mode_IDLE(self) -> None:
+    def during_IDLE(self) -> None:
         self._stop()
         if self.done:
             return
@@ -590,7 +591,7 @@ class Rover(Component):
         self.emit("TUBE_SKIPPED", tube=task.tube, attempts=self.attempts)
         self.task = None
 
-    def _mode_TRAVERSE(self) -> None:
+    def during_TRAVERSE(self) -> None:
         if self._replan:
             self._replan = False
             path = self._tube_path()
@@ -607,7 +608,7 @@ class Rover(Component):
         else:
             self._pursue()
 
-    def _mode_RETURN(self) -> None:
+    def during_RETURN(self) -> None:
         if self._replan:
             self._replan = False
             if not self._plan_return():
@@ -691,7 +692,7 @@ class Rover(Component):
     def height_at(self, x: float, y: float) -> float:
         return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
 
-    def _mode_APPROACH_TUBE(self) -> None:
+    def during_APPROACH_TUBE(self) -> None:
         if self.steps.state == "look":
             self._stop()
             if abs(self.nav.wheel_speed_mps) > 1e-3:
@@ -753,11 +754,11 @@ class Rover(Component):
     def _start_grasp(self) -> None:
         self.attempts += 1
         if self.gripper is not None:
-            self._io(self.gripper.open_jaws)
+            self._call(self.gripper.open_jaws)
         self._arm_to(self._arm_frame(*self.tube_body, dz=0.10))
         self._goto("above")
 
-    def _mode_ACQUIRE(self) -> None:
+    def during_ACQUIRE(self) -> None:
         above = self._arm_frame(*self.tube_body, dz=0.10)
         at = self._arm_frame(*self.tube_body)
         if self.steps.state == "above" and self._arm_at(above):
@@ -765,7 +766,7 @@ class Rover(Component):
             self._goto("descend")
         elif self.steps.state == "descend" and self._arm_at(at):
             if self.gripper is not None:
-                self._io(self.gripper.close_jaws)
+                self._call(self.gripper.close_jaws)
             self._goto("grasp")
         elif self.steps.state == "grasp" and self.steps.cycles > 3:
             if self.trigger("grasped"):
@@ -776,7 +777,7 @@ class Rover(Component):
                 reason = f"gripper holds {int(self._g.tube_id)}" if self._holding() else "nothing grasped"
                 self.emit("GRASP_FAILED", tube=self.task.tube, reason=reason, attempt=self.attempts)
                 if self.gripper is not None:
-                    self._io(self.gripper.open_jaws)
+                    self._call(self.gripper.open_jaws)
                 self._arm_to(above)
                 self._goto("backoff")
         elif self.steps.state == "backoff" and self._arm_at(above):
@@ -787,12 +788,12 @@ class Rover(Component):
                 self._skip_task()
                 self._goto("idle")
 
-    def _mode_STOW_TUBE(self) -> None:
+    def during_STOW_TUBE(self) -> None:
         p = self.params
         stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
         if self.steps.state == "stow" and self._arm_at(stow):
             if self.gripper is not None:
-                self._io(self.gripper.open_jaws)
+                self._call(self.gripper.open_jaws)
             self._goto("confirm_stow")
         elif self.steps.state == "confirm_stow" and self.steps.cycles > 3:
             tube = self.task.tube
@@ -808,7 +809,7 @@ class Rover(Component):
                 self._goto("idle")
 
     # ------------------------------------------------------------ hand-off
-    def _mode_HANDOFF(self) -> None:
+    def during_HANDOFF(self) -> None:
         msgs = self._inbox
         p = self.params
         stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
@@ -821,12 +822,12 @@ class Rover(Component):
                 self.done = not self.tasks
                 return
             if self.gripper is not None:
-                self._io(self.gripper.open_jaws)
+                self._call(self.gripper.open_jaws)
             self._arm_to(stow)
             self._goto("to_slot")
         elif self.steps.state == "to_slot" and self._arm_at(stow):
             if self.gripper is not None:
-                self._io(self.gripper.close_jaws)
+                self._call(self.gripper.close_jaws)
             self._goto("take_from_slot")
         elif self.steps.state == "take_from_slot" and self.steps.cycles > 3:
             if self._holding() and int(self._g.tube_id) in self.aboard:
@@ -840,7 +841,7 @@ class Rover(Component):
             for m in msgs:
                 if m.kind == "TAKEN":
                     if self.gripper is not None:
-                        self._io(self.gripper.open_jaws)
+                        self._call(self.gripper.open_jaws)
                     self._goto("release")
                     self._pending = m.tube
                 elif m.kind == "REFUSED":
@@ -857,7 +858,7 @@ class Rover(Component):
             self._goto("idle")
         elif self.steps.state == "return_to_slot" and self._arm_at(stow):
             if self.gripper is not None:
-                self._io(self.gripper.open_jaws)
+                self._call(self.gripper.open_jaws)
             self._goto("idle")
             if self.handoff_refusals >= self.params["max_pickup_attempts"]:
                 self.done = True
@@ -942,7 +943,7 @@ class Rover(Component):
         activity: a drive replans from the restored pose, a pickup looks again (or stows the tube
         it holds), a hand-off presents the tube it holds again."""
         self._restored = False
-        slots = [self._io(s.read) for s in self.slot_sensors]
+        slots = [self._call(s.read) for s in self.slot_sensors]
         self._slots = slots
         seen = {int(r.tube_id): f"slot{k}" for k, r in enumerate(slots) if r is not None and r.present}
         held = int(self._g.tube_id) if self._holding() else 0
