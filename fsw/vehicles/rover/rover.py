@@ -1,22 +1,23 @@
-"""The delivering rover's vehicle component: navigation, tube pickup with retries, hand-off.
+"""The delivering rover's manager: mode table, planning and pursuit, tube pickup with retries, hand-off.
 
-One component serves both delivery options (scenario configuration): the Sample Fetch Rover
+One manager serves both delivery options (scenario configuration): the Sample Fetch Rover
 drives from the lander to each depot tube, picks it up and returns; Perseverance arrives
 carrying tubes and only drives to the lander and hands them over. Both use the same
 hand-off interface (`fsw.vehicles.handoff`) and custody ledger (depot -> rover -> sta).
 
-Navigation: dead reckoning from wheel odometry along the IMU-integrated heading; hazard-aware
-A* over the onboard cost map (replanned after any hazard stop); pure pursuit in the control
-rate group. Safety does not rest on the dead reckoning being good: the rover keeps a bound
-on its position error (`PositionBound`: reset by fixes, grown per metre driven) and plans on
-hazards inflated by the bound it will have at the end of the drive. When the bound outgrows
-the path's inflation it stops and replans; above `look_uncertainty_m` it stops and looks for
-a depot tube (a landmark of known position) to re-localise; a tube it cannot reach safely is
+Navigation (dead reckoning, the position-error bound, fixes) is its own component
+(`navigation.py`, first in the control group); the manager reads its estimate on `rover.nav`
+and sends it fixes on `rover.fix` (DESIGN.md). Driving: hazard-aware A* over the onboard cost
+map (replanned after any hazard stop), pure pursuit in the control rate group. Safety does
+not rest on the dead reckoning being good: the manager plans on hazards inflated by the
+bound the rover will have at the end of the drive. When the bound outgrows the path's
+inflation it stops and replans; above `look_uncertainty_m` it stops and looks for a depot
+tube (a landmark of known position) to re-localise; a tube it cannot reach safely is
 skipped, and a rover too unsure to go on drives back to the lander (whose cameras fix it)
-with what it has. A fix further off than the bound allowed raises the bound's growth rate
-(BOUND_RAISED): the bound learns from its own misses. Pickup: drive to a point short of the tube, detect and localise it with the tube
-camera (line of sight onto the ground plane), grasp with the arm, confirm by the gripper's
-id reader, stow and confirm by the stowage slots' tube sensors. A failed grasp backs off and retries.
+with what it has. Pickup: drive to a point short of the tube, detect and localise it with the
+navcam (`pickup_geometry.py`), grasp with the arm, confirm by the gripper's id reader, stow
+and confirm by the stowage slots' tube sensors; a failed grasp backs off and retries. The
+pickup's and hand-off's sub-steps are the declared table `ROVER_STEPS` (modes.py).
 """
 from __future__ import annotations
 
