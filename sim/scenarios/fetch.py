@@ -44,7 +44,7 @@ from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.lander.rover_tracker import RoverTracker
 from fsw.vehicles.lander.sta import SampleTransferArm
-from fsw.vehicles.rover import Rover, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
+from fsw.vehicles.rover import Rover, RoverHandoff, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.scenario_params import (ScenarioParam, check_flight_params, defaults, flight_param, seed_param, table_of,
                                  xy_point)
@@ -80,8 +80,8 @@ PARAMS = (
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "rover_nav.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
-FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "sta": SampleTransferArm, "tracker": RoverTracker}
+PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
 DEPOT_STREAM = 0x5EED_DE90          # the depot layout's random stream, apart from the terrain's
@@ -235,21 +235,22 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
                        ledger=CustodyLedger(), start_pose=start, slots=N_SLOTS)
     lfsw = build_lander(devices, handoff=lander_end, ledger=CustodyLedger(), sta_base_xyz_m=sta_base,
                         tracker_camera_xyz_m=cams)
-    lander, sta, rover, nav = lfsw.lander, lfsw.sta, rfsw.rover, rfsw.nav
+    lander, sta, rover, nav, handing = lfsw.lander, lfsw.sta, rfsw.rover, rfsw.nav, rfsw.handoff
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
 
     def configure(surface: SurfaceFlight) -> None:
         # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
         hx, hy, hh = handoff_pose
-        rp = rover.params
-        reach = rp["arm_base_x_m"] + rp["present_x_m"]
+        hp = handing.params
+        reach = hp["arm_base_x_m"] + hp["present_x_m"]
         present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
-                   site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
+                   site.local_map.height_at(hx, hy) + hp["arm_base_z_m"] + hp["present_z_m"])
         for k, axis in enumerate("xyz"):
             sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
             sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
         sta.set_param("step_timeout_cycles", 450)
         rover.set_param("step_timeout_cycles", 1200)
+        handing.set_param("step_timeout_cycles", 1200)
         topology = surface.topology
         params = flight_parameters(cfg, fsw_params)
         check_flight_params(FLIGHT_COMPONENTS, params)

@@ -10,9 +10,11 @@ from hypothesis import given, settings, strategies as st
 
 from fsw.core.modes import check_structure
 from fsw.core.substeps import SubSteps
+from fsw.vehicles.rover.handoff import RoverHandoff
 from fsw.vehicles.rover.modes import HANDOFF_STEPS, PICKUP_STEPS, ROVER_STEPS
 from fsw.vehicles.rover.navigation import RoverNavigation
-from fsw.vehicles.rover.topics import DRIVE_SPEED, NAV_STATE, ROVER_FIX, NavState, PositionFix
+from fsw.vehicles.rover.topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
+                                      HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.vehicles.rover.vehicle import build_rover
 
 finite = st.floats(-50.0, 50.0, allow_nan=False)
@@ -40,18 +42,19 @@ class Imu:
 
 
 # ------------------------------------------------------------ sub-steps (ROV-STEP-*)
-def test_the_substep_table_is_sound():
-    """ROV-STEP-001: every sub-step is reachable from idle and can get back to it."""
-    assert check_structure(ROVER_STEPS) == []
-    assert all("idle" in ROVER_STEPS.reachable_from(m) for m in ROVER_STEPS.modes)
-    assert all(m in ROVER_STEPS.reachable_from("idle") for m in ROVER_STEPS.modes)
+def test_the_substep_tables_are_sound():
+    """ROV-STEP-001, ROV-HO-001: every sub-step is reachable from idle and can get back to it."""
+    for table in (ROVER_STEPS, HANDOFF_STEPS):
+        assert check_structure(table) == []
+        assert all("idle" in table.reachable_from(m) for m in table.modes)
+        assert all(m in table.reachable_from("idle") for m in table.modes)
 
 
 def test_each_pickup_substep_belongs_to_one_mode():
-    """ROV-STEP-002: the pickup's sub-steps are split between its modes, none shared, none with the hand-off."""
+    """ROV-STEP-002: the pickup's sub-steps are split between its modes, none shared."""
     steps = [s for group in PICKUP_STEPS.values() for s in group]
-    assert len(steps) == len(set(steps)) and not set(steps) & set(HANDOFF_STEPS)
-    assert set(ROVER_STEPS.modes) == {"idle"} | set(steps) | set(HANDOFF_STEPS)
+    assert len(steps) == len(set(steps))
+    assert set(ROVER_STEPS.modes) == {"idle"} | set(steps)
 
 
 # Written from the requirements (DESIGN.md), not from the table: where each step may come from.
@@ -59,17 +62,23 @@ ALLOWED_FROM = {
     "look": {"idle", "look", "creep", "backoff"}, "creep": {"look"}, "above": {"look"},
     "descend": {"above"}, "grasp": {"descend"}, "backoff": {"grasp"},
     "stow": {"grasp", "idle"}, "confirm_stow": {"stow", "idle"},
+}
+HANDOFF_FROM = {
     "to_slot": {"idle"}, "take_from_slot": {"to_slot"}, "present": {"take_from_slot", "idle"},
     "wait_taken": {"present"}, "release": {"wait_taken"}, "return_to_slot": {"wait_taken"},
 }
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.sampled_from(sorted(ROVER_STEPS.modes) + ["bogus"]), st.integers(0, 3)), max_size=60))
-def test_substeps_move_only_as_the_requirements_allow(moves):
-    """ROV-STEP-003: a tube is stowed only after a grasp (or a restart that finds it held), offered
-    only from its slot, released only once the lander's arm said TAKEN; "idle" ends any step."""
-    steps = SubSteps(ROVER_STEPS)
+@given(st.sampled_from(["pickup", "handoff"]),
+       st.lists(st.tuples(st.sampled_from(sorted(set(ROVER_STEPS.modes) | set(HANDOFF_STEPS.modes)) + ["bogus"]),
+                          st.integers(0, 3)), max_size=60))
+def test_substeps_move_only_as_the_requirements_allow(which, moves):
+    """ROV-STEP-003, ROV-HO-002: a tube is stowed only after a grasp (or a restart that finds it
+    held); offered only once taken from its slot (or still held after a restart), released only
+    once the lander's arm said TAKEN; "idle" ends any step."""
+    table, allowed = (ROVER_STEPS, ALLOWED_FROM) if which == "pickup" else (HANDOFF_STEPS, HANDOFF_FROM)
+    steps = SubSteps(table)
     state, cycles = "idle", 0
     for target, ticks in moves:
         for _ in range(ticks):
@@ -78,7 +87,7 @@ def test_substeps_move_only_as_the_requirements_allow(moves):
         if target == "idle":
             expected = "idle" if state != "idle" else None
         else:
-            expected = target if state in ALLOWED_FROM.get(target, ()) else None
+            expected = target if state in allowed.get(target, ()) else None
         assert steps.go(target) == (expected is not None)
         if expected is not None:
             state, cycles = expected, 0
@@ -171,11 +180,14 @@ def test_navigation_checkpoints_its_estimate():
 def test_the_rover_is_wired_navigation_first():
     """ROV-WIRE-001: navigation runs before the manager and the topics connect exactly them."""
     fsw = build_rover()
-    assert [c.name for c in fsw.components] == ["rover_nav", "rover"]
+    assert [c.name for c in fsw.components] == ["rover_nav", "rover", "rover_handoff"]
     conn = {c.topic.name: (c.publishers, c.subscribers) for c in fsw.topology.connections}
-    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover",))
+    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover", "rover_handoff"))
     assert conn[ROVER_FIX.name] == (("rover",), ("rover_nav",))
     assert conn[DRIVE_SPEED.name] == (("rover",), ("rover_nav",))
+    assert conn[ROVER_STATUS.name] == (("rover",), ("rover_handoff",))
+    assert conn[HANDOFF_REPLY.name] == (("rover",), ("rover_handoff",))
+    assert conn[HANDOFF_NOTE.name] == (("rover_handoff",), ("rover",))
 
 
 # ------------------------------------------------------------ pickup geometry (ROV-GEO-*)
@@ -202,3 +214,113 @@ def test_a_line_of_sight_above_the_horizon_finds_no_tube():
     from fsw.vehicles.rover.pickup_geometry import tube_in_body
     nav = NavState(0.0, 0.0, 0.0, 0.0, 0.1, 0.03, 0.0, 0.0, None)
     assert tube_in_body((1.0, 0.0, 0.0), (0.3, 0.0, 1.1), 0.02, nav, lambda _x, _y: 0.0) is None
+
+
+# ------------------------------------------------------------ hand-off (ROV-HO-*)
+class Arm:
+    name = "arm"
+
+    def __init__(self) -> None:
+        self.target = (0.0, 0.0, 0.0)
+
+    def move_to(self, target):
+        self.target = tuple(target)
+
+    def read(self):
+        return SimpleNamespace(at_target=True, position_m=self.target)
+
+
+class Gripper:
+    name = "gripper"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def open_jaws(self):
+        self.calls.append("open")
+
+    def close_jaws(self):
+        self.calls.append("close")
+
+
+class Link:
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def send(self, kind, *args):
+        self.sent.append((kind,) + args)
+
+
+def handing_over(aboard=(7,), tasks_left=False):
+    h = RoverHandoff(arm=Arm(), gripper=Gripper(), handoff=Link())
+    notes: list[HandoffNote] = []
+    h.publish = lambda topic, note: notes.append(note)           # unwired: keep what it tells the manager
+    h.ports.inject(NAV_STATE, NavState(1.0, 2.0, 0.0, 0.0, 0.1, 0.03, 0.0, 0.0, (0.0, 0.0, 3.71)))
+
+    def status(holding=False, tube=0, mode="HANDOFF", on=tuple(aboard)):
+        h.ports.inject(ROVER_STATUS, RoverStatus(mode, on, tasks_left, holding, tube))
+    return h, notes, status
+
+
+def run(h, status, n, **kw):
+    for k in range(n):
+        status(**kw)
+        h.step(k)
+
+
+def test_a_tube_is_offered_then_released_only_after_taken():
+    """ROV-HO-003: slot, present (OFFER with the local point), wait; TAKEN opens the jaws and the
+    manager is told "taken" once the gripper is empty; nothing happens outside HANDOFF."""
+    h, notes, status = handing_over()
+    run(h, status, 3, mode="RETURN")
+    assert h.steps.state == "idle" and h.handoff.sent == [] and notes == []
+    run(h, status, 6)                                   # to_slot, then take_from_slot waits > 3 cycles
+    assert h.steps.state == "take_from_slot"
+    run(h, status, 2, holding=True, tube=7)             # holding tube 7: present, then offer
+    assert h.steps.state == "wait_taken" and h.handoff.sent[0][:2] == ("OFFER", 7)
+    run(h, status, 5, holding=True, tube=7)
+    assert h.steps.state == "wait_taken" and notes == []    # no answer: it waits
+    h.ports.inject(HANDOFF_REPLY, HandoffReply("TAKEN", 7))
+    run(h, status, 1, holding=True, tube=7)
+    assert h.steps.state == "release" and h.gripper.calls[-1] == "open"
+    run(h, status, 3, holding=False)
+    assert notes == [] and h.steps.state == "release"       # the jaws take a moment to open
+    run(h, status, 1, holding=False)
+    assert notes == [HandoffNote("taken", 7)] and h.steps.state == "idle"
+    run(h, status, 1, on=())                            # nothing aboard, no depot tube left: done
+    assert notes[-1] == HandoffNote("done", all_done=True) and h.handoff.sent[-1] == ("DONE",)
+
+
+def test_refused_offers_go_back_to_the_slot_and_too_many_call_the_ground():
+    """ROV-HO-004: a REFUSED tube goes back into its slot; after max_refusals the manager is told "fault"."""
+    h, notes, status = handing_over()
+    h.set_param("max_refusals", 2)
+    for attempt in (1, 2):
+        run(h, status, 6)
+        run(h, status, 2, holding=True, tube=7)
+        h.ports.inject(HANDOFF_REPLY, HandoffReply("REFUSED", 7))
+        run(h, status, 1, holding=True, tube=7)
+        assert h.steps.state == "return_to_slot"
+        run(h, status, 1)
+        assert h.refusals == attempt and h.steps.state == "idle"
+    assert [n.kind for n in notes] == ["refused", "refused", "fault"]
+
+
+def test_a_hand_off_step_that_never_ends_times_out_and_stops_the_rover():
+    """ROV-HO-005: past step_timeout_cycles in a sub-step: STEP_TIMEOUT, and a stopping fault."""
+    h, notes, status = handing_over()
+    h.set_param("step_timeout_cycles", 10)
+    run(h, status, 13)                                  # never holding: stuck in take_from_slot
+    assert "STEP_TIMEOUT" in [e.name for e in h.event_log]
+    assert notes == [HandoffNote("fault", stop=True)] and h.steps.state == "idle"
+
+
+def test_after_a_warm_restart_a_tube_still_held_is_presented_again():
+    """ROV-HO-006: the refusal count survives a restart; a held tube aboard is presented again."""
+    h, notes, status = handing_over()
+    h.refusals = 2
+    again, notes, status = handing_over()
+    again.restore_state(h.checkpoint_state())
+    run(again, status, 1, holding=True, tube=7)
+    assert again.refusals == 2 and again.steps.state == "wait_taken"     # the arm was already there
+    assert again.handoff.sent[0][:2] == ("OFFER", 7)

@@ -36,6 +36,8 @@ def fault_table(topology) -> tuple[Monitor, ...]:
                 response=SAFE_RESPONSE, doc="the drive, arm, gripper or a slot sensor stopped answering"),
         Monitor("rover_nav_device_fault", "limit", "rover_nav.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the wheels' odometry or the IMU stopped answering"),
+        Monitor("rover_handoff_device_fault", "limit", "rover_handoff.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the arm or gripper stopped answering while handing a tube over"),
         Monitor("rover_lost", "limit", "rover_nav.pos_bound_m", hi=float(p["lost_bound_m"]), persistence=10,
                 response=SAFE_RESPONSE, when=("rover", DRIVING),
                 doc="position bound beyond lost_bound_m for 1 s: no lander fix could bring the rover back"),

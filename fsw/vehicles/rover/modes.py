@@ -42,17 +42,15 @@ ROVER_MODES = ModeTable(
     ),
 )
 
-# The pickup's and the hand-off's sub-steps (fsw.core.substeps), one table: the rover reports
-# one `step`. Each trigger is named after the sub-step it leads to; "idle" ends the work from
-# any step (done, given up, timed out, held). After a warm restart the activity resumes from
-# "idle" into the step the sensors show (a held tube: stow or present; a slot that reads it:
-# confirm_stow; otherwise look again).
+# The pickup's sub-steps (fsw.core.substeps) inside its modes. Each trigger is named after
+# the sub-step it leads to; "idle" ends the work from any step (done, given up, timed out,
+# held). After a warm restart the pickup resumes from "idle" into the step the sensors show
+# (a held tube: stow; a slot that reads it: confirm_stow; otherwise look again).
 PICKUP_STEPS = {"APPROACH_TUBE": ("look", "creep"), "ACQUIRE": ("above", "descend", "grasp", "backoff"),
                 "STOW_TUBE": ("stow", "confirm_stow")}
-HANDOFF_STEPS = ("to_slot", "take_from_slot", "present", "wait_taken", "release", "return_to_slot")
 
 ROVER_STEPS = ModeTable(
-    modes=("idle",) + tuple(s for steps in PICKUP_STEPS.values() for s in steps) + HANDOFF_STEPS,
+    modes=("idle",) + tuple(s for steps in PICKUP_STEPS.values() for s in steps),
     initial="idle",
     transitions=(
         # approach: stop and look, creep closer (or to the right tube), look again
@@ -66,7 +64,17 @@ ROVER_STEPS = ModeTable(
         # stow: into a slot, confirmed by its tube sensor
         T("stow", ("grasp", "idle"), "stow"),
         T("confirm_stow", ("stow", "idle"), "confirm_stow"),
-        # hand-off: take a tube from its slot, present it, wait for the lander's arm
+        T("idle", "*", "idle"),
+    ),
+)
+
+# The hand-off's sub-steps in HANDOFF (the rover_handoff component): take a tube from its
+# slot, present it, wait for the lander's arm; after a warm restart a tube still held is
+# presented again.
+HANDOFF_STEPS = ModeTable(
+    modes=("idle", "to_slot", "take_from_slot", "present", "wait_taken", "release", "return_to_slot"),
+    initial="idle",
+    transitions=(
         T("to_slot", "idle", "to_slot"),
         T("take_from_slot", "to_slot", "take_from_slot"),
         T("present", ("take_from_slot", "idle"), "present"),

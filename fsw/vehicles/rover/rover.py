@@ -29,6 +29,7 @@ from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
 from fsw.core.devices import DEVICE_FAULT, DeviceFailure, device_name, failed
 from fsw.core.events import EventDef, Severity
+from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
 from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
@@ -39,7 +40,8 @@ from ..handoff import HandoffEndpoint
 from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
-from .topics import DRIVE_SPEED, NAV_STATE, ROVER_FIX, NavState, PositionFix
+from .topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS, HandoffNote,
+                     HandoffReply, NavState, PositionFix, RoverStatus)
 
 NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
 
@@ -55,8 +57,8 @@ class TubeTask:
 
 class Rover(Component):
     MODES = ROVER_MODES
-    PUBLISHES = (ROVER_FIX, DRIVE_SPEED)
-    SUBSCRIBES = (NAV_STATE,)
+    PUBLISHES = (ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY)
+    SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"))
     CHANNELS = (
         Channel("speed_cmd_mps", float, "m/s"),
         Channel("curvature_cmd_1pm", float, "1/m"), Channel("tubes_stowed", int, ""),
@@ -103,8 +105,6 @@ class Rover(Component):
         Param("arm_reach_m", float, 0.5, 3.0, default=1.3),
         Param("stow_x_m", float, -2.0, 2.0, default=-0.7),
         Param("stow_z_m", float, -1.0, 2.0, default=0.35),
-        Param("present_x_m", float, -2.0, 2.0, default=0.9),
-        Param("present_z_m", float, -1.0, 2.0, default=0.3),
         Param("tube_run_in_m", float, 0.0, 10.0, default=2.0,
               doc="straight final approach to a tube's standoff point, so the navcam sees the tube"),
         Param("handoff_run_in_m", float, 0.5, 10.0, default=3.0,
@@ -156,7 +156,6 @@ class Rover(Component):
         self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
         self._looking = False
         self._last_look_m = -1e9
-        self._inbox: list = []
         self._relocalise_trips = 0         # trips back to the lander for a fix, for the current task
         self.pursuit: PurePursuit | None = None
         self.lander_landed_flag = False
@@ -174,7 +173,6 @@ class Rover(Component):
         self.attempts = 0
         self.steps = SubSteps(ROVER_STEPS, self)   # the pickup's and hand-off's sub-steps (modes.py)
         self.tube_body: tuple[float, float, float] | None = None
-        self.handoff_refusals = 0
         self._replan = False
         self._was_free = True
         self._stops_in_a_row = 0
@@ -440,13 +438,12 @@ class Rover(Component):
     # ------------------------------------------------------------ the loop
     def step(self, t_ns: int) -> None:
         self._take_nav()
-        self._inbox = []
         if self.handoff is not None:
             for m in self.handoff.receive():
                 if m.kind == "FIX" and m.xyz_m is not None:
                     self._lander_fix(float(m.xyz_m[0]), float(m.xyz_m[1]), float(m.sigma_m))
-                elif self.mode == "HANDOFF":
-                    self._inbox.append(m)   # nothing else is expected outside a hand-off: drop strays
+                elif self.mode == "HANDOFF":     # nothing else is expected outside a hand-off: drop strays
+                    self.publish(HANDOFF_REPLY, HandoffReply(str(m.kind), int(m.tube or 0)))
         if self.gripper is not None:
             g = self._call(self.gripper.read)
             if g is not None:
@@ -457,6 +454,9 @@ class Rover(Component):
         if self._restored:
             self._resume()
         self.steps.tick()
+        holding = self._holding()
+        self.publish(ROVER_STATUS, RoverStatus(self.mode, tuple(self.aboard), bool(self.tasks), holding,
+                                               int(self._g.tube_id) if holding else 0))
         self.during()
         if not self.steps.idle and self.steps.cycles > self.params["step_timeout_cycles"]:
             self.emit("STEP_TIMEOUT", step=self.steps.state)
@@ -810,60 +810,26 @@ class Rover(Component):
                 self._goto("idle")
 
     # ------------------------------------------------------------ hand-off
-    def during_HANDOFF(self) -> None:
-        msgs = self._inbox
-        p = self.params
-        stow = (p["stow_x_m"], 0.0, p["stow_z_m"])
-        present = (p["present_x_m"], 0.0, p["present_z_m"])
-        if self.steps.state == "idle":
-            if not self.aboard:
-                if self.handoff is not None and not self.tasks:
-                    self.handoff.send("DONE")       # a trip back only for a fix is not the end
-                self.trigger("handoff_done")
-                self.done = not self.tasks
-                return
-            if self.gripper is not None:
-                self._call(self.gripper.open_jaws)
-            self._arm_to(stow)
-            self._goto("to_slot")
-        elif self.steps.state == "to_slot" and self._arm_at(stow):
-            if self.gripper is not None:
-                self._call(self.gripper.close_jaws)
-            self._goto("take_from_slot")
-        elif self.steps.state == "take_from_slot" and self.steps.cycles > 3:
-            if self._holding() and int(self._g.tube_id) in self.aboard:
-                self._arm_to(present)
-                self._goto("present")
-        elif self.steps.state == "present" and self._arm_at(present):
-            self.handoff.send("OFFER", int(self._g.tube_id), self._world_of_body(
-                (p["arm_base_x_m"] + present[0], present[1], p["arm_base_z_m"] + present[2])))
-            self._goto("wait_taken")
-        elif self.steps.state == "wait_taken":
-            for m in msgs:
-                if m.kind == "TAKEN":
-                    if self.gripper is not None:
-                        self._call(self.gripper.open_jaws)
-                    self._goto("release")
-                    self._pending = m.tube
-                elif m.kind == "REFUSED":
-                    self.handoff_refusals += 1
-                    self.emit("HANDOFF_RESULT", tube=m.tube, result="refused")
-                    self._arm_to(stow)
-                    self._goto("return_to_slot")
-        elif self.steps.state == "release" and self.steps.cycles > 3 and not self._holding():
-            tube = self._pending
+    def _on_handoff(self, note: HandoffNote) -> None:
+        """The hand-off component's results: custody moves here, in the manager's ledger."""
+        if note.kind == "taken":
+            tube = note.tube
             if tube in self.aboard and self.ledger.move(tube, "rover", "sta"):
                 self.aboard.remove(tube)
                 self.tlm["tubes_handed_over"] += 1
+                self.tlm["tubes_stowed"] = len(self.aboard)
                 self.emit("HANDOFF_RESULT", tube=tube, result="taken")
-            self._goto("idle")
-        elif self.steps.state == "return_to_slot" and self._arm_at(stow):
-            if self.gripper is not None:
-                self._call(self.gripper.open_jaws)
-            self._goto("idle")
-            if self.handoff_refusals >= self.params["max_pickup_attempts"]:
-                self.done = True
-                self.trigger("fault")      # the ground has to look at this hand-off
+        elif note.kind == "refused":
+            self.emit("HANDOFF_RESULT", tube=note.tube, result="refused")
+        elif note.kind == "done":
+            self.trigger("handoff_done")
+            self.done = note.all_done
+        elif note.kind == "fault":
+            if note.stop:
+                self._stop()               # a hand-off step timed out
+            else:
+                self.done = True           # refused too often: the ground has to look at this hand-off
+            self.trigger("fault")
 
     def _on_timeout(self) -> None:
         mode = self.mode
@@ -893,7 +859,7 @@ class Rover(Component):
             "flags": {"lander_landed": self.lander_landed_flag, "egressed": self.egressed, "done": self.done},
             "egress": (self.egress_start, self._egress_goal),
             "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips,
-                     "handoff_refusals": self.handoff_refusals, "stops_in_a_row": self._stops_in_a_row,
+                     "stops_in_a_row": self._stops_in_a_row,
                      "hold": self._hold, "held": self._held},
             "tlm": {k: self.tlm[k] for k in self.TLM_KEPT},
         }
@@ -921,7 +887,6 @@ class Rover(Component):
         work = state.get("work", {})
         self.attempts = int(work.get("attempts", 0))
         self._relocalise_trips = int(work.get("relocalise_trips", 0))
-        self.handoff_refusals = int(work.get("handoff_refusals", 0))
         self._stops_in_a_row = int(work.get("stops_in_a_row", 0))
         self._hold, self._held = str(work.get("hold", "")), int(work.get("held", 0))
         for k, v in state.get("tlm", {}).items():
@@ -996,9 +961,4 @@ class Rover(Component):
                 self._goto("confirm_stow")
             else:
                 self.trigger("fault")          # the tube is in neither the gripper nor a slot: the ground looks
-        elif mode == "HANDOFF":
-            if held and held in self.aboard:
-                self._arm_to((p["present_x_m"], 0.0, p["present_z_m"]))
-                self._goto("present")
-            else:
-                self._goto("idle")
+        # HANDOFF: the hand-off component presents a tube still held again (handoff.py)

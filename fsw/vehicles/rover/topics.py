@@ -71,10 +71,46 @@ class NavState:
                        growth_per_m=self.growth_per_m if growth is None else growth)
 
 
+@dataclass(frozen=True)
+class RoverStatus:
+    """The manager as the hand-off needs it, published just before its per-mode work each step."""
+
+    mode: str
+    aboard: tuple[int, ...]         # tubes in custody aboard (the ledger's "rover")
+    tasks_left: bool                # depot tubes still to collect (a trip back only for a fix)
+    holding: bool                   # the gripper's reading this step
+    gripper_tube: int               # the tube id it reads (0: none)
+
+
+@dataclass(frozen=True)
+class HandoffReply:
+    """The lander's answer to an offer (TAKEN or REFUSED), as the manager received it."""
+
+    kind: str
+    tube: int
+
+
+@dataclass(frozen=True)
+class HandoffNote:
+    """What the hand-off tells the manager: a tube "taken" or "refused", "done" (nothing left
+    aboard; `all_done` when no depot tube is left either), or "fault" (refused too often,
+    `stop` when a step timed out)."""
+
+    kind: str
+    tube: int = 0
+    all_done: bool = False
+    stop: bool = False
+
+
 NAV_STATE = Topic("rover.nav", NavState, "navigation's estimate, every step and after every fix")
 ROVER_FIX = Topic("rover.fix", PositionFix, "a position fix for navigation to apply")
 DRIVE_SPEED = Topic("rover.drive_speed", float, "the commanded wheel speed (m/s), on every change")
 
-ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED)
+ROVER_STATUS = Topic("rover.status", RoverStatus, "the manager's mode, custody and gripper, every step")
+HANDOFF_REPLY = Topic("rover.handoff_reply", HandoffReply, "the lander's TAKEN/REFUSED, in HANDOFF")
+HANDOFF_NOTE = Topic("rover.handoff_note", HandoffNote, "the hand-off's results for the manager")
 
-__all__ = ["DRIVE_SPEED", "NAV_STATE", "NavState", "PositionFix", "ROVER_FIX", "ROVER_TOPICS", "raised_growth"]
+ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE)
+
+__all__ = ["DRIVE_SPEED", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
+           "RoverStatus", "NAV_STATE", "NavState", "PositionFix", "ROVER_FIX", "ROVER_TOPICS", "raised_growth"]
