@@ -17,17 +17,16 @@ from typing import Any, Mapping
 
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
-from fsw.core.devices import DEVICE_FAULT, failed
+from fsw.core.devices import DEVICE_FAULT
 from fsw.core.events import EventDef, Severity
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 
 from ..handoff import HandoffEndpoint
+from .arm import arm_at, move_arm
 from .modes import HANDOFF_STEPS
 from .pickup_geometry import world_of_body
 from .topics import HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_STATUS, HandoffNote, HandoffReply, RoverStatus
-
-ARM_AT_M = 0.02          # the arm is at a target when every axis is within this
 
 
 class RoverHandoff(Component):
@@ -147,15 +146,10 @@ class RoverHandoff(Component):
             self.device_call(self.gripper.open_jaws if open_ else self.gripper.close_jaws)
 
     def _arm_to(self, target) -> None:
-        if self.arm is not None:
-            self.device_call(self.arm.move_to, tuple(float(c) for c in target))
+        move_arm(self, self.arm, target)
 
     def _arm_at(self, target) -> bool:
-        if self.arm is None:
-            return False
-        r = self.device_call(self.arm.read)
-        return (not failed(r) and bool(r.at_target)
-                and max(abs(r.position_m[k] - target[k]) for k in range(3)) < ARM_AT_M)
+        return arm_at(self, self.arm, target)
 
     def _height_at(self, x: float, y: float) -> float:
         return self.terrain.height_at(x, y) if self.terrain is not None else 0.0

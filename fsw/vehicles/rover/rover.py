@@ -37,6 +37,7 @@ from fsw.gnc.pure_pursuit import PurePursuit
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
+from .arm import arm_at, move_arm
 from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
@@ -333,14 +334,10 @@ class Rover(Component):
         return self._g is not None and bool(self._g.holding)
 
     def _arm_to(self, target) -> None:
-        if self.arm is not None:
-            self._call(self.arm.move_to, tuple(float(c) for c in target))
+        move_arm(self, self.arm, target)
 
     def _arm_at(self, target) -> bool:
-        if self.arm is None:
-            return False
-        r = self._call(self.arm.read)
-        return r is not None and bool(r.at_target) and max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
+        return arm_at(self, self.arm, target)
 
     def _goto(self, step: str) -> None:
         """Move to sub-step `step`; the table has every move the rover makes (a refused one is a bug)."""
