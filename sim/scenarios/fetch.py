@@ -44,7 +44,7 @@ from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.lander.rover_tracker import RoverTracker
 from fsw.vehicles.lander.sta import SampleTransferArm
-from fsw.vehicles.rover import Rover, SurfaceFlight, TubeTask, build_rover, build_surface_flight
+from fsw.vehicles.rover import Rover, RoverHandoff, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.scenario_params import (ScenarioParam, check_flight_params, defaults, flight_param, seed_param, table_of,
                                  xy_point)
@@ -75,13 +75,13 @@ PARAMS = (
     # Dead-reckoning heading: "imu" (the integrated gyro, now the mean rate over each sample) or
     # "wheels" (odometry: blind to yaw drift and to slip while turning). Seeds 1-20 with "imu":
     # worst error 1.25 m, always inside the rover's bound; "wheels" loses tens of metres.
-    flight_param(Rover, "heading_source", "imu"),
-    flight_param(Rover, "pos_bound_per_m", 0.03, doc="rover's position-error bound growth per metre"),
+    flight_param(RoverNavigation, "heading_source", "imu"),
+    flight_param(RoverNavigation, "pos_bound_per_m", 0.03, doc="rover's position-error bound growth per metre"),
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
-FLIGHT_COMPONENTS = {"rover": Rover, "sta": SampleTransferArm, "tracker": RoverTracker}
+PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
 DEPOT_STREAM = 0x5EED_DE90          # the depot layout's random stream, apart from the terrain's
@@ -106,7 +106,7 @@ def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
 
 def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
     """The flight parameters the settings give (component.NAME -> value), then the pass-throughs."""
-    return {"rover.heading_source": cfg["heading_source"], "rover.pos_bound_per_m": cfg["pos_bound_per_m"],
+    return {"rover_nav.heading_source": cfg["heading_source"], "rover_nav.pos_bound_per_m": cfg["pos_bound_per_m"],
             "rover.inflate_by_bound": cfg["inflate_by_bound"], **fsw_params}
 
 
@@ -235,21 +235,22 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
                        ledger=CustodyLedger(), start_pose=start, slots=N_SLOTS)
     lfsw = build_lander(devices, handoff=lander_end, ledger=CustodyLedger(), sta_base_xyz_m=sta_base,
                         tracker_camera_xyz_m=cams)
-    lander, sta, rover = lfsw.lander, lfsw.sta, rfsw.rover
+    lander, sta, rover, nav, handing = lfsw.lander, lfsw.sta, rfsw.rover, rfsw.nav, rfsw.handoff
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
 
     def configure(surface: SurfaceFlight) -> None:
         # The hand-off geometry: the STA reaches to where the parked rover presents a tube.
         hx, hy, hh = handoff_pose
-        rp = rover.params
-        reach = rp["arm_base_x_m"] + rp["present_x_m"]
+        hp = handing.params
+        reach = hp["arm_base_x_m"] + hp["present_x_m"]
         present = (hx + reach * math.cos(hh), hy + reach * math.sin(hh),
-                   site.local_map.height_at(hx, hy) + rp["arm_base_z_m"] + rp["present_z_m"])
+                   site.local_map.height_at(hx, hy) + hp["arm_base_z_m"] + hp["present_z_m"])
         for k, axis in enumerate("xyz"):
             sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
             sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
         sta.set_param("step_timeout_cycles", 450)
         rover.set_param("step_timeout_cycles", 1200)
+        handing.set_param("step_timeout_cycles", 1200)
         topology = surface.topology
         params = flight_parameters(cfg, fsw_params)
         check_flight_params(FLIGHT_COMPONENTS, params)
@@ -258,7 +259,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
             if comp not in topology.components:
                 raise ScenarioError(f"{key}={value!r}: no {comp} in this deployment ({delivery})")
             topology[comp].set_param(name, value)
-        rover.bound.growth_per_m = rover.params["pos_bound_per_m"]
+        nav.bound.growth_per_m = nav.params["pos_bound_per_m"]
         surface.sequencer.load(parse_sequence(SEQUENCE))
     surface = build_surface_flight(rfsw, lfsw, clock, vehicle=vehicle, configure=configure, protection=protection)
     surface.topology.attach(EstimateTrack())
@@ -286,7 +287,7 @@ class EstimateTrack:
         self.samples: list[tuple[int, float, float, float]] = []
 
     def on_channels(self, t_ns: int, component: Any, values: Mapping[str, Any]) -> None:
-        if component.name == "rover":
+        if component.name == "rover_nav":
             self.samples.append((t_ns, values["dr_x_m"], values["dr_y_m"], values["pos_bound_m"]))
 
     def on_event(self, event: Any, component: Any) -> None:
@@ -300,7 +301,7 @@ def _r(x: float, nd: int = 3) -> float:
 def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cfg, _ = settings(outcome.overrides)
     topo, sim = outcome.topology, outcome.plant
-    lander, sta, rover = topo["lander"], topo["sta"], topo["rover"]
+    lander, sta, rover, nav = topo["lander"], topo["sta"], topo["rover"], topo["rover_nav"]
     delivery = cfg["delivery"]
     site = surface_site(cfg)
     carried = carried_ids(cfg)
@@ -348,9 +349,9 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "hazard_stops": int(rover.tlm["hazard_stops"]),
         "max_dead_reckoning_error_m": _r(max_err, 3),
         "worst_error_to_bound": _r(worst_ratio, 3),
-        "final_position_error_m": _r(math.hypot(rover.dr.x - rv.x, rover.dr.y - rv.y), 3),
-        "lander_fixes": int(rover.tlm["lander_fixes"]),
-        "landmark_fixes": int(rover.tlm["landmark_fixes"]),
+        "final_position_error_m": _r(math.hypot(nav.dr.x - rv.x, nav.dr.y - rv.y), 3),
+        "lander_fixes": int(nav.tlm["lander_fixes"]),
+        "landmark_fixes": int(nav.tlm["landmark_fixes"]),
         "looks": int(rover.tlm["looks"]),
         "custody_consistent": bool(custody_ok),
         "custody_refusals": sta.ledger.refusals + rover.ledger.refusals,

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.rover import faults as rover_faults
+from fsw.vehicles.rover.navigation import RoverNavigation
 from fsw.vehicles.rover.rover import Rover
 from fsw.vehicles.rover.vehicle import build_rover
 from hal.errors import DeviceTimeout
@@ -59,15 +60,16 @@ def test_a_rover_blind_past_the_hold_timeout_safes():
 
 
 def test_thresholds_come_from_the_rover_parameters():
+    """ROV-NAV-006: fault protection's lost and no-progress limits are navigation's parameters."""
     fsw = build_rover()
-    fsw.rover.set_param("lost_bound_m", 6.5)
-    fsw.rover.set_param("no_progress_s", 3.0)
+    assert fsw.nav.set_param("lost_bound_m", 6.5)
+    assert fsw.nav.set_param("no_progress_s", 3.0)
     fsw.topology.add(build_lander().sta)
     table = {m.name: m for m in rover_faults.fault_table(fsw.topology)}
     assert table["rover_lost"].hi == 6.5 and table["rover_no_progress"].hi == 3.0
     assert table["rover_navcam_stale"].response[0].trigger == "hazard"
     # nominal returns reach ~3.4 m (seeds 1-6): the default keeps clear of them
-    assert Rover("r").params["lost_bound_m"] > 2 * 3.4
+    assert RoverNavigation("n").params["lost_bound_m"] > 2 * 3.4
 
 
 def traverse_fault(kind, target, duration_s=5.0, watch_s=60.0):
@@ -102,5 +104,5 @@ def test_no_alarm_in_a_clean_egress_and_traverse_start():
     """Starting from rest the odometer advances within a cycle; the navcam answers every poll."""
     run = fly_with_faults(Deployment("fetch", 1), [], duration_s=40.4 + 20.0, stop_on_done=False)
     assert detections(run) == []
-    rover = run.topology["rover"]
-    assert rover.mode == "TRAVERSE" and rover.tlm["stalled_s"] == 0.0 and rover.tlm["navcam_faults"] == 0
+    rover, nav = run.topology["rover"], run.topology["rover_nav"]
+    assert rover.mode == "TRAVERSE" and nav.tlm["stalled_s"] == 0.0 and rover.tlm["navcam_faults"] == 0

@@ -6,7 +6,7 @@ rover in SAFE (the ground looks). A navcam that stops answering while driving ho
 (HAZARD_STOP: stopped, counted as "hold") until the camera has answered for `hold_clear_s`,
 then it replans from where it stands; still blind after `hold_timeout_s`, it safes.
 
-Thresholds come from the rover's own parameters, so fault protection and the rover's
+Thresholds come from the rover navigation's own parameters, so fault protection and the rover's
 navigation agree on them: `lost_bound_m` (8 m: the lander's stereo tracker sees 15 m, the
 hand-off run-in starts ~6 m out, so with a bigger bound no lander fix may bring the rover
 back; nominal returns reach ~3.4 m, seeds 1-6), `no_progress_s` (2 s: the odometer advances
@@ -30,14 +30,18 @@ NAVCAM_STALE_S = 1.0            # two missed frames at the 2 Hz drive rate
 
 
 def fault_table(topology) -> tuple[Monitor, ...]:
-    p = topology["rover"].params
+    p = topology["rover_nav"].params
     table = [
         Monitor("rover_device_fault", "limit", "rover.device_faults", hi=0, persistence=1,
-                response=SAFE_RESPONSE, doc="wheels, IMU, arm, gripper or a slot sensor stopped answering"),
-        Monitor("rover_lost", "limit", "rover.pos_bound_m", hi=float(p["lost_bound_m"]), persistence=10,
+                response=SAFE_RESPONSE, doc="the drive, arm, gripper or a slot sensor stopped answering"),
+        Monitor("rover_nav_device_fault", "limit", "rover_nav.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the wheels' odometry or the IMU stopped answering"),
+        Monitor("rover_handoff_device_fault", "limit", "rover_handoff.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the arm or gripper stopped answering while handing a tube over"),
+        Monitor("rover_lost", "limit", "rover_nav.pos_bound_m", hi=float(p["lost_bound_m"]), persistence=10,
                 response=SAFE_RESPONSE, when=("rover", DRIVING),
                 doc="position bound beyond lost_bound_m for 1 s: no lander fix could bring the rover back"),
-        Monitor("rover_no_progress", "limit", "rover.stalled_s", hi=float(p["no_progress_s"]), persistence=1,
+        Monitor("rover_no_progress", "limit", "rover_nav.stalled_s", hi=float(p["no_progress_s"]), persistence=1,
                 response=SAFE_RESPONSE, when=("rover", DRIVING),
                 doc="commanded to drive, the odometer did not move: stuck or stalled drive, frozen wheel sensor"),
         Monitor("rover_navcam_stale", "limit", "rover.navcam_stale_s", hi=NAVCAM_STALE_S, persistence=1,

@@ -41,3 +41,46 @@ ROVER_MODES = ModeTable(
         T("recover_stowed", "SAFE", "STOWED", unless=("off_deck",)),
     ),
 )
+
+# The pickup's sub-steps (fsw.core.substeps) inside its modes. Each trigger is named after
+# the sub-step it leads to; "idle" ends the work from any step (done, given up, timed out,
+# held). After a warm restart the pickup resumes from "idle" into the step the sensors show
+# (a held tube: stow; a slot that reads it: confirm_stow; otherwise look again).
+PICKUP_STEPS = {"APPROACH_TUBE": ("look", "creep"), "ACQUIRE": ("above", "descend", "grasp", "backoff"),
+                "STOW_TUBE": ("stow", "confirm_stow")}
+
+ROVER_STEPS = ModeTable(
+    modes=("idle",) + tuple(s for steps in PICKUP_STEPS.values() for s in steps),
+    initial="idle",
+    transitions=(
+        # approach: stop and look, creep closer (or to the right tube), look again
+        T("look", ("idle", "look", "creep", "backoff"), "look"),
+        T("creep", "look", "creep"),
+        # acquire: above the tube, down onto it, close the jaws; a miss backs off to look again
+        T("above", "look", "above"),
+        T("descend", "above", "descend"),
+        T("grasp", "descend", "grasp"),
+        T("backoff", "grasp", "backoff"),
+        # stow: into a slot, confirmed by its tube sensor
+        T("stow", ("grasp", "idle"), "stow"),
+        T("confirm_stow", ("stow", "idle"), "confirm_stow"),
+        T("idle", "*", "idle"),
+    ),
+)
+
+# The hand-off's sub-steps in HANDOFF (the rover_handoff component): take a tube from its
+# slot, present it, wait for the lander's arm; after a warm restart a tube still held is
+# presented again.
+HANDOFF_STEPS = ModeTable(
+    modes=("idle", "to_slot", "take_from_slot", "present", "wait_taken", "release", "return_to_slot"),
+    initial="idle",
+    transitions=(
+        T("to_slot", "idle", "to_slot"),
+        T("take_from_slot", "to_slot", "take_from_slot"),
+        T("present", ("take_from_slot", "idle"), "present"),
+        T("wait_taken", "present", "wait_taken"),
+        T("release", "wait_taken", "release"),
+        T("return_to_slot", "wait_taken", "return_to_slot"),
+        T("idle", "*", "idle"),
+    ),
+)

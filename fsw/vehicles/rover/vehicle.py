@@ -21,8 +21,12 @@ from fsw.gnc.path_planner import CostMap
 
 from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
+from ..lander.topics import LANDER_TOPICS
 from . import faults
+from .handoff import RoverHandoff
+from .navigation import RoverNavigation
 from .rover import Rover, TubeTask
+from .topics import ROVER_TOPICS
 
 DEVICE_NAMES = {"wheels": "wheels", "imu": "imu0", "camera": "navcam", "arm": "arm", "gripper": "gripper"}
 SLOT_SENSOR_PREFIX = "slot"   # slot0 .. slot{n-1}: one tube sensor per stowage slot
@@ -36,10 +40,19 @@ TELEMETRY_DIVISOR = 10  # 1 Hz
 class RoverFsw:
     topology: Topology
     rover: Rover
+    nav: RoverNavigation
+    handoff: RoverHandoff
+
+    @property
+    def components(self) -> list:
+        """The rover's components in executive order: navigation first, so the manager reads
+        this tick's estimate; the hand-off right after the manager, so it works on the status
+        the manager published this tick (fsw/vehicles/rover/DESIGN.md)."""
+        return [self.nav, self.rover, self.handoff]
 
     def install(self, executive: Executive) -> None:
-        """Rate groups: control 10 Hz (nav, pursuit, pickup), telemetry 1 Hz."""
-        executive.add_group("control", 1, [self.rover])
+        """Rate groups: control 10 Hz (navigation, then the manager), telemetry 1 Hz."""
+        executive.add_group("control", 1, self.components)
         executive.add_group("telemetry", TELEMETRY_DIVISOR, [self.topology.sample_telemetry], offset=1)
 
 
@@ -53,11 +66,17 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
     devices = devices or {}
     dev = {role: devices.get(name) for role, name in names.items()}
     slot_sensors = [devices[f"{SLOT_SENSOR_PREFIX}{k}"] for k in range(slots) if f"{SLOT_SENSOR_PREFIX}{k}" in devices]
+    nav = RoverNavigation("rover_nav", wheels=dev["wheels"], imu=dev["imu"], start_pose=start_pose,
+                          control_rate_hz=BASE_RATE_HZ)
+    dev.pop("imu")
+    handing = RoverHandoff("rover_handoff", arm=dev["arm"], gripper=dev["gripper"], terrain=terrain, handoff=handoff)
     rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map, terrain=terrain,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
                   handoff_pose=handoff_pose, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
                   egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
-    return RoverFsw(Topology(delivery if delivery == "perseverance" else "rover", [rover]), rover)
+    topology = Topology(delivery if delivery == "perseverance" else "rover", [nav, rover, handing])
+    topology.wire(ROVER_TOPICS)
+    return RoverFsw(topology, rover, nav, handing)
 
 
 @dataclass
@@ -78,15 +97,19 @@ def build_surface_flight(rover: RoverFsw, lander: Any, clock: Any, *, vehicle: s
     """One topology for the rover and the lander's surface components (`lander`: a
     LanderFsw), on a BASE_RATE_HZ executive: sequencer and rover, then the lander's guidance
     and arm every tick, the tracker and telemetry at 1 Hz, then fault protection.
-    `configure(flight)` runs before protection is installed (parameters, the sequence)."""
+    `configure(flight)` runs before protection is installed (parameters, the sequence).
+    The one place the surface topics are wired: the lander's and the rover's, on this topology's bus."""
     lfsw = lander
-    topology = Topology(vehicle, [c for c in (rover.rover, lfsw.lander, lfsw.sta, lfsw.tracker) if c is not None])
+    topology = Topology(vehicle, [c for c in (*rover.components, lfsw.lander, lfsw.sta, lfsw.tracker) if c is not None])
+    for part in (rover.topology, lfsw.topology):
+        part.bus.deliver()       # what the parts published on their own buses while being set up
+    topology.wire(LANDER_TOPICS + ROVER_TOPICS)
     seq = Sequencer("seq", topology.dispatch)
     topology.add(seq)
     flight = SurfaceFlight(topology, None, rover.rover, lfsw, seq)
 
     def install(ex: Executive) -> None:
-        ex.add_group("control", 1, [seq, rover.rover])
+        ex.add_group("control", 1, [seq, *rover.components])
         ex.add_group("lander", 1, [lfsw.lander.guidance_step, lfsw.sta])
         if lfsw.tracker is not None:
             ex.add_group("tracker", 10, [lfsw.tracker], offset=2)          # 1 Hz

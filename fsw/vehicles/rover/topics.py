@@ -1,0 +1,116 @@
+"""The rover's topics: what its components tell each other over the bus (wired in vehicle.py).
+
+Navigation runs first in the control group and publishes `rover.nav` at the end of every
+step and after every fix it applies, so the manager (later in the same group) reads this
+tick's estimate, as it did when it computed it itself. A fix the manager asks for mid-step
+(a lander fix, a landmark sighting, a ground FIX) is published on `rover.fix`; navigation
+applies it when the manager's step returns, and the manager applies the same fix to its own
+copy of the estimate at once (`NavState.after_fix`, one function for both), so the rest of
+its step plans from the fixed position exactly as before the split.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from fsw.core.ports import Topic
+from fsw.gnc.dead_reckoning import wrap
+
+FIX_GROWTH_CAP = 0.5        # the bound never grows faster than this per metre (a learnt rate)
+
+
+def raised_growth(shift_m: float, bound_m: float, since_fix_m: float, fix_bound_m: float,
+                  growth_per_m: float) -> float | None:
+    """The bound's new growth rate when a fix landed outside it (it learns from its misses), else None."""
+    if shift_m > bound_m + fix_bound_m and since_fix_m > 1.0:
+        growth = min(FIX_GROWTH_CAP, 1.5 * shift_m / since_fix_m)
+        if growth > growth_per_m:
+            return growth
+    return None
+
+
+@dataclass(frozen=True)
+class PositionFix:
+    """A position fix for navigation: where the rover is, how sure, and who says so."""
+
+    x_m: float
+    y_m: float
+    bound_m: float                  # the position-error bound right after the fix
+    source: str                     # "lander cameras", "tube 3", "ground"
+    kind: str = "lander"            # "lander", "landmark" (counted apart) or "ground"
+    heading_rad: float | None = None  # only a ground fix sets the heading
+
+    @property
+    def learns(self) -> bool:
+        """A fix from the rover's own sensors teaches the bound; a ground fix is taken as given."""
+        return self.kind != "ground"
+
+
+@dataclass(frozen=True)
+class NavState:
+    """Navigation's estimate and what the drive and the pickup need of it."""
+
+    x_m: float
+    y_m: float
+    heading_rad: float
+    distance_m: float               # odometer since start (dead reckoning)
+    bound_m: float                  # position-error bound
+    growth_per_m: float             # its growth per metre driven
+    since_fix_m: float              # driven since the last fix
+    wheel_speed_mps: float          # measured, for "stopped before looking"
+    accel_mps2: tuple[float, float, float] | None   # last IMU specific force (gravity: levelling)
+    tilt_hazard: str = ""           # "tilt 23.4 deg" when the IMU saw tilt beyond the limit this step
+
+    def after_fix(self, fix: PositionFix) -> "NavState":
+        """The estimate once `fix` is applied (navigation applies it with this same function)."""
+        growth = raised_growth(math.hypot(fix.x_m - self.x_m, fix.y_m - self.y_m), self.bound_m,
+                               self.since_fix_m, fix.bound_m, self.growth_per_m) if fix.learns else None
+        return replace(self, x_m=fix.x_m, y_m=fix.y_m,
+                       heading_rad=self.heading_rad if fix.heading_rad is None else wrap(fix.heading_rad),
+                       bound_m=max(0.0, float(fix.bound_m)), since_fix_m=0.0,
+                       growth_per_m=self.growth_per_m if growth is None else growth)
+
+
+@dataclass(frozen=True)
+class RoverStatus:
+    """The manager as the hand-off needs it, published just before its per-mode work each step."""
+
+    mode: str
+    aboard: tuple[int, ...]         # tubes in custody aboard (the ledger's "rover")
+    tasks_left: bool                # depot tubes still to collect (a trip back only for a fix)
+    holding: bool                   # the gripper's reading this step
+    gripper_tube: int               # the tube id it reads (0: none)
+
+
+@dataclass(frozen=True)
+class HandoffReply:
+    """The lander's answer to an offer (TAKEN or REFUSED), as the manager received it."""
+
+    kind: str
+    tube: int
+
+
+@dataclass(frozen=True)
+class HandoffNote:
+    """What the hand-off tells the manager: a tube "taken" or "refused", "done" (nothing left
+    aboard; `all_done` when no depot tube is left either), or "fault" (refused too often,
+    `stop` when a step timed out)."""
+
+    kind: str
+    tube: int = 0
+    all_done: bool = False
+    stop: bool = False
+
+
+NAV_STATE = Topic("rover.nav", NavState, "navigation's estimate, every step and after every fix")
+ROVER_FIX = Topic("rover.fix", PositionFix, "a position fix for navigation to apply")
+DRIVE_SPEED = Topic("rover.drive_speed", float, "the commanded wheel speed (m/s), on every change")
+
+ROVER_STATUS = Topic("rover.status", RoverStatus, "the manager's mode, custody and gripper, every step")
+HANDOFF_REPLY = Topic("rover.handoff_reply", HandoffReply, "the lander's TAKEN/REFUSED, in HANDOFF")
+HANDOFF_NOTE = Topic("rover.handoff_note", HandoffNote, "the hand-off's results for the manager")
+
+ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE)
+
+__all__ = ["DRIVE_SPEED", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
+           "RoverStatus", "NAV_STATE", "NavState", "PositionFix", "ROVER_FIX", "ROVER_TOPICS", "raised_growth"]
