@@ -12,6 +12,7 @@ import math
 from typing import Callable, Sequence
 
 from .topics import NavState
+from fsw.numerics import fixed_sum
 
 Vec = tuple[float, float, float]
 HeightAt = Callable[[float, float], float]
@@ -28,10 +29,10 @@ def in_reach(body: Sequence[float], arm_base_x_m: float, arm_base_z_m: float, ar
 def level_axes(accel: Sequence[float] | None) -> tuple[Vec, Vec, Vec]:
     """Forward-level, left-level and up unit vectors in body coordinates (from the IMU's gravity)."""
     a = accel
-    n = math.sqrt(sum(c * c for c in a)) if a is not None else 0.0
+    n = math.sqrt(fixed_sum(c * c for c in a)) if a is not None else 0.0
     up = (0.0, 0.0, 1.0) if n < 1e-6 else tuple(c / n for c in a)
     f = (1.0 - up[0] * up[0], -up[0] * up[1], -up[0] * up[2])
-    fn = math.sqrt(sum(c * c for c in f))
+    fn = math.sqrt(fixed_sum(c * c for c in f))
     f = tuple(c / fn for c in f)
     left = (up[1] * f[2] - up[2] * f[1], up[2] * f[0] - up[0] * f[2], up[0] * f[1] - up[1] * f[0])
     return f, left, up
@@ -67,9 +68,9 @@ def tube_in_body(los: Sequence[float], cam: Sequence[float], tube_z_m: float, na
 def world_of_body(b: Sequence[float], nav: NavState, height_at: HeightAt) -> Vec:
     """A body-frame point in the local frame (levelled by the IMU, placed by dead reckoning)."""
     f, left, up = level_axes(nav.accel_mps2)
-    bf = sum(b[k] * f[k] for k in range(3))
-    bl = sum(b[k] * left[k] for k in range(3))
-    bu = sum(b[k] * up[k] for k in range(3))
+    bf = fixed_sum(b[k] * f[k] for k in range(3))
+    bl = fixed_sum(b[k] * left[k] for k in range(3))
+    bu = fixed_sum(b[k] * up[k] for k in range(3))
     h = nav.heading_rad
     return (nav.x_m + bf * math.cos(h) - bl * math.sin(h), nav.y_m + bf * math.sin(h) + bl * math.cos(h),
             height_at(nav.x_m, nav.y_m) + bu)

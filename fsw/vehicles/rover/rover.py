@@ -43,6 +43,7 @@ from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
 from .topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS, HandoffNote,
                      HandoffReply, NavState, PositionFix, RoverStatus)
+from fsw.numerics import fixed_sum
 
 NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
 
@@ -396,7 +397,7 @@ class Rover(Component):
         if len(path) < 2:
             path = [(self.nav.x_m, self.nav.y_m)] + list(path)
         self.pursuit = PurePursuit(list(path))
-        length = sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
+        length = fixed_sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
         self.emit("PATH_PLANNED", purpose=purpose, waypoints=len(path), length_m=round(length, 2))
         return True
 
