@@ -39,7 +39,7 @@ def modes(run, after_ns=0):
 
 
 def tubes(run):
-    return run.topology["ccrs"].custody.snapshot()
+    return run.topology["containment"].custody.snapshot()
 
 
 def test_a_lost_camera_in_far_range_drops_back_to_search_and_reacquires():
@@ -91,7 +91,7 @@ class Table:
         for _ in range(n):
             self.k += 1
             self.plant.advance_to(self.k * S // 10)
-            self.m.step(self.k * S // 10)
+            self.ero.step(self.k * S // 10)
             self.fdir.step(self.k * S // 10)
 
 
@@ -140,13 +140,13 @@ def test_the_rcs_is_polled_when_no_burn_is_due():
     t = Table("HOLD_POINT", rel=(0.0, 100.0, 0.0, 0.0, 0.0, 0.0))
     t.m._hold_since = 0.0
     t.tick(3)
-    assert t.m.tlm["rcs_faults"] == 0 and not t.m._burning()
+    assert t.ero.rcs.tlm["rcs_faults"] == 0 and not t.m._burning()
     t.devices["rcs"].channel.set_fault("failed")
     t.tick(3)
-    assert t.m.tlm["rcs_faults"] >= 2 and t.m.mode == "SAFE"
+    assert t.ero.rcs.tlm["rcs_faults"] >= 2 and t.m.mode == "SAFE"
     t.devices["rcs"].channel.set_fault(None)
     t.tick(2)
-    assert t.m.tlm["rcs_faults"] == 0
+    assert t.ero.rcs.tlm["rcs_faults"] == 0
 
 
 # ---------------------------------------------------------------- containment, on the CCRS plant
@@ -165,11 +165,11 @@ def test_a_containment_sensor_fault_holds_the_os_out_of_the_eev(mode, device):
     for _ in range(400):
         rig.k += 1
         rig.advance_to(rig.k * S // 10)
-        rig.m.step(rig.k * S // 10)
+        rig.ero.step(rig.k * S // 10)
         fdir.step(rig.k * S // 10)
     assert rig.m.mode == "CONTAINMENT_HOLD"
     assert fdir.state["containment_not_verified"].trips == 1
-    assert rig.m.custody.tubes_at("eev") == [] and rig.m.custody.tubes_at("ero") == [7]
+    assert rig.c.custody.tubes_at("eev") == [] and rig.c.custody.tubes_at("ero") == [7]
     assert "CONTAINMENT_NOT_VERIFIED" in [e.name for e in rig.ero.topology.events]
     if device != "eev_slot":
         assert not rig.ccrs.truth()["in_eev"]

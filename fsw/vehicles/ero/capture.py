@@ -60,6 +60,7 @@ import numpy as np
 
 from fsw.core.component import CommandError, Component, command
 from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.ports import Sub
 from fsw.core.devices import DEVICE_FAULT
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
@@ -67,18 +68,15 @@ from fsw.gnc.cw_targeting import TargetingError, cw_propagate, two_impulse
 from fsw.gnc.glideslope import glideslope
 from fsw.gnc.relnav import RelNavConfig, RelNavFilter
 from fsw.numerics import dot, norm
-from fsw.vehicles.custody import CUSTODY_CHECK, CUSTODY_EVENTS, CustodyLedger
 from hal.errors import DeviceFault
 
-from . import ccrs
 from .devices import EroDevices
 from .modes import ERO_MODES
+from .topics import CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, RCS_FORCE
 
 NAV_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF",
              "CAPTURE")
 BURN_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")
-STEP_NAMES = ("orient", "contain", "break_the_chain", "eev_transfer", "eev_release")
-WATCHED_CONTAINMENT = ("BREAK_THE_CHAIN", "EEV_TRANSFER")   # seals re-read every cycle
 
 
 @dataclass
@@ -104,25 +102,20 @@ class EroCaptureManager(Component):
         Channel("nav_rejected", int),
         Channel("nac_faults", int, doc="consecutive failed camera reads"),
         Channel("lidar_faults", int, doc="consecutive failed lidar reads"),
-        Channel("rcs_faults", int, doc="consecutive cycles with the RCS not answering"),
         Channel("nav_refused_run", int, doc="consecutive measurements refused by the filter's gate"),
-        Channel("step_failures", int, doc="containment steps failed since the last verified one"),
     )
-    EVENTS = CUSTODY_EVENTS + (
+    EVENTS = (
         EventDef("TARGET_DETECTED", Severity.ACTIVITY_HI, "OS detected, estimated range {range_m:.0f} m", range_m=float),
         EventDef("TARGET_LOST", Severity.WARNING_HI, "no detection for {for_s:.0f} s", for_s=float),
         EventDef("LEG_PLANNED", Severity.ACTIVITY_LO, "{kind} to {aim} in {t:.0f} s, dv {dv:.3f} m/s", kind=str, aim=object, t=float, dv=float),
         EventDef("CONE_VIOLATION", Severity.WARNING_HI,
                  "back off: lateral {lateral:.2f} m (max {lat_max:.2f}), closing {closing:.3f} m/s (max {cl_max:.3f})", lateral=float, lat_max=float, closing=float, cl_max=float),
         EventDef("CAPTURE_TRIGGERED", Severity.ACTIVITY_HI, "closing {closing:.3f} m/s, lateral {lateral:.3f} m", closing=float, lateral=float),
-        EventDef("STEP_VERIFIED", Severity.ACTIVITY_HI, "{step} verified", step=str),
-        EventDef("CONTAINMENT_NOT_VERIFIED", Severity.WARNING_HI, "{step}: {reason}; holding", step=str, reason=str),
         EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed", retries=int),
         DEVICE_FAULT,
         EventDef("BURN_LIMIT", Severity.WARNING_LO, "steered burn stopped after {spent:.2f} m/s (budget {budget:.2f})", spent=float, budget=float),
         EventDef("NAV_HOLD", Severity.WARNING_HI, "approach dropped at {range_m:.0f} m, nulling {dv:.3f} m/s; reacquiring", range_m=float, dv=float),
         EventDef("RESUMED", Severity.ACTIVITY_HI, "warm restart in {mode}: {action}", mode=str, action=str),
-        CUSTODY_CHECK,
     )
     PARAMS = (
         Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
@@ -148,11 +141,6 @@ class EroCaptureManager(Component):
         Param("detections_to_acquire", int, 1, 100, default=3),
         Param("lidar_max_m", float, 10.0, 5000.0, default=1000.0),
         Param("approach_sigma_m", float, 0.01, 100.0, default=2.0),
-        Param("os_id", int, 1, 65535, default=1000),
-        Param("sterilise_C", float, 0.0, 1000.0, default=200.0),
-        Param("sterilise_dwell_s", float, 0.0, 36000.0, default=30.0),
-        Param("sterilise_power_W", float, 0.0, 5000.0, default=400.0),
-        Param("step_timeout_s", float, 1.0, 36000.0, default=600.0),
         Param("angle_sigma_rad", float, 1e-6, 0.1, default=2e-4),
         Param("accel_noise_mps2", float, 0.0, 1e-2, default=2e-5),
         Param("accel_noise_per_m", float, 0.0, 1e-6, default=3e-9),
@@ -161,15 +149,15 @@ class EroCaptureManager(Component):
         Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
         Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
         Param("quiet_margin_s", float, 10.0, 3600.0, default=90.0),
-        Param("earth_cruise_s", float, 0.0, 1e8, default=3600.0),
         Param("steer_above_s", float, 1.0, 3600.0, default=30.0),
         Param("steer_tol_mps", float, 1e-4, 0.1, default=0.003),
     )
+    PUBLISHES = (ERO_MODE, RCS_FORCE)
+    SUBSCRIBES = (CONTAINMENT_STATUS, Sub(CONTAINMENT_REQUEST, "_on_containment_request"))
 
     def __init__(self, name: str, devices: EroDevices) -> None:
         super().__init__(name)
         self.dev = devices
-        self.custody = CustodyLedger(emit=self.emit)
         self.nav: RelNavFilter | None = None
         self._nav_t: float | None = None
         self._cam_t_ns = -1
@@ -185,8 +173,6 @@ class EroCaptureManager(Component):
         self._final_plan = None
         self.capture_stats: dict | None = None
         self._lid_cmd = False
-        self._step: ccrs.Step | None = None
-        self._verified: set[str] = set()
         self._t = 0.0
         self._last_t: float | None = None
         self._far_planned = False
@@ -194,10 +180,6 @@ class EroCaptureManager(Component):
         self._steer_dv0 = 0.0
         self._steer_budget = 0.0
         self._thrusting = False
-        self._cruise_until: float | None = None
-        self.captured_tubes: list[int] = []
-        self.contained_tubes: list[int] = []
-        self._rcs_error: DeviceFault | None = None
         self._resume = False
         self._gap_burn = False
         self._saved_t = 0.0
@@ -252,20 +234,32 @@ class EroCaptureManager(Component):
             return False
         return bool(r.triggered and r.lid_closed)
 
+    def _verified(self, step: str) -> bool:
+        s = self.received(CONTAINMENT_STATUS)
+        return s is not None and step in s.verified
+
     def orientation_verified(self) -> bool:
-        return "orient" in self._verified
+        return self._verified("orient")
 
     def containment_verified(self) -> bool:
-        return "contain" in self._verified
+        return self._verified("contain")
 
     def sterilisation_verified(self) -> bool:
-        return "break_the_chain" in self._verified
+        return self._verified("break_the_chain")
 
     def eev_loaded(self) -> bool:
-        return "eev_transfer" in self._verified
+        return self._verified("eev_transfer")
 
     def eev_separated(self) -> bool:
-        return "eev_release" in self._verified
+        return self._verified("eev_release")
+
+    # ------------------------------------------------------------ ports
+    def on_mode_change(self, source: str, dest: str) -> None:
+        self.publish(ERO_MODE, dest)
+
+    def _on_containment_request(self, trigger: str) -> None:
+        """Containment verified a step (or failed one, or the cruise is over): next mode."""
+        self.trigger(trigger)
 
     # ------------------------------------------------------------ commands
     def _go(self, trigger: str) -> None:
@@ -285,24 +279,6 @@ class EroCaptureManager(Component):
         self.nav = RelNavFilter(self._nav_config(), (x, y, z, vx, vy, vz),
                                 (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
         self._nav_t = self._t
-
-    @command("EXPECT_TUBES", Arg("tubes", str), modes=ERO_MODES.modes[:7])
-    def _cmd_expect_tubes(self, tubes: str) -> None:
-        """Register the tubes the OS carries (from the MAV's custody record) as in orbit."""
-        try:
-            ids = sorted({int(x) for x in tubes.split(",") if x.strip()})
-        except ValueError:
-            raise CommandError(f"bad tube list {tubes!r}") from None
-        for t in ids:
-            if self.custody.location(t) is None and not self.custody.register(t, "orbit"):
-                raise CommandError(f"tube {t} refused")
-
-    @command("RETRY_CONTAINMENT", modes=("CONTAINMENT_HOLD",))
-    def _cmd_retry_containment(self) -> None:
-        self._verified.clear()
-        self._step = None
-        self.tlm["step_failures"] = 0
-        self._go("retry_containment")
 
     @command("APPROACH_EARTH", modes=("EARTH_CRUISE",))
     def _cmd_approach_earth(self) -> None:
@@ -403,44 +379,6 @@ class EroCaptureManager(Component):
             self._lid_cmd = True
         except DeviceFault as exc:
             self.emit("DEVICE_FAULT", device=self.dev.capture.name, error=str(exc))
-
-    def on_enter_ORIENT(self) -> None:
-        for tube in self.custody.tubes_at("orbit"):
-            if self.custody.move(tube, "orbit", "ero"):
-                self.captured_tubes.append(tube)
-        self._start_step(ccrs.Orient(self.dev, self.params["step_timeout_s"]))
-
-    def on_enter_CONTAIN(self) -> None:
-        self._start_step(ccrs.Contain(self.dev, self.params["step_timeout_s"], self.params["os_id"]))
-
-    def on_enter_BREAK_THE_CHAIN(self) -> None:
-        p = self.params
-        self._start_step(ccrs.BreakTheChain(self.dev, p["step_timeout_s"], p["sterilise_C"],
-                                            p["sterilise_dwell_s"], p["sterilise_power_W"]))
-
-    def on_enter_EEV_TRANSFER(self) -> None:
-        self._start_step(ccrs.TransferToEev(self.dev, self.params["step_timeout_s"], self.params["os_id"]))
-
-    def on_enter_EARTH_CRUISE(self) -> None:
-        self._cruise_until = self._t + self.params["earth_cruise_s"]
-
-    def on_enter_EEV_RELEASE(self) -> None:
-        self._start_step(ccrs.ReleaseEev(self.dev, self.params["step_timeout_s"]))
-
-    def on_enter_CONTAINMENT_HOLD(self) -> None:
-        self._step = None
-        try:
-            self.dev.btc_heater.set_power(0.0)
-        except DeviceFault:
-            pass
-        try:   # stop the transfer arm where it is (a hold mid-transfer)
-            self.dev.transfer_arm.move_to(self.dev.transfer_arm.read().position_m)
-        except DeviceFault:
-            pass
-
-    def _start_step(self, step: ccrs.Step) -> None:
-        self._step = step
-        step.start(self._t)
 
     # ------------------------------------------------------------ guidance helpers
     def chaser_state(self) -> tuple[float, ...]:
@@ -573,24 +511,7 @@ class EroCaptureManager(Component):
 
     def _rcs(self, force) -> None:
         self._thrusting = any(force)
-        try:
-            self.dev.rcs.command(force, (0.0, 0.0, 0.0))
-        except DeviceFault as exc:
-            self._rcs_error = exc
-
-    def _rcs_health(self) -> None:
-        """Poll the RCS status every cycle: a bank that stops answering is seen while the ERO
-        coasts, not first when a burn is due."""
-        exc, self._rcs_error = self._rcs_error, None
-        if exc is None:
-            try:
-                self.dev.rcs.read()
-            except DeviceFault as e:
-                exc = e
-        if exc is None:
-            self.tlm["rcs_faults"] = 0
-        else:
-            self._device_fault("rcs_faults", self.dev.rcs.name, exc)
+        self.publish(RCS_FORCE, tuple(force))
 
     def _execute_burn(self, dt: float) -> None:
         """Fly the remaining delta-v closed loop on the IMU (body frame = Hill frame)."""
@@ -697,7 +618,6 @@ class EroCaptureManager(Component):
             handler(t)
         if mode in BURN_MODES and self.mode == mode:
             self._execute_burn(dt)
-        self._rcs_health()
         self.tlm["approach_dv_mps"] = self.approach_dv
 
     def _run_SEARCH(self, t: float) -> None:
@@ -711,10 +631,6 @@ class EroCaptureManager(Component):
             return
         if self._fly_legs() and self.lidar_valid():
             self.trigger("lidar_acquired")
-
-    def _run_EARTH_CRUISE(self, t: float) -> None:
-        if self._cruise_until is not None and t >= self._cruise_until:
-            self.trigger("approach_earth")
 
     # ------------------------------------------------------------ rate selection
     def _next_event_in(self) -> float:
@@ -737,8 +653,9 @@ class EroCaptureManager(Component):
         if mode == "SEARCH" and self._burning():
             return False                     # nulling the relative velocity after a lost track
         if mode in ("PHASING", "SEARCH", "EARTH_CRUISE", "CONTAINMENT_HOLD", "COMPLETE"):
-            return mode != "EARTH_CRUISE" or self._cruise_until is None or \
-                self._cruise_until - self._t > self.params["quiet_margin_s"]
+            cruise = self.received(CONTAINMENT_STATUS)
+            until = None if cruise is None else cruise.cruise_until
+            return mode != "EARTH_CRUISE" or until is None or until - self._t > self.params["quiet_margin_s"]
         if mode == "BREAK_THE_CHAIN":
             return True
         if mode not in ("FAR_RANGE", "CLOSE_RANGE", "BACK_OFF") or self.nav is None:
@@ -793,74 +710,6 @@ class EroCaptureManager(Component):
         if r.lid_closed and not r.triggered:
             self.trigger("back_off")
 
-    def _run_step(self, verified_trigger: str) -> None:
-        step = self._step
-        if step is None:
-            return
-        state = step.poll(self._t)
-        if state == ccrs.VERIFIED:
-            self._verified.add(step.name)
-            self.emit("STEP_VERIFIED", step=step.name)
-            self._step = None
-            if step.name == "contain":
-                self.contained_tubes = self.custody.tubes_at("ero")
-            if step.name == "eev_transfer":
-                for tube in self.custody.tubes_at("ero"):
-                    self.custody.move(tube, "ero", "eev")
-            self.trigger(verified_trigger)
-            self.tlm["step_failures"] = 0
-        elif state == ccrs.FAILED:
-            self._hold(step.name, step.reason)
-
-    def _hold(self, step: str, reason: str) -> None:
-        """A step not verified: event, counter, CONTAINMENT_HOLD (never onwards)."""
-        self.emit("CONTAINMENT_NOT_VERIFIED", step=step, reason=reason)
-        self.tlm["step_failures"] += 1
-        self._step = None
-        self.trigger("transfer_failed" if self.mode == "EEV_TRANSFER" else "containment_failed")
-
-    def containment_intact(self) -> str | None:
-        """None while both leak checks read the OS id, else why not (a sensor that does not
-        answer cannot vouch for the seal)."""
-        os_id = self.params["os_id"]
-        for chk in (self.dev.primary_check, self.dev.secondary_check):
-            try:
-                r = chk.read()
-            except DeviceFault as exc:
-                return f"{chk.name}: device fault: {exc}"
-            if not (r.present and r.tube_id == os_id):
-                return f"{chk.name} no longer reads OS {os_id}"
-        return None
-
-    def _watch_containment(self) -> bool:
-        """BREAK_THE_CHAIN / EEV_TRANSFER: containment must stay verified; False: now holding."""
-        if "contain" not in self._verified:
-            self._hold("contain", "containment not verified")
-            return False
-        why = self.containment_intact()
-        if why is not None:
-            self._verified.discard("contain")
-            self._hold("contain", why)
-            return False
-        return True
-
-    def _run_ORIENT(self, t: float) -> None:
-        self._run_step("oriented")
-
-    def _run_CONTAIN(self, t: float) -> None:
-        self._run_step("contained")
-
-    def _run_BREAK_THE_CHAIN(self, t: float) -> None:
-        if self._watch_containment():
-            self._run_step("sterilised")
-
-    def _run_EEV_TRANSFER(self, t: float) -> None:
-        if self._watch_containment():
-            self._run_step("transferred")
-
-    def _run_EEV_RELEASE(self, t: float) -> None:
-        self._run_step("eev_released")
-
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict:
         nav = self.nav
@@ -872,8 +721,6 @@ class EroCaptureManager(Component):
             elif what in self.legs:
                 steer = {"leg": self.legs.index(what)}
         return super().checkpoint_state() | {
-            "custody": self.custody.snapshot(),
-            "verified": sorted(self._verified),
             "retries": self.retries,
             "nav": None if nav is None else {
                 "x": [float(c) for c in nav.x], "P": [[float(c) for c in row] for row in nav.P],
@@ -883,18 +730,15 @@ class EroCaptureManager(Component):
             "legs": [asdict(leg) for leg in self.legs], "burn_dv": list(self.burn_dv),
             "steer": steer, "steer_dv0": self._steer_dv0, "steer_budget": self._steer_budget,
             "approach_dv": self.approach_dv, "hold_since": self._hold_since,
-            "far_planned": self._far_planned, "cruise_until": self._cruise_until,
-            "captured_tubes": list(self.captured_tubes), "contained_tubes": list(self.contained_tubes),
+            "far_planned": self._far_planned,
             "capture_stats": self.capture_stats,
-            "step_failures": self.tlm["step_failures"], "thrusting": self._thrusting, "t": self._t,
+            "thrusting": self._thrusting, "t": self._t,
         }
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Put back what `checkpoint_state` saved; the containment step of the restored mode
         is started again (and containment re-verified) on the first cycle after."""
         super().restore_state(state)
-        self.custody.restore((int(t), str(loc)) for t, loc in state.get("custody", ()))
-        self._verified = {str(v) for v in state.get("verified", ())} & set(STEP_NAMES)
         self.retries = int(state.get("retries", 0))
         nav = state.get("nav")
         self.nav = None
@@ -929,25 +773,20 @@ class EroCaptureManager(Component):
         self.approach_dv = float(state.get("approach_dv", 0.0))
         self._hold_since = opt(state.get("hold_since"))
         self._far_planned = bool(state.get("far_planned", False))
-        self._cruise_until = opt(state.get("cruise_until"))
-        self.captured_tubes = [int(t) for t in state.get("captured_tubes", ())]
-        self.contained_tubes = [int(t) for t in state.get("contained_tubes", ())]
         self.capture_stats = state.get("capture_stats")
-        self._step = None
         self._saved_t = self._t = float(state.get("t", 0.0))
         self._last_t = None        # no dt across the reset: the IMU did not see it
         self._thrusting = False
         self._gap_burn = bool(state.get("thrusting", False)) or self._burning()
         tlm = self.tlm
         tlm["retries"], tlm["detections"] = self.retries, self.detections
-        tlm["step_failures"] = int(state.get("step_failures", 0))
         tlm["approach_dv_mps"] = self.approach_dv
         self._resume = True
 
     def _resume_after_restart(self) -> None:
-        """First cycle after a warm restart: re-establish what the mode's entry set up (a
-        containment step restarts from its beginning and must verify again), re-verify
-        containment before anything moves towards the EEV, reconcile custody."""
+        """First cycle after a warm restart: thrusters as the mode wants them, the estimate
+        widened for a burn that may have run unseen, the lid commanded again in CAPTURE
+        (containment restarts its own steps)."""
         mode = self.mode
         action = "continue"
         gap = self._t - self._saved_t
@@ -955,36 +794,17 @@ class EroCaptureManager(Component):
             self._rcs((0.0, 0.0, 0.0))   # the RCS holds its last command through the reboot
             if self.nav is not None and (self._gap_burn or self._next_event_in() <= gap):
                 self._widen_for_gap(gap)    # a burn may have run unseen since the checkpoint
-        if mode in WATCHED_CONTAINMENT:
-            # a checkpointed "contain" is not enough to go on towards the EEV: read the seals
-            self._verified.discard("contain")
-            why = self.containment_intact()
-            if why is None:
-                self._verified.add("contain")
-                self.emit("STEP_VERIFIED", step="contain")
-            else:
-                self.emit("RESUMED", mode=mode, action="containment not re-verified: holding")
-                self._hold("contain", why)
-                self._check_custody()
-                return
-            action = "containment re-verified; step restarted"
-        if mode in ("ORIENT", "CONTAIN", "BREAK_THE_CHAIN", "EEV_TRANSFER", "EEV_RELEASE"):
-            getattr(self, "on_enter_" + mode)()
-            if action == "continue":
-                action = "step restarted"
-        elif mode == "CAPTURE":
+        if mode == "CAPTURE":
             self.on_enter_CAPTURE()
             action = "lid close commanded again"
         elif mode == "SAFE":
             self._rcs((0.0, 0.0, 0.0))
             action = "thrusters off"
-        elif mode == "CONTAINMENT_HOLD":
-            self.on_enter_CONTAINMENT_HOLD()
-            action = "holding"
+        elif mode not in NAV_MODES and mode != "PHASING":
+            return                        # containment's modes: containment reports its resume
         elif self._burning():
             action = f"burn resumed, {math.sqrt(sum(c * c for c in self.burn_dv)):.3f} m/s to go"
         self.emit("RESUMED", mode=mode, action=action)
-        self._check_custody()
 
     def _widen_for_gap(self, gap_s: float) -> None:
         """A burn was under way at the checkpoint: the RCS went on firing (it holds its last
@@ -995,40 +815,6 @@ class EroCaptureManager(Component):
         dv, dx = a * max(gap_s, 0.0), 0.5 * a * max(gap_s, 0.0) ** 2
         self.nav.P[3:, 3:] += np.eye(3) * dv ** 2
         self.nav.P[:3, :3] += np.eye(3) * dx ** 2
-
-    def _check_custody(self) -> None:
-        """Custody against the sensors: the OS held by the capture mechanism or seated in the
-        EEV. A move the sensors prove happened after the last checkpoint is made once (the
-        ledger refuses any second one); a disagreement is reported, never guessed away."""
-        seen = []
-        try:
-            cap = self.dev.capture.read()
-            if cap.triggered and cap.lid_closed:
-                seen.append("ero")
-        except DeviceFault:
-            seen.append("ero?")
-        try:
-            slot = self.dev.eev_slot.read()
-            if slot.present and slot.tube_id == self.params["os_id"]:
-                seen.append("eev")
-        except DeviceFault:
-            seen.append("eev?")
-        aboard = [t for t in self.custody.tubes_at("orbit")] if "ero" in seen and \
-            self.mode not in ("PHASING", "SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH",
-                              "BACK_OFF", "CAPTURE") else []
-        for tube in aboard:                       # captured after the checkpoint
-            if self.custody.move(tube, "orbit", "ero"):
-                self.captured_tubes.append(tube)
-        held = sorted({loc for _, loc in self.custody.snapshot()})
-        if "eev" in held:
-            ok = "eev" in seen or self.mode in ("EEV_RELEASE", "COMPLETE")
-        elif "ero" in held:
-            ok = "ero" in seen or "ero?" in seen
-        else:
-            ok = "ero" not in seen or self.mode == "CAPTURE"   # CAPTURE hands it over on ORIENT entry
-        self.emit("CUSTODY_CHECK", ledger=",".join(f"{t}@{loc}" for t, loc in self.custody.snapshot()),
-                  sensors=",".join(seen) or "none", ok=ok)
-
 
 def _optional_float(v: Any) -> float | None:
     return None if v is None else float(v)

@@ -50,9 +50,9 @@ def fault_table(topology) -> tuple[Monitor, ...]:
         Monitor("relnav_refusing", "limit", "ccrs.nav_refused_run", hi=3, persistence=1, response=REACQUIRE,
                 when=("ccrs", LIDAR), doc="four measurements in a row refused by the filter's gate: "
                 "a biased sensor or a diverged estimate"),
-        Monitor("rcs_fault", "limit", "ccrs.rcs_faults", hi=0, persistence=2, response=SAFE_RESPONSE,
+        Monitor("rcs_fault", "limit", "rcs.rcs_faults", hi=0, persistence=2, response=SAFE_RESPONSE,
                 when=("ccrs", APPROACH_MODES), doc="the RCS stopped answering during the approach"),
-        Monitor("containment_not_verified", "limit", "ccrs.step_failures", hi=0, persistence=1,
+        Monitor("containment_not_verified", "limit", "containment.step_failures", hi=0, persistence=1,
                 doc="a containment step failed: the manager holds the OS in CONTAINMENT_HOLD"),
         Monitor("range_uncertain", "limit", "ccrs.range_sigma_m", hi=50.0, persistence=20,
                 response=SAFE_RESPONSE, when=("ccrs", CLOSE), doc="close range with a 50 m range sigma"),
