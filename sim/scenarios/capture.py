@@ -20,7 +20,7 @@ prior_sigma_mps, ero_thrust_N (RCS force per body axis; the far-range transfer's
 burns must stay short against the quarter orbit), containment_fault (the primary seal leaks: the OS must be held, never put in
 the EEV), lateral_kick_mps (a cross-track velocity error 5 m from the OS that must end in a
 back-off and retry), earth_cruise_s, quiet_stepping, max_time_s, and flight-software
-parameters as `ccrs.NAME` (the capture manager) or `containment.NAME`.
+parameters as `ccrs.NAME` (the capture manager), `relnav.NAME` or `containment.NAME`.
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
 from fsw.vehicles.ero.capture import EroCaptureManager
 from fsw.vehicles.ero.containment import EroContainment
+from fsw.vehicles.ero.relnav import EroRelNav
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param
 from sim.mars import MARS
@@ -98,7 +99,7 @@ PARAMS = (
     ScenarioParam("max_time_s", 200000.0, float, 1.0, 1e6),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager, "containment": EroContainment}
+FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager, "relnav": EroRelNav, "containment": EroContainment}
 PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)
 END_MODES = ("COMPLETE", "SAFE", "CONTAINMENT_HOLD")
 WALL_FIELDS = ("realtime_factor",)
@@ -211,7 +212,7 @@ def ground_sequence(cfg: Mapping[str, Any]) -> str:
     args = " ".join(f"{k}={v!r}" for k, v in zip(("x", "y", "z", "vx", "vy", "vz"), prior))
     return "\n".join([
         f"A0 containment.EXPECT_TUBES tubes={','.join(map(str, cfg['tube_ids']))}",
-        f"R+0 ccrs.REL_STATE_PRIOR {args} sigma_pos_m={cfg['prior_sigma_m']!r}"
+        f"R+0 relnav.REL_STATE_PRIOR {args} sigma_pos_m={cfg['prior_sigma_m']!r}"
         f" sigma_vel_mps={cfg['prior_sigma_mps']!r}",
         "R+1 ccrs.BEGIN_SEARCH",
     ]) + "\n"
@@ -220,9 +221,11 @@ def ground_sequence(cfg: Mapping[str, Any]) -> str:
 def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
     a, n = os_orbit(cfg)
     rp = RendezvousParams()
-    return {"containment.os_id": OS_ID, "ccrs.mean_motion_radps": n, "ccrs.orbit_radius_m": a,
-            "ccrs.mass_kg": rp.ero_mass_kg, "ccrs.force_limit_N": cfg["ero_thrust_N"],
-            "containment.earth_cruise_s": cfg["earth_cruise_s"]}
+    values = {"os_id": OS_ID, "mean_motion_radps": n, "orbit_radius_m": a, "mass_kg": rp.ero_mass_kg,
+              "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
+    # each to every flight component that declares it (the manager and navigation share some)
+    return {f"{comp}.{key}": value for key, value in values.items()
+            for comp, cls in FLIGHT_COMPONENTS.items() if any(p.name == key for p in cls.PARAMS)}
 
 
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
@@ -264,6 +267,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cap = truth["capture"]
     mgr = outcome.topology["ccrs"]
     con = outcome.topology["containment"]
+    nav = outcome.topology["relnav"]
     events = [e for e in outcome.topology.events if e.name not in ("CMD_ACCEPTED", "PARAM_SET", "SEQ_CMD")]
     seq_failed = [e.text for e in events if e.name == "SEQ_CMD_FAILED"]
     held = cap["held_rel_m"]
@@ -279,7 +283,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "start_behind_km": cfg["start_behind_km"], "start_below_km": cfg["start_below_km"],
         "detection_range_m": _r(truth["first_detection_range_m"], 1),
         "detection_time_s": _r(truth["first_detection_t_s"], 1),
-        "detection_range_estimated_m": _r(mgr.detect_range_est, 1),
+        "detection_range_estimated_m": _r(nav.detect_range_est, 1),
         "approach_delta_v_mps": round(truth["delta_v_used_mps"], 3),
         "approach_delta_v_onboard_mps": round(mgr.approach_dv, 3),
         "captured": bool(cap["captured"]),
@@ -288,8 +292,8 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "held_offset_m": None if held is None else round(math.hypot(held[0], held[2]), 4),
         "bounces": len(cap["impacts"]),
         "retries": mgr.retries,
-        "nav_final_sigma_m": None if mgr.nav is None else round(mgr.nav.position_sigma, 4),
-        "nav_rejected": None if mgr.nav is None else mgr.nav.rejected,
+        "nav_final_sigma_m": None if nav.nav is None else round(nav.nav.position_sigma, 4),
+        "nav_rejected": None if nav.nav is None else nav.nav.rejected,
         "os_axis_error_deg": round(ctruth["os_axis_error_deg"], 3),
         "orientation_verified": con.verified("orient"),
         "containment_verified": con.verified("contain"),

@@ -81,9 +81,10 @@ class Table:
         self.devices = build_devices({n: {"kind": k} for n, k in DEVICE_KINDS.items()}, plant=self.plant)
         self.ero = build_ero(EroDevices.from_set(self.devices))
         self.m = self.ero.capture
-        self.m.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), rel),
+        self.ero.relnav.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), rel),
                                                 sigma_pos_m=0.5, sigma_vel_mps=0.01))
         self.m.force_mode(mode)
+        self.ero.topology.bus.deliver()        # the estimate and the mode, as a tick would
         self.fdir = FaultProtection("fdir", self.ero.topology, fault_table(self.ero.topology))
         self.k = 0
 
@@ -103,7 +104,7 @@ def test_a_lost_track_inside_lidar_range_nulls_the_closing_speed_before_reacquir
     t.devices["nac"].channel.set_fault("dropout")
     t.tick(5)
     assert t.m.mode == "SEARCH" and t.m.legs == []
-    assert np.allclose(t.m.burn_dv, [0.0, -0.8, 0.0], atol=0.05)   # the ERO's 0.8 m/s toward the OS undone
+    assert np.allclose(t.m.g.burn_dv, [0.0, -0.8, 0.0], atol=0.05)   # the ERO's 0.8 m/s toward the OS undone
     assert not t.m.quiet()                                           # flown at 10 Hz, not every 30 s
     names = [e.name for e in t.ero.topology.events]
     assert "NAV_HOLD" in names and names.count("DEVICE_FAULT") == 1  # one event per run of faults
@@ -115,10 +116,10 @@ def test_a_lost_lidar_in_the_final_approach_backs_off():
     t.plant.set("nac", los_unit=(0.0, 1.0, 0.0), detected=1)
     t.plant.set("lidar0", range_m=60.0, range_rate_mps=-0.2, valid=1)
     t.tick(5)
-    assert t.m.mode == "FINAL_APPROACH" and t.m.tlm["lidar_faults"] == 0
+    assert t.m.mode == "FINAL_APPROACH" and t.ero.relnav.tlm["lidar_faults"] == 0
     t.devices["lidar0"].channel.set_fault("dropout")
     t.tick(10)
-    assert t.m.tlm["lidar_faults"] > 0 and t.m.mode == "BACK_OFF" and t.m.retries == 1
+    assert t.ero.relnav.tlm["lidar_faults"] > 0 and t.m.mode == "BACK_OFF" and t.m.retries == 1
     assert t.fdir.state["lidar_lost"].trips == 1
 
 
@@ -128,7 +129,7 @@ def test_a_lidar_range_bias_is_refused_by_the_filter_and_seen():
     t.plant.set("lidar0", range_m=100.0, valid=1)
     t.plant.set("nac", los_unit=(0.0, 1.0, 0.0), detected=1)
     t.tick(30)
-    assert t.m.tlm["nav_refused_run"] == 0
+    assert t.ero.relnav.tlm["nav_refused_run"] == 0
     t.plant.set("lidar0", range_m=125.0, valid=1)
     t.tick(40)
     assert t.fdir.state["relnav_refusing"].trips == 1

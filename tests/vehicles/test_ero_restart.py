@@ -104,13 +104,16 @@ def test_the_checkpoint_round_trips_mid_burn():
     t_leg, _ = first_leg_s()
     run = fly(duration_s=t_leg + 5.0)
     m = run.topology["ccrs"]
-    assert m._burning() and m.legs and m.nav is not None
+    nav = run.topology["relnav"]
+    assert m._burning() and m.legs and nav.nav is not None
     state = json.loads(json.dumps(m.checkpoint_state(), sort_keys=True))
     fresh = build_ero(m.dev).capture
     fresh.restore_state(state)
     again = json.loads(json.dumps(fresh.checkpoint_state(), sort_keys=True))
     assert {k: v for k, v in again.items() if k != "thrusting"} == {k: v for k, v in state.items() if k != "thrusting"}
-    assert np.array_equal(fresh.nav.P, m.nav.P)
+    fresh_nav = build_ero(m.dev).relnav
+    fresh_nav.restore_state(json.loads(json.dumps(nav.checkpoint_state(), sort_keys=True)))
+    assert np.array_equal(fresh_nav.nav.P, nav.nav.P) and fresh_nav.nav.x.tolist() == nav.nav.x.tolist()
 
 
 @pytest.mark.parametrize("delay_s", [0.2, "burn"])

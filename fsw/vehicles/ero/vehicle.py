@@ -27,6 +27,7 @@ from .capture import EroCaptureManager
 from .containment import EroContainment
 from .devices import EroDevices
 from .rcs import RcsHealth
+from .relnav import EroRelNav
 from .topics import ERO_TOPICS
 
 BASE_RATE_HZ = 10
@@ -41,6 +42,7 @@ class EroVehicle:
     topology: Topology
     capture: EroCaptureManager
     containment: EroContainment
+    relnav: EroRelNav
     rcs: RcsHealth
     sequencer: Sequencer
     executive: Executive | None = None
@@ -71,9 +73,10 @@ class EroVehicle:
 
     def gnc(self) -> list:
         """The components in executive order: containment first (its requests change the
-        manager's mode in the same tick), then the manager, then the RCS (a thrust command
-        goes out, then the status is polled)."""
-        return [self.containment, self.capture, self.rcs]
+        manager's mode in the same tick), relative navigation (the manager flies this tick's
+        estimate), the manager, then the RCS (a thrust command goes out, then the status is
+        polled)."""
+        return [self.containment, self.relnav, self.capture, self.rcs]
 
     def step(self, t_ns: int) -> None:
         """One cycle of the components outside an executive (unit tests, tools): each in
@@ -88,12 +91,13 @@ class EroVehicle:
 def build_ero(devices: EroDevices) -> EroVehicle:
     capture = EroCaptureManager("ccrs", devices)
     containment = EroContainment("containment", devices)
+    relnav = EroRelNav("relnav", devices)
     rcs = RcsHealth("rcs", devices.rcs)
-    topo = Topology("ero", [containment, capture, rcs])
+    topo = Topology("ero", [containment, relnav, capture, rcs])
     topo.wire(ERO_TOPICS)
     seq = Sequencer("seq", topo.dispatch)
     topo.add(seq)
-    return EroVehicle(topo, capture, containment, rcs, seq)
+    return EroVehicle(topo, capture, containment, relnav, rcs, seq)
 
 
 def build_flight(devices: EroDevices, clock: Any, *, configure: Callable[[EroVehicle], None] | None = None,
