@@ -55,6 +55,15 @@ QUIET_MODES = ("PHASING", "SEARCH", "EARTH_CRUISE", "CONTAINMENT_HOLD", "COMPLET
 ZERO = (0.0, 0.0, 0.0)
 
 
+def _step_verified(step: str):
+    """A guard: containment's last status lists `step` as verified."""
+    def guard(self: Component) -> bool:
+        s = self.received(CONTAINMENT_STATUS)
+        return s is not None and step in s.verified
+    guard.__name__ = guard.__qualname__ = f"{step}_verified"
+    return guard
+
+
 class EroCaptureManager(RunCounted, Component):
     MODES = ERO_MODES
     CHANNELS = (
@@ -154,10 +163,6 @@ class EroCaptureManager(RunCounted, Component):
         self.g.thrusting = any(force)
         self.publish(RCS_FORCE, tuple(force))
 
-    def _verified(self, step: str) -> bool:
-        s = self.received(CONTAINMENT_STATUS)
-        return s is not None and step in s.verified
-
     # ------------------------------------------------------------ guards
     def target_detected(self) -> bool:
         est = self.g.est
@@ -188,20 +193,12 @@ class EroCaptureManager(RunCounted, Component):
         r = self._capture_reading()
         return not failed(r) and bool(r.triggered and r.lid_closed)
 
-    def orientation_verified(self) -> bool:
-        return self._verified("orient")
-
-    def containment_verified(self) -> bool:
-        return self._verified("contain")
-
-    def sterilisation_verified(self) -> bool:
-        return self._verified("break_the_chain")
-
-    def eev_loaded(self) -> bool:
-        return self._verified("eev_transfer")
-
-    def eev_separated(self) -> bool:
-        return self._verified("eev_release")
+    # the mode table's containment guards: what containment reports verified
+    orientation_verified = _step_verified("orient")
+    containment_verified = _step_verified("contain")
+    sterilisation_verified = _step_verified("break_the_chain")
+    eev_loaded = _step_verified("eev_transfer")
+    eev_separated = _step_verified("eev_release")
 
     # ------------------------------------------------------------ commands
     def _go(self, trigger: str) -> None:

@@ -1,11 +1,11 @@
-"""Wiring of the ERO capture system: the onboard sequencer, containment, the capture manager
-("ccrs"), the RCS, their topics (topics.py, wired here), telemetry.
+"""Wiring of the ERO capture system: the onboard sequencer, containment, relative navigation,
+the capture manager ("ccrs"), the RCS, their topics (topics.py, wired here), telemetry.
 
 Nominal rate set, base 10 Hz: sequencer and the components every tick, telemetry at 1 Hz.
 Quiet rate set, base 1 Hz: a drift or coast with no burn due (phasing, search, far-range
 coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.quiet()`)
-runs the sequencer (and the rate-set choice) every second and the capture manager and
-telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
+runs the sequencer (and the rate-set choice) every second and the components and
+telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The components' group selects the rate set
 at a tick boundary, so SIL and a lockstep bench switch on the same tick.
 
 `build_flight` is the ERO's one flight build: components, executive, rate groups and its
