@@ -133,3 +133,29 @@ def test_expect_tubes_only_before_the_capture():
     assert not con.dispatch("EXPECT_TUBES", {"tubes": "4"}).ok
     assert con.custody.location(4) is None
     assert isinstance(con, EroContainment) and not failed(con)
+
+
+def test_a_restart_after_a_burn_widens_the_estimate_before_the_first_measurement():
+    """ERO-NAV-004: the checkpoint carries the manager's burn outlook; the first cycle after
+    a restore widens the estimate by what full thrust could have done in the gap (and only
+    when a burn was under way or due within it)."""
+    from fsw.vehicles.ero.topics import BURN_OUTLOOK, BurnOutlook
+    for burning, due_s, widened in ((True, 0.0, True), (False, 0.5, True), (False, 600.0, False)):
+        ero = make_ero()
+        nav = ero.relnav
+        nav.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), (0.0, 300.0, 0.0, 0.0, -0.5, 0.0)),
+                                             sigma_pos_m=1.0, sigma_vel_mps=0.01))
+        nav.ports.inject(ERO_MODE, "CLOSE_RANGE")
+        nav.ports.inject(BURN_OUTLOOK, BurnOutlook(burning, due_s))
+        state = nav.checkpoint_state()
+        assert state["outlook"] == [burning, due_s]
+        fresh = make_ero().relnav
+        fresh.restore_state(state)
+        fresh.ports.inject(ERO_MODE, "CLOSE_RANGE")
+        before = fresh.nav.position_sigma
+        fresh._resume = False
+        fresh._t = state["t"] + 2.0
+        fresh._widen_after_restart()
+        gap_dv = fresh.params["force_limit_N"] / fresh.params["mass_kg"] * 2.0
+        assert (fresh.nav.position_sigma > before) == widened
+        assert (fresh.nav.P[3, 3] >= gap_dv ** 2) == widened

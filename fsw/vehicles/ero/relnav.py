@@ -195,7 +195,7 @@ class EroRelNav(RunCounted, Component):
 
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict:
-        nav, out = self.nav, self._outlook
+        nav, out = self.nav, self.received(BURN_OUTLOOK)
         return super().checkpoint_state() | {
             "nav": None if nav is None else {
                 "x": [float(c) for c in nav.x], "P": [[float(c) for c in row] for row in nav.P],
