@@ -140,15 +140,18 @@ def test_a_restart_after_a_burn_widens_the_estimate_before_the_first_measurement
     a restore widens the estimate by what full thrust could have done in the gap (and only
     when a burn was under way or due within it)."""
     from fsw.vehicles.ero.topics import BURN_OUTLOOK, BurnOutlook
-    for burning, due_s, widened in ((True, 0.0, True), (False, 0.5, True), (False, 600.0, False)):
+    import json
+    import math
+    for burning, due_s, widened in ((True, 0.0, True), (False, 0.5, True), (False, 600.0, False),
+                                    (True, math.inf, True), (False, math.inf, False)):
         ero = make_ero()
         nav = ero.relnav
         nav.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), (0.0, 300.0, 0.0, 0.0, -0.5, 0.0)),
                                              sigma_pos_m=1.0, sigma_vel_mps=0.01))
         nav.ports.inject(ERO_MODE, "CLOSE_RANGE")
         nav.ports.inject(BURN_OUTLOOK, BurnOutlook(burning, due_s))
-        state = nav.checkpoint_state()
-        assert state["outlook"] == [burning, due_s]
+        state = json.loads(json.dumps(nav.checkpoint_state(), allow_nan=False))   # as the store writes it
+        assert state["outlook"] == [burning, due_s if math.isfinite(due_s) else None]
         fresh = make_ero().relnav
         fresh.restore_state(state)
         fresh.ports.inject(ERO_MODE, "CLOSE_RANGE")

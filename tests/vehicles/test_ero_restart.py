@@ -21,7 +21,7 @@ NEAR = {"start_behind_km": 100.0}
 
 def saved(rig):
     """The checkpoint of every ERO component, as the store writes it (canonical JSON and back)."""
-    return {c.name: json.loads(json.dumps(c.checkpoint_state(), sort_keys=True)) for c in rig.ero.gnc()}
+    return {c.name: json.loads(json.dumps(c.checkpoint_state(), sort_keys=True, allow_nan=False)) for c in rig.ero.gnc()}
 
 
 def reboot(rig, state):

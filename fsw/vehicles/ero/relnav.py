@@ -202,7 +202,9 @@ class EroRelNav(RunCounted, Component):
                 "rejected": nav.rejected, "accepted": nav.accepted, "reinflations": nav.reinflations},
             "nav_t": self._nav_t, "cam_t_ns": self._cam_t_ns, "last_det_t": self._last_det_t,
             "detections": self.detections, "detect_range_est": self.detect_range_est,
-            "outlook": None if out is None else [out.burning, out.event_in_s], "t": self._t,
+            # JSON has no infinity (checkpoint files are strict): no event planned is None
+            "outlook": None if out is None else [out.burning, out.event_in_s if math.isfinite(out.event_in_s) else None],
+            "t": self._t,
         }
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
@@ -225,7 +227,8 @@ class EroRelNav(RunCounted, Component):
         self.detections = int(state.get("detections", 0))
         self.detect_range_est = opt(state.get("detect_range_est"))
         out = state.get("outlook")
-        self._outlook = None if out is None else BurnOutlook(bool(out[0]), float(out[1]))
+        self._outlook = None if out is None else \
+            BurnOutlook(bool(out[0]), math.inf if out[1] is None else float(out[1]))
         self._saved_t = self._t = float(state.get("t", 0.0))
         self.tlm["detections"] = self.detections
         self._resume = True
