@@ -36,6 +36,7 @@ from sim.deployment import scenario_module_name
 from sim.montecarlo import scenarios
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.statistics import describe
+from fsw.numerics import fixed_sum
 
 CUSTODY_STAGES = ("delivered", "loaded", "in_orbit", "captured", "contained", "in_eev")
 CRASH = re.compile(r"campaign phase (\w+) raised")
@@ -168,7 +169,7 @@ class CampaignMonteCarlo:
         phases = {}
         for p in self.phases:
             flown = [o[p.name] for o in outcomes if p.name in o]
-            ok = sum(flown)
+            ok = fixed_sum(flown)
             phases[p.name] = {"flown": len(flown), "succeeded": ok, "rate": ok / n if n else None,
                               "rate_when_flown": ok / len(flown) if flown else None}
         tubes = [int(r["outputs"].get("tubes.in_eev") or 0) for r in records]
@@ -177,10 +178,10 @@ class CampaignMonteCarlo:
         where = collections.Counter(self.failed_phase(r) for r in records if not r["success"])
         return {
             "phases": phases,
-            "end_to_end": {"succeeded": sum(bool(r["success"]) for r in records),
-                           "rate": sum(bool(r["success"]) for r in records) / n if n else None},
+            "end_to_end": {"succeeded": sum(bool(r["success"]) for r in records),  # integer sum
+                           "rate": sum(bool(r["success"]) for r in records) / n if n else None},  # integer sum
             "tubes_in_eev": {"histogram": {str(k): counts[k] for k in sorted(counts)},
-                             "all_loaded_in_eev": sum(t == lo and t > 0 for t, lo in zip(tubes, loaded)),
+                             "all_loaded_in_eev": fixed_sum(t == lo and t > 0 for t, lo in zip(tubes, loaded)),
                              **describe(tubes)},
             "failed_in": {name: where[name] for name in [p.name for p in self.phases] + ["custody", "setup",
                                                                                           "unknown"]
@@ -205,7 +206,7 @@ class CampaignMonteCarlo:
     def write_plots(self, report: Mapping[str, Any], out_dir: Path) -> list[Path]:
         from sim.montecarlo import plots
         def completed(record: dict) -> int:
-            return sum(self.phase_outcomes(record).values())
+            return fixed_sum(self.phase_outcomes(record).values())
         return (plots.campaign_plots(dict(report), out_dir, [p.name for p in self.phases], completed=completed)
                 + plots.write_plots(dict(report), out_dir, scatter=False))
 

@@ -142,7 +142,7 @@ def figures(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def protection_totals(summaries: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The campaign's `protection` section: every phase's, added up (installed only if in all)."""
     sections = {name: s.get("protection") or {} for name, s in summaries.items()}
-    totals = {key: sum(int(p.get(key) or 0) for p in sections.values())
+    totals = {key: sum(int(p.get(key) or 0) for p in sections.values())  # integer sum
               for key in ("trips", "step_faults", "restarts", "checkpoints")}
     totals["checkpoint_store"] = "/".join(sorted({str(p.get("checkpoint_store")) for p in sections.values()}))
     return {"installed": bool(sections) and all(p.get("installed") for p in sections.values()), **totals,

@@ -200,7 +200,7 @@ def figures(rows: list[dict[str, Any]], baselines: dict[str, Any]) -> dict[str, 
     injected = [r for r in rows if r["injected"]]
     detected = [r for r in injected if r["detected"]]
     ticks = [r["ticks_to_detection"] for r in detected]
-    outcomes = {o: sum(1 for r in injected if r["outcome"] == o) for o in SEVERITY}
+    outcomes = {o: sum(1 for r in injected if r["outcome"] == o) for o in SEVERITY}  # integer sum
     return {
         "runs": len(rows), "injected": len(injected), "detected": len(detected),
         "not_injected": [f"{r['scenario']} {r['phase']} {r['fault']}: {r['inject_error']}" for r in rows
@@ -210,9 +210,9 @@ def figures(rows: list[dict[str, Any]], baselines: dict[str, Any]) -> dict[str, 
         "median_ticks_to_detection": statistics.median(ticks) if ticks else None,
         "max_ticks_to_detection": max(ticks) if ticks else None,
         "outcomes": outcomes,
-        "tubes_lost": sum(len(r["tubes_lost"]) for r in rows),
-        "tubes_duplicated": sum(len(r["tubes_duplicated"]) for r in rows),
-        "exceptions": sum(len(r["exceptions"]) for r in rows),
+        "tubes_lost": sum(len(r["tubes_lost"]) for r in rows),  # integer sum
+        "tubes_duplicated": sum(len(r["tubes_duplicated"]) for r in rows),  # integer sum
+        "exceptions": sum(len(r["exceptions"]) for r in rows),  # integer sum
         "false_alarms": {k: b["detections"] for k, b in baselines.items() if b["detections"]},
         "lost_vehicles": [f"{r['scenario']} {r['phase']} {r['fault']}({r['target']}): {r['outcome_why']}"
                           + (f" - explained: {r['loss_explained']}" if r.get("loss_explained") else "")

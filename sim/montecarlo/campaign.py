@@ -25,6 +25,7 @@ from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, N
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
 from sim.montecarlo.journal import Journal
 from sim.montecarlo.runner import CampaignSpec, kept_dir_name, run_chunk, run_retained
+from fsw.numerics import fixed_sum
 
 
 def chunk_runs(runs: int | Sequence[int], workers: int, per_worker: int = 32,
@@ -121,7 +122,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
                 if journal is not None:
                     journal.sync()              # a finished chunk survives a crash from here
                 bar.update(len(chunk_result))
-                bar.set_postfix(failed=sum(not r["success"] for r in records), refresh=False)
+                bar.set_postfix(failed=sum(not r["success"] for r in records), refresh=False)  # integer sum
         batch_wall = time.perf_counter() - t0
         if journal is not None:
             journal.close()
@@ -143,7 +144,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         "runs_per_s": (runs - len(done)) / batch_wall if batch_wall > 0 else None,
         "run_s": statistics.describe(t["wall_s"] for t in durations.values()),
         # CPU the runs got / (batch wall x workers): below ~0.9, other jobs share the cores.
-        "cpu_utilisation": (sum(durations[k]["cpu_s"] for k in durations if k not in done)
+        "cpu_utilisation": (fixed_sum(durations[k]["cpu_s"] for k in durations if k not in done)
                             / (batch_wall * executor.workers) if batch_wall > 0 else None),
         "reruns": rerun_checks,
     }
@@ -195,7 +196,7 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
     about each failure (`describe_failure(record)`)."""
     d = spec.dispersions
     n = len(records)
-    successes = sum(r["success"] for r in records)
+    successes = sum(r["success"] for r in records)  # integer sum
     sections = getattr(module, "report_sections", None)
     describe_failure = getattr(module, "describe_failure", None)
     report = {
@@ -208,7 +209,7 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
         "key_figures": list(key_figures),
         "successes": successes,
         "success_rate": successes / n,
-        "crashed": sum(r["status"] == "crashed" for r in records),
+        "crashed": sum(r["status"] == "crashed" for r in records),  # integer sum
         "statistics": {f: statistics.describe(v for _, v in statistics.figure_values(records, f))
                        for f in key_figures},
         "statistics_successful": {

@@ -109,7 +109,7 @@ def campaign_plots(report: dict, out_dir: Path, phases: list[str], worst: int = 
     if runs:
         fig, ax = plt.subplots(figsize=(7, 0.35 * len(runs) + 1.2))
         reached = [completed(r) if completed is not None else
-                   sum(bool(r["outputs"].get(f"phases.{p}.success")) for p in phases) for r in runs]
+                   sum(bool(r["outputs"].get(f"phases.{p}.success")) for p in phases) for r in runs]  # integer sum
         y = range(len(runs))
         colours = ["tab:green" if r["success"] else "tab:red" for r in runs]
         ax.barh(y, reached, color=colours)

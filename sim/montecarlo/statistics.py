@@ -42,8 +42,8 @@ def protection(records: Sequence[dict]) -> dict | None:
 
     def total(key: str) -> tuple[int, list[int]]:
         values = [(r["run"], int(r["outputs"].get(PROTECTION + key) or 0)) for r in ran]
-        return sum(v for _, v in values), [k for k, v in values if v]
-    out: dict = {"runs": len(ran), "installed": sum(bool(r["outputs"][f"{PROTECTION}installed"]) for r in ran)}
+        return sum(v for _, v in values), [k for k, v in values if v]  # integer sum
+    out: dict = {"runs": len(ran), "installed": sum(bool(r["outputs"][f"{PROTECTION}installed"]) for r in ran)}  # integer sum
     for key in ("trips", "step_faults", "restarts"):
         out[key], out[f"runs_with_{key}"] = total(key)
     return out
@@ -84,7 +84,7 @@ def requirements(records: Sequence[dict], bands: Mapping[str, tuple[float, float
         v = r["outputs"].get(fig)
         return numeric(v) and bands[fig][0] <= v <= bands[fig][1]
     n = len(records)
-    met = sum(all(inside(r, f) for f in bands) for r in records)
+    met = sum(all(inside(r, f) for f in bands) for r in records)  # integer sum
     return {"bands": {f: list(b) for f, b in sorted(bands.items())}, "met": met,
             "rate": met / n if n else None,
-            "rate_per_figure": {f: sum(inside(r, f) for r in records) / n for f in sorted(bands)}}
+            "rate_per_figure": {f: sum(inside(r, f) for r in records) / n for f in sorted(bands)}}  # integer sum

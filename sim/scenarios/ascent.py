@@ -45,6 +45,7 @@ from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_sce
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, grid_rate
 from sim.mars import surface_state_inertial
 from sim.orbit import KeplerError, state_to_elements
+from fsw.numerics import fixed_sum
 
 if TYPE_CHECKING:   # the world's side: the board's flight side (device_config, flight) loads none of it
     from sim.plants import AscentPlant, CompositePlant
@@ -153,7 +154,7 @@ def ero_plane(params: AscentParams, t_launch: float, inc_deg: float) -> tuple[fl
     """RAAN and inclination (deg) of an ERO orbit whose plane holds the site at launch."""
     r, _ = surface_state_inertial(params.site_lat_rad, params.site_lon_rad, params.site_elevation_m,
                                   t_launch, params.mars)
-    up = [c / math.sqrt(sum(x * x for x in r)) for c in r]
+    up = [c / math.sqrt(fixed_sum(x * x for x in r)) for c in r]
     east = (-up[1], up[0], 0.0)
     en = math.hypot(east[0], east[1])
     east = (east[0] / en, east[1] / en, 0.0)

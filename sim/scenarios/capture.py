@@ -20,7 +20,7 @@ prior_sigma_mps, ero_thrust_N (RCS force per body axis; the far-range transfer's
 burns must stay short against the quarter orbit), containment_fault (the primary seal leaks: the OS must be held, never put in
 the EEV), lateral_kick_mps (a cross-track velocity error 5 m from the OS that must end in a
 back-off and retry), earth_cruise_s, quiet_stepping, max_time_s, and flight-software
-parameters as `ccrs.NAME`.
+parameters as `ccrs.NAME` (the capture manager), `relnav.NAME` or `containment.NAME`.
 """
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from fsw.core.sequencer import SequenceError, parse_sequence
 from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
 from fsw.vehicles.ero.capture import EroCaptureManager
+from fsw.vehicles.ero.containment import EroContainment
+from fsw.vehicles.ero.relnav import EroRelNav
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param
 from sim.mars import MARS
@@ -50,7 +52,6 @@ from sim.rendezvous import RendezvousParams, phasing_state
 
 NAME = "capture"
 vehicle = "ero"
-PARAMETER_PREFIXES = ("ccrs.",)
 OS_ID = 1000
 NOMINAL_OS_ALT_KM = 343.0
 NOMINAL_OS_INC_DEG = 25.0
@@ -92,13 +93,14 @@ PARAMS = (
     ScenarioParam("prior_sigma_mps", 0.01, float, 0.0, 10.0),
     ScenarioParam("containment_fault", False, bool),
     ScenarioParam("lateral_kick_mps", 0.0, float, -1.0, 1.0),
-    flight_param(EroCaptureManager, "earth_cruise_s", 3600.0),
+    flight_param(EroContainment, "earth_cruise_s", 3600.0),
     ScenarioParam("ero_thrust_N", 200.0, float, 1.0, 1000.0, doc="RCS force per body axis"),
     ScenarioParam("quiet_stepping", True, bool),
     ScenarioParam("max_time_s", 200000.0, float, 1.0, 1e6),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager}
+FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager, "relnav": EroRelNav, "containment": EroContainment}
+PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)
 END_MODES = ("COMPLETE", "SAFE", "CONTAINMENT_HOLD")
 WALL_FIELDS = ("realtime_factor",)
 SENSOR_RATES = {"camera_tracker": 2, "lidar": 10, "rcs": 10, "imu": 10, "capture_mechanism": 10,
@@ -117,8 +119,7 @@ def _config(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[s
 def check_overrides(overrides: Mapping[str, Any] | None) -> None:
     """All that can be checked before flying (sim.deployment.validate_overrides)."""
     cfg, fsw_params = _config(overrides)
-    check_flight_params(FLIGHT_COMPONENTS, {**{f"ccrs.{k}": v for k, v in onboard_parameters(cfg).items()},
-                                            **fsw_params})
+    check_flight_params(FLIGHT_COMPONENTS, {**onboard_parameters(cfg), **fsw_params})
 
 
 FAR_START_M = 65e3   # where the onboard far-range transfer starts (ccrs.far_start_m default)
@@ -210,8 +211,8 @@ def ground_sequence(cfg: Mapping[str, Any]) -> str:
     prior = ground_prior(cfg)
     args = " ".join(f"{k}={v!r}" for k, v in zip(("x", "y", "z", "vx", "vy", "vz"), prior))
     return "\n".join([
-        f"A0 ccrs.EXPECT_TUBES tubes={','.join(map(str, cfg['tube_ids']))}",
-        f"R+0 ccrs.REL_STATE_PRIOR {args} sigma_pos_m={cfg['prior_sigma_m']!r}"
+        f"A0 containment.EXPECT_TUBES tubes={','.join(map(str, cfg['tube_ids']))}",
+        f"R+0 relnav.REL_STATE_PRIOR {args} sigma_pos_m={cfg['prior_sigma_m']!r}"
         f" sigma_vel_mps={cfg['prior_sigma_mps']!r}",
         "R+1 ccrs.BEGIN_SEARCH",
     ]) + "\n"
@@ -220,8 +221,11 @@ def ground_sequence(cfg: Mapping[str, Any]) -> str:
 def onboard_parameters(cfg: Mapping[str, Any]) -> dict[str, Any]:
     a, n = os_orbit(cfg)
     rp = RendezvousParams()
-    return {"os_id": OS_ID, "mean_motion_radps": n, "orbit_radius_m": a, "mass_kg": rp.ero_mass_kg,
-            "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
+    values = {"os_id": OS_ID, "mean_motion_radps": n, "orbit_radius_m": a, "mass_kg": rp.ero_mass_kg,
+              "force_limit_N": cfg["ero_thrust_N"], "earth_cruise_s": cfg["earth_cruise_s"]}
+    # each to every flight component that declares it (the manager and navigation share some)
+    return {f"{comp}.{key}": value for key, value in values.items()
+            for comp, cls in FLIGHT_COMPONENTS.items() if any(p.name == key for p in cls.PARAMS)}
 
 
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
@@ -230,11 +234,10 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     cfg, fsw_params = _config(overrides)
 
     def configure(ero: EroVehicle) -> None:
-        mgr = ero.capture
-        for key, value in list(onboard_parameters(cfg).items()) + \
-                [(k.partition(".")[2], v) for k, v in sorted(fsw_params.items())]:
-            check_flight_params(FLIGHT_COMPONENTS, {f"ccrs.{key}": value})
-            mgr.set_param(key, value)
+        for key, value in list(onboard_parameters(cfg).items()) + sorted(fsw_params.items()):
+            check_flight_params(FLIGHT_COMPONENTS, {key: value})
+            comp, _, name = key.partition(".")
+            ero.topology[comp].set_param(name, value)
         try:
             ero.sequencer.load(parse_sequence(ground_sequence(cfg)))
         except SequenceError as exc:   # pragma: no cover - the sequence is generated
@@ -263,6 +266,8 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     truth, ctruth = rdv.truth(), ccrs.truth()
     cap = truth["capture"]
     mgr = outcome.topology["ccrs"]
+    con = outcome.topology["containment"]
+    nav = outcome.topology["relnav"]
     events = [e for e in outcome.topology.events if e.name not in ("CMD_ACCEPTED", "PARAM_SET", "SEQ_CMD")]
     seq_failed = [e.text for e in events if e.name == "SEQ_CMD_FAILED"]
     held = cap["held_rel_m"]
@@ -278,7 +283,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "start_behind_km": cfg["start_behind_km"], "start_below_km": cfg["start_below_km"],
         "detection_range_m": _r(truth["first_detection_range_m"], 1),
         "detection_time_s": _r(truth["first_detection_t_s"], 1),
-        "detection_range_estimated_m": _r(mgr.detect_range_est, 1),
+        "detection_range_estimated_m": _r(nav.detect_range_est, 1),
         "approach_delta_v_mps": round(truth["delta_v_used_mps"], 3),
         "approach_delta_v_onboard_mps": round(mgr.approach_dv, 3),
         "captured": bool(cap["captured"]),
@@ -287,25 +292,25 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "held_offset_m": None if held is None else round(math.hypot(held[0], held[2]), 4),
         "bounces": len(cap["impacts"]),
         "retries": mgr.retries,
-        "nav_final_sigma_m": None if mgr.nav is None else round(mgr.nav.position_sigma, 4),
-        "nav_rejected": None if mgr.nav is None else mgr.nav.rejected,
+        "nav_final_sigma_m": None if nav.nav is None else round(nav.nav.position_sigma, 4),
+        "nav_rejected": None if nav.nav is None else nav.nav.rejected,
         "os_axis_error_deg": round(ctruth["os_axis_error_deg"], 3),
-        "orientation_verified": mgr.orientation_verified(),
-        "containment_verified": mgr.containment_verified(),
-        "sterilisation_verified": mgr.sterilisation_verified(),
+        "orientation_verified": con.verified("orient"),
+        "containment_verified": con.verified("contain"),
+        "sterilisation_verified": con.verified("break_the_chain"),
         "sterilisation_max_temp_C": round(ctruth["max_temp_C"], 1),
-        "eev_released": bool(mgr.eev_separated() and ctruth["eev_released"]),
+        "eev_released": bool(con.verified("eev_release") and ctruth["eev_released"]),
         "tube_ids": cfg["tube_ids"],
-        "custody": {"captured": list(mgr.captured_tubes), "contained": list(mgr.contained_tubes),
-                    "in_eev": mgr.custody.tubes_at("eev")},
-        "quiet_ticks": 0 if quiet is None else sum(g.stats.runs for g in quiet.groups if g.name == "seq_quiet"),
+        "custody": {"captured": list(con.captured_tubes), "contained": list(con.contained_tubes),
+                    "in_eev": con.custody.tubes_at("eev")},
+        "quiet_ticks": 0 if quiet is None else sum(g.stats.runs for g in quiet.groups if g.name == "seq_quiet"),  # integer sum
         "events": [f"{e.t_ns / 1e9:.1f} {e.component} {e.text}" for e in events
                    if e.severity >= 2 and e.name != "TUBE_MOVED"][:80],
     }
     wall = time.perf_counter() - getattr(outcome.plant, "wall_t0", time.perf_counter())
     summary["realtime_factor"] = round(outcome.result.elapsed_ns / 1e9 / wall, 1) if wall > 0 else None
     if cfg["containment_fault"]:
-        summary["success"] = bool(mgr.mode == "CONTAINMENT_HOLD" and not mgr.eev_loaded()
+        summary["success"] = bool(mgr.mode == "CONTAINMENT_HOLD" and not con.verified("eev_transfer")
                                   and not ctruth["in_eev"] and not summary["custody"]["in_eev"])
     else:
         summary["success"] = bool(mgr.mode == "COMPLETE" and cap["captured"] and summary["eev_released"]

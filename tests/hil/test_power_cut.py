@@ -200,11 +200,11 @@ def lander_outcome(em, state: dict, names: list[str], texts: list[str]) -> tuple
 
 
 def ero_outcome(em, state: dict, names: list[str], texts: list[str]) -> tuple[str, str]:
-    ccrs = state["components"]["ccrs"]
+    ccrs, con = state["components"]["ccrs"], state["components"]["containment"]
     assert ccrs["mode"] == "COMPLETE", (ccrs["mode"], texts[-5:])
-    custody = ccrs["custody"]
+    custody = con["custody"]
     assert sorted(int(t) for t, _ in custody) == TUBES and len(custody) == len(TUBES), custody
-    assert sorted(ccrs["contained_tubes"]) == TUBES
+    assert sorted(con["contained_tubes"]) == TUBES
     where = sorted({loc for _, loc in custody})
     return "contained, EEV released", f"10/10 {'/'.join(where)}"
 

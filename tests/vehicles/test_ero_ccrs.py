@@ -26,8 +26,9 @@ class Rig:
         devices = build_devices({n: {"kind": k} for n, k in DEVICE_KINDS.items()}, plant=self)
         self.ero = build_ero(EroDevices.from_set(devices))
         self.m = self.ero.capture
-        self.m.set_param("earth_cruise_s", 100.0)
-        self.m.custody.register(7, "orbit")
+        self.c = self.ero.containment
+        self.c.set_param("earth_cruise_s", 100.0)
+        self.c.custody.register(7, "orbit")
         self.m.force_mode("CAPTURE")
 
     def now_ns(self):
@@ -50,7 +51,7 @@ class Rig:
         while self.k < end and self.m.mode not in modes:
             self.k += 1
             self.advance_to(self.k * S // 10)
-            self.m.step(self.k * S // 10)
+            self.ero.step(self.k * S // 10)
         return self.m.mode
 
 
@@ -72,17 +73,17 @@ def test_nominal_containment_reaches_the_eev_and_releases_it(seed):
     assert rig.run_until(("COMPLETE", "CONTAINMENT_HOLD", "SAFE")) == "COMPLETE"
     t = rig.ccrs.truth()
     assert t["os_axis_error_deg"] < 3.0 and t["sealed"] == {"primary": True, "secondary": True}
-    assert t["max_temp_C"] >= rig.m.params["sterilise_C"] and t["in_eev"] and t["eev_released"]
-    assert rig.m.custody.tubes_at("eev") == [7] and rig.m.contained_tubes == [7]
+    assert t["max_temp_C"] >= rig.c.params["sterilise_C"] and t["in_eev"] and t["eev_released"]
+    assert rig.c.custody.tubes_at("eev") == [7] and rig.c.contained_tubes == [7]
 
 
 def test_a_leaking_primary_seal_holds_the_os_out_of_the_eev():
     rig = Rig(3, containment_fault=True)
     assert rig.run_until(("CONTAINMENT_HOLD", "EEV_TRANSFER", "COMPLETE")) == "CONTAINMENT_HOLD"
     names = [e.name for e in rig.ero.topology.events]
-    assert "CONTAINMENT_NOT_VERIFIED" in names and not rig.m.containment_verified()
+    assert "CONTAINMENT_NOT_VERIFIED" in names and not rig.c.verified("contain")
     assert rig.ccrs.truth()["sealed"]["primary"]              # it closed, but leaks
     assert not rig.m.trigger("sterilised") and rig.m.mode == "CONTAINMENT_HOLD"
     rig.run_until(("EEV_TRANSFER",), limit_s=600.0)           # holding: nothing moves on
     assert rig.m.mode == "CONTAINMENT_HOLD" and not rig.ccrs.truth()["in_eev"]
-    assert rig.m.custody.tubes_at("eev") == [] and rig.ccrs.fired["eev_sep"] is None
+    assert rig.c.custody.tubes_at("eev") == [] and rig.ccrs.fired["eev_sep"] is None

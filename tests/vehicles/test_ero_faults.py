@@ -39,7 +39,7 @@ def modes(run, after_ns=0):
 
 
 def tubes(run):
-    return run.topology["ccrs"].custody.snapshot()
+    return run.topology["containment"].custody.snapshot()
 
 
 def test_a_lost_camera_in_far_range_drops_back_to_search_and_reacquires():
@@ -81,9 +81,10 @@ class Table:
         self.devices = build_devices({n: {"kind": k} for n, k in DEVICE_KINDS.items()}, plant=self.plant)
         self.ero = build_ero(EroDevices.from_set(self.devices))
         self.m = self.ero.capture
-        self.m.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), rel),
+        self.ero.relnav.dispatch("REL_STATE_PRIOR", dict(zip(("x", "y", "z", "vx", "vy", "vz"), rel),
                                                 sigma_pos_m=0.5, sigma_vel_mps=0.01))
         self.m.force_mode(mode)
+        self.ero.topology.bus.deliver()        # the estimate and the mode, as a tick would
         self.fdir = FaultProtection("fdir", self.ero.topology, fault_table(self.ero.topology))
         self.k = 0
 
@@ -91,7 +92,7 @@ class Table:
         for _ in range(n):
             self.k += 1
             self.plant.advance_to(self.k * S // 10)
-            self.m.step(self.k * S // 10)
+            self.ero.step(self.k * S // 10)
             self.fdir.step(self.k * S // 10)
 
 
@@ -103,7 +104,7 @@ def test_a_lost_track_inside_lidar_range_nulls_the_closing_speed_before_reacquir
     t.devices["nac"].channel.set_fault("dropout")
     t.tick(5)
     assert t.m.mode == "SEARCH" and t.m.legs == []
-    assert np.allclose(t.m.burn_dv, [0.0, -0.8, 0.0], atol=0.05)   # the ERO's 0.8 m/s toward the OS undone
+    assert np.allclose(t.m.g.burn_dv, [0.0, -0.8, 0.0], atol=0.05)   # the ERO's 0.8 m/s toward the OS undone
     assert not t.m.quiet()                                           # flown at 10 Hz, not every 30 s
     names = [e.name for e in t.ero.topology.events]
     assert "NAV_HOLD" in names and names.count("DEVICE_FAULT") == 1  # one event per run of faults
@@ -115,10 +116,10 @@ def test_a_lost_lidar_in_the_final_approach_backs_off():
     t.plant.set("nac", los_unit=(0.0, 1.0, 0.0), detected=1)
     t.plant.set("lidar0", range_m=60.0, range_rate_mps=-0.2, valid=1)
     t.tick(5)
-    assert t.m.mode == "FINAL_APPROACH" and t.m.tlm["lidar_faults"] == 0
+    assert t.m.mode == "FINAL_APPROACH" and t.ero.relnav.tlm["lidar_faults"] == 0
     t.devices["lidar0"].channel.set_fault("dropout")
     t.tick(10)
-    assert t.m.tlm["lidar_faults"] > 0 and t.m.mode == "BACK_OFF" and t.m.retries == 1
+    assert t.ero.relnav.tlm["lidar_faults"] > 0 and t.m.mode == "BACK_OFF" and t.m.retries == 1
     assert t.fdir.state["lidar_lost"].trips == 1
 
 
@@ -128,7 +129,7 @@ def test_a_lidar_range_bias_is_refused_by_the_filter_and_seen():
     t.plant.set("lidar0", range_m=100.0, valid=1)
     t.plant.set("nac", los_unit=(0.0, 1.0, 0.0), detected=1)
     t.tick(30)
-    assert t.m.tlm["nav_refused_run"] == 0
+    assert t.ero.relnav.tlm["nav_refused_run"] == 0
     t.plant.set("lidar0", range_m=125.0, valid=1)
     t.tick(40)
     assert t.fdir.state["relnav_refusing"].trips == 1
@@ -140,13 +141,13 @@ def test_the_rcs_is_polled_when_no_burn_is_due():
     t = Table("HOLD_POINT", rel=(0.0, 100.0, 0.0, 0.0, 0.0, 0.0))
     t.m._hold_since = 0.0
     t.tick(3)
-    assert t.m.tlm["rcs_faults"] == 0 and not t.m._burning()
+    assert t.ero.rcs.tlm["rcs_faults"] == 0 and not t.m._burning()
     t.devices["rcs"].channel.set_fault("failed")
     t.tick(3)
-    assert t.m.tlm["rcs_faults"] >= 2 and t.m.mode == "SAFE"
+    assert t.ero.rcs.tlm["rcs_faults"] >= 2 and t.m.mode == "SAFE"
     t.devices["rcs"].channel.set_fault(None)
     t.tick(2)
-    assert t.m.tlm["rcs_faults"] == 0
+    assert t.ero.rcs.tlm["rcs_faults"] == 0
 
 
 # ---------------------------------------------------------------- containment, on the CCRS plant
@@ -165,11 +166,11 @@ def test_a_containment_sensor_fault_holds_the_os_out_of_the_eev(mode, device):
     for _ in range(400):
         rig.k += 1
         rig.advance_to(rig.k * S // 10)
-        rig.m.step(rig.k * S // 10)
+        rig.ero.step(rig.k * S // 10)
         fdir.step(rig.k * S // 10)
     assert rig.m.mode == "CONTAINMENT_HOLD"
     assert fdir.state["containment_not_verified"].trips == 1
-    assert rig.m.custody.tubes_at("eev") == [] and rig.m.custody.tubes_at("ero") == [7]
+    assert rig.c.custody.tubes_at("eev") == [] and rig.c.custody.tubes_at("ero") == [7]
     assert "CONTAINMENT_NOT_VERIFIED" in [e.name for e in rig.ero.topology.events]
     if device != "eev_slot":
         assert not rig.ccrs.truth()["in_eev"]

@@ -59,7 +59,7 @@ def test_a_prefix_is_deterministic_and_switches_to_the_quiet_rate_set():
     c, _ = prefix(6)
     assert a == b and a != c and len(a) > 1000
     assert out.executive.rate_set == "quiet" and out.topology["ccrs"].mode in ("SEARCH", "FAR_RANGE")
-    assert out.topology["ccrs"].detections > 0             # the OS is in sight from 1,500 km
+    assert out.topology["relnav"].detections > 0            # the OS is in sight from 1,500 km
     assert out.topology["seq"].mode == "DONE" and out.topology["seq"].tlm["commands_failed"] == 0
 
 

@@ -11,6 +11,7 @@ import math
 from hal.errors import DeviceFault
 
 from .devices import EroDevices
+from fsw.numerics import fixed_sum
 
 RUNNING, VERIFIED, FAILED = "running", "verified", "failed"
 
@@ -104,8 +105,8 @@ class Orient(Step):
         errs = [_angle(a, EXPECTED_OS_AXIS) for a in seen]
         if len(seen) == 2 and max(errs) <= ORIENT_TOL_RAD:
             return VERIFIED
-        a = tuple(sum(v[i] for v in seen) for i in range(3))
-        n = math.sqrt(sum(c * c for c in a))
+        a = tuple(fixed_sum(v[i] for v in seen) for i in range(3))
+        n = math.sqrt(fixed_sum(c * c for c in a))
         target = orient_angles(tuple(c / n for c in a), g.pitch_rad, g.yaw_rad)
         if self.commanded is not None and max(abs(target[0] - g.pitch_rad), abs(target[1] - g.yaw_rad)) < 1e-4:
             return RUNNING                                     # nothing left to turn: wait
@@ -115,8 +116,8 @@ class Orient(Step):
 
 
 def _angle(a, b) -> float:
-    n = math.sqrt(sum(c * c for c in a)) or 1.0
-    return math.acos(max(-1.0, min(1.0, sum(a[i] * b[i] for i in range(3)) / n)))
+    n = math.sqrt(fixed_sum(c * c for c in a)) or 1.0
+    return math.acos(max(-1.0, min(1.0, fixed_sum(a[i] * b[i] for i in range(3)) / n)))
 
 
 class Contain(Step):

@@ -43,19 +43,19 @@ LIDAR = ("CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")
 
 def fault_table(topology) -> tuple[Monitor, ...]:
     return (
-        Monitor("nac_lost", "limit", "ccrs.nac_faults", hi=0, persistence=3, response=REACQUIRE,
+        Monitor("nac_lost", "limit", "relnav.nac_faults", hi=0, persistence=3, response=REACQUIRE,
                 when=("ccrs", TRACKING), doc="the narrow-angle camera stopped answering: no line of sight"),
-        Monitor("lidar_lost", "limit", "ccrs.lidar_faults", hi=0, persistence=3, response=REACQUIRE,
+        Monitor("lidar_lost", "limit", "relnav.lidar_faults", hi=0, persistence=3, response=REACQUIRE,
                 when=("ccrs", LIDAR), doc="the lidar stopped answering inside its range"),
-        Monitor("relnav_refusing", "limit", "ccrs.nav_refused_run", hi=3, persistence=1, response=REACQUIRE,
+        Monitor("relnav_refusing", "limit", "relnav.nav_refused_run", hi=3, persistence=1, response=REACQUIRE,
                 when=("ccrs", LIDAR), doc="four measurements in a row refused by the filter's gate: "
                 "a biased sensor or a diverged estimate"),
-        Monitor("rcs_fault", "limit", "ccrs.rcs_faults", hi=0, persistence=2, response=SAFE_RESPONSE,
+        Monitor("rcs_fault", "limit", "rcs.rcs_faults", hi=0, persistence=2, response=SAFE_RESPONSE,
                 when=("ccrs", APPROACH_MODES), doc="the RCS stopped answering during the approach"),
-        Monitor("containment_not_verified", "limit", "ccrs.step_failures", hi=0, persistence=1,
+        Monitor("containment_not_verified", "limit", "containment.step_failures", hi=0, persistence=1,
                 doc="a containment step failed: the manager holds the OS in CONTAINMENT_HOLD"),
-        Monitor("range_uncertain", "limit", "ccrs.range_sigma_m", hi=50.0, persistence=20,
+        Monitor("range_uncertain", "limit", "relnav.range_sigma_m", hi=50.0, persistence=20,
                 response=SAFE_RESPONSE, when=("ccrs", CLOSE), doc="close range with a 50 m range sigma"),
-        Monitor("closing_fast", "limit", "ccrs.closing_mps", hi=0.5, persistence=5, response=SAFE_RESPONSE,
+        Monitor("closing_fast", "limit", "relnav.closing_mps", hi=0.5, persistence=5, response=SAFE_RESPONSE,
                 when=("ccrs", ("FINAL_APPROACH", "CAPTURE")), doc="closing faster than the capture cone takes"),
     )

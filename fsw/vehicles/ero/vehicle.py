@@ -1,10 +1,11 @@
-"""Wiring of the ERO capture system: the onboard sequencer and the capture manager, telemetry.
+"""Wiring of the ERO capture system: the onboard sequencer, containment, relative navigation,
+the capture manager ("ccrs"), the RCS, their topics (topics.py, wired here), telemetry.
 
-Nominal rate set, base 10 Hz: sequencer and capture manager every tick, telemetry at 1 Hz.
+Nominal rate set, base 10 Hz: sequencer and the components every tick, telemetry at 1 Hz.
 Quiet rate set, base 1 Hz: a drift or coast with no burn due (phasing, search, far-range
 coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.quiet()`)
-runs the sequencer (and the rate-set choice) every second and the capture manager and
-telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The manager's group selects the rate set
+runs the sequencer (and the rate-set choice) every second and the components and
+telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The components' group selects the rate set
 at a tick boundary, so SIL and a lockstep bench switch on the same tick.
 
 `build_flight` is the ERO's one flight build: components, executive, rate groups and its
@@ -23,7 +24,11 @@ from fsw.core.topology import Topology
 
 from . import faults
 from .capture import EroCaptureManager
+from .containment import EroContainment
 from .devices import EroDevices
+from .rcs import RcsHealth
+from .relnav import EroRelNav
+from .topics import ERO_TOPICS
 
 BASE_RATE_HZ = 10
 TLM_DIVISOR = 10
@@ -36,6 +41,9 @@ QUIET = "quiet"
 class EroVehicle:
     topology: Topology
     capture: EroCaptureManager
+    containment: EroContainment
+    relnav: EroRelNav
+    rcs: RcsHealth
     sequencer: Sequencer
     executive: Executive | None = None
     protection: Protection | None = None
@@ -45,7 +53,8 @@ class EroVehicle:
         (with `quiet`) the quiet rate set the capture manager switches to."""
         if executive.rate_sets[NOMINAL].base_rate_hz != BASE_RATE_HZ:
             raise ValueError(f"the ERO runs at {BASE_RATE_HZ} Hz, executive is {executive.base_rate_hz} Hz")
-        items: list = [self.sequencer, self.capture]
+        gnc = self.gnc()
+        items: list = [self.sequencer, *gnc]
         if quiet:
             executive.add_rate_set(QUIET, QUIET_RATE_HZ)
             capture = self.capture
@@ -57,18 +66,38 @@ class EroVehicle:
             # manager needed the nominal one; it must not wait QUIET_DIVISOR s to switch
             executive.add_group("seq_quiet", 1, [self.sequencer, select_rate_set], rate_set=QUIET)
             executive.add_group("gnc_quiet", QUIET_DIVISOR,
-                                [self.capture, select_rate_set, self.topology.sample_telemetry],
+                                [*gnc, select_rate_set, self.topology.sample_telemetry],
                                 rate_set=QUIET)
         executive.add_group("gnc", 1, items)
         executive.add_group("tlm", TLM_DIVISOR, [self.topology.sample_telemetry])
 
+    def gnc(self) -> list:
+        """The components in executive order: containment first (its requests change the
+        manager's mode in the same tick), relative navigation (the manager flies this tick's
+        estimate), the manager, then the RCS (a thrust command goes out, then the status is
+        polled)."""
+        return [self.containment, self.relnav, self.capture, self.rcs]
+
+    def step(self, t_ns: int) -> None:
+        """One cycle of the components outside an executive (unit tests, tools): each in
+        executive order, the bus delivered after each step as the executive does."""
+        bus = self.topology.bus
+        bus.deliver()
+        for component in self.gnc():
+            component.step(t_ns)
+            bus.deliver()
+
 
 def build_ero(devices: EroDevices) -> EroVehicle:
     capture = EroCaptureManager("ccrs", devices)
-    topo = Topology("ero", [capture])
+    containment = EroContainment("containment", devices)
+    relnav = EroRelNav("relnav", devices)
+    rcs = RcsHealth("rcs", devices.rcs)
+    topo = Topology("ero", [containment, relnav, capture, rcs])
+    topo.wire(ERO_TOPICS)
     seq = Sequencer("seq", topo.dispatch)
     topo.add(seq)
-    return EroVehicle(topo, capture, seq)
+    return EroVehicle(topo, capture, containment, relnav, rcs, seq)
 
 
 def build_flight(devices: EroDevices, clock: Any, *, configure: Callable[[EroVehicle], None] | None = None,
