@@ -115,11 +115,13 @@ class GuardedSink:
 
 
 def link_topology(vehicle: str, components: list[Component], keys: Mapping[int, bytes], *,
-                  window: int = 64, master_keys: Mapping[int, bytes] | None = None
-                  ) -> tuple[Topology, CommandIngest]:
+                  window: int = 64, master_keys: Mapping[int, bytes] | None = None,
+                  apid_base: int | None = None) -> tuple[Topology, CommandIngest]:
     """A topology of `components` (in order) followed by its CommandIngest named "link",
-    the order `dictionary.vehicle_spec` assumes."""
+    the order `dictionary.vehicle_spec` assumes; `apid_base` None: the built-in table's."""
     topology = Topology(vehicle, components)
+    if apid_base is not None:
+        topology.apid_base = apid_base
     ingest = topology.add(CommandIngest(LINK_COMPONENT, keys, window=window,
                                         master_keys=master_keys))
     return topology, ingest

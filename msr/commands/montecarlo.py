@@ -17,6 +17,7 @@ from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.executors import make_executor
 from sim.montecarlo.reproduce import sil_inputs
+from sim.scenario_params import ScenarioError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dispersions"
 
@@ -127,7 +128,7 @@ def register(cli: click.Group) -> None:
                 report = run_campaign(scenario, disp, runs=runs, master_seed=master_seed, out_dir=out_dir,
                                       executor=executor, progress=not quiet and sys.stderr.isatty(),
                                       keep_outliers=keep_outliers, plots=not no_plots, resume=resume)
-            except (DispersionError, LookupError) as exc:
+            except (DispersionError, LookupError, ScenarioError) as exc:
                 raise click.ClickException(str(exc)) from None
         echo_report(report, out_dir)
         rate = (report["requirements"] or {}).get("rate", report["success_rate"])

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sim import rundir
-from sim.deployment import validate_overrides
-from sim.montecarlo import scenarios, statistics
+from sim import registry
+from sim.montecarlo import statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
 from sim.montecarlo.journal import Journal
@@ -61,11 +61,10 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
     if dispersions.scenario is not None and dispersions.scenario != scenario:
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
-    module = scenarios.load(scenario)
-    dispersions.check_parameters(scenarios.declared_parameters(module),
-                                 scenarios.declared_prefixes(module))
-    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
-    return module
+    declared = registry.scenario(scenario)   # a RegistryError (a LookupError's kin) names an unknown one
+    dispersions.check_parameters(sorted(declared.defaults) if declared.params else None, declared.prefixes)
+    dispersions.check_values(lambda key, value: declared.check_overrides({key: value}))
+    return declared
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -119,14 +118,14 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         if journal is not None:
             journal.close()
         records.sort(key=lambda r: r["run"])
-        key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
+        key_figures = (dispersions.key_figures or module.key_figures
                        or statistics.default_key_figures(records))
         count = dispersions.outliers if keep_outliers is None else keep_outliers
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained)
-    figures = getattr(module, "campaign_figures", None)
-    if callable(figures):          # figures only the scenario knows how to draw from the runs
+    figures = module.campaign_figures
+    if figures is not None:          # figures only the scenario knows how to draw from the runs
         report["scenario_figures"] = figures(records)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
