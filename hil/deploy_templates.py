@@ -29,7 +29,7 @@ mkdir -p "$PREFIX"
 PREFIX=$(cd "$PREFIX" && pwd)
 "$PYTHON" -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
-    --find-links "$HERE/wheels" msr-fsw
+    --find-links "$HERE/wheels" @DISTRIBUTIONS@
 cp "$HERE/bench.toml" "$PREFIX/bench.toml"
 cp "$HERE/manifest.json" "$PREFIX/manifest.json"
 cp "$HERE/rt-setup.sh" "$PREFIX/rt-setup.sh"
