@@ -116,7 +116,7 @@ def parse_tube_ids(value: Any) -> list[int]:
 class Deployment:
     """One scenario with its seed and overrides; every side builds its part from here."""
 
-    name: str
+    name: str                                   # a registered name, a dotted path, or a Scenario
     seed: int = 1
     overrides: dict[str, Any] = field(default_factory=dict)
     scenario: Scenario | None = None            # default: the registry's scenario `name`
@@ -124,6 +124,8 @@ class Deployment:
     protection: bool = True                     # False only by an explicit --no-protection
 
     def __post_init__(self) -> None:
+        if isinstance(self.name, Scenario):        # a declaration not registered (a test's, a doc's)
+            self.scenario, self.name = self.name, self.name.name
         if self.scenario is None:
             self.scenario = registry.scenario(self.name)
         if not self.scenario.deployable:

@@ -128,8 +128,9 @@ def test_a_new_vehicle_outside_the_repository_flies_through_every_command(tmp_pa
     assert "WARMING --> HOLD: in_band [temp_in_band]" in (top / "modes" / "probe.md").read_text()
     _run([msr, "dict", "export", "--vehicle", "probe", "--format", "xtce", "--out", top / "probe.xml"], top, env)
     from lxml import etree
-    names = etree.parse(str(top / "probe.xml")).getroot().xpath("//*[local-name()='SpaceSystem']/@name")
-    assert "probe" in names and "thermostat" in names
+    root = etree.parse(str(top / "probe.xml")).getroot()
+    assert "probe" in root.xpath("//*[local-name()='SpaceSystem']/@name")
+    assert "thermostat__channels" in root.xpath("//*[local-name()='SequenceContainer']/@name")
     _run([msr, "faults", "probe", "--out", top / "faults"], top, env)
     f = json.loads((top / "faults" / "faults.json").read_text())["figures"]
     assert f["injected"] == f["detected"] > 0 and not f["false_alarms"]
