@@ -250,6 +250,14 @@ class SilOutcome:
         return self.deployment.seed
 
 
+def _has_truth(plant: Any) -> bool:
+    """The plant gives its truth for reports (`truth()`); a plant that does not flies without."""
+    try:
+        return callable(getattr(plant, "truth", None)) and isinstance(plant.truth(), Mapping)
+    except NotImplementedError:
+        return False
+
+
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
             event_out: BinaryIO | None = None, *, truth_period_s: float | None = None,
             observers: tuple[Any, ...] = (),
@@ -264,7 +272,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
     truth = None
-    if truth_period_s and callable(getattr(plant, "truth", None)):
+    if truth_period_s and _has_truth(plant):
         from sim.truth import TruthRecorder
         truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
         clock.attach(truth)
