@@ -20,10 +20,9 @@ from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
 from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
 from hal.errors import DeviceFault
-from fsw.link.apids import VEHICLE_APID_BASES
-from fsw.vehicle import Vehicle
 from sim.deployment import ScenarioError, resolve_overrides, tube_id_list
 from sim.faults.cases import CAROUSEL
+from sim.bench_vehicles import CAROUSEL as VEHICLE
 from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
 from sim.plants.base import FixedStepPlant
@@ -209,10 +208,10 @@ def fault_table(topology: Topology) -> tuple[Monitor, ...]:
     )
 
 
-VEHICLE = Vehicle(NAME, {"picker": Picker}, VEHICLE_APID_BASES[NAME], faults=__name__, apids=0x20)
+MODE_COMPONENTS = {"picker": Picker}
 SCENARIO = Scenario(NAME, VEHICLE, summary_lines=lambda s: [f"carousel seed {s['seed']}: stopped by {s['stopped_by']}"],
                     plant=plant, device_config=device_config, flight=flight, duration_s=duration_s, done=done,
                     summarize=lambda outcome: {"success": outcome.topology["picker"].mode == "DONE"},
                     params=PARAMS, check=_cfg, fault_cases=CAROUSEL)
 
-__all__ = ["SCENARIO", "VEHICLE", "CarouselPlant", "Picker", "device_config", "done", "duration_s", "fault_table", "flight", "plant"]
+__all__ = ["MODE_COMPONENTS", "SCENARIO", "VEHICLE", "CarouselPlant", "Picker", "device_config", "done", "duration_s", "fault_table", "flight", "plant"]

@@ -19,10 +19,9 @@ from hal.catalog import DeviceKind
 from hal.devices import Gimbal, Heater, Imu, Thermometer
 from hal.errors import DeviceFault
 from sim.deployment import ScenarioError, resolve_overrides
-from fsw.link.apids import VEHICLE_APID_BASES
-from fsw.vehicle import Vehicle
 from sim.faults import zone_faults
 from sim.faults.cases import ZONE
+from sim.bench_vehicles import ZONE as VEHICLE
 from sim.registry import Scenario
 from sim.plants.base import FixedStepPlant
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
@@ -255,10 +254,10 @@ def summary_lines(s: dict) -> list[str]:
             f"final mode {s['final_mode']}, zone at {s['final_temp_C']:.2f} C"]
 
 
-VEHICLE = Vehicle("zone", {"zone": ZoneAndGimbal}, VEHICLE_APID_BASES["zone"], faults="sim.faults.zone_faults")
+MODE_COMPONENTS = {"zone": ZoneAndGimbal}
 SCENARIO = Scenario("zone", VEHICLE, summary_lines, plant=plant, device_config=device_config, flight=flight,
                     summarize=summarize, duration_s=duration_s, done=done, params=PARAMS, check=check_overrides,
                     fault_cases=ZONE)
 
-__all__ = ["ZonePlant", "SCENARIO", "VEHICLE", "ZoneAndGimbal", "plant", "device_config", "flight", "base_rate_hz",
+__all__ = ["MODE_COMPONENTS", "ZonePlant", "SCENARIO", "VEHICLE", "ZoneAndGimbal", "plant", "device_config", "flight", "base_rate_hz",
            "duration_s", "done", "DEFAULTS"]
