@@ -131,3 +131,14 @@ def test_two_distributions_claiming_one_name_are_refused_naming_both(tmp_path):
                          capture_output=True, text=True, timeout=120,
                          env={"PYTHONPATH": f"{site}:{second}", "PATH": "/usr/bin:/bin"})
     one_line_error(res, "'twin' is registered twice", "first_plugin", "second_plugin")
+
+
+def test_checking_a_flights_apids_against_every_vehicle_imports_no_plant():
+    """Every flight (a board's too) checks its APIDs against all registered vehicles: their
+    declarations must stay light, importing neither plants nor numpy."""
+    code = ("import sys; from sim import registry; "
+            "[registry.apid_base(registry.vehicle(n)) for n in registry.vehicle_names()]; "
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'numpy' or m.startswith('sim.plants')); "
+            "print(heavy)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
