@@ -142,3 +142,13 @@ def test_checking_a_flights_apids_against_every_vehicle_imports_no_plant():
             "print(heavy)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+def test_gds_serve_of_a_vehicle_that_needs_its_devices_names_the_scenario_to_fly(tmp_path):
+    from click.testing import CliRunner
+    from msr.cli import cli
+    keys = tmp_path / "keys.json"
+    assert CliRunner().invoke(cli, ["keys", "generate", "--out", str(keys)]).exit_code == 0
+    res = CliRunner().invoke(cli, ["gds", "serve", "--vehicle", "zone", "--keys", str(keys), "--duration", "0"])
+    assert res.exit_code == 1 and "serve it while it flies: msr sil zone --live" in res.output
+    assert "Traceback" not in res.output

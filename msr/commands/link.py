@@ -130,10 +130,11 @@ def build_components(vehicle: str) -> list:
         raise click.ClickException(f"vehicle {vehicle}: {exc}") from None
     try:
         return [cls(name) for name, cls in classes.items()]
-    except TypeError as exc:
-        raise click.ClickException(f"vehicle {vehicle}: its components cannot be built from "
-                                   f"their names alone ({exc}); fly it with its link instead: "
-                                   f"msr sil SCENARIO --live") from None
+    except TypeError:
+        from sim import registry
+        flown = [n for n in registry.scenario_names() if registry.scenario(n).vehicle.name == vehicle]
+        raise click.ClickException(f"vehicle {vehicle}: its components need their devices; serve it while "
+                                   f"it flies: msr sil {flown[0] if flown else 'SCENARIO'} --live --keys KEYS") from None
 
 
 def register(cli: click.Group) -> None:
