@@ -10,8 +10,8 @@ import time
 from fsw.core.component import Component
 from fsw.core.declarations import Channel
 from fsw.core.events import Event, Severity
+from fsw.link.linked import linked_vehicle_spec as vehicle_spec
 from fsw.link.testbed import TESTBED_COMPONENTS
-from fsw.link.dictionary import vehicle_spec
 from fsw.link.ingest import CommandIngest
 from fsw.link.log import TelemetryLogWriter, read_log
 from fsw.link.server import link_topology

@@ -82,7 +82,7 @@ class LayoutChecker:
     converting anything; anything else goes through the general per-field rules, which give
     the same result and the same error as `check_values` always has."""
 
-    __slots__ = ("layout", "finite", "_names", "_plan")
+    __slots__ = ("layout", "finite", "_names", "_plan", "_fast")
 
     def __init__(self, layout: Layout, finite: bool = False) -> None:
         self.layout = layout
@@ -104,8 +104,54 @@ class LayoutChecker:
                 code, lo, hi = _OTHER, 0, 0
             plan.append((f.name, f, code, lo, hi, f.count))
         self._plan = tuple(plan)
+        self._fast = self._compile()
+
+    def _compile(self):
+        """The common case of `_checked` as straight-line code for this layout (one per
+        layout, made once): the same tests in the same order without the per-field loop and
+        dispatch, and `_checked` itself for anything the common case does not cover."""
+        finite = self.finite
+        scope: dict[str, Any] = {"_scalar": _scalar, "_field": _field, "isfinite": math.isfinite,
+                                 "slow": self._checked}
+        n = len(self._plan)
+        lines = ["def fast(values, device=None):",
+                 f"    if type(values) is not dict or len(values) != {n}:",
+                 "        return slow(values, device)"]
+        if n:
+            lines.append("    try:")
+            lines += [f"        v{k} = values[{name!r}]" for k, (name, *_rest) in enumerate(self._plan)]
+            lines += ["    except KeyError:", "        return slow(values, device)"]
+        for k, (name, f, code, lo, hi, count) in enumerate(self._plan):
+            v, fk = f"v{k}", f"F{k}"
+            scope[fk] = f
+            if code == _FLOAT:
+                test = f"type({v}) is not float" + (f" or not isfinite({v})" if finite else "")
+                lines += [f"    if {test}:", f"        {v} = _scalar({fk}, {v}, device, {finite})"]
+            elif code == _INT:
+                lines += [f"    if type({v}) is not int or not {lo} <= {v} <= {hi}:",
+                          f"        {v} = _scalar({fk}, {v}, device, {finite})"]
+            elif code == _FLOAT3:
+                ok = (f"type({v}) is tuple and len({v}) == 3 and type({v}[0]) is float and type({v}[1]) is float"
+                      f" and type({v}[2]) is float" + (f" and all(map(isfinite, {v}))" if finite else ""))
+                lines += [f"    if not ({ok}):", f"        {v} = _field({fk}, {v}, device, {finite})"]
+            elif code == _FLOAT_VEC:
+                scope[f"T{k}"] = lo
+                ok = (f"(t{k} is tuple or t{k} is list) and tuple(map(type, {v})) == T{k}"
+                      + (f" and all(map(isfinite, {v}))" if finite else ""))
+                lines += [f"    t{k} = type({v})", f"    if {ok}:",
+                          f"        {v} = tuple({v}) if t{k} is list else {v}",
+                          "    else:", f"        {v} = _field({fk}, {v}, device, {finite})"]
+            else:
+                lines += [f"    {v} = _field({fk}, {v}, device, {finite})"]
+        lines.append("    return {" + ", ".join(f"{name!r}: v{k}" for k, (name, *_r) in enumerate(self._plan)) + "}")
+        exec("\n".join(lines) + "\n", scope)      # noqa: S102 - generated from the catalog layout only
+        return scope["fast"]
 
     def __call__(self, values: Mapping[str, Any], device: str | None = None) -> dict[str, Any]:
+        return self._fast(values, device)
+
+    def _checked(self, values: Mapping[str, Any], device: str | None = None) -> dict[str, Any]:
+        """The per-field rules of the common case (what `_compile` writes out), else `_general`."""
         if type(values) is not dict or len(values) != len(self._names) or not self._names.issuperset(values):
             return self._general(values, device)
         finite = self.finite

@@ -9,6 +9,9 @@
     base_rate_hz = 100           # optional; checked against the flight executive
     clock_line = "main"          # line carrying the lockstep clock (default: the only/first)
     overrides = { setpoint_C = -20.0 }   # scenario parameters
+    products = "products"        # optional: directory of the ground's products the flight side
+                                 # loads (the landing's onboard map), relative to this file;
+                                 # `msr hil deploy` bundles them and install.sh puts them there
 
     [realtime]                   # board side (`msr hil run`); each step tried and reported
     priority = 80                # SCHED_FIFO priority (0: stay SCHED_OTHER)
@@ -49,6 +52,7 @@ from sim.deployment import Deployment, ScenarioError, validate_overrides
 MODES = ("lockstep", "realtime")
 GC_MODES = ("freeze", "disable", "on")
 SIM_ONLY_KEYS = ("backend", "rate_hz", "noise")
+PRODUCTS_DIR = "products"
 
 
 class BenchConfigError(ValueError):
@@ -93,13 +97,20 @@ class Bench:
     base_rate_hz: int | None = None
     vehicle: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    products: str = PRODUCTS_DIR
     _deployment: Deployment | None = None
+
+    @property
+    def products_dir(self) -> Path:
+        """Where the flight side finds the ground's products (relative paths: to the bench file)."""
+        p = Path(self.products)
+        return p if p.is_absolute() else Path(self.path).parent / p
 
     @property
     def deployment(self) -> Deployment:
         if self._deployment is None:
             self._deployment = Deployment(self.scenario, self.seed, dict(self.overrides),
-                                          duration_override_s=self.duration_s)
+                                          duration_override_s=self.duration_s, products_dir=self.products_dir)
         return self._deployment
 
     def flight_device_config(self) -> dict[str, dict[str, Any]]:
@@ -173,7 +184,7 @@ def parse_bench(data: Mapping[str, Any], path: str = "<bench>", *, check_scenari
     if unknown:
         raise r.err("top level", f"unknown tables {sorted(unknown)}")
     b = r.table(data, "bench", {"scenario", "vehicle", "seed", "mode", "duration_s", "base_rate_hz",
-                                "clock_line", "overrides"}, required=True)
+                                "clock_line", "overrides", "products"}, required=True)
     scenario = r.str(b, "bench", "scenario")
     seed = r.int(b, "bench", "seed", 1, 0)
     mode = r.str(b, "bench", "mode", "lockstep", MODES)
@@ -220,8 +231,9 @@ def parse_bench(data: Mapping[str, Any], path: str = "<bench>", *, check_scenari
         raise r.err("bench.clock_line", f"no line {clock_line!r} (lines: {', '.join(sorted(lines))})")
 
     devs_t = r.table(data, "devices", None)
+    products = r.str(b, "bench", "products", PRODUCTS_DIR)
     bench = Bench(path, scenario, seed, mode, lines, {}, clock_line, realtime, step_hz, duration,
-                  base_rate, b.get("vehicle"), dict(overrides))
+                  base_rate, b.get("vehicle"), dict(overrides), products)
     if check_scenario:
         resolve_devices(bench, devs_t, r)
     return bench
@@ -278,4 +290,4 @@ def load_bench(path: str | Path, **kw: Any) -> Bench:
     return parse_bench(data, path, **kw)
 
 
-__all__ = ["Bench", "BenchConfigError", "Line", "RealtimeSettings", "load_bench", "parse_bench", "MODES"]
+__all__ = ["Bench", "BenchConfigError", "Line", "PRODUCTS_DIR", "RealtimeSettings", "load_bench", "parse_bench", "MODES"]

@@ -11,6 +11,8 @@ Each item is one line, ok or not, with the figure or the reason; nothing is left
     sched_fifo  SCHED_FIFO at the bench's priority, tried and undone   (real time: required)
     mlockall    mlockall(MCL_CURRENT|MCL_FUTURE), tried and undone     (real time: required)
     port <line> the bench's board-side serial port is there and read/writable
+    product <s> each ground product the flight side loads (the landing's onboard map) is
+                installed beside the bench file and intact (header and layer CRCs)
 
 Statuses: "ok"; "slow" (works, on a pure-Python path: the cost is on the line);
 "missing" (fails the check when the bench needs it, else said as "missing (not needed: ...)").
@@ -147,6 +149,30 @@ def _ports(bench: Bench) -> list[Item]:
     return items
 
 
+def _products(bench: Bench) -> list[Item]:
+    from fsw.gnc.map_product import MapProductError, read
+    try:
+        wanted = bench.deployment.products()
+    except ValueError as exc:
+        return [Item("products", MISSING, f"the scenario cannot name its products: {exc}")]
+    items = []
+    for setting, name in wanted.items():
+        path = bench.products_dir / name
+        label = f"product {setting}"
+        if not path.is_file():
+            items.append(Item(label, MISSING, f"{path} is not installed (`msr hil deploy` bundles it, install.sh "
+                                              f"puts it beside the bench file)"))
+            continue
+        try:
+            p = read(path)
+        except MapProductError as exc:
+            items.append(Item(label, MISSING, str(exc)))
+            continue
+        layers = ", ".join(p.layers)
+        items.append(Item(label, OK, f"{path} ({p.nbytes / 1e6:.1f} MB, CRC ok: {layers})"))
+    return items
+
+
 def check_board(bench: Bench, manifest_path: Path | None = None) -> list[Item]:
     manifest = None
     items: list[Item] = []
@@ -165,6 +191,7 @@ def check_board(bench: Bench, manifest_path: Path | None = None) -> list[Item]:
     items.append(_clock())
     items += _realtime(bench)
     items += _ports(bench)
+    items += _products(bench)
     return items
 
 

@@ -4,6 +4,8 @@
                          comes from another package) and their runtime closure as wheels,
                          pinned to this machine's versions, for this machine or a board profile
     DIR/bench.toml       the bench file
+    DIR/products/        the ground's products the flight side loads (the landing's onboard
+                         map), written here from the bench's scenario settings
     DIR/install.sh       offline installer: checks every file's sha256, venv + pip --no-index,
                          then `msr hil board-check` (each item ok / missing)
     DIR/rt-setup.sh      system-level real-time set-up (root; each step reports, none fails)
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from hil.bench import load_bench
+from hil.bench import PRODUCTS_DIR, load_bench
 from hil.deploy_profiles import Target, resolve_target
 from hil.deploy_templates import TEMPLATES
 from hil.deploy_wheels import (PROJECT, DeployError, WheelInfo, collect, installed_from, runtime_requirements,
@@ -42,6 +44,7 @@ class BundleReport:
     python_version: str = ""
     wheels: list[WheelInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    products: dict[str, Path] = field(default_factory=dict)
 
     @property
     def platform(self) -> str:
@@ -106,6 +109,10 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
     vehicles = (vehicle,) if vehicle else ()
     report.wheels = collect(target / "wheels", board, project, extra_wheels, vehicles)
     shutil.copyfile(bench_file, target / "bench.toml")
+    # products/ only when the scenario has some (install.sh copies whatever is in it)
+    report.products = bench.deployment.make_products(target / PRODUCTS_DIR) if bench.deployment.products() else {}
+    for setting, path in report.products.items():
+        report.notes.append(f"ground product {setting}: {PRODUCTS_DIR}/{path.name} ({path.stat().st_size / 1e6:.1f} MB)")
     _write_scripts(target, board.python, cpus if cpus is not None else bench.realtime.cpus, (PROJECT, *vehicles))
     if bench.mode != "realtime":
         report.notes.append(f"bench mode is {bench.mode}: the board runs lockstep with the emulator")
@@ -119,6 +126,7 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
         "platform": board.label, "platform_tags": list(board.tags) if board.tags else None,
         "bench": {"scenario": bench.scenario, "mode": bench.mode},
         "vehicle_distribution": vehicle,
+        "products": {k: f"{PRODUCTS_DIR}/{p.name}" for k, p in report.products.items()},
         "wheels": [w.as_dict() for w in report.wheels],
         "files": hashes,
     }

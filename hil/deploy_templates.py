@@ -6,7 +6,7 @@ INSTALL_SH = r"""#!/bin/sh
 # Offline installer of the MSR flight software bundle.
 #   ./install.sh PREFIX        (PYTHON=python3.11 ./install.sh PREFIX to pick the interpreter)
 # Checks the sha256 of every file of the bundle, creates PREFIX/venv from its wheels (no
-# network), copies the bench file, the real-time set-up and the systemd unit (not enabled:
+# network), copies the bench file and its ground products, the real-time set-up and the systemd unit (not enabled:
 # see the note at the end), then runs the board self-check: each item ok or missing.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +31,10 @@ PREFIX=$(cd "$PREFIX" && pwd)
 "$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
     --find-links "$HERE/wheels" @DISTRIBUTIONS@
 cp "$HERE/bench.toml" "$PREFIX/bench.toml"
+if [ -d "$HERE/products" ]; then   # the ground's products (onboard map), beside the bench file
+  mkdir -p "$PREFIX/products"
+  cp "$HERE"/products/* "$PREFIX/products/"
+fi
 cp "$HERE/manifest.json" "$PREFIX/manifest.json"
 cp "$HERE/rt-setup.sh" "$PREFIX/rt-setup.sh"
 chmod +x "$PREFIX/rt-setup.sh"

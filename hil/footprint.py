@@ -1,6 +1,6 @@
 """Footprint of the flight process on its board: what a small board must have room for.
 
-- peak RSS (`getrusage`: under qemu-user this is the emulator's, translation cache included);
+- peak RSS (VmHWM: under qemu-user this is the emulator's, translation cache included);
 - time from process start (the kernel's `starttime` in /proc/self/stat, 10 ms resolution)
   to the first tick, split at `mark()`ed points (imports done, flight software built);
 - CPU time (`CLOCK_THREAD_CPUTIME_ID`) per tick of each rate group, and of the whole tick
@@ -42,6 +42,17 @@ def process_start_ns() -> int | None:
 
 
 def peak_rss_mb() -> float:
+    """This program's peak resident memory: VmHWM of /proc/self/status, which starts afresh
+    at exec. `getrusage`'s ru_maxrss does not: Linux carries the high-water mark of the
+    process that forked it across exec, so a flight side started by a big parent (a test
+    that had just generated terrain) reported the parent's 380 MB as its own."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20
 

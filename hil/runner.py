@@ -58,6 +58,7 @@ class RunReport:
     restart: dict[str, Any] = field(default_factory=dict)
     protection: dict[str, Any] = field(default_factory=dict)
     footprint: dict[str, Any] = field(default_factory=dict)
+    products: dict[str, str] = field(default_factory=dict)   # ground product -> where it came from
 
     @property
     def ok(self) -> bool:
@@ -186,7 +187,7 @@ def run_flight(bench: Bench, *, mode: str | None = None, log_out: BinaryIO | Non
                 "restored_from_s": None if restored is None else restored.t_saved_ns / 1e9,
                 "not_restored": {} if restored is None else restored.not_restored},
             protection=protection_summary(topology, executive),
-            footprint={} if footprint is None else footprint.report())
+            footprint={} if footprint is None else footprint.report(), products=dict(dep.product_sources))
         return report, log
     finally:
         devices.close()

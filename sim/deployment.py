@@ -6,7 +6,17 @@ built-in or not. Anything the ground does during the scenario (commands, sequenc
 inside the executive, so SIL and a lockstep HIL bench execute exactly the same ticks.
 
 The flight side carries the APID base the registry gives its vehicle (`topology.apid_base`),
-so its telemetry log and dictionary.json need no table. `flight` builds the vehicle *with* its fault protection (`protection` is an
+so its telemetry log and dictionary.json need no table.
+
+Ground products: a scenario may declare `products(overrides) -> {setting: file name}` (files
+the flight side loads, e.g. the landing's onboard map; names from settings) and
+`make_product(setting, overrides, path)` (the ground writes one). The flight side gets each
+product's path as its setting: a file in `products_dir` (a board's installed bundle,
+`msr hil deploy`), or, where none was deployed (SIL, a bench on one machine), one the ground
+writes into a temporary directory just before the flight side loads it: the same file,
+loaded the same way, everywhere.
+
+`flight` builds the vehicle *with* its fault protection (`protection` is an
 `fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
 `build_flight`). `Deployment.flight` refuses a flight side built without protection unless
 the deployment was explicitly made without it (`protection=False`, `--no-protection`), and
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import tempfile
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -122,6 +133,8 @@ class Deployment:
     scenario: Scenario | None = None            # default: the registry's scenario `name`
     duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
     protection: bool = True                     # False only by an explicit --no-protection
+    products_dir: Path | None = None           # deployed ground products (a board's bundle)
+    product_sources: dict[str, str] = field(default_factory=dict)   # setting -> where it came from
 
     def __post_init__(self) -> None:
         if isinstance(self.name, Scenario):        # a declaration not registered (a test's, a doc's)
@@ -147,16 +160,50 @@ class Deployment:
     def device_config(self) -> dict[str, dict[str, Any]]:
         return self.scenario.device_config(self.overrides)
 
+    def products(self) -> dict[str, str]:
+        """{setting: file name} of the ground products the flight side loads."""
+        fn = self.scenario.products
+        return dict(fn(self.overrides)) if fn is not None else {}
+
+    def make_products(self, into: Path, only: Mapping[str, str] | None = None) -> dict[str, Path]:
+        """The ground's part: write the products (all, or `only`) into `into`; their paths."""
+        into = Path(into)
+        into.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for setting, name in (self.products() if only is None else only).items():
+            self.scenario.make_product(setting, self.overrides, into / name)
+            out[setting] = into / name
+        return out
+
     def flight(self, devices: Mapping[str, Any], clock: Any, *, store: Any = None,
                flushers: tuple[Callable[[], Any], ...] = ()) -> tuple[Topology, Executive]:
         """The flight side with its protection (checkpoints in `store`: None keeps them in
-        memory; `flushers` fsync the logs before each save) and the ground's heartbeat."""
+        memory; `flushers` fsync the logs before each save) and the ground's heartbeat; it
+        loads its ground products (see the module docstring)."""
+        wanted = {k: n for k, n in self.products().items() if self.overrides.get(k) is None}
+        deployed = {k: self.products_dir / n for k, n in wanted.items()
+                    if self.products_dir is not None and (self.products_dir / n).is_file()}
+        self.product_sources = {k: f"given: {self.overrides[k]}" for k in self.products() if k not in wanted}
+        self.product_sources.update({k: f"deployed: {p}" for k, p in deployed.items()})
+        missing = {k: n for k, n in wanted.items() if k not in deployed}
+        overrides = {**self.overrides, **{k: str(p) for k, p in deployed.items()}}
+        if not missing:
+            return self._flight(devices, clock, overrides, store, flushers)
+        with tempfile.TemporaryDirectory(prefix="msr-products-") as tmp:
+            made = self.make_products(Path(tmp), missing)
+            self.product_sources.update({k: f"made here: {p.name}" for k, p in made.items()})
+            # loaded (opened, checked) before the directory goes: an open file outlives its name
+            return self._flight(devices, clock, {**overrides, **{k: str(p) for k, p in made.items()}},
+                                store, flushers)
+
+    def _flight(self, devices: Mapping[str, Any], clock: Any, overrides: dict[str, Any], store: Any,
+                flushers: tuple[Callable[[], Any], ...]) -> tuple[Topology, Executive]:
         config = ProtectionConfig(enabled=self.protection, store=store, flushers=tuple(flushers))
         fn = self.scenario.flight
         if "protection" in inspect.signature(fn).parameters:
-            topology, executive = fn(devices, clock, self.overrides, protection=config)
+            topology, executive = fn(devices, clock, overrides, protection=config)
         else:
-            topology, executive = fn(devices, clock, self.overrides)
+            topology, executive = fn(devices, clock, overrides)
         if self.protection and getattr(topology, "protection", None) is None:
             raise ScenarioError(
                 f"scenario {self.name!r} builds its flight side without fault protection: its flight() "
@@ -274,7 +321,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     truth = None
     if truth_period_s and _has_truth(plant):
         from sim.truth import TruthRecorder
-        truth = TruthRecorder(plant.truth, seconds_to_ns(truth_period_s))
+        truth = TruthRecorder(plant, seconds_to_ns(truth_period_s))
         clock.attach(truth)
     for obs in observers:
         clock.attach(obs)
@@ -360,7 +407,8 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     files = [TELEMETRY_LOG, EVENT_LOG, DICTIONARY]
     if outcome.truth is not None:
         with rundir.writing(out_dir / TRUTH):
-            np.savez_compressed(out_dir / TRUTH, **outcome.truth.series())
+            from sim.truth import write_npz
+            write_npz(out_dir / TRUTH, outcome.truth.series())
         files.append(TRUTH)
     artifacts = scenario.artifacts
     if artifacts is not None:  # scenario-specific report data (maps, paths)

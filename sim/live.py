@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from fsw.core import Executive, Topology
-from fsw.link.dictionary import LINK_COMPONENT, Dictionary, topology_spec
+from fsw.link.dictionary import Dictionary, topology_spec
 from fsw.link.ingest import CommandIngest
+from fsw.link.linked import add_link
 from fsw.link.log import TelemetryLogWriter
 from fsw.link.server import Downlink
 from fsw.link.transport import UdpLink
@@ -68,10 +69,10 @@ class LiveLink:
     on_ready: Callable[["LiveLink"], None] | None = None   # told when the link is up
 
     def install(self, topology: Topology, executive: Executive, log: TelemetryLogWriter) -> None:
-        if LINK_COMPONENT in topology.components:
-            raise ScenarioError(f"{topology.vehicle} already has a component named "
-                                f"{LINK_COMPONENT!r}")
-        ingest = topology.add(CommandIngest(LINK_COMPONENT, self.keys))
+        try:
+            ingest = add_link(topology, self.keys)
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
         spec = topology_spec(topology)
         ingest.connect(topology, spec)
         self.transport = UdpLink(self.host, self.port, ground=self.ground)

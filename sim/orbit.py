@@ -66,32 +66,43 @@ def propagate_two_body(state: Sequence[float], dt: float, n_steps: int, gm: floa
 
 def propagate_j2(state: Sequence[float], dt: float, n_steps: int, mars: MarsParams = MARS,
                  accel: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> State:
-    """RK4 with point mass + J2 gravity (spin axis z) and an optional constant extra acceleration."""
+    """RK4 with point mass + J2 gravity (spin axis z) and an optional constant extra acceleration.
+
+    The gravity evaluation is written out four times per step rather than called (this loop
+    runs for every physics step of the rendezvous plant); each is, in this order,
+    r2 = x x + y y + z z; k = -gm / (r2 sqrt(r2)); f = c15 / r2; zz = 5 z z / r2;
+    kxy = k (1 + f (1 - zz)); a = (kxy x + ax0, kxy y + ay0, k (1 + f (3 - zz)) z + az0)."""
     gm, j2, re = mars.gm_m3ps2, mars.j2, mars.radius_eq_m
     c15 = 1.5 * j2 * re * re
     ax0, ay0, az0 = accel
     sqrt = math.sqrt
-
-    def acc(x: float, y: float, z: float) -> tuple[float, float, float]:
-        r2 = x * x + y * y + z * z
-        k = -gm / (r2 * sqrt(r2))
-        f = c15 / r2
-        zz = 5.0 * z * z / r2
-        kxy = k * (1.0 + f * (1.0 - zz))
-        return kxy * x + ax0, kxy * y + ay0, k * (1.0 + f * (3.0 - zz)) * z + az0
-
-    x, y, z, vx, vy, vz = (float(s) for s in state)
+    x, y, z, vx, vy, vz = map(float, state)
     h = float(dt)
     h2 = 0.5 * h
     h6 = h / 6.0
     for _ in range(n_steps):
-        a1x, a1y, a1z = acc(x, y, z)
+        r2 = x * x + y * y + z * z
+        k = -gm / (r2 * sqrt(r2)); f = c15 / r2; zz = 5.0 * z * z / r2
+        kxy = k * (1.0 + f * (1.0 - zz))
+        a1x = kxy * x + ax0; a1y = kxy * y + ay0; a1z = k * (1.0 + f * (3.0 - zz)) * z + az0
         vx2 = vx + h2 * a1x; vy2 = vy + h2 * a1y; vz2 = vz + h2 * a1z
-        a2x, a2y, a2z = acc(x + h2 * vx, y + h2 * vy, z + h2 * vz)
+        px = x + h2 * vx; py = y + h2 * vy; pz = z + h2 * vz
+        r2 = px * px + py * py + pz * pz
+        k = -gm / (r2 * sqrt(r2)); f = c15 / r2; zz = 5.0 * pz * pz / r2
+        kxy = k * (1.0 + f * (1.0 - zz))
+        a2x = kxy * px + ax0; a2y = kxy * py + ay0; a2z = k * (1.0 + f * (3.0 - zz)) * pz + az0
         vx3 = vx + h2 * a2x; vy3 = vy + h2 * a2y; vz3 = vz + h2 * a2z
-        a3x, a3y, a3z = acc(x + h2 * vx2, y + h2 * vy2, z + h2 * vz2)
+        px = x + h2 * vx2; py = y + h2 * vy2; pz = z + h2 * vz2
+        r2 = px * px + py * py + pz * pz
+        k = -gm / (r2 * sqrt(r2)); f = c15 / r2; zz = 5.0 * pz * pz / r2
+        kxy = k * (1.0 + f * (1.0 - zz))
+        a3x = kxy * px + ax0; a3y = kxy * py + ay0; a3z = k * (1.0 + f * (3.0 - zz)) * pz + az0
         vx4 = vx + h * a3x; vy4 = vy + h * a3y; vz4 = vz + h * a3z
-        a4x, a4y, a4z = acc(x + h * vx3, y + h * vy3, z + h * vz3)
+        px = x + h * vx3; py = y + h * vy3; pz = z + h * vz3
+        r2 = px * px + py * py + pz * pz
+        k = -gm / (r2 * sqrt(r2)); f = c15 / r2; zz = 5.0 * pz * pz / r2
+        kxy = k * (1.0 + f * (1.0 - zz))
+        a4x = kxy * px + ax0; a4y = kxy * py + ay0; a4z = k * (1.0 + f * (3.0 - zz)) * pz + az0
         x += h6 * (vx + 2.0 * (vx2 + vx3) + vx4)
         y += h6 * (vy + 2.0 * (vy2 + vy3) + vy4)
         z += h6 * (vz + 2.0 * (vz2 + vz3) + vz4)

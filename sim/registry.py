@@ -57,6 +57,14 @@ class Scenario:
     summarize(outcome) -> dict with "success"; summary_lines(summary) -> list[str];
     duration_s(overrides) -> float; done(topology) -> bool (stop early);
     run(*, seed, out_dir, overrides, protection) -> summary (default: `run_scenario`).
+    products(overrides) -> {setting: file name} and make_product(setting, overrides, path): the
+    ground products the flight side loads (sim/deployment.py says where they come from).
+    Monte Carlo report hooks (sim/montecarlo/campaign.py; the campaign's own, sim/campaign/
+    montecarlo.py, uses them all): check_dispersions(d) refuses what `params` cannot say
+    (a DispersionError); reproduce_command(source, record) -> str; describe_failure(record)
+    -> fields added to each failure; report_sections(records) -> sections added to the report;
+    report_lines(report) -> what `msr montecarlo` prints of them; write_plots(report, dir)
+    instead of the generic plots.
     `params` declare the overrides (type, limits), `prefixes` the flight-parameter families
     passed through ("rover." -> rover.NAME), `check` what needs more than the declarations.
     """
@@ -81,6 +89,14 @@ class Scenario:
     artifacts: Callable[[Any], dict] | None = None
     device_seed: Callable[[int], int] | None = None
     campaign_figures: Callable[[list], dict] | None = None
+    products: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
+    make_product: Callable[[str, Mapping[str, Any], Path], None] | None = None
+    check_dispersions: Callable[[Any], None] | None = None
+    reproduce_command: Callable[[str, Mapping[str, Any]], str] | None = None
+    describe_failure: Callable[[Mapping[str, Any]], dict] | None = None
+    report_sections: Callable[[list], dict] | None = None
+    report_lines: Callable[[Mapping[str, Any]], list[str]] | None = None
+    write_plots: Callable[[Mapping[str, Any], Path], list[Path]] | None = None
     doc: str = field(default="", compare=False)
 
     @property

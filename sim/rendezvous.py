@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Sequence
 
+import numpy as np
+
+from fsw.numerics import elementwise
 from sim.ascent import G0
 from sim.mars import MARS, MarsParams
 from sim.orbit import Elements, elements_to_state, propagate_j2, propagate_two_body, state_to_elements
@@ -40,6 +44,20 @@ def phasing_state(os_state, behind_m: float, below_m: float, gm: float,
     c, s = math.cos(node_offset_rad), math.sin(node_offset_rad)
     return (c * state[0] - s * state[1], s * state[0] + c * state[1], state[2],
             c * state[3] - s * state[4], s * state[3] + c * state[4], state[5])
+
+
+def cone_coordinates_arrays(rel: Sequence[np.ndarray], axis: Sequence[float]
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`OrbitPair.cone_coordinates` over arrays of relative states (six arrays), elementwise
+    in its order; the squares by the C library's pow, as Python's `x ** 2` takes them."""
+    a0, a1, a2 = axis
+    x, y, z, vx, vy, vz = (np.asarray(c, dtype=np.float64) for c in rel)
+    along = 0.0 + x * a0 + y * a1 + z * a2
+    square = lambda v: v ** 2                      # noqa: E731 - Python's float pow, element by element
+    q = 0.0 + elementwise(square, x) + elementwise(square, y) + elementwise(square, z) - along * along
+    lat = np.sqrt(np.where(q > 0.0, q, 0.0))       # max(0.0, q)
+    closing = -(0.0 + vx * a0 + vy * a1 + vz * a2)
+    return along, lat, closing
 
 
 @dataclass(frozen=True)
@@ -117,7 +135,8 @@ class OrbitPair:
             return False
         if self.capture.held_rel_m is not None:
             return True
-        d2 = sum((self.os[i] - self.ero[i]) ** 2 for i in range(3))
+        o, e = self.os, self.ero
+        d2 = 0.0 + (o[0] - e[0]) ** 2 + (o[1] - e[1]) ** 2 + (o[2] - e[2]) ** 2   # = sum(), unrolled
         return d2 > self.p.quiet_min_range_m ** 2
 
     def advance(self, n: int, dt: float) -> None:
@@ -175,10 +194,12 @@ class OrbitPair:
     def cone_coordinates(self, rel=None) -> tuple[float, float, float]:
         """(depth along the cone axis, lateral offset, closing speed) of the OS."""
         rel = self.relative() if rel is None else rel
-        ax = self.p.cone_axis_body
-        along = sum(rel[i] * ax[i] for i in range(3))
-        lat = math.sqrt(max(0.0, sum(rel[i] ** 2 for i in range(3)) - along * along))
-        closing = -sum(rel[3 + i] * ax[i] for i in range(3))
+        a0, a1, a2 = self.p.cone_axis_body
+        x, y, z, vx, vy, vz = rel
+        # the sums of `sum()` (from 0.0, left to right), unrolled: truth samples this every second
+        along = 0.0 + x * a0 + y * a1 + z * a2
+        lat = math.sqrt(max(0.0, 0.0 + x ** 2 + y ** 2 + z ** 2 - along * along))
+        closing = -(0.0 + vx * a0 + vy * a1 + vz * a2)
         return along, lat, closing
 
     def _check_cone(self) -> None:

@@ -196,13 +196,17 @@ class Rover:
         p = self.params
         self.t += dt
         dv = p.accel_mps2 * dt
-        self.speed += max(-dv, min(dv, self.speed_cmd - self.speed))
+        a = self.speed_cmd - self.speed
+        a = a if a < dv else dv                        # max(-dv, min(dv, a)): the same choices,
+        self.speed += a if a > -dv else -dv            # NaN included (min/max keep their first)
         ds_w = self.speed * dt
-        # Arm: straight-line motion toward the target at a speed limit.
-        d = tuple(self.ee_target_m[i] - self.ee_m[i] for i in range(3))
-        dn = math.sqrt(sum(c * c for c in d))
+        # Arm: straight-line motion toward the target at a speed limit (the sums of `sum()`,
+        # from 0.0 and left to right, written out: this runs every physics step).
+        ee, target = self.ee_m, self.ee_target_m
+        d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+        dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
         lim = p.arm_speed_mps * dt
-        self.ee_m = self.ee_target_m if dn <= lim else tuple(self.ee_m[i] + d[i] * lim / dn for i in range(3))
+        self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
         if ds_w == 0.0:
             self.yaw_rate = 0.0
             return
@@ -212,8 +216,7 @@ class Rover:
         cross = -gx * s + gy * c                      # rise per metre to the left
         direction = 1.0 if ds_w > 0 else -1.0
         uphill_deg = math.degrees(math.atan(along * direction))
-        i, j = self.terrain.cell_of(self.x, self.y)
-        slip = slip_fraction(uphill_deg, bool(self.terrain.dune_mask[i, j]), p)
+        slip = slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)
         self.last_slip = slip
         ds_g = ds_w * (1.0 - slip)
         dpsi_odo = self.curvature_cmd * ds_w

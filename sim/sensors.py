@@ -98,6 +98,11 @@ def ray_terrain_range(height_at, origin: Sequence[float], direction: Sequence[fl
     """
     d = unit(direction)
     ox, oy, oz = origin
+    if d[0] == 0.0 and d[1] == 0.0:
+        # a vertical beam samples the ground under the origin only (ox + 0 t = ox, and the
+        # height of -0.0 is that of 0.0): one height for the whole march, the same bits
+        ground = height_at(ox, oy)
+        height_at = lambda x, y: ground              # noqa: E731
     if oz - height_at(ox, oy) <= 0.0:
         return 0.0
     if d[2] < 0.0:  # start near the likely hit: a flat-ground guess minus a margin

@@ -5,9 +5,10 @@ and column j (east), its height sampled at the cell centre. Everything is vector
 4096 x 4096 map at 0.5 m generates in seconds: spectral (FFT) synthesis for the fractal relief
 and the dune-field mask, one bounding-box stamp per crater (there are few), and the rock
 raster by `np.maximum.at` over millions of rocks at once. The maps reach the landing and fetch
-telemetry, so they use numpy's elementwise IEEE arithmetic, sorting and FFT (none of which
-depends on the x86 instruction set) and the C library's exp/pow/sin/atan through
-`fsw.numerics.elementwise`, never numpy's SIMD transcendental loops (docs/determinism.md).
+telemetry, so they use numpy's elementwise IEEE arithmetic and sorting, the project's own FFT
+(`fsw.numerics.fft`: numpy's pocketfft gave another height map on aarch64) and the C
+library's exp/pow/sin/atan through `fsw.numerics.elementwise`, never numpy's SIMD
+transcendental loops (docs/determinism.md).
 
 Depots: `layout_depot` lays a depot the way Perseverance would, a zig-zag of tubes 5-15 m
 apart on drivable ground that a rover can reach from the lander (the caller says what is
@@ -19,13 +20,15 @@ q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 
 from fsw.numerics import elementwise
+from fsw.numerics.fft import irfft2
 from sim.scenario_params import ScenarioParam, defaults
 
 LANDING_ROCK_LIMIT_M = 0.19  # MSR_FACTS.md: no rocks larger than 19 cm in the landing disc
@@ -151,6 +154,28 @@ class Terrain:
         i = int(math.floor((y_m + self.half_extent_m) / self.res))
         return min(max(i, 0), self.n - 1), min(max(j, 0), self.n - 1)
 
+    def dune_at(self, x_m: float, y_m: float) -> bool:
+        """Whether the cell under (x, y) is dune sand (`dune_mask[cell_of(x, y)]`), asked
+        every physics step of a rover: `cell_of` written out, its clamps as conditionals."""
+        top = self.n - 1
+        j = int(math.floor((x_m + self.half_extent_m) / self.res))
+        i = int(math.floor((y_m + self.half_extent_m) / self.res))
+        i = 0 if 0 > i else i
+        i = top if top < i else i
+        j = 0 if 0 > j else j
+        j = top if top < j else j
+        rows = self._dune_rows
+        row = rows.get(i)
+        if row is None:
+            if len(rows) >= 1024:
+                rows.clear()
+            row = rows[i] = self.dune_mask[i].tolist()
+        return row[j]
+
+    @cached_property
+    def _dune_rows(self) -> dict[int, list[bool]]:
+        return {}
+
     def contains(self, x_m: float, y_m: float) -> bool:
         h = self.half_extent_m
         return -h <= x_m < h and -h <= y_m < h
@@ -159,37 +184,92 @@ class Terrain:
         """Bilinear height between cell centres (clamped at the map edge)."""
         fx = (x_m + self.half_extent_m) / self.res - 0.5
         fy = (y_m + self.half_extent_m) / self.res - 0.5
-        n1 = self.n - 1
-        fx = min(max(fx, 0.0), n1 - 1e-9)
-        fy = min(max(fy, 0.0), n1 - 1e-9)
+        top = self.n - 1 - 1e-9
+        # min(max(f, 0.0), top) written as conditionals (the same choices, NaN and -0.0
+        # included: max keeps f unless 0.0 > f, min keeps it unless top < it)
+        fx = 0.0 if 0.0 > fx else fx
+        fx = top if top < fx else fx
+        fy = 0.0 if 0.0 > fy else fy
+        fy = top if top < fy else fy
         j, i = int(fx), int(fy)
         tx, ty = fx - j, fy - i
-        h = self.height_m
-        h00, h01 = float(h[i, j]), float(h[i, j + 1])
-        h10, h11 = float(h[i + 1, j]), float(h[i + 1, j + 1])
+        rows = self._height_rows
+        r0 = rows.get(i)
+        if r0 is None:
+            r0 = self._height_row(i)
+        r1 = rows.get(i + 1)
+        if r1 is None:
+            r1 = self._height_row(i + 1)
+        h00, h01 = r0[j], r0[j + 1]
+        h10, h11 = r1[j], r1[j + 1]
         return (h00 * (1 - tx) + h01 * tx) * (1 - ty) + (h10 * (1 - tx) + h11 * tx) * ty
 
+    @cached_property
+    def _height_rows(self) -> dict[int, list[float]]:
+        return {}
+
+    def _height_row(self, i: int) -> list[float]:
+        """Row i of the height map as Python floats (the values `float(height_m[i, j])`
+        gives), kept for the next queries: a rover or an altimeter beam keeps to a few rows,
+        and a list index costs a fraction of a numpy element access. The map is read-only
+        once built."""
+        rows = self._height_rows
+        if len(rows) >= 1024:
+            rows.clear()
+        row = rows[i] = self.height_m[i].tolist()
+        return row
+
+    _last_gradient: tuple[float, float, tuple[float, float]] = (math.nan, math.nan, (math.nan, math.nan))
+
     def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
-        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell."""
+        """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell. The
+        last one is kept: a rover's IMU, camera and next physics step ask at the same point."""
+        lx, ly, g = self._last_gradient
+        if x_m == lx and y_m == ly:         # equal floats give the very same result
+            return g
         d = self.res
-        return ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
-                (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        g = ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
+             (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        self._last_gradient = (x_m, y_m, g)
+        return g
 
 
 # --- generation --------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=8)
+def _spectral_amplitude(n: int, res: float, beta: float) -> np.ndarray:
+    """|k|^(-beta/2) on the half spectrum (n, n // 2 + 1), float32, 0 at k = 0; read-only,
+    computed once per grid (the same for every map of this size).
+
+    |k|^2 is kx^2 + ky^2 in float32 with kx, ky as `np.fft.rfftfreq`/`fftfreq` give them;
+    it depends on |ky| and is symmetric in (|kx|, |ky|), so the C library's pow runs on one
+    triangle of the first n // 2 + 1 rows (an eighth of the cells), the rest is copied."""
+    h = n // 2
+    f = (np.arange(h + 1) * (1.0 / (n * res))).astype(np.float32)
+    sq = f * f
+    i, j = np.triu_indices(h + 1)
+    k2 = sq[j] + sq[i]                                  # kx^2 + ky^2, as the full grid sums it
+    k2[0] = np.inf                                      # k = 0: no mean
+    tri = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
+    block = np.empty((h + 1, h + 1), dtype=np.float32)
+    block[i, j] = tri
+    block[j, i] = tri
+    rows = np.arange(n)
+    amp = block[np.minimum(rows, n - rows)]            # row i and row n - i: the same |ky|
+    amp.flags.writeable = False
+    return amp
+
+
 def _spectral_field(rng: np.random.Generator, n: int, res: float, beta: float) -> np.ndarray:
-    """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32)."""
-    ky = np.fft.fftfreq(n, d=res).astype(np.float32)[:, None]
-    kx = np.fft.rfftfreq(n, d=res).astype(np.float32)[None, :]
-    k2 = kx * kx + ky * ky
-    k2[0, 0] = np.inf
-    amp = elementwise(lambda k: k ** (-beta / 4.0), k2, dtype=np.float32)   # not numpy's SIMD power
-    spec = np.empty(amp.shape, dtype=np.complex64)
-    spec.real = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # real products, not
-    spec.imag = rng.standard_normal(amp.shape, dtype=np.float32) * amp   # numpy's complex loop
-    f = np.fft.irfft2(spec, s=(n, n)).astype(np.float32, copy=False)
-    # numpy's float sums are its fixed pairwise order, the same on every x86 instruction set
+    """Gaussian random field with power spectrum ~ k^-beta, zero mean, unit RMS (float32).
+
+    The inverse transform is `fsw.numerics.fft.irfft2` (numpy's pocketfft gave another field
+    on aarch64); the mean and RMS are numpy's float64 sums, a fixed pairwise order of adds."""
+    amp = _spectral_amplitude(n, res, beta)
+    re = rng.standard_normal(amp.shape, dtype=np.float32) * amp    # real products, no complex loop
+    im = rng.standard_normal(amp.shape, dtype=np.float32) * amp
+    f = irfft2(re, im, (n, n), np.float32)
+    del re, im
     f -= f.mean(dtype=np.float64)
     rms = float(np.sqrt(np.mean(f * f, dtype=np.float64)))
     return f / np.float32(rms) if rms > 0 else f
@@ -354,8 +434,36 @@ def _threshold(field: np.ndarray, fraction: float) -> float:
     return float(np.quantile(field[::step, ::step], 1.0 - fraction))
 
 
+_LAST_GENERATED: dict[tuple, Terrain] = {}
+
+
 def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Generator = 0) -> Terrain:
-    """Build a terrain; the same parameters and seed give byte-identical arrays."""
+    """Build a terrain; the same parameters and seed give byte-identical arrays.
+
+    The last map built from an integer seed is kept (its arrays read-only) and handed out
+    again as a fresh `Terrain` over the same arrays: a campaign's landing and tube delivery
+    stand on the same map (the delivery's re-centred: the shift is applied to the kept map),
+    and building a 2048^2 map takes a second."""
+    unshifted = replace(params, shift_m=(0.0, 0.0))
+    try:
+        key = (unshifted, int(seed)) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
+        hash(key)
+    except TypeError:                      # parameters that cannot be a key are built afresh
+        key = None
+    if key is None:
+        return _generate(params, seed)
+    kept = _LAST_GENERATED.get(key)
+    if kept is None:
+        kept = _generate(unshifted, np.random.default_rng(int(seed)))
+        for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
+            a.flags.writeable = False
+        _LAST_GENERATED.clear()
+        _LAST_GENERATED[key] = kept
+    t = Terrain(params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters, kept.tubes)
+    return _shifted(t) if any(params.shift_m) else t
+
+
+def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain:
     validate_params(params)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n, res = params.n_cells, params.resolution_m

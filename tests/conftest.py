@@ -11,6 +11,11 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+from fsw.core import events
+
+# Every emit the tests make is checked against its typed declaration (docs/components.md).
+events.CHECK_EMITS = True
+
 settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", derandomize=False, max_examples=1000, deadline=None, print_blob=True,

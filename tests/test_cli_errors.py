@@ -105,6 +105,10 @@ ROWS = [
     row("rate option", "hil timing --duration 1e-9 --out OUT", "--duration", "0 ticks", "expected 1 to"),
     row("rate option", "hil timing --overrun-every -1 --out OUT", "--overrun-every", "x>=0"),
     row("rate option", "gds serve --keys OUT/none.json --telemetry-divisor 0", "--telemetry-divisor", "x>=1"),
+    row("rate option", "gds serve --keys OUT/none.json --duration nan", "--duration", "not a finite number"),
+    row("rate option", "gds serve --keys OUT/none.json --duration inf", "--duration", "not a finite number"),
+    row("rate option", "sil ascent --speed nan --out OUT", "--speed", "not a finite number"),
+    row("rate option", "montecarlo hop --runs 2 --min-success nan --out OUT", "--min-success", "not a finite number"),
     # benches
     row("bench", "hil check --bench BENCH_RT_OFF_GRID", "emulator.step_hz 1000", "physics grid",
         "whole number of physics steps"),

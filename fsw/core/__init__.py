@@ -1,5 +1,8 @@
-"""Flight-software core: time, clocks, components, modes, executive, bus, sequencer."""
+"""Flight-software core: time, clocks, components, modes, executive, bus and ports, sequencer."""
 from .bus import Bus
+from .devices import DEVICE_FAULT, DeviceFailure, failed
+from .ports import PortError, Sub, Topic, WiringError, wire
+from .substeps import SubSteps
 from .clock import Clock, LinuxClock, SimClock
 from .component import (CommandError, CommandResult, CommandStatus, Component, TimeRef,
                         command)

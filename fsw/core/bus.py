@@ -2,7 +2,8 @@
 
 Messages published during a rate group are queued and delivered when the executive calls
 `deliver()` (after each group): in publish order, each to its topic's subscribers in the order
-they subscribed. No threads, no dict-order surprises from outside.
+they subscribed. No threads, no dict-order surprises from outside. Components reach it through
+typed ports (fsw.core.ports), never by topic strings of their own.
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ class Bus:
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         self._subs.setdefault(topic, []).append(handler)
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self._subs)
 
     def publish(self, topic: str, message: Any) -> None:
         self._queue.append((topic, message))

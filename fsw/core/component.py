@@ -1,10 +1,13 @@
 """Component: the unit of flight software (F Prime's component, cFS's app).
 
 A subclass declares, as class attributes, its mode table (`MODES`), telemetry channels
-(`CHANNELS`), events (`EVENTS`) and parameters (`PARAMS`), and marks command handlers with
-`@command`. The base class turns them into a `transitions` machine, a command dispatcher
-that rejects bad or out-of-mode commands with an event and a counter, and a parameter store
-that refuses out-of-range values. Nothing from outside can raise into the executive.
+(`CHANNELS`), events (`EVENTS`, typed arguments), parameters (`PARAMS`) and ports
+(`PUBLISHES`, `SUBSCRIBES`: fsw.core.ports), and marks command handlers `_cmd_<name>` with
+`@command`. The base class turns them into a `transitions` machine (with `on_enter_<MODE>`
+hooks and `during()`, which runs `during_<MODE>`), a command dispatcher that rejects bad or
+out-of-mode commands with an event and a counter, a parameter store that refuses
+out-of-range values and `device_call` (fsw.core.devices). The rules are checked when the
+class is created (fsw.core.conventions). Nothing from outside can raise into the executive.
 """
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from transitions import Machine, MachineError
 
+from . import events as _events
+from .conventions import check_class
 from .declarations import Arg, Channel, Param, ValidationError
+from .devices import DeviceFailure, call_device
 from .events import CORE_EVENTS, Event, EventDef, Severity
 from .modes import ModeTable
 from .origin import describe
+from .ports import Ports, Sub, Topic, check_ports
 
 
 class TimeRef:
@@ -81,9 +88,12 @@ class Component:
     CHANNELS: ClassVar[tuple[Channel, ...]] = ()
     EVENTS: ClassVar[tuple[EventDef, ...]] = ()
     PARAMS: ClassVar[tuple[Param, ...]] = ()
+    PUBLISHES: ClassVar[tuple[Topic, ...]] = ()
+    SUBSCRIBES: ClassVar[tuple[Topic | Sub, ...]] = ()
     COMMANDS: ClassVar[dict[str, CommandDef]]  # filled from @command methods
     EVENT_DEFS: ClassVar[tuple[EventDef, ...]]
     EVENT_IDS: ClassVar[dict[str, int]]
+    DURING: ClassVar[dict[str, str]]   # mode -> name of its during_<MODE> method
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -110,6 +120,9 @@ class Component:
             for g in cls.MODES.guard_names:
                 if not callable(getattr(cls, g, None)):
                     raise TypeError(f"{cls.__name__}: guard {g!r} is not a method")
+        cls.DURING = {m: f"during_{m}" for m in modes if callable(getattr(cls, f"during_{m}", None))}
+        check_ports(cls)
+        check_class(cls)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -123,6 +136,7 @@ class Component:
         self.counters = {"cmd_accepted": 0, "cmd_rejected": 0, "cmd_failed": 0,
                          "trigger_rejected": 0}
         self.guard_override: Mapping[str, bool] | None = None  # property tests drive guards
+        self.ports = Ports(self)
         self._model = _ModeModel()
         self._machine: Machine | None = None
         if self.MODES is not None:
@@ -172,7 +186,12 @@ class Component:
         hook = getattr(self, f"on_enter_{dest}", None)
         if hook is not None:
             hook()
+        self.on_mode_change(source, dest)
         return True
+
+    def on_mode_change(self, source: str, dest: str) -> None:
+        """Called after every mode change (a trigger, or a restart's `force_mode`); override
+        to publish the mode on a port. Per-mode entry work goes in `on_enter_<MODE>`."""
 
     def _failed_guard(self, trigger: str, source: str) -> str:
         for e in self.MODES.edges():
@@ -190,11 +209,20 @@ class Component:
         self.emit("TRIGGER_REJECTED", trigger=trigger, mode=self.mode, reason=reason)
         return False
 
+    def during(self) -> None:
+        """Run this mode's `during_<MODE>` method, if it has one (call it from `step`):
+        per-mode work found by a table built at class creation, not by names made at run time."""
+        name = self.DURING.get(self._model.state) if self._machine is not None else None
+        if name is not None:
+            getattr(self, name)()
+
     def force_mode(self, mode: str) -> None:
         """Set the mode directly: only for warm restart from a checkpoint."""
         if self.MODES is None or mode not in self.MODES.modes:
             raise ValueError(f"{self.name}: unknown mode {mode!r}")
+        source = self._model.state
         self._machine.set_state(mode, model=self._model)
+        self.on_mode_change(source, mode)
 
     # ---------------------------------------------------------------- commands
     def dispatch(self, name: str, args: Mapping[str, Any] | None = None) -> CommandResult:
@@ -277,11 +305,39 @@ class Component:
     def emit(self, event: str, **args: Any) -> None:
         eid = self.EVENT_IDS[event]
         edef = self.EVENT_DEFS[eid]
+        if _events.CHECK_EMITS:
+            problem = edef.problem(args)
+            if problem is not None:
+                raise TypeError(f"{type(self).__name__}: {problem}")
         self.events_out(Event(self.time.now_ns, self.name, eid, event, edef.severity,
                               tuple(args.items())))
 
     def _keep_event(self, ev: Event) -> None:
         self.event_log.append(ev)
+
+    # ---------------------------------------------------------------- ports and devices
+    def publish(self, topic: Topic, payload: Any) -> None:
+        """Send `payload` on a topic of PUBLISHES (delivered as fsw.core.ports says)."""
+        self.ports.publish(topic, payload)
+
+    def received(self, topic: Topic) -> Any:
+        """The latest payload of a topic of SUBSCRIBES, or None before the first."""
+        return self.ports.received(topic)
+
+    def device_call(self, fn: Callable, *args: Any, device: str | None = None) -> Any:
+        """`fn(*args)` on a device, or a (falsy) DeviceFailure once DEVICE_FAULT is emitted."""
+        return call_device(self, fn, *args, device=device)
+
+    def report_device_fault(self, failure: DeviceFailure) -> None:
+        """Count and report a failed device call (also for faults found otherwise: a frozen
+        sample); `on_device_fault` is the component's own reaction."""
+        if "device_faults" in self.tlm:
+            self.tlm["device_faults"] += 1
+        self.on_device_fault(failure)
+        self.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
+
+    def on_device_fault(self, failure: DeviceFailure) -> None:
+        """Override to react to a device fault (more counters, a mode change)."""
 
     # ---------------------------------------------------------------- loop
     def step(self, t_ns: int) -> None:

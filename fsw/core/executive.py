@@ -6,7 +6,9 @@ deadline that is one cycle slip, counted once, and the loop rejoins the grid at 
 deadline still ahead (skipped ticks are counted too). A step that raises is isolated: the
 exception is counted against it (`step_faults`, and `fault_info` with its type, message and
 raising line), passed to the fault listeners (Health turns it into a STEP_FAULT event and
-telemetry), and the rest of the tick runs. Execution times are measured for the statistics only and never enter the
+telemetry), and the rest of the tick runs. Bus messages (fsw.core.ports) are delivered as soon
+as the step that published them returns, so every later step of the tick sees them; a
+subscriber's handler that raises counts as a fault of the publishing step. Execution times are measured for the statistics only and never enter the
 deterministic telemetry stream.
 
 A vehicle may declare more than one *rate set* (say "nominal" at 50 Hz and "quiet" at 1 Hz
@@ -161,10 +163,22 @@ class Executive:
                 steps.append(it)
             else:
                 raise TypeError(f"rate group {name}: {it!r} is neither a component nor callable")
+            self._join_bus(getattr(it, "__self__", it), name)
         group = RateGroup(name, divisor, steps, comps, offset)
         rs.groups.append(group)
         rs.table = None
         return group
+
+    def _join_bus(self, owner: object, group: str) -> None:
+        """Deliver the bus a scheduled component was wired to (fsw.core.ports): the executive
+        adopts it while its own is unused; two buses in one executive are an error."""
+        ports = getattr(owner, "ports", None)
+        bus = getattr(ports, "bus", None)
+        if bus is None or bus is self.bus:
+            return
+        if self.bus.pending or self.bus.subscribed:
+            raise ValueError(f"rate group {group}: {getattr(owner, 'name', owner)} is wired to another bus")
+        self.bus = bus
 
     @property
     def components(self) -> list[Component]:
@@ -229,6 +243,7 @@ class Executive:
         """Run ticks until a limit is reached; returns the number of ticks run."""
         clock = self.clock
         bus = self.bus
+        queue = bus._queue
         timeref = self.time
         perf = time.perf_counter_ns
         ran = 0
@@ -251,6 +266,8 @@ class Executive:
                     self.max_lateness_ns = late
                 timeref.now_ns = deadline
                 last = None
+                if queue:                 # published between ticks (a restore, a test)
+                    bus.deliver()
                 for group in table[k % hyper]:
                     t0 = perf()
                     steps = group.steps
@@ -260,8 +277,10 @@ class Executive:
                         try:
                             while i < n:
                                 steps[i](deadline)
+                                if queue:     # ports: delivered as soon as the publishing step returns
+                                    bus.deliver()
                                 i += 1
-                        except Exception as exc:  # isolate the faulty step, keep the loop alive
+                        except Exception as exc:  # isolate the faulty step (or its subscribers' handlers)
                             self._step_fault(group, i, deadline, exc)
                             i += 1
                     dt = perf() - t0
@@ -270,8 +289,6 @@ class Executive:
                     st.exec_ns_total += dt
                     if dt > st.exec_ns_max:
                         st.exec_ns_max = dt
-                    if bus._queue:
-                        bus.deliver()
                     last = group
                 ran += 1
                 self.ticks_run += 1

@@ -80,9 +80,9 @@ class FaultProtection(Component):
     CHANNELS = (Channel("tripped", int, doc="monitors currently tripped"),
                 Channel("trips_total", int), Channel("responses_total", int))
     EVENTS = (
-        EventDef("FAULT_DETECTED", Severity.WARNING_HI, "{monitor}: {detail} ({persisted} cycles)"),
-        EventDef("FAULT_RESPONSE", Severity.ACTIVITY_HI, "{monitor}: {action} -> {result}"),
-        EventDef("FAULT_CLEARED", Severity.ACTIVITY_LO, "{monitor} clear"),
+        EventDef("FAULT_DETECTED", Severity.WARNING_HI, "{monitor}: {detail} ({persisted} cycles)", monitor=str, detail=str, persisted=int),
+        EventDef("FAULT_RESPONSE", Severity.ACTIVITY_HI, "{monitor}: {action} -> {result}", monitor=str, action=str, result=str),
+        EventDef("FAULT_CLEARED", Severity.ACTIVITY_LO, "{monitor} clear", monitor=str),
     )
 
     def __init__(self, name: str, topology: Any, table: tuple[Monitor, ...]) -> None:
@@ -195,13 +195,13 @@ class FaultProtection(Component):
         return st
 
     @command("MONITOR_ENABLE", Arg("monitor", str), Arg("enabled", bool))
-    def _cmd_enable(self, monitor: str, enabled: bool) -> None:
+    def _cmd_monitor_enable(self, monitor: str, enabled: bool) -> None:
         st = self._monitor(monitor)
         st.enabled = enabled
         st.count = 0
 
     @command("MONITOR_RESET", Arg("monitor", str))
-    def _cmd_reset(self, monitor: str) -> None:
+    def _cmd_monitor_reset(self, monitor: str) -> None:
         st = self._monitor(monitor)
         st.tripped, st.count, st.clear_count = False, 0, 0
         self._recount()

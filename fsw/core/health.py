@@ -28,11 +28,11 @@ class Health(Component):
                 Channel("components_dead", int), Channel("loop_stalls", int))
     EVENTS = (
         EventDef("STEP_FAULT", Severity.WARNING_HI,
-                 "{component} raised {error}: {message} at {where} (fault {count})"),
-        EventDef("COMPONENT_DEAD", Severity.FATAL, "{component} raised on {runs} runs in a row"),
-        EventDef("CYCLE_SLIP", Severity.WARNING_LO, "{slips} slips, {skipped} ticks skipped so far"),
-        EventDef("LOOP_STALL", Severity.FATAL, "loop stalled {stalled_ms} ms in {component}"),
-        EventDef("COMPONENT_RECOVERED", Severity.ACTIVITY_HI, "{component} ran clean on {runs} runs in a row"),
+                 "{component} raised {error}: {message} at {where} (fault {count})", component=str, error=str, message=str, where=str, count=int),
+        EventDef("COMPONENT_DEAD", Severity.FATAL, "{component} raised on {runs} runs in a row", component=str, runs=int),
+        EventDef("CYCLE_SLIP", Severity.WARNING_LO, "{slips} slips, {skipped} ticks skipped so far", slips=int, skipped=int),
+        EventDef("LOOP_STALL", Severity.FATAL, "loop stalled {stalled_ms} ms in {component}", stalled_ms=int, component=str),
+        EventDef("COMPONENT_RECOVERED", Severity.ACTIVITY_HI, "{component} ran clean on {runs} runs in a row", component=str, runs=int),
     )
 
     def __init__(self, name: str, executive: Any, *, dead_after: int = 3, recover_after: int = 20,

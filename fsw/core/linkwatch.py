@@ -20,7 +20,7 @@ LINK_COMPONENT = "linkwatch"   # not "link": that is CommandIngest, which feeds 
 class LinkWatch(Component):
     CHANNELS = (Channel("silent_s", float, "s", "time since the last ground contact"),
                 Channel("contacts", int))
-    EVENTS = (EventDef("GROUND_CONTACT", Severity.DIAGNOSTIC, "contact after {silent_s} s of silence"),)
+    EVENTS = (EventDef("GROUND_CONTACT", Severity.DIAGNOSTIC, "contact after {silent_s} s of silence", silent_s=float),)
 
     def __init__(self, name: str = LINK_COMPONENT, *, report_after_s: float = 2.0) -> None:
         super().__init__(name)

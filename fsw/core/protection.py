@@ -135,7 +135,7 @@ def assemble(vehicle: Any, clock: Any, base_rate_hz: int, tables: ModuleType, *,
     `configure(vehicle)` (parameters, the loaded sequence: before protection, so the fault
     table sees the final parameters); the vehicle's rate groups, `install(executive)`; its
     protection; then the onboard sequence starts."""
-    ex = Executive(clock, base_rate_hz, start_ns=clock.now_ns())
+    ex = Executive(clock, base_rate_hz, bus=vehicle.topology.bus, start_ns=clock.now_ns())
     for comp in vehicle.topology.components.values():
         comp.time = ex.time
     vehicle.executive = ex

@@ -146,9 +146,9 @@ class WarmRestart(Component):
     EVENTS = (
         EventDef("WARM_RESTART", Severity.WARNING_HI,
                  "restart {restarts}: generation {generation} from t={saved_s} s, {lost_s} s redone; "
-                 "not restored: {not_restored}"),
-        EventDef("COLD_START", Severity.WARNING_HI, "no usable checkpoint ({reason}); starting fresh"),
-        EventDef("CHECKPOINT_FAILED", Severity.WARNING_HI, "checkpoint not saved: {error}"),
+                 "not restored: {not_restored}", restarts=int, generation=int, saved_s=float, lost_s=float, not_restored=str),
+        EventDef("COLD_START", Severity.WARNING_HI, "no usable checkpoint ({reason}); starting fresh", reason=str),
+        EventDef("CHECKPOINT_FAILED", Severity.WARNING_HI, "checkpoint not saved: {error}", error=str),
     )
 
     def __init__(self, name: str, store: CheckpointStore, topology: Any, executive: Any, *,

@@ -124,9 +124,9 @@ class Sequencer(Component):
     )
     CHANNELS = (Channel("next_index", int), Channel("commands_ok", int),
                 Channel("commands_failed", int))
-    EVENTS = (EventDef("SEQ_CMD", Severity.ACTIVITY_LO, "line {line}: {target} -> {status}"),
-              EventDef("SEQ_CMD_FAILED", Severity.WARNING_HI, "line {line}: {target}: {reason}"),
-              EventDef("SEQ_DONE", Severity.ACTIVITY_HI, "{ok} ok, {failed} failed"))
+    EVENTS = (EventDef("SEQ_CMD", Severity.ACTIVITY_LO, "line {line}: {target} -> {status}", line=int, target=str, status=str),
+              EventDef("SEQ_CMD_FAILED", Severity.WARNING_HI, "line {line}: {target}: {reason}", line=int, target=str, reason=str),
+              EventDef("SEQ_DONE", Severity.ACTIVITY_HI, "{ok} ok, {failed} failed", ok=int, failed=int))
 
     def __init__(self, name: str, dispatch: Dispatcher) -> None:
         super().__init__(name)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Protocol
 
+from .bus import Bus
 from .component import CommandResult, CommandStatus, Component
 from .events import Event
+from .ports import Connection, Topic, wire
 
 
 class TelemetrySink(Protocol):
@@ -32,6 +34,8 @@ class Topology:
         self.events: list[Event] = []  # every event in emission order (bounded by the run)
         self.keep_events = True
         self.protection: Any = None   # fsw.core.protection.Protection once protected
+        self.bus = Bus()              # the components' ports, once `wire` connects them
+        self.connections: tuple[Connection, ...] = ()
         for c in components:
             self.add(c)
 
@@ -57,6 +61,12 @@ class Topology:
         for ev in pending:
             forward(ev)
         return component
+
+    def wire(self, topics: Iterable[Topic]) -> tuple[Connection, ...]:
+        """Connect the ports of every component added so far over this topology's bus (the
+        vehicle's one wiring place); raises fsw.core.ports.WiringError on any mismatch."""
+        self.connections = wire(self.components.values(), topics, self.bus)
+        return self.connections
 
     def __getitem__(self, name: str) -> Component:
         return self.components[name]

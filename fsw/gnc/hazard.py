@@ -44,7 +44,8 @@ class MapError(ValueError):
 
 @dataclass
 class OnboardMap:
-    """Terrain arrays as the flight code receives them. Cell (i, j): row i north, column j east;
+    """Terrain arrays as the flight code receives them (numpy arrays, or the layers of a map
+    product, `fsw.gnc.map_product.Layer`, read on demand). Cell (i, j): row i north, column j east;
     the map centre lies at `centre_m` of the local frame (x east, y north): the origin for a
     whole map, elsewhere for a window of it (a rover's local map around the lander)."""
 
@@ -55,10 +56,10 @@ class OnboardMap:
     centre_m: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
-        h = np.asarray(self.height_m)
-        if h.ndim != 2 or h.shape[0] != h.shape[1] or h.shape[0] < 4:
-            raise MapError(f"height map must be square and at least 4 x 4, got {h.shape}")
-        if np.shape(self.max_rock_m) != h.shape or np.shape(self.dune_mask) != h.shape:
+        shape = np.shape(self.height_m)     # not np.asarray: a product's layer would be read whole
+        if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 4:
+            raise MapError(f"height map must be square and at least 4 x 4, got {shape}")
+        if np.shape(self.max_rock_m) != shape or np.shape(self.dune_mask) != shape:
             raise MapError("rock and dune layers must have the height map's shape")
         if not (isinstance(self.resolution_m, (int, float)) and self.resolution_m > 0):
             raise MapError(f"resolution must be positive, got {self.resolution_m!r}")
@@ -299,9 +300,13 @@ class SafetyMap:
     limits: HazardLimits
     layers: HazardLayers
     safe: np.ndarray
+    counted_safe_fraction: float | None = None   # as the ground counted it (a map product)
 
     @property
     def safe_fraction(self) -> float:
+        """Share of safe cells; a product's own count spares reading the whole layer."""
+        if self.counted_safe_fraction is not None:
+            return self.counted_safe_fraction
         return float(np.count_nonzero(self.safe)) / self.safe.size
 
 
@@ -324,6 +329,9 @@ class SiteChoice:
     divert_m: float
 
 
+_CHOOSE_ROWS = 64
+
+
 def choose_site(sm: SafetyMap, target_xy: tuple[float, float], predicted_xy: tuple[float, float],
                 divert_budget_m: float) -> SiteChoice | None:
     """The safe site closest to the target among those within the divert budget of the
@@ -340,13 +348,24 @@ def choose_site(sm: SafetyMap, target_xy: tuple[float, float], predicted_xy: tup
     cx0, cy0 = m.corner_m
     ys = (cy0 + (np.arange(i0, i1) + 0.5) * res)[:, None]
     xs = (cx0 + (np.arange(j0, j1) + 0.5) * res)[None, :]
-    ok = sm.safe[i0:i1, j0:j1] & ((xs - px) ** 2 + (ys - py) ** 2 <= divert_budget_m ** 2)
-    if not ok.any():
+    dx2, dy2 = (xs - px) ** 2, (ys - py) ** 2
+    tx2, ty2 = (xs - target_xy[0]) ** 2, (ys - target_xy[1]) ** 2
+    best, at = np.inf, None
+    # In blocks of rows: a 500 m search window is a million cells, and whole-window float64
+    # temporaries were 20+ MB on a board. Strictly smaller across blocks keeps the first.
+    for b0 in range(0, i1 - i0, _CHOOSE_ROWS):
+        b1 = min(b0 + _CHOOSE_ROWS, i1 - i0)
+        ok = sm.safe[i0 + b0:i0 + b1, j0:j1] & (dx2 + dy2[b0:b1] <= divert_budget_m ** 2)
+        if not ok.any():
+            continue
+        d2 = np.where(ok, tx2 + ty2[b0:b1], np.inf)
+        k = int(np.argmin(d2))
+        if d2.flat[k] < best:
+            best, at = d2.flat[k], (i0 + b0 + k // (j1 - j0), j0 + k % (j1 - j0))
+    if at is None:
         return None
     tx, ty = target_xy
-    d2 = np.where(ok, (xs - tx) ** 2 + (ys - ty) ** 2, np.inf)
-    k = int(np.argmin(d2))
-    i, j = i0 + k // (j1 - j0), j0 + k % (j1 - j0)
+    i, j = at
     x, y = m.xy_of(i, j)
     return SiteChoice(i, j, x, y, hypot2(x - tx, y - ty), hypot2(x - px, y - py))
 

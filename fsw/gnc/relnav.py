@@ -63,17 +63,23 @@ def curvilinear_to_rectilinear(state: Sequence[float], radius_m: float) -> tuple
     """
     x, y, z, vx, vy, vz = (float(c) for c in state)
     R = float(radius_m)
+    rect, s, c = _rectilinear(x, y, z, vx, vy, vz, R)
+    J = np.array(((1.0, -s, 0.0, 0.0, 0.0, 0.0),
+                  (0.0, c, 0.0, 0.0, 0.0, 0.0),
+                  (0.0, 0.0, 1.0, 0.0, 0.0, 0.0),
+                  (0.0, -c * vy / R, 0.0, 1.0, -s, 0.0),
+                  (0.0, -s * vy / R, 0.0, 0.0, c, 0.0),
+                  (0.0, 0.0, 0.0, 0.0, 0.0, 1.0)))
+    return np.array(rect), J
+
+
+def _rectilinear(x: float, y: float, z: float, vx: float, vy: float, vz: float, R: float
+                 ) -> tuple[tuple[float, ...], float, float]:
+    """The rectilinear state of `curvilinear_to_rectilinear` in plain floats, with sin and
+    cos of theta (the Jacobian's entries)."""
     th = y / R
     s, c = math.sin(th), math.cos(th)
-    rect = np.array((x - R * (1.0 - c), R * s, z, vx - s * vy, c * vy, vz))
-    J = np.eye(6)
-    J[0, 1] = -s
-    J[1, 1] = c
-    J[3, 1] = -c * vy / R
-    J[3, 4] = -s
-    J[4, 1] = -s * vy / R
-    J[4, 4] = c
-    return rect, J
+    return (x - R * (1.0 - c), R * s, z, vx - s * vy, c * vy, vz), s, c
 
 
 def polar_propagate(state: Sequence[float], n: float, radius_m: float, dt: float,
@@ -154,7 +160,13 @@ class RelNavFilter:
         """The estimate as a rectilinear Hill-frame state (what the sensors see)."""
         if self.cfg.radius_m is None:
             return self.x.copy()
-        return curvilinear_to_rectilinear(self.x, self.cfg.radius_m)[0]
+        return np.array(self.rectilinear_floats())
+
+    def rectilinear_floats(self) -> tuple[float, ...]:
+        """`rectilinear()` as a tuple of Python floats (the rate-set choice asks every second)."""
+        if self.cfg.radius_m is None:
+            return tuple(self.x.tolist())
+        return _rectilinear(*self.x.tolist(), float(self.cfg.radius_m))[0]
 
     def _rect_and_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
         if self.cfg.radius_m is None:
@@ -164,7 +176,7 @@ class RelNavFilter:
     @property
     def range(self) -> float:
         """Straight-line range (rectilinear)."""
-        return norm(self.rectilinear()[:3].tolist())
+        return norm(self.rectilinear_floats()[:3])
 
     @property
     def position_sigma(self) -> float:

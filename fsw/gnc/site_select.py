@@ -81,14 +81,25 @@ def _window(sm: hazard.SafetyMap, cx: float, cy: float, reach_m: float):
     return xs, ys, ii % m.n, jj % m.n
 
 
+_ROWS = 64      # rows of the search window per block: whole-window float64 temporaries were 20+ MB
+
+
 def choose_site(sm: hazard.SafetyMap, target_xy: tuple[float, float], predicted_xy: tuple[float, float],
                 budget_m: float, *, reachable: Callable[[float, float], bool] | None = None,
                 margin_m: float = 0.0, wide_budget_m: float | None = None) -> hazard.SiteChoice | None:
-    """The safe site closest to the target within the budget (and reachable); None if none."""
+    """The safe site closest to the target within the budget (and reachable); None if none.
+
+    The window is taken in blocks of rows (a 300 m budget is 1200^2 cells): each block's
+    MAX_CANDIDATES closest, merged in (distance, cell order), are the whole window's."""
     budget = budget_m if margin_m <= 0.0 else max(budget_m, wide_budget_m or budget_m)
     px, py = predicted_xy
     xs, ys, ii, jj = _window(sm, px, py, budget)
-    ok = sm.safe[np.ix_(ii, jj)] & ((xs - px) ** 2 + (ys - py) ** 2 <= budget * budget)
+    h, w = len(ii), len(jj)
+    ok = np.empty((h, w), dtype=bool)
+    dx2 = (xs - px) ** 2
+    for b0 in range(0, h, _ROWS):
+        rows = slice(b0, b0 + _ROWS)
+        ok[rows] = sm.safe[np.ix_(ii[rows], jj)] & (dx2 + (ys[rows] - py) ** 2 <= budget * budget)
     res = sm.map.resolution_m
     margin = margin_m
     while margin > res:
@@ -100,13 +111,19 @@ def choose_site(sm: hazard.SafetyMap, target_xy: tuple[float, float], predicted_
     if not ok.any():
         return None
     tx, ty = target_xy
-    d2 = np.where(ok, (xs - tx) ** 2 + (ys - ty) ** 2, np.inf).ravel()
-    order = np.argsort(d2, kind="stable")
-    w = ok.shape[1]
-    for k in order[:MAX_CANDIDATES]:
-        if not math.isfinite(float(d2[k])):
+    tx2 = (xs - tx) ** 2
+    flat, dist = [], []
+    for b0 in range(0, h, _ROWS):
+        rows = slice(b0, b0 + _ROWS)
+        d2 = np.where(ok[rows], tx2 + (ys[rows] - ty) ** 2, np.inf).ravel()
+        best = np.argsort(d2, kind="stable")[:MAX_CANDIDATES]
+        flat.append(best + b0 * w)
+        dist.append(d2[best])
+    flat_all, d2_all = np.concatenate(flat), np.concatenate(dist)
+    for k in np.argsort(d2_all, kind="stable")[:MAX_CANDIDATES]:
+        if not math.isfinite(float(d2_all[k])):
             break
-        a, b = divmod(int(k), w)
+        a, b = divmod(int(flat_all[k]), w)
         x, y = float(xs[0, b]), float(ys[a, 0])
         if reachable is None or reachable(x, y):
             return hazard.SiteChoice(int(ii[a]), int(jj[b]), x, y, math.hypot(x - tx, y - ty), math.hypot(x - px, y - py))
@@ -114,18 +131,19 @@ def choose_site(sm: hazard.SafetyMap, target_xy: tuple[float, float], predicted_
 
 
 def site_metrics(sm: hazard.SafetyMap, i: int, j: int) -> dict[str, float]:
-    """hazard.site_metrics on the map rolled so (i, j) is far from every edge."""
+    """hazard.site_metrics of a PeriodicMap's site on the wrapped window around (i, j) that it
+    reads (the disc, and twice its radius for the clearance): the same cells, so the same
+    values as on the whole map rolled, and only that window read of a map product's layers."""
     if not isinstance(sm.map, PeriodicMap):
         return hazard.site_metrics(sm, i, j)
-    n = sm.map.n
-    si, sj = n // 2 - i, n // 2 - j
+    m = sm.map
+    cap = max(2 * int(math.floor(sm.limits.safe_radius_m / m.resolution_m)), 2)
+    ix = ((np.arange(i - cap, i + cap + 1) % m.n)[:, None], (np.arange(j - cap, j + cap + 1) % m.n)[None, :])
     L = sm.layers
-
-    def roll(a):
-        return np.roll(a, (si, sj), axis=(0, 1))
-    rolled = hazard.SafetyMap(sm.map, sm.limits, hazard.HazardLayers(
-        roll(L.slope_deg), roll(L.roughness_m), roll(L.rock_m), roll(L.dune), roll(L.hazard)), sm.safe)
-    return hazard.site_metrics(rolled, n // 2, n // 2)
+    rock, dune = L.rock_m[ix], L.dune[ix]
+    win = hazard.OnboardMap(np.zeros(rock.shape, dtype=np.float32), rock, dune, m.resolution_m)
+    layers = hazard.HazardLayers(L.slope_deg[ix], L.roughness_m[ix], rock, dune, L.hazard[ix])
+    return hazard.site_metrics(hazard.SafetyMap(win, sm.limits, layers, sm.safe[ix]), cap, cap)
 
 
 __all__ = ["MAX_CANDIDATES", "PeriodicMap", "assess", "choose_site", "periodic_height", "site_metrics"]

@@ -9,6 +9,7 @@ from .dictionary import (ArgSpec, ChannelSpec, CommandSpec, ComponentSpec, Dicti
 from .errors import (AuthError, CrcError, DecodeError, DictionaryError, EncodeError, KeyFileError,
                      LinkError, TruncatedError)
 from .ingest import Ack, CommandIngest
+from .linked import add_link, link_topology, linked_classes, linked_vehicle_spec
 from .keys import KeyRing, load_keyring, load_keys, write_key_file, write_keyring
 from .log import LogWarning, TelemetryLogWriter, iter_records, read_log
 from .telecommand import Telecommand, TelecommandEncoder, decode_telecommand

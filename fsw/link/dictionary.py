@@ -195,17 +195,14 @@ def component_spec(name: str, cls: type[Component], component_id: int, base: int
 
 
 def vehicle_spec(vehicle: str, classes: Mapping[str, type[Component]], *,
-                 apid_base: int | None = None, include_link: bool = True) -> VehicleSpec:
+                 apid_base: int | None = None) -> VehicleSpec:
     """Spec of a vehicle from {component name: class}, ids in mapping order.
 
-    The live topology must add its components in the same order; with `include_link` the
-    CommandIngest ("link") is appended last, as `fsw.link.server.link_topology` does.
+    The live topology must add its components in the same order; a linked vehicle's spec
+    (its CommandIngest last) is `fsw.link.linked.linked_vehicle_spec`.
     """
     base = checked_base(vehicle, apid_base)
     items = list(classes.items())
-    if include_link and LINK_COMPONENT not in classes:
-        from .ingest import CommandIngest
-        items.append((LINK_COMPONENT, CommandIngest))
     if len(items) > MAX_COMPONENTS:
         raise DictionaryError(f"{vehicle}: {len(items)} components, at most {MAX_COMPONENTS}")
     return VehicleSpec(vehicle, base, tuple(component_spec(n, c, i, base)

@@ -80,23 +80,23 @@ class CommandIngest(KeyManagement, Component):
                 Channel("log_write_errors", int, "writes"),
                 Channel("sink_errors", int, "calls", "events or acks a sink failed to take"))
     EVENTS = (
-        EventDef("TC_BAD_FORMAT", Severity.WARNING_LO, "telecommand rejected: {reason}"),
-        EventDef("TC_UNKNOWN_KEY", Severity.WARNING_HI, "unknown key id {key_id} (seq {seq})"),
-        EventDef("TC_BAD_MAC", Severity.WARNING_HI, "MAC failed: key id {key_id} seq {seq}"),
+        EventDef("TC_BAD_FORMAT", Severity.WARNING_LO, "telecommand rejected: {reason}", reason=str),
+        EventDef("TC_UNKNOWN_KEY", Severity.WARNING_HI, "unknown key id {key_id} (seq {seq})", key_id=int, seq=int),
+        EventDef("TC_BAD_MAC", Severity.WARNING_HI, "MAC failed: key id {key_id} seq {seq}", key_id=int, seq=int),
         EventDef("TC_STALE", Severity.WARNING_HI,
-                 "stale: key id {key_id} seq {seq} behind the window (highest {highest})"),
-        EventDef("TC_REPLAY", Severity.WARNING_HI, "replayed: key id {key_id} seq {seq}"),
+                 "stale: key id {key_id} seq {seq} behind the window (highest {highest})", key_id=int, seq=int, highest=int),
+        EventDef("TC_REPLAY", Severity.WARNING_HI, "replayed: key id {key_id} seq {seq}", key_id=int, seq=int),
         EventDef("TC_EXECUTED", Severity.ACTIVITY_LO,
-                 "{target} (key id {key_id} seq {seq}): {status} {reason}"),
+                 "{target} (key id {key_id} seq {seq}): {status} {reason}", target=str, key_id=int, seq=int, status=str, reason=str),
         EventDef("TC_OVER_BUDGET", Severity.WARNING_HI,
-                 "{count} telecommands not verified this tick (budget {budget} per tick)"),
+                 "{count} telecommands not verified this tick (budget {budget} per tick)", count=int, budget=int),
         EventDef("TC_REJECTIONS_SUPPRESSED", Severity.WARNING_HI,
                  "{count} more rejected: format {format}, unknown key {key}, bad MAC {auth}, "
-                 "stale {stale}, replay {replay}, over budget {shed}"),
+                 "stale {stale}, replay {replay}, over budget {shed}", count=int, format=int, key=int, auth=int, stale=int, replay=int, shed=int),
         *KEY_EVENTS,
         EventDef("TM_LOG_FAILED", Severity.WARNING_HI,
                  "telemetry log write failed ({error}); commanding goes on, further failures "
-                 "only counted"),
+                 "only counted", error=str),
     )
 
     def __init__(self, name: str = "link", keys: Mapping[int, bytes] | None = None, *,

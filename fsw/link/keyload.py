@@ -23,7 +23,7 @@ from .keys import MAX_GENERATION
 ROTATE = "ROTATE_KEY"
 MAX_WINDOW = 4096  # anti-replay window sizes a checkpoint may restore
 KEY_EVENTS = (EventDef("KEY_ROTATED", Severity.ACTIVITY_HI,
-                       "key id {key_id} is now generation {generation} (master key {master_id})"),)
+                       "key id {key_id} is now generation {generation} (master key {master_id})", key_id=int, generation=int, master_id=int),)
 
 
 class KeyManagement:
@@ -40,7 +40,7 @@ class KeyManagement:
     @command(ROTATE, Arg("key_id", int, 0, 0xFFFF), Arg("generation", int, 1, MAX_GENERATION),
              doc="Replace a session key by its next generation derived from the master key "
                  "that signs this command (master-key-signed only)")
-    def _rotate_key(self, key_id: int, generation: int) -> None:
+    def _cmd_rotate_key(self, key_id: int, generation: int) -> None:
         master_id = self._signed_by
         if master_id is None or master_id not in self.master_keys:
             raise CommandError(f"{ROTATE} must arrive signed with a master key")

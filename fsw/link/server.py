@@ -19,6 +19,7 @@ from fsw.core.topology import Topology
 from .dictionary import LINK_COMPONENT, VehicleSpec, topology_spec
 from .errors import EncodeError
 from .ingest import Ack, CommandIngest
+from .linked import link_topology
 from .telemetry import TelemetryEncoder
 
 
@@ -112,19 +113,6 @@ class GuardedSink:
 
     def on_ack(self, ack: Ack, component: Component) -> None:
         self._call(self.sink.on_ack, ack, component)
-
-
-def link_topology(vehicle: str, components: list[Component], keys: Mapping[int, bytes], *,
-                  window: int = 64, master_keys: Mapping[int, bytes] | None = None,
-                  apid_base: int | None = None) -> tuple[Topology, CommandIngest]:
-    """A topology of `components` (in order) followed by its CommandIngest named "link",
-    the order `dictionary.vehicle_spec` assumes; `apid_base` None: the built-in table's."""
-    topology = Topology(vehicle, components)
-    if apid_base is not None:
-        topology.apid_base = apid_base
-    ingest = topology.add(CommandIngest(LINK_COMPONENT, keys, window=window,
-                                        master_keys=master_keys))
-    return topology, ingest
 
 
 DRAIN_PER_S = 200_000    # datagrams screened per second at most, spread over the ticks

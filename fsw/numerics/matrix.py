@@ -52,16 +52,52 @@ def _rowdot(row: Sequence[float], col: Sequence[float]) -> float:
     return acc
 
 
+def _unrolled(k: int):
+    """(matmul, matvec) kernels for inner dimension k: the same sum as `_rowdot`, written
+    out (`r0 * c0 + r1 * c1 + ...` is evaluated left to right, one rounding per operation),
+    without a call per element. Rows of any other length raise ValueError on unpacking."""
+    r = ", ".join(f"r{i}" for i in range(k))
+    c = ", ".join(f"c{i}" for i in range(k))
+    expr = " + ".join(f"r{i} * c{i}" for i in range(k))
+    src = (f"def mm(rows, cols):\n    return [[{expr} for {c} in cols] for {r} in rows]\n"
+           f"def mv(rows, x):\n    {c}, = x\n    return [{expr} for {r} in rows]\n")
+    scope: dict = {}
+    exec(src, scope)                   # noqa: S102 - generated from the integer k only
+    return scope["mm"], scope["mv"]
+
+
+_KERNELS = {k: _unrolled(k) for k in (2, 3, 4, 6)}
+
+
+def _view(a) -> Sequence[Sequence[float]]:
+    """Rows to read (not to modify): a list as it is, an array as nested lists."""
+    return a if isinstance(a, (list, tuple)) else _rows(a)
+
+
 def matvec(a: Mat, x: Sequence[float]) -> list[float]:
     """A x, each row's sum left to right."""
     x = list(x)
-    return [_rowdot(row, x) for row in _rows(a)]
+    rows = _view(a)
+    kernel = _KERNELS.get(len(x))
+    if kernel is not None:
+        try:
+            return kernel[1](rows, x)
+        except ValueError:             # ragged rows: the general loop says what it did before
+            pass
+    return [_rowdot(row, x) for row in rows]
 
 
 def matmul(a: Mat, b: Mat) -> list[list[float]]:
     """A B; C[i][j] = A[i][0] B[0][j] + A[i][1] B[1][j] + ... in that order."""
-    cols = list(zip(*_rows(b)))
-    return [[_rowdot(row, col) for col in cols] for row in _rows(a)]
+    cols = list(zip(*_view(b)))
+    rows = _view(a)
+    kernel = _KERNELS.get(len(cols[0])) if cols else None
+    if kernel is not None:
+        try:
+            return kernel[0](rows, cols)
+        except ValueError:
+            pass
+    return [[_rowdot(row, col) for col in cols] for row in rows]
 
 
 def sandwich(a: Mat, p: Mat, a_t: Mat | None = None) -> list[list[float]]:

@@ -9,12 +9,16 @@ The route table is data, so each vehicle allows only its own steps:
     perseverance -> sta   (Perseverance delivering the tubes it carries)
 
 A component that owns a ledger includes `CUSTODY_EVENTS` in its EVENTS and passes its
-`emit`; `snapshot()`/`restore()` carry the ledger through a warm restart.
+`emit`; `snapshot()`/`restore()` carry the ledger through a warm restart. After a restart a
+component compares the ledger with its sensors and reports it with the one `CUSTODY_CHECK`
+(and each correction with `CUSTODY_RECONCILED`): shared schemas (fsw.core.conventions), so
+the ground reads every vehicle's custody events the same way.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping
 
+from fsw.core.conventions import share_event
 from fsw.core.events import EventDef, Severity
 
 DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
@@ -29,11 +33,18 @@ DEFAULT_ROUTES: dict[str, tuple[str, ...]] = {
     "eev": (),
 }
 
-CUSTODY_EVENTS: tuple[EventDef, ...] = (
-    EventDef("TUBE_REGISTERED", Severity.ACTIVITY_LO, "tube {tube} at {location}"),
-    EventDef("TUBE_MOVED", Severity.ACTIVITY_HI, "tube {tube}: {source} -> {dest}"),
-    EventDef("CUSTODY_REFUSED", Severity.WARNING_HI, "tube {tube}: {reason}"),
-)
+CUSTODY_EVENTS: tuple[EventDef, ...] = tuple(share_event(e) for e in (
+    EventDef("TUBE_REGISTERED", Severity.ACTIVITY_LO, "tube {tube} at {location}", tube=int, location=str),
+    EventDef("TUBE_MOVED", Severity.ACTIVITY_HI, "tube {tube}: {source} -> {dest}", tube=int, source=str, dest=str),
+    EventDef("CUSTODY_REFUSED", Severity.WARNING_HI, "tube {tube}: {reason}", tube=int, reason=str),
+))
+CUSTODY_CHECK = share_event(EventDef(
+    "CUSTODY_CHECK", Severity.ACTIVITY_HI, "ledger {ledger} vs sensors {sensors}: ok={ok}",
+    "what the custody ledger says against what the sensors read (after a warm restart, at the end)",
+    ledger=str, sensors=str, ok=bool))
+CUSTODY_RECONCILED = share_event(EventDef(
+    "CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube}: {source} -> {dest} ({why}) after a restart",
+    "a tube moved in the ledger to where the sensors found it", tube=int, source=str, dest=str, why=str))
 
 Emit = Callable[..., None]
 

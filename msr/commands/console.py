@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from msr.finite import Finite
+
 from msr.commands.link import keys_or_fail, load_dictionary
 from msr.commands.live import _address
 
@@ -79,7 +81,7 @@ def register(cli: click.Group) -> None:
     @click.option("--follow", type=click.Path(dir_okay=False, path_type=Path),
                   help="show a log another process is still writing (a SIL or HIL run)")
     @click.option("--link", is_flag=True, help="live UDP link with a flight instance")
-    @click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+    @click.option("--speed", type=Finite(min=0), default=1.0, show_default=True,
                   help="replay speed (x spacecraft time; 0: all at once)")
     @click.option("--dict", "dict_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                   help="dictionary JSON (default: dictionary.json beside the log)")

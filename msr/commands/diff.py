@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from msr.finite import Finite
+
 from fsw.link.compare import Comparison, Tolerance, ValueDiff, compare_packets, parse_tolerance
 from fsw.link.dictionary import Dictionary
 from fsw.link.errors import DictionaryError
@@ -167,8 +169,8 @@ def register(cli: click.Group) -> None:
                   help="dictionary JSON for both logs (default: each log's own dictionary.json)")
     @click.option("--tolerance", "tolerance", default=None, metavar="rel=X[,abs=Y]",
                   help="floats within abs + rel * max(|a|, |b|) count as equal")
-    @click.option("--rtol", type=float, default=None, help="relative tolerance (same as --tolerance rel=X)")
-    @click.option("--atol", type=float, default=None, help="absolute tolerance (same as --tolerance abs=Y)")
+    @click.option("--rtol", type=Finite(0), default=None, help="relative tolerance (same as --tolerance rel=X)")
+    @click.option("--atol", type=Finite(0), default=None, help="absolute tolerance (same as --tolerance abs=Y)")
     @click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True,
                   help="channels listed in the table")
     def diff(a: Path, b: Path, dict_file: Path | None, tolerance: str | None, rtol: float | None,

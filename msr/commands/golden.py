@@ -33,6 +33,13 @@ def _run_all(jobs: list[tuple], workers: int) -> list:
         return list(pool.map(one, jobs))
 
 
+def _machine() -> str:
+    """Where the cases run: the same bytes are expected on every one (an aarch64 board too)."""
+    import platform
+    from importlib.metadata import version
+    return f"{platform.machine()}, Python {platform.python_version()}, numpy {version('numpy')}"
+
+
 def _baseline_checkout(rev: str, into: Path) -> Path | None:
     """A detached git worktree of `rev` of the repository this package lives in, or None."""
     from msr.golden import REPO
@@ -70,6 +77,7 @@ def register(cli: click.Group) -> None:
         except GoldenError as exc:
             raise click.ClickException(str(exc)) from None
         chosen = variants() if all_variants else variants()[:1]
+        click.echo(f"machine {_machine()}")
         for v in chosen:
             if v.skip:
                 click.echo(f"skipped variant {v.name}: {v.skip}")

@@ -1,8 +1,8 @@
 """`msr hil ...`: the HIL bench. `emulate` (bench side), `run` (board side), `check`,
-`timing` (latency of the fixed-step loop beside cyclictest) and `deploy` (offline bundle)."""
+`timing` (latency of the fixed-step loop beside cyclictest), `deploy` (offline bundle) and
+`products` (the ground's files a flight side loads, e.g. the landing's onboard map)."""
 from __future__ import annotations
 
-import math
 import signal
 import sys
 import threading
@@ -10,24 +10,13 @@ from pathlib import Path
 
 import click
 
+from msr.finite import Seconds
 from msr.outdir import output_dir, prepare as prepare_out
 
 BENCH = click.option("--bench", "bench_file", required=True,
                      type=click.Path(exists=True, dir_okay=False, path_type=Path), help="bench TOML file")
 MODE = click.option("--mode", type=click.Choice(["lockstep", "realtime"]), default=None,
                     help="override the bench file's mode")
-
-
-class Seconds(click.FloatRange):
-    """A finite number of seconds in a range (click's FloatRange lets NaN through)."""
-
-    name = "seconds"
-
-    def convert(self, value, param, ctx):
-        v = super().convert(value, param, ctx)
-        if not math.isfinite(v):
-            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
-        return v
 
 
 MAX_TIMING_TICKS = 10_000_000   # latencies are kept in memory: 160 MB at most
@@ -67,7 +56,7 @@ def register(cli: click.Group) -> None:
     @hil_group.command("emulate")
     @BENCH
     @MODE
-    @click.option("--duration", "duration_s", type=float, default=None,
+    @click.option("--duration", "duration_s", type=Seconds(0), default=None,
                   help="stop after this many wall seconds (default: when the flight side leaves)")
     def emulate(bench_file: Path, mode: str | None, duration_s: float | None) -> None:
         """Bench side: run the plant and answer the device protocol on the bench lines."""
@@ -106,7 +95,7 @@ def register(cli: click.Group) -> None:
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="write DIR/telemetry.bin and DIR/run.json")
     @click.option("--no-rt", is_flag=True, help="skip the real-time set-up (real-time mode)")
-    @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+    @click.option("--connect-timeout", type=Seconds(0), default=10.0, show_default=True,
                   help="seconds to wait for the serial ports to appear")
     @click.option("--checkpoint", "checkpoint_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                   help="keep durable warm-restart checkpoints in DIR, logs fsynced at each "
@@ -122,6 +111,7 @@ def register(cli: click.Group) -> None:
         footprint.mark("command")
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
+        from sim.deployment import ScenarioError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
         footprint.mark("imports")
@@ -147,7 +137,7 @@ def register(cli: click.Group) -> None:
                                    connect_timeout_s=connect_timeout, checkpoint_dir=checkpoint_dir,
                                    resume=resume, event_out=event_file, footprint=footprint,
                                    protection=not no_protection)
-        except (BenchConfigError, DeviceFault) as exc:
+        except (BenchConfigError, DeviceFault, ScenarioError) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
             for f in (log_file, event_file):
@@ -165,6 +155,8 @@ def register(cli: click.Group) -> None:
             click.echo(line)
         if report.restart:
             click.echo(f"warm restart: {report.restart}")
+        for setting, where in report.products.items():
+            click.echo(f"ground product {setting}: {where}")
         for line in summary_lines(report.footprint):
             click.echo(line)
         if out_dir is not None:
@@ -235,6 +227,25 @@ def register(cli: click.Group) -> None:
         for note in report.notes:
             click.echo(f"note: {note}")
         click.echo(f"install on the board: {report.target}/install.sh PREFIX")
+
+    @hil_group.command("products")
+    @BENCH
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="directory to write them into (default: the bench's products directory)")
+    def products(bench_file: Path, out_dir: Path | None) -> None:
+        """Bench side (the ground): write the products the bench's flight side loads (an onboard map)."""
+        from sim.deployment import ScenarioError
+        bench = _load(bench_file)
+        dep = bench.deployment
+        try:
+            with output_dir(out_dir or bench.products_dir):
+                made = dep.make_products(out_dir or bench.products_dir)
+        except ScenarioError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not made:
+            click.echo(f"scenario {bench.scenario}: its flight side loads no ground products")
+        for setting, path in made.items():
+            click.echo(f"{setting}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
     @hil_group.command("board-check")
     @BENCH

@@ -10,7 +10,8 @@ from typing import Any, Iterable
 
 import click
 
-from fsw.link.dictionary import Dictionary, VehicleSpec, vehicle_spec
+from fsw.link.dictionary import Dictionary, VehicleSpec
+from fsw.link.linked import linked_vehicle_spec
 from fsw.link.errors import DictionaryError, KeyFileError
 from fsw.link.keys import load_keys, write_key_file
 from fsw.link.log import read_log
@@ -27,7 +28,7 @@ def registered_spec(name: str) -> VehicleSpec:
     """The dictionary of a registered vehicle, at the APID base the registry gives it."""
     from sim import registry
     v = registry.vehicle(name)
-    return vehicle_spec(v.name, v.component_classes(), apid_base=registry.apid_base(v))
+    return linked_vehicle_spec(v.name, v.component_classes(), apid_base=registry.apid_base(v))
 
 
 def gather(names: Iterable[str] | None = None, *, quiet: bool = False) -> Dictionary:

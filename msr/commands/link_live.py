@@ -9,6 +9,8 @@ from typing import Any, Iterator
 
 import click
 
+from msr.finite import Seconds
+
 from fsw.link.errors import DictionaryError, EncodeError, KeyFileError, LinkError
 from fsw.link.keys import KeyRing, load_keyring, write_keyring
 from fsw.link.seqcounter import SequenceCounter, SequenceError, default_path
@@ -121,7 +123,7 @@ def transport_options(fn: Any) -> Any:
             click.option("--seq-file", type=click.Path(dir_okay=False, path_type=Path),
                          default=None, help="the ground's sequence counters (default: "
                                             "KEYS.seq beside the key file)"),
-            click.option("--timeout", type=click.FloatRange(0, min_open=True), default=2.0,
+            click.option("--timeout", type=Seconds(0, min_open=True), default=2.0,
                          show_default=True))):
         fn = opt(fn)
     return fn
@@ -141,7 +143,7 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
     @click.option("--rate", type=click.IntRange(1, 10_000), default=50, show_default=True,
                   help="base rate, Hz (a divisor of 1e9)")
     @click.option("--telemetry-divisor", type=click.IntRange(1), default=50, show_default=True)
-    @click.option("--duration", type=click.FloatRange(0), default=None,
+    @click.option("--duration", type=Seconds(0), default=None,
                   help="stop after this many seconds")
     @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
                   default=None, help="also write a telemetry log")

@@ -9,6 +9,8 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from msr.finite import Finite
+
 
 def _address(value: str | None) -> tuple[str, int] | None:
     if value is None:
@@ -29,7 +31,7 @@ def live_options(fn: Callable) -> Callable:
                      help="with --live: UDP port for commands on 127.0.0.1 (0: any, printed)"),
         click.option("--keys", "keys_file", type=click.Path(path_type=Path), default=None,
                      help="with --live: the command key file (msr keys generate)"),
-        click.option("--speed", type=float, default=1.0, show_default=True,
+        click.option("--speed", type=Finite(0, min_open=True), default=1.0, show_default=True,
                      help="with --live: simulated seconds per wall-clock second"),
     ]
     for opt in reversed(opts):

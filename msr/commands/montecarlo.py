@@ -3,6 +3,7 @@
 Dispersed runs of a SIL scenario on a local process pool (default), a Dask LocalCluster
 (`--dask`) or an existing Dask scheduler (`--scheduler tcp://host:8786`); writes
 DIR/montecarlo.json, DIR/timings.json, DIR/runs/ (failures and outliers) and DIR/plots/.
+SCENARIO `campaign` runs the whole campaign, every phase dispersed (sim/campaign/montecarlo.py).
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import click
 
+from msr.finite import Finite
 from msr.outdir import output_dir
+from sim import registry
 from sim.montecarlo import dispersions as dispersion_files
 from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
@@ -56,6 +59,9 @@ def echo_report(report: dict, out: Path) -> None:
     n, ok = report["n_runs"], report["successes"]
     click.echo(f"{report['scenario']}: {ok}/{n} runs succeeded ({100 * report['success_rate']:.1f} %),"
                f" {report['crashed']} crashed")
+    own_lines = registry.scenario(report["scenario"]).report_lines
+    for line in own_lines(report) if own_lines is not None else []:
+        click.echo(line)
     for fig, s in report["statistics"].items():
         if s.get("count"):
             click.echo(f"  {fig:28s} p1 {s['p1']:+11.4g}  p5 {s['p5']:+11.4g}  p50 {s['p50']:+11.4g}"
@@ -72,7 +78,8 @@ def echo_report(report: dict, out: Path) -> None:
                    f"trip(s) (runs {prot['runs_with_trips'][:10]}), {prot['step_faults']} step fault(s) "
                    f"(runs {prot['runs_with_step_faults'][:10]}), {prot['restarts']} warm restart(s)")
     for f in report["failures"][:5]:
-        click.echo(f"  run {f['run']} {f['status']}: {f['reproduce']}")
+        where = f" in {f['failed_phase']}" if f.get("failed_phase") else ""
+        click.echo(f"  run {f['run']} {f['status']}{where}: {f['reproduce']}")
     if len(report["failures"]) > 5:
         click.echo(f"  ... {len(report['failures']) - 5} more failures in montecarlo.json")
     bad = [r["run"] for r in report["execution"]["reruns"] if not r["reproduced"]]
@@ -101,7 +108,7 @@ def register(cli: click.Group) -> None:
                   help="output directory (default runs/montecarlo-SCENARIO)")
     @click.option("--keep-outliers", type=click.IntRange(min=0), default=None,
                   help="keep full output of the K most extreme runs per key figure (default: file or 3)")
-    @click.option("--min-success", type=click.FloatRange(0.0, 1.0), default=None,
+    @click.option("--min-success", type=Finite(0.0, 1.0), default=None,
                   help="exit with status 1 below this fraction of runs meeting the file's "
                        "[requirements] (or, without any, of successful runs)")
     @click.option("--resume", is_flag=True,
@@ -112,7 +119,8 @@ def register(cli: click.Group) -> None:
                    workers: int | None, use_dask: bool, scheduler: str | None, out_dir: Path | None,
                    keep_outliers: int | None, min_success: float | None, resume: bool,
                    no_plots: bool, quiet: bool) -> None:
-        """Run a dispersed Monte Carlo campaign of SCENARIO (ascent, landing, ..., or demo)."""
+        """Run a dispersed Monte Carlo campaign of SCENARIO (ascent, landing, ..., hop, any registered one, or
+        campaign: the whole campaign with every phase dispersed)."""
         if scheduler and (use_dask or workers is not None):
             raise click.UsageError("--scheduler uses the cluster's workers; drop --dask/--workers")
         if use_dask and workers == 0:

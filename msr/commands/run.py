@@ -96,8 +96,18 @@ def register(cli: click.Group) -> None:
                                       "--no-protection), from the first phase it did not complete")
     @click.option("--no-protection", is_flag=True,
                   help="fly WITHOUT fault protection (no monitors, no warm restart); the summaries say so")
+    @click.option("--dispersion", "dispersion_file", type=click.Path(path_type=Path, dir_okay=False),
+                  default=None, help="with --run K and --seed S (run K's seed): fly run K of a "
+                                     "`msr montecarlo campaign` with that dispersion file")
+    @click.option("--run", "mc_run", type=click.IntRange(min=0), default=None, metavar="K",
+                  help="the Monte Carlo run to reproduce (with --dispersion)")
+    @click.option("--one-core", is_flag=True,
+                  help="fly the phases strictly one after another (by default, when a core is free, the "
+                       "ascent and the capture fly ahead on it while the tubes are delivered: the same "
+                       "bytes, sooner)")
     def run(seed: int, out_dir: Path | None, sets: tuple[str, ...], plots: bool, quiet: bool,
-            force: bool, resume_dir: Path | None, no_protection: bool) -> None:
+            force: bool, resume_dir: Path | None, no_protection: bool, dispersion_file: Path | None,
+            mc_run: int | None, one_core: bool) -> None:
         """Run the whole Mars Sample Return campaign in SIL."""
         from msr.outdir import output_dir
         from sim.campaign import run_campaign
@@ -111,8 +121,13 @@ def register(cli: click.Group) -> None:
                 raise click.BadParameter(f"{shown(item)}: expected PHASE.KEY=VALUE", param_hint="--set")
             overrides.setdefault(phase, {})[name] = parse_value(raw)
         if resume_dir is not None:
+            if dispersion_file is not None or mc_run is not None:
+                raise click.UsageError("--resume takes the campaign's own setup: drop --dispersion/--run")
             seed, overrides, out_dir, no_protection = _resume_inputs(resume_dir, out_dir, force, seed, overrides,
                                                                      no_protection)
+        elif dispersion_file is not None or mc_run is not None:
+            out_dir = out_dir or Path("runs") / f"campaign-{seed}-run{mc_run}"
+            seed, overrides = _monte_carlo_inputs(dispersion_file, mc_run, seed, overrides)
         out_dir = out_dir or Path("runs") / f"campaign-{seed}"
         show = not quiet and sys.stderr.isatty()
         bars: list[PhaseProgress] = []
@@ -127,7 +142,8 @@ def register(cli: click.Group) -> None:
         with output_dir(out_dir, "--resume" if resume_dir is not None else "--out"):
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
-                                      resume=resume_dir is not None, force=force, protection=not no_protection)
+                                      resume=resume_dir is not None, force=force, protection=not no_protection,
+                                      ahead=not one_core and core_free())
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -142,6 +158,38 @@ def register(cli: click.Group) -> None:
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)
+
+
+def core_free() -> bool:
+    """A second core is free for flying ahead: two CPUs or more, and the load average leaves
+    one (on a busy machine two processes of ours would only take turns)."""
+    import os
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:                 # pragma: no cover - no load average on this system
+        load = 0.0
+    return cpus > 1 and load + 1.0 <= cpus
+
+
+def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_seed: int,
+                        overrides: dict[str, dict]) -> tuple[int, dict[str, dict]]:
+    """--seed S --dispersion F --run K: the campaign seed and overrides of Monte Carlo run K
+    (S is its run seed), with the --set values on top."""
+    from sim.campaign.montecarlo import inputs_for_run
+    from sim.montecarlo.dispersions import DispersionError
+    if dispersion_file is None or mc_run is None:
+        raise click.UsageError("--dispersion and --run go together (re-running one Monte Carlo run)")
+    if click.get_current_context().get_parameter_source("seed") is click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--run K needs --seed S, run K's seed (montecarlo.json, or its reproduce line)")
+    try:
+        seed, dispersed, flat = inputs_for_run(dispersion_file, run=mc_run, run_seed=run_seed)
+    except (DispersionError, LookupError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--dispersion") from None
+    click.echo(f"Monte Carlo run {mc_run}: run seed {run_seed}, campaign seed {seed}, inputs {flat}")
+    for phase, values in overrides.items():
+        dispersed.setdefault(phase, {}).update(values)
+    return seed, dispersed
 
 
 def _resume_inputs(resume_dir: Path, out_dir: Path | None, force: bool, seed: int,

@@ -54,6 +54,17 @@ def after_fetch(fetch: Mapping[str, Any]) -> dict[str, Any]:
                                        "tubes_sealed_ids", "custody.sealed"))}
 
 
+def predict_delivery(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The delivery's summary as the ascent reads it, if every tube it sets out to deliver is
+    sealed in the OS (the depot's tubes, or those Perseverance carries): what the ascent can
+    fly ahead on (runner.Phase.predict)."""
+    from sim.scenarios import fetch
+    cfg, _ = fetch.settings(values)
+    ids = fetch.carried_ids(cfg) if cfg["delivery"] == "perseverance" else \
+        [t.tube_id for t in fetch.surface_site(cfg).tubes]
+    return {"sealed_tube_ids": sorted(ids)}
+
+
 def after_ascent(ascent: Mapping[str, Any]) -> dict[str, Any]:
     """The orbiter captures the OS that was released, with what is inside it."""
     return {"os_state": first(ascent, "os_state"),

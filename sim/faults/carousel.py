@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from fsw.core import Channel, Component, EventDef, Executive, ModeTable, Severity, T, Topology
 from fsw.core.fdir import Action, Monitor
 from fsw.core.protection import ProtectionConfig, protect
-from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
+from fsw.vehicles.custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
 from hal.errors import DeviceFault
@@ -92,9 +92,9 @@ class Picker(Component):
     CHANNELS = (Channel("tubes_aboard", int), Channel("tubes_at_depot", int),
                 Channel("custody_mismatch", int), Channel("device_faults", int))
     EVENTS = CUSTODY_EVENTS + (
-        EventDef("CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube} found in {slot} after a restart"),
-        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "ledger {ledger} vs sensors {sensors}: ok={ok}"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
+        CUSTODY_RECONCILED,
+        CUSTODY_CHECK,
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
     )
 
     def __init__(self, name: str, devices: Mapping[str, Any], tube_ids: list[int]) -> None:
@@ -129,7 +129,7 @@ class Picker(Component):
         for tube, slot in sorted(seen.items()):
             if self.ledger.location(tube) == "depot":
                 if self.restored:
-                    self.emit("CUSTODY_RECONCILED", tube=tube, slot=slot)
+                    self.emit("CUSTODY_RECONCILED", tube=tube, source="depot", dest="rover", why=f"{slot} reads it")
                 self.ledger.move(tube, "depot", "rover")
         self.restored = False
         aboard = self.ledger.tubes_at("rover")

@@ -51,7 +51,12 @@ def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
     return out
 
 
-def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict) -> str:
+def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict,
+                      declared: registry.Scenario | None = None) -> str:
+    """The command line that runs `record` alone (the scenario's own, if it declares one)."""
+    own = declared.reproduce_command if declared is not None else None
+    if own is not None:
+        return own(dispersions.source, record)
     return (f"msr sil {scenario} --seed {record['seed']} --dispersion {dispersions.source} "
             f"--run {record['run']}")
 
@@ -62,6 +67,8 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
     declared = registry.scenario(scenario)   # a RegistryError (a LookupError's kin) names an unknown one
+    if declared.check_dispersions is not None:
+        declared.check_dispersions(dispersions)
     dispersions.check_parameters(sorted(declared.defaults) if declared.params else None, declared.prefixes)
     dispersions.check_values(lambda key, value: declared.check_overrides({key: value}))
     return declared
@@ -123,7 +130,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         count = dispersions.outliers if keep_outliers is None else keep_outliers
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
-    report = _report(scenario, spec, records, key_figures, retained)
+    report = _report(scenario, spec, records, key_figures, retained, module)
     figures = module.campaign_figures
     if figures is not None:          # figures only the scenario knows how to draw from the runs
         report["scenario_figures"] = figures(records)
@@ -143,7 +150,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         write(report, durations, out_dir)
         if plots:
             from sim.montecarlo import plots as plotting
-            plotting.write_plots(report, out_dir / "plots")
+            (module.write_plots or plotting.write_plots)(report, out_dir / "plots")
     return report
 
 
@@ -181,11 +188,15 @@ def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[s
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
-            retained: list[dict]) -> dict:
+            retained: list[dict], declared: registry.Scenario | None = None) -> dict:
+    """The report; a scenario may add sections (`report_sections(records)`) and say more
+    about each failure (`describe_failure(record)`)."""
     d = spec.dispersions
     n = len(records)
     successes = sum(r["success"] for r in records)
-    return {
+    sections = declared.report_sections if declared is not None else None
+    describe_failure = declared.describe_failure if declared is not None else None
+    report = {
         "scenario": scenario,
         "master_seed": spec.master_seed,
         "n_runs": n,
@@ -204,11 +215,15 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
         "requirements": statistics.requirements(records, d.requirements),
         "protection": statistics.protection(records),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
-                      "reproduce": reproduce_command(scenario, d, r)}
+                      "reproduce": reproduce_command(scenario, d, r, declared),
+                      **(describe_failure(r) if describe_failure is not None else {})}
                      for r in records if not r["success"]],
         "retained": retained,
         "runs": records,
     }
+    if sections is not None:
+        report.update(sections(records))
+    return report
 
 
 def content(report: dict) -> dict:

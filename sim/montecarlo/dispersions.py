@@ -7,6 +7,11 @@
     "env.density_scale"       = { dist = "truncnorm", mean = 1.0, sigma = 0.1, lo = 0.7, hi = 1.3 }
     "terrain.seed"            = { dist = "choice", values = [1, 2, 3] }
 
+Keys may be grouped, one table per group: under `[dispersions.landing]` the key "start_x_m"
+is "landing.start_x_m" (a campaign's file has a table per phase). A table with a `dist`
+field is a distribution, any other a group; when [dispersions] is grouped, so is [fixed]
+(`[fixed.capture] "earth_cruise_s" = 3600.0`).
+
 `normal` takes optional `lo`/`hi` (then it is truncated, like `truncnorm`, which needs both).
 Truncated draws are by inversion of the normal CDF with one uniform from the run's own
 Generator (stdlib NormalDist, no scipy), so a run's draw depends only on its seed. Optional top-level tables: `[outputs] key_figures = [...]` names the
@@ -224,6 +229,13 @@ def parse(doc: Mapping[str, Any], source: str = "<dict>") -> DispersionSet:
     fixed = doc.get("fixed", {})
     if not isinstance(table, Mapping) or not isinstance(fixed, Mapping):
         raise DispersionError(f"{source}: [dispersions] and [fixed] must be tables")
+    # grouped: [dispersions.landing] "x" = {...} is the key "landing.x"; [fixed.landing] too
+    grouped = any(is_group(spec) for spec in table.values())
+    if grouped and not all(is_group(spec) for spec in table.values()):
+        flat = sorted(k for k, spec in table.items() if not is_group(spec))
+        raise DispersionError(f"{source}: [dispersions] mixes groups and entries ({', '.join(flat)}); "
+                              "put every entry in a group table")
+    table, fixed = ungroup(table, source, "dispersions", grouped), ungroup(fixed, source, "fixed", grouped)
     both = sorted(set(table) & set(fixed))
     if both:
         raise DispersionError(f"{source}: {', '.join(both)} both fixed and dispersed")
@@ -238,6 +250,26 @@ def parse(doc: Mapping[str, Any], source: str = "<dict>") -> DispersionSet:
         raise DispersionError(f"{source}: [retention] outliers must be an integer >= 0")
     return DispersionSet(scenario, dists, tuple(figures), outliers, source, dict(fixed),
                          _requirements(doc.get("requirements", {}), source))
+
+
+def is_group(spec: Any) -> bool:
+    """A [dispersions] entry that is a table without a `dist` field: a group of entries."""
+    return isinstance(spec, Mapping) and "dist" not in spec
+
+
+def ungroup(table: Mapping[str, Any], source: str, what: str, groups: bool) -> dict[str, Any]:
+    """With `groups`, each entry of `table` is a group (a table): {"landing": {"x": v}} ->
+    {"landing.x": v}, one level deep; without, `table` as it is."""
+    if not groups:
+        return dict(table)
+    out: dict[str, Any] = {}
+    for group, entries in table.items():
+        if not isinstance(entries, Mapping):
+            raise DispersionError(f"{source}: [{what}.{group}] must be a table of entries (this file "
+                                  f"groups its keys by table), got {entries!r}")
+        for key, value in entries.items():
+            out[f"{group}.{key}"] = value
+    return out
 
 
 def _requirements(table: Any, source: str) -> dict[str, tuple[float, float]]:

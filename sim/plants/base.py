@@ -203,3 +203,31 @@ class CompositePlant:
 
     def truth(self) -> dict[str, Any]:
         return {type(p).__name__: p.truth() for p in self.parts}
+
+    def truth_fields(self) -> tuple[str, ...] | None:
+        """Every part's declared truth names under its class name (as `truth()` nests them),
+        or None if a part declares none (sim.truth then flattens `truth()`)."""
+        names = []
+        for p in self.parts:
+            fn = getattr(p, "truth_fields", None)
+            own = fn() if callable(fn) else None
+            if own is None:
+                return None
+            names += [f"{type(p).__name__}.{n}" for n in own]
+        return tuple(names)
+
+    def truth_values(self) -> list[float]:
+        if len(self.parts) == 2:
+            return [*self.parts[0].truth_values(), *self.parts[1].truth_values()]
+        return [v for p in self.parts for v in p.truth_values()]
+
+    def truth_derived(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each part's derived series (sim.truth), under its class name."""
+        out: dict[str, np.ndarray] = {}
+        for p in self.parts:
+            fn = getattr(p, "truth_derived", None)
+            if callable(fn):
+                prefix = f"{type(p).__name__}."
+                own = {k[len(prefix):]: v for k, v in columns.items() if k.startswith(prefix)}
+                out.update((prefix + k, v) for k, v in fn(own).items())
+        return out

@@ -36,6 +36,7 @@ from fsw.numerics import unit
 from fsw.vehicles.ero.devices import CCRS_KINDS
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
+from sim.truth import number, short_list
 
 EEV_SEAT_M = (0.0, 0.6, 0.0)       # transfer-arm position with the container seated in the EEV
 STOW_AXIS = (0.0, 0.0, 1.0)        # lid axis wanted by the containment
@@ -72,7 +73,7 @@ def _rot(pitch: float, yaw: float, a) -> tuple[float, float, float]:
 
 
 def _angle(a, b) -> float:
-    return math.acos(max(-1.0, min(1.0, sum(a[i] * b[i] for i in range(3)))))
+    return math.acos(max(-1.0, min(1.0, 0.0 + a[0] * b[0] + a[1] * b[1] + a[2] * b[2])))   # sum(), unrolled
 
 
 class CcrsPlant(FixedStepPlant):
@@ -99,6 +100,8 @@ class CcrsPlant(FixedStepPlant):
         self.arm_target = [0.0, 0.0, 0.0]
         self.in_eev = False
         self.eev_gap_m = 0.0
+        self._truth_key: tuple = ()
+        self._truth_row: list[float] = []
 
     # ---------------------------------------------------------------- physics
     def os_axis(self) -> tuple[float, float, float]:
@@ -110,17 +113,18 @@ class CcrsPlant(FixedStepPlant):
 
     def _step(self, dt: float) -> None:
         p = self.p
-        for i in (0, 1):
-            d = self.gimbal_cmd[i] - self.gimbal[i]
-            lim = p.slew_radps * dt
-            self.gimbal[i] += max(-lim, min(lim, d))
-        d = [self.arm_target[i] - self.arm[i] for i in range(3)]
-        dn = math.sqrt(sum(c * c for c in d))
+        lim = p.slew_radps * dt
+        g, cmd = self.gimbal, self.gimbal_cmd
+        g[0] += max(-lim, min(lim, cmd[0] - g[0]))
+        g[1] += max(-lim, min(lim, cmd[1] - g[1]))
+        arm, target = self.arm, self.arm_target
+        d0, d1, d2 = target[0] - arm[0], target[1] - arm[1], target[2] - arm[2]
+        dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)       # sum() from 0.0, unrolled
         step = p.arm_speed_mps * dt
         if dn <= step:
-            self.arm = list(self.arm_target)
+            self.arm = list(target)
         else:
-            self.arm = [self.arm[i] + d[i] * step / dn for i in range(3)]
+            self.arm = [arm[0] + d0 * step / dn, arm[1] + d1 * step / dn, arm[2] + d2 * step / dn]
         if (self.sealed["secondary"] and not self.in_eev
                 and math.dist(self.arm, EEV_SEAT_M) <= p.seat_tolerance_m):
             self.in_eev = True
@@ -194,6 +198,26 @@ class CcrsPlant(FixedStepPlant):
             self.heater_W = max(0.0, float(command["power_W"]))
         elif device == "transfer_arm":
             self.arm_target = list(command["target_m"])
+
+    def truth_fields(self) -> tuple[str, ...]:
+        """The names of `truth_values` (sim.truth): what `truth()` flattens to."""
+        return (*short_list("os_axis", 3), "os_axis_error_deg",
+                *(f"sealed.{k}" for k in self.sealed), *(f"leak_rate_per_s.{k}" for k in self.leak_rate),
+                "temp_C", "max_temp_C", "in_eev", "eev_released", *(f"fired.{k}" for k in self.fired))
+
+    def truth_values(self) -> list[float]:
+        """`truth()` as one row of numbers in `truth_fields()` order. The mechanisms rest for
+        most of a run: the last row is given again while what it is made of is unchanged."""
+        key = (*self.gimbal, self.temp_C, self.max_temp_C, self.in_eev, self.eev_gap_m >= self.p.eev_clear_m,
+               *self.sealed.values(), *self.leak_rate.values(), *self.fired.values())
+        if key != self._truth_key:
+            axis = self.os_axis()
+            self._truth_row = [*axis, math.degrees(_angle(axis, STOW_AXIS)),
+                               *(float(v) for v in self.sealed.values()), *self.leak_rate.values(),
+                               self.temp_C, self.max_temp_C, float(self.in_eev),
+                               float(self.eev_gap_m >= self.p.eev_clear_m), *(number(v) for v in self.fired.values())]
+            self._truth_key = key
+        return self._truth_row
 
     def truth(self) -> dict[str, Any]:
         return {

@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from hal.catalog import DeviceKind
 from sim.plants.base import FixedStepPlant
-from sim.rendezvous import OrbitPair, RendezvousParams
+from sim.relative import inertial_to_lvlh_arrays
+from sim.rendezvous import OrbitPair, RendezvousParams, cone_coordinates_arrays
 from sim.sensors import CameraParams, LidarParams, detection_probability, lidar_measure, off_axis_angle, target_brightness
+from sim.truth import MAX_LIST, number, short_list, short_list_values
 
 RENDEZVOUS_DEVICES = {"nac": "camera_tracker", "lidar0": "lidar", "rcs": "rcs", "imu0": "imu",
                       "capture": "capture_mechanism"}
+
+# Recorded each truth sample (sim.truth): the state as it is. The relative state, range and
+# cone coordinates follow from it and are derived for all samples at once (`truth_derived`).
+TRUTH_FIELDS = (
+    "t_s", *short_list("ero_state", 6), *short_list("os_state", 6),
+    "ero_mass_kg", "delta_v_used_mps", *short_list("force_body_N", 3),
+    *(f"capture.{n}" for n in ("triggered", "lid_closing_since_s", "lid_closed", "captured")),
+    *short_list("capture.held_rel_m", 3), *short_list("capture.impacts", MAX_LIST, 2),
+    "capture.trigger_closing_mps", "capture.trigger_lateral_m",
+    "detections", "first_detection_range_m", "first_detection_t_s", "quiet_steps")
+_NO_HELD = (math.nan,) * 3
+_NO_IMPACTS = (math.nan,) * (2 * MAX_LIST)
 
 
 class RendezvousPlant(FixedStepPlant):
@@ -97,6 +111,35 @@ class RendezvousPlant(FixedStepPlant):
             self.pair.command_force(command["force_N"])
         elif kind.name == "capture_mechanism" and command.get("close_lid"):
             self.pair.close_lid()
+
+    def truth_fields(self) -> tuple[str, ...]:
+        """The names of `truth_values` (sim.truth): what `truth()` flattens to."""
+        return TRUTH_FIELDS
+
+    def truth_values(self) -> list[float]:
+        """The TRUTH_FIELDS of `truth()` as one row of numbers, without building it."""
+        pr = self.pair
+        c = pr.capture
+        held = c.held_rel_m
+        return [self.t_s, *pr.ero, *pr.os, pr.ero_mass, pr.delta_v_used, *pr.force_body,
+                float(c.triggered), number(c.lid_closing_since_s), float(c.lid_closed), float(c.captured),
+                *(_NO_HELD if held is None else held),
+                *(_NO_IMPACTS if not c.impacts else short_list_values(c.impacts, MAX_LIST, 2)),
+                number(c.trigger_closing_mps), number(c.trigger_lateral_m),
+                self.detections, number(self.first_detection_range_m), number(self.first_detection_t_s),
+                pr.quiet_steps]
+
+    def truth_derived(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rest of `truth()` for every sample at once, from the recorded states: what
+        `truth()` computes per sample, the same operations elementwise (the same bits)."""
+        rel = inertial_to_lvlh_arrays([columns[f"ero_state.{i}"] for i in range(6)],
+                                      [columns[f"os_state.{i}"] for i in range(6)])
+        x, y, z = rel[:3]
+        along, lat, closing = cone_coordinates_arrays(rel, self.params.cone_axis_body)
+        out = {f"relative_lvlh.{i}": rel[i] for i in range(6)}
+        out.update({"range_m": np.sqrt(0.0 + x * x + y * y + z * z), "cone_depth_m": along,
+                    "cone_lateral_m": lat, "closing_speed_mps": closing})
+        return out
 
     def truth(self) -> dict[str, Any]:
         pr = self.pair

@@ -77,10 +77,11 @@ class SampleTransferModel:
         return tuple(self.base[i] + self.ee[i] for i in range(3))
 
     def step(self, dt: float) -> None:
-        d = [self.target[i] - self.ee[i] for i in range(3)]
-        n = math.sqrt(sum(c * c for c in d))
+        ee, target = self.ee, self.target
+        d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+        n = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)        # sum() from 0.0, written out
         lim = self.params.speed_mps * dt
-        self.ee = self.target if n <= lim else tuple(self.ee[i] + d[i] * lim / n for i in range(3))
+        self.ee = target if n <= lim else (ee[0] + d0 * lim / n, ee[1] + d1 * lim / n, ee[2] + d2 * lim / n)
 
     def at_port(self) -> bool:
         return math.dist(self.ee, self.params.os_port_m) <= self.params.port_tol_m
@@ -109,6 +110,7 @@ class SurfaceOpsPlant(RoverPlant):
         self.hazard_corner = hazard_corner_m
         self.hazard_pixel = hazard_pixel_m
         self.hazards_entered = 0
+        self._hazard_rows: dict[int, list[bool]] = {}
         self.hazard_entries: list[tuple[float, float, float]] = []   # (t_s, x, y) of each entry
         self._in_hazard = self._on_hazard()
         self.track: dict[int, tuple[float, float]] = {}             # t_ns -> true (x, y), every 100 ms
@@ -141,7 +143,12 @@ class SurfaceOpsPlant(RoverPlant):
         i = int(math.floor((self.rover.y - y0) / self.hazard_pixel))
         j = int(math.floor((self.rover.x - x0) / self.hazard_pixel))
         n0, n1 = self.hazard_px.shape
-        return 0 <= i < n0 and 0 <= j < n1 and bool(self.hazard_px[i, j])
+        if not (0 <= i < n0 and 0 <= j < n1):
+            return False
+        row = self._hazard_rows.get(i)        # rows as Python bools: checked every physics step
+        if row is None:
+            row = self._hazard_rows[i] = [bool(v) for v in self.hazard_px[i].tolist()]
+        return row[j]
 
     # --- devices ------------------------------------------------------------------------------
     def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:

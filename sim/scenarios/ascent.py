@@ -285,7 +285,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     wall = time.perf_counter() - getattr(outcome.plant, "wall_t0", time.perf_counter())
     summary.update({
         "delta_v_sensed_mps": round(nav.dv_sensed, 2),
-        "trim_delta_v_mps": round(f.trim_used, 3),
+        "trim_delta_v_mps": round(f.insertion.trim_used, 3),
         "stage2_plan": None if f.plan is None else {
             "ignition_s": round(f.plan.t_ignition_s, 3),
             "elevation_deg": round(math.degrees(f.plan.elevation_rad), 4),

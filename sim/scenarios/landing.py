@@ -11,7 +11,12 @@ part before the entry interface is a sequence: cruise-stage separation, the entr
 orbit determination knows it), the entry trigger. The onboard maps are the site map's height,
 rock and dune layers (a map product as the flight code would receive it) and the orbital map
 image of the region (sim.landing_world.LandingWorld.orbital_map) for terrain-relative
-navigation.
+navigation. Both are ground products (`products`, `make_product`): the ground assesses the
+site map with the lander's hazard limits (fsw.gnc.safety_product) and renders the orbital map
+(fsw.gnc.orbital_product), and writes the files (in SIL just before the flight side is built;
+`msr hil deploy` into a board's bundle); the flight side loads them as data, CRC-checked,
+reading only the cells it needs, and never generates terrain (`onboard_map`, `orbital_map`
+name the files).
 
 The entry state the flight software is given is the nominal one (the overrides below); the
 true state is dispersed from it by the knowledge error (`nav_pos_sigma_m`, `nav_vel_sigma_mps`,
@@ -27,7 +32,11 @@ the site map as `terrain` re-centres it) and `terrain` (the map's settings with
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -35,9 +44,10 @@ import numpy as np
 from fsw.core import Executive, Topology
 from fsw.core.protection import ProtectionConfig
 from fsw.core.sequencer import parse_sequence
-from fsw.gnc import hazard, site_select
+from fsw.gnc import hazard, orbital_product, safety_product, site_select
 from fsw.gnc.descent_guidance import EngineLimits
 from fsw.gnc.entry_guidance import EntryGuidanceSettings, EntryModel
+from fsw.gnc.map_product import FORMAT as MAP_FORMAT, SUFFIX as MAP_SUFFIX, MapProductError
 from fsw.gnc.site_frame import SiteFrame, state_from_entry
 from fsw.gnc.site_select import PeriodicMap
 from fsw.gnc.trn import CameraModel, OrbitalMap
@@ -57,7 +67,7 @@ from sim.descent import DescentParams
 from sim.descent_camera import CameraParams
 from sim.edl_report import campaign_figures, edl_figures, trn_fix_rows
 from sim.entry import CapsuleParams, ParachuteParams
-from sim.landing_world import LandingWorld, fetch_shift_m, wrap_coord
+from sim.landing_world import LandingWorld, RegionParams, fetch_shift_m, wrap_coord
 from sim.mars import MARS
 from sim.plants.edl import EdlPlant, RadarParams
 from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, Terrain, TerrainError, generate, site_terrain_params
@@ -102,6 +112,10 @@ PARAMS = (
     ScenarioParam("max_time_s", 600.0, float, 1.0, 3600.0),
     ScenarioParam("slope_limit_deg", 12.0, float, 1.0, 45.0),
     ScenarioParam("roughness_limit_m", 0.10, float, 0.01, 1.0),
+    ScenarioParam("onboard_map", None, str, optional=True,
+                  doc="the onboard site map product's file; null: the ground's (see `products`)"),
+    ScenarioParam("orbital_map", None, str, optional=True,
+                  doc="the orbital map product's file (TRN); null: the ground's (see `products`)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
 FLIGHT_COMPONENTS = {"lander": Lander, "edlnav": EdlNavigator, "entry": EntryGuidance, "edl": EdlSequencer,
@@ -170,13 +184,64 @@ def hazard_limits(cfg: Mapping[str, Any]) -> hazard.HazardLimits:
 
 
 def site_safety(cfg: Mapping[str, Any]) -> hazard.SafetyMap:
-    """The ground's assessment of the map it uplinks (cached: resets, Monte Carlo runs)."""
+    """The ground's assessment of the map it uplinks as the onboard map product (cached:
+    Monte Carlo runs)."""
     limits = hazard_limits(cfg)
     key = _terrain_key(cfg) + (("limits", repr(limits)),)
     if key not in _SAFETY:
         _SAFETY.clear()
         _SAFETY[key] = site_select.assess(landing_world(cfg)[2], limits)
     return _SAFETY[key]
+
+
+def map_source(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What the onboard site map is made from: the site terrain's settings and its seed."""
+    return {"terrain_seed": int(cfg["terrain_seed"]), **{k: cfg[k] for k in sorted(SITE_TERRAIN)}}
+
+
+def orbital_source(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What the orbital map is made from: the site map (its shading) and the region's albedo."""
+    return {**map_source(cfg), "region": asdict(RegionParams())}
+
+
+# ---------------------------------------------------------------- the ground's products
+def products(overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The products' file names: a digest of what makes each (settings and seed, hazard limits,
+    format), so the ground and a board name the same files."""
+    cfg, _ = settings(overrides)
+
+    def name(stem: str, what: dict[str, Any]) -> str:
+        key = hashlib.sha256(json.dumps({"format": MAP_FORMAT, **what}, sort_keys=True).encode()).hexdigest()[:16]
+        return f"{stem}-{key}{MAP_SUFFIX}"
+    return {"onboard_map": name("landing-site", {"kind": safety_product.KIND, "periodic": True,
+                                                 "source": map_source(cfg), "limits": asdict(hazard_limits(cfg))}),
+            "orbital_map": name("landing-orbital", {"kind": orbital_product.KIND, "source": orbital_source(cfg)})}
+
+
+def make_product(setting: str, overrides: Mapping[str, Any] | None, path: Path) -> None:
+    """The ground's side: the site map assessed with the lander's limits, or the orbital map."""
+    cfg, _ = settings(overrides)
+    if setting == "onboard_map":
+        safety_product.write_assessed(path, site_safety(cfg), map_source(cfg))
+    elif setting == "orbital_map":
+        orbital_product.write(path, landing_world(cfg)[1], orbital_source(cfg))
+    else:
+        raise ScenarioError(f"landing has no ground product {setting!r}")
+
+
+def load_products(cfg: Mapping[str, Any]) -> tuple[hazard.SafetyMap, OrbitalMap]:
+    """The flight side's: the site map and the orbital map from their files, checked."""
+    missing = [k for k in ("onboard_map", "orbital_map") if cfg[k] is None]
+    if missing:
+        raise ScenarioError(f"landing: no {' or '.join(missing)} product given (the deployment's ground makes them)")
+    try:
+        safety = safety_product.load(cfg["onboard_map"], hazard_limits(cfg), map_source(cfg))
+        omap = orbital_product.load(cfg["orbital_map"], orbital_source(cfg))
+    except MapProductError as exc:
+        raise ScenarioError(f"landing map product: {exc}") from None
+    if not isinstance(safety.map, PeriodicMap):
+        raise ScenarioError(f"landing: {cfg['onboard_map']} is not a periodic site map")
+    return safety, omap
 
 
 def site_frame(cfg: Mapping[str, Any]) -> SiteFrame:
@@ -272,9 +337,8 @@ def edl_sequence(cfg: Mapping[str, Any]) -> str:
     ]) + "\n"
 
 
-def edl_config(cfg: Mapping[str, Any]) -> EdlConfig:
+def edl_config(cfg: Mapping[str, Any], omap: OrbitalMap, onboard: hazard.OnboardMap) -> EdlConfig:
     """What the flight software knows: the site, the nominal capsule, the maps, the sensors."""
-    _, omap, onboard = landing_world(cfg)
     nominal, chute = CapsuleParams(), ParachuteParams()
     cam = CameraParams()
     model = EntryModel(mass_kg=nominal.entry_mass_kg, cd_area_m2=nominal.cd * nominal.area_m2,
@@ -291,13 +355,13 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     """The lander's flight build with its EDL components and its fault protection, loaded for
     this entry."""
     cfg, fsw_params = settings(overrides)
-    _, _, onboard = landing_world(cfg)
+    safety, omap = load_products(cfg)      # ground products: the flight side never makes terrain
     dp = DescentParams()
     limits = hazard_limits(cfg)
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
 
     def configure(fsw: LanderFsw) -> None:
-        fsw.lander.load_map(onboard, site_safety(cfg))
+        fsw.lander.load_map(safety.map, safety)
         fsw.lander.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
         params = flight_parameters(cfg, fsw_params)
         check_flight_params(FLIGHT_COMPONENTS, params)
@@ -309,7 +373,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
         except ValueError as exc:
             raise ScenarioError(f"EDL sequence: {exc}") from None
     fsw = build_flight(devices, clock, configure=configure, protection=protection, limits=limits,
-                       edl=edl_config(cfg), target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])),
+                       edl=edl_config(cfg, omap, safety.map), target_xy=(float(cfg["target_x_m"]), float(cfg["target_y_m"])),
                        engine_limits=engine)
     return fsw.topology, fsw.executive
 
@@ -449,4 +513,5 @@ def artifacts(outcome: SilOutcome) -> dict[str, Any]:
 SCENARIO = Scenario(NAME, LANDER, summary_lines, plant=plant, device_config=device_config, flight=flight,
                     summarize=summarize, duration_s=duration_s, done=done, run=run, params=PARAMS,
                     prefixes=PARAMETER_PREFIXES, check=check_overrides, fault_cases=LANDING, key_figures=KEY_FIGURES,
-                    truth_period_s=TRUTH_PERIOD_S, artifacts=artifacts, campaign_figures=campaign_figures)
+                    truth_period_s=TRUTH_PERIOD_S, artifacts=artifacts, campaign_figures=campaign_figures,
+                    products=products, make_product=make_product)

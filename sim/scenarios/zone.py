@@ -123,8 +123,8 @@ class ZoneAndGimbal(Component):
                 Channel("accel_z_mps2", float, "m/s^2"), Channel("rate_x_radps", float, "rad/s"),
                 Channel("gimbal_pitch_rad", float, "rad"), Channel("gimbal_error_rad", float, "rad"),
                 Channel("device_faults", int))
-    EVENTS = (EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
-              EventDef("SWEEP_DONE", Severity.ACTIVITY_HI, "gimbal sweep done, max error {max_error_rad}"))
+    EVENTS = (EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
+              EventDef("SWEEP_DONE", Severity.ACTIVITY_HI, "gimbal sweep done, max error {max_error_rad}", max_error_rad=float))
     PARAMS = (Param("setpoint_C", float, -60.0, 40.0, default=-20.0),
               Param("band_C", float, 0.1, 10.0, default=1.0),
               Param("gain_W_per_K", float, 0.0, 100.0, default=20.0),

@@ -49,7 +49,8 @@ def test_msr_run_killed_mid_phase_resumes_to_the_uninterrupted_summary(tmp_path)
     ref, out = tmp_path / "ref", tmp_path / "out"
     subprocess.run(MSR + ["run", "--out", str(ref), "--quiet", "--no-plots"], check=False,
                    capture_output=True, timeout=900)
-    proc = subprocess.Popen(MSR + ["run", "--out", str(out), "--quiet", "--no-plots"],
+    # in order (--one-core): flying ahead would write the ascent elsewhere and move it in whole
+    proc = subprocess.Popen(MSR + ["run", "--out", str(out), "--quiet", "--no-plots", "--one-core"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 900
     ascent = out / "phases" / "ascent" / "telemetry.bin"

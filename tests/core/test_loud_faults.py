@@ -33,7 +33,7 @@ RAISING_LINE = inspect.getsourcelines(Heater.step)[1] + 2
 
 class Buggy(Component):
     @command("DIVIDE", Arg("by", int, -10, 10))
-    def _divide(self, by: int) -> None:
+    def _cmd_divide(self, by: int) -> None:
         self.result = 10 // by
 
 

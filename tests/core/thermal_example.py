@@ -17,7 +17,7 @@ class HeaterZone(Component):
         ),
     )
     CHANNELS = (Channel("temp_C", float, "degC"), Channel("power_W", float, "W"))
-    EVENTS = (EventDef("OVERTEMP", Severity.WARNING_HI, "zone at {temp_C} C"),)
+    EVENTS = (EventDef("OVERTEMP", Severity.WARNING_HI, "zone at {temp_C} C", temp_C=float),)
     PARAMS = (Param("setpoint_C", float, -40.0, 40.0, default=5.0),
               Param("band_C", float, 0.1, 10.0, default=2.0),
               Param("heater_W", float, 0.0, 50.0, default=20.0))
@@ -34,7 +34,7 @@ class HeaterZone(Component):
         return abs(self.temp_C - self.params["setpoint_C"]) <= self.params["band_C"]
 
     @command("SET_SETPOINT", Arg("temp_C", float, -40.0, 40.0), modes=("OFF", "WARMUP", "REGULATE"))
-    def set_setpoint(self, temp_C: float) -> None:
+    def _cmd_set_setpoint(self, temp_C: float) -> None:
         self.params["setpoint_C"] = temp_C
 
     def step(self, t_ns: int) -> None:

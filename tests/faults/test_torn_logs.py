@@ -12,7 +12,7 @@ from hil.runner import events_whole_prefix, telemetry_whole_prefix
 
 class Thing(Component):
     CHANNELS = (Channel("x", float), Channel("n", int))
-    EVENTS = (EventDef("PING", Severity.ACTIVITY_LO, "{k}"),)
+    EVENTS = (EventDef("PING", Severity.ACTIVITY_LO, "{k}", k=int),)
 
 
 def logs(n=30):

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fsw.gnc import hazard, site_select
 from fsw.gnc.site_select import PeriodicMap
@@ -82,3 +84,49 @@ def test_site_metrics_see_the_whole_disc_at_an_edge():
     sm = site_select.assess(PeriodicMap(h, rock, dune, res), LIMITS)
     m = site_select.site_metrics(sm, 126, 126)                   # its disc wraps over (2, 2)
     assert m["max_rock_m"] == pytest.approx(0.15)
+
+
+def _choose_whole_window(sm, target_xy, predicted_xy, budget, reachable=None, margin_m=0.0, wide_budget_m=None):
+    """The choice as one whole-window sort (what choose_site did before it went by blocks)."""
+    budget = budget if margin_m <= 0.0 else max(budget, wide_budget_m or budget)
+    px, py = predicted_xy
+    xs, ys, ii, jj = site_select._window(sm, px, py, budget)
+    ok = np.asarray(sm.safe)[np.ix_(ii, jj)] & ((xs - px) ** 2 + (ys - py) ** 2 <= budget * budget)
+    margin, res = margin_m, sm.map.resolution_m
+    while margin > res:
+        inner = ok & ~hazard.within_radius(~ok, margin / res)
+        if inner.any():
+            ok = inner
+            break
+        margin *= 0.5
+    tx, ty = target_xy
+    d2 = np.where(ok, (xs - tx) ** 2 + (ys - ty) ** 2, np.inf).ravel()
+    for k in np.argsort(d2, kind="stable")[:site_select.MAX_CANDIDATES]:
+        if not math.isfinite(float(d2[k])):
+            break
+        a, b = divmod(int(k), ok.shape[1])
+        x, y = float(xs[0, b]), float(ys[a, 0])
+        if reachable is None or reachable(x, y):
+            return (int(ii[a]), int(jj[b]), x, y)
+    return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 0.9), st.sampled_from([1.0, 6.0, 20.0]),
+       st.sampled_from([0.0, 0.0, 3.0]), st.booleans(), st.integers(1, 9))
+def test_choosing_by_blocks_of_rows_gives_the_whole_window_choice(seed, clutter, budget, margin, picky, rows):
+    rng = np.random.default_rng(seed)
+    h, rock, dune, res = flat_map(n=32)
+    rock[rng.random((32, 32)) < clutter * 0.05] = 0.5
+    sm = site_select.assess(PeriodicMap(h, rock, dune, res), hazard.HazardLimits(safe_radius_m=1.0))
+    target, predicted = tuple(rng.uniform(-40, 40, 2)), tuple(rng.uniform(-40, 40, 2))
+    reachable = (lambda x, y: (int(x * 4) + int(y * 2)) % 3 != 0) if picky else None
+    old = site_select._ROWS
+    site_select._ROWS = rows               # many blocks on a small map; ties across blocks too
+    try:
+        got = site_select.choose_site(sm, target, predicted, budget, reachable=reachable, margin_m=margin,
+                                      wide_budget_m=2 * budget)
+    finally:
+        site_select._ROWS = old
+    want = _choose_whole_window(sm, target, predicted, budget, reachable, margin, 2 * budget)
+    assert (None if got is None else (got.i, got.j, got.x_m, got.y_m)) == want

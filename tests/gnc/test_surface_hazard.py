@@ -111,3 +111,40 @@ def test_bad_maps_are_refused_with_a_declared_error():
         hazard.OnboardMap(np.zeros((10, 10)), np.zeros((9, 9)), np.zeros((10, 10), bool), 0.5)
     with pytest.raises(hazard.MapError):
         hazard.OnboardMap(np.zeros((10, 10)), np.zeros((10, 10)), np.zeros((10, 10), bool), -1.0)
+
+
+def _choose_site_whole_window(sm, target_xy, predicted_xy, budget):
+    """The site choice over the whole search window at once (the reference for the blocks)."""
+    m, res = sm.map, sm.map.resolution_m
+    px, py = predicted_xy
+    pi, pj = m.cell_of(px, py)
+    reach = int(math.ceil(budget / res)) + 1
+    i0, i1 = max(pi - reach, 0), min(pi + reach + 1, m.n)
+    j0, j1 = max(pj - reach, 0), min(pj + reach + 1, m.n)
+    ys = (m.corner_m[1] + (np.arange(i0, i1) + 0.5) * res)[:, None]
+    xs = (m.corner_m[0] + (np.arange(j0, j1) + 0.5) * res)[None, :]
+    ok = sm.safe[i0:i1, j0:j1] & ((xs - px) ** 2 + (ys - py) ** 2 <= budget ** 2)
+    if not ok.any():
+        return None
+    d2 = np.where(ok, (xs - target_xy[0]) ** 2 + (ys - target_xy[1]) ** 2, np.inf)
+    k = int(np.argmin(d2))
+    return i0 + k // (j1 - j0), j0 + k % (j1 - j0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(8, 300), density=st.floats(0.0, 1.0), budget=st.floats(1.0, 120.0),
+       target=st.tuples(st.floats(-80.0, 80.0), st.floats(-80.0, 80.0)),
+       predicted=st.tuples(st.floats(-80.0, 80.0), st.floats(-80.0, 80.0)),
+       symmetric=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_choose_site_in_row_blocks_is_the_whole_window_choice(n, density, budget, target, predicted, symmetric, seed):
+    """Blocks of rows (for memory) choose the very cell the whole window does, ties included
+    (a symmetric safe pattern around the target makes equal distances in different blocks)."""
+    safe = np.random.default_rng(seed).random((n, n)) < density
+    if symmetric:
+        safe = safe | safe[::-1] | safe[:, ::-1]
+        target = (0.0, 0.0)
+    m = flat_map(n=n)
+    sm = hazard.SafetyMap(m, hazard.HazardLimits(), hazard.hazard_layers(m, hazard.HazardLimits()), safe)
+    got = hazard.choose_site(sm, target, predicted, budget)
+    want = _choose_site_whole_window(sm, target, predicted, budget)
+    assert (None if got is None else (got.i, got.j)) == want

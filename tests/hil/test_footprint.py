@@ -74,3 +74,19 @@ def test_the_mav_flight_side_loads_neither_numpy_nor_the_plants_nor_other_comman
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=__file__.rsplit("/tests/", 1)[0]).stdout
     assert out.strip() == "['msr.commands', 'msr.commands.hil']"
+
+
+def test_peak_rss_is_the_programs_own_not_its_parents():
+    """Linux carries ru_maxrss across exec from the forking process: a flight side started by a
+    test that had grown to hundreds of MB must still report its own few tens."""
+    parent = ("import subprocess, sys\n"
+              "big = bytearray(200 << 20)\n"
+              "big[::4096] = b'\\x01' * len(big[::4096])\n"
+              "code = 'import resource; from hil.footprint import peak_rss_mb; "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, peak_rss_mb())'\n"
+              "print(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout)\n")
+    out = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=True).stdout.split()
+    inherited, own = int(out[0]), float(out[1])
+    if sys.platform == "linux":
+        assert inherited >= 200          # what getrusage says: the parent's
+        assert 5 < own < 100             # the child's own VmHWM

@@ -19,7 +19,8 @@ The lander flies its EDL landing from the entry interface: two flights killed tw
 the powered descent, one killed in the entry, on the parachute and in terrain-relative
 navigation (the EDL components and their pyros restored on a real board's restart).
 
-Bounded: each flight has a 300 s pytest timeout and every wait its own deadline; the nine
+Bounded: a board whose simulated time stands still for a minute is hung (a loaded machine is
+slow but moving, so no fixed deadline), and each flight has a 30 min pytest timeout; the nine
 flights take about two and a half minutes on the reference 2-core machine (the ERO's, to
 containment ~9000 simulated seconds in, the longest); 24 kills in all. The kill table is printed at the
 end of the module (and written to the session's temp directory as kill-table.md).
@@ -78,7 +79,6 @@ class Flight:
     seed: int
     phases: tuple[str, ...]              # "component:MODE" (or several modes "c:A|B")
     overrides: dict = field(default_factory=dict)
-    timeout_s: float = 120.0
 
 
 POWERED = "lander:POWERED_DESCENT|HAZARD_DIVERT"
@@ -94,7 +94,7 @@ FLIGHTS = [
     Flight("lander", "landing", 22, (POWERED, POWERED)),
     Flight("lander", "landing", 23, ("lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV")),
     Flight("ERO", "capture", 31, ("ccrs:CONTAIN", "ccrs:BREAK_THE_CHAIN", "ccrs:BREAK_THE_CHAIN|EEV_TRANSFER"),
-           {"start_behind_km": 100.0, "earth_cruise_s": 60.0}, timeout_s=240.0),
+           {"start_behind_km": 100.0, "earth_cruise_s": 60.0}),
 ]
 
 
@@ -247,6 +247,23 @@ def scratch_dir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="msr-power-cut-", dir=ram)
 
 
+STALL_S = 60.0     # a board whose simulated time stands still this long (wall) is hung
+
+
+class Stall:
+    """True once the plant's simulated time has not advanced for STALL_S of wall time: a hang
+    guard that a loaded machine (slow, but moving) never trips, unlike a fixed deadline."""
+
+    def __init__(self, plant) -> None:
+        self.plant, self.seen, self.since = plant, plant.now_ns(), time.monotonic()
+
+    def __call__(self) -> bool:
+        now = self.plant.now_ns()
+        if now != self.seen:
+            self.seen, self.since = now, time.monotonic()
+        return time.monotonic() - self.since > STALL_S
+
+
 def fly_with_power_cuts(tmp_path: Path, flight: Flight) -> list[Kill]:
     rng = random.Random(flight.seed)
     windows = phase_windows(flight.scenario, flight.seed, flight.overrides)
@@ -272,10 +289,10 @@ def fly_with_power_cuts(tmp_path: Path, flight: Flight) -> list[Kill]:
                 gate.arm(int(kill.target_s * 1e9))
                 termios.tcflush(line, termios.TCIOFLUSH)    # no stale bytes for the next board
                 p = board(bench_file, out, ck, *(("--resume",) if k else ()))
-                deadline = time.monotonic() + flight.timeout_s / 2
+                stalled = Stall(em.plant)
                 while not gate.hit.wait(0.05):
                     assert p.poll() is None, f"board ended before the kill point {kill}:\n{p.stdout.read()}"
-                    assert time.monotonic() < deadline, f"board never reached {kill}"
+                    assert not stalled(), f"board never reached {kill}: no simulated time for {STALL_S} s"
                 gate.go.set()
                 time.sleep(rng.uniform(0.0, 0.02))           # mid-tick, somewhere
                 p.send_signal(signal.SIGKILL)
@@ -293,7 +310,11 @@ def fly_with_power_cuts(tmp_path: Path, flight: Flight) -> list[Kill]:
                 kills.append(kill)
             termios.tcflush(line, termios.TCIOFLUSH)
             last = board(bench_file, out, ck, "--resume")
-            output, _ = last.communicate(timeout=flight.timeout_s)
+            stalled = Stall(em.plant)
+            while last.poll() is None:
+                assert not stalled(), f"the last board stalled: no simulated time for {STALL_S} s"
+                time.sleep(0.05)
+            output = last.stdout.read()
             assert last.returncode == 0, output
         finally:
             os.close(line)
@@ -333,7 +354,7 @@ def kill_table(request, tmp_path_factory):
             reporter.write_line(f"(also in {path})")
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("flight", FLIGHTS, ids=[f"{f.vehicle}-{f.seed}-{'+'.join(p.split(':')[1] for p in f.phases)}"
                                                  for f in FLIGHTS])
 def test_power_cuts_leave_the_vehicle_flying_by_its_rules_and_every_tube_accounted(tmp_path, flight, kill_table):

@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 
 from fsw.core.events import Severity
 from fsw.link.dictionary import (ArgSpec, ChannelSpec, CommandSpec, ComponentSpec, EventSpec,
-                                 VehicleSpec, opcode_of, vehicle_spec)
+                                 VehicleSpec, opcode_of)
+from fsw.link.linked import link_topology, linked_vehicle_spec
 from fsw.link.testbed import TESTBED_COMPONENTS
-from fsw.link.server import link_topology
 from fsw.link.wire import I64_MAX, I64_MIN
 
 KEYS = {1: bytes(range(32)), 2: bytes(range(100, 132))}
@@ -15,7 +15,7 @@ BASE = 0x500
 
 
 def spec_of_testbed() -> VehicleSpec:
-    return vehicle_spec("testbed", TESTBED_COMPONENTS)
+    return linked_vehicle_spec("testbed", TESTBED_COMPONENTS)
 
 
 def linked_testbed(keys=KEYS, window=64):

@@ -10,6 +10,8 @@ from hypothesis import given, settings, strategies as st
 from fsw.core.component import Component, command
 from fsw.core.declarations import Arg, Channel
 from fsw.link.dictionary import Dictionary, component_spec, opcode_of, vehicle_spec
+from fsw.core.conventions import handler_name
+from fsw.link.linked import linked_vehicle_spec
 from fsw.link.errors import DictionaryError
 
 from .kit import component_specs, spec_of_testbed
@@ -92,13 +94,18 @@ def test_opcode_clash_and_unsupported_types_are_refused():
         seen[o] = n
 
     assert b is not None
-    clash = type("Clash", (Component,), {n: command(n)(lambda self: None) for n in (a, b)})
+    def handler(name):
+        def fn(self):
+            pass
+        fn.__name__ = handler_name(name)
+        return command(name)(fn)
+    clash = type("Clash", (Component,), {handler_name(n): handler(n) for n in (a, b)})
     with pytest.raises(DictionaryError, match="share opcode"):
         component_spec("c", clash, 0, 0x600)
 
     class BadArg(Component):
         @command("GO", Arg("x", complex))
-        def go(self, x):
+        def _cmd_go(self, x):
             pass
     with pytest.raises(DictionaryError, match="BadArg"):
         component_spec("b", BadArg, 0, 0x600)
@@ -107,6 +114,6 @@ def test_opcode_clash_and_unsupported_types_are_refused():
 def test_vehicle_needs_a_known_or_valid_apid_base():
     with pytest.raises(DictionaryError):
         vehicle_spec("plane", {})
-    assert vehicle_spec("plane", {}, apid_base=0x500).components[0].apid == 0x500
+    assert linked_vehicle_spec("plane", {}, apid_base=0x500).components[0].apid == 0x500
     with pytest.raises(DictionaryError):
         vehicle_spec("plane", {}, apid_base=0x7FF)

@@ -103,7 +103,7 @@ def test_a_handler_exception_is_a_failure_not_a_crash():
 
     def boom(**_):
         raise RuntimeError("bug")
-    topology["counter"]._increment = boom
+    topology["counter"]._cmd_increment = boom
     ack = ingest.process(inc(enc, 1))
     assert ack.status is AckStatus.FAILED and "bug" in ack.reason
 

@@ -16,7 +16,7 @@ from fsw.link.log import LogWarning, ScanReport, TelemetryLogWriter, iter_record
 
 class Probe(Component):
     CHANNELS = (Channel("x", float), Channel("n", int))
-    EVENTS = (EventDef("PING", Severity.ACTIVITY_LO, "{k}"),)
+    EVENTS = (EventDef("PING", Severity.ACTIVITY_LO, "{k}", k=int),)
 
 
 def make_log(n: int) -> tuple[bytes, TelemetryLogWriter]:

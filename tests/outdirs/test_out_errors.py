@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REASONS = {"full": "No space left on device", "ro": "Read-only file system", "file": "Not a directory"}
 
 
-def commands(bench: Path) -> dict[str, list[str]]:
+def commands(bench: Path, landing: Path) -> dict[str, list[str]]:
     return {
         "run": ["run", "--quiet", "--no-plots", "--out"],
         "sil": ["sil", "landing", "--out"],
@@ -27,6 +27,7 @@ def commands(bench: Path) -> dict[str, list[str]]:
         "modes": ["modes", "lander", "--out"],
         "hil timing": ["hil", "timing", "--duration", "0.1", "--priority", "0", "--no-cyclictest", "--out"],
         "hil run": ["hil", "run", "--bench", str(bench), "--connect-timeout", "0.2", "--out"],
+        "hil products": ["hil", "products", "--bench", str(landing), "--out"],
     }
 
 
@@ -38,8 +39,10 @@ def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("mounts")
     (root / "a-file").write_text("not a directory\n")
     bench = write_bench(root, bench_data(root))
+    (root / "landing").mkdir()
+    landing = write_bench(root / "landing", bench_data(root / "landing", scenario="landing"))
     cases = []
-    for name, argv in commands(bench).items():
+    for name, argv in commands(bench, landing).items():
         for kind, where in (("full", root / "full"), ("ro", root / "ro"), ("file", root / "a-file")):
             out = where / "x" / "y"
             cases.append({"command": name, "kind": kind, "out": str(out), "argv": argv + [str(out)]})

@@ -1,7 +1,11 @@
-"""Truth series: flattening and sampling on the simulated-time grid."""
+"""Truth series: flattening and sampling on the simulated-time grid; declared fields (a row
+of numbers a sample) say exactly what the flattened truth() says."""
 import numpy as np
 
-from sim.truth import TruthRecorder, flatten
+from sim.plants import CompositePlant, RendezvousPlant
+from sim.plants.ccrs import CcrsParams, CcrsPlant
+from sim.rendezvous import RendezvousParams
+from sim.truth import TruthRecorder, declared_mismatches, flatten, write_npz
 
 
 def test_flatten_nested_numbers_only():
@@ -19,3 +23,69 @@ def test_recorder_samples_once_per_period_and_aligns_keys():
     assert list(s["t_s"] * 1e9) == [0, 100, 200, 300, 400]
     assert list(s["x"]) == [0, 1, 2, 3, 4]
     assert np.isnan(s["late"][:3]).all() and list(s["late"][3:]) == [1.0, 1.0]
+
+
+# ---------------------------------------------------------------- declared fields (issue 23)
+
+
+def capture_world():
+    rdv = RendezvousPlant(RendezvousParams(), physics_rate_hz=10, seed=3)
+    ccrs = CcrsPlant(CcrsParams(), physics_rate_hz=10, seed=4, captured=lambda: rdv.pair.capture.captured)
+    return CompositePlant(rdv, ccrs), rdv, ccrs
+
+
+def test_declared_rows_say_what_truth_says_in_every_state():
+    plant, rdv, ccrs = capture_world()
+    c = rdv.pair.capture
+    states = [
+        lambda: None,
+        lambda: rdv.pair.command_force((1.0, -2.0, 0.5)),
+        lambda: plant.advance_to(plant.now_ns() + 2_000_000_000),
+        lambda: setattr(c, "impacts", [(1.0, 0.2), (2.5, 0.1)]),
+        lambda: setattr(c, "held_rel_m", (0.1, 0.9, -0.05)),
+        lambda: (setattr(c, "triggered", True), setattr(c, "lid_closing_since_s", 3.0),
+                 setattr(c, "trigger_closing_mps", 0.07), setattr(c, "trigger_lateral_m", 0.02)),
+        lambda: setattr(c, "impacts", [(float(k), 0.1) for k in range(17)]),     # > 16: flatten skips all
+        lambda: (ccrs.fired.update(seal_primary=5.0), ccrs.sealed.update(primary=True),
+                 setattr(ccrs, "temp_C", 80.0), ccrs.gimbal.__setitem__(0, 0.3)),
+        lambda: setattr(rdv, "first_detection_range_m", 2.5e6),
+    ]
+    for change in states:
+        change()
+        assert declared_mismatches(plant) == {}
+        assert declared_mismatches(rdv) == {} and declared_mismatches(ccrs) == {}
+
+
+def test_declared_and_flattened_recorders_give_the_same_series(tmp_path):
+    plant, rdv, _ = capture_world()
+    fast, slow = TruthRecorder(plant, 1_000_000_000), TruthRecorder(plant.truth, 1_000_000_000)
+    assert fast.names is not None and slow.names is None
+    for k in range(1, 40):
+        if k == 10:
+            rdv.pair.command_force((3.0, 0.0, -1.0))
+        if k == 20:
+            rdv.pair.command_force((0.0, 0.0, 0.0))
+        t = k * 500_000_000
+        plant.advance_to(t)
+        fast.advance_to(t)
+        slow.advance_to(t)
+    a, b = fast.series(), slow.series()
+    assert list(a) == list(b)
+    for k in a:
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    write_npz(tmp_path / "t.npz", a)
+    loaded = np.load(tmp_path / "t.npz")
+    assert sorted(loaded.files) == sorted(a) and all(np.array_equal(loaded[k], a[k], equal_nan=True) for k in a)
+
+
+def test_a_composite_with_an_undeclared_part_falls_back_to_truth():
+    class Plain:
+        devices: dict = {}
+
+        def truth(self):
+            return {"x": 1.0}
+    plant = CompositePlant(Plain())
+    assert plant.truth_fields() is None
+    rec = TruthRecorder(plant, 10)
+    rec.advance_to(0)
+    assert rec.names is None and list(rec.series()) == ["t_s", "Plain.x"]

@@ -5,6 +5,7 @@ from hal.devices import ArmReading, GripperReading, PyroReading, TubeSensorReadi
 from fsw.vehicles.custody import CustodyLedger
 from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander.sta import SampleTransferArm
+from fsw.vehicles.lander.topics import LANDER_MODE
 import math
 
 from sim.plants.surface_ops import SampleTransferModel, StaParams
@@ -56,8 +57,7 @@ def setup(jam=False):
     sta = SampleTransferArm("sta", arm=Dev("arm", world), gripper=Dev("gripper", world),
                             os_sensor=Dev("os", world), seal=Dev("seal", world), handoff=lander_end,
                             ledger=ledger, base_xyz_m=(0.0, 0.0, 0.0))
-    lander_mode = {"m": "SAMPLE_TRANSFER"}
-    sta.lander_mode = lambda: lander_mode["m"]
+    sta.ports.inject(LANDER_MODE, "SAMPLE_TRANSFER")     # what the lander publishes on its bus
     return world, sta, rover_end, ledger
 
 

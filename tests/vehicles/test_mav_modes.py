@@ -20,6 +20,12 @@ def make_mav(plant=None):
     return build_mav(MavDevices.from_set(devices)), plant
 
 
+def read_thermometers(mav, t_ns):
+    """A thermal step and the bus delivery the executive would make (THERMAL_STATUS)."""
+    mav.thermal.step(t_ns)
+    mav.topology.bus.deliver()
+
+
 def mav_oracle(mode, trig, g):
     """Written from the issue's requirements (MSR_FACTS.md), not from the table."""
     if mode == "PASSIVE":
@@ -102,7 +108,7 @@ def _ready_for_count(mav, plant):
     plant.set("t_rcs", temp_C=10.0)
     plant.set("imu0", accel_mps2=(0.0, 0.0, -3.71))
     plant.set("star_tracker0", q_body_to_inertial=(1.0, 0.0, 0.0, 0.0), valid=1)
-    mav.thermal.step(0)
+    read_thermometers(mav, 0)
     assert f.dispatch("START_CONDITIONING").ok
     assert f.dispatch("EXPECT_TUBES", {"tubes": "1,2"}).ok
     assert f.dispatch("BEGIN_LOADING").ok
@@ -120,6 +126,7 @@ def _ready_for_count(mav, plant):
 
 
 def test_cold_rcs_holds_the_count_with_an_event_naming_the_cause():
+    """MAV-GND-002: a cold RCS holds the count with LAUNCH_HOLD naming rcs_warm; RESUME re-checks."""
     mav, plant = make_mav()
     _ready_for_count(mav, plant)
     f = mav.flight
@@ -133,7 +140,7 @@ def test_cold_rcs_holds_the_count_with_an_event_naming_the_cause():
     plant.set("t_rcs", temp_C=1.0)           # hydrazine about to freeze
     t = math.ceil(t) + 1.0                   # next thermometer sample
     plant.advance_to(int(t * 1e9))
-    mav.thermal.step(int(t * 1e9))
+    read_thermometers(mav, int(t * 1e9))
     f.step(int(t * 1e9))
     assert f.mode == "HOLD"
     holds = [e for e in mav.topology.events if e.name == "LAUNCH_HOLD"]
@@ -144,13 +151,14 @@ def test_cold_rcs_holds_the_count_with_an_event_naming_the_cause():
     plant.set("t_rcs", temp_C=6.0)
     t += 1.0
     plant.advance_to(int(t * 1e9))
-    mav.thermal.step(int(t * 1e9))
+    read_thermometers(mav, int(t * 1e9))
     assert f.dispatch("RESUME").ok
     f.step(int((t + 0.2) * 1e9))
     assert f.mode == "COUNTDOWN"
 
 
 def test_ero_out_of_plane_holds_the_count():
+    """MAV-GND-002, MAV-BUS-003: the ERO-plane interlock, on the navigator's site model."""
     mav, plant = make_mav()
     _ready_for_count(mav, plant)
     f = mav.flight
@@ -160,13 +168,14 @@ def test_ero_out_of_plane_holds_the_count():
 
 
 def test_seal_refused_when_the_os_holds_other_tubes():
+    """MAV-GND-001: the OS is not sealed with other tubes than expected."""
     mav, plant = make_mav()
     f = mav.flight
     for i in range(16):
         plant.set(f"tz{i}", temp_C=10.0)
     plant.set("t_grain", temp_C=5.0)
     plant.set("t_rcs", temp_C=10.0)
-    mav.thermal.step(0)
+    read_thermometers(mav, 0)
     f.dispatch("START_CONDITIONING")
     f.dispatch("EXPECT_TUBES", {"tubes": "1,2,3"})
     f.dispatch("BEGIN_LOADING")

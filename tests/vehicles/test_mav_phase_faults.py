@@ -37,6 +37,7 @@ def truth_orbit_km(run):
     ({"kind": "bias", "target": "imu0", "field": "accel_mps2", "magnitude": 300.0}, None),
 ])
 def test_a_transient_fault_in_the_coast_is_detected_and_ends_in_orbit(fault, degrades):
+    """MAV-DEG-001: a transient fault in coast/spin-up/insertion degrades, resumes and ends in orbit."""
     run = fly("COAST", **fault)
     assert run.unhandled is None
     assert names(run, "FAULT_DETECTED")
@@ -54,6 +55,7 @@ def test_a_transient_fault_in_the_coast_is_detected_and_ends_in_orbit(fault, deg
 
 
 def test_a_fault_that_outlasts_the_plan_aborts_when_no_time_is_left_to_spin_up():
+    """MAV-DEG-002: a fault outlasting the spin-up slack aborts, not before the slip the plan absorbs."""
     run = fly("COAST", kind="dropout", target="imu0", duration_s=530.0)   # past the spin-up deadline
     f = run.topology["flight"]
     causes = [r.args["cause"] for r in names(run, "ABORT_CAUSE")]
@@ -61,13 +63,14 @@ def test_a_fault_that_outlasts_the_plan_aborts_when_no_time_is_left_to_spin_up()
     abort_t = names(run, "ABORT_CAUSE")[0].t_ns / 1e9
     p = f.params
     # not before the spin start planned when it fell due, plus the slip the plan absorbs
-    due = f._spin_due_s
+    due = f.degraded.spin_due_s
     assert due is not None and f.plan.t_ignition_s >= due
     assert due - p["spin_up_time_s"] + p["degraded_ignition_slip_s"] < abort_t < due + p["degraded_ignition_slip_s"]
     assert sorted(f.custody.tubes_at("mav")) == TUBES
 
 
 def test_the_spinning_stage2_burn_rides_through_a_frozen_imu_to_orbit():
+    """MAV-DEG-002: the stage-2 burn rides through a frozen IMU on the motor model."""
     run = fly("STAGE2_BURN", kind="stuck", target="imu0")
     assert names(run, "FAULT_DETECTED") and names(run, "ABORT_CAUSE") == []
     assert run.topology["flight"].mode == "PASSIVE"
@@ -135,7 +138,7 @@ def test_a_frozen_or_missing_sample_marks_the_imu_invalid_until_a_fresh_one():
 
 
 def test_a_gap_in_a_burn_is_bridged_by_the_thrust_model():
-    """Thrust 20 m/s^2 along the nose: a 1 s gap (a crashed step) bridged by the model
+    """MAV-BUS-002: Thrust 20 m/s^2 along the nose: a 1 s gap (a crashed step) bridged by the model
     leaves the navigated velocity where a navigator that never missed a sample has it."""
     steady, imu_s = navigator()
     gap, imu_g = navigator()

@@ -38,6 +38,7 @@ def no_exception(run):
 
 @pytest.mark.parametrize("phase", ["STAGE1_BURN", "COAST", "STAGE2_BURN"])
 def test_a_reset_in_flight_continues_to_orbit_with_custody(phase):
+    """MAV-RST-002, MAV-PH-003: a reset in any flight phase with fresh navigation flies on to orbit with every tube."""
     run = reset_run(phase)
     assert run.restarts == 1
     no_exception(run)
@@ -52,6 +53,7 @@ def test_a_reset_in_flight_continues_to_orbit_with_custody(phase):
 
 @pytest.mark.parametrize("phase", ["STAGE1_BURN", "STAGE2_BURN"])
 def test_a_reset_in_a_burn_with_stale_navigation_aborts_by_rule(phase):
+    """MAV-RST-002: navigation older than restart_nav_max_age_s after a reset in a burn aborts, nothing lost."""
     # checkpoints are ~0.3 s old at the reset; a 0.1 s limit makes them stale
     run = reset_run(phase, **{"flight.restart_nav_max_age_s": 0.1})
     no_exception(run)
@@ -65,19 +67,20 @@ def test_a_reset_in_a_burn_with_stale_navigation_aborts_by_rule(phase):
 
 
 def test_a_reset_in_the_count_holds_and_the_checkout_must_be_repeated():
+    """MAV-RST-001: a reset in the count holds it; RESUME is refused until RECHECK passes."""
     run = reset_run("ARMED")
     no_exception(run)
     f = run.topology["flight"]
-    assert f.mode == "HOLD" and not f.checkout_ok and not f.launched
+    assert f.mode == "HOLD" and not f.checkout.passed and not f.launched
     assert [r.args["cause"] for r in events(run, "LAUNCH_HOLD")] == ["processor reset"]
-    assert f.custody.tubes_at("os") == TUBES and f.sealed
+    assert f.custody.tubes_at("os") == TUBES and f.loading.sealed
     for ig in (f.dev.ign1, f.dev.ign2):                # armed before the reset, safe now
         assert not ig.read().armed and not ig.read().fired
     topo = run.topology
     assert not topo.dispatch("flight.RESUME").ok       # the count cannot resume without a checkout
     assert topo.dispatch("flight.RECHECK").ok
     run.executive.run(until_ns=run.executive.now_ns() + int(6e9))
-    assert f.checkout_ok and f.mode in ("COUNTDOWN", "ARMED")   # the count runs again
+    assert f.checkout.passed and f.mode in ("COUNTDOWN", "ARMED")   # the count runs again
 
 
 def run_until(ex, topo, mode, limit_s=800.0):
@@ -87,7 +90,7 @@ def run_until(ex, topo, mode, limit_s=800.0):
 
 
 def test_checkpoint_round_trip_is_whole_and_plain_json():
-    """What each MAV component saves mid-coast comes back identical after a restore."""
+    """MAV-PH-003: What each MAV component saves mid-coast comes back identical after a restore."""
     dep = Deployment("ascent", 1, {})
     plant = dep.plant()
     devices = dep.sim_devices(plant)
@@ -109,7 +112,7 @@ def test_checkpoint_round_trip_is_whole_and_plain_json():
 
 
 def test_a_throw_after_the_last_checkpoint_is_found_from_the_pyro():
-    """Restored in ARMED but the launch pyro has fired: the MAV is flying, not held."""
+    """MAV-RST-003: Restored in ARMED but the launch pyro has fired: the MAV is flying, not held."""
     dep = Deployment("ascent", 1, {})
     plant = dep.plant()
     devices = dep.sim_devices(plant)
@@ -133,7 +136,7 @@ def test_a_throw_after_the_last_checkpoint_is_found_from_the_pyro():
 
 
 def test_a_board_that_reboots_in_the_coast_re_arms_its_stage_2_igniter():
-    """A rebooted board starts with fresh device objects: an igniter's command carries arm and
+    """MAV-IGN-001: A rebooted board starts with fresh device objects: an igniter's command carries arm and
     fire, so without re-arming, its fire() would say arm=0 and the armed motor would refuse
     it (the MAV would coast into the ground). Found by tests/hil/test_power_cut.py."""
     dep = Deployment("ascent", 1)

@@ -6,6 +6,7 @@ import pytest
 
 from fsw.vehicles.custody import CustodyLedger
 from fsw.vehicles.lander.sta import SampleTransferArm
+from fsw.vehicles.lander.topics import LANDER_MODE
 from sim.deployment import Deployment
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec
@@ -58,7 +59,7 @@ def arm_with(tube_in_gripper, os_tube):
         gripper=Dev("sta_gripper", closed=1, holding=int(bool(tube_in_gripper)), tube_id=tube_in_gripper),
         os_sensor=Dev("os_tube_sensor", present=int(bool(os_tube)), tube_id=os_tube),
         ledger=ledger)
-    sta.lander_mode = lambda: "SAMPLE_TRANSFER"
+    sta.ports.inject(LANDER_MODE, "SAMPLE_TRANSFER")
     return sta
 
 
@@ -82,7 +83,7 @@ def test_sta_reset_while_carrying_a_tube_reconciles_against_the_os_sensor(where)
     for k in range(3):
         sta.step(k)
     if where == "gripper":
-        assert sta.ledger.location(7) == "sta" and sta.mode == "HOLDING" and sta.seq == "carry"
+        assert sta.ledger.location(7) == "sta" and sta.mode == "HOLDING" and sta.steps.state == "carry"
         assert ("move_to", (sta._os_pos(),)) in sta.arm.calls
     else:
         assert sta.ledger.location(7) == "os" and sta.os_confirmed == [3, 7] and sta.mode == "READY"

@@ -60,13 +60,14 @@ import numpy as np
 
 from fsw.core.component import CommandError, Component, command
 from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.devices import DEVICE_FAULT
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
 from fsw.gnc.cw_targeting import TargetingError, cw_propagate, two_impulse
 from fsw.gnc.glideslope import glideslope
 from fsw.gnc.relnav import RelNavConfig, RelNavFilter
 from fsw.numerics import dot, norm
-from fsw.vehicles.custody import CUSTODY_EVENTS, CustodyLedger
+from fsw.vehicles.custody import CUSTODY_CHECK, CUSTODY_EVENTS, CustodyLedger
 from hal.errors import DeviceFault
 
 from . import ccrs
@@ -108,20 +109,20 @@ class EroCaptureManager(Component):
         Channel("step_failures", int, doc="containment steps failed since the last verified one"),
     )
     EVENTS = CUSTODY_EVENTS + (
-        EventDef("TARGET_DETECTED", Severity.ACTIVITY_HI, "OS detected, estimated range {range_m:.0f} m"),
-        EventDef("TARGET_LOST", Severity.WARNING_HI, "no detection for {for_s:.0f} s"),
-        EventDef("LEG_PLANNED", Severity.ACTIVITY_LO, "{kind} to {aim} in {t:.0f} s, dv {dv:.3f} m/s"),
+        EventDef("TARGET_DETECTED", Severity.ACTIVITY_HI, "OS detected, estimated range {range_m:.0f} m", range_m=float),
+        EventDef("TARGET_LOST", Severity.WARNING_HI, "no detection for {for_s:.0f} s", for_s=float),
+        EventDef("LEG_PLANNED", Severity.ACTIVITY_LO, "{kind} to {aim} in {t:.0f} s, dv {dv:.3f} m/s", kind=str, aim=object, t=float, dv=float),
         EventDef("CONE_VIOLATION", Severity.WARNING_HI,
-                 "back off: lateral {lateral:.2f} m (max {lat_max:.2f}), closing {closing:.3f} m/s (max {cl_max:.3f})"),
-        EventDef("CAPTURE_TRIGGERED", Severity.ACTIVITY_HI, "closing {closing:.3f} m/s, lateral {lateral:.3f} m"),
-        EventDef("STEP_VERIFIED", Severity.ACTIVITY_HI, "{step} verified"),
-        EventDef("CONTAINMENT_NOT_VERIFIED", Severity.WARNING_HI, "{step}: {reason}; holding"),
-        EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
-        EventDef("BURN_LIMIT", Severity.WARNING_LO, "steered burn stopped after {spent:.2f} m/s (budget {budget:.2f})"),
-        EventDef("NAV_HOLD", Severity.WARNING_HI, "approach dropped at {range_m:.0f} m, nulling {dv:.3f} m/s; reacquiring"),
-        EventDef("RESUMED", Severity.ACTIVITY_HI, "warm restart in {mode}: {action}"),
-        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "ledger {ledger} vs sensors {sensors}: ok={ok}"),
+                 "back off: lateral {lateral:.2f} m (max {lat_max:.2f}), closing {closing:.3f} m/s (max {cl_max:.3f})", lateral=float, lat_max=float, closing=float, cl_max=float),
+        EventDef("CAPTURE_TRIGGERED", Severity.ACTIVITY_HI, "closing {closing:.3f} m/s, lateral {lateral:.3f} m", closing=float, lateral=float),
+        EventDef("STEP_VERIFIED", Severity.ACTIVITY_HI, "{step} verified", step=str),
+        EventDef("CONTAINMENT_NOT_VERIFIED", Severity.WARNING_HI, "{step}: {reason}; holding", step=str, reason=str),
+        EventDef("RETRIES_EXHAUSTED", Severity.WARNING_HI, "{retries} capture attempts failed", retries=int),
+        DEVICE_FAULT,
+        EventDef("BURN_LIMIT", Severity.WARNING_LO, "steered burn stopped after {spent:.2f} m/s (budget {budget:.2f})", spent=float, budget=float),
+        EventDef("NAV_HOLD", Severity.WARNING_HI, "approach dropped at {range_m:.0f} m, nulling {dv:.3f} m/s; reacquiring", range_m=float, dv=float),
+        EventDef("RESUMED", Severity.ACTIVITY_HI, "warm restart in {mode}: {action}", mode=str, action=str),
+        CUSTODY_CHECK,
     )
     PARAMS = (
         Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
@@ -212,7 +213,7 @@ class EroCaptureManager(Component):
         """Count a failed read (a run, reset by the next good one); one event per run."""
         self.tlm[channel] += 1
         if self.tlm[channel] == 1:
-            self.emit("DEVICE_FAULT", device=device, reason=str(exc))
+            self.emit("DEVICE_FAULT", device=device, error=str(exc))
 
     def _read_lidar(self):
         try:
@@ -272,7 +273,7 @@ class EroCaptureManager(Component):
             raise CommandError(f"{trigger} refused in {self.mode}")
 
     @command("BEGIN_SEARCH", modes=("PHASING",))
-    def cmd_begin_search(self) -> None:
+    def _cmd_begin_search(self) -> None:
         self._go("begin_search")
 
     @command("REL_STATE_PRIOR", Arg("x", float), Arg("y", float), Arg("z", float),
@@ -280,13 +281,13 @@ class EroCaptureManager(Component):
              Arg("sigma_pos_m", float, 0.0, 1e6), Arg("sigma_vel_mps", float, 0.0, 1e3),
              modes=("PHASING", "SEARCH", "FAR_RANGE"),
              doc="Ground estimate of the OS relative to the ERO (Hill frame) at the current time")
-    def cmd_prior(self, x, y, z, vx, vy, vz, sigma_pos_m, sigma_vel_mps) -> None:
+    def _cmd_rel_state_prior(self, x, y, z, vx, vy, vz, sigma_pos_m, sigma_vel_mps) -> None:
         self.nav = RelNavFilter(self._nav_config(), (x, y, z, vx, vy, vz),
                                 (sigma_pos_m,) * 3 + (sigma_vel_mps,) * 3)
         self._nav_t = self._t
 
     @command("EXPECT_TUBES", Arg("tubes", str), modes=ERO_MODES.modes[:7])
-    def cmd_expect_tubes(self, tubes: str) -> None:
+    def _cmd_expect_tubes(self, tubes: str) -> None:
         """Register the tubes the OS carries (from the MAV's custody record) as in orbit."""
         try:
             ids = sorted({int(x) for x in tubes.split(",") if x.strip()})
@@ -297,22 +298,22 @@ class EroCaptureManager(Component):
                 raise CommandError(f"tube {t} refused")
 
     @command("RETRY_CONTAINMENT", modes=("CONTAINMENT_HOLD",))
-    def cmd_retry_containment(self) -> None:
+    def _cmd_retry_containment(self) -> None:
         self._verified.clear()
         self._step = None
         self.tlm["step_failures"] = 0
         self._go("retry_containment")
 
     @command("APPROACH_EARTH", modes=("EARTH_CRUISE",))
-    def cmd_approach_earth(self) -> None:
+    def _cmd_approach_earth(self) -> None:
         self._go("approach_earth")
 
     @command("SAFE")
-    def cmd_safe(self) -> None:
+    def _cmd_safe(self) -> None:
         self._go("safe")
 
     @command("RECOVER", modes=("SAFE",))
-    def cmd_recover(self) -> None:
+    def _cmd_recover(self) -> None:
         self._go("recover")
 
     # ------------------------------------------------------------ mode entry
@@ -347,14 +348,20 @@ class EroCaptureManager(Component):
         self.legs = []
         self._far_planned = False
 
-    def _far_start_range(self) -> float:
+    def _far_start_range(self, drift: tuple[float, float] | None = None) -> float:
         """Range at which the far-range transfer starts: `far_start_m`, or further out for a
         faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann
         (about 0.6 of the drift over the transfer time; 65 km at 25 km below)."""
-        rect = self.nav.rectilinear()
-        rng = max(norm(rect[:3].tolist()), 1.0)
-        closing = max(0.0, -dot(rect[:3].tolist(), rect[3:].tolist()) / rng)
-        return max(self.params["far_start_m"], 0.6 * closing * self.params["far_transfer_s"])
+        _, closing = self._drift() if drift is None else drift
+        return max(self.params["far_start_m"], 0.6 * max(0.0, closing) * self.params["far_transfer_s"])
+
+    def _drift(self) -> tuple[float, float]:
+        """(range, closing speed) of the estimate, closing along the line of sight (range
+        floored at 1 m for the division); the rate-set choice asks every second."""
+        rect = self.nav.rectilinear_floats()
+        pos, vel = rect[:3], rect[3:]
+        rng = norm(pos)
+        return rng, -dot(pos, vel) / max(rng, 1.0)
 
     def _plan_far_range(self) -> None:
         """From the drift: a transfer to V-bar `far_via_m` behind the OS, then a CW hop to the
@@ -401,7 +408,7 @@ class EroCaptureManager(Component):
             self.dev.capture.close_lid()
             self._lid_cmd = True
         except DeviceFault as exc:
-            self.emit("DEVICE_FAULT", device=self.dev.capture.name, reason=str(exc))
+            self.emit("DEVICE_FAULT", device=self.dev.capture.name, error=str(exc))
 
     def on_enter_ORIENT(self) -> None:
         for tube in self.custody.tubes_at("orbit"):
@@ -458,7 +465,7 @@ class EroCaptureManager(Component):
             g = glideslope(start, end, -abs(rate0), -abs(rate_end), pulses,
                            self.params["mean_motion_radps"], s[3:])
         except ValueError as exc:
-            self.emit("DEVICE_FAULT", device="glideslope", reason=str(exc))
+            self.emit("DEVICE_FAULT", device="glideslope", error=str(exc))
             return None
         self.legs = []
         for k in range(1, len(g.waypoints)):
@@ -478,7 +485,7 @@ class EroCaptureManager(Component):
         try:
             sol = two_impulse(s, leg.aim, n, dt)
         except TargetingError as exc:
-            self.emit("DEVICE_FAULT", device="cw_targeting", reason=str(exc))
+            self.emit("DEVICE_FAULT", device="cw_targeting", error=str(exc))
             return
         self.burn_dv = tuple(self.burn_dv[i] + sol.dv1[i] for i in range(3))
         if leg.duration_s > 0.0 and max(abs(c) for c in self.burn_dv) / accel > self.params["steer_above_s"]:
@@ -744,11 +751,11 @@ class EroCaptureManager(Component):
             return False
         margin = self.params["quiet_margin_s"]
         if mode == "FAR_RANGE" and not self._far_planned:
-            rect = self.nav.rectilinear()
-            closing = -dot(rect[:3].tolist(), rect[3:].tolist()) / max(norm(rect[:3].tolist()), 1.0)
+            drift = self._drift()
+            rng, closing = drift
             if closing <= 0.0:
                 return True
-            return (self.nav.range - self._far_start_range()) / closing > margin
+            return (rng - self._far_start_range(drift)) / closing > margin
         return self._next_event_in() > margin
 
     def _run_CLOSE_RANGE(self, t: float) -> None:

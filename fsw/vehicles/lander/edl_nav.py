@@ -50,11 +50,11 @@ class EdlNavigator(Component):
     )
     EVENTS = (
         EventDef("NAV_STARTED", Severity.ACTIVITY_HI, "entry navigation from the uplinked state"),
-        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
-        EventDef("RADAR_LOCK", Severity.ACTIVITY_HI, "radar altitude {height_m} m, navigation off by {residual_m} m"),
-        EventDef("NAV_GAP", Severity.WARNING_HI, "no navigation for {gap_s} s: propagated on the aero model"),
-        EventDef("TRN_APPLIED", Severity.ACTIVITY_HI, "map fix moved navigation {dx_m}, {dy_m} m (sigma {sigma_m} m)"),
-        EventDef("HANDED_OVER", Severity.ACTIVITY_HI, "navigation handed to the lander at {height_m} m"),
+        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_HI, "{device}: {reason}", device=str, reason=str),
+        EventDef("RADAR_LOCK", Severity.ACTIVITY_HI, "radar altitude {height_m} m, navigation off by {residual_m} m", height_m=float, residual_m=float),
+        EventDef("NAV_GAP", Severity.WARNING_HI, "no navigation for {gap_s} s: propagated on the aero model", gap_s=float),
+        EventDef("TRN_APPLIED", Severity.ACTIVITY_HI, "map fix moved navigation {dx_m}, {dy_m} m (sigma {sigma_m} m)", dx_m=float, dy_m=float, sigma_m=float),
+        EventDef("HANDED_OVER", Severity.ACTIVITY_HI, "navigation handed to the lander at {height_m} m", height_m=float),
     )
     PARAMS = (
         Param("entry_pos_sigma_m", float, 1.0, 1e5, default=1000.0, doc="knowledge of the entry position, 1 sigma"),
@@ -162,7 +162,7 @@ class EdlNavigator(Component):
     @command("ENTRY_STATE", Arg("x_m", float, -1e7, 1e7), Arg("y_m", float, -1e7, 1e7), Arg("z_m", float, -1e7, 1e7),
              Arg("vx_mps", float, -1e4, 1e4), Arg("vy_mps", float, -1e4, 1e4), Arg("vz_mps", float, -1e4, 1e4),
              Arg("bank_deg", float, -180.0, 180.0), doc="Entry state (Mars-fixed, Mars-relative velocity)")
-    def _entry_state(self, x_m, y_m, z_m, vx_mps, vy_mps, vz_mps, bank_deg) -> None:
+    def _cmd_entry_state(self, x_m, y_m, z_m, vx_mps, vy_mps, vz_mps, bank_deg) -> None:
         if self.handed_over:
             raise CommandError("navigation already handed over")
         if not 3.0e6 < math.sqrt(x_m * x_m + y_m * y_m + z_m * z_m) < 4.0e6:

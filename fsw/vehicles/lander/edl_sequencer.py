@@ -49,11 +49,11 @@ class EdlSequencer(Component):
         Channel("peak_decel_g", float, "g"),
     )
     EVENTS = (
-        EventDef("PYRO_FIRE", Severity.ACTIVITY_HI, "{pyro}: {reason}"),
+        EventDef("PYRO_FIRE", Severity.ACTIVITY_HI, "{pyro}: {reason}", pyro=str, reason=str),
         EventDef("PARACHUTE_DEPLOY", Severity.ACTIVITY_HI,
-                 "{reason}: Mach {mach}, {height_m} m up, range to go {range_m} m (parachute flies {chute_m} m)"),
-        EventDef("BACKUP_DEPLOY", Severity.WARNING_HI, "parachute by the backup timer, {after_s} s after {since}"),
-        EventDef("PYRO_FAULT", Severity.WARNING_HI, "{pyro}: {error}"),
+                 "{reason}: Mach {mach}, {height_m} m up, range to go {range_m} m (parachute flies {chute_m} m)", reason=str, mach=float, height_m=float, range_m=float, chute_m=float),
+        EventDef("BACKUP_DEPLOY", Severity.WARNING_HI, "parachute by the backup timer, {after_s} s after {since}", after_s=float, since=str),
+        EventDef("PYRO_FAULT", Severity.WARNING_HI, "{pyro}: {error}", pyro=str, error=str),
     )
     PARAMS = (
         Param("mach_max", float, 1.0, 3.0, default=2.1), Param("mach_min", float, 0.8, 3.0, default=1.65),

@@ -47,8 +47,8 @@ class EntryGuidance(Component):
         Channel("reversals", int), Channel("guidance_cycles", int), Channel("rcs_faults", int),
     )
     EVENTS = (
-        EventDef("BANK_REVERSAL", Severity.ACTIVITY_LO, "bank to {bank_deg} deg: cross-range {crossrange_m} m at {speed_mps} m/s"),
-        EventDef("RCS_FAULT", Severity.WARNING_HI, "{error}"),
+        EventDef("BANK_REVERSAL", Severity.ACTIVITY_LO, "bank to {bank_deg} deg: cross-range {crossrange_m} m at {speed_mps} m/s", bank_deg=float, crossrange_m=float, speed_mps=float),
+        EventDef("RCS_FAULT", Severity.WARNING_HI, "{error}", error=str),
     )
     PARAMS = (
         Param("initial_bank_deg", float, 0.0, 180.0, default=60.0),

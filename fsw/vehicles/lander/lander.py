@@ -16,26 +16,29 @@ arrested descent, then the engines are cut.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
+from fsw.core.devices import DEVICE_FAULT, DeviceFailure, failed
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
 from fsw.gnc import hazard, site_select
 from fsw.gnc.descent_guidance import G_MARS, DescentTarget, EngineLimits, PolynomialGuidance
-from hal.errors import DeviceFault
 
 from .edl_common import EdlLinks
 from .modes import LANDER_MODES
+from .topics import LANDER_MODE, STA_STATUS
 
 EDL_MODES = ("POWERED_DESCENT", "HAZARD_DIVERT")
 
 
 class Lander(Component):
     MODES = LANDER_MODES
+    PUBLISHES = (LANDER_MODE,)
+    SUBSCRIBES = (STA_STATUS,)
     CHANNELS = (
         Channel("nav_x_m", float, "m"), Channel("nav_y_m", float, "m"), Channel("nav_z_m", float, "m"),
         Channel("nav_vx_mps", float, "m/s"), Channel("nav_vy_mps", float, "m/s"),
@@ -47,15 +50,15 @@ class Lander(Component):
     )
     EVENTS = (
         EventDef("SITE_CHOSEN", Severity.ACTIVITY_HI,
-                 "site ({x_m}, {y_m}), {miss_m} m from target, divert {divert_m} m"),
-        EventDef("NO_SAFE_SITE", Severity.WARNING_HI, "no safe site within {budget_m} m; landing at target"),
-        EventDef("MAP_LOADED", Severity.ACTIVITY_LO, "onboard map {n} x {n}, safe fraction {safe_fraction}"),
+                 "site ({x_m}, {y_m}), {miss_m} m from target, divert {divert_m} m", x_m=float, y_m=float, miss_m=float, divert_m=float),
+        EventDef("NO_SAFE_SITE", Severity.WARNING_HI, "no safe site within {budget_m} m; landing at target", budget_m=float),
+        EventDef("MAP_LOADED", Severity.ACTIVITY_LO, "onboard map {n} x {n}, safe fraction {safe_fraction}", n=int, safe_fraction=float),
         EventDef("NAV_INITIALISED", Severity.ACTIVITY_LO, "nav state from EDL hand-over"),
-        EventDef("TOUCHDOWN_DETECTED", Severity.ACTIVITY_HI, "range {range_m} m, vz {vz_mps} m/s"),
+        EventDef("TOUCHDOWN_DETECTED", Severity.ACTIVITY_HI, "range {range_m} m, vz {vz_mps} m/s", range_m=float, vz_mps=float),
         EventDef("ENGINES_OFF", Severity.ACTIVITY_HI, "descent engines safed"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
-        EventDef("NAV_GAP", Severity.WARNING_HI, "no navigation for {gap_s} s: propagated on the commanded thrust"),
-        EventDef("ALT_REJECTED", Severity.WARNING_HI, "altimeter residual {residual_m} m outside the {gate_m} m gate"),
+        DEVICE_FAULT,
+        EventDef("NAV_GAP", Severity.WARNING_HI, "no navigation for {gap_s} s: propagated on the commanded thrust", gap_s=float),
+        EventDef("ALT_REJECTED", Severity.WARNING_HI, "altimeter residual {residual_m} m outside the {gate_m} m gate", residual_m=float, gate_m=float),
     )
     PARAMS = (
         Param("divert_budget_m", float, 0.0, 2000.0, default=250.0,
@@ -116,9 +119,6 @@ class Lander(Component):
         self._last_sample: dict[str, tuple[int, int]] = {}   # device -> (sample t_ns, repeats)
         self.flags = {"cruise_stage_separated": False, "divert_pending": False,
                       "mav_go": False, "mav_departed": False, "engines_armed": False}
-        self.sta_mode: Callable[[], str | None] = lambda: None
-        self.sta_busy_fn: Callable[[], bool] = lambda: False
-        self.os_sealed_fn: Callable[[], bool] = lambda: False
         if onboard_map is not None:
             self.load_map(onboard_map)
 
@@ -175,13 +175,19 @@ class Lander(Component):
         return self.thrust_cmd[0] == 0.0
 
     def sta_ready(self) -> bool:
-        return self.sta_mode() == "READY"
+        s = self.received(STA_STATUS)
+        return s is not None and s.mode == "READY"
 
     def sta_busy(self) -> bool:
-        return self.sta_busy_fn()
+        s = self.received(STA_STATUS)
+        return s is not None and s.busy
 
     def os_sealed(self) -> bool:
-        return self.os_sealed_fn()
+        s = self.received(STA_STATUS)
+        return s is not None and s.sealed
+
+    def on_mode_change(self, source: str, dest: str) -> None:
+        self.publish(LANDER_MODE, dest)
 
     def mav_go(self) -> bool:
         return self.flags["mav_go"]
@@ -191,57 +197,48 @@ class Lander(Component):
 
     # ------------------------------------------------------------ commands
     @command("SEPARATE_CRUISE_STAGE", modes=("CRUISE",), doc="Cruise-stage separation done")
-    def _sep_cruise(self) -> None:
+    def _cmd_separate_cruise_stage(self) -> None:
         self.flags["cruise_stage_separated"] = True
 
     @command("MODE", Arg("trigger", str), doc="Fire a mode trigger (ground or sequence)")
-    def _mode(self, trigger: str) -> None:
+    def _cmd_mode(self, trigger: str) -> None:
         if not self.trigger(trigger):
             raise CommandError(f"trigger {trigger} refused in {self.mode}")
 
     @command("MAV_GO", Arg("go", bool), modes=("MAV_PREP", "LAUNCH_SUPPORT"), doc="MAV go/no-go")
-    def _mav_go(self, go: bool) -> None:
+    def _cmd_mav_go(self, go: bool) -> None:
         self.flags["mav_go"] = go
 
     @command("MAV_DEPARTED", modes=("LAUNCH_SUPPORT",), doc="MAV has left the launch rail")
-    def _mav_departed(self) -> None:
+    def _cmd_mav_departed(self) -> None:
         self.flags["mav_departed"] = True
 
     @command("NAV_HANDOVER", Arg("x_m", float, -1e6, 1e6), Arg("y_m", float, -1e6, 1e6),
              Arg("z_m", float, -1e5, 1e6), Arg("vx_mps", float, -1e4, 1e4), Arg("vy_mps", float, -1e4, 1e4),
              Arg("vz_mps", float, -1e4, 1e4), Arg("mass_kg", float, 1.0, 1e5),
              modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"), doc="EDL navigation hand-over (local frame)")
-    def _nav_handover(self, x_m: float, y_m: float, z_m: float, vx_mps: float, vy_mps: float, vz_mps: float,
+    def _cmd_nav_handover(self, x_m: float, y_m: float, z_m: float, vx_mps: float, vy_mps: float, vz_mps: float,
                       mass_kg: float) -> None:
         self.init_nav((x_m, y_m, z_m), (vx_mps, vy_mps, vz_mps), mass_kg)
 
     @command("SET_TARGET", Arg("x_m", float, -1e5, 1e5), Arg("y_m", float, -1e5, 1e5),
              modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"), doc="Targeted landing point (local frame)")
-    def _set_target(self, x_m: float, y_m: float) -> None:
+    def _cmd_set_target(self, x_m: float, y_m: float) -> None:
         self.target_xy = (x_m, y_m)
 
     # ------------------------------------------------------------ devices
     def _read(self, dev):
-        try:
-            return dev.read()
-        except DeviceFault as exc:
-            self._count_fault()
-            self.emit("DEVICE_FAULT", device=dev.name, error=str(exc))
-            return None
+        r = self.device_call(dev.read)
+        return None if failed(r) else r
 
     def _command_engine(self, thrust_N: float, direction) -> None:
         self.thrust_cmd = (thrust_N, tuple(direction))
         if self.engine is None:
             return
         throttle = min(max(thrust_N / self.engine_limits.max_thrust_N, 0.0), 1.0)
-        try:
-            self.engine.command(throttle, tuple(float(c) for c in direction))
-        except DeviceFault as exc:
-            self._count_fault()
-            self.emit("DEVICE_FAULT", device=self.engine.name, error=str(exc))
+        self.device_call(self.engine.command, throttle, tuple(float(c) for c in direction))
 
-    def _count_fault(self) -> None:
-        self.tlm["device_faults"] += 1
+    def on_device_fault(self, failure: DeviceFailure) -> None:
         if self.mode not in EDL_MODES and self.mode not in ("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV"):
             self.tlm["surface_device_faults"] += 1     # the surface table's own count (descent faults stay behind)
 
@@ -253,9 +250,12 @@ class Lander(Component):
         self._last_sample[dev.name] = (reading.t_ns, repeats)
         if repeats < self.params["stale_reads"]:
             return True
-        self._count_fault()
+        error = f"sample frozen at t={reading.t_ns / NS_PER_S:.3f} s"
         if repeats == self.params["stale_reads"]:
-            self.emit("DEVICE_FAULT", device=dev.name, error=f"sample frozen at t={reading.t_ns / NS_PER_S:.3f} s")
+            self.report_device_fault(DeviceFailure(dev.name, error))
+        else:                                  # counted, not reported again
+            self.tlm["device_faults"] += 1
+            self.on_device_fault(DeviceFailure(dev.name, error))
         return False
 
     def _propagate(self, dt: float) -> None:
@@ -373,21 +373,32 @@ class Lander(Component):
             self._command_engine(cmd.thrust_N, cmd.direction)
             self.tlm["tgo_s"] = float(self.guidance.tgo or 0.0)
             self.tlm["guidance_phase"] = cmd.phase
-        elif mode == "TOUCHDOWN" and self.engines_off():
+        else:
+            self.during()
+
+    # ------------------------------------------------------------ surface phases (guidance rate)
+    def during_TOUCHDOWN(self) -> None:
+        if self.engines_off():
             self.trigger("secure")
-        elif mode == "SURFACE_IDLE":
-            if self.os_sealed():
-                self.trigger("prepare_mav")
-            elif self.sta_ready() and self.sta_busy():
-                self.trigger("begin_transfer")
-        elif mode == "SAMPLE_TRANSFER":
-            if self.os_sealed():
-                self.trigger("prepare_mav")
-            elif not self.sta_busy():
-                self.trigger("pause_transfer")
-        elif mode == "MAV_PREP" and self.mav_go():
+
+    def during_SURFACE_IDLE(self) -> None:
+        if self.os_sealed():
+            self.trigger("prepare_mav")
+        elif self.sta_ready() and self.sta_busy():
+            self.trigger("begin_transfer")
+
+    def during_SAMPLE_TRANSFER(self) -> None:
+        if self.os_sealed():
+            self.trigger("prepare_mav")
+        elif not self.sta_busy():
+            self.trigger("pause_transfer")
+
+    def during_MAV_PREP(self) -> None:
+        if self.mav_go():
             self.trigger("support_launch")
-        elif mode == "LAUNCH_SUPPORT" and self.mav_departed():
+
+    def during_LAUNCH_SUPPORT(self) -> None:
+        if self.mav_departed():
             self.trigger("launched")
 
     def predicted_landing_xy(self) -> tuple[float, float]:

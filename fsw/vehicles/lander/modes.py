@@ -14,7 +14,7 @@ lander's own altimeter valid.
 """
 from __future__ import annotations
 
-from fsw.core.modes import ModeTable, T
+from fsw.core.modes import ANY, ModeTable, T
 
 LANDER_MODES = ModeTable(
     modes=("CRUISE", "ENTRY", "PARACHUTE", "TERRAIN_NAV", "POWERED_DESCENT", "HAZARD_DIVERT", "TOUCHDOWN",
@@ -62,5 +62,19 @@ STA_MODES = ModeTable(
         T("fault", ("STOWED", "READY", "HOLDING", "INSERTING", "SEALING"), "SAFE"),
         T("recover", "SAFE", "READY", "lander_on_surface", unless=("tube_in_gripper",)),
         T("recover_holding", "SAFE", "HOLDING", "tube_in_gripper"),
+    ),
+)
+
+# The arm's sub-steps inside READY/HOLDING/INSERTING (fsw.core.substeps): each trigger is named
+# after the sub-step it leads to; "idle" ends the hand-off from any step (done, refused, timed out).
+STA_STEPS = ModeTable(
+    modes=("idle", "reach", "grasp", "carry", "release"),
+    initial="idle",
+    transitions=(
+        T("reach", "idle", "reach"),
+        T("grasp", "reach", "grasp"),
+        T("carry", ("grasp", "release"), "carry"),
+        T("release", "carry", "release"),
+        T("idle", ANY, "idle"),
     ),
 )

@@ -66,9 +66,9 @@ class RoverTracker(Component):
     MODES = TRACKER_MODES
     CHANNELS = (Channel("rover_x_m", float, "m"), Channel("rover_y_m", float, "m"),
                 Channel("range_m", float, "m"), Channel("fixes_sent", int, ""), Channel("device_faults", int, ""))
-    EVENTS = (EventDef("ROVER_ACQUIRED", Severity.ACTIVITY_LO, "rover in view at {range_m} m"),
+    EVENTS = (EventDef("ROVER_ACQUIRED", Severity.ACTIVITY_LO, "rover in view at {range_m} m", range_m=float),
               EventDef("ROVER_LOST", Severity.ACTIVITY_LO, "rover out of view"),
-              EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"))
+              EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str))
     PARAMS = (Param("los_sigma_rad", float, 0.0, 0.1, default=5e-4, doc="camera line-of-sight noise"),
               Param("fix_period_cycles", int, 1, 10_000, default=5),
               Param("min_move_m", float, 0.0, 10.0, default=0.05, doc="no new fix for a rover that has not moved"),

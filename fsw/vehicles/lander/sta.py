@@ -4,40 +4,46 @@ the Orbiting Sample container, confirms each by the OS tube sensor, then seals t
 Custody is tracked in a `CustodyLedger` (rover -> sta -> os): a tube is recorded in the arm
 only when the gripper reads its id, and in the OS only when the OS tube sensor reads the
 same id; a duplicate offer or a tube already in the OS is refused with an event. The arm
-steps are a small sequence inside the modes (reach, grasp, carry, release, confirm), each
-with a timeout; an insertion that is not confirmed is retried, then the arm goes SAFE.
+steps are a declared sub-step table inside the modes (`STA_STEPS`: reach, grasp, carry,
+release), each with a timeout; an insertion that is not confirmed is retried, then the arm
+goes SAFE. The lander's mode comes in, and the arm's status goes out, on the lander's bus
+(`topics.py`); devices are called through `device_call`.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Channel, Param
+from fsw.core.devices import DEVICE_FAULT, failed
 from fsw.core.events import EventDef, Severity
-from hal.errors import DeviceFault
+from fsw.core.substeps import SubSteps
 
-from ..custody import CUSTODY_EVENTS, CustodyLedger
+from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
-from .modes import STA_MODES
+from .modes import STA_MODES, STA_STEPS
+from .topics import LANDER_MODE, STA_STATUS, StaStatus
 
 
 class SampleTransferArm(Component):
     MODES = STA_MODES
+    PUBLISHES = (STA_STATUS,)
+    SUBSCRIBES = (LANDER_MODE,)
     CHANNELS = (
         Channel("tubes_in_os", int, ""), Channel("tubes_taken", int, ""),
         Channel("offers_pending", int, ""), Channel("insert_retries", int, ""),
         Channel("step", str, ""), Channel("device_faults", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
-        EventDef("OFFER_RECEIVED", Severity.ACTIVITY_LO, "tube {tube} offered"),
-        EventDef("OFFER_REFUSED", Severity.WARNING_LO, "tube {tube}: {reason}"),
-        EventDef("TUBE_INSERTED", Severity.ACTIVITY_HI, "tube {tube} confirmed in the OS ({count})"),
-        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
-        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
-        EventDef("CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube}: {source} -> {dest} ({why}) after a restart"),
-        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "after a restart: arm {held}, OS {os}: ok={ok}"),
+        EventDef("OFFER_RECEIVED", Severity.ACTIVITY_LO, "tube {tube} offered", tube=int),
+        EventDef("OFFER_REFUSED", Severity.WARNING_LO, "tube {tube}: {reason}", tube=int, reason=str),
+        EventDef("TUBE_INSERTED", Severity.ACTIVITY_HI, "tube {tube} confirmed in the OS ({count})", tube=int, count=int),
+        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
+        EventDef("OS_SEALED", Severity.ACTIVITY_HI, "OS sealed with {count} tubes", count=int),
+        DEVICE_FAULT,
+        CUSTODY_RECONCILED,
+        CUSTODY_CHECK,
     )
     PARAMS = (
         Param("handoff_x_m", float, -2.5, 2.5, default=2.0),
@@ -63,12 +69,10 @@ class SampleTransferArm(Component):
         self.offer_xyz: dict[int, tuple[float, float, float]] = {}
         self.ledger = ledger if ledger is not None else CustodyLedger()
         self.ledger.emit = self.emit
-        self.lander_mode: Callable[[], str | None] = lambda: None
         self.offers: list[int] = []
         self.rover_done = False
         self.held = 0              # tube id the software believes the gripper holds
-        self.seq = "idle"
-        self.cycles = 0
+        self.steps = SubSteps(STA_STEPS, self)
         self.retries = 0
         self.os_confirmed: list[int] = []
         self.seal_fired = False
@@ -78,7 +82,7 @@ class SampleTransferArm(Component):
 
     # ------------------------------------------------------------ guards
     def lander_on_surface(self) -> bool:
-        return self.lander_mode() in ("SURFACE_IDLE", "SAMPLE_TRANSFER")
+        return self.received(LANDER_MODE) in ("SURFACE_IDLE", "SAMPLE_TRANSFER")
 
     def tube_in_gripper(self) -> bool:
         return self._g is not None and bool(self._g.holding) and int(self._g.tube_id) != 0
@@ -99,7 +103,7 @@ class SampleTransferArm(Component):
     @property
     def busy(self) -> bool:
         """Work to do or under way (the lander stays in SAMPLE_TRANSFER meanwhile)."""
-        return bool(self.offers) or self.mode in ("HOLDING", "INSERTING") or self.seq != "idle"
+        return bool(self.offers) or self.mode in ("HOLDING", "INSERTING") or not self.steps.idle
 
     @property
     def sealed(self) -> bool:
@@ -107,47 +111,45 @@ class SampleTransferArm(Component):
 
     # ------------------------------------------------------------ commands
     @command("SEAL", modes=("READY",), doc="Seal the Orbiting Sample container now")
-    def _seal(self) -> None:
+    def _cmd_seal(self) -> None:
         if not self.trigger("seal"):
             raise CommandError("seal refused")
         self._fire_seal()
 
     @command("UNSTOW", modes=("STOWED",), doc="Unstow the arm (lander on the surface)")
-    def _unstow(self) -> None:
+    def _cmd_unstow(self) -> None:
         if not self.trigger("unstow"):
             raise CommandError("unstow refused")
 
     @command("FAULT", doc="Go to SAFE (fault response)")
-    def _fault(self) -> None:
+    def _cmd_fault(self) -> None:
         self.trigger("fault")
 
     @command("RECOVER", modes=("SAFE",), doc="Leave SAFE once the cause is cleared")
-    def _recover(self) -> None:
+    def _cmd_recover(self) -> None:
         if not (self.trigger("recover") or self.trigger("recover_holding")):
             raise CommandError("recovery refused")
 
-    # ------------------------------------------------------------ devices
-    def _io(self, fn, *args):
-        try:
-            return fn(*args)
-        except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
-            self.emit("DEVICE_FAULT", device=getattr(fn, "__self__", None).name, error=str(exc))
-            return None
+    def on_mode_change(self, source: str, dest: str) -> None:
+        self._publish_status()
 
+    def _publish_status(self) -> None:
+        self.publish(STA_STATUS, StaStatus(self.mode, self.busy, self.sealed))
+
+    # ------------------------------------------------------------ devices
     def _sense(self) -> None:
         if self.gripper is not None:
-            r = self._io(self.gripper.read)
-            if r is not None:
+            r = self.device_call(self.gripper.read)
+            if not failed(r):
                 self._g = r
         if self.os_sensor is not None:
-            r = self._io(self.os_sensor.read)
-            if r is not None:
+            r = self.device_call(self.os_sensor.read)
+            if not failed(r):
                 self._os = r
 
     def _arm_at(self, target) -> bool:
-        r = self._io(self.arm.read)
-        if r is None or not r.at_target:
+        r = self.device_call(self.arm.read)
+        if failed(r) or not r.at_target:
             return False
         return max(abs(r.position_m[k] - target[k]) for k in range(3)) < 0.02
 
@@ -161,9 +163,6 @@ class SampleTransferArm(Component):
     def _os_pos(self):
         p = self.params
         return (p["os_x_m"], p["os_y_m"], p["os_z_m"])
-
-    def _goto(self, seq: str) -> None:
-        self.seq, self.cycles = seq, 0
 
     # ------------------------------------------------------------ hand-off messages
     def _receive(self) -> None:
@@ -197,54 +196,51 @@ class SampleTransferArm(Component):
         self._receive()
         if self._restored:
             self._resume()
-        self.cycles += 1
-        mode = self.mode
-        if mode == "STOWED":
-            if self.lander_on_surface():
-                self.trigger("unstow")
-        elif mode == "READY":
-            self._ready()
-        elif mode == "HOLDING":
-            self._holding()
-        elif mode == "INSERTING":
-            self._inserting()
-        elif mode == "SEALING":
-            if self.seal_pyro is not None:
-                r = self._io(self.seal_pyro.read)
-                self.seal_fired = bool(r is not None and r.fired)
-            if self.trigger("sealed"):
-                self.emit("OS_SEALED", count=len(self.os_confirmed))
-        if self.seq != "idle" and self.cycles > self.params["step_timeout_cycles"]:
-            self.emit("STEP_TIMEOUT", step=self.seq)
+        self.steps.tick()
+        self.during()
+        if not self.steps.idle and self.steps.cycles > self.params["step_timeout_cycles"]:
+            self.emit("STEP_TIMEOUT", step=self.steps.state)
             self._timeout()
         self.tlm["tubes_in_os"] = len(self.os_confirmed)
         self.tlm["offers_pending"] = len(self.offers)
         self.tlm["insert_retries"] = self.retries
-        self.tlm["step"] = self.seq
+        self.tlm["step"] = self.steps.state
+        self._publish_status()
 
-    def _ready(self) -> None:
-        if (self.rover_done and not self.offers and self.seq == "idle" and self.os_has_tubes()
+    def during_STOWED(self) -> None:
+        if self.lander_on_surface():
+            self.trigger("unstow")
+
+    def during_SEALING(self) -> None:
+        if self.seal_pyro is not None:
+            r = self.device_call(self.seal_pyro.read)
+            self.seal_fired = bool(not failed(r) and r.fired)
+        if self.trigger("sealed"):
+            self.emit("OS_SEALED", count=len(self.os_confirmed))
+
+    def during_READY(self) -> None:
+        if (self.rover_done and not self.offers and self.steps.idle and self.os_has_tubes()
                 and self.params["auto_seal"] and self.lander_on_surface()):
             if self.trigger("seal"):
                 self._fire_seal()
             return
-        if self.lander_mode() != "SAMPLE_TRANSFER":
+        if self.received(LANDER_MODE) != "SAMPLE_TRANSFER":
             return
-        if self.seq == "idle" and self.offers:
-            self._io(self.gripper.open_jaws)
-            self._io(self.arm.move_to, self._handoff_pos())
-            self._goto("reach")
-        elif self.seq == "reach" and self._arm_at(self._handoff_pos()):
-            self._io(self.gripper.close_jaws)
-            self._goto("grasp")
-        elif self.seq == "grasp" and self.tube_in_gripper():
+        if self.steps.state == "idle" and self.offers:
+            self.device_call(self.gripper.open_jaws)
+            self.device_call(self.arm.move_to, self._handoff_pos())
+            self.steps.go("reach")
+        elif self.steps.state == "reach" and self._arm_at(self._handoff_pos()):
+            self.device_call(self.gripper.close_jaws)
+            self.steps.go("grasp")
+        elif self.steps.state == "grasp" and self.tube_in_gripper():
             tube = self.offers.pop(0)
             got = int(self._g.tube_id)
             if got != tube:
                 self.emit("OFFER_REFUSED", tube=got, reason=f"gripper reads {got}, offered {tube}")
-                self._io(self.gripper.open_jaws)
+                self.device_call(self.gripper.open_jaws)
                 self.handoff.send("REFUSED", tube)
-                self._goto("idle")
+                self.steps.go("idle")
                 return
             if self.ledger.location(tube) is None:
                 self.ledger.register(tube, "rover")
@@ -252,49 +248,49 @@ class SampleTransferArm(Component):
                 self.held = tube
                 self.tlm["tubes_taken"] += 1
                 self.handoff.send("TAKEN", tube)
-                self._io(self.arm.move_to, self._os_pos())
-                self._goto("carry")
+                self.device_call(self.arm.move_to, self._os_pos())
+                self.steps.go("carry")
 
-    def _holding(self) -> None:
-        if self.seq == "carry" and self._arm_at(self._os_pos()):
+    def during_HOLDING(self) -> None:
+        if self.steps.state == "carry" and self._arm_at(self._os_pos()):
             if self.trigger("insert"):
-                self._io(self.gripper.open_jaws)
-                self._goto("release")
+                self.device_call(self.gripper.open_jaws)
+                self.steps.go("release")
 
-    def _inserting(self) -> None:
-        if self.seq == "release" and self.tube_sensor_confirms():
+    def during_INSERTING(self) -> None:
+        if self.steps.state == "release" and self.tube_sensor_confirms():
             tube = self.held
             if self.ledger.move(tube, "sta", "os") and self.trigger("confirm"):
                 self.os_confirmed.append(tube)
                 self.held = 0
                 self.retries = 0
                 self.emit("TUBE_INSERTED", tube=tube, count=len(self.os_confirmed))
-                self._goto("idle")
+                self.steps.go("idle")
 
     def _timeout(self) -> None:
         if self.mode == "INSERTING" and self.retries < self.params["max_insert_retries"]:
             self.retries += 1
-            self._io(self.gripper.close_jaws)
+            self.device_call(self.gripper.close_jaws)
             self._sense()
             if self.trigger("retry_insert"):
-                self._goto("carry")
-                self._io(self.arm.move_to, self._os_pos())
+                self.steps.go("carry")
+                self.device_call(self.arm.move_to, self._os_pos())
                 return
-        if self.mode == "READY" and self.seq in ("reach", "grasp") and self.offers:
+        if self.mode == "READY" and self.steps.state in ("reach", "grasp") and self.offers:
             tube = self.offers.pop(0)
             self.emit("OFFER_REFUSED", tube=tube, reason="not grasped in time")
-            self._io(self.gripper.open_jaws)
+            self.device_call(self.gripper.open_jaws)
             self.handoff.send("REFUSED", tube)
-            self._goto("idle")
+            self.steps.go("idle")
             return
         self.trigger("fault")
-        self._goto("idle")
+        self.steps.go("idle")
 
     def _fire_seal(self) -> None:
         if self.seal_pyro is None:
             self.seal_fired = True
         else:
-            self._io(self.seal_pyro.fire)
+            self.device_call(self.seal_pyro.fire)
 
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict[str, Any]:
@@ -336,21 +332,22 @@ class SampleTransferArm(Component):
             if mode == "HOLDING":
                 self.trigger("insert")
             if self.mode == "INSERTING":
-                self._goto("release")          # the confirmation step moves it (sta -> os) once
+                self.steps.force("release")          # the confirmation step moves it (sta -> os) once
             elif self.ledger.move(held, "sta", "os"):
                 self.emit("CUSTODY_RECONCILED", tube=held, source="sta", dest="os", why="the OS tube sensor reads it")
                 self.os_confirmed.append(held)
                 self.held = 0
         elif held and grip == held:
             if mode == "INSERTING":
-                self._io(self.gripper.open_jaws)
-                self._goto("release")
+                self.device_call(self.gripper.open_jaws)
+                self.steps.force("release")
             elif mode == "HOLDING":
-                self._io(self.arm.move_to, self._os_pos())
-                self._goto("carry")
+                self.device_call(self.arm.move_to, self._os_pos())
+                self.steps.force("carry")
         elif held:
             self.trigger("fault")              # the tube is in neither the gripper nor the OS: the ground looks
         elif mode == "READY" and grip and self.offers and grip == self.offers[0]:
-            self._goto("grasp")                # grasped after the checkpoint: the grasp step takes it
-        self.emit("CUSTODY_CHECK", held=self.held or "-", os=",".join(map(str, self.os_confirmed)) or "-",
+            self.steps.force("grasp")                # grasped after the checkpoint: the grasp step takes it
+        self.emit("CUSTODY_CHECK", ledger=f"arm {self.held or '-'}, OS {','.join(map(str, self.os_confirmed)) or '-'}",
+                  sensors=f"gripper {grip or '-'}, OS {os_id or '-'}",
                   ok=(not self.held or self.held == grip) and (not self.os_confirmed or self.os_confirmed[-1] == os_id))

@@ -49,9 +49,9 @@ class TerrainRelativeNav(Component):
     )
     EVENTS = (
         EventDef("TRN_FIX", Severity.ACTIVITY_HI,
-                 "fix {dx_m}, {dy_m} m from navigation (sigma {sigma_m} m, {landmarks} landmarks, {height_m} m up)"),
-        EventDef("TRN_REJECTED", Severity.WARNING_LO, "{reason}"),
-        EventDef("CAMERA_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
+                 "fix {dx_m}, {dy_m} m from navigation (sigma {sigma_m} m, {landmarks} landmarks, {height_m} m up)", dx_m=float, dy_m=float, sigma_m=float, landmarks=int, height_m=float),
+        EventDef("TRN_REJECTED", Severity.WARNING_LO, "{reason}", reason=str),
+        EventDef("CAMERA_FAULT", Severity.WARNING_HI, "{device}: {reason}", device=str, reason=str),
     )
     PARAMS = (
         Param("start_height_m", float, 1000.0, 10000.0, default=4300.0),

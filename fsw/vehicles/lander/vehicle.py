@@ -35,6 +35,7 @@ from .entry import EntryGuidance
 from .lander import Lander
 from .rover_tracker import RoverTracker
 from .sta import SampleTransferArm
+from .topics import LANDER_TOPICS
 from .trn import TerrainRelativeNav
 
 DEVICE_NAMES = {"imu": "imu0", "altimeter": "altimeter0", "engine": "engine",
@@ -113,10 +114,7 @@ def build_lander(devices: Mapping[str, object] | None = None, *, onboard_map: ha
                                camera_xyz_m=tracker_camera_xyz_m, handoff=handoff)
     parts = _edl_parts(dev, edl, links, lander) if edl is not None else {}
     topo = Topology("lander", [lander, sta] + ([tracker] if tracker else []) + list(parts.values()))
-    lander.sta_mode = lambda: sta.mode
-    lander.sta_busy_fn = lambda: sta.busy
-    lander.os_sealed_fn = lambda: sta.sealed
-    sta.lander_mode = lambda: lander.mode
+    topo.wire(LANDER_TOPICS)
     if onboard_map is not None:
         lander.load_map(onboard_map)
     return LanderFsw(topo, lander, sta, tracker, **parts)

@@ -1,7 +1,8 @@
 """MAV attitude control: TVC on stage 1, RCS in coast, spin-up/despin, RCS translation trim.
 
-The flight manager sets what to do (`set_*` methods); this component runs every base tick
-with the navigator's attitude and rates. TVC gains are scheduled on the measured axial
+The flight manager says what to do (ACS_COMMAND: law, set points, "stop now"); this
+component runs every base tick with the navigator's attitude and rates (NAV_STATE) and
+tells the flight manager its pointing error and RCS health (ACS_STATUS, on change). TVC gains are scheduled on the measured axial
 acceleration (authority = lever * thrust / inertia = k_tvc * accel, with k_tvc = lever *
 mass / inertia, a parameter); RCS gains use the upper-stage inertia parameters.
 
@@ -19,11 +20,12 @@ from typing import Any, Mapping
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
 from fsw.core.events import EventDef, Severity
+from fsw.core.ports import Sub
 from fsw.gnc.attitude import pointing_error, qrot_inv, rcs_torque, tvc_command
 from hal.devices import Gimbal, Rcs
 from hal.errors import DeviceFault
 
-from .navigation import MavNavigator
+from .topics import ACS_COMMAND, ACS_STATUS, NAV_STATE, AcsCommand, AcsStatus
 
 OFF, TVC, RCS_POINT, SPIN, DESPIN, TRIM = "off", "tvc", "rcs_point", "spin", "despin", "trim"
 
@@ -36,8 +38,10 @@ class MavAttitudeControl(Component):
         Channel("actuators_failed", int, doc="actuators whose last command was not acknowledged"),
         Channel("blind", bool, doc="no fresh navigation this tick: actuators held at null"),
     )
-    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}"),
-              EventDef("ACTUATOR_RECOVERED", Severity.ACTIVITY_HI, "{device} answers again"))
+    EVENTS = (EventDef("ACTUATOR_FAULT", Severity.WARNING_HI, "{device}: {reason}", device=str, reason=str),
+              EventDef("ACTUATOR_RECOVERED", Severity.ACTIVITY_HI, "{device} answers again", device=str))
+    PUBLISHES = (ACS_STATUS,)
+    SUBSCRIBES = (NAV_STATE, Sub(ACS_COMMAND, "_on_command"))
     PARAMS = (
         Param("tvc_k_per_accel", float, 0.1, 20.0, default=1.6 * 400.0 / 290.0),
         Param("tvc_bandwidth_radps", float, 0.1, 10.0, default=2.5),
@@ -53,9 +57,8 @@ class MavAttitudeControl(Component):
                   "the valves need not chatter on it)"),
     )
 
-    def __init__(self, name: str, nav: MavNavigator, tvc: Gimbal, rcs: Rcs) -> None:
+    def __init__(self, name: str, tvc: Gimbal, rcs: Rcs) -> None:
         super().__init__(name)
-        self.nav = nav
         self.tvc = tvc
         self.rcs = rcs
         self.law = OFF
@@ -66,6 +69,7 @@ class MavAttitudeControl(Component):
         self._sent_gimbal: tuple | None = None   # last command the device accepted
         self._sent_rcs: tuple | None = None
         self.failed: set[str] = set()            # actuators whose last command failed
+        self._status: AcsStatus | None = None    # last published ACS_STATUS
 
     @property
     def rcs_ok(self) -> bool:
@@ -84,6 +88,21 @@ class MavAttitudeControl(Component):
             self.target = tuple(target)
         if spin_rate is not None:
             self.spin_rate = spin_rate
+
+    def _on_command(self, cmd: AcsCommand) -> None:
+        """ACS_COMMAND: what the flight manager's set_law/stop calls used to do, in order."""
+        if cmd.stop:
+            self.stop()
+        self.set_law(cmd.law, target=cmd.target, spin_rate=cmd.spin_rate)
+        self.trim_force_inertial = cmd.trim_force
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        rcs_ok = self.rcs_ok
+        s = self._status
+        if s is None or s.error_rad != self.error_rad or s.rcs_ok != rcs_ok:
+            self._status = AcsStatus(self.error_rad, rcs_ok)
+            self.publish(ACS_STATUS, self._status)
 
     def _send_gimbal(self, p: float, y: float) -> None:
         if (p, y) != self._sent_gimbal:   # a held command need not be sent again
@@ -131,11 +150,12 @@ class MavAttitudeControl(Component):
 
     def step(self, t_ns: int) -> None:
         law = self.law
-        if law == OFF:
+        nav = self.ports.latest.get(NAV_STATE.name)   # received(), without its checks: every tick
+        if law == OFF or nav is None:
             if self.failed:
                 self._probe()
+                self._publish_status()
             return
-        nav = self.nav
         p = self.params
         rate = nav.rate
         err = pointing_error(nav.q, self.target)
@@ -175,6 +195,7 @@ class MavAttitudeControl(Component):
         tlm["law"] = law
         tlm["pointing_error_deg"] = math.degrees(self.error_rad)
         tlm["roll_rate_radps"] = rate[0]
+        self._publish_status()
 
     def _roll(self, rate: float, target: float) -> float:
         """The roll rate the roll loop acts on: the target itself inside the deadband."""
@@ -206,6 +227,7 @@ class MavAttitudeControl(Component):
         self.failed = {str(d) for d in state.get("failed", ())}
         self._sent_gimbal = self._sent_rcs = None
         self.tlm["actuators_failed"] = len(self.failed)
+        self._publish_status()
 
 
 __all__ = ["MavAttitudeControl", "OFF", "TVC", "RCS_POINT", "SPIN", "DESPIN", "TRIM"]

@@ -12,11 +12,16 @@ Every IMU sample is checked before use: a read that fails or a sample that does 
 (a frozen device) makes the IMU invalid (the last rates are held, `imu_valid` is False),
 and a specific force beyond what the phase can produce (`coast_accel_max_mps2` when no
 motor burns, `burn_accel_max_mps2` during a burn) is rejected. During a burn the flight
-manager gives the navigator the motor's thrust model (`thrust_model`): a rejected or
+manager publishes the motor's thrust model (`THRUST_MODEL`, kept as `thrust_model`): a rejected or
 missing accelerometer sample, and any gap in the navigation (a crashed step, a processor
 reset), is bridged with the model's acceleration along the nose; in a coast the last valid
 specific force (the early coast's drag) is held for `coast_hold_s`, then the gravity model
 alone carries the state. The warm-restart state is the whole navigation state.
+
+Ports (topics.py): the navigator starts when the flight manager's phase says the MAV was
+thrown (FLIGHT_PHASE), follows the thrust model it publishes (THRUST_MODEL), and publishes
+its state after every step, start and restore (NAV_STATE) and its site and gravity model on
+every parameter change (NAV_MODEL).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import math
 from typing import Any, Callable, Mapping
 
 from fsw.core.component import Component
+from fsw.core.ports import Sub
 from fsw.core.declarations import Channel, Param
 from fsw.core.events import EventDef, Severity
 from fsw.core.time import NS_PER_S
@@ -31,6 +37,8 @@ from fsw.gnc.attitude import qpropagate, qrot, qrot_inv
 from fsw.gnc.kepler import apsides, gravity_j2, norm
 from hal.devices import Imu, StarTracker
 from hal.errors import DeviceFault
+
+from .topics import FLIGHT_PHASE, NAV_MODEL, NAV_STATE, THRUST_MODEL, FlightPhase, NavModel, NavState, ThrustModel
 
 SHORT_STEP_S = 0.05   # propagation steps this short use the midpoint rule (`propagate`)
 
@@ -46,9 +54,11 @@ class MavNavigator(Component):
         Channel("accel_rejected", int, doc="specific-force samples rejected as implausible"),
         Channel("bridged_s", float, "s", "navigation time carried by the thrust model, total"),
     )
+    PUBLISHES = (NAV_STATE, NAV_MODEL)
+    SUBSCRIBES = (Sub(THRUST_MODEL, "_on_thrust_model"), Sub(FLIGHT_PHASE, "_on_flight_phase"))
     EVENTS = (
         EventDef("NAV_STARTED", Severity.ACTIVITY_HI, "navigation from launch state"),
-        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_LO, "{device}: {reason}"),
+        EventDef("NAV_DEVICE_FAULT", Severity.WARNING_LO, "{device}: {reason}", device=str, reason=str),
     )
     PARAMS = (
         Param("gm", float, 1e13, 1e14, default=4.282837e13),
@@ -95,7 +105,7 @@ class MavNavigator(Component):
         self.accel_valid = True
         self._imu_t_ns = -1          # time stamp of the last fresh IMU sample
         self._imu_good_ns: int | None = None
-        self.thrust_model: Callable[[float], float] | None = None   # set by the flight manager
+        self.thrust_model: Callable[[float], float] | None = None   # THRUST_MODEL while a motor burns
         self.restored_ns: int | None = None   # sample time of the state a warm restart brought back
         self.tlm["imu_valid"] = self.tlm["accel_valid"] = True
 
@@ -109,14 +119,36 @@ class MavNavigator(Component):
         return self.active and self._last_ns == t_ns
 
     # ------------------------------------------------------------- the site
-    def site_state(self, t_ns: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    def model(self) -> NavModel:
         p = self.params
-        lat = math.radians(p["site_lat_deg"])
-        lon = math.radians(p["site_lon_deg"]) + p["omega_radps"] * t_ns / NS_PER_S
-        rs = p["site_radius_m"]
-        r = (rs * math.cos(lat) * math.cos(lon), rs * math.cos(lat) * math.sin(lon), rs * math.sin(lat))
-        w = p["omega_radps"]
-        return r, (-w * r[1], w * r[0], 0.0)
+        return NavModel(p["gm"], p["radius_eq_m"], p["omega_radps"], p["site_lat_deg"], p["site_lon_deg"],
+                        p["site_radius_m"])
+
+    def site_state(self, t_ns: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        return self.model().site_state(t_ns)
+
+    def publish_model(self) -> None:
+        """NAV_MODEL: the vehicle build publishes it once wired, then every parameter change."""
+        self.publish(NAV_MODEL, self.model())
+
+    def set_param(self, name: str, value: Any) -> bool:
+        ok = super().set_param(name, value)
+        if ok:
+            self.publish_model()
+        return ok
+
+    # ------------------------------------------------------------- ports
+    def _on_thrust_model(self, model: ThrustModel) -> None:
+        self.thrust_model = model.accel if model.stage is not None else None
+
+    def _on_flight_phase(self, phase: FlightPhase) -> None:
+        if phase.launch_ns is not None and not self.active:
+            self.start(phase.launch_ns)
+
+    def _publish_state(self) -> None:
+        """NAV_STATE: what the flight manager and attitude control navigate by."""
+        self.ports.publish(NAV_STATE, NavState(self._last_ns, self.active, self.r, self.v, self.q, self.rate,
+                                         self.accel_mag, self.accel_valid, self.imu_valid, self.restored_ns))
 
     def start(self, t_ns: int, q: tuple[float, float, float, float] | None = None) -> None:
         """Begin navigating from the site state (and the star-tracker attitude if valid)."""
@@ -138,6 +170,7 @@ class MavNavigator(Component):
         self._last_ns = t_ns
         self.active = True
         self.emit("NAV_STARTED")
+        self._publish_state()
 
     # ------------------------------------------------------------- loop
     def step(self, t_ns: int) -> None:
@@ -162,6 +195,7 @@ class MavNavigator(Component):
         tlm["altitude_m"] = norm(self.r) - self.params["radius_eq_m"]
         tlm["speed_mps"] = norm(self.v)
         tlm["accel_mps2"] = self.accel_mag
+        self._publish_state()
 
     def _read_imu(self, t_ns: int) -> None:
         """Read and check the IMU: a failed read or a sample that did not move on leaves the
@@ -321,6 +355,7 @@ class MavNavigator(Component):
         self._held_ns = None if held is None else int(held)
         if self.active and self._last_ns is None:
             raise ValueError("nav checkpoint: active without a time")
+        self._publish_state()
 
 
 __all__ = ["MavNavigator"]

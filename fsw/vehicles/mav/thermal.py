@@ -5,6 +5,10 @@ Zone i has heater i and thermometer i. Conditioning raises the set point from su
 launch temperature; a thermometer fault keeps its last value and is counted. The zones and
 their heaters belong to the lander's enclosure: once the MAV is thrown (`in_flight`) only
 the MAV's own grain and RCS thermometers are read.
+
+Ports (topics.py): the flight manager's phase (FLIGHT_PHASE) switches conditioning on (its
+THERMAL_CONDITIONING) and the enclosure off (the throw); the interlock temperatures and the
+sensor-fault count go out after every read (THERMAL_STATUS).
 """
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from typing import Any, Mapping
 from fsw.core.component import Component
 from fsw.core.declarations import Channel, Param
 from fsw.core.events import EventDef, Severity
+from fsw.core.ports import Sub
 from hal.devices import Heater, Thermometer
 from hal.errors import DeviceFault
+
+from .topics import FLIGHT_PHASE, THERMAL_STATUS, UNREAD_C, FlightPhase, ThermalStatus
 
 
 class MavThermal(Component):
@@ -23,7 +30,9 @@ class MavThermal(Component):
         Channel("heater_power_W", float, "W"), Channel("conditioning", bool),
         Channel("sensor_faults", int),
     )
-    EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}"),)
+    EVENTS = (EventDef("THERMO_FAULT", Severity.WARNING_LO, "{device}: {reason}", device=str, reason=str),)
+    PUBLISHES = (THERMAL_STATUS,)
+    SUBSCRIBES = (Sub(FLIGHT_PHASE, "_on_flight_phase"),)
     PARAMS = (
         Param("survival_setpoint_C", float, -60.0, 40.0, default=-30.0),
         Param("conditioning_setpoint_C", float, -60.0, 40.0, default=10.0),
@@ -40,12 +49,12 @@ class MavThermal(Component):
             raise ValueError("one thermometer per heater zone")
         self.heaters = heaters
         self.zones = zones
-        self.zone_C = [-50.0] * len(zones)
+        self.zone_C = [UNREAD_C] * len(zones)
         self.grain = grain
         self.rcs = rcs
         self.conditioning = False
-        self.grain_C = [-50.0] * len(grain)
-        self.rcs_C = [-50.0] * len(rcs)
+        self.grain_C = [UNREAD_C] * len(grain)
+        self.rcs_C = [UNREAD_C] * len(rcs)
         self._on = [False] * len(heaters)
         self.enabled = True
         self.in_flight = False
@@ -58,6 +67,15 @@ class MavThermal(Component):
     @property
     def rcs_min_C(self) -> float:
         return min(self.rcs_C)
+
+    def _on_flight_phase(self, phase: FlightPhase) -> None:
+        if phase.mode == "THERMAL_CONDITIONING":
+            self.conditioning = True
+        if phase.launch_ns is not None:
+            self.in_flight = True
+
+    def _publish_status(self) -> None:
+        self.publish(THERMAL_STATUS, ThermalStatus(self.grain_min_C, self.rcs_min_C, self.tlm["sensor_faults"]))
 
     def _read(self, sensors: list[Thermometer], store: list[float]) -> None:
         for i, s in enumerate(sensors):
@@ -79,6 +97,7 @@ class MavThermal(Component):
         tlm["rcs_min_C"] = self.rcs_min_C
         if self.in_flight:
             tlm["heater_power_W"] = 0.0
+            self._publish_status()
             return
         self._read(self.zones, self.zone_C)
         p = self.params
@@ -104,6 +123,7 @@ class MavThermal(Component):
             total += p["zone_power_W"] if self._on[i] else 0.0
         tlm["heater_power_W"] = total
         tlm["conditioning"] = self.conditioning
+        self._publish_status()
 
     def checkpoint_state(self) -> dict:
         return super().checkpoint_state() | {
@@ -130,6 +150,7 @@ class MavThermal(Component):
         self._next_flight_read_ns = int(state.get("next_flight_read_ns", 0))
         self.tlm["grain_min_C"] = self.grain_min_C
         self.tlm["rcs_min_C"] = self.rcs_min_C
+        self._publish_status()
 
 
 __all__ = ["MavThermal"]

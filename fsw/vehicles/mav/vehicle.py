@@ -12,6 +12,10 @@ lockstep bench switch on the same tick:
 - quiet, 1 Hz (a settled coast with the RCS off, `MavFlightManager.quiet()`): navigation,
   sequencer, flight manager, thermal control and telemetry; attitude control is idle.
 
+The components talk only through the topics of `topics.py`, wired in `build_mav`;
+navigation and attitude control run first in every rate set, so the flight manager sees
+this tick's state (DESIGN.md).
+
 `build_flight` is the MAV's one flight build: components, executive, rate groups and its
 fault protection (`fsw.core.protection.protect` with `fsw.vehicles.mav.faults`), the same in
 SIL, on a HIL board, in Monte Carlo and in the fault matrix.
@@ -33,6 +37,7 @@ from .devices import MavDevices
 from .flight import MavFlightManager
 from .navigation import MavNavigator
 from .thermal import MavThermal
+from .topics import MAV_TOPICS
 
 BASE_RATE_HZ = 50
 FLIGHT_DIVISOR = 5
@@ -79,12 +84,16 @@ class MavVehicle:
 
 
 def build_mav(devices: MavDevices) -> MavVehicle:
+    """The MAV's components, their ports wired (topics.py; the only place they are)."""
     nav = MavNavigator("nav", devices.imu, devices.star)
-    control = MavAttitudeControl("acs", nav, devices.tvc, devices.rcs)
+    control = MavAttitudeControl("acs", devices.tvc, devices.rcs)
     thermal = MavThermal("thermal", devices.heaters, devices.zone_temps, devices.grain_temps,
                          devices.rcs_temps)
-    flight = MavFlightManager("flight", devices, nav, control, thermal)
+    flight = MavFlightManager("flight", devices)
     topo = Topology("mav", [flight, nav, control, thermal])
+    topo.wire(MAV_TOPICS)
+    nav.publish_model()          # the site and gravity the count's interlocks need
+    topo.bus.deliver()
     seq = Sequencer("seq", topo.dispatch)
     topo.add(seq)
     return MavVehicle(topo, nav, control, flight, thermal, seq)

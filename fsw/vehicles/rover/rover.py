@@ -32,7 +32,7 @@ from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_boun
 from fsw.gnc.pure_pursuit import PurePursuit
 from hal.errors import DeviceFault
 
-from ..custody import CUSTODY_EVENTS, CustodyLedger
+from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
 from .modes import DRIVING, ROVER_MODES
 
@@ -79,27 +79,28 @@ class Rover(Component):
         Channel("holds", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
-        EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m"),
-        EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}"),
-        EventDef("HAZARD_STOP", Severity.WARNING_HI, "{reason} at ({x_m}, {y_m})"),
-        EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})"),
-        EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})"),
-        EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts"),
-        EventDef("TUBE_STOWED", Severity.ACTIVITY_HI, "tube {tube} stowed ({count} aboard)"),
-        EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}"),
-        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out"),
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}"),
-        EventDef("RELOCALISED", Severity.ACTIVITY_LO, "{source}: moved {shift_m} m, bound {bound_m} m"),
-        EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m"),
-        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (bound {bound_m} m)"),
+        EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m", purpose=str, waypoints=int, length_m=float),
+        EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}", purpose=str),
+        EventDef("HAZARD_STOP", Severity.WARNING_HI, "{reason} at ({x_m}, {y_m})", reason=str, x_m=float, y_m=float),
+        EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})", tube=int, bx_m=float, by_m=float),
+        EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})", tube=int, reason=str, attempt=int),
+        EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts", tube=int, attempts=int),
+        EventDef("TUBE_STOWED", Severity.ACTIVITY_HI, "tube {tube} stowed ({count} aboard)", tube=int, count=int),
+        EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}", tube=int, result=str),
+        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
+        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
+        EventDef("RELOCALISED", Severity.ACTIVITY_LO, "{source}: moved {shift_m} m, bound {bound_m} m", source=str, shift_m=float, bound_m=float),
+        EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m", purpose=str, bound_m=float, inflation_m=float),
+        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
+                 source=str, shift_m=float, bound_m=float),
         EventDef("BOUND_RAISED", Severity.WARNING_HI,
-                 "a fix {shift_m} m off a {bound_m} m bound: growth now {growth} per m"),
-        EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander"),
-        EventDef("HOLD", Severity.WARNING_HI, "{reason}: stopped until it clears"),
-        EventDef("HOLD_CLEARED", Severity.ACTIVITY_HI, "{reason} clear after {held_s} s: replanning"),
-        EventDef("HOLD_TIMEOUT", Severity.WARNING_HI, "{reason} not clear after {held_s} s"),
-        EventDef("CUSTODY_RECONCILED", Severity.WARNING_LO, "tube {tube}: {source} -> {dest} ({why}) after a restart"),
-        EventDef("CUSTODY_CHECK", Severity.ACTIVITY_HI, "after a restart: ledger {ledger} vs sensors {sensors}: ok={ok}"),
+                 "a fix {shift_m} m off a {bound_m} m bound: growth now {growth} per m", shift_m=float, bound_m=float, growth=float),
+        EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander", purpose=str, bound_m=float),
+        EventDef("HOLD", Severity.WARNING_HI, "{reason}: stopped until it clears", reason=str),
+        EventDef("HOLD_CLEARED", Severity.ACTIVITY_HI, "{reason} clear after {held_s} s: replanning", reason=str, held_s=float),
+        EventDef("HOLD_TIMEOUT", Severity.WARNING_HI, "{reason} not clear after {held_s} s", reason=str, held_s=float),
+        CUSTODY_RECONCILED,
+        CUSTODY_CHECK,
     )
     PARAMS = (
         Param("drive_speed_mps", float, 0.01, 0.1, default=0.07),
@@ -264,27 +265,27 @@ class Rover(Component):
 
     # ------------------------------------------------------------ commands
     @command("LANDER_LANDED", doc="The lander reports it is on the surface and the deck is clear")
-    def _landed(self) -> None:
+    def _cmd_lander_landed(self) -> None:
         self.lander_landed_flag = True
 
     @command("EGRESS", modes=("STOWED",), doc="Drive off the lander deck")
-    def _egress(self) -> None:
+    def _cmd_egress(self) -> None:
         if not self.trigger("egress"):
             raise CommandError("egress refused")
 
     @command("FAULT", doc="Go to SAFE (fault response)")
-    def _fault(self) -> None:
+    def _cmd_fault(self) -> None:
         self._stop()
         self.trigger("fault")
 
     @command("RECOVER", modes=("SAFE",))
-    def _recover(self) -> None:
+    def _cmd_recover(self) -> None:
         if not (self.trigger("recover") or self.trigger("recover_stowed")):
             raise CommandError("recovery refused")
 
     @command("FIX", Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
              Arg("heading_rad", float, -7.0, 7.0), doc="Position fix (e.g. localisation against the lander)")
-    def _fix(self, x_m: float, y_m: float, heading_rad: float) -> None:
+    def _cmd_fix(self, x_m: float, y_m: float, heading_rad: float) -> None:
         self.dr.fix(x_m, y_m, heading_rad)
         self.imu_heading = self.dr.heading
         self._heading_offset = wrap(self.dr.heading - self._wheel_heading)
@@ -318,7 +319,7 @@ class Rover(Component):
 
     @command("ADD_TUBE", Arg("tube", int, 1, 65535), Arg("x_m", float, -1e4, 1e4), Arg("y_m", float, -1e4, 1e4),
              doc="Add a depot tube to collect")
-    def _add_tube(self, tube: int, x_m: float, y_m: float) -> None:
+    def _cmd_add_tube(self, tube: int, x_m: float, y_m: float) -> None:
         if any(t.tube == tube for t in self.tasks) or not self.ledger.register(tube, "depot"):
             raise CommandError(f"tube {tube} already known")
         self.tasks.append(TubeTask(tube, x_m, y_m))

@@ -1,0 +1,102 @@
+"""Flying ahead (sim/campaign/ahead.py): the ascent and the capture flown on a second core from
+the delivery's predicted outcome give the very bytes of flying in order; a wrong prediction
+is thrown away and the phases are flown in order. The campaigns are slow (tens of seconds)."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim import rundir
+from sim.campaign import chain, runner
+from sim.campaign.ahead import AHEAD_DIR, FlightAhead
+from sim.campaign.runner import run_campaign, without_wall_fields
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def in_order(tmp_path_factory):
+    return run_campaign(1, tmp_path_factory.mktemp("c") / "in-order").summary
+
+
+def test_flying_ahead_gives_the_bytes_of_flying_in_order(in_order, tmp_path, monkeypatch):
+    taken = []
+    install = FlightAhead.install
+
+    def spy(self, name, pdir):
+        ok = install(self, name, pdir)
+        taken.append((name, ok))
+        return ok
+    monkeypatch.setattr(FlightAhead, "install", spy)
+    ahead = run_campaign(1, tmp_path / "ahead", ahead=True).summary
+    assert ("ascent", True) in taken and ("capture", True) in taken     # it did fly ahead
+    assert ahead["telemetry_sha256"] == in_order["telemetry_sha256"]
+    assert without_wall_fields(ahead) == without_wall_fields(in_order)
+    assert not (tmp_path / "ahead" / "phases" / AHEAD_DIR).exists()
+
+
+def test_a_wrong_prediction_is_thrown_away(in_order, tmp_path, monkeypatch):
+    real = chain.predict_delivery
+    wrong = lambda values: {"sealed_tube_ids": real(values)["sealed_tube_ids"][:3]}   # noqa: E731
+    phases = tuple(p if p.name != "delivery" else runner.Phase(p.name, p.scenario, p.title, p.quiet_before,
+                                                               p.inputs, predict=wrong) for p in runner.PHASES)
+    monkeypatch.setattr(runner, "PHASES", phases)
+    decided = []
+    decide = FlightAhead.decide
+    monkeypatch.setattr(FlightAhead, "decide", lambda self, same: (decided.append(same), decide(self, same))[1])
+    again = run_campaign(1, tmp_path / "wrong", ahead=True, phases=phases).summary
+    assert decided == [False]
+    assert without_wall_fields(again) == without_wall_fields(in_order)
+
+
+FLY = ("import sys; from pathlib import Path; from sim.campaign.runner import run_campaign; "
+       "run_campaign(1, Path(sys.argv[1]), protection=False, ahead=True, resume=sys.argv[2] == 'resume')")
+
+
+def _flying_ahead(plan: Path) -> list[int]:
+    """Processes flying ahead from `plan` (their command line names it)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(plan).encode() in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.timeout(1800)
+def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in_order(tmp_path):
+    """SIGKILL while the delivery flies and the ascent is flown ahead: the child goes with the
+    campaign, the resume throws away what was flown ahead and ends with the bytes (and the
+    summary) of an uninterrupted unprotected campaign flown in order; the phases flown ahead
+    carried --no-protection."""
+    ref = run_campaign(1, tmp_path / "ref", protection=False).summary
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", FLY, str(out), "fresh"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ahead_log = out / "phases" / AHEAD_DIR / "ascent" / "telemetry.bin"
+    deadline = time.monotonic() + 900
+    while not (ahead_log.exists() and ahead_log.stat().st_size > 0):     # the ascent flown ahead
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    assert rundir.read_manifest(out)["phases_complete"] == ["landing"]    # the delivery in flight
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    plan = out / "phases" / AHEAD_DIR / "plan.json"
+    assert json.loads(plan.read_text())["protection"] is False
+    deadline = time.monotonic() + 30
+    while _flying_ahead(plan):                                             # it ends with its parent
+        assert time.monotonic() < deadline, "the process flying ahead outlived the campaign"
+        time.sleep(0.1)
+    subprocess.run([sys.executable, "-c", FLY, str(out), "resume"], check=True, timeout=900)
+    again = json.loads((out / rundir.SUMMARY).read_text())
+    assert again["telemetry_sha256"] == ref["telemetry_sha256"]
+    assert without_wall_fields(again) == without_wall_fields(ref)
+    assert not again["protection"]["installed"] and not (out / "phases" / AHEAD_DIR).exists()
