@@ -35,7 +35,7 @@ def once(tree: Path) -> dict:
         CHANNELS = (Channel("x", float), Channel("n", int))
 
     def make(n: int) -> bytes:
-        topo = Topology("demo", [Probe("probe")])
+        topo = Topology("testbed", [Probe("probe")])
         tlm = TelemetryLogWriter.for_topology(topo)
         for k in range(n):
             topo["probe"].tlm.update(x=k * 0.25, n=k)

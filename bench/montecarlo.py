@@ -1,7 +1,7 @@
 """Monte Carlo throughput: runs/s on a local pool of 1 and 2 workers, and Dask LocalCluster
 overhead against the pool (same runs, same master seed; results checked identical).
 
-    .venv/bin/python bench/montecarlo.py                       # demo scenario, ~20 ms runs
+    .venv/bin/python bench/montecarlo.py                       # hop scenario, ~20 ms runs
     .venv/bin/python bench/montecarlo.py --scenario ascent --runs 16
 
 Goals (issue 10): speed-up 2 vs 1 worker >= 1.8x; Dask overhead < 10 %. The machine's cores
@@ -30,13 +30,13 @@ def campaign(scenario, disp, runs, executor):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default="demo")
+    ap.add_argument("--scenario", default="testbed")
     ap.add_argument("--runs", type=int, default=400)
-    ap.add_argument("--dt", type=float, default=0.005, help="demo integration step (sets run cost)")
+    ap.add_argument("--dt", type=float, default=0.005, help="hop integration step (sets run cost)")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds; medians are reported")
     args = ap.parse_args()
     disp = dispersions.load(EXAMPLES / f"{args.scenario}.toml")
-    if args.scenario == "demo":
+    if args.scenario == "testbed":
         disp = disp.__class__(**{**disp.__dict__, "fixed": {**disp.fixed, "dt_s": args.dt}})
     print(f"scenario {args.scenario}, {args.runs} runs, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} (other jobs share the cores)")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/orphans.py [--workers 4] [--dask] [--tree /work/wt/base]
 
-Starts a long campaign of the demo scenario with the given tree's code, waits until runs are
+Starts a long campaign of the hop scenario with the given tree's code, waits until runs are
 journaled, reads its process tree from /proc, SIGKILLs it, and counts how many of those
 processes still run 10 s later (they are then killed). Linux only.
 """
@@ -28,7 +28,7 @@ def main(argv: list[str]) -> None:
     if "--workers" not in extra:
         extra += ["--workers", "4"]
     out = Path(tempfile.mkdtemp(prefix="orphans-")) / "mc"
-    proc = subprocess.Popen([sys.executable, "-c", "from msr.cli import main; main()", "montecarlo", "demo",
+    proc = subprocess.Popen([sys.executable, "-c", "from msr.cli import main; main()", "montecarlo", "hop",
                              "--runs", "100000", "--out", str(out), "-q", "--no-plots", *extra],
                             cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / "runs.jsonl"

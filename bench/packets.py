@@ -10,8 +10,8 @@ import time
 from fsw.core.component import Component
 from fsw.core.declarations import Channel
 from fsw.core.events import Event, Severity
-from fsw.link.demo import DEMO_COMPONENTS
 from fsw.link.linked import linked_vehicle_spec as vehicle_spec
+from fsw.link.testbed import TESTBED_COMPONENTS
 from fsw.link.ingest import CommandIngest
 from fsw.link.log import TelemetryLogWriter, read_log
 from fsw.link.server import link_topology
@@ -40,7 +40,7 @@ def best_rate(fn, n: int, repeats: int = 5) -> float:
 
 
 def main() -> None:
-    spec = vehicle_spec("demo", {"nav": Nav, **DEMO_COMPONENTS})
+    spec = vehicle_spec("testbed", {"nav": Nav, **TESTBED_COMPONENTS})
     enc = TelemetryEncoder(spec)
     dec = TelemetryDecoder(spec)
     nav = enc.codec("nav")
@@ -79,7 +79,7 @@ def main() -> None:
         for _ in range(n):
             dec.decode(ev_pkt)
 
-    topology, ingest = link_topology("demo", [c(n) for n, c in DEMO_COMPONENTS.items()],
+    topology, ingest = link_topology("testbed", [c(n) for n, c in TESTBED_COMPONENTS.items()],
                                      {1: b"\x01" * 32})
     ingest.connect(topology)
     tce = TelecommandEncoder(ingest.vehicle, {1: b"\x01" * 32})
@@ -100,7 +100,7 @@ def main() -> None:
     class Sink(Component):
         CHANNELS = Nav.CHANNELS
     comp = Sink("nav")
-    writer = TelemetryLogWriter(vehicle_spec("demo", {"nav": Sink}))
+    writer = TelemetryLogWriter(vehicle_spec("testbed", {"nav": Sink}))
     comp.tlm.update(values)
 
     def log_write(n):

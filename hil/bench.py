@@ -1,8 +1,8 @@
 """The bench configuration file (TOML): what runs, where each device is wired, how fast.
 
     [bench]
-    scenario = "demo"            # hil.demo, or sim.scenarios.<name>, or a dotted module
-    vehicle = "demo"             # optional; checked against the scenario's vehicle
+    scenario = "zone"            # a registered scenario (sim.registry) or a dotted path
+    vehicle = "zone"             # optional; checked against the scenario's vehicle
     seed = 1
     mode = "lockstep"            # or "realtime"
     duration_s = 6.0             # optional; default from the scenario
@@ -47,7 +47,7 @@ from typing import Any, Mapping
 from hal.config import BAUDRATES, parse_devices
 from hal.errors import DeviceConfigError
 from hal.serial.framing import BROADCAST
-from hil.scenario import Deployment, ScenarioError, validate_overrides
+from sim.deployment import Deployment, ScenarioError, validate_overrides
 
 MODES = ("lockstep", "realtime")
 GC_MODES = ("freeze", "disable", "on")
@@ -246,7 +246,7 @@ def resolve_devices(bench: Bench, devs_t: Mapping[str, Any], r: _Reader) -> None
     except ScenarioError as exc:
         raise r.err("bench.scenario", str(exc)) from None
     try:
-        validate_overrides(dep.module, bench.overrides)
+        validate_overrides(dep.scenario, bench.overrides)
         config = dep.device_config()
     except (ValueError, TypeError, KeyError) as exc:  # the scenario refuses the overrides
         raise r.err("bench.overrides", str(exc)) from None

@@ -1,7 +1,8 @@
 """Deploy bundles: everything an offline board needs to run the flight side of a bench.
 
-    DIR/wheels/          the project and its runtime closure as wheels, pinned to this
-                         machine's versions, for this machine or a board profile
+    DIR/wheels/          the project, the vehicle's own distribution (when the bench's scenario
+                         comes from another package) and their runtime closure as wheels,
+                         pinned to this machine's versions, for this machine or a board profile
     DIR/bench.toml       the bench file
     DIR/products/        the ground's products the flight side loads (the landing's onboard
                          map), written here from the bench's scenario settings
@@ -29,7 +30,8 @@ from pathlib import Path
 from hil.bench import PRODUCTS_DIR, load_bench
 from hil.deploy_profiles import Target, resolve_target
 from hil.deploy_templates import TEMPLATES
-from hil.deploy_wheels import PROJECT, DeployError, WheelInfo, collect, runtime_requirements
+from hil.deploy_wheels import (PROJECT, DeployError, WheelInfo, collect, installed_from, runtime_requirements,
+                               vehicle_distribution)
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -58,11 +60,15 @@ class BundleReport:
 
 
 def find_project_dir(start: Path | None = None) -> Path:
-    """The source tree holding pyproject.toml above this package (needed to build its wheel)."""
+    """The source tree holding pyproject.toml above this package (needed to build its wheel),
+    else the directory the installed project was built from (pip's direct_url.json)."""
     here = (start or Path(__file__)).resolve()
     for d in (here, *here.parents):
         if (d / "pyproject.toml").is_file() and (d / "hil").is_dir():
             return d
+    source = installed_from(PROJECT)
+    if source is not None and (source / "hil").is_dir():
+        return source
     raise DeployError("cannot find the project source tree (pyproject.toml); pass --project DIR")
 
 
@@ -70,9 +76,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_scripts(target: Path, pyver: str, cpus: tuple[int, ...]) -> None:
+def _write_scripts(target: Path, pyver: str, cpus: tuple[int, ...], dists: tuple[str, ...] = (PROJECT,)) -> None:
     for name in ("install.sh", "rt-setup.sh", "msr-fsw.service"):
-        text = TEMPLATES[name].replace("@PYTHON_VERSION@", pyver)
+        text = TEMPLATES[name].replace("@PYTHON_VERSION@", pyver).replace("@DISTRIBUTIONS@", " ".join(dists))
         text = text.replace("@CPU_AFFINITY@", " ".join(map(str, cpus)) if cpus else "")
         if not cpus:
             text = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("CPUAffinity="))
@@ -87,6 +93,7 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
                  cpus: tuple[int, ...] | None = None, extra_wheels: Path | None = None) -> BundleReport:
     """Write a bundle for `bench_file` into `target` (created; must be empty if it exists)."""
     bench = load_bench(bench_file)  # a bad bench file fails here, before any download
+    vehicle = vehicle_distribution(bench.deployment.scenario.module)
     try:
         board: Target = resolve_target(platform, python_version)
     except ValueError as exc:
@@ -99,12 +106,14 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
     target.mkdir(parents=True, exist_ok=True)
     project = project or find_project_dir()
     report = BundleReport(target, board=board.label, python_version=board.python)
-    report.wheels = collect(target / "wheels", board, project, extra_wheels)
+    vehicles = (vehicle,) if vehicle else ()
+    report.wheels = collect(target / "wheels", board, project, extra_wheels, vehicles)
     shutil.copyfile(bench_file, target / "bench.toml")
-    report.products = bench.deployment.make_products(target / PRODUCTS_DIR)
+    # products/ only when the scenario has some (install.sh copies whatever is in it)
+    report.products = bench.deployment.make_products(target / PRODUCTS_DIR) if bench.deployment.products() else {}
     for setting, path in report.products.items():
         report.notes.append(f"ground product {setting}: {PRODUCTS_DIR}/{path.name} ({path.stat().st_size / 1e6:.1f} MB)")
-    _write_scripts(target, board.python, cpus if cpus is not None else bench.realtime.cpus)
+    _write_scripts(target, board.python, cpus if cpus is not None else bench.realtime.cpus, (PROJECT, *vehicles))
     if bench.mode != "realtime":
         report.notes.append(f"bench mode is {bench.mode}: the board runs lockstep with the emulator")
     for w in report.wheels:
@@ -116,6 +125,7 @@ def build_bundle(bench_file: str | Path, target: str | Path, *, platform: str | 
         "project": PROJECT, "version": metadata.version(PROJECT), "python": board.python,
         "platform": board.label, "platform_tags": list(board.tags) if board.tags else None,
         "bench": {"scenario": bench.scenario, "mode": bench.mode},
+        "vehicle_distribution": vehicle,
         "products": {k: f"{PRODUCTS_DIR}/{p.name}" for k, p in report.products.items()},
         "wheels": [w.as_dict() for w in report.wheels],
         "files": hashes,

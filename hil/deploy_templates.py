@@ -29,7 +29,7 @@ mkdir -p "$PREFIX"
 PREFIX=$(cd "$PREFIX" && pwd)
 "$PYTHON" -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
-    --find-links "$HERE/wheels" msr-fsw
+    --find-links "$HERE/wheels" @DISTRIBUTIONS@
 cp "$HERE/bench.toml" "$PREFIX/bench.toml"
 if [ -d "$HERE/products" ]; then   # the ground's products (onboard map), beside the bench file
   mkdir -p "$PREFIX/products"

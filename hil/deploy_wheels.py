@@ -1,5 +1,6 @@
-"""The wheels of a deploy bundle: the project and its runtime closure, pinned to the versions
-installed here (what was tested is what flies), for this machine or for a board profile.
+"""The wheels of a deploy bundle: the project, the vehicle's own distribution when the bench
+flies a vehicle from another package (`vehicle_distribution`), and their runtime closure,
+pinned to the versions installed here (what was tested is what flies), for this machine or for a board profile.
 
 For a board (`Target` with platform tags) every dependency is downloaded as a binary wheel
 for its tags. A dependency PyPI has only as source is built here: with the compiler on when
@@ -12,6 +13,7 @@ host's installed copy (does the host run compiled code for it?), see `WheelInfo`
 """
 from __future__ import annotations
 
+import json
 import os
 import platform as _platform
 import re
@@ -22,6 +24,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Sequence
+from urllib.parse import unquote, urlparse
 
 from hil.deploy_profiles import Target, handling
 
@@ -62,13 +66,55 @@ def requirement_name(req: str) -> str:
     return re.split(r"[<>=!~;\[ (]", req, maxsplit=1)[0].strip()
 
 
-def runtime_requirements() -> list[str]:
-    """The project's runtime dependencies (no extras) from its installed metadata."""
+def runtime_requirements(vehicles: Sequence[str] = ()) -> list[str]:
+    """The runtime dependencies (no extras) of the project and of the `vehicles` distributions,
+    from their installed metadata (the project itself left out: its own wheel is built)."""
+    reqs: list[str] = []
+    for dist in (PROJECT, *vehicles):
+        try:
+            found = metadata.requires(dist) or []
+        except metadata.PackageNotFoundError:
+            raise DeployError(f"{dist} is not installed in this environment (pip install -e .)") from None
+        reqs += [r for r in found if "extra ==" not in r and canonical(requirement_name(r)) != PROJECT]
+    return list(dict.fromkeys(reqs))
+
+
+def vehicle_distribution(module: str) -> str | None:
+    """The distribution other than the project that provides `module` (a scenario's), or None
+    when the project does; DeployError when no installed distribution does (the board could
+    not import it)."""
+    top = module.partition(".")[0]
+    names = [n for n in metadata.packages_distributions().get(top, []) if canonical(n) != PROJECT]
+    if names:
+        return names[0]
+    if top in metadata.packages_distributions():
+        return None
+    raise DeployError(f"the scenario's module {module} is in no installed distribution, so a board could "
+                      f"not import it: install its package here (pip install DIR) and deploy again")
+
+
+def installed_from(dist: str) -> Path | None:
+    """The local source directory `dist` was installed from (pip's direct_url.json), if any."""
     try:
-        reqs = metadata.requires(PROJECT) or []
-    except metadata.PackageNotFoundError:
-        raise DeployError(f"{PROJECT} is not installed in this environment (pip install -e .)") from None
-    return [r for r in reqs if "extra ==" not in r]
+        url = json.loads(metadata.distribution(dist).read_text("direct_url.json") or "{}").get("url", "")
+    except (metadata.PackageNotFoundError, ValueError, AttributeError):
+        return None
+    src = Path(unquote(urlparse(url).path)) if url.startswith("file://") else None
+    return src if src is not None and any((src / f).is_file() for f in ("pyproject.toml", "setup.py")) else None
+
+
+def _vehicle_wheel(dist: str, wheels: Path) -> None:
+    """The vehicle's own wheel: built from the directory it was installed from, else fetched
+    at the installed version."""
+    d = metadata.distribution(dist)
+    src = installed_from(dist)
+    if src is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "src"
+            shutil.copytree(src, copy, ignore=shutil.ignore_patterns(*SOURCE_IGNORE))
+            pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(copy)], f"building the {dist} wheel")
+    else:
+        pip(["wheel", "--no-deps", "-q", "-w", str(wheels), f"{dist}=={d.version}"], f"fetching the {dist} wheel")
 
 
 def host_versions(reqs: list[str]) -> dict[str, str]:
@@ -114,12 +160,14 @@ def parse_wheel_name(file: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[-1]
 
 
-def classify(file: str) -> WheelInfo:
+def classify(file: str, vehicles: Sequence[str] = ()) -> WheelInfo:
     name, version, plat = parse_wheel_name(file)
     compiled = plat != "any"
     h = handling(name)
     if canonical(name) == PROJECT:
         accelerated, how, why = None, "pure", "the flight software (pure Python)"
+    elif canonical(name) in {canonical(v) for v in vehicles}:
+        accelerated, how, why = None, "vehicle", "the vehicle's own flight software (its distribution)"
     else:
         accelerated = True if compiled else (False if host_runs_compiled(name) else None)
         how, why = h.how, h.why
@@ -169,15 +217,18 @@ def _build_source(req: str, wheels: Path, target: Target, find_links: list[str])
             shutil.move(str(w), wheels / w.name)
 
 
-def collect(wheels: Path, target: Target, project: Path, extra_wheels: Path | None = None) -> list[WheelInfo]:
-    """Fill `wheels` for `target`; returns each wheel classified."""
+def collect(wheels: Path, target: Target, project: Path, extra_wheels: Path | None = None,
+            vehicles: Sequence[str] = ()) -> list[WheelInfo]:
+    """Fill `wheels` for `target` (with the `vehicles` distributions); returns each wheel classified."""
     wheels.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         # build from a clean copy: setuptools leaves build/ and stale files in the tree it builds
         src = Path(tmp) / "src"
         shutil.copytree(project, src, ignore=shutil.ignore_patterns(*SOURCE_IGNORE))
         pip(["wheel", "--no-deps", "-q", "-w", str(wheels), str(src)], f"building the {PROJECT} wheel")
-    reqs = runtime_requirements()
+    for dist in vehicles:
+        _vehicle_wheel(dist, wheels)
+    reqs = runtime_requirements(vehicles)
     pins = host_versions(reqs)
     find_links = ["--find-links", str(extra_wheels)] if extra_wheels is not None else []
     pinned = [f"{requirement_name(r)}=={pins[canonical(requirement_name(r))]}"
@@ -202,7 +253,7 @@ def collect(wheels: Path, target: Target, project: Path, extra_wheels: Path | No
                     _build_source(req, wheels, target, find_links)
     finally:
         os.unlink(cf.name)
-    infos = [classify(p.name) for p in sorted(wheels.glob("*.whl"))]
+    infos = [classify(p.name, vehicles) for p in sorted(wheels.glob("*.whl"))]
     for info in infos:
         want = pins.get(info.name)
         if want is not None and want != info.version:
@@ -212,4 +263,4 @@ def collect(wheels: Path, target: Target, project: Path, extra_wheels: Path | No
 
 
 __all__ = ["DeployError", "PROJECT", "WheelInfo", "can_build_for", "classify", "collect", "host_versions",
-           "parse_wheel_name", "requirement_name", "runtime_requirements"]
+           "installed_from", "parse_wheel_name", "requirement_name", "runtime_requirements", "vehicle_distribution"]

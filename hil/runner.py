@@ -39,7 +39,7 @@ from hil.bench import Bench, BenchConfigError
 from hil.clock import LockstepSerialClock
 from hil.footprint import Footprint
 from hil.rt import RtReport, realtime
-from hil.scenario import FlightResult, attach_log, fly
+from sim.deployment import FlightResult, attach_log, fly
 
 
 @dataclass

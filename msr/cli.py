@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "faults",
     "diff",
     "golden",
+    "new",
 )
 
 

@@ -1,28 +1,20 @@
 """Scenario deployments: the split that lets the same flight code run in SIL and on a bench.
 
-A scenario module provides
+A scenario is declared once (`sim.registry.Scenario`: plant, device config, flight build,
+summary, duration, end state, parameters, fault cases) and found by name through the registry,
+built-in or not. Anything the ground does during the scenario (commands, sequences) runs
+inside the executive, so SIL and a lockstep HIL bench execute exactly the same ticks.
 
-    plant(seed, overrides) -> plant                       (hal.plant.Plant)
-    device_config(overrides) -> dict                      (the `[devices]` table, sim backends)
-    flight(devices, clock, overrides, protection) -> (topology, executive)
-    summarize(outcome: SilOutcome) -> dict                (the scenario's figures and "success")
-    summary_lines(summary) -> list[str]
+The flight side carries the APID base the registry gives its vehicle (`topology.apid_base`),
+so its telemetry log and dictionary.json need no table.
 
-and optionally `vehicle`, `duration_s(overrides)`, `done(topology) -> bool`,
-`device_seed(seed) -> int` (default: the scenario seed), `WALL_FIELDS` (summary keys
-that hold wall-clock figures, excluded from determinism comparisons), and ground products:
-
-    products(overrides) -> {setting: file name}           (files the flight side loads, e.g. the
-                                                           landing's onboard map; names from settings)
-    make_product(setting, overrides, path)                (the ground writes one)
-
-The flight side gets each product's path as its setting: a file in `products_dir` (a board's
-installed bundle, `msr hil deploy`), or, where none was deployed (SIL, a bench on one
-machine), one the ground writes into a temporary directory just before the flight side loads
-it: the same file, loaded the same way, everywhere.
-
-Anything the ground does during the scenario (commands, sequences) runs inside the
-executive, so SIL and a lockstep HIL bench execute exactly the same ticks.
+Ground products: a scenario may declare `products(overrides) -> {setting: file name}` (files
+the flight side loads, e.g. the landing's onboard map; names from settings) and
+`make_product(setting, overrides, path)` (the ground writes one). The flight side gets each
+product's path as its setting: a file in `products_dir` (a board's installed bundle,
+`msr hil deploy`), or, where none was deployed (SIL, a bench on one machine), one the ground
+writes into a temporary directory just before the flight side loads it: the same file,
+loaded the same way, everywhere.
 
 `flight` builds the vehicle *with* its fault protection (`protection` is an
 `fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
@@ -38,14 +30,12 @@ event log, summary).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
 import tempfile
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping
 
 from fsw.core import Executive, SimClock, Topology
@@ -55,13 +45,14 @@ from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
 from sim import rundir
+from sim import registry
 from sim.faults.install import add_ground
+from sim.registry import Scenario
 from sim.scenario_params import MAX_SEED, ScenarioError, ScenarioParam, check_values, show
 
 if TYPE_CHECKING:   # the simulator's side only: a board's flight side loads neither
     from sim.truth import TruthRecorder
 
-REQUIRED = ("plant", "device_config", "flight")
 TRUTH = "truth.npz"
 TELEMETRY_LOG = "telemetry.bin"
 EVENT_LOG = "events.log"
@@ -98,23 +89,10 @@ def resolve_overrides(overrides: Mapping[str, Any], defaults: Mapping[str, Any],
     return check_values(params, merged), passthrough
 
 
-def validate_overrides(module: ModuleType, overrides: Mapping[str, Any]) -> None:
+def validate_overrides(scenario: Scenario | str, overrides: Mapping[str, Any]) -> None:
     """Everything about `overrides` that can be checked without flying (types, limits,
-    flight-parameter limits): a ScenarioError naming the bad one, before anything flies.
-    A scenario may give `check_overrides(overrides)`; otherwise its PARAMS or DEFAULTS and
-    PARAMETER_PREFIXES/PASSTHROUGH are checked."""
-    check = getattr(module, "check_overrides", None)
-    if callable(check):
-        check(dict(overrides))
-        return
-    declared = getattr(module, "DEFAULTS", None)
-    if declared is None:
-        declared = getattr(module, "PARAMETERS", None)
-    if declared is None:
-        return
-    prefixes = tuple(getattr(module, "PARAMETER_PREFIXES", ())) or tuple(getattr(module, "PASSTHROUGH", ()))
-    resolve_overrides(overrides, dict.fromkeys(declared) if not isinstance(declared, Mapping) else declared,
-                      prefixes, getattr(module, "PARAMS", ()))
+    flight-parameter limits): a ScenarioError naming the bad one, before anything flies."""
+    registry.scenario(scenario).check_overrides(overrides)
 
 
 def tube_id_list(value: Any) -> list[int]:
@@ -145,66 +123,47 @@ def parse_tube_ids(value: Any) -> list[int]:
         raise ScenarioError(f"tube_ids={show(value)}: {exc}; allowed: a list of integer ids in 1..65535") from None
 
 
-def scenario_module_name(name: str) -> str:
-    """"demo" -> hil.demo; a dotted name as given; anything else -> sim.scenarios.<name>."""
-    if name == "demo":
-        return "hil.demo"
-    return name if "." in name else f"sim.scenarios.{name}"
-
-
-def missing_parts(module: ModuleType) -> list[str]:
-    return [p for p in REQUIRED if not callable(getattr(module, p, None))]
-
-
-def load_scenario(name: str) -> ModuleType:
-    modname = scenario_module_name(name)
-    try:
-        module = importlib.import_module(modname)
-    except ImportError as exc:
-        raise ScenarioError(f"scenario {name!r}: cannot import {modname}: {exc}") from None
-    missing = missing_parts(module)
-    if missing:
-        raise ScenarioError(f"scenario {name!r} ({modname}) cannot be deployed: it lacks "
-                            f"{', '.join(missing)} (see sim/deployment.py for the split)")
-    return module
-
-
 @dataclass
 class Deployment:
     """One scenario with its seed and overrides; every side builds its part from here."""
 
-    name: str
+    name: str                                   # a registered name, a dotted path, or a Scenario
     seed: int = 1
     overrides: dict[str, Any] = field(default_factory=dict)
-    module: ModuleType | None = None
+    scenario: Scenario | None = None            # default: the registry's scenario `name`
     duration_override_s: float | None = None   # a bench's duration_s (not a scenario override)
     protection: bool = True                     # False only by an explicit --no-protection
     products_dir: Path | None = None           # deployed ground products (a board's bundle)
     product_sources: dict[str, str] = field(default_factory=dict)   # setting -> where it came from
 
     def __post_init__(self) -> None:
-        if self.module is None:
-            self.module = load_scenario(self.name)
+        if isinstance(self.name, Scenario):        # a declaration not registered (a test's, a doc's)
+            self.scenario, self.name = self.name, self.name.name
+        if self.scenario is None:
+            self.scenario = registry.scenario(self.name)
+        if not self.scenario.deployable:
+            raise ScenarioError(f"scenario {self.name!r} cannot be deployed: it declares no plant, "
+                                f"device_config and flight (see sim/registry.py)")
 
     @property
-    def vehicle(self) -> str | None:
-        return getattr(self.module, "vehicle", None)
+    def vehicle(self) -> str:
+        return self.scenario.vehicle.name
 
     @property
     def device_seed(self) -> int:
-        fn = getattr(self.module, "device_seed", None)
-        return int(fn(self.seed)) if callable(fn) else int(self.seed)
+        fn = self.scenario.device_seed
+        return int(fn(self.seed)) if fn is not None else int(self.seed)
 
     def plant(self) -> Any:
-        return self.module.plant(self.seed, self.overrides)
+        return self.scenario.plant(self.seed, self.overrides)
 
     def device_config(self) -> dict[str, dict[str, Any]]:
-        return self.module.device_config(self.overrides)
+        return self.scenario.device_config(self.overrides)
 
     def products(self) -> dict[str, str]:
         """{setting: file name} of the ground products the flight side loads."""
-        fn = getattr(self.module, "products", None)
-        return dict(fn(self.overrides)) if callable(fn) else {}
+        fn = self.scenario.products
+        return dict(fn(self.overrides)) if fn is not None else {}
 
     def make_products(self, into: Path, only: Mapping[str, str] | None = None) -> dict[str, Path]:
         """The ground's part: write the products (all, or `only`) into `into`; their paths."""
@@ -212,7 +171,7 @@ class Deployment:
         into.mkdir(parents=True, exist_ok=True)
         out = {}
         for setting, name in (self.products() if only is None else only).items():
-            self.module.make_product(setting, self.overrides, into / name)
+            self.scenario.make_product(setting, self.overrides, into / name)
             out[setting] = into / name
         return out
 
@@ -240,7 +199,7 @@ class Deployment:
     def _flight(self, devices: Mapping[str, Any], clock: Any, overrides: dict[str, Any], store: Any,
                 flushers: tuple[Callable[[], Any], ...]) -> tuple[Topology, Executive]:
         config = ProtectionConfig(enabled=self.protection, store=store, flushers=tuple(flushers))
-        fn = self.module.flight
+        fn = self.scenario.flight
         if "protection" in inspect.signature(fn).parameters:
             topology, executive = fn(devices, clock, overrides, protection=config)
         else:
@@ -251,19 +210,22 @@ class Deployment:
                 f"must take `protection` and end with fsw.core.protection.protect (or call the vehicle's "
                 f"build_flight); to fly without protection say so (--no-protection)")
         add_ground(topology, executive)
+        vehicle = self.scenario.vehicle
+        if getattr(topology, "apid_base", None) is None and topology.vehicle == vehicle.name:
+            registry.check_component_count(vehicle, len(topology.components))
+            topology.apid_base = registry.apid_base(vehicle)
         return topology, executive
 
     def duration_s(self) -> float:
         if self.duration_override_s is not None:
             return float(self.duration_override_s)
-        fn = getattr(self.module, "duration_s", None)
-        if callable(fn):
+        fn = self.scenario.duration_s
+        if fn is not None:
             return float(fn(self.overrides))
         raise ScenarioError(f"scenario {self.name!r} gives no duration; set bench.duration_s")
 
     def done(self) -> Callable[[Topology], bool] | None:
-        fn = getattr(self.module, "done", None)
-        return fn if callable(fn) else None
+        return self.scenario.done
 
     def sim_devices(self, plant: Any) -> DeviceSet:
         """The simulated devices over `plant`: in SIL for the flight code, on the bench for
@@ -335,6 +297,14 @@ class SilOutcome:
         return self.deployment.seed
 
 
+def _has_truth(plant: Any) -> bool:
+    """The plant gives its truth for reports (`truth()`); a plant that does not flies without."""
+    try:
+        return callable(getattr(plant, "truth", None)) and isinstance(plant.truth(), Mapping)
+    except NotImplementedError:
+        return False
+
+
 def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
             event_out: BinaryIO | None = None, *, truth_period_s: float | None = None,
             observers: tuple[Any, ...] = (),
@@ -349,7 +319,7 @@ def run_sil(dep: Deployment, log_out: BinaryIO | None = None,
     clock = SimClock(plant.now_ns())
     clock.attach(plant)
     truth = None
-    if truth_period_s and callable(getattr(plant, "truth", None)):
+    if truth_period_s and _has_truth(plant):
         from sim.truth import TruthRecorder
         truth = TruthRecorder(plant, seconds_to_ns(truth_period_s))
         clock.attach(truth)
@@ -377,7 +347,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
+def run_scenario(scenario: Scenario | str, *, seed: int, out_dir: Path | None,
                  overrides: Mapping[str, Any] | None = None,
                  observers: tuple[Any, ...] = (), protection: bool = True,
                  extra_summary: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -385,18 +355,16 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
 
     With `out_dir=None` (Monte Carlo runs that keep nothing) the logs stay in memory and
     only the summary is returned; its `telemetry_sha256` is the same either way. With a
-    run directory the plant's truth is sampled (`TRUTH_PERIOD_S`, default 1 s) into
+    run directory the plant's truth is sampled (`truth_period_s`, default 1 s) into
     truth.npz for plots, and the directory says whether it is complete (`sim.rundir`):
     manifest "running" first, logs fsynced, summary.json (with `extra_summary`), manifest
     "complete" last. A write error (full disk) stops the flight and is raised as OSError.
     """
-    if isinstance(module, str):
-        module = load_scenario(module)
+    scenario = registry.scenario(scenario)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScenarioError(f"seed={show(seed)}: expected an integer in [0, {MAX_SEED}]")
-    validate_overrides(module, dict(overrides or {}))   # before anything is built or flown
-    dep = Deployment(getattr(module, "NAME", module.__name__.rsplit(".", 1)[-1]), seed,
-                     dict(overrides or {}), module, protection=protection)
+    scenario.check_overrides(dict(overrides or {}))   # before anything is built or flown
+    dep = Deployment(scenario.name, seed, dict(overrides or {}), scenario, protection=protection)
     wall0 = time.perf_counter()
     if out_dir is None:
         outcome = run_sil(dep, observers=observers)
@@ -407,7 +375,7 @@ def run_scenario(module: ModuleType | str, *, seed: int, out_dir: Path | None,
                                                  "overrides": dep.overrides})
         outcome, files = _fly_into(dep, out_dir, observers)
         sha = sha256_file(out_dir / TELEMETRY_LOG)
-    summary = dict(module.summarize(outcome))
+    summary = dict(scenario.summarize(outcome)) if scenario.summarize is not None else {}
     summary.update({
         "scenario": dep.name, "seed": seed, "telemetry_sha256": sha,
         "telemetry_packets": outcome.log.packets,
@@ -426,12 +394,12 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
     """Fly with the logs in `out_dir`, then write the dictionary and the report data; returns
     the outcome and the files written (the run directory's promise)."""
     import numpy as np   # for the .npz files; the board's flight side (`Deployment`) never needs it
-    module = dep.module
+    scenario = dep.scenario
     with rundir.GuardedFile(out_dir / TELEMETRY_LOG) as tm, rundir.GuardedFile(out_dir / EVENT_LOG) as ev:
         def write_failed() -> str | None:
             err = tm.error or ev.error
             return None if err is None else f"cannot write {err.filename}: {err.strerror}"
-        outcome = run_sil(dep, tm, ev, truth_period_s=getattr(module, "TRUTH_PERIOD_S", 1.0),
+        outcome = run_sil(dep, tm, ev, truth_period_s=scenario.truth_period_s,
                           observers=observers, watch=write_failed)
         tm.sync()
         ev.sync()
@@ -442,8 +410,8 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
             from sim.truth import write_npz
             write_npz(out_dir / TRUTH, outcome.truth.series())
         files.append(TRUTH)
-    artifacts = getattr(module, "artifacts", None)
-    if callable(artifacts):  # scenario-specific report data (maps, paths)
+    artifacts = scenario.artifacts
+    if artifacts is not None:  # scenario-specific report data (maps, paths)
         with rundir.writing(out_dir / ARTIFACTS):
             np.savez_compressed(out_dir / ARTIFACTS, **artifacts(outcome))
         files.append(ARTIFACTS)
@@ -453,11 +421,11 @@ def _fly_into(dep: Deployment, out_dir: Path, observers: tuple[Any, ...]) -> tup
 WALL_FIELDS = ("wall_time_s",)
 
 
-def wall_fields(module: ModuleType) -> tuple[str, ...]:
+def wall_fields(scenario: Scenario | str) -> tuple[str, ...]:
     """Summary keys holding wall-clock figures (left out when comparing runs)."""
-    return tuple(dict.fromkeys(WALL_FIELDS + tuple(getattr(module, "WALL_FIELDS", ()))))
+    return tuple(dict.fromkeys(WALL_FIELDS + registry.scenario(scenario).wall_fields))
 
 
 __all__ = ["Deployment", "FlightResult", "ScenarioError", "SilOutcome", "attach_log", "fly",
-           "load_scenario", "missing_parts", "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil",
-           "scenario_module_name", "tube_id_list", "validate_overrides", "wall_fields"]
+           "parse_tube_ids", "resolve_overrides", "run_scenario", "run_sil",
+           "tube_id_list", "validate_overrides", "wall_fields"]

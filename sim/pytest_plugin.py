@@ -5,7 +5,8 @@
         run.wait_mode("flight", "COAST", timeout_s=300)
         run.expect_always("flight.grain_min_C", lambda c: c > -40, what="grain above -40 C")
 
-`sil(scenario, seed=..., **overrides)` builds the scenario's deployment (plant, simulated
+`sil(scenario, seed=..., **overrides)` (any registered scenario, a dotted path or a
+`sim.registry.Scenario`) builds the scenario's deployment (plant, simulated
 devices, flight software with its fault protection, lockstep clock) and returns a
 `sim.harness.SilRun`; waits run in simulated time and fail with the vehicle's modes, step
 faults and last events. A component's step that raises fails the test (`SilStepFault`, naming

@@ -123,10 +123,11 @@ class Dictionary:
     def __post_init__(self) -> None:
         seen: dict[int, str] = {}
         for v in self.vehicles:
-            if v.apid_base in seen:
-                raise DictionaryError(f"vehicles {seen[v.apid_base]!r} and {v.name!r} share "
-                                      f"APID base {v.apid_base:#x}")
-            seen[v.apid_base] = v.name
+            for apid in (v.apid_base, *(c.apid for c in v.components)):
+                if seen.get(apid, v.name) != v.name:
+                    raise DictionaryError(f"APID clash: vehicles {seen[apid]!r} and {v.name!r} both use "
+                                          f"APID {apid:#x}")
+                seen[apid] = v.name
 
     @cached_property
     def by_apid(self) -> dict[int, tuple[VehicleSpec, ComponentSpec]]:
@@ -209,7 +210,10 @@ def vehicle_spec(vehicle: str, classes: Mapping[str, type[Component]], *,
 
 
 def topology_spec(topology: Any, apid_base: int | None = None) -> VehicleSpec:
-    """Spec of a live Topology, using the component ids it assigned."""
+    """Spec of a live Topology, using the component ids it assigned; the base is the one
+    given, else the one the registry gave the flight (`topology.apid_base`), else the table's."""
+    if apid_base is None:
+        apid_base = getattr(topology, "apid_base", None)
     base = checked_base(topology.vehicle, apid_base)
     return VehicleSpec(topology.vehicle, base, tuple(
         component_spec(c.name, type(c), c.component_id, base)

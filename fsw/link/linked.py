@@ -43,10 +43,13 @@ def add_link(topology: Topology, keys: Mapping[int, bytes], **ingest_kw: Any) ->
 
 
 def link_topology(vehicle: str, components: list[Component], keys: Mapping[int, bytes], *,
-                  window: int = 64, master_keys: Mapping[int, bytes] | None = None
-                  ) -> tuple[Topology, CommandIngest]:
-    """A topology of `components` (in order) followed by its CommandIngest."""
+                  window: int = 64, master_keys: Mapping[int, bytes] | None = None,
+                  apid_base: int | None = None) -> tuple[Topology, CommandIngest]:
+    """A topology of `components` (in order) followed by its CommandIngest; `apid_base` None:
+    the built-in table's (else the one the registry gave the vehicle)."""
     topology = Topology(vehicle, components)
+    if apid_base is not None:
+        topology.apid_base = apid_base
     return topology, add_link(topology, keys, window=window, master_keys=master_keys)
 
 

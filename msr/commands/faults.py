@@ -1,7 +1,8 @@
 """`msr faults SCENARIO... --out DIR`: the fault x phase matrix (issue 11).
 
 Writes DIR/faults.json (every row, the nominal baselines, the figures) and DIR/faults.md (the
-readable table). SCENARIO is a scenario name (`demo` is the bench's small vehicle) or `all`.
+readable table). SCENARIO is any registered scenario that declares fault cases
+(`Scenario.fault_cases`: `zone` is the bench's small vehicle) or `all` (every one that does).
 Exit status 1 when a fault went undetected, a tube was lost or duplicated, an exception
 escaped, or a nominal run raised a false alarm.
 """
@@ -26,13 +27,16 @@ def register(cli: click.Group) -> None:
     def faults(scenarios: tuple[str, ...], out_dir: Path, quick: bool, seed: int, jobs: int) -> None:
         """Inject every fault kind in every chosen phase; detected, ticks, response, outcome, tubes."""
         from msr.outdir import output_dir
-        from sim.faults.cases import CASES
+        from sim import registry
         from sim.rundir import atomic_write
-        from sim.faults.matrix import run_matrix, table_lines
-        names = list(CASES) if scenarios == ("all",) else list(scenarios)
-        unknown = [n for n in names if n not in CASES]
-        if unknown:
-            raise click.ClickException(f"no fault cases for {', '.join(unknown)}; known: {', '.join(CASES)}, all")
+        from sim.faults.matrix import MatrixError, run_matrix, scenario_cases, table_lines
+        try:
+            names = [n for n, sc in registry.scenarios().items() if sc.fault_cases is not None] \
+                if scenarios == ("all",) else list(scenarios)
+            for name in names:
+                scenario_cases(name)
+        except (MatrixError, registry.RegistryError) as exc:
+            raise click.ClickException(str(exc)) from None
 
         def progress(row: dict) -> None:
             click.echo(f"  {row['scenario']} {row['phase']} {row['fault']}({row['target']}): "

@@ -111,7 +111,7 @@ def register(cli: click.Group) -> None:
         footprint.mark("command")
         from hal.errors import DeviceFault
         from hil.bench import BenchConfigError
-        from hil.scenario import ScenarioError
+        from sim.deployment import ScenarioError
         from hil.runner import (events_whole_prefix, open_log_for_resume, run_flight, telemetry_whole_prefix,
                                 write_run)
         footprint.mark("imports")
@@ -234,7 +234,7 @@ def register(cli: click.Group) -> None:
                   help="directory to write them into (default: the bench's products directory)")
     def products(bench_file: Path, out_dir: Path | None) -> None:
         """Bench side (the ground): write the products the bench's flight side loads (an onboard map)."""
-        from hil.scenario import ScenarioError
+        from sim.deployment import ScenarioError
         bench = _load(bench_file)
         dep = bench.deployment
         try:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import secrets
 import sys
@@ -11,7 +10,6 @@ from typing import Any, Iterable
 
 import click
 
-from fsw.link.demo import DEMO_COMPONENTS
 from fsw.link.dictionary import Dictionary, VehicleSpec
 from fsw.link.linked import linked_vehicle_spec
 from fsw.link.errors import DictionaryError, KeyFileError
@@ -19,27 +17,30 @@ from fsw.link.keys import load_keys, write_key_file
 from fsw.link.log import read_log
 from fsw.link.telemetry import AckPacket, ChannelPacket, EventPacket, Packet
 
-VEHICLES = ("lander", "rover", "mav", "ero")
-
-
 # ---------------------------------------------------------------- dictionary gathering
 def vehicle_classes(name: str) -> dict:
-    """{component name: class} of a vehicle (demo is built in; the others are imported)."""
-    if name == "demo":
-        return dict(DEMO_COMPONENTS)
-    module = importlib.import_module(f"fsw.vehicles.{name}")
-    return dict(module.MODE_COMPONENTS)
+    """{component name: class} of a registered vehicle (`sim.registry`)."""
+    from sim import registry
+    return registry.vehicle(name).component_classes()
+
+
+def registered_spec(name: str) -> VehicleSpec:
+    """The dictionary of a registered vehicle, at the APID base the registry gives it."""
+    from sim import registry
+    v = registry.vehicle(name)
+    return linked_vehicle_spec(v.name, v.component_classes(), apid_base=registry.apid_base(v))
 
 
 def gather(names: Iterable[str] | None = None, *, quiet: bool = False) -> Dictionary:
-    """Dictionary of the named vehicles, or of every vehicle that imports, plus demo."""
+    """Dictionary of the named vehicles, or of every registered vehicle that imports."""
+    from sim import registry
     explicit = names is not None and len(tuple(names)) > 0
-    wanted = tuple(names) if explicit else (*VEHICLES, "demo")
+    wanted = tuple(names) if explicit else tuple(registry.vehicle_names())
     specs: list[VehicleSpec] = []
     for name in wanted:
         try:
-            specs.append(linked_vehicle_spec(name, vehicle_classes(name)))
-        except (ImportError, AttributeError, DictionaryError) as exc:
+            specs.append(registered_spec(name))
+        except (ImportError, AttributeError, DictionaryError, registry.RegistryError) as exc:
             if explicit:
                 raise click.ClickException(f"vehicle {name}: {exc}") from None
             if not quiet:
@@ -126,13 +127,15 @@ def parse_args(items: tuple[str, ...]) -> dict[str, str]:
 def build_components(vehicle: str) -> list:
     try:
         classes = vehicle_classes(vehicle)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, ValueError) as exc:
         raise click.ClickException(f"vehicle {vehicle}: {exc}") from None
     try:
         return [cls(name) for name, cls in classes.items()]
-    except TypeError as exc:
-        raise click.ClickException(f"vehicle {vehicle}: its components cannot be built from "
-                                   f"their names alone ({exc}); use --vehicle demo") from None
+    except TypeError:
+        from sim import registry
+        flown = [n for n in registry.scenario_names() if registry.scenario(n).vehicle.name == vehicle]
+        raise click.ClickException(f"vehicle {vehicle}: its components need their devices; serve it while "
+                                   f"it flies: msr sil {flown[0] if flown else 'SCENARIO'} --live --keys KEYS") from None
 
 
 def register(cli: click.Group) -> None:
@@ -174,7 +177,7 @@ def register(cli: click.Group) -> None:
                   show_default=True)
     @click.option("--out", "out", type=click.Path(path_type=Path), required=True)
     @click.option("--vehicle", "vehicles", multiple=True,
-                  help="vehicle to include (repeatable; default: every vehicle that imports, and demo)")
+                  help="vehicle to include (repeatable; default: every registered vehicle)")
     @click.option("--from", "source", type=click.Path(exists=True, path_type=Path), default=None,
                   help="a run directory or its dictionary.json: the flight's own APIDs")
     def dict_export(fmt: str, out: Path, vehicles: tuple[str, ...], source: Path | None) -> None:

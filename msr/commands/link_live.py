@@ -117,7 +117,7 @@ def transport_options(fn: Any) -> Any:
             click.option("--host", default="127.0.0.1", show_default=True),
             click.option("--port", type=click.IntRange(1, 65535), default=None),
             click.option("--serial", "serial_url", default=None),
-            click.option("--vehicle", default="demo", show_default=True),
+            click.option("--vehicle", default="testbed", show_default=True),
             click.option("--dict", "dict_file",
                          type=click.Path(exists=True, dir_okay=False, path_type=Path)),
             click.option("--seq-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -131,7 +131,7 @@ def transport_options(fn: Any) -> Any:
 
 def register_live(keys_group: click.Group, gds: click.Group) -> None:
     @gds.command("serve")
-    @click.option("--vehicle", default="demo", show_default=True)
+    @click.option("--vehicle", default="testbed", show_default=True)
     @click.option("--keys", "keys_file", type=click.Path(path_type=Path), required=True)
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -161,8 +161,13 @@ def register_live(keys_group: click.Group, gds: click.Group) -> None:
         from fsw.link.transport import SerialLink, UdpLink
         ring = keyring_or_fail(keys_file)
         ground_addr = host_port(ground)
+        from sim import registry
+        try:
+            base = registry.apid_base(registry.vehicle(vehicle))
+        except registry.RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
         topology, ingest = link_topology(vehicle, build_components(vehicle), ring.keys,
-                                         master_keys=ring.master)
+                                         master_keys=ring.master, apid_base=base)
         try:
             log_fh = open(log_file, "wb") if log_file else None
         except OSError as exc:

@@ -13,14 +13,14 @@ from pathlib import Path
 import click
 
 from msr.finite import Finite
-
 from msr.outdir import output_dir
+from sim import registry
 from sim.montecarlo import dispersions as dispersion_files
-from sim.montecarlo import scenarios
 from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.executors import make_executor
 from sim.montecarlo.reproduce import sil_inputs
+from sim.scenario_params import ScenarioError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dispersions"
 
@@ -59,8 +59,8 @@ def echo_report(report: dict, out: Path) -> None:
     n, ok = report["n_runs"], report["successes"]
     click.echo(f"{report['scenario']}: {ok}/{n} runs succeeded ({100 * report['success_rate']:.1f} %),"
                f" {report['crashed']} crashed")
-    own_lines = getattr(scenarios.load(report["scenario"]), "report_lines", None)
-    for line in own_lines(report) if callable(own_lines) else []:
+    own_lines = registry.scenario(report["scenario"]).report_lines
+    for line in own_lines(report) if own_lines is not None else []:
         click.echo(line)
     for fig, s in report["statistics"].items():
         if s.get("count"):
@@ -119,7 +119,7 @@ def register(cli: click.Group) -> None:
                    workers: int | None, use_dask: bool, scheduler: str | None, out_dir: Path | None,
                    keep_outliers: int | None, min_success: float | None, resume: bool,
                    no_plots: bool, quiet: bool) -> None:
-        """Run a dispersed Monte Carlo campaign of SCENARIO (ascent, landing, ..., demo, or
+        """Run a dispersed Monte Carlo campaign of SCENARIO (ascent, landing, ..., hop, any registered one, or
         campaign: the whole campaign with every phase dispersed)."""
         if scheduler and (use_dask or workers is not None):
             raise click.UsageError("--scheduler uses the cluster's workers; drop --dask/--workers")
@@ -136,7 +136,7 @@ def register(cli: click.Group) -> None:
                 report = run_campaign(scenario, disp, runs=runs, master_seed=master_seed, out_dir=out_dir,
                                       executor=executor, progress=not quiet and sys.stderr.isatty(),
                                       keep_outliers=keep_outliers, plots=not no_plots, resume=resume)
-            except (DispersionError, LookupError) as exc:
+            except (DispersionError, LookupError, ScenarioError) as exc:
                 raise click.ClickException(str(exc)) from None
         echo_report(report, out_dir)
         rate = (report["requirements"] or {}).get("rate", report["success_rate"])

@@ -1,17 +1,15 @@
 """`msr sil SCENARIO`: run one SIL scenario, print its summary, write DIR/summary.json.
 
-A scenario is a module `sim.scenarios.<name>` on the deployment split (`sim.deployment`) with
-    run(*, seed, out_dir, overrides, protection=True) -> dict   (JSON-able summary, has "success")
-    summary_lines(summary: dict) -> list[str]                     (short human summary)
-`run` flies it with `run_scenario` (a scenario may add its own defaults first, e.g. the map
-of the run's seed), which writes the telemetry log, its dictionary, the event log and the
+SCENARIO is any registered scenario (`sim.registry`: the built-in ones and every installed
+package's `msr.scenarios` entry points) or a dotted path package.module[:ATTR]. It flies with
+`Scenario.fly` (`run_scenario`, or the scenario's own `run`, e.g. the map of the run's seed),
+which writes the telemetry log, its dictionary, the event log and the
 summary; the short summary is followed by the `protection` section (monitor trips, step
 faults with their raising lines, warm restarts).
 A bad override is a `ScenarioError`, shown as a one-line error.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -22,13 +20,13 @@ import click
 from msr.commands.live import live_link, live_options
 from sim.scenario_params import MAX_SEED, ScenarioError, show
 
-SCENARIOS = ("landing", "fetch", "ascent", "capture")
-
-
 def load_scenario(name: str):
-    if name not in SCENARIOS:
-        raise click.BadParameter(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
-    return importlib.import_module(f"sim.scenarios.{name}")
+    """The registered scenario `name`, or a one-line usage error naming the registered ones."""
+    from sim import registry
+    try:
+        return registry.scenario(name)
+    except registry.RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 SEED = click.IntRange(0, MAX_SEED)   # seeds are non-negative 63-bit integers (Monte Carlo's are)
@@ -67,7 +65,7 @@ def write_summary(summary: dict, out_dir: Path) -> Path:
 
 def register(cli: click.Group) -> None:
     @cli.command("sil")
-    @click.argument("scenario", type=click.Choice(SCENARIOS))
+    @click.argument("scenario")
     @click.option("--seed", type=SEED, default=1, show_default=True, help="scenario seed")
     @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
                   help="run directory (default runs/<scenario>-<seed>)")
@@ -82,7 +80,7 @@ def register(cli: click.Group) -> None:
     @live_options
     def sil(scenario: str, seed: int, out_dir: Path | None, overrides: tuple[str, ...],
             dispersion_file: Path | None, mc_run: int | None, no_protection: bool, **live_opts) -> None:
-        """Run one SIL scenario (landing, fetch, ascent, capture)."""
+        """Run one SIL scenario (landing, fetch, ascent, capture, zone, ... or any registered one)."""
         from fsw.core.protection import protection_lines
         from msr.commands.montecarlo import sil_run_inputs
         module = load_scenario(scenario)
@@ -92,7 +90,7 @@ def register(cli: click.Group) -> None:
         with output_dir(out_dir):
             try:
                 with live_link(out_dir, **live_opts):
-                    summary = module.run(seed=seed, out_dir=out_dir, overrides=values, protection=not no_protection)
+                    summary = module.fly(seed=seed, out_dir=out_dir, overrides=values, protection=not no_protection)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             for line in module.summary_lines(summary) + protection_lines(summary.get("protection", {})):

@@ -6,8 +6,10 @@ rather than a crash.
 """
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from sim.registry import Scenario
 
 
 def first(summary: Mapping[str, Any], *paths: str) -> Any:
@@ -24,9 +26,9 @@ def first(summary: Mapping[str, Any], *paths: str) -> Any:
     return None
 
 
-def accepted(module: ModuleType, values: Mapping[str, Any]) -> dict[str, Any]:
+def accepted(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, Any]:
     """The subset of `values` the scenario declares (and that are known)."""
-    declared = getattr(module, "DEFAULTS", {})
+    declared = scenario.defaults
     return {k: v for k, v in values.items() if k in declared and v is not None}
 
 

@@ -17,26 +17,26 @@ sets it. The report adds per-phase success, the distribution of tubes reaching t
 Entry Vehicle and the phase where each failed run failed; `msr run --seed S --dispersion F
 --run k` reproduces run k.
 
-`CampaignMonteCarlo(phases)` makes the same for other phase lists (the tests' short one).
+`CampaignMonteCarlo(phases)` makes the same for other phase lists (the tests' short one);
+its `scenario()` is the registry declaration (`SCENARIO` here, entry point `campaign`).
 """
 from __future__ import annotations
 
 import collections
-import importlib
+import dataclasses
 import re
 import tempfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Mapping, Sequence
 
-from sim import rundir
+from fsw.vehicle import Vehicle
+from sim import registry, rundir
 from sim.campaign import runner
 from sim.campaign.runner import PHASES, Phase
-from sim.deployment import scenario_module_name
-from sim.montecarlo import scenarios
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.statistics import describe
 from fsw.numerics import fixed_sum
+from sim.scenario_params import ScenarioError, ScenarioParam
 
 CUSTODY_STAGES = ("delivered", "loaded", "in_orbit", "captured", "contained", "in_eev")
 CRASH = re.compile(r"campaign phase (\w+) raised")
@@ -59,16 +59,16 @@ def split_inputs(inputs: Mapping[str, Any], phases: Sequence[Phase] = PHASES) ->
 
 
 class CampaignMonteCarlo:
-    """The scenario contract of `sim.montecarlo` (see sim/montecarlo/scenarios.py) for a
-    campaign of `phases`."""
+    """A Monte Carlo scenario (sim.registry.Scenario, with the report hooks) of a campaign
+    of `phases`."""
 
     def __init__(self, phases: Sequence[Phase] = PHASES, name: str = "campaign") -> None:
         self.phases = tuple(phases)
         self.name = name
 
     # ------------------------------------------------------------ what a file may disperse
-    def _module(self, phase: Phase) -> ModuleType:
-        return importlib.import_module(scenario_module_name(phase.scenario))
+    def _scenario(self, phase: Phase) -> registry.Scenario:
+        return registry.scenario(phase.scenario)
 
     def chained(self, phase: Phase) -> set[str]:
         """Keys the phase receives from the phases before it (probed with empty summaries)."""
@@ -77,20 +77,39 @@ class CampaignMonteCarlo:
         except Exception:           # an input function that needs real summaries: none known
             return set()
 
-    def parameters(self) -> list[str]:
+    def params(self) -> tuple[ScenarioParam, ...]:
+        """Each phase's declared parameters as PHASE.KEY (less the keys the chain sets)."""
         out = []
         for p in self.phases:
-            declared = scenarios.declared_parameters(self._module(p)) or []
-            out += [f"{p.name}.{k}" for k in declared if k not in self.chained(p)]
-        return sorted(out)
+            chained = self.chained(p)
+            out += [dataclasses.replace(param, name=f"{p.name}.{param.name}")
+                    for param in self._scenario(p).params if param.name not in chained]
+        return tuple(sorted(out, key=lambda param: param.name))
+
+    def parameters(self) -> list[str]:
+        return [param.name for param in self.params()]
 
     def prefixes(self) -> tuple[str, ...]:
-        out: list[str] = []
+        return tuple(f"{p.name}.{prefix}" for p in self.phases for prefix in self._scenario(p).prefixes)
+
+    def check_overrides(self, overrides: Mapping[str, Any]) -> None:
+        """PHASE.KEY names, and each phase's values through its own declaration: what the
+        campaign runner refuses before the first phase flies, refused here before any run."""
+        try:
+            by_phase = split_inputs(overrides, self.phases)
+        except DispersionError as exc:
+            raise ScenarioError(str(exc)) from None
         for p in self.phases:
-            m = self._module(p)
-            own = tuple(getattr(m, "PARAMETER_PREFIXES", ())) or tuple(getattr(m, "PASSTHROUGH", ()))
-            out += [f"{p.name}.{prefix}" for prefix in own]
-        return tuple(out)
+            values = by_phase.get(p.name)
+            if not values:
+                continue
+            chained = sorted(self.chained(p) & set(values))
+            if chained:
+                raise ScenarioError(f"{p.name}.{chained[0]}: set by the phase before {p.name} (the campaign chains it)")
+            try:
+                self._scenario(p).check_overrides(values)
+            except ScenarioError as exc:
+                raise ScenarioError(f"phase {p.name}: {exc}") from None
 
     def check_dispersions(self, d: DispersionSet) -> None:
         """Refuse keys the chain sets (the message says which phase sets them)."""
@@ -217,14 +236,23 @@ class CampaignMonteCarlo:
         plan = sil_inputs(scenario, dispersion_file, run=run, run_seed=run_seed)
         return plan.scenario_seed, split_inputs(plan.inputs, self.phases), dict(plan.inputs)
 
-    def contract(self, key_figures: Sequence[str] = ()) -> dict[str, Any]:
-        """The module-level names `sim.montecarlo` looks for in a scenario module: a module
-        making a Monte Carlo scenario of its phases does `globals().update(mc.contract())`."""
-        return {"NAME": self.name, "PARAMETERS": self.parameters(), "PARAMETER_PREFIXES": self.prefixes(),
-                "KEY_FIGURES": tuple(key_figures), "WALL_FIELDS": runner.WALL_FIELDS, "run": self.run,
-                "check_dispersions": self.check_dispersions, "reproduce_command": self.reproduce_command,
-                "describe_failure": self.describe_failure, "report_sections": self.report_sections,
-                "report_lines": self.report_lines, "write_plots": self.write_plots}
+    def summary_lines(self, summary: Mapping[str, Any]) -> list[str]:
+        """One run's outcome (`outcome`): where it failed, and the tubes at each custody stage."""
+        failed = summary.get("failed_phase")
+        tubes = summary.get("tubes", {})
+        return [f"{self.name}: {'success' if summary.get('success') else f'failed in {failed}'}",
+                "  tubes: " + ", ".join(f"{stage} {tubes.get(stage, 0)}" for stage in CUSTODY_STAGES)]
+
+    def scenario(self, key_figures: Sequence[str] = ()) -> registry.Scenario:
+        """The registry's declaration of this campaign as a Monte Carlo scenario (a module
+        making one of its phases declares `SCENARIO = mc.scenario(...)`)."""
+        return registry.Scenario(
+            self.name, Vehicle(self.name), self.summary_lines, run=self.run, params=self.params(),
+            prefixes=self.prefixes(), check=self.check_overrides, key_figures=tuple(key_figures),
+            wall_fields=runner.WALL_FIELDS, check_dispersions=self.check_dispersions,
+            reproduce_command=self.reproduce_command, describe_failure=self.describe_failure,
+            report_sections=self.report_sections, report_lines=self.report_lines,
+            write_plots=self.write_plots, doc=__doc__ or "")
 
 
 def outcome(summary: Mapping[str, Any], phases: Sequence[Phase] = PHASES) -> dict[str, Any]:
@@ -245,11 +273,9 @@ def outcome(summary: Mapping[str, Any], phases: Sequence[Phase] = PHASES) -> dic
 
 
 _CAMPAIGN = CampaignMonteCarlo()
-# NAME, PARAMETERS, PARAMETER_PREFIXES, KEY_FIGURES, WALL_FIELDS, run, check_dispersions,
-# reproduce_command, describe_failure, report_sections, report_lines, write_plots
-globals().update(_CAMPAIGN.contract(key_figures=(
+SCENARIO = _CAMPAIGN.scenario(key_figures=(
     "tubes.in_eev", "figures.landing.touchdown_error_m", "figures.ascent.periapsis_error_km",
-    "figures.capture.capture_offset_m")))
+    "figures.capture.capture_offset_m"))
 
 
 def inputs_for_run(dispersion_file: str | Path, *, run: int, run_seed: int

@@ -9,7 +9,6 @@ vehicles have distinct APIDs), with one dictionary for all of them.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -23,8 +22,9 @@ import numpy as np
 from fsw.core.eventlog import read_event_log
 from fsw.link.dictionary import Dictionary
 from sim import rundir
+from sim import registry
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
-                            scenario_module_name, sha256_file, validate_overrides)
+                            sha256_file, validate_overrides)
 
 from . import chain
 from .ahead import FlightAhead, discard as discard_ahead
@@ -233,8 +233,7 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         raise ScenarioError(f"unknown campaign phase(s) {sorted(unknown)}; phases: {[p.name for p in phases]}")
     for phase in phases:   # every phase's overrides checked before the first one flies (or a file is touched)
         try:
-            validate_overrides(importlib.import_module(scenario_module_name(phase.scenario)),
-                               overrides.get(phase.name, {}))
+            validate_overrides(phase.scenario, overrides.get(phase.name, {}))
         except ScenarioError as exc:
             raise ScenarioError(f"phase {phase.name}: {exc}") from None
     setup = {"seed": seed, "overrides": overrides, "phases": [p.name for p in phases]}
@@ -349,9 +348,9 @@ def _show(phase: Phase, pseed: int, pdir: Path, on_phase: Callable[[Phase, int, 
     if on_phase is None:
         return
     summary = json.loads((pdir / rundir.SUMMARY).read_text())
-    module = importlib.import_module(scenario_module_name(phase.scenario))
+    module = registry.scenario(phase.scenario)
     values = summary.get("inputs", {})
-    duration = module.duration_s(values) if callable(getattr(module, "duration_s", None)) else 0.0
+    duration = module.duration_s(values) if module.duration_s is not None else 0.0
     observer = on_phase(phase, pseed, float(duration))
     if callable(getattr(observer, "advance_to", None)):
         observer.advance_to(int(round(float(summary.get("sim_time_s") or 0.0) * 1e9)))
@@ -360,8 +359,7 @@ def _show(phase: Phase, pseed: int, pdir: Path, on_phase: Callable[[Phase, int, 
 def phase_values(phase: Phase, summaries: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides a phase flies with: what the chain gives it (that its scenario declares),
     then the campaign's own overrides for it."""
-    module = importlib.import_module(scenario_module_name(phase.scenario))
-    values = chain.accepted(module, phase.inputs(summaries))
+    values = chain.accepted(registry.scenario(phase.scenario), phase.inputs(summaries))
     values.update(extra)
     return values
 
@@ -372,15 +370,15 @@ def fly_phase(phase: Phase, pseed: int, pdir: Path, summaries: Mapping[str, Mapp
     """Fly one phase into a fresh `pdir`, which ends complete with its summary.json."""
     if pdir.exists():
         shutil.rmtree(pdir)     # what an interrupted attempt left
-    module = importlib.import_module(scenario_module_name(phase.scenario))
+    module = registry.scenario(phase.scenario)
     values = phase_values(phase, summaries, extra)
-    duration = module.duration_s(values) if callable(getattr(module, "duration_s", None)) else 0.0
+    duration = module.duration_s(values) if module.duration_s is not None else 0.0
     observer = on_phase(phase, pseed, float(duration)) if on_phase else None
-    if callable(getattr(module, "summarize", None)):
+    if module.summarize is not None:
         run_scenario(module, seed=pseed, out_dir=pdir, overrides=values,
                      observers=(observer,) if observer is not None else (), extra_summary={"inputs": values},
                      protection=protection)
     else:  # a scenario not yet on the deployment split: no logs to merge from it
         manifest = rundir.begin(pdir, "sil", {"scenario": phase.scenario, "seed": pseed, "overrides": values})
-        summary = module.run(seed=pseed, out_dir=pdir, overrides=values)
+        summary = module.fly(seed=pseed, out_dir=pdir, overrides=values)
         rundir.finish(pdir, manifest, {**summary, "inputs": values}, [])

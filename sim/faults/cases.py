@@ -1,4 +1,4 @@
-"""The fault x phase matrix of each scenario: which phases, which device each fault hits there,
+"""The fault x phase matrix of each built-in scenario: which phases, which device each fault hits there,
 how long to watch after injecting, and what "lost vehicle" means against plant truth.
 
 Every phase also gets the vehicle-independent faults (a slow step, a crashing component, loss
@@ -24,10 +24,10 @@ class ScenarioCases:
     link_outage_s: float
     fault_s: float = 5.0                                     # duration of transient faults
     quick: tuple[str, ...] = ()                              # phases of the quick subset
+    quick_all_kinds: bool = False                            # quick keeps noise/stuck (a short scenario)
     overrides: dict[str, Any] = field(default_factory=dict)
     lost: Callable[[Any], str | None] | None = None          # plant, flight topology -> why lost
     extra_reset_delays_s: tuple[float, ...] = ()             # more resets, later in the phase
-    module: str | None = None                                # scenario module (default: by name)
     # phase -> {"kind(target)" or "kind": why that fault there may lose the vehicle}; a lost
     # vehicle anywhere else is an unexplained loss and fails the matrix
     may_lose: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -69,8 +69,8 @@ def _ascent_lost(run: Any) -> str | None:
     return None
 
 
-DEMO = ScenarioCases(
-    "demo", phases=("zone:WARMING", "zone:SWEEP"),
+ZONE = ScenarioCases(
+    "zone", phases=("zone:WARMING", "zone:SWEEP"),
     device_faults={
         "zone:WARMING": ({"kind": "dropout", "target": "temp0"}, {"kind": "stuck", "target": "temp0"},
                          {"kind": "bias", "target": "temp0", "magnitude": 80.0},
@@ -81,7 +81,7 @@ DEMO = ScenarioCases(
                        {"kind": "dropout", "target": "imu0"}),
     },
     crash_target="zone", settle_s=4.0, link_outage_s=4.0, fault_s=2.0, quick=("zone:WARMING", "zone:SWEEP"),
-    overrides={"duration_s": 12.0})
+    quick_all_kinds=True, overrides={"duration_s": 12.0})
 
 # Every ascent run flies to its end (settle_s covers the ~700 s ascent, ~1.5 s of wall time
 # each): the outcome is the orbit reached, not a snapshot 40 s after the fault.
@@ -114,13 +114,12 @@ ASCENT = ScenarioCases(
         "crash(nav)": "no navigation for the TVC loop for 5 s of the stage-1 burn",
     }})
 
-CUSTODY = ScenarioCases(
-    "custody_demo", phases=("picker:PICKING",),
+CAROUSEL = ScenarioCases(
+    "carousel", phases=("picker:PICKING",),
     device_faults={"picker:PICKING": ({"kind": "dropout", "target": "slot1"},
                                       {"kind": "actuator_failed", "target": "gripper0"})},
     crash_target="picker", settle_s=3.0, link_outage_s=4.0, fault_s=1.0, quick=("picker:PICKING",),
-    extra_reset_delays_s=(0.9, 1.6, 2.3),
-    module="sim.faults.custody_demo")
+    extra_reset_delays_s=(0.9, 1.6, 2.3))
 
 # Fetch: driving off the deck, a traverse, and stowing the first depot tube (~22 s from the
 # grasp to the slot sensor's confirmation: resets while the arm carries the tube, just after
@@ -231,6 +230,6 @@ LANDING = ScenarioCases(
         "dropout(camera0)": "no map-relative fix at all (camera out through TRN): inertial navigation is "
                             "hundreds of metres to kilometres off, beyond the 60 m disc it steers for"}})
 
-CASES: dict[str, ScenarioCases] = {c.scenario: c for c in (DEMO, CUSTODY, ASCENT, FETCH, LANDING, CAPTURE)}
-
-__all__ = ["CASES", "ScenarioCases"]
+# Each scenario declares its cases (`sim.registry.Scenario.fault_cases`): `msr faults NAME`
+# flies those of any registered scenario.
+__all__ = ["ASCENT", "CAPTURE", "CAROUSEL", "FETCH", "LANDING", "ScenarioCases", "ZONE"]

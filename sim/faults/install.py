@@ -10,21 +10,26 @@ logs stay identical.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from fsw.core.protection import FDIR_GROUP, Protection, generic_monitors
+from fsw.vehicle import Vehicle, resolve
 
 from .linkwatch import GroundHeartbeat
 
-TABLE_MODULES = {"demo": "sim.faults.demo_faults", "custody_demo": "sim.faults.custody_demo"}
 
-
-def table_module(vehicle: str) -> ModuleType:
-    """The fault-table module of a vehicle: fsw.vehicles.<vehicle>.faults (demo vehicles in sim)."""
-    return importlib.import_module(TABLE_MODULES.get(vehicle, f"fsw.vehicles.{vehicle}.faults"))
+def table_module(vehicle: Vehicle | str) -> ModuleType:
+    """The fault-table module a vehicle declares (`Vehicle.faults`); a name is looked up in the registry."""
+    from sim import registry
+    v = vehicle if isinstance(vehicle, Vehicle) else registry.vehicle(vehicle)
+    if not v.faults:
+        raise registry.RegistryError(f"vehicle {v.name!r} declares no fault table (Vehicle.faults)")
+    try:
+        return resolve(v.faults)
+    except ImportError as exc:
+        raise registry.RegistryError(f"vehicle {v.name!r}: its fault table {v.faults} fails to import: {exc}") from None
 
 
 @dataclass

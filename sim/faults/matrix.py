@@ -10,15 +10,15 @@ exception out of the run). The baseline must have no detection at all (no false 
 """
 from __future__ import annotations
 
-import importlib
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sim.deployment import Deployment, load_scenario, missing_parts, scenario_module_name
+from sim import registry
+from sim.deployment import Deployment
 
-from .cases import CASES, ScenarioCases
+from .cases import ScenarioCases
 from .install import table_module
 from .run import FaultRun, fly_with_faults
 from .spec import FaultSpec
@@ -30,17 +30,28 @@ class MatrixError(ValueError):
     """The matrix cannot run a scenario (no cases, or the scenario is not deployable yet)."""
 
 
+def scenario_cases(name: str) -> ScenarioCases:
+    """The fault cases the scenario declares; MatrixError (one line) when it has none or is unknown."""
+    try:
+        sc = registry.scenario(name)
+    except registry.RegistryError as exc:
+        raise MatrixError(str(exc)) from None
+    if sc.fault_cases is None:
+        with_cases = [n for n in registry.scenario_names() if registry.scenario(n).fault_cases is not None]
+        raise MatrixError(f"scenario {name!r} declares no fault cases (Scenario.fault_cases); "
+                          f"scenarios with cases: {', '.join(with_cases)}")
+    if not sc.deployable:
+        raise MatrixError(f"scenario {name!r} cannot be flown with faults: it declares no plant, devices and flight")
+    return sc.fault_cases
+
+
 def scenario_ready(name: str) -> str | None:
     """None if the scenario can be flown with faults, else why not."""
-    if name not in CASES:
-        return f"no fault cases for {name!r} (known: {', '.join(sorted(CASES))})"
-    import importlib
     try:
-        module = importlib.import_module(CASES[name].module or scenario_module_name(name))
-    except ImportError as exc:
-        return f"cannot import: {exc}"
-    missing = missing_parts(module)
-    return f"not a deployment split yet (lacks {', '.join(missing)})" if missing else None
+        scenario_cases(name)
+    except MatrixError as exc:
+        return str(exc)
+    return None
 
 
 def _custody(run: FaultRun) -> dict[int, list[tuple[str, str]]]:
@@ -64,7 +75,7 @@ def _duplicated(tubes: dict[int, list[tuple[str, str]]], holds: dict[str, tuple[
 
 
 def _outcome(run: FaultRun, cases: ScenarioCases, after_tick: int) -> tuple[str, str]:
-    tables = table_module(run.vehicle or cases.scenario)
+    tables = table_module(registry.scenario(run.scenario).vehicle)
     rules = getattr(tables, "OUTCOME_MODES", {})
     worst, why = "continued", ""
     for r in run.records:
@@ -136,9 +147,8 @@ class Case:
 
 
 def run_case(case: Case) -> dict[str, Any]:
-    cases = CASES[case.scenario]
-    module = importlib.import_module(cases.module) if cases.module else None
-    dep = Deployment(case.scenario, case.seed, dict(cases.overrides), module)
+    cases = scenario_cases(case.scenario)
+    dep = Deployment(case.scenario, case.seed, dict(cases.overrides))
     run = fly_with_faults(dep, [case.spec] if case.spec else [], duration_s=case.duration_s)
     return {"row": judge(run, cases, None), "tubes": _custody(run), "phase_times": _phase_times(run),
             "start_s": run.start_ns / 1e9}
@@ -146,7 +156,7 @@ def run_case(case: Case) -> dict[str, Any]:
 
 def plan(scenario: str, *, quick: bool = False, phase_times: dict[str, float], seed: int = 1,
          start_s: float = 0.0) -> tuple[list[Case], list[str]]:
-    cases = CASES[scenario]
+    cases = scenario_cases(scenario)
     todo: list[Case] = []
     skipped: list[str] = []
     for phase in cases.phases:
@@ -156,7 +166,7 @@ def plan(scenario: str, *, quick: bool = False, phase_times: dict[str, float], s
             skipped.append(f"{scenario} {phase}: phase not reached in the nominal run")
             continue
         for spec in cases.specs(phase):
-            if quick and spec.kind in ("noise", "stuck") and scenario != "demo":
+            if quick and spec.kind in ("noise", "stuck") and not cases.quick_all_kinds:
                 continue
             extra = spec.duration_s if spec.kind == "link_loss" else 0.0
             bound = phase_times[phase] - start_s + spec.delay_s + max(cases.settle_s, extra + 3.0)

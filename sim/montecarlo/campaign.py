@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sim import rundir
-from sim.deployment import validate_overrides
-from sim.montecarlo import scenarios, statistics
+from sim import registry
+from sim.montecarlo import statistics
 from sim.montecarlo.dispersions import Choice, DispersionError, DispersionSet, Normal
 from sim.montecarlo.executors import DaskExecutor, PoolExecutor
 from sim.montecarlo.journal import Journal
@@ -52,10 +52,11 @@ def describe_dispersions(dispersions: DispersionSet) -> dict[str, dict]:
     return out
 
 
-def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict, module: Any = None) -> str:
+def reproduce_command(scenario: str, dispersions: DispersionSet, record: dict,
+                      declared: registry.Scenario | None = None) -> str:
     """The command line that runs `record` alone (the scenario's own, if it declares one)."""
-    own = getattr(module, "reproduce_command", None)
-    if callable(own):
+    own = declared.reproduce_command if declared is not None else None
+    if own is not None:
         return own(dispersions.source, record)
     return (f"msr sil {scenario} --seed {record['seed']} --dispersion {dispersions.source} "
             f"--run {record['run']}")
@@ -66,14 +67,12 @@ def check_scenario(scenario: str, dispersions: DispersionSet):
     if dispersions.scenario is not None and dispersions.scenario != scenario:
         raise DispersionError(f"{dispersions.source}: written for scenario {dispersions.scenario!r}, "
                               f"not {scenario!r}")
-    module = scenarios.load(scenario)
-    own_check = getattr(module, "check_dispersions", None)
-    if callable(own_check):
-        own_check(dispersions)
-    dispersions.check_parameters(scenarios.declared_parameters(module),
-                                 scenarios.declared_prefixes(module))
-    dispersions.check_values(lambda key, value: validate_overrides(module, {key: value}))
-    return module
+    declared = registry.scenario(scenario)   # a RegistryError (a LookupError's kin) names an unknown one
+    if declared.check_dispersions is not None:
+        declared.check_dispersions(dispersions)
+    dispersions.check_parameters(sorted(declared.defaults) if declared.params else None, declared.prefixes)
+    dispersions.check_values(lambda key, value: declared.check_overrides({key: value}))
+    return declared
 
 
 def _progress(total: int, enabled: bool, desc: str):
@@ -127,14 +126,14 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         if journal is not None:
             journal.close()
         records.sort(key=lambda r: r["run"])
-        key_figures = (dispersions.key_figures or scenarios.declared_key_figures(module)
+        key_figures = (dispersions.key_figures or module.key_figures
                        or statistics.default_key_figures(records))
         count = dispersions.outliers if keep_outliers is None else keep_outliers
         retained, rerun_checks = _retain(spec, records, key_figures, count, out_dir, executor,
                            failures_kept=keep_failed is not None)
     report = _report(scenario, spec, records, key_figures, retained, module)
-    figures = getattr(module, "campaign_figures", None)
-    if callable(figures):          # figures only the scenario knows how to draw from the runs
+    figures = module.campaign_figures
+    if figures is not None:          # figures only the scenario knows how to draw from the runs
         report["scenario_figures"] = figures(records)
     report["execution"] = {
         "executor": executor.name, "workers": executor.workers, "chunks": len(chunks),
@@ -152,8 +151,7 @@ def run_campaign(scenario: str, dispersions: DispersionSet, *, runs: int, master
         write(report, durations, out_dir)
         if plots:
             from sim.montecarlo import plots as plotting
-            own_plots = getattr(module, "write_plots", None)
-            (own_plots if callable(own_plots) else plotting.write_plots)(report, out_dir / "plots")
+            (module.write_plots or plotting.write_plots)(report, out_dir / "plots")
     return report
 
 
@@ -191,14 +189,14 @@ def _retain(spec: CampaignSpec, records: Sequence[dict], key_figures: Sequence[s
 
 
 def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures: Sequence[str],
-            retained: list[dict], module: Any = None) -> dict:
+            retained: list[dict], declared: registry.Scenario | None = None) -> dict:
     """The report; a scenario may add sections (`report_sections(records)`) and say more
     about each failure (`describe_failure(record)`)."""
     d = spec.dispersions
     n = len(records)
     successes = sum(r["success"] for r in records)  # integer sum
-    sections = getattr(module, "report_sections", None)
-    describe_failure = getattr(module, "describe_failure", None)
+    sections = declared.report_sections if declared is not None else None
+    describe_failure = declared.describe_failure if declared is not None else None
     report = {
         "scenario": scenario,
         "master_seed": spec.master_seed,
@@ -218,13 +216,13 @@ def _report(scenario: str, spec: CampaignSpec, records: list[dict], key_figures:
         "requirements": statistics.requirements(records, d.requirements),
         "protection": statistics.protection(records),
         "failures": [{"run": r["run"], "seed": r["seed"], "status": r["status"], "error": r["error"],
-                      "reproduce": reproduce_command(scenario, d, r, module),
-                      **(describe_failure(r) if callable(describe_failure) else {})}
+                      "reproduce": reproduce_command(scenario, d, r, declared),
+                      **(describe_failure(r) if describe_failure is not None else {})}
                      for r in records if not r["success"]],
         "retained": retained,
         "runs": records,
     }
-    if callable(sections):
+    if sections is not None:
         report.update(sections(records))
     return report
 

@@ -19,7 +19,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sim import rundir
-from sim.montecarlo import scenarios
+from sim import registry
+from sim.deployment import wall_fields
 from sim.montecarlo.dispersions import DispersionSet
 from sim.montecarlo.seeds import RunPlan, plan_run
 
@@ -28,7 +29,7 @@ from sim.montecarlo.seeds import RunPlan, plan_run
 class CampaignSpec:
     """Everything a worker needs to run any run of the campaign (small, picklable)."""
 
-    scenario: str                 # name given to scenarios.load ("ascent", "demo", dotted path)
+    scenario: str                 # a registered scenario ("ascent", "hop") or a dotted path
     master_seed: int
     dispersions: DispersionSet
 
@@ -89,13 +90,13 @@ def execute(spec: CampaignSpec, plan: RunPlan, out_dir: Path | None,
     with tempfile.TemporaryDirectory(prefix="mc-run-") as scratch:
         run_dir = Path(scratch) if out_dir is None else out_dir
         try:
-            module = scenarios.load(spec.scenario)
+            scenario = registry.scenario(spec.scenario)
             with rundir.durable(out_dir is not None):       # a scratch directory is not kept
-                summary = module.run(seed=plan.scenario_seed, out_dir=run_dir, overrides=dict(plan.inputs))
+                summary = scenario.fly(seed=plan.scenario_seed, out_dir=run_dir, overrides=dict(plan.inputs))
             if not isinstance(summary, Mapping):
                 raise TypeError(f"scenario returned {type(summary).__name__}, expected a dict summary")
             outputs = flatten_outputs(summary)
-            for name in scenarios.declared_wall_fields(module):
+            for name in wall_fields(scenario):
                 timing[name] = outputs.pop(name, None)
             record.update(status="ok" if summary.get("success") else "failed",
                           success=bool(summary.get("success")), outputs=outputs, error=None)

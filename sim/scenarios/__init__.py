@@ -1,1 +1,2 @@
-"""SIL scenarios run by `msr sil NAME`: run(seed, out_dir, overrides) -> summary dict."""
+"""The built-in scenarios (`msr sil NAME`): each module ends with its `SCENARIO` declaration
+(`sim.registry.Scenario`), registered in pyproject.toml's `msr.scenarios` entry points."""

@@ -26,7 +26,6 @@ inertial state: r_m, v_mps, t_s) and `os_elements`, for the capture phase of a c
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -41,7 +40,10 @@ from fsw.vehicles.mav.control import MavAttitudeControl
 from fsw.vehicles.mav.flight import MavFlightManager
 from fsw.vehicles.mav.navigation import MavNavigator
 from sim.ascent import AscentParams
+from fsw.vehicles.builtin import MAV
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
+from sim.faults.cases import ASCENT
+from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, grid_rate
 from sim.mars import surface_state_inertial
 from sim.orbit import KeplerError, state_to_elements
@@ -51,7 +53,6 @@ if TYPE_CHECKING:   # the world's side: the board's flight side (device_config, 
     from sim.plants import AscentPlant, CompositePlant
 
 NAME = "ascent"
-vehicle = "mav"
 FLIGHT_COMPONENTS = {"flight": MavFlightManager, "nav": MavNavigator, "acs": MavAttitudeControl}
 PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)
 PARAMS = (
@@ -330,5 +331,11 @@ def summary_lines(summary: dict) -> list[str]:
 
 def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None,
         protection: bool = True) -> dict:
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides,
+    return run_scenario(SCENARIO, seed=seed, out_dir=out_dir, overrides=overrides,
                         protection=protection)
+
+
+SCENARIO = Scenario(NAME, MAV, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s, done=done, params=PARAMS,
+                    prefixes=PARAMETER_PREFIXES, check=check_overrides, fault_cases=ASCENT, key_figures=KEY_FIGURES,
+                    wall_fields=WALL_FIELDS)

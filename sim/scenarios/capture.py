@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -41,7 +40,10 @@ from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
 from fsw.vehicles.ero.capture import EroCaptureManager
 from fsw.vehicles.ero.containment import EroContainment
 from fsw.vehicles.ero.relnav import EroRelNav
+from fsw.vehicles.builtin import ERO
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
+from sim.faults.cases import CAPTURE
+from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param
 from sim.mars import MARS
 from sim.orbit import Elements, elements_to_state, propagate_j2, state_to_elements
@@ -51,7 +53,6 @@ from sim.relative import inertial_to_lvlh, lvlh_to_inertial
 from sim.rendezvous import RendezvousParams, phasing_state
 
 NAME = "capture"
-vehicle = "ero"
 OS_ID = 1000
 NOMINAL_OS_ALT_KM = 343.0
 NOMINAL_OS_INC_DEG = 25.0
@@ -341,9 +342,14 @@ def summary_lines(summary: dict) -> list[str]:
 
 def run(*, seed: int, out_dir: Path | None, overrides: Mapping[str, Any] | None = None,
         protection: bool = True) -> dict:
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir, overrides=overrides,
+    return run_scenario(SCENARIO, seed=seed, out_dir=out_dir, overrides=overrides,
                         protection=protection)
 
 
-__all__ = ["NAME", "vehicle", "DEFAULTS", "plant", "device_config", "flight", "duration_s", "done",
+__all__ = ["NAME", "SCENARIO", "DEFAULTS", "plant", "device_config", "flight", "duration_s", "done",
            "summarize", "summary_lines", "run", "ground_sequence", "ground_prior", "nominal_os_state"]
+
+
+SCENARIO = Scenario(NAME, ERO, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s, done=done, params=PARAMS,
+                    prefixes=PARAMETER_PREFIXES, check=check_overrides, fault_cases=CAPTURE, wall_fields=WALL_FIELDS)

@@ -28,7 +28,6 @@ hazards entered (truth: the rover centre entering an uninflated rover-hazard pix
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -45,7 +44,10 @@ from fsw.vehicles.lander import build_lander
 from fsw.vehicles.lander.rover_tracker import RoverTracker
 from fsw.vehicles.lander.sta import SampleTransferArm
 from fsw.vehicles.rover import Rover, RoverHandoff, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
+from fsw.vehicles.builtin import ROVER
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.faults.cases import FETCH
+from sim.registry import Scenario
 from sim.scenario_params import (ScenarioParam, check_flight_params, defaults, flight_param, seed_param, table_of,
                                  xy_point)
 from sim.plants.surface_ops import LANDER_CAMERAS, STA_DEVICES, LanderCameraParams, StaParams, SurfaceOpsPlant
@@ -55,7 +57,6 @@ from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, DepotLayout, Terrain,
     site_terrain_params
 
 NAME = "fetch"
-vehicle = "rover"
 
 N_SLOTS = 10
 PARAMS = (
@@ -80,7 +81,7 @@ PARAMS = (
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PASSTHROUGH = PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
 FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
@@ -97,7 +98,7 @@ R+1 rover.LANDER_LANDED
 
 def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(scenario settings, flight parameters) with the overrides checked."""
-    cfg, fsw_params = resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH, PARAMS)
+    cfg, fsw_params = resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES, PARAMS)
     terrain = cfg.pop("terrain")
     if terrain is not None:
         cfg.update(terrain)
@@ -261,7 +262,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
             topology[comp].set_param(name, value)
         nav.bound.growth_per_m = nav.params["pos_bound_per_m"]
         surface.sequencer.load(parse_sequence(SEQUENCE))
-    surface = build_surface_flight(rfsw, lfsw, clock, vehicle=vehicle, configure=configure, protection=protection)
+    surface = build_surface_flight(rfsw, lfsw, clock, vehicle=ROVER.name, configure=configure, protection=protection)
     surface.topology.attach(EstimateTrack())
     return surface.topology, surface.executive
 
@@ -393,5 +394,10 @@ WALL_FIELDS = ()
 def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None,
         protection: bool = True) -> dict[str, Any]:
     """`msr sil fetch` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
+    return run_scenario(SCENARIO, seed=seed, out_dir=out_dir,
                         overrides={"terrain_seed": int(seed), **dict(overrides or {})}, protection=protection)
+
+
+SCENARIO = Scenario(NAME, ROVER, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s, done=done, run=run, params=PARAMS,
+                    prefixes=PARAMETER_PREFIXES, check=check_overrides, fault_cases=FETCH)

@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
@@ -59,7 +58,10 @@ from fsw.vehicles.lander.entry import EntryGuidance
 from fsw.vehicles.lander.trn import TerrainRelativeNav
 from fsw.vehicles.lander.vehicle import BASE_RATE_HZ, EdlConfig
 from sim.atmosphere import MarsAtmosphere
+from fsw.vehicles.builtin import LANDER
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
+from sim.faults.cases import LANDING
+from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, check_flight_params, defaults, flight_param, seed_param
 from sim.descent import DescentParams
 from sim.descent_camera import CameraParams
@@ -71,7 +73,6 @@ from sim.plants.edl import EdlPlant, RadarParams
 from sim.terrain import SITE_TERRAIN, SITE_TERRAIN_PARAMS, Terrain, TerrainError, generate, site_terrain_params
 
 NAME = "landing"
-vehicle = "lander"
 
 # The site (Jezero) and the entry interface (MSR_FACTS.md: ~125 km, 5.3-5.9 km/s, about -15.5 deg;
 # -15.8 puts the peak deceleration in the published 10-12 g; inertial speed and flight-path
@@ -119,7 +120,7 @@ PARAMS = (
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
 FLIGHT_COMPONENTS = {"lander": Lander, "edlnav": EdlNavigator, "entry": EntryGuidance, "edl": EdlSequencer,
                      "trn": TerrainRelativeNav}
-PASSTHROUGH = PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)   # e.g. "trn.image_period_s"
+PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)   # e.g. "trn.image_period_s"
 KEY_FIGURES = ("edl.peak_decel_g", "edl.parachute_deploy_alt_km", "edl.parachute_deploy_mach", "edl.trn_error_m",
                "edl.entry_to_touchdown_s", "touchdown.error_from_site_m", "edl.miss_from_target_m")
 TRUTH_PERIOD_S = 0.5
@@ -128,7 +129,7 @@ LIMITS = {"touchdown_error_m": 10.0, "vertical_speed_mps": 2.5, "horizontal_spee
 
 
 def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    return resolve_overrides(dict(overrides or {}), DEFAULTS, PASSTHROUGH, PARAMS)
+    return resolve_overrides(dict(overrides or {}), DEFAULTS, PARAMETER_PREFIXES, PARAMS)
 
 
 def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
@@ -485,7 +486,7 @@ WALL_FIELDS = ()
 def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None,
         protection: bool = True) -> dict[str, Any]:
     """`msr sil landing` and Monte Carlo: the map is the run seed's unless `terrain_seed` is given."""
-    return run_scenario(sys.modules[__name__], seed=seed, out_dir=out_dir,
+    return run_scenario(SCENARIO, seed=seed, out_dir=out_dir,
                         overrides={"terrain_seed": int(seed), **dict(overrides or {})}, protection=protection)
 
 
@@ -507,3 +508,10 @@ def artifacts(outcome: SilOutcome) -> dict[str, Any]:
     return {"safe": sm.safe[ix], "height_m": sm.map.height_m[ix].astype("float32"),
             "resolution_m": res * step, "extent_m": [x0, x0 + len(cols) * step * res, y0, y0 + len(rows) * step * res],
             "trn_fixes": trn}
+
+
+SCENARIO = Scenario(NAME, LANDER, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s, done=done, run=run, params=PARAMS,
+                    prefixes=PARAMETER_PREFIXES, check=check_overrides, fault_cases=LANDING, key_figures=KEY_FIGURES,
+                    truth_period_s=TRUTH_PERIOD_S, artifacts=artifacts, campaign_figures=campaign_figures,
+                    products=products, make_product=make_product)

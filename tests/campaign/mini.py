@@ -1,5 +1,5 @@
-"""A short campaign for crash-consistency tests: three phases of the bench demo vehicle
-(hil.demo) chained by their summaries, about a second of wall time each, and a runner that
+"""A short campaign for crash-consistency tests: three phases of the bench's zone vehicle
+(sim/scenarios/zone.py) chained by their summaries, about a second of wall time each, and a runner that
 stops itself at a chosen point (a phase boundary, or mid-phase inside the flight loop) so a
 test can SIGKILL it exactly there:
 
@@ -9,20 +9,14 @@ A stop writes OUT.stopped and waits to be killed.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from hil import demo
 from sim.campaign.runner import Phase, run_campaign
-
-# a scenario module on the deployment split: hil.demo plus a summary
-scenario = ModuleType("tests.campaign.mini_scenario")
-for _name in ("plant", "device_config", "flight", "duration_s", "done", "vehicle", "DEFAULTS"):
-    setattr(scenario, _name, getattr(demo, _name))
-scenario.NAME = "mini"
+from sim.scenarios import zone
 
 
 def summarize(outcome: Any) -> dict[str, Any]:
@@ -31,16 +25,17 @@ def summarize(outcome: Any) -> dict[str, Any]:
             "final_temp_C": round(float(zone.tlm["temp_C"]), 6)}
 
 
-scenario.summarize = summarize
-scenario.summary_lines = lambda s: [f"mini: {s['final_mode']}"]
-sys.modules[scenario.__name__] = scenario
+# a scenario of its own (the zone vehicle with this summary), found by its dotted path
+MINI = dataclasses.replace(zone.SCENARIO, name="mini", summarize=summarize,
+                           summary_lines=lambda s: [f"mini: {s['final_mode']}"])
+SCENARIO_PATH = "tests.campaign.mini:MINI"
 
 SLOW = {"sweep_s": 40.0, "duration_s": 60.0}
 PHASES = (
-    Phase("one", scenario.__name__, "warm and sweep", ("wait", 10.0), lambda s: dict(SLOW)),
-    Phase("two", scenario.__name__, "again, to the first's end temperature", ("wait", 20.0),
+    Phase("one", SCENARIO_PATH, "warm and sweep", ("wait", 10.0), lambda s: dict(SLOW)),
+    Phase("two", SCENARIO_PATH, "again, to the first's end temperature", ("wait", 20.0),
           lambda s: {**SLOW, "start_temp_C": s["one"]["final_temp_C"] - 5.0}),
-    Phase("three", scenario.__name__, "once more", ("wait", 30.0),
+    Phase("three", SCENARIO_PATH, "once more", ("wait", 30.0),
           lambda s: {**SLOW, "start_temp_C": s["two"]["final_temp_C"] - 5.0}),
 )
 

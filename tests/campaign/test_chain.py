@@ -1,8 +1,8 @@
 """Campaign chaining: results become next-phase overrides; custody read from each phase."""
-import types
 
 import numpy as np
 
+from sim import registry
 from sim.campaign import chain
 from sim.campaign.runner import figures, phase_seeds
 
@@ -14,7 +14,8 @@ def test_first_finds_the_first_present_path():
 
 
 def test_only_declared_overrides_are_passed():
-    module = types.SimpleNamespace(DEFAULTS={"tube_ids": [1], "os_state": None})
+    module = registry.scenario("capture")
+    assert {"tube_ids", "os_state"} <= set(module.defaults) and "lander_xy_m" not in module.defaults
     assert chain.accepted(module, {"tube_ids": [3, 1], "lander_xy_m": [0, 0], "os_state": None}) == {"tube_ids": [3, 1]}
 
 

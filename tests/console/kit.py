@@ -1,5 +1,5 @@
 """Helpers of the console tests: a bridge on a loopback port inside one asyncio loop, an HTTP
-client for it, and a demo flight that answers telecommands over UDP like a served vehicle."""
+client for it, and a testbed flight that answers telecommands over UDP like a served vehicle."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +17,7 @@ from fsw.link.log import TelemetryLogWriter  # noqa: E402
 from fsw.link.telemetry import TelemetryEncoder  # noqa: E402
 from ground.server import Console, listen, make_app  # noqa: E402
 
-from tests.link.kit import KEYS, linked_demo  # noqa: E402,F401
+from tests.link.kit import KEYS, linked_testbed  # noqa: E402,F401
 
 
 @asynccontextmanager
@@ -68,9 +68,9 @@ class Feed:
         return self.datums
 
 
-def demo_log(ticks: int = 40) -> tuple[bytes, Any]:
-    """A demo-vehicle log: channels every tick, events, a string channel; and its spec."""
-    topology, ingest, spec = linked_demo()
+def log_of_testbed(ticks: int = 40) -> tuple[bytes, Any]:
+    """A testbed-vehicle log: channels every tick, events, a string channel; and its spec."""
+    topology, ingest, spec = linked_testbed()
     log = TelemetryLogWriter(spec)
     topology.attach(log)
     for k in range(ticks):
@@ -84,12 +84,12 @@ def demo_log(ticks: int = 40) -> tuple[bytes, Any]:
     return log.getvalue(), spec
 
 
-class DemoFlight(asyncio.DatagramProtocol):
-    """The demo vehicle's ingest behind a UDP socket: each telecommand is processed and its
+class LinkedFlight(asyncio.DatagramProtocol):
+    """The testbed vehicle's ingest behind a UDP socket: each telecommand is processed and its
     ack and events are sent back to the sender, as `msr gds serve` does."""
 
     def __init__(self) -> None:
-        self.topology, self.ingest, self.spec = linked_demo()
+        self.topology, self.ingest, self.spec = linked_testbed()
         self.encoder = TelemetryEncoder(self.spec)
         self.transport = None
         self.peer = None
@@ -119,7 +119,7 @@ class DemoFlight(asyncio.DatagramProtocol):
             ack.t_ns, ack.key_id, ack.cmd_seq, ack.status, ack.reason), self.peer)
 
     @classmethod
-    async def start(cls) -> tuple["DemoFlight", tuple[str, int]]:
+    async def start(cls) -> tuple["LinkedFlight", tuple[str, int]]:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_datagram_endpoint(cls, local_addr=("127.0.0.1", 0))
         return proto, transport.get_extra_info("sockname")

@@ -13,7 +13,7 @@ from fsw.link.log import read_log
 from fsw.link.telemetry import ChannelPacket, EventPacket, RawPacket
 from msr.commands.link import as_json
 
-from .kit import (KEYS, DemoFlight, Feed, demo_log, get_json, post_json, serving)
+from .kit import (KEYS, LinkedFlight, Feed, log_of_testbed, get_json, post_json, serving)
 from ground.commanding import Commander
 from ground.server import Console
 from ground.sources import FollowSource, ReplaySource, UdpSource, complete_records
@@ -26,7 +26,7 @@ def run(coro):
 
 @pytest.fixture
 def log_file(tmp_path):
-    data, spec = demo_log()
+    data, spec = log_of_testbed()
     path = tmp_path / "telemetry.bin"
     path.write_bytes(data)
     (tmp_path / "dictionary.json").write_text(Dictionary((spec,)).to_json())
@@ -67,15 +67,15 @@ def test_history_answers_time_ranges_and_latest(log_file):
         console = Console(d)
         async with serving(console) as base:
             await ReplaySource(path, speed=0).run(console.publish)
-            whole = await get_json(base, "/api/telemetry?key=ch:demo.counter.count")
+            whole = await get_json(base, "/api/telemetry?key=ch:testbed.counter.count")
             t1, t2 = series[5][0] / 1e6, series[9][0] / 1e6
-            part = await get_json(base, f"/api/telemetry?key=ch:demo.counter.count&start={t1}&end={t2}")
-            last = await get_json(base, "/api/telemetry?key=ch:demo.counter.count&latest=1")
-            evs = await get_json(base, "/api/telemetry?key=ev:demo")
-            evs_counter = await get_json(base, "/api/telemetry?key=ev:demo.counter")
-            unknown = await get_json(base, "/api/telemetry?key=ch:demo.nope.x")
+            part = await get_json(base, f"/api/telemetry?key=ch:testbed.counter.count&start={t1}&end={t2}")
+            last = await get_json(base, "/api/telemetry?key=ch:testbed.counter.count&latest=1")
+            evs = await get_json(base, "/api/telemetry?key=ev:testbed")
+            evs_counter = await get_json(base, "/api/telemetry?key=ev:testbed.counter")
+            unknown = await get_json(base, "/api/telemetry?key=ch:testbed.nope.x")
             with pytest.raises(Exception, match="400"):
-                await get_json(base, "/api/telemetry?key=ch:demo.counter.count&start=soon")
+                await get_json(base, "/api/telemetry?key=ch:testbed.counter.count&start=soon")
             dictionary = await get_json(base, "/api/dictionary")
         return whole, part, last, evs, evs_counter, unknown, dictionary
 
@@ -86,13 +86,13 @@ def test_history_answers_time_ranges_and_latest(log_file):
     assert [e["name"] for e in evs] == [e.name for e in events]
     assert {e["component"] for e in evs_counter} == {"counter"} and evs_counter
     assert unknown == []
-    assert [v["name"] for v in dictionary["vehicles"]] == ["demo"]
+    assert [v["name"] for v in dictionary["vehicles"]] == ["testbed"]
     assert dictionary["console"]["commanding"] is False
 
 
 def test_commands_are_signed_sent_acknowledged_and_executed_once():
     async def main():
-        flight, addr = await DemoFlight.start()
+        flight, addr = await LinkedFlight.start()
         source = UdpSource("127.0.0.1", 0, addr)
         d = Dictionary((flight.spec,))
         console = Console(d, source=source, commander=Commander(flight.spec, KEYS, 1, source.send))
@@ -112,7 +112,7 @@ def test_commands_are_signed_sent_acknowledged_and_executed_once():
                 await post_json(base, "/api/commands", {"target": "counter.INCREMENT", "args": {"by": 1}},
                                 header=False),
             ]
-            acks = await get_json(base, "/api/telemetry?key=ack:demo")
+            acks = await get_json(base, "/api/telemetry?key=ack:testbed")
         source.close()
         return flight, rec, history, refusals, acks, feed.datums
 
@@ -157,7 +157,7 @@ def test_follow_reads_a_growing_log_once_whole_records_only(tmp_path, log_file):
 
 @given(st.binary(max_size=64), st.integers(0, 200))
 def test_complete_records_never_returns_a_partial_or_bad_record(junk, cut):
-    data, d = demo_log(3)
+    data, d = log_of_testbed(3)
     buf = junk + data[:cut]
     recs, used = complete_records(buf)
     assert used <= len(buf)
@@ -194,7 +194,7 @@ def test_console_commands_continue_the_ground_sequence_counter(tmp_path):
     counter = SequenceCounter(tmp_path / "keys.json.seq")
     counter.reserve(1, KEYS[1], 41)                      # `msr gds send --seq 41` happened
     sent: list[bytes] = []
-    _, spec = demo_log(ticks=1)
+    _, spec = log_of_testbed(ticks=1)
     commander = Commander(spec, KEYS, 1, sent.append, counter=counter)
     first = commander.send("counter.NOOP", {})
     second = commander.send("counter.NOOP", {})

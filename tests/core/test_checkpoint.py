@@ -82,7 +82,7 @@ def test_a_crafted_executive_time_line_is_a_cold_start_not_a_crash(tmp_path):
     from .thermal_example import HeaterZone
 
     def build():
-        topo = Topology("demo", [HeaterZone("z1")])
+        topo = Topology("zone", [HeaterZone("z1")])
         ex = Executive(SimClock(), 10)
         wr = WarmRestart("restart", CheckpointStore(tmp_path / "cp.json"), topo, ex)
         topo.add(wr)

@@ -156,12 +156,12 @@ def test_fsw_link_modules_import_each_other_without_a_circle():
 
 
 def test_a_linked_vehicle_ends_with_its_link_component():
-    from fsw.link.demo import DEMO_COMPONENTS
+    from fsw.link.testbed import TESTBED_COMPONENTS
     from fsw.link.errors import DictionaryError
     from fsw.link.ingest import CommandIngest
     from fsw.link.linked import linked_classes, linked_vehicle_spec
-    spec = linked_vehicle_spec("demo", DEMO_COMPONENTS)
-    assert [c.name for c in spec.components] == [*DEMO_COMPONENTS, "link"]
-    assert list(linked_classes({**DEMO_COMPONENTS, "link": CommandIngest})) == [*DEMO_COMPONENTS, "link"]
+    spec = linked_vehicle_spec("testbed", TESTBED_COMPONENTS)
+    assert [c.name for c in spec.components] == [*TESTBED_COMPONENTS, "link"]
+    assert list(linked_classes({**TESTBED_COMPONENTS, "link": CommandIngest})) == [*TESTBED_COMPONENTS, "link"]
     with pytest.raises(DictionaryError, match="last"):
-        linked_classes({"link": CommandIngest, **DEMO_COMPONENTS})
+        linked_classes({"link": CommandIngest, **TESTBED_COMPONENTS})

@@ -14,7 +14,7 @@ from fsw.core.time import NS_PER_S
 from fsw.link.ingest import feed_link_watch
 from fsw.link.telecommand import TelecommandEncoder
 
-from tests.link.kit import KEYS, linked_demo
+from tests.link.kit import KEYS, linked_testbed
 
 
 class Flaky(Component):
@@ -89,7 +89,7 @@ def test_dead_set_and_ground_silence_survive_a_warm_restart(tmp_path):
 
 
 def test_verified_uplink_is_ground_contact_and_forgeries_are_not():
-    topology, ingest, spec = linked_demo()
+    topology, ingest, spec = linked_testbed()
     watch = LinkWatch()
     topology.add(watch)
     feed_link_watch(ingest, watch)

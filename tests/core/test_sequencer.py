@@ -27,7 +27,7 @@ def test_parse_times_and_args():
 
 
 def test_sequence_runs_through_the_router_at_the_right_ticks():
-    topo = Topology("demo", [HeaterZone("z3")])
+    topo = Topology("zone", [HeaterZone("z3")])
     seq = topo.add(Sequencer("seq", topo.dispatch))
     seq.load(parse_sequence(SEQ))
     ex = Executive(SimClock(), 10)
@@ -114,7 +114,7 @@ def test_rendered_sequences_round_trip(items):
 
 
 def _flight():
-    topo = Topology("demo", [HeaterZone("z3")])
+    topo = Topology("zone", [HeaterZone("z3")])
     seq = topo.add(Sequencer("seq", topo.dispatch))
     seq.load(parse_sequence(SEQ))
     return topo, seq

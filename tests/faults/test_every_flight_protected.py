@@ -2,6 +2,7 @@
 protection (Health, its table plus the generic monitors, the link watch, warm restart, an
 fdir group in every rate set); a flight without it is refused unless asked for, and every
 summary says which; a nominal ascent is clean."""
+import dataclasses
 import importlib
 import json
 import types
@@ -19,8 +20,8 @@ from sim.montecarlo.statistics import protection as mc_protection
 
 from tests.silapi import heater_scenario
 
-SCENARIOS = {"ascent": "mav", "capture": "ero", "landing": "lander", "fetch": "rover", "demo": "demo",
-             "sim.faults.custody_demo": "custody_demo"}
+SCENARIOS = {"ascent": "mav", "capture": "ero", "landing": "lander", "fetch": "rover", "zone": "zone",
+             "sim.faults.carousel": "carousel"}
 
 
 def flight_side(dep):
@@ -54,14 +55,9 @@ def test_every_flight_build_carries_its_protection(scenario):
 
 def unprotected_module():
     """A third-party scenario whose flight() forgets its protection."""
-    m = types.ModuleType("forgetful")
-    for name in ("plant", "device_config", "duration_s", "vehicle"):
-        setattr(m, name, getattr(heater_scenario, name))
-
     def flight(devices, clock, overrides=None):
         return heater_scenario.flight(devices, clock, overrides, protection=types.SimpleNamespace(enabled=False))
-    m.flight = flight
-    return m
+    return dataclasses.replace(heater_scenario.SCENARIO, name="forgetful", flight=flight)
 
 
 def test_a_flight_side_built_without_protection_is_refused_unless_asked_for():
@@ -96,8 +92,9 @@ def test_msr_sil_flies_the_scenarios_own_run_with_the_protection_asked_for(tmp_p
     def run(*, seed, out_dir, overrides, protection=True):
         flown.append((seed, protection))
         return {"success": True}
-    monkeypatch.setattr(module, "run", run)
-    monkeypatch.setattr(module, "summary_lines", lambda s: ["flown"])
+    assert module.SCENARIO.run is module.run
+    monkeypatch.setattr(module, "SCENARIO", dataclasses.replace(module.SCENARIO, run=run,
+                                                                 summary_lines=lambda s: ["flown"]))
     for extra in ((), ("--no-protection",)):
         res = CliRunner().invoke(cli, ["sil", scenario, "--seed", "3", "--out", str(tmp_path / "o"), *extra])
         assert res.exit_code == 0, res.output
@@ -105,7 +102,7 @@ def test_msr_sil_flies_the_scenarios_own_run_with_the_protection_asked_for(tmp_p
 
 
 def test_step_faults_are_listed_in_the_summary_with_their_line():
-    s = run_scenario(heater_scenario, seed=1, out_dir=None, overrides={"bug": True, "duration_s": 1.0})
+    s = run_scenario(heater_scenario.SCENARIO, seed=1, out_dir=None, overrides={"bug": True, "duration_s": 1.0})
     p = s["protection"]
     assert p["step_faults"] == 11 and p["trips"] >= 2 and p["monitors_tripped"]["step_fault"] == 1
     lines = protection_lines(p)

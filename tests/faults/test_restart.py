@@ -10,10 +10,11 @@ from sim.deployment import Deployment
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec
 
-CUSTODY = importlib.import_module("sim.faults.custody_demo")
+CUSTODY = importlib.import_module("sim.faults.carousel")
+CAROUSEL = CUSTODY.SCENARIO
 
 
-def flight_side(tmp_path, name="demo", module=None):
+def flight_side(tmp_path, name="zone", module=None):
     """The deployment's own flight build, its warm restart on a durable store in tmp_path."""
     dep = Deployment(name, 1, {}, module)
     plant = dep.plant()
@@ -41,7 +42,7 @@ def test_restore_puts_back_modes_counters_and_the_tick_grid(tmp_path):
 
 
 def test_key_events_save_at_the_end_of_their_tick(tmp_path):
-    *_, topo, ex, wr = flight_side(tmp_path, "custody_demo", CUSTODY)
+    *_, topo, ex, wr = flight_side(tmp_path, "carousel", CAROUSEL)
     ex.run(ticks=40)
     state = wr.store.load()
     aboard = [t for t, loc in state["components"]["picker"]["custody"] if loc == "rover"]
@@ -70,7 +71,7 @@ def test_a_save_that_cannot_be_written_is_an_event_not_a_crash(tmp_path):
 
 @pytest.mark.parametrize("delay_s", [0.2, 0.9, 1.6, 2.3])
 def test_reset_at_any_point_of_the_transfer_keeps_custody_exact(delay_s):
-    dep = Deployment("custody_demo", 1, {}, CUSTODY)
+    dep = Deployment("carousel", 1, {}, CAROUSEL)
     run = fly_with_faults(dep, [FaultSpec("reset", when="picker:PICKING", delay_s=delay_s)])
     assert run.restarts == 1 and run.unhandled is None
     tubes = CUSTODY.DEFAULTS["tube_ids"]

@@ -47,7 +47,7 @@ def board(bench_file: Path, out: Path, ck: Path, *extra: str) -> subprocess.Pope
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_sigkill_then_resume_keeps_every_tube_and_every_fsynced_record(tmp_path):
-    data = bench_data(tmp_path, scenario="sim.faults.custody_demo", mode="realtime", base_rate_hz=10,
+    data = bench_data(tmp_path, scenario="sim.faults.carousel", mode="realtime", base_rate_hz=10,
                       overrides={"tube_ids": TUBES, "transfer_s": 0.8, "duration_s": 60.0})
     data["emulator"] = {"step_hz": 100}
     data["lines"]["main"].update(timeout_s=0.5, retries=2)

@@ -31,7 +31,7 @@ def scenario_topology(name):
 
 
 BUILDERS = {"lander": lander, "rover": rover, "mav": lambda: scenario_topology("ascent"),
-            "ero": lambda: scenario_topology("capture"), "demo": lambda: scenario_topology("demo")}
+            "ero": lambda: scenario_topology("capture"), "zone": lambda: scenario_topology("zone")}
 
 
 @pytest.mark.parametrize("vehicle", sorted(BUILDERS))

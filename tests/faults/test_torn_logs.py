@@ -16,7 +16,7 @@ class Thing(Component):
 
 
 def logs(n=30):
-    topo = Topology("demo", [Thing("thing")])
+    topo = Topology("zone", [Thing("thing")])
     tlm = TelemetryLogWriter.for_topology(topo)
     ev = io.BytesIO()
     topo.attach(EventLogWriter(ev))

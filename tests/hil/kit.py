@@ -3,7 +3,6 @@ is always closed, and scenario modules that can be deployed."""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -11,25 +10,23 @@ from typing import Any, Iterator
 from fsw.link.log import iter_records
 from hil.bench import Bench, parse_bench
 from hil.emulator import Emulator
-from hil.scenario import missing_parts, scenario_module_name
+from sim import registry
 
-# scenarios the equivalence property must hold for (the demo now; the vehicles once their
-# scenario modules provide the deployment split)
-EQUIVALENCE_SCENARIOS = ("demo", "ascent", "capture")
+# scenarios the equivalence property must hold for
+EQUIVALENCE_SCENARIOS = ("zone", "ascent", "capture")
 
 
 def deployable(name: str) -> str | None:
     """None if the scenario can be deployed, else why not (for a skip reason)."""
     try:
-        module = importlib.import_module(scenario_module_name(name))
-    except ImportError as exc:
-        return f"scenario {name} does not import: {exc}"
-    missing = missing_parts(module)
-    return f"scenario {name} lacks {', '.join(missing)}" if missing else None
+        scenario = registry.scenario(name)
+    except registry.RegistryError as exc:
+        return str(exc)
+    return None if scenario.deployable else f"scenario {name} declares no deployment split"
 
 
 def bench_data(tmp_path: Path, **bench: Any) -> dict[str, Any]:
-    return {"bench": {"scenario": "demo", "seed": 1, **bench},
+    return {"bench": {"scenario": "zone", "seed": 1, **bench},
             "realtime": {"priority": 0, "mlockall": False, "gc": "on"},
             "lines": {"main": {"port": str(tmp_path / "fsw-tty"), "bench_port": "pty",
                                "timeout_s": 0.3, "retries": 1}}}

@@ -59,10 +59,10 @@ DELETE = object()
 BAD = [
     (("bench",), DELETE, "bench: missing table"),
     (("bench", "scenario"), DELETE, "bench.scenario"),
-    (("bench", "scenario"), "no_such_scenario", "bench.scenario: scenario 'no_such_scenario'"),
+    (("bench", "scenario"), "no_such_scenario", "bench.scenario: unknown scenario 'no_such_scenario'; registered: "),
     (("bench", "mode"), "fast", "bench.mode: must be one of lockstep, realtime"),
     (("bench", "seed"), -1, "bench.seed"),
-    (("bench", "vehicle"), "rover", "bench.vehicle: 'rover', but scenario 'demo' flies 'demo'"),
+    (("bench", "vehicle"), "rover", "bench.vehicle: 'rover', but scenario 'zone' flies 'zone'"),
     (("bench", "clock_line"), "aux", "bench.clock_line: no line 'aux'"),
     (("bench", "colour"), "red", "bench: unknown keys ['colour']"),
     (("bench", "overrides"), 3, "bench.overrides"),
@@ -78,7 +78,7 @@ BAD = [
     (("realtime", "cpus"), [-1], "realtime.cpus"),
     (("realtime", "gc"), "sometimes", "realtime.gc"),
     (("emulator", "step_hz"), 3, "emulator.step_hz: 3 Hz has no whole-nanosecond period"),
-    (("devices", "imu9"), {"address": 1}, "devices.imu9: scenario 'demo' has no such device"),
+    (("devices", "imu9"), {"address": 1}, "devices.imu9: scenario 'zone' has no such device"),
     (("devices", "imu0"), {"address": 1}, "devices.imu0.address: address 1 on line main is already used by gimbal0"),
     (("devices", "imu0"), {"line": "aux"}, "devices.imu0.line: no line 'aux'"),
     (("devices", "imu0"), {"address": 255}, "devices.imu0.address"),
@@ -106,7 +106,7 @@ def test_unreadable_and_malformed_files(tmp_path):
 
 toml_values = st.recursive(
     st.none().map(lambda _: 0) | st.booleans() | st.integers(-5, 2_000_000) | st.floats(allow_nan=False)
-    | st.text(max_size=8) | st.sampled_from(["demo", "pty", "lockstep", "realtime", "main", "/tmp/x"]),
+    | st.text(max_size=8) | st.sampled_from(["zone", "pty", "lockstep", "realtime", "main", "/tmp/x"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=12)
 KEYS = ["scenario", "mode", "seed", "port", "bench_port", "baud", "timeout_s", "retries", "priority",

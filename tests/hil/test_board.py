@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from hil.deploy import build_bundle
-from hil.scenario import run_sil
+from sim.deployment import run_sil
 
 from .board import BENCHES, BoardUnavailable, first_difference, host_bench, unpack_board
 from .kit import running_emulator
@@ -149,9 +149,9 @@ def test_host_bench_puts_the_pty_links_inside_the_board(tmp_path):
 
 def test_first_difference_names_the_packet_and_channel():
     from fsw.link.log import TelemetryLogWriter
-    from hil.scenario import Deployment
-    a = run_sil(Deployment("demo", 7)).log
-    b = run_sil(Deployment("demo", 8)).log
+    from sim.deployment import Deployment
+    a = run_sil(Deployment("zone", 7)).log
+    b = run_sil(Deployment("zone", 8)).log
     text = first_difference(a.getvalue(), b.getvalue(), a.dictionary())
     assert "first difference at packet" in text and "samples differ, first at t=" in text
     same = first_difference(a.getvalue(), a.getvalue(), a.dictionary())

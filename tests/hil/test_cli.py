@@ -3,7 +3,7 @@ import json
 
 from click.testing import CliRunner
 
-from hil.scenario import run_sil
+from sim.deployment import run_sil
 from msr.cli import cli
 
 from .kit import bench_data, pty_bench, running_emulator, write_bench

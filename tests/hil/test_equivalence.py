@@ -3,14 +3,14 @@ telemetry log, byte for byte, as the SIL run of the same scenario and seed."""
 import pytest
 
 from hil.runner import run_flight
-from hil.scenario import run_sil
+from sim.deployment import run_sil
 
 from .kit import EQUIVALENCE_SCENARIOS, deployable, pty_bench, running_emulator
 
 
 # simulated seconds compared per scenario (None: the scenario's own duration); a prefix of a
 # long flight is as good a check of equivalence and keeps the serial round trips affordable
-DURATIONS = {"demo": None, "ascent": 720.0, "capture": 16000.0,
+DURATIONS = {"zone": None, "ascent": 720.0, "capture": 16000.0,
              "landing": None,        # the whole descent to touchdown (~64 s simulated, ~10 s wall)
              "fetch": 600.0}         # egress, first traverse and lander fixes (~35 s wall for both runs)
 SURFACE_SCENARIOS = ("landing", "fetch")
@@ -19,7 +19,7 @@ SURFACE_SCENARIOS = ("landing", "fetch")
 def scenario_param(name):
     why = deployable(name)
     marks = [pytest.mark.skip(reason=why)] if why else []
-    if name != "demo":
+    if name != "zone":
         marks.append(pytest.mark.slow)
     return pytest.param(name, marks=marks, id=name)
 

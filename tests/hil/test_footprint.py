@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from fsw.core import SimClock
 from hil.footprint import Footprint, Histogram, process_start_ns, summary_lines
-from hil.scenario import Deployment, attach_log, fly, run_sil
+from sim.deployment import Deployment, attach_log, fly, run_sil
 
 
 @given(st.lists(st.integers(0, 10**10), min_size=1, max_size=300), st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0]))
@@ -25,7 +25,7 @@ def test_histogram_quantiles_are_within_one_sixteenth_above_the_true_ones(xs, q)
 
 
 def _demo(footprint=None):
-    dep = Deployment("demo", 3)
+    dep = Deployment("zone", 3)
     plant = dep.plant()
     devices = dep.sim_devices(plant)
     clock = SimClock(plant.now_ns())
@@ -42,7 +42,7 @@ def test_probes_change_nothing_the_flight_writes_and_count_every_group_run():
     fp = Footprint()
     fp.mark("flight_built")
     logged, executive, result = _demo(fp)
-    assert logged == run_sil(Deployment("demo", 3)).log.getvalue()
+    assert logged == run_sil(Deployment("zone", 3)).log.getvalue()
     report = fp.report()
     runs = {k: v["runs"] for k, v in executive.stats().items() if not k.startswith("_")}
     cpu = report["cpu_per_tick"]

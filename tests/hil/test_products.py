@@ -13,7 +13,7 @@ from fsw.core import SimClock
 from hil.bench import BenchConfigError, parse_bench
 from hil.board_check import MISSING, OK, check_board
 from hil.deploy_templates import TEMPLATES
-from hil.scenario import Deployment, ScenarioError
+from sim.deployment import Deployment, ScenarioError
 from msr.cli import cli
 
 from .kit import bench_data, write_bench

@@ -1,7 +1,7 @@
 """Attack harness of the command path, shared by tests/link/test_attacks.py (small) and
 bench/link_attacks.py (large, prints the table).
 
-Each input class is thrown at a fresh demo vehicle's CommandIngest, in process, with a valid
+Each input class is thrown at a fresh testbed vehicle's CommandIngest, in process, with a valid
 command from the ground interleaved after every few bad ones. A row counts what was tried,
 what was rejected cleanly (no execution, no exception), what crashed (an exception escaped),
 and what data was lost (a valid command that did not run exactly once, or a bad one that
@@ -19,7 +19,7 @@ from fsw.link.errors import DecodeError
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckStatus, TelemetryDecoder, TelemetryEncoder
 
-from .kit import KEYS, linked_demo
+from .kit import KEYS, linked_testbed
 
 EXECUTED = frozenset({AckStatus.OK, AckStatus.FAILED})
 EVERY = 7  # a valid command after this many bad packets
@@ -47,7 +47,7 @@ class Target:
     """A fresh vehicle and its ground: valid commands count up, bad ones must not count."""
 
     def __init__(self) -> None:
-        self.topology, self.ingest, spec = linked_demo()
+        self.topology, self.ingest, spec = linked_testbed()
         self.enc = TelecommandEncoder(spec, KEYS)
         self.seq = 1000
         self.valid_sent = 0

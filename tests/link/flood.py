@@ -28,7 +28,7 @@ from fsw.link.keys import write_key_file
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckPacket, AckStatus, TelemetryDecoder
 
-from .kit import demo_spec
+from .kit import spec_of_testbed
 
 KEY_ID = 7
 KEY = bytes(range(1, 33))
@@ -77,7 +77,7 @@ def junk(n: int, seed: int = 1) -> list[bytes]:
     """n junk datagrams: 40 % random bytes, 40 % CRC-valid forgeries under the real key id
     (wrong MAC), 10 % forgeries under unknown key ids, 10 % replays of one valid command."""
     rng = random.Random(seed)
-    spec = demo_spec()
+    spec = spec_of_testbed()
     real = TelecommandEncoder(spec, {KEY_ID: KEY})
     recorded = real.encode("counter.INCREMENT", {"by": 1}, key_id=KEY_ID, auth_seq=1)
     template = bytearray(recorded)
@@ -142,7 +142,7 @@ def _serve(python: str, cwd: Path, keys: Path, priority: int = 0
         if (cwd / "msr/commands/link_live.py").exists() else False
     rt = [] if own or not priority else ["chrt", "-f", str(priority)]  # an older checkout
     proc = subprocess.Popen([*rt, python, "-c", "from msr.cli import main; main()", "gds", "serve",
-                             "--vehicle", "demo", "--keys", str(keys), "--host", LOOPBACK,
+                             "--vehicle", "testbed", "--keys", str(keys), "--host", LOOPBACK,
                              "--port", "0", "--duration", "120",
                              *(["--priority", str(priority)] if own else [])],
                             cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -173,8 +173,8 @@ class Ground:
         self.sock.bind((LOOPBACK, 0))
         self.sock.connect((LOOPBACK, port))
         self.sock.setblocking(False)
-        self.enc = TelecommandEncoder(demo_spec(), {KEY_ID: KEY})
-        self.dec = TelemetryDecoder(demo_spec())
+        self.enc = TelecommandEncoder(spec_of_testbed(), {KEY_ID: KEY})
+        self.dec = TelemetryDecoder(spec_of_testbed())
         self.seq = 100
         self.ok: set[int] = set()
 

@@ -1,4 +1,4 @@
-"""Shared helpers of the link tests: keys, the demo vehicle, hypothesis strategies for specs."""
+"""Shared helpers of the link tests: keys, the testbed vehicle, hypothesis strategies for specs."""
 from __future__ import annotations
 
 from hypothesis import strategies as st
@@ -6,21 +6,21 @@ from hypothesis import strategies as st
 from fsw.core.events import Severity
 from fsw.link.dictionary import (ArgSpec, ChannelSpec, CommandSpec, ComponentSpec, EventSpec,
                                  VehicleSpec, opcode_of)
-from fsw.link.demo import DEMO_COMPONENTS
 from fsw.link.linked import link_topology, linked_vehicle_spec
+from fsw.link.testbed import TESTBED_COMPONENTS
 from fsw.link.wire import I64_MAX, I64_MIN
 
 KEYS = {1: bytes(range(32)), 2: bytes(range(100, 132))}
-BASE = 0x600
+BASE = 0x500
 
 
-def demo_spec() -> VehicleSpec:
-    return linked_vehicle_spec("demo", DEMO_COMPONENTS)
+def spec_of_testbed() -> VehicleSpec:
+    return linked_vehicle_spec("testbed", TESTBED_COMPONENTS)
 
 
-def linked_demo(keys=KEYS, window=64):
-    """(topology, ingest, spec) of the demo vehicle, ingest connected."""
-    topology, ingest = link_topology("demo", [c(n) for n, c in DEMO_COMPONENTS.items()], keys,
+def linked_testbed(keys=KEYS, window=64):
+    """(topology, ingest, spec) of the testbed vehicle, ingest connected."""
+    topology, ingest = link_topology("testbed", [c(n) for n, c in TESTBED_COMPONENTS.items()], keys,
                                      window=window)
     ingest.connect(topology)
     return topology, ingest, ingest.vehicle
@@ -76,7 +76,7 @@ def component_specs(draw, component_id=None):
 
 
 def one_component_vehicle(spec: ComponentSpec) -> VehicleSpec:
-    return VehicleSpec("demo", BASE, (spec,))
+    return VehicleSpec("testbed", BASE, (spec,))
 
 
 @st.composite

@@ -13,7 +13,7 @@ from fsw.link.telecommand import (TelecommandEncoder, decode_command, header_of,
 from fsw.link.telemetry import AckStatus, TelemetryDecoder, TelemetryEncoder
 
 from .attacks import run_all
-from .kit import KEYS, linked_demo
+from .kit import KEYS, linked_testbed
 
 
 @pytest.mark.parametrize("row", run_all(scale=300), ids=lambda r: r.name)
@@ -22,7 +22,7 @@ def test_each_attack_class_is_rejected_cleanly_with_nothing_lost(row):
     assert (row.rejected, row.crashed, row.lost) == (row.tried, 0, 0)
 
 
-TOPOLOGY, INGEST, SPEC = linked_demo()
+TOPOLOGY, INGEST, SPEC = linked_testbed()
 ENC = TelecommandEncoder(SPEC, KEYS)
 GOOD = [ENC.encode("counter.INCREMENT", {"by": 3}, key_id=1, auth_seq=1),
         ENC.encode("counter.LABEL", {"text": "héllo", "level": "HIGH", "loud": False},
@@ -62,7 +62,7 @@ def test_the_telecommand_decoders_raise_only_decode_error(data):
 @settings(max_examples=300)
 @given(st.data())
 def test_the_ingest_never_raises_and_never_runs_a_mutated_command(data):
-    topology, ingest, _ = linked_demo()
+    topology, ingest, _ = linked_testbed()
     original = data.draw(st.sampled_from(GOOD))
     pkt = mutate(data, original, fix_crc=data.draw(st.booleans()))
     before = topology["counter"].tlm["count"], topology["heater"].tlm["setpoint_c"]
@@ -77,7 +77,7 @@ def test_the_ingest_never_raises_and_never_runs_a_mutated_command(data):
 @settings(max_examples=200)
 @given(st.lists(st.binary(max_size=80), max_size=30), st.integers(0, 30))
 def test_a_batch_of_junk_with_valid_commands_inside_runs_each_valid_one_once(junk, where):
-    topology, ingest, spec = linked_demo()
+    topology, ingest, spec = linked_testbed()
     enc = TelecommandEncoder(spec, KEYS)
     valid = [enc.encode("counter.INCREMENT", {"by": 1}, key_id=1, auth_seq=s) for s in (5, 6)]
     batch = junk[:where] + [valid[0]] + junk[where:] + [valid[1], valid[0]]
@@ -101,7 +101,7 @@ def test_the_telemetry_decoder_raises_only_decode_error(data):
 
 
 def test_a_bool_argument_byte_other_than_0_or_1_is_a_bad_argument():
-    topology, ingest, spec = linked_demo()
+    topology, ingest, spec = linked_testbed()
     from .attacks import _resign
     pkt = bytearray(TelecommandEncoder(spec, KEYS).encode(
         "counter.LABEL", {"text": "x", "level": "LOW", "loud": True}, key_id=1, auth_seq=9))

@@ -13,7 +13,7 @@ from fsw.link.dictionary import Dictionary
 from fsw.link.keys import load_keyring, load_keys
 from msr.cli import cli
 
-from .test_log import run_demo
+from .test_log import run_testbed
 
 
 def test_keys_generate(tmp_path):
@@ -33,12 +33,12 @@ def test_keys_generate(tmp_path):
 
 def test_dict_export_json_and_xtce(tmp_path):
     r = CliRunner().invoke(cli, ["dict", "export", "--format", "json", "--out",
-                                 str(tmp_path / "d.json"), "--vehicle", "demo"])
+                                 str(tmp_path / "d.json"), "--vehicle", "testbed"])
     assert r.exit_code == 0, r.output
     d = Dictionary.from_json((tmp_path / "d.json").read_text())
-    assert [v.name for v in d.vehicles] == ["demo"]
+    assert [v.name for v in d.vehicles] == ["testbed"]
     r = CliRunner().invoke(cli, ["dict", "export", "--format", "xtce", "--out",
-                                 str(tmp_path / "d.xml"), "--vehicle", "demo"])
+                                 str(tmp_path / "d.xml"), "--vehicle", "testbed"])
     assert r.exit_code == 0, r.output
     ET.parse(tmp_path / "d.xml")
     bad = CliRunner().invoke(cli, ["dict", "export", "--out", str(tmp_path / "x.json"),
@@ -50,32 +50,32 @@ def test_dict_export_gathers_every_vehicle_that_imports(tmp_path):
     r = CliRunner().invoke(cli, ["dict", "export", "--out", str(tmp_path / "all.json")])
     assert r.exit_code == 0, r.output
     names = [v.name for v in Dictionary.from_json((tmp_path / "all.json").read_text()).vehicles]
-    assert "demo" in names
+    assert "testbed" in names
 
 
 def test_decode_formats(tmp_path):
     path = tmp_path / "tm.bin"
-    path.write_bytes(run_demo(ticks=60)[1].getvalue())
+    path.write_bytes(run_testbed(ticks=60)[1].getvalue())
     runner = CliRunner()
-    table = runner.invoke(cli, ["gds", "decode", str(path), "--vehicle", "demo"])
+    table = runner.invoke(cli, ["gds", "decode", str(path), "--vehicle", "testbed"])
     assert table.exit_code == 0 and "COUNTED: count 4 (+4)" in table.output
     rows = list(csv.DictReader(io.StringIO(
-        runner.invoke(cli, ["gds", "decode", str(path), "--format", "csv", "--vehicle", "demo"]).output)))
+        runner.invoke(cli, ["gds", "decode", str(path), "--format", "csv", "--vehicle", "testbed"]).output)))
     assert {"t_ns", "component", "kind", "name", "value"} <= set(rows[0])
     assert any(r["component"] == "counter" and r["name"] == "count" and r["value"] == "4"
                for r in rows)
     lines = runner.invoke(cli, ["gds", "decode", str(path), "--format", "json",
-                                "--vehicle", "demo"]).output.splitlines()
+                                "--vehicle", "testbed"]).output.splitlines()
     objs = [json.loads(x) for x in lines]
     assert [o["status"] for o in objs if o["kind"] == "ack"] == ["OK", "OK", "OK", "REPLAY"]
     path.write_bytes(path.read_bytes()[:-3])
-    cut = runner.invoke(cli, ["gds", "decode", str(path), "--vehicle", "demo"])
+    cut = runner.invoke(cli, ["gds", "decode", str(path), "--vehicle", "testbed"])
     assert cut.exit_code == 0 and "ends inside a record" in cut.output
 
 
 def test_decode_uses_the_dictionary_beside_the_log(tmp_path):
     from fsw.core.topology import Topology
-    from fsw.link.demo import Counter
+    from fsw.link.testbed import Counter
     from fsw.link.log import TelemetryLogWriter
     topology = Topology("bench", [Counter("counter")])  # a vehicle the built-in table lacks
     writer = TelemetryLogWriter.for_topology(topology, apid_base=0x500)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from fsw.link.keys import write_key_file
 from msr.cli import cli
 
-from .test_log import run_demo
+from .test_log import run_testbed
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def files(tmp_path):
     write_key_file(no_master, {7: b"\x07" * 32})
     (tmp_path / "a_file").write_text("")
     (tmp_path / "noise.bin").write_bytes(os.urandom(4096))
-    (tmp_path / "tm.bin").write_bytes(run_demo(ticks=40)[1].getvalue())
+    (tmp_path / "tm.bin").write_bytes(run_testbed(ticks=40)[1].getvalue())
     (tmp_path / "seq_used").write_text('{"format": "msr-seq/1", "keys": {}}')
     return tmp_path
 
@@ -43,7 +43,7 @@ CASES = [
     (["gds", "serve", "--keys", "{d}/keys.json", "--telemetry-divisor", "0"],
      "--telemetry-divisor"),
     (["gds", "serve", "--keys", "{d}/keys.json", "--ground", "nowhere"], "expected HOST:PORT"),
-    (["gds", "decode", "{d}/noise.bin", "--vehicle", "demo"], "not a telemetry log?"),
+    (["gds", "decode", "{d}/noise.bin", "--vehicle", "testbed"], "not a telemetry log?"),
     (["gds", "decode", "{d}/tm.bin", "--vehicle", "lander"], "wrong dictionary?"),
     (["gds", "send", "--port", "9", "--keys", "{d}/keys.json", "--key-id", "7",
       "--seq", str((1 << 64) - 1), "counter.NOOP"], "burns the key's numbers"),
@@ -80,5 +80,5 @@ def test_bad_input_is_one_clear_line(files, argv, says):
 
 def test_an_empty_log_decodes_to_nothing_without_error(tmp_path):
     (tmp_path / "empty.bin").write_bytes(b"")
-    r = CliRunner().invoke(cli, ["gds", "decode", str(tmp_path / "empty.bin"), "--vehicle", "demo"])
+    r = CliRunner().invoke(cli, ["gds", "decode", str(tmp_path / "empty.bin"), "--vehicle", "testbed"])
     assert r.exit_code == 0 and r.output == ""

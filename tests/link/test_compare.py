@@ -71,7 +71,7 @@ def test_parse_tolerance_refuses_garbage(bad):
         parse_tolerance(bad)
 
 
-SPEC = VehicleSpec("demo", 0x600, (
+SPEC = VehicleSpec("testbed", 0x600, (
     ComponentSpec("nav", 0, 0x600, channels=(ChannelSpec("x", "f64"), ChannelSpec("n", "i64"),
                                             ChannelSpec("mode", "string"))),
     ComponentSpec("ctl", 1, 0x601, channels=(ChannelSpec("u", "f64"),),
@@ -127,7 +127,7 @@ def test_one_ulp_anywhere_is_found_where_it_is(rows, data):
     if what == "event":
         assert cmp.events_differing == 1 and d.name == "arg dv"
     else:
-        name = "demo/nav.x" if what == "nav" else "demo/ctl.u"
+        name = "testbed/nav.x" if what == "nav" else "testbed/ctl.u"
         stats = cmp.channels[name]
         assert stats.differing == 1 and stats.max_ulps == 1 and stats.first_t_ns == 20_000_000 * k
         assert [n for n, _ in cmp.differing_channels()] == [name]

@@ -14,13 +14,13 @@ from fsw.core.conventions import handler_name
 from fsw.link.linked import linked_vehicle_spec
 from fsw.link.errors import DictionaryError
 
-from .kit import component_specs, demo_spec
+from .kit import component_specs, spec_of_testbed
 
 
-def test_demo_dictionary_describes_classes():
-    v = demo_spec()
+def test_testbed_dictionary_describes_classes():
+    v = spec_of_testbed()
     assert [c.name for c in v.components] == ["heater", "counter", "link"]
-    assert [c.apid for c in v.components] == [0x600, 0x601, 0x602]
+    assert [c.apid for c in v.components] == [0x500, 0x501, 0x502]
     heater = v.by_name["heater"]
     sp = heater.command_by_name["SET_SETPOINT"]
     assert sp.modes == ("ACTIVE", "IDLE") and sp.args[0].lo == -60.0 and sp.args[0].hi == 40.0
@@ -38,7 +38,7 @@ def test_json_round_trip(specs):
     from fsw.link.dictionary import VehicleSpec
     comps = tuple(s.__class__(s.name, i, 0x200 + i, s.class_name, s.modes, s.commands,
                               s.channels, s.events) for i, s in enumerate(specs))
-    d = Dictionary((VehicleSpec("rover", 0x200, comps), demo_spec()))
+    d = Dictionary((VehicleSpec("rover", 0x200, comps), spec_of_testbed()))
     assert Dictionary.from_json(d.to_json()) == d
 
 
@@ -60,7 +60,7 @@ def _mutations(doc):
 
 
 def test_malformed_json_errors_name_the_field():
-    good = json.loads(Dictionary((demo_spec(),)).to_json())
+    good = json.loads(Dictionary((spec_of_testbed(),)).to_json())
     for mutate, where in _mutations(good):
         doc = json.loads(json.dumps(good))
         mutate(doc)

@@ -58,7 +58,7 @@ def test_the_tick_slice_ends_the_drain_when_its_share_of_the_tick_is_used():
     from fsw.core.component import TimeRef
     from fsw.link.server import TickSlice
 
-    from .kit import linked_demo
+    from .kit import linked_testbed
     from .test_ingest import Inbox
 
     class Clock:          # each read is 1 ms later: as if each chunk took 1 ms
@@ -68,7 +68,7 @@ def test_the_tick_slice_ends_the_drain_when_its_share_of_the_tick_is_used():
             self.t += 1_000_000
             return self.t
 
-    _, ingest, _ = linked_demo()
+    _, ingest, _ = linked_testbed()
     inbox = Inbox([(b"junk", ("192.0.2.1", 9))] * 20_000)
     tick = TimeRef(0)
     ingest.uplink = TickSlice(inbox, Clock(), tick, slice_ns=5_000_000)

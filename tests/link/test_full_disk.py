@@ -19,13 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from fsw.core.clock import SimClock
-from fsw.link.demo import DEMO_COMPONENTS
+from fsw.link.testbed import TESTBED_COMPONENTS
 from fsw.link.log import LogWarning, TelemetryLogWriter, read_log
 from fsw.link.server import LinkServer, link_topology
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckStatus, TelemetryDecoder
 
-from .kit import KEYS, demo_spec
+from .kit import KEYS, spec_of_testbed
 
 
 class FullDisk(io.RawIOBase):
@@ -72,7 +72,7 @@ class MemoryLink:
 
 @pytest.mark.parametrize("buffered", [False, True])
 def test_a_log_write_failure_is_counted_reported_once_and_commanding_goes_on(buffered):
-    topology, ingest = link_topology("demo", [c(n) for n, c in DEMO_COMPONENTS.items()], KEYS)
+    topology, ingest = link_topology("testbed", [c(n) for n, c in TESTBED_COMPONENTS.items()], KEYS)
     disk = FullDisk(room=3000)
     out = io.BufferedWriter(disk, buffer_size=512) if buffered else disk
     link = MemoryLink()
@@ -100,7 +100,7 @@ def test_a_log_write_failure_is_counted_reported_once_and_commanding_goes_on(buf
     assert server.executive.step_faults == {}               # nothing escaped into the loop
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogWarning)
-        kept = list(read_log(bytes(disk.data), demo_spec()))
+        kept = list(read_log(bytes(disk.data), spec_of_testbed()))
     assert kept and all(p.kind != "raw" for p in kept)    # what was written is a good log
 
 
@@ -163,7 +163,7 @@ def test_serve_on_a_full_2mb_tmpfs_keeps_commanding_and_says_the_log_is_incomple
                          r"\(OSError: \[Errno 28\] No space left on device\)", err), err
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LogWarning)
-            kept = list(read_log(log, demo_spec()))
+            kept = list(read_log(log, spec_of_testbed()))
         assert kept                                         # the part written decodes
     finally:
         subprocess.run(["umount", str(mnt)], check=False)

@@ -9,14 +9,14 @@ from fsw.link.ccsds import crc16
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckStatus
 
-from .kit import KEYS, linked_demo
+from .kit import KEYS, linked_testbed
 
 
 MAC_END = 2 + 1  # a byte of the MAC counted from the end (CRC is the last 2)
 
 
 def setup():
-    topology, ingest, spec = linked_demo()
+    topology, ingest, spec = linked_testbed()
     return topology, ingest, TelecommandEncoder(spec, KEYS)
 
 
@@ -91,7 +91,7 @@ def test_keys_have_independent_windows_and_windows_survive_a_checkpoint():
     assert ingest.process(inc(enc, 50, key_id=1)).status is AckStatus.OK
     assert ingest.process(inc(enc, 50, key_id=2)).status is AckStatus.OK
     saved = ingest.checkpoint_state()["windows"]
-    _, fresh, _ = linked_demo()
+    _, fresh, _ = linked_testbed()
     fresh.restore_windows(saved)
     fresh_enc = TelecommandEncoder(fresh.vehicle, KEYS)
     assert fresh.process(inc(fresh_enc, 50, key_id=1)).status is AckStatus.REPLAY

@@ -13,7 +13,7 @@ from fsw.link.auth import derive_key
 from fsw.link.keys import load_keyring
 from fsw.link.seqcounter import SEQ_MAX
 from fsw.link.server import link_topology
-from fsw.link.demo import DEMO_COMPONENTS
+from fsw.link.testbed import TESTBED_COMPONENTS
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckStatus
 
@@ -23,7 +23,7 @@ MASTER = {0: b"\x42" * 32}
 
 
 def vehicle():
-    topology, ingest = link_topology("demo", [c(n) for n, c in DEMO_COMPONENTS.items()], KEYS,
+    topology, ingest = link_topology("testbed", [c(n) for n, c in TESTBED_COMPONENTS.items()], KEYS,
                                      master_keys=MASTER)
     ingest.connect(topology)
     return topology, ingest

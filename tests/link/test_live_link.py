@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fsw.link.ccsds import crc16
-from fsw.link.demo import DEMO_COMPONENTS
+from fsw.link.testbed import TESTBED_COMPONENTS
 from fsw.link.ground import GroundClient, UdpClient
 from fsw.link.keys import write_key_file
 from fsw.link.server import LinkServer, link_topology
@@ -25,11 +25,11 @@ from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckStatus, ChannelPacket, TelemetryEncoder
 from fsw.link.transport import SerialLink, UdpLink
 
-from .kit import KEYS, demo_spec
+from .kit import KEYS, spec_of_testbed
 
 
 def serve(ground=None):
-    topology, ingest = link_topology("demo", [c(n) for n, c in DEMO_COMPONENTS.items()], KEYS)
+    topology, ingest = link_topology("testbed", [c(n) for n, c in TESTBED_COMPONENTS.items()], KEYS)
     udp = UdpLink("127.0.0.1", 0, ground=ground)
     server = LinkServer(topology, ingest, udp, rate_hz=100, telemetry_divisor=10)
     stop = threading.Event()
@@ -46,7 +46,7 @@ def serve(ground=None):
 @pytest.fixture
 def live():
     topology, ingest, udp, close = serve()
-    client = GroundClient(demo_spec(), KEYS, UdpClient("127.0.0.1", udp.address[1]))
+    client = GroundClient(spec_of_testbed(), KEYS, UdpClient("127.0.0.1", udp.address[1]))
     yield topology, ingest, udp, client
     close()
     client.transport.close()
@@ -96,7 +96,7 @@ def test_junk_gets_no_answer_and_never_moves_the_downlink(live):
     assert client.command("link.NOOP", {}, key_id=1, auth_seq=5).ack.status is AckStatus.OK
     ground_addr = udp.peer
     attacker = raw_socket()
-    spec = demo_spec()
+    spec = spec_of_testbed()
     forged = TelecommandEncoder(spec, {1: b"\x55" * 32}).encode(
         "counter.INCREMENT", {"by": 7}, key_id=1, auth_seq=50)
     unknown = TelecommandEncoder(spec, {9: b"\x55" * 32}).encode(
@@ -115,7 +115,7 @@ def test_junk_gets_no_answer_and_never_moves_the_downlink(live):
 
 def test_unknown_key_and_bad_mac_look_the_same_on_the_wire(live):
     _, ingest, udp, _ = live
-    spec = demo_spec()
+    spec = spec_of_testbed()
     answers = {}
     for name, keys, kid in (("unknown key", {9: b"\x55" * 32}, 9),
                             ("bad MAC", {1: b"\x55" * 32}, 1)):
@@ -150,7 +150,7 @@ def test_a_configured_ground_address_never_moves():
     ground = raw_socket()
     topology, ingest, udp, close = serve(ground=ground.getsockname())
     try:
-        client = GroundClient(demo_spec(), KEYS, UdpClient("127.0.0.1", udp.address[1]))
+        client = GroundClient(spec_of_testbed(), KEYS, UdpClient("127.0.0.1", udp.address[1]))
         ex = client.command("counter.INCREMENT", {"by": 1}, key_id=1, auth_seq=3, timeout_s=0.5)
         assert ex.ack is None                    # verified and executed, but answered to the ground
         assert topology["counter"].tlm["count"] == 1
@@ -164,7 +164,7 @@ def test_a_configured_ground_address_never_moves():
 
 def test_the_ground_client_takes_acks_from_the_flight_address_only():
     flight = raw_socket()
-    client = GroundClient(demo_spec(), KEYS, UdpClient("127.0.0.1", flight.getsockname()[1]))
+    client = GroundClient(spec_of_testbed(), KEYS, UdpClient("127.0.0.1", flight.getsockname()[1]))
     spoofer = raw_socket()
     result = {}
     t = threading.Thread(target=lambda: result.setdefault(
@@ -173,7 +173,7 @@ def test_the_ground_client_takes_acks_from_the_flight_address_only():
     t.start()
     flight.settimeout(2)
     _, ground_addr = flight.recvfrom(1000)
-    enc = TelemetryEncoder(demo_spec())
+    enc = TelemetryEncoder(spec_of_testbed())
     spoofer.sendto(enc.ack(1, "link", 1, 42, AckStatus.OK, "forged"), ground_addr)
     time.sleep(0.3)
     flight.sendto(enc.ack(2, "link", 1, 42, AckStatus.REJECTED, "genuine"), ground_addr)
@@ -202,7 +202,7 @@ def test_cli_serve_and_send(tmp_path):
     keys = tmp_path / "keys.json"
     write_key_file(keys, {7: b"\x07" * 32})
     proc = subprocess.Popen([sys.executable, "-c", "from msr.cli import main; main()", "gds",
-                             "serve", "--vehicle", "demo", "--keys", str(keys), "--port", "0",
+                             "serve", "--vehicle", "testbed", "--keys", str(keys), "--port", "0",
                              "--duration", "20", "--log", str(tmp_path / "tm.bin")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -229,7 +229,7 @@ def test_cli_serve_and_send(tmp_path):
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "4 received, 1 accepted" in out
-    decoded = runner.invoke(cli, ["gds", "decode", str(tmp_path / "tm.bin"), "--vehicle", "demo"])
+    decoded = runner.invoke(cli, ["gds", "decode", str(tmp_path / "tm.bin"), "--vehicle", "testbed"])
     assert decoded.exit_code == 0
     assert re.search(r"link +ack +key 7 seq 5 OK", decoded.output)
     assert re.search(r"link +ack +key 7 seq 5 REPLAY", decoded.output)

@@ -13,12 +13,12 @@ from fsw.link.log import LogWarning, TelemetryLogWriter, iter_records, read_log
 from fsw.link.telecommand import TelecommandEncoder
 from fsw.link.telemetry import AckPacket, ChannelPacket, EventPacket, RawPacket
 
-from .kit import KEYS, demo_spec, linked_demo
+from .kit import KEYS, spec_of_testbed, linked_testbed
 
 
-def run_demo(ticks=200, out=None):
-    """A 50 Hz SIL run of the demo vehicle with a few commands, logged."""
-    topology, ingest, spec = linked_demo()
+def run_testbed(ticks=200, out=None):
+    """A 50 Hz SIL run of the testbed vehicle with a few commands, logged."""
+    topology, ingest, spec = linked_testbed()
     log = TelemetryLogWriter.for_topology(topology, out)
     ingest.ack_sinks.append(lambda a: log.on_ack(a, ingest))
     enc = TelecommandEncoder(spec, KEYS)
@@ -42,8 +42,8 @@ def run_demo(ticks=200, out=None):
 
 
 def test_log_round_trips_everything_the_topology_emitted():
-    topology, log = run_demo()
-    packets = list(read_log(log.getvalue(), demo_spec()))
+    topology, log = run_testbed()
+    packets = list(read_log(log.getvalue(), spec_of_testbed()))
     assert len(packets) == log.packets
     events = [p.to_event() for p in packets if isinstance(p, EventPacket)]
     assert events == topology.events
@@ -57,37 +57,37 @@ def test_log_round_trips_everything_the_topology_emitted():
 
 
 def test_same_run_gives_a_byte_identical_log_and_files_match_memory(tmp_path):
-    a = run_demo()[1].sha256()
-    b = run_demo()[1].sha256()
+    a = run_testbed()[1].sha256()
+    b = run_testbed()[1].sha256()
     path = tmp_path / "tm.bin"
     with open(path, "wb") as f:
-        run_demo(out=f)[1].flush()
+        run_testbed(out=f)[1].flush()
     assert a == b == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert len(list(read_log(path, demo_spec()))) > 60
+    assert len(list(read_log(path, spec_of_testbed()))) > 60
 
 
 def test_truncated_last_record_stops_with_a_warning():
-    data = run_demo(ticks=40)[1].getvalue()
-    whole = list(read_log(data, demo_spec()))
+    data = run_testbed(ticks=40)[1].getvalue()
+    whole = list(read_log(data, spec_of_testbed()))
     for cut in (1, 5, 17):
         with pytest.warns(LogWarning, match="ends inside a record"):
-            got = list(read_log(data[:-cut], demo_spec()))
+            got = list(read_log(data[:-cut], spec_of_testbed()))
         assert got == whole[:-1]
 
 
 def test_corrupt_record_is_skipped_and_the_walk_resynchronises():
-    data = bytearray(run_demo(ticks=40)[1].getvalue())
-    whole = list(read_log(bytes(data), demo_spec()))
+    data = bytearray(run_testbed(ticks=40)[1].getvalue())
+    whole = list(read_log(bytes(data), spec_of_testbed()))
     offsets = [o for o, _ in iter_records(bytes(data))]
     data[offsets[2] + 10] ^= 0xFF
     with pytest.warns(LogWarning, match="skipped"):
-        got = list(read_log(bytes(data), demo_spec()))
+        got = list(read_log(bytes(data), spec_of_testbed()))
     assert got == whole[:2] + whole[3:]
 
 
 def test_wrong_dictionary_gives_raw_packets_not_exceptions():
     from fsw.link.dictionary import VehicleSpec
-    data = run_demo(ticks=20)[1].getvalue()
+    data = run_testbed(ticks=20)[1].getvalue()
     got = list(read_log(data, VehicleSpec("other", 0x500, ())))
     assert got and all(isinstance(p, RawPacket) and "not in the dictionary" in p.error
                        for p in got)
@@ -99,7 +99,7 @@ def test_random_bytes_and_spliced_logs_never_raise(blob, where):
     good = SAMPLE[:where * 40]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogWarning)
-        list(read_log(good + blob + SAMPLE, demo_spec()))
+        list(read_log(good + blob + SAMPLE, spec_of_testbed()))
 
 
-SAMPLE = run_demo(ticks=20)[1].getvalue()
+SAMPLE = run_testbed(ticks=20)[1].getvalue()

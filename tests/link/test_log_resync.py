@@ -20,7 +20,7 @@ class Probe(Component):
 
 
 def make_log(n: int) -> tuple[bytes, TelemetryLogWriter]:
-    topo = Topology("demo", [Probe("probe")])
+    topo = Topology("testbed", [Probe("probe")])
     tlm = TelemetryLogWriter.for_topology(topo)
     for k in range(n):
         topo["probe"].tlm.update(x=k * 0.25, n=k)

@@ -9,7 +9,7 @@ from fsw.link.ccsds import crc16
 from fsw.link.errors import AuthError, DecodeError, EncodeError, TruncatedError
 from fsw.link.telecommand import TelecommandEncoder, decode_telecommand
 
-from .kit import KEYS, component_specs, demo_spec, one_component_vehicle, value_of
+from .kit import KEYS, component_specs, spec_of_testbed, one_component_vehicle, value_of
 
 
 @given(st.data())
@@ -30,7 +30,7 @@ def test_telecommands_round_trip(data):
 
 
 def _packet(seq=5, key_id=1, target="counter.INCREMENT", args=None):
-    return TelecommandEncoder(demo_spec(), KEYS).encode(target, args or {"by": 3}, key_id=key_id,
+    return TelecommandEncoder(spec_of_testbed(), KEYS).encode(target, args or {"by": 3}, key_id=key_id,
                                                         auth_seq=seq)
 
 
@@ -38,7 +38,7 @@ def test_truncations_are_truncated_errors():
     pkt = _packet()
     for n in range(len(pkt)):
         with pytest.raises(TruncatedError):
-            decode_telecommand(demo_spec(), KEYS, pkt[:n])
+            decode_telecommand(spec_of_testbed(), KEYS, pkt[:n])
 
 
 @given(st.data())
@@ -48,17 +48,17 @@ def test_tampering_with_a_recomputed_crc_fails_the_mac(data):
     pkt[i] ^= data.draw(st.integers(1, 255))
     pkt[-2:] = crc16(bytes(pkt[:-2])).to_bytes(2, "big")
     with pytest.raises(DecodeError):  # AuthError, or header/length checks before it
-        decode_telecommand(demo_spec(), KEYS, bytes(pkt))
+        decode_telecommand(spec_of_testbed(), KEYS, bytes(pkt))
 
 
 def test_forged_and_unknown_key_commands_are_auth_errors():
     pkt = _packet()
-    forged = TelecommandEncoder(demo_spec(), {1: b"\x55" * 32}).encode(
+    forged = TelecommandEncoder(spec_of_testbed(), {1: b"\x55" * 32}).encode(
         "counter.INCREMENT", {"by": 3}, key_id=1, auth_seq=5)
     with pytest.raises(AuthError, match="MAC"):
-        decode_telecommand(demo_spec(), KEYS, forged)
+        decode_telecommand(spec_of_testbed(), KEYS, forged)
     with pytest.raises(AuthError, match="unknown key"):
-        decode_telecommand(demo_spec(), {2: KEYS[2]}, pkt)
+        decode_telecommand(spec_of_testbed(), {2: KEYS[2]}, pkt)
     assert len(pkt) == 6 + 2 + 8 + 2 + 8 + MAC_SIZE + 2  # headers, opcode, i64 arg, MAC, CRC
 
 
@@ -66,13 +66,13 @@ def test_forged_and_unknown_key_commands_are_auth_errors():
 @given(st.binary(max_size=80))
 def test_random_bytes_raise_only_decode_error(blob):
     try:
-        decode_telecommand(demo_spec(), KEYS, blob)
+        decode_telecommand(spec_of_testbed(), KEYS, blob)
     except DecodeError:
         pass
 
 
 def test_ground_refuses_bad_commands_before_sending():
-    enc = TelecommandEncoder(demo_spec(), KEYS)
+    enc = TelecommandEncoder(spec_of_testbed(), KEYS)
     for target, args, kw in [("counter.INCREMENT", {"by": 0}, {}),         # below minimum
                              ("counter.INCREMENT", {}, {}),                # missing
                              ("counter.INCREMENT", {"by": 1, "x": 2}, {}),  # unexpected
@@ -98,17 +98,17 @@ def test_ground_refuses_bad_commands_before_sending():
      {"text": "x", "level": "HIGH", "loud": True}),
 ])
 def test_without_validation_text_arguments_are_parsed_by_wire_type_only(target, args, sent):
-    enc = TelecommandEncoder(demo_spec(), KEYS)
+    enc = TelecommandEncoder(spec_of_testbed(), KEYS)
     pkt = enc.encode(target, args, key_id=1, auth_seq=9, validate=False)
-    assert decode_telecommand(demo_spec(), KEYS, pkt).args == sent
+    assert decode_telecommand(spec_of_testbed(), KEYS, pkt).args == sent
 
 
 def test_without_validation_nan_reaches_the_vehicle_and_bad_text_is_an_encode_error():
     import math
-    enc = TelecommandEncoder(demo_spec(), KEYS)
+    enc = TelecommandEncoder(spec_of_testbed(), KEYS)
     pkt = enc.encode("heater.SET_SETPOINT", {"celsius": "nan"}, key_id=1, auth_seq=9,
                      validate=False)
-    assert math.isnan(decode_telecommand(demo_spec(), KEYS, pkt).args["celsius"])
+    assert math.isnan(decode_telecommand(spec_of_testbed(), KEYS, pkt).args["celsius"])
     for args, says in (({"by": "five"}, "is not an integer"), ({"by": str(1 << 70)}, "i64")):
         with pytest.raises(EncodeError, match=says):
             enc.encode("counter.INCREMENT", args, key_id=1, auth_seq=9, validate=False)

@@ -13,7 +13,7 @@ from fsw.link.errors import CrcError, DecodeError, EncodeError, TruncatedError
 from fsw.link.telemetry import (AckPacket, AckStatus, ChannelPacket, EventPacket,
                                 TelemetryDecoder, TelemetryEncoder)
 
-from .kit import channel_values, component_specs, demo_spec, event_values, one_component_vehicle
+from .kit import channel_values, component_specs, spec_of_testbed, event_values, one_component_vehicle
 
 
 @given(st.data())
@@ -25,7 +25,7 @@ def test_channel_packets_round_trip(data):
     enc = TelemetryEncoder(vehicle)
     pkt = enc.channels(t_ns, spec.name, values)
     got = TelemetryDecoder(vehicle).decode(pkt)
-    assert got == ChannelPacket(spec.apid, 0, t_ns, "demo", spec.name, values)
+    assert got == ChannelPacket(spec.apid, 0, t_ns, "testbed", spec.name, values)
     assert list(got.values) == [c.name for c in spec.channels]  # declaration order
 
 
@@ -47,15 +47,15 @@ def test_event_packets_round_trip(data):
        status=st.sampled_from(list(AckStatus)), reason=st.text(max_size=50),
        t_ns=st.integers(0, (1 << 64) - 1))
 def test_ack_packets_round_trip(key_id, cmd_seq, status, reason, t_ns):
-    v = demo_spec()
+    v = spec_of_testbed()
     got = TelemetryDecoder(v).decode(TelemetryEncoder(v).ack(t_ns, "link", key_id, cmd_seq,
                                                              status, reason))
     link = v.by_name["link"]
-    assert got == AckPacket(link.apid, 0, t_ns, "demo", "link", key_id, cmd_seq, status, reason)
+    assert got == AckPacket(link.apid, 0, t_ns, "testbed", "link", key_id, cmd_seq, status, reason)
 
 
 def test_nan_and_infinities_survive_bit_exact():
-    v = demo_spec()
+    v = spec_of_testbed()
     enc, dec = TelemetryEncoder(v), TelemetryDecoder(v)
     for x in (math.nan, math.inf, -math.inf, -0.0):
         vals = {"temp_c": x, "setpoint_c": 1.0, "heater_on": True, "mode": "IDLE"}
@@ -64,7 +64,7 @@ def test_nan_and_infinities_survive_bit_exact():
 
 
 def test_sequence_count_is_per_apid_and_wraps_at_14_bits():
-    v = demo_spec()
+    v = spec_of_testbed()
     enc, dec = TelemetryEncoder(v), TelemetryDecoder(v)
     vals = {"count": 1, "label": "", "level": ""}
     seqs = [dec.decode(enc.channels(0, "counter", vals)).seq for _ in range(3)]
@@ -75,7 +75,7 @@ def test_sequence_count_is_per_apid_and_wraps_at_14_bits():
 
 
 def test_wrong_types_are_converted_or_refused_with_encode_error():
-    v = demo_spec()
+    v = spec_of_testbed()
     enc, dec = TelemetryEncoder(v), TelemetryDecoder(v)
     got = dec.decode(enc.channels(0, "counter", {"count": 3.0, "label": "a", "level": "b"}))
     assert got.values["count"] == 3 and isinstance(got.values["count"], int)
@@ -88,7 +88,7 @@ def test_wrong_types_are_converted_or_refused_with_encode_error():
 
 
 def _sample_packets():
-    v = demo_spec()
+    v = spec_of_testbed()
     enc = TelemetryEncoder(v)
     return v, [enc.channels(123, "heater", {"temp_c": 1.5, "setpoint_c": 2.0, "heater_on": True,
                                             "mode": "ACTIVE"}),
@@ -134,7 +134,7 @@ def test_mutated_packets_with_a_fixed_crc_decode_or_raise_decode_error(data):
 @given(st.binary(max_size=80))
 def test_random_bytes_raise_only_decode_error(blob):
     try:
-        TelemetryDecoder(demo_spec()).decode(blob)
+        TelemetryDecoder(spec_of_testbed()).decode(blob)
     except DecodeError:
         pass
 
@@ -147,7 +147,7 @@ def test_crc_error_and_wrong_dictionary_are_reported():
         TelemetryDecoder(v).decode(bytes(bad))
     from fsw.link.dictionary import ComponentSpec, VehicleSpec
     heater = v.by_name["heater"]
-    other = VehicleSpec("demo", 0x600, (ComponentSpec("heater", 0, heater.apid,
+    other = VehicleSpec("testbed", 0x600, (ComponentSpec("heater", 0, heater.apid,
                                                       channels=heater.channels[:2]),))
     with pytest.raises(DecodeError, match="signature"):
         TelemetryDecoder(other).decode(pkts[0])

@@ -18,7 +18,7 @@ from fsw.link.telemetry import AckPacket, AckStatus, ChannelPacket, EventPacket,
 from fsw.link.xtce import NS, to_xtce
 from msr.cli import cli
 
-from .kit import KEYS, component_specs, demo_spec, linked_demo, one_component_vehicle, value_of
+from .kit import KEYS, component_specs, spec_of_testbed, linked_testbed, one_component_vehicle, value_of
 from .xtce_check import decoder, schema_errors
 
 X = {"x": NS}
@@ -75,14 +75,14 @@ def test_every_vehicle_exports_schema_valid_xtce(tmp_path):
     out = tmp_path / "all.xml"
     r = CliRunner().invoke(cli, ["dict", "export", "--format", "xtce", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    assert "mav" in r.output and "demo" in r.output
+    assert "mav" in r.output and "testbed" in r.output
     errors = schema_errors(out.read_text())
     assert errors == [], errors[:5]
 
 
 def test_the_schema_check_catches_what_the_old_export_did_wrong():
     """The check can fail: a string with only <LeadingSize/> (the old export) is refused."""
-    text = to_xtce(Dictionary((demo_spec(),)))
+    text = to_xtce(Dictionary((spec_of_testbed(),)))
     broken = re.sub(r"<DynamicValue>\s*<ParameterInstanceRef parameterRef=\"_yamcs_ignore\" />"
                     r"\s*</DynamicValue>\s*", "", text)
     assert broken != text
@@ -107,7 +107,7 @@ def test_run_dictionary_exports_with_the_flights_apids(ascent_run, tmp_path):
 
 
 def test_containers_reference_declared_names_and_end_with_the_crc():
-    v = demo_spec()
+    v = spec_of_testbed()
     root = ET.fromstring(to_xtce(Dictionary((v,))))
     names = [e.get("name") for e in root.iter() if e.get("name")]
     assert all(re.fullmatch(r"[^./:\[\] ]+", n) for n in names)
@@ -149,10 +149,10 @@ def test_independent_decoder_reads_a_sil_log_as_msr_gds_decode(ascent_run, tmp_p
 
 
 def test_acks_strings_and_events_decode_alike(tmp_path):
-    """The demo vehicle: string channels, events with arguments, acks with reasons."""
+    """The testbed vehicle: string channels, events with arguments, acks with reasons."""
     from fsw.link.log import TelemetryLogWriter
     from fsw.link.telecommand import TelecommandEncoder
-    topology, ingest, spec = linked_demo()
+    topology, ingest, spec = linked_testbed()
     log = TelemetryLogWriter(spec)
     topology.attach(log)
     ingest.ack_sinks.append(lambda a: log.on_ack(a, ingest))
@@ -177,7 +177,7 @@ def test_acks_strings_and_events_decode_alike(tmp_path):
 def test_a_packet_of_another_build_matches_no_container(tmp_path):
     """The signature is a restriction: a changed layout is refused, not misread."""
     from space_packet_parser.exceptions import UnrecognizedPacketTypeError
-    v = demo_spec()
+    v = spec_of_testbed()
     enc = TelemetryEncoder(v)
     pkt = enc.ack(7, "link", 1, 2, AckStatus.OK, "fine")
     other = VehicleSpec(v.name, v.apid_base, tuple(

@@ -3,8 +3,8 @@ import pytest
 
 from sim.montecarlo.dispersions import parse
 
-DEMO = {
-    "scenario": "demo",
+HOP = {
+    "scenario": "hop",
     "dispersions": {
         "thrust_scale": {"dist": "normal", "mean": 1.0, "sigma": 0.03, "lo": 0.9, "hi": 1.1},
         "mass_kg": {"dist": "uniform", "lo": 95.0, "hi": 105.0},
@@ -18,5 +18,5 @@ DEMO = {
 
 
 @pytest.fixture
-def demo_dispersions():
-    return parse(DEMO, "demo-test")
+def hop_dispersions():
+    return parse(HOP, "hop-test")

@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from msr.cli import cli
-from sim.montecarlo import dispersions, scenarios
+from sim.deployment import wall_fields
+from sim.montecarlo import dispersions
 from sim.montecarlo.campaign import run_campaign
 from sim.montecarlo.executors import SerialExecutor
 from sim.montecarlo.runner import flatten_outputs
@@ -26,7 +27,7 @@ def test_sil_reproduces_run_k_of_an_ascent_campaign(tmp_path):
     assert result.exit_code == (0 if run["success"] else 1), result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     outputs = flatten_outputs(summary)
-    for wall in ("wall_time_s", *scenarios.declared_wall_fields(scenarios.load("ascent"))):
+    for wall in wall_fields("ascent"):
         outputs.pop(wall, None)   # wall-clock figures, which the campaign keeps out of records
     assert outputs == run["outputs"]
     assert summary["seed"] == run["scenario_seed"]

@@ -1,7 +1,7 @@
 """Campaign Monte Carlo: every phase dispersed, chained, the same content on every executor.
 
 The executors are compared on a short campaign (tests/campaign/mini_mc.py: three phases of
-the bench demo vehicle, some runs failing in the second phase, some crashing in the third);
+the bench's zone vehicle, some runs failing in the second phase, some crashing in the third);
 the real campaign's file is checked here and flown in the slow test."""
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ DOC = {
     "dispersions": {
         "one": {"setpoint_C": {"dist": "uniform", "lo": -22.0, "hi": -18.0}},
         "two": {"duration_s": {"dist": "choice", "values": [10.0, 10.0, 10.0, 4.0]}},   # 4 s: no DONE
-        "three": {"sweep_s": {"dist": "choice", "values": [5.0, 5.0, 5.0, 5.0, "boom"]}},   # raises
+        "three": {"sweep_s": {"dist": "choice", "values": [5.0, 5.0, 5.0, 5.0, 0.5]}},   # 0.5 raises
     },
     "fixed": {"one": {**RATES, "sweep_s": 5.0, "duration_s": 10.0}, "two": {**RATES, "sweep_s": 5.0},
               "three": {**RATES, "duration_s": 10.0}},
@@ -153,7 +153,7 @@ def test_campaign_plots_show_phases_tubes_and_the_worst_runs(serial, tmp_path):
     pytest.importorskip("matplotlib")
     report, _ = serial
     from tests.campaign import mini_mc
-    written = mini_mc.write_plots(report, tmp_path)
+    written = mini_mc.MC.write_plots(report, tmp_path)
     names = {p.name for p in written}
     assert {"phase_success.png", "tubes_in_eev.png", "worst_runs.png"} <= names
     assert all(p.stat().st_size > 1000 for p in written)
@@ -199,6 +199,7 @@ def test_campaign_file_parses_and_its_landing_and_ascent_tables_are_their_files(
     ("capture.os_state", "set by the phase before capture"),
     ("cruise.speed", "names no phase"),
     ("landing.no_such_key", "unknown parameter"),
+    ("landing.entry_fpa_deg", "which the scenario refuses: phase landing"),   # a value outside its limits
 ])
 def test_chained_and_unknown_keys_are_refused(key, words):
     phase, _, name = key.partition(".")

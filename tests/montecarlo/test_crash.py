@@ -17,7 +17,7 @@ import pytest
 
 from sim.montecarlo.journal import Journal
 from tests import proctree
-from tests.montecarlo.conftest import DEMO
+from tests.montecarlo.conftest import HOP
 from tests.montecarlo.test_campaign import _toml
 
 MSR = [sys.executable, "-c", "from msr.cli import main; main()"]
@@ -37,10 +37,10 @@ def journaled(path: Path) -> int:
 def test_no_worker_outlives_a_sigkilled_campaign(tmp_path, executor):
     if "--dask" in executor:
         pytest.importorskip("distributed")
-    disp = tmp_path / "demo.toml"
-    disp.write_text(_toml(DEMO))
+    disp = tmp_path / "hop.toml"
+    disp.write_text(_toml(HOP))
     out = tmp_path / "mc"
-    proc = subprocess.Popen(MSR + ["montecarlo", "demo", "--runs", "100000", "--dispersion", str(disp),
+    proc = subprocess.Popen(MSR + ["montecarlo", "hop", "--runs", "100000", "--dispersion", str(disp),
                                    "--out", str(out), "-q", "--no-plots", *executor],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     tree: set = set()
@@ -61,7 +61,7 @@ def test_no_worker_outlives_a_sigkilled_campaign(tmp_path, executor):
     assert not survivors, f"{len(survivors)} of {len(tree)} processes outlived the campaign"
 
 
-HEADER = {"scenario": "demo", "master_seed": 1, "dispersions": {}, "fixed": {}}
+HEADER = {"scenario": "hop", "master_seed": 1, "dispersions": {}, "fixed": {}}
 
 
 def big_journal(path: Path, n: int) -> None:
@@ -94,7 +94,7 @@ def test_sigkill_while_resume_rewrites_the_journal_loses_nothing(tmp_path):
     assert len(Journal(path, HEADER, resume=True).done) == n
 
 
-def test_appended_records_are_fsynced_once_per_chunk(tmp_path, monkeypatch, demo_dispersions):
+def test_appended_records_are_fsynced_once_per_chunk(tmp_path, monkeypatch, hop_dispersions):
     from sim.montecarlo.campaign import run_campaign
     from sim.montecarlo.executors import SerialExecutor
     synced = []
@@ -105,7 +105,7 @@ def test_appended_records_are_fsynced_once_per_chunk(tmp_path, monkeypatch, demo
             synced.append(journaled(tmp_path / "mc" / "runs.jsonl"))
         return real(fd)
     monkeypatch.setattr(os, "fsync", counting)
-    run_campaign("demo", demo_dispersions, runs=12, master_seed=3, out_dir=tmp_path / "mc",
+    run_campaign("hop", hop_dispersions, runs=12, master_seed=3, out_dir=tmp_path / "mc",
                  executor=SerialExecutor(), plots=False)
     # serial: one run a chunk; each finished run is durable before the next is started
     assert synced[:12] == list(range(1, 13))

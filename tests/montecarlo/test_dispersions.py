@@ -54,7 +54,7 @@ def test_file_errors(tmp_path):
     bad.write_text("[dispersions\n")
     with pytest.raises(DispersionError, match="not valid TOML"):
         dispersions.load(bad)
-    bad.write_text('scenario = "demo"\n[dispersion]\n')
+    bad.write_text('scenario = "hop"\n[dispersion]\n')
     with pytest.raises(DispersionError, match="unknown top-level key.*dispersion"):
         dispersions.load(bad)
     bad.write_text('[dispersions]\nx = { dist = "uniform", lo = 1, hi = 2 }\n[fixed]\nx = 3\n')

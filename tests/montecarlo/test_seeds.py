@@ -19,15 +19,15 @@ def test_seeds_differ_between_runs_and_masters():
     assert all(0 <= s < 2**63 for s in a)
 
 
-def test_plan_follows_from_the_run_seed_alone(demo_dispersions):
-    plan = seeds.plan_run(demo_dispersions, 7, 13)
-    again = seeds.plan_from_run_seed(demo_dispersions, plan.run_seed, 13)
+def test_plan_follows_from_the_run_seed_alone(hop_dispersions):
+    plan = seeds.plan_run(hop_dispersions, 7, 13)
+    again = seeds.plan_from_run_seed(hop_dispersions, plan.run_seed, 13)
     assert plan == again
     assert plan.scenario_seed != plan.run_seed
-    assert plan.inputs != seeds.plan_run(demo_dispersions, 7, 14).inputs
+    assert plan.inputs != seeds.plan_run(hop_dispersions, 7, 14).inputs
 
 
-def test_run_k_does_not_depend_on_the_order_runs_are_planned(demo_dispersions):
-    forward = [seeds.plan_run(demo_dispersions, 3, k) for k in range(20)]
-    backward = [seeds.plan_run(demo_dispersions, 3, k) for k in reversed(range(20))][::-1]
+def test_run_k_does_not_depend_on_the_order_runs_are_planned(hop_dispersions):
+    forward = [seeds.plan_run(hop_dispersions, 3, k) for k in range(20)]
+    backward = [seeds.plan_run(hop_dispersions, 3, k) for k in reversed(range(20))][::-1]
     assert forward == backward

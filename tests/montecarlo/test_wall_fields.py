@@ -1,10 +1,12 @@
 """Wall-clock fields never enter a Monte Carlo record, whoever adds them."""
-import types
+import dataclasses
 
-from sim.montecarlo.scenarios import declared_wall_fields
+from sim import registry
+from sim.deployment import wall_fields
 
 
 def test_run_scenario_wall_time_is_excluded_with_the_scenarios_own():
-    module = types.SimpleNamespace(WALL_FIELDS=("realtime_factor",))
-    assert set(declared_wall_fields(module)) == {"wall_time_s", "realtime_factor"}
-    assert declared_wall_fields(types.SimpleNamespace()) == ("wall_time_s",)
+    hop = registry.scenario("hop")
+    assert wall_fields(dataclasses.replace(hop, wall_fields=("realtime_factor",))) == ("wall_time_s", "realtime_factor")
+    assert wall_fields(hop) == ("wall_time_s",)
+    assert set(wall_fields("ascent")) == {"wall_time_s", "realtime_factor"}

@@ -22,8 +22,8 @@ def commands(bench: Path, landing: Path) -> dict[str, list[str]]:
     return {
         "run": ["run", "--quiet", "--no-plots", "--out"],
         "sil": ["sil", "landing", "--out"],
-        "montecarlo": ["montecarlo", "demo", "--runs", "2", "--workers", "0", "-q", "--no-plots", "--out"],
-        "faults": ["faults", "demo", "--quick", "--out"],
+        "montecarlo": ["montecarlo", "hop", "--runs", "2", "--workers", "0", "-q", "--no-plots", "--out"],
+        "faults": ["faults", "zone", "--quick", "--out"],
         "modes": ["modes", "lander", "--out"],
         "hil timing": ["hil", "timing", "--duration", "0.1", "--priority", "0", "--no-cyclictest", "--out"],
         "hil run": ["hil", "run", "--bench", str(bench), "--connect-timeout", "0.2", "--out"],
@@ -104,7 +104,7 @@ def test_a_log_write_failure_stops_the_flight_and_is_raised_naming_the_file(tmp_
     component fault and flies on: the error must not be lost there."""
     from sim import rundir
     from sim.deployment import run_scenario
-    from tests.campaign.mini import scenario
+    from tests.campaign.mini import MINI as scenario
 
     monkeypatch.setattr(rundir, "open", FillingFile, raising=False)
 

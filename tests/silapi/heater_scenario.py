@@ -1,7 +1,7 @@
 """A user's own small vehicle (issue 18's report): a heater zone whose step has a bug.
 
-A third-party scenario on the deployment split, written outside `sim.scenarios` and loaded by
-its dotted name: its flight build ends with `fsw.core.protection.protect`, and this module
+A third-party scenario declared like any other (`SCENARIO`), written outside `sim.scenarios` and
+loaded by its dotted name: its flight build ends with `fsw.core.protection.protect`, and this module
 is its own fault table. `bug=true` makes the controller's step raise KeyError every tick.
 """
 from __future__ import annotations
@@ -14,10 +14,12 @@ from fsw.core.fdir import Action, Monitor
 from fsw.core.protection import ProtectionConfig, protect
 from hal.catalog import DeviceKind
 from hal.devices import Heater, Thermometer
+from fsw.vehicle import Vehicle
 from sim.plants.base import FixedStepPlant
+from sim.registry import Scenario
 
-vehicle = "heater_demo"
 DEFAULTS = {"bug": False, "duration_s": 5.0}
+VEHICLE = Vehicle("heater_zone", faults=__name__)   # no apid_base: the registry gives it a slot
 
 
 def _cfg(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
            protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
     zone = HeaterZone("heater", devices, bool(_cfg(overrides)["bug"]))
     zone.trigger("enable")                         # OFF -> WARMUP while building
-    topo = Topology("demo", [zone])              # borrows the bench demo's APIDs
+    topo = Topology(VEHICLE.name, [zone])
     ex = Executive(clock, 10, start_ns=clock.now_ns())
     ex.add_group("control", 1, [zone, topo.sample_telemetry])
     protect(topo, ex, sys.modules[__name__], protection)
@@ -97,3 +99,7 @@ def summarize(outcome: Any) -> dict[str, Any]:
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     return [f"heater zone: {summary['final_mode']}"]
+
+
+SCENARIO = Scenario("heater_zone", VEHICLE, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s)

@@ -8,7 +8,7 @@ from tests.core.thermal_example import HeaterZone
 
 
 def heater_run():
-    topo = Topology("demo", [HeaterZone("z0", temp_C=-20.0)])
+    topo = Topology("zone", [HeaterZone("z0", temp_C=-20.0)])
     return build_run(topo, 10, [("control", 1, [topo["z0"]])], telemetry_divisor=5)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 
 def test_sil_fixture_drives_a_deployment(sil):
-    run = sil("demo", seed=3, setpoint_C=-25.0)
+    run = sil("zone", seed=3, setpoint_C=-25.0)
     run.command("zone.NOOP")
     took = run.wait_mode("zone", "READY", timeout_s=120)
     assert 0 < took < 120 and run.mode("zone") == "READY"
@@ -14,7 +14,7 @@ def test_sil_fixture_drives_a_deployment(sil):
 
 
 def test_expect_helpers_explain_failures(sil):
-    run = sil("demo", seed=3)
+    run = sil("zone", seed=3)
     run.run_for(20)
     key = next(k for k in run.recorder.channels() if k.endswith("temp_C"))
     t_hot = run.expect_eventually(key, lambda c: c > -1000)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sim import rundir
 from sim.deployment import run_scenario
-from tests.campaign.mini import scenario
+from tests.campaign.mini import MINI as scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = {"sweep_s": 40.0, "duration_s": 60.0}
@@ -34,7 +34,7 @@ def test_a_finished_run_is_complete_and_promises_its_files(tmp_path):
 def test_sigkill_mid_flight_leaves_an_incomplete_directory_without_the_old_summary(tmp_path):
     run_scenario(scenario, seed=3, out_dir=tmp_path, overrides=SLOW)      # an older, finished run
     marker = Path(f"{tmp_path}.stopped")
-    code = ("import sys; from pathlib import Path; from tests.campaign.mini import scenario, StopAt; "
+    code = ("import sys; from pathlib import Path; from tests.campaign.mini import MINI as scenario, StopAt; "
             "from sim.deployment import run_scenario; "
             f"run_scenario(scenario, seed=4, out_dir=Path({str(tmp_path)!r}), overrides={SLOW!r}, "
             f"observers=(StopAt(Path({str(tmp_path)!r}), 20.0),))")

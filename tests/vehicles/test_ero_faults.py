@@ -13,7 +13,9 @@ from fsw.vehicles.ero.faults import fault_table
 from hal.config import build_devices
 from hal.table_plant import TablePlant
 from sim.deployment import Deployment
-from sim.faults.cases import CASES
+from sim import registry
+
+CASES = {name: registry.scenario(name).fault_cases for name in ("capture", "landing")}
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec
 

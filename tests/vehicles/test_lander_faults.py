@@ -9,7 +9,9 @@ import math
 import pytest
 
 from sim.deployment import Deployment
-from sim.faults.cases import CASES
+from sim import registry
+
+CASES = {name: registry.scenario(name).fault_cases for name in ("capture", "landing")}
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec
 from sim.scenarios.landing import LIMITS

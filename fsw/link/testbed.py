@@ -1,4 +1,4 @@
-"""A small built-in vehicle ("demo") so the link, the dictionary and the ground tool can be
+"""A small built-in vehicle ("testbed") so the link, the dictionary and the ground tool can be
 exercised without any real vehicle: a heater controller with modes and an event counter."""
 from __future__ import annotations
 
@@ -83,5 +83,5 @@ class Counter(Component):
         raise CommandError("refused on purpose")
 
 
-DEMO_COMPONENTS: dict[str, type[Component]] = {"heater": Heater, "counter": Counter}
-MODE_COMPONENTS = DEMO_COMPONENTS
+TESTBED_COMPONENTS: dict[str, type[Component]] = {"heater": Heater, "counter": Counter}
+MODE_COMPONENTS = TESTBED_COMPONENTS

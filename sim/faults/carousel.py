@@ -6,7 +6,7 @@ scenarios run on one. A gripper takes tubes one by one from a depot into stowage
 ledger (depot -> rover) and moves a tube in it only when a slot's tube sensor reads it.
 After a warm restart it restores the ledger and reconciles it against the slot sensors,
 so a tube moved just before the reset (after the last checkpoint) is neither lost nor
-counted twice. It is also the fault table module of its own vehicle ("custody_demo").
+counted twice. It is also the fault table module of its own vehicle ("carousel").
 """
 from __future__ import annotations
 
@@ -21,12 +21,13 @@ from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
 from hal.errors import DeviceFault
 from sim.deployment import ScenarioError, resolve_overrides, tube_id_list
+from sim.faults.cases import CAROUSEL
+from sim.bench_vehicles import CAROUSEL as VEHICLE
+from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
 from sim.plants.base import FixedStepPlant
 
-NAME = "custody_demo"
-vehicle = "custody_demo"
-TOPOLOGY_NAME = "demo"   # the ground link knows the bench demo's APIDs; this vehicle borrows them
+NAME = "carousel"
 PARAMS = (
     ScenarioParam("tube_ids", [3, 5, 8, 13, 21, 34], convert=tube_id_list, allowed="a list of integer ids in 1..65535"),
     ScenarioParam("transfer_s", 0.6, float, 0.01, 60.0),
@@ -175,7 +176,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     """The picker as it flies, with its fault protection (this module is its fault table)."""
     cfg = _cfg(overrides)
     picker = Picker("picker", devices, [int(t) for t in cfg["tube_ids"]])
-    topo = Topology(TOPOLOGY_NAME, [picker])
+    topo = Topology(VEHICLE.name, [picker])
     ex = Executive(clock, int(cfg["base_rate_hz"]), start_ns=clock.now_ns())
     ex.add_group("control", 1, [picker])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
@@ -207,4 +208,10 @@ def fault_table(topology: Topology) -> tuple[Monitor, ...]:
     )
 
 
-__all__ = ["CarouselPlant", "Picker", "device_config", "done", "duration_s", "fault_table", "flight", "plant"]
+MODE_COMPONENTS = {"picker": Picker}
+SCENARIO = Scenario(NAME, VEHICLE, summary_lines=lambda s: [f"carousel seed {s['seed']}: stopped by {s['stopped_by']}"],
+                    plant=plant, device_config=device_config, flight=flight, duration_s=duration_s, done=done,
+                    summarize=lambda outcome: {"success": outcome.topology["picker"].mode == "DONE"},
+                    params=PARAMS, check=_cfg, fault_cases=CAROUSEL)
+
+__all__ = ["MODE_COMPONENTS", "SCENARIO", "VEHICLE", "CarouselPlant", "Picker", "device_config", "done", "duration_s", "fault_table", "flight", "plant"]

@@ -1,14 +1,9 @@
-"""A tiny vehicle and plant that follow the scenario "deployment" split, for the bench.
+"""`msr sil zone`: the bench's small vehicle and plant, a complete scenario in one file.
 
-Why it exists: the HIL bench must be built and tested before the real vehicles are done.
-This module is shaped exactly like a scenario module the bench can deploy:
-
-    plant(seed, overrides) -> plant                    the world (a FixedStepPlant)
-    device_config(overrides) -> dict                   the `[devices]` table (kinds, noise)
-    flight(devices, clock, overrides) -> (topology, executive)
-
-plus the optional `vehicle`, `base_rate_hz(overrides)`, `duration_s(overrides)` and
-`done(topology)`. The vehicle warms a thermal zone with a heater to a set-point (reading a
+Why it exists: the HIL bench must be built and tested before the real vehicles are done, and
+its tests need a flight of a few seconds. It declares the whole split (`SCENARIO`, see
+sim/registry.py): plant, devices, flight side with its protection, duration, end state and
+its fault cases. The vehicle warms a thermal zone with a heater to a set-point (reading a
 noisy thermometer), then sweeps a gimbal and checks the read-back, while sampling an IMU
 every tick so the telemetry carries plenty of seeded noise (a good equivalence check).
 """
@@ -24,11 +19,13 @@ from hal.catalog import DeviceKind
 from hal.devices import Gimbal, Heater, Imu, Thermometer
 from hal.errors import DeviceFault
 from sim.deployment import ScenarioError, resolve_overrides
-from sim.faults import demo_faults
+from sim.faults import zone_faults
+from sim.faults.cases import ZONE
+from sim.bench_vehicles import ZONE as VEHICLE
+from sim.registry import Scenario
 from sim.plants.base import FixedStepPlant
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
 
-vehicle = "demo"
 PARAMS = (
     ScenarioParam("base_rate_hz", 100, convert=grid_rate(1, 1000), allowed="an integer rate up to 1000 Hz "
                                                                             "with a whole-ns period"),
@@ -46,7 +43,7 @@ DEFAULTS: dict[str, Any] = defaults(PARAMS)
 
 
 def settings(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The demo's settings with every override checked (a ScenarioError names a bad one)."""
+    """The settings with every override checked (a ScenarioError names a bad one)."""
     cfg, _ = resolve_overrides(dict(overrides or {}), DEFAULTS, params=PARAMS)
     if cfg["physics_rate_hz"] % cfg["base_rate_hz"]:
         raise ScenarioError(f"physics_rate_hz={cfg['physics_rate_hz']}: expected a multiple of "
@@ -63,7 +60,7 @@ def _p(overrides: Mapping[str, Any] | None, key: str) -> Any:
 
 
 # ---------------------------------------------------------------- the world
-class DemoPlant(FixedStepPlant):
+class ZonePlant(FixedStepPlant):
     """A lumped thermal zone with a heater, a gimbal with a first-order lag, and an IMU that
     sees Mars gravity plus a slow wobble."""
 
@@ -200,8 +197,8 @@ class ZoneAndGimbal(Component):
 
 
 # ---------------------------------------------------------------- the deployment split
-def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> DemoPlant:
-    return DemoPlant(seed, overrides)
+def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> ZonePlant:
+    return ZonePlant(seed, overrides)
 
 
 def device_config(overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
@@ -229,15 +226,15 @@ def duration_s(overrides: Mapping[str, Any] | None = None) -> float:
 
 def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] | None = None,
            protection: ProtectionConfig | None = None) -> tuple[Topology, Executive]:
-    """The demo vehicle as it flies, with its fault protection (`sim.faults.demo_faults`)."""
+    """The zone vehicle as it flies, with its fault protection (`sim.faults.zone_faults`)."""
     rate = base_rate_hz(overrides)
     comp = ZoneAndGimbal("zone", devices, sweep_ticks=max(1, int(rate * float(_p(overrides, "sweep_s")))))
     comp.params["setpoint_C"] = float(_p(overrides, "setpoint_C"))
-    topo = Topology(vehicle, [comp])
+    topo = Topology(VEHICLE.name, [comp])
     ex = Executive(clock, rate, start_ns=clock.now_ns())
     ex.add_group("control", 1, [comp])
     ex.add_group("telemetry", 1, [topo.sample_telemetry])
-    protect(topo, ex, demo_faults, protection)
+    protect(topo, ex, zone_faults, protection)
     return topo, ex
 
 
@@ -246,5 +243,21 @@ def done(topology: Topology) -> bool:
     return topology["zone"].mode in ("DONE", "FAULT")
 
 
-__all__ = ["DemoPlant", "ZoneAndGimbal", "plant", "device_config", "flight", "base_rate_hz",
-           "duration_s", "done", "vehicle", "DEFAULTS"]
+def summarize(outcome: Any) -> dict[str, Any]:
+    zone = outcome.topology["zone"]
+    return {"success": zone.mode == "DONE", "final_mode": zone.mode,
+            "final_temp_C": round(outcome.plant.temp_C, 6)}
+
+
+def summary_lines(s: dict) -> list[str]:
+    return [f"zone seed {s['seed']}: {'SUCCESS' if s['success'] else 'FAILURE'} after {s['sim_time_s']} s, "
+            f"final mode {s['final_mode']}, zone at {s['final_temp_C']:.2f} C"]
+
+
+MODE_COMPONENTS = {"zone": ZoneAndGimbal}
+SCENARIO = Scenario("zone", VEHICLE, summary_lines, plant=plant, device_config=device_config, flight=flight,
+                    summarize=summarize, duration_s=duration_s, done=done, params=PARAMS, check=check_overrides,
+                    fault_cases=ZONE)
+
+__all__ = ["MODE_COMPONENTS", "ZonePlant", "SCENARIO", "VEHICLE", "ZoneAndGimbal", "plant", "device_config", "flight", "base_rate_hz",
+           "duration_s", "done", "DEFAULTS"]

@@ -1,4 +1,4 @@
-"""Fault table of the bench demo vehicle (hil/demo.py): the smallest complete example.
+"""Fault table of the bench's zone vehicle (sim/scenarios/zone.py): the smallest complete example.
 
 Limits on the thermometer and the IMU, a stale (frozen) thermometer, the gimbal read-back
 error during the sweep, and device faults the vehicle itself reported. Every response
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fsw.core.fdir import Action, Monitor
 
-VEHICLE = "demo"
+VEHICLE = "zone"
 SAFE_RESPONSE = (Action("zone", "device_fault"),)
 OUTCOME_MODES = {"zone": {"FAULT": "safe"}}
 LINK_TIMEOUT_S = 3.0

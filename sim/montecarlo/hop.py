@@ -1,4 +1,4 @@
-"""A toy scenario for exercising the Monte Carlo engine: a sounding-rocket hop to a target apex.
+"""`hop`: a toy scenario for exercising the Monte Carlo engine: a sounding-rocket hop to a target apex.
 
 A vertical solid-ish motor burns until closed-loop guidance predicts the target apex from a
 noisy altimeter (so the scenario seed matters), then coasts through an atmosphere whose
@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.deployment import ScenarioError, resolve_overrides
+from fsw.vehicle import Vehicle
+from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, defaults
 
 G = 3.71
@@ -42,7 +44,7 @@ def run(*, seed: int, out_dir: Path | None, overrides: dict) -> dict:
     if p["propellant_kg"] >= p["mass_kg"]:
         raise ScenarioError(f"propellant_kg={p['propellant_kg']}: expected less than mass_kg={p['mass_kg']}")
     if p["fail_with"] == "raise":
-        raise RuntimeError("demo: injected failure (fail_with='raise')")
+        raise RuntimeError("hop: injected failure (fail_with='raise')")
     rng = np.random.default_rng(seed)
     dt, thrust = p["dt_s"], p["thrust_N"] * p["thrust_scale"]
     mdot = thrust / (p["isp_s"] * 9.80665)
@@ -84,3 +86,7 @@ def run(*, seed: int, out_dir: Path | None, overrides: dict) -> dict:
 def summary_lines(summary: dict) -> list[str]:
     return [f"apex {summary['apex_m']:.0f} m (error {summary['apex_error_m']:+.0f} m), "
             f"burn {summary['burn_time_s']:.1f} s: {'ok' if summary['success'] else 'FAILED'}"]
+
+
+# No flight software: a plain function of its seed and parameters (`run`), no deployment split.
+SCENARIO = Scenario("hop", Vehicle("hop"), summary_lines, run=run, params=PARAMS, key_figures=KEY_FIGURES)
