@@ -14,11 +14,28 @@ Vectors are sequences of floats, matrices sequences of rows; results are lists (
 `sqrt`, comparisons and `where` are exact IEEE on every CPU: `elementwise` maps a `math`
 function over an array for the transcendental cases.
 """
-from .eigen import symmetric_eigen
-from .matrix import (SingularMatrixError, add, det, diag, identity, inverse, matmul, matvec, sandwich,
-                     scaled, solve, transpose)
-from .vector import (cross, dot, elementwise, fixed_sum, hypot2, lerp, norm, norm_sq, scale, sub,
-                     unit, vadd)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names are loaded on first use (PEP 562): a flight side that only sums floats (the MAV's)
+# must not pay for numpy, which the matrix, eigen and FFT modules import.
+_HOME = {"symmetric_eigen": "eigen",
+         **dict.fromkeys(("SingularMatrixError", "add", "det", "diag", "identity", "inverse", "matmul",
+                          "matvec", "sandwich", "scaled", "solve", "transpose"), "matrix"),
+         **dict.fromkeys(("cross", "dot", "elementwise", "fixed_sum", "hypot2", "lerp", "norm", "norm_sq",
+                          "scale", "sub", "unit", "vadd"), "vector")}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["SingularMatrixError", "add", "cross", "det", "diag", "dot", "elementwise", "fixed_sum",
            "hypot2", "identity", "inverse", "lerp", "matmul", "matvec", "norm", "norm_sq", "sandwich",

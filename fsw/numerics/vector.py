@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Vec = Sequence[float]
 
@@ -70,10 +71,12 @@ def lerp(a: float, b: float, t: float) -> float:
     return a + (b - a) * t
 
 
-def elementwise(fn: Callable[..., float], *arrays: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+def elementwise(fn: Callable[..., float], *arrays: np.ndarray, dtype: Any = None) -> np.ndarray:
     """`fn` (a `math` function) applied element by element to same-shaped arrays, in double
     precision, cast to `dtype`: the C library's result on every CPU, where numpy's SIMD loops
     for exp, sin, power, ... differ by instruction set. About 0.1 us an element."""
+    import numpy as np   # here, not at import: the MAV flight side sums floats but loads no numpy
+    dtype = np.float64 if dtype is None else dtype
     first = np.asarray(arrays[0])
     flat = [np.asarray(a, dtype=np.float64).ravel().tolist() for a in arrays]
     out = np.fromiter(map(fn, *flat), dtype=np.float64, count=first.size)
