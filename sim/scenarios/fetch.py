@@ -347,7 +347,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "odometer_m": _r(truth["odometer_m"], 2),
         "hazards_entered": int(sim.hazards_entered),
         "hazard_entries": [[_r(v, 2) for v in e] for e in sim.hazard_entries[:20]],
-        "hazard_stops": int(rover.tlm["hazard_stops"]),
+        "hazard_stops": int(topo["rover_mobility"].tlm["hazard_stops"]),
         "max_dead_reckoning_error_m": _r(max_err, 3),
         "worst_error_to_bound": _r(worst_ratio, 3),
         "final_position_error_m": _r(math.hypot(nav.dr.x - rv.x, nav.dr.y - rv.y), 3),

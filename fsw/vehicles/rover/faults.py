@@ -33,7 +33,9 @@ def fault_table(topology) -> tuple[Monitor, ...]:
     p = topology["rover_nav"].params
     table = [
         Monitor("rover_device_fault", "limit", "rover.device_faults", hi=0, persistence=1,
-                response=SAFE_RESPONSE, doc="the drive, arm, gripper or a slot sensor stopped answering"),
+                response=SAFE_RESPONSE, doc="the arm, gripper or a slot sensor stopped answering"),
+        Monitor("rover_mobility_device_fault", "limit", "rover_mobility.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the drive stopped answering"),
         Monitor("rover_nav_device_fault", "limit", "rover_nav.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the wheels' odometry or the IMU stopped answering"),
         Monitor("rover_handoff_device_fault", "limit", "rover_handoff.device_faults", hi=0, persistence=1,

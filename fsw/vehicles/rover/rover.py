@@ -1,4 +1,4 @@
-"""The delivering rover's manager: mode table, planning and pursuit, tube pickup with retries, hand-off.
+"""The delivering rover's manager: mode table, planning, tube pickup with retries, custody.
 
 One manager serves both delivery options (scenario configuration): the Sample Fetch Rover
 drives from the lander to each depot tube, picks it up and returns; Perseverance arrives
@@ -8,7 +8,8 @@ hand-off interface (`fsw.vehicles.handoff`) and custody ledger (depot -> rover -
 Navigation (dead reckoning, the position-error bound, fixes) is its own component
 (`navigation.py`, first in the control group); the manager reads its estimate on `rover.nav`
 and sends it fixes on `rover.fix` (DESIGN.md). Driving: hazard-aware A* over the onboard cost
-map (replanned after any hazard stop), pure pursuit in the control rate group. Safety does
+map (replanned after any hazard stop); mobility (`mobility.py`, right after the manager)
+pursues the path and stops for hazards on the manager's `rover.drive` order. Safety does
 not rest on the dead reckoning being good: the manager plans on hazards inflated by the
 bound the rover will have at the end of the drive. When the bound outgrows the path's
 inflation it stops and replans; above `look_uncertainty_m` it stops and looks for a depot
@@ -34,6 +35,7 @@ from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
 from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
 from fsw.gnc.pure_pursuit import PurePursuit
+from fsw.numerics import hypot2
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
@@ -41,8 +43,8 @@ from .arm import arm_at, move_arm
 from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
-from .topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS, HandoffNote,
-                     HandoffReply, NavState, PositionFix, RoverStatus)
+from .topics import (DRIVE_NOTE, DRIVE_ORDER, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
+                     DriveNote, DriveOrder, HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.numerics import fixed_sum
 
 NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
@@ -59,13 +61,12 @@ class TubeTask:
 
 class Rover(Component):
     MODES = ROVER_MODES
-    PUBLISHES = (ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY)
-    SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"))
+    PUBLISHES = (ROVER_FIX, DRIVE_ORDER, ROVER_STATUS, HANDOFF_REPLY)
+    SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"), Sub(DRIVE_NOTE, "_on_drive_note"))
     CHANNELS = (
-        Channel("speed_cmd_mps", float, "m/s"),
-        Channel("curvature_cmd_1pm", float, "1/m"), Channel("tubes_stowed", int, ""),
+        Channel("tubes_stowed", int, ""),
         Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
-        Channel("hazard_stops", int, ""), Channel("step", str, ""), Channel("device_faults", int, ""),
+        Channel("step", str, ""), Channel("device_faults", int, ""),
         Channel("plan_inflation_m", float, "m"), Channel("looks", int, ""),
         Channel("navcam_stale_s", float, "s"), Channel("navcam_faults", int, ""),
         Channel("holds", int, ""),
@@ -73,7 +74,6 @@ class Rover(Component):
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m", purpose=str, waypoints=int, length_m=float),
         EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}", purpose=str),
-        EventDef("HAZARD_STOP", Severity.WARNING_HI, "{reason} at ({x_m}, {y_m})", reason=str, x_m=float, y_m=float),
         EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})", tube=int, bx_m=float, by_m=float),
         EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})", tube=int, reason=str, attempt=int),
         EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts", tube=int, attempts=int),
@@ -81,7 +81,6 @@ class Rover(Component):
         EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}", tube=int, result=str),
         EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
         DEVICE_FAULT,
-        EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m", purpose=str, bound_m=float, inflation_m=float),
         EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
                  source=str, shift_m=float, bound_m=float),
         EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander", purpose=str, bound_m=float),
@@ -134,14 +133,14 @@ class Rover(Component):
         Param("hold_timeout_s", float, 1.0, 3600.0, default=120.0, doc="a hold not clear by then safes the rover"),
     )
 
-    def __init__(self, name: str = "rover", *, wheels=None, camera=None, arm=None, gripper=None,
+    def __init__(self, name: str = "rover", *, camera=None, arm=None, gripper=None,
                  slot_sensors: Sequence = (), cost_map: CostMap | None = None, terrain=None, tasks: Sequence[TubeTask] = (),
                  handoff_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), handoff: HandoffEndpoint | None = None,
                  ledger: CustodyLedger | None = None, carried: Sequence[int] = (), slots: int = 10,
                  start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False,
                  control_rate_hz: int = 10) -> None:
         super().__init__(name)
-        self.wheels, self.camera = wheels, camera
+        self.camera = camera
         self.arm, self.gripper, self.slot_sensors = arm, gripper, list(slot_sensors)
         self.cost_map = cost_map
         self.terrain = terrain     # onboard height map (fsw.gnc.hazard.OnboardMap) for localisation
@@ -159,7 +158,10 @@ class Rover(Component):
         self._looking = False
         self._last_look_m = -1e9
         self._relocalise_trips = 0         # trips back to the lander for a fix, for the current task
-        self.pursuit: PurePursuit | None = None
+        self.route: list | None = None     # the path mobility pursues (rover.drive), None: none
+        self._new_path: tuple | None = None   # planned this step: goes out with the drive order
+        self._action = "none"              # what the wheels are told this step: "none", "stop", "pursue"
+        self._fresh_start = False
         self.lander_landed_flag = False
         self.egressed = egressed
         self.egress_start: tuple[float, float] | None = None
@@ -176,10 +178,7 @@ class Rover(Component):
         self.steps = SubSteps(ROVER_STEPS, self)   # the pickup's and hand-off's sub-steps (modes.py)
         self.tube_body: tuple[float, float, float] | None = None
         self._replan = False
-        self._was_free = True
         self._stops_in_a_row = 0
-        self.hazard_reason = ""
-        self.speed = 0.0
         self._g = None
         self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
@@ -201,13 +200,16 @@ class Rover(Component):
         return self.egressed
 
     def path_ok(self) -> bool:
-        return self.pursuit is not None
+        return self.route is not None
 
     def slot_free(self) -> bool:
         return len(self.aboard) < self.n_slots
 
     def at_goal(self) -> bool:
-        return self.pursuit is not None and self.pursuit.done(self.nav.x_m, self.nav.y_m)
+        if self.route is None:
+            return False
+        gx, gy = self.route[-1]
+        return hypot2(gx - self.nav.x_m, gy - self.nav.y_m) <= PurePursuit.goal_tolerance_m
 
     def tube_localised(self) -> bool:
         return self.tube_body is not None and self._in_reach(*self.tube_body)
@@ -320,16 +322,26 @@ class Rover(Component):
         """The navcam failed to answer within the last `hold_clear_s`: no drive may start."""
         return self.camera is not None and self._navcam_good * self.dt < self.params["hold_clear_s"]
 
-    def _drive(self, speed: float, curvature: float) -> None:
-        if speed != self.speed:
-            self.publish(DRIVE_SPEED, float(speed))     # navigation's stall watch compares it with the odometer
-        self.speed = speed
-        self.tlm["speed_cmd_mps"], self.tlm["curvature_cmd_1pm"] = speed, curvature
-        if self.wheels is not None:
-            self._call(self.wheels.drive, speed, curvature)
-
     def _stop(self) -> None:
-        self._drive(0.0, 0.0)
+        """The wheels stop this step (mobility carries the order out right after this step)."""
+        self._action = "stop"
+
+    def _order_drive(self) -> None:
+        """Tell mobility what to do with the wheels this step (and a path planned in it)."""
+        hx, hy, _ = self.handoff_pose
+        self.publish(DRIVE_ORDER, DriveOrder(
+            self._action, self.mode, self.params["drive_speed_mps"], self._new_path,
+            None if self._plan_bound is None else self._plan_bound[0], self._on_run_in(), self.egressed,
+            self._fresh_start))
+        self._action, self._new_path, self._fresh_start = "none", None, False
+
+    def _on_drive_note(self, note: DriveNote) -> None:
+        """Mobility stopped the drive: for a hazard (HAZARD_STOP) or to replan from here."""
+        self.route = None
+        if note.kind == "hazard":
+            self.trigger("hazard")
+        elif note.kind == "replan":
+            self._replan = True
 
     def _holding(self) -> bool:
         return self._g is not None and bool(self._g.holding)
@@ -353,8 +365,6 @@ class Rover(Component):
         nav = self.received(NAV_STATE)
         if nav is not None:
             self.nav = nav
-        if self.nav.tilt_hazard:
-            self.hazard_reason = self.nav.tilt_hazard
         self.tlm["plan_inflation_m"] = self.plan_inflation
 
     def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
@@ -385,53 +395,21 @@ class Rover(Component):
         self.plan_inflation = self.nav.bound_m + p["bound_slack_m"] if path is not None and p["inflate_by_bound"] else 0.0
         return path
 
-    def _bound_outgrew_plan(self) -> bool:
-        """The bound is larger than the path was planned for at this point of it."""
-        if self._plan_bound is None or self.pursuit is None:
-            return False
-        b0, _ = self._plan_bound
-        allowed = b0 + self.nav.growth_per_m * self.pursuit.progress(self.nav.x_m, self.nav.y_m)
-        return self.nav.bound_m > allowed + 1e-9
-
     def _follow(self, path, purpose: str) -> bool:
         if len(path) < 2:
             path = [(self.nav.x_m, self.nav.y_m)] + list(path)
-        self.pursuit = PurePursuit(list(path))
+        self.route = list(path)
+        self._new_path = tuple((float(x), float(y)) for x, y in path)
         length = fixed_sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
         self.emit("PATH_PLANNED", purpose=purpose, waypoints=len(path), length_m=round(length, 2))
         return True
 
     def _pursue(self) -> None:
-        p = self.pursuit
-        if p is None:
+        """Drive on along the route (mobility: pursuit, replan and hazard checks), unless stopped to look."""
+        if self.route is None:
             self._stop()
-            return
-        if self._stop_and_look():
-            return
-        if self.mode in ("TRAVERSE", "RETURN") and self._bound_outgrew_plan():
-            self._stop()
-            self.emit("REPLAN", purpose=self.mode, bound_m=round(self.nav.bound_m, 2),
-                      inflation_m=round(self._plan_bound[0], 2))
-            self.pursuit = None
-            self._replan = True
-            return
-        # The run-in to the hand-off point goes close to the lander on purpose (its keep-out is planning margin).
-        free = self.cost_map is None or self._on_run_in() or self.cost_map.free_at(self.nav.x_m, self.nav.y_m)
-        if self._was_free and not free and self.egressed:
-            self.hazard_reason = "entering a mapped hazard"   # leaving one (after a slip) is allowed
-        self._was_free = free
-        if self.hazard_reason:
-            self._stop()
-            self.tlm["hazard_stops"] += 1
-            self.emit("HAZARD_STOP", reason=self.hazard_reason, x_m=round(self.nav.x_m, 2), y_m=round(self.nav.y_m, 2))
-            self.hazard_reason = ""
-            self.pursuit = None
-            self.trigger("hazard")
-            return
-        v = self.params["drive_speed_mps"]
-        d = p.distance_to_goal(self.nav.x_m, self.nav.y_m)
-        v = min(v, max(0.02, 0.5 * d))
-        self._drive(v, p.curvature(self.nav.x_m, self.nav.y_m, self.nav.heading_rad, v))
+        elif not self._stop_and_look():
+            self._action = "pursue"
 
     # ------------------------------------------------------------ the loop
     def step(self, t_ns: int) -> None:
@@ -461,6 +439,7 @@ class Rover(Component):
             self._on_timeout()
         self.tlm["step"] = self.steps.state
         self.tlm["tubes_stowed"] = len(self.aboard)
+        self._order_drive()
 
     def during_STOWED(self) -> None:
         if self.lander_landed_flag:
@@ -474,10 +453,10 @@ class Rover(Component):
             self._plan_bound = None                   # straight off the ramp onto the landing site
             self._egress_goal = (self.nav.x_m + d * math.cos(h), self.nav.y_m + d * math.sin(h))
             self._follow([self.egress_start, self._egress_goal], "egress")
-        if self.pursuit is not None and self.pursuit.done(self.nav.x_m, self.nav.y_m):
+        if self.at_goal():
             self._stop()
             self.egressed = True
-            self.pursuit = None
+            self.route = None
             self.trigger("egress_done")
         else:
             self._pursue()
@@ -508,7 +487,7 @@ class Rover(Component):
             if self._stops_in_a_row > self.params["max_hazard_stops"]:
                 self.trigger("fault")             # no way round: wait for the ground
                 return
-        self._was_free = False                    # the new plan starts from here
+        self._fresh_start = True                  # the new plan starts from here
         if not self.trigger("clear"):
             self.egress_start = None
             self.trigger("clear_egress")
@@ -579,7 +558,7 @@ class Rover(Component):
         pre = (hx - run_in * math.cos(hh), hy - run_in * math.sin(hh))
         path = self._safe_path(pre, "return to lander")
         if path is None:
-            self.pursuit = None
+            self.route = None
             return False
         return self._follow(list(path) + [(hx, hy)], "return to lander")
 
@@ -843,7 +822,7 @@ class Rover(Component):
             self._goto("idle")
 
     # ------------------------------------------------------------ warm restart
-    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "hazard_stops", "looks",
+    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "looks",
                 "holds", "device_faults", "navcam_faults")
 
     def checkpoint_state(self) -> dict[str, Any]:

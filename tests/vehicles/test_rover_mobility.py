@@ -1,0 +1,152 @@
+"""The rover's mobility component: pursuit, hazard stop, replan, the wheels (requirement ids:
+fsw/vehicles/rover/DESIGN.md, ROV-MOB-*)."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fsw.vehicles.rover.mobility import RoverMobility
+from fsw.vehicles.rover.topics import (DRIVE_NOTE, DRIVE_ORDER, DRIVE_SPEED, NAV_STATE, DriveNote, DriveOrder,
+                                      NavState)
+from fsw.vehicles.rover.vehicle import build_rover
+
+PATH = ((0.0, 0.0), (10.0, 0.0))
+
+
+class Wheels:
+    name = "wheels"
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[float, float]] = []
+
+    def drive(self, speed, curvature):
+        self.commands.append((speed, curvature))
+
+
+class Map:
+    """A cost map whose hazards are x in [lo, hi)."""
+
+    def __init__(self, lo=5.0, hi=6.0) -> None:
+        self.lo, self.hi = lo, hi
+
+    def free_at(self, x, y):
+        return not self.lo <= x < self.hi
+
+
+def nav_at(x=0.0, bound=0.1, growth=0.03, tilt=""):
+    return NavState(x, 0.0, 0.0, x, bound, growth, x, 0.0, (0.0, 0.0, 3.71), tilt)
+
+
+def rig(cost_map=None):
+    m = RoverMobility(wheels=Wheels(), cost_map=cost_map)
+    out: list = []
+    m.publish = lambda topic, payload: out.append((topic.name, payload))    # unwired: keep what it says
+    return m, out
+
+
+def order(action="pursue", mode="TRAVERSE", path=None, **kw):
+    return DriveOrder(action, mode, 0.07, path, **kw)
+
+
+def tick(m, nav, o, t=0):
+    m.ports.inject(NAV_STATE, nav)
+    m.ports.inject(DRIVE_ORDER, o)
+    m.step(t)
+
+
+def notes(out):
+    return [p.kind for name, p in out if name == DRIVE_NOTE.name]
+
+
+def test_a_pursued_path_drives_the_wheels_and_tells_navigation_the_speed():
+    """ROV-MOB-001: "pursue" follows the path at the cruise speed (slower near its end) and
+    publishes the commanded speed on every change; "stop" stops; "none" leaves the wheels be."""
+    m, out = rig()
+    tick(m, nav_at(0.0), order(path=PATH))
+    tick(m, nav_at(0.1), order())
+    assert m.wheels.commands[0][0] == 0.07 and len(m.wheels.commands) == 2
+    assert [p for name, p in out if name == DRIVE_SPEED.name] == [0.07]      # once, on the change
+    tick(m, nav_at(9.9), order())
+    assert m.wheels.commands[-1][0] == pytest.approx(0.05) == m.tlm["speed_cmd_mps"]   # half the distance left
+    tick(m, nav_at(9.9), order("none"))
+    assert len(m.wheels.commands) == 3
+    tick(m, nav_at(9.9), order("stop"))
+    assert m.wheels.commands[-1] == (0.0, 0.0) and notes(out) == []
+
+
+def test_a_tilt_stops_the_next_drive_and_the_manager_hears_it():
+    """ROV-MOB-002: a tilt navigation saw (even while not driving) stops the next pursued step:
+    wheels to zero, HAZARD_STOP counted, the path dropped, "hazard" for the manager."""
+    m, out = rig()
+    tick(m, nav_at(0.0, tilt="tilt 30.0 deg"), order("stop", mode="IDLE"))
+    tick(m, nav_at(0.0), order(path=PATH))
+    assert m.wheels.commands[-1] == (0.0, 0.0) and m.tlm["hazard_stops"] == 1
+    assert notes(out) == ["hazard"] and m.pursuit is None
+    assert [e.name for e in m.event_log] == ["HAZARD_STOP"]
+    tick(m, nav_at(0.0), order())                 # no path until the manager plans again
+    assert m.wheels.commands[-1] == (0.0, 0.0) and notes(out) == ["hazard"]
+
+
+def test_entering_a_mapped_hazard_stops_but_leaving_one_does_not():
+    """ROV-MOB-002: stepping from free ground into a mapped hazard stops the drive once off the
+    deck; a drive starting inside one (after a stop: `fresh_start`) may leave it."""
+    m, out = rig(Map())
+    tick(m, nav_at(4.9), order(path=PATH, egressed=True))
+    tick(m, nav_at(5.1), order(egressed=True))
+    assert notes(out) == ["hazard"]
+    m2, out2 = rig(Map())
+    tick(m2, nav_at(5.5), order(path=PATH, egressed=True, fresh_start=True))
+    tick(m2, nav_at(6.1), order(egressed=True))
+    assert notes(out2) == [] and m2.wheels.commands[-1][0] > 0.0
+    m3, out3 = rig(Map())                          # still on the deck: no stop
+    tick(m3, nav_at(4.9), order(path=PATH, mode="EGRESS"))
+    tick(m3, nav_at(5.1), order(mode="EGRESS"))
+    assert notes(out3) == []
+
+
+@settings(max_examples=60)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 0.2), st.floats(0.0, 9.0), st.sampled_from(["TRAVERSE", "RETURN", "EGRESS"]))
+def test_a_bound_that_outgrew_the_plan_stops_for_a_replan(planned, growth, x, mode):
+    """ROV-MOB-003: in TRAVERSE and RETURN, a bound above the one the path was planned for at
+    this point of it (planned + growth x progress) stops the drive and asks for a new plan;
+    elsewhere, or within the plan, the rover drives on."""
+    m, out = rig()
+    tick(m, nav_at(0.0, bound=planned, growth=growth), order(path=PATH, mode=mode, plan_bound_m=planned))
+    bound = planned + growth * x + 0.05
+    tick(m, nav_at(x, bound=bound, growth=growth), order(mode=mode, plan_bound_m=planned))
+    replanned = mode in ("TRAVERSE", "RETURN")
+    assert notes(out) == (["replan"] if replanned else [])
+    assert (m.wheels.commands[-1] == (0.0, 0.0)) == replanned
+    assert [e.name for e in m.event_log] == (["REPLAN"] if replanned else [])
+
+
+def test_the_manager_stops_for_a_hazard_in_the_same_tick():
+    """ROV-MOB-004 / ROV-WIRE-001: wired, mobility's "hazard" note reaches the manager when
+    mobility's step returns: HAZARD_STOP in the tick the drive stopped."""
+    fsw = build_rover(delivery="perseverance", carried=(101,), handoff_pose=(10.0, 0.0, 0.0))
+    rover, nav, mob = fsw.rover, fsw.nav, fsw.mobility
+    rover.force_mode("IDLE")
+    t = 0
+    for _ in range(2):                               # plans a way home and starts along it
+        for c in fsw.components:
+            c.step(t := t + 100_000_000)
+            fsw.topology.bus.deliver()
+    assert rover.mode == "RETURN" and mob.pursuit is not None and mob.tlm["speed_cmd_mps"] > 0.0
+    nav._tilt = "tilt 30.0 deg"
+    nav.publish(NAV_STATE, nav.state())
+    fsw.topology.bus.deliver()
+    rover.step(t := t + 100_000_000)
+    fsw.topology.bus.deliver()
+    mob.step(t)
+    fsw.topology.bus.deliver()
+    assert rover.mode == "HAZARD_STOP" and mob.tlm["hazard_stops"] == 1 and rover.route is None
+
+
+def test_mobility_checkpoints_its_counters():
+    """ROV-MOB-005: hazard stops and device faults survive a warm restart."""
+    m, _ = rig()
+    m.tlm["hazard_stops"], m.tlm["device_faults"] = 3, 1
+    again = RoverMobility()
+    again.restore_state(m.checkpoint_state())
+    assert again.tlm["hazard_stops"] == 3 and again.tlm["device_faults"] == 1
+    assert DriveNote("hazard").kind == "hazard"
