@@ -150,3 +150,34 @@ def test_mobility_checkpoints_its_counters():
     again.restore_state(m.checkpoint_state())
     assert again.tlm["hazard_stops"] == 3 and again.tlm["device_faults"] == 1
     assert DriveNote("hazard").kind == "hazard"
+
+
+# ------------------------------------------------------------ drive planning (ROV-PLAN-*)
+PLAN_PARAMS = {"inflate_by_bound": True, "bound_slack_m": 0.15, "standoff_m": 1.25, "tube_run_in_m": 2.0,
+               "max_pos_bound_m": 3.0, "handoff_run_in_m": 3.0}
+
+
+@given(st.floats(-20.0, 20.0), st.floats(-20.0, 20.0), st.floats(-20.0, 20.0), st.floats(-20.0, 20.0))
+def test_a_tube_path_ends_in_a_straight_run_in_at_the_standoff_point(x, y, tx, ty):
+    """ROV-PLAN-001: on open ground (no map) the path to a tube ends `tube_run_in_m` straight
+    towards it and stops `standoff_m` short, facing it; an unbounded plan leaves no bound to check."""
+    from fsw.vehicles.rover.drive_planning import PlanBound, tube_path
+    pb = PlanBound(start=(1.0, 0.0), inflation_m=0.4)
+    path = tube_path(pb, None, NavState(x, y, 0.0, 0.0, 0.1, 0.03, 0.0, 0.0, None), (tx, ty), PLAN_PARAMS)
+    (px, py), (sx, sy) = path[-2], path[-1]
+    assert path[0] == (x, y) and pb.start is None
+    assert abs(((tx - sx) ** 2 + (ty - sy) ** 2) ** 0.5 - 1.25) < 1e-9
+    assert abs(((sx - px) ** 2 + (sy - py) ** 2) ** 0.5 - 2.0) < 1e-9
+    assert abs((sx - px) * (ty - sy) - (sy - py) * (tx - sx)) < 1e-6     # run-in points at the tube
+
+
+@given(st.floats(-3.1, 3.1), st.floats(-10.0, 10.0), st.floats(-10.0, 10.0))
+def test_a_landmark_behind_the_rover_is_never_in_view(heading, lx, ly):
+    """ROV-PLAN-002: a known tube counts as in view only ahead of the rover and within
+    `landmark_max_range_m` plus the bound."""
+    import math
+    from fsw.vehicles.rover.drive_planning import landmark_in_view
+    nav = NavState(0.0, 0.0, heading, 0.0, 0.5, 0.03, 0.0, 0.0, None)
+    ahead = lx * math.cos(heading) + ly * math.sin(heading) > 0.0
+    near = math.hypot(lx, ly) < 4.5
+    assert landmark_in_view(nav, {1: (lx, ly)}, 4.0) == (ahead and near)

@@ -33,13 +33,14 @@ from fsw.core.events import EventDef, Severity
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
-from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
+from fsw.gnc.path_planner import CostMap
 from fsw.gnc.pure_pursuit import PurePursuit
 from fsw.numerics import hypot2
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
 from .arm import arm_at, move_arm
+from .drive_planning import PlanBound, landmark_in_view, return_path, tube_path
 from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
@@ -152,8 +153,7 @@ class Rover(Component):
         self.n_slots = slots
         self.dt = 1.0 / control_rate_hz
         self.nav: NavState = initial_state(start_pose)   # navigation's estimate (rover.nav), fixes applied at once
-        self.plan_inflation = 0.0          # error bound the current path was planned with at its start
-        self._plan_bound: tuple[float, float] | None = None   # (planned bound at the start, odometer)
+        self.plan = PlanBound()            # the bound the current path was planned with (drive_planning.py)
         self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
         self._looking = False
         self._last_look_m = -1e9
@@ -331,7 +331,7 @@ class Rover(Component):
         hx, hy, _ = self.handoff_pose
         self.publish(DRIVE_ORDER, DriveOrder(
             self._action, self.mode, self.params["drive_speed_mps"], self._new_path,
-            None if self._plan_bound is None else self._plan_bound[0], self._on_run_in(), self.egressed,
+            None if self.plan.start is None else self.plan.start[0], self._on_run_in(), self.egressed,
             self._fresh_start))
         self._action, self._new_path, self._fresh_start = "none", None, False
 
@@ -365,35 +365,7 @@ class Rover(Component):
         nav = self.received(NAV_STATE)
         if nav is not None:
             self.nav = nav
-        self.tlm["plan_inflation_m"] = self.plan_inflation
-
-    def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
-                   max_end_bound_m: float = math.inf, report: bool = True):
-        """A path to `goal` that keeps every mapped hazard further than the rover's half-width
-        margin plus the position-error bound it will have at each point (`plan_bounded`), or None.
-
-        The bound is planned with `bound_slack_m` on top; the pursuit replans once the real bound
-        eats that slack (a detour, a slip the odometer saw). A path ending with a bound above
-        `max_end_bound_m` is refused too."""
-        start = (self.nav.x_m, self.nav.y_m)
-        p = self.params
-        if self.cost_map is None:
-            self._plan_bound = None
-            return [start, goal]
-        if not p["inflate_by_bound"]:
-            self._plan_bound = None
-            path = plan(self.cost_map, start, goal, goal_tolerance_cells)
-        else:
-            bound = ErrorBound(self.nav.bound_m + p["bound_slack_m"], self.nav.growth_per_m)
-            found = plan_bounded(self.cost_map, start, goal, bound, goal_tolerance_cells)
-            path = None
-            if found is not None and found[1] <= max_end_bound_m:
-                path = found[0]
-                self._plan_bound = (bound.now_m, self.nav.distance_m)
-        if path is None and report:
-            self.emit("NO_PATH", purpose=f"{purpose} (bound {self.nav.bound_m:.2f} m)")
-        self.plan_inflation = self.nav.bound_m + p["bound_slack_m"] if path is not None and p["inflate_by_bound"] else 0.0
-        return path
+        self.tlm["plan_inflation_m"] = self.plan.inflation_m
 
     def _follow(self, path, purpose: str) -> bool:
         if len(path) < 2:
@@ -450,7 +422,7 @@ class Rover(Component):
             self.egress_start = (self.nav.x_m, self.nav.y_m)
             h = self.nav.heading_rad
             d = self.params["egress_distance_m"]
-            self._plan_bound = None                   # straight off the ramp onto the landing site
+            self.plan.start = None                   # straight off the ramp onto the landing site
             self._egress_goal = (self.nav.x_m + d * math.cos(h), self.nav.y_m + d * math.sin(h))
             self._follow([self.egress_start, self._egress_goal], "egress")
         if self.at_goal():
@@ -521,27 +493,11 @@ class Rover(Component):
             self.done = True
 
     def _tube_path(self):
-        """A safe path to the task tube's standoff point ending in a straight run-in at the tube,
-        so the rover stops facing it with the tube in the navcam's view. The run-in comes from
-        the rover's side first, else from other directions (30 deg steps); it must be free on the
-        nominal map, the path to its start free with the growing bound (`_safe_path`)."""
-        t, p = self.task, self.params
-        dx, dy = t.x_m - self.nav.x_m, t.y_m - self.nav.y_m
-        base = math.atan2(dy, dx) if math.hypot(dx, dy) > 1e-6 else self.nav.heading_rad
-        back = p["standoff_m"] + p["tube_run_in_m"]
-        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
-            a = base + k * math.pi / 6.0
-            ux, uy = math.cos(a), math.sin(a)
-            pre = (t.x_m - back * ux, t.y_m - back * uy)
-            stand = (t.x_m - p["standoff_m"] * ux, t.y_m - p["standoff_m"] * uy)
-            if self.cost_map is not None and not (self.cost_map.free_at(*pre) and line_free(
-                    self.cost_map, self.cost_map.cell_of(*pre), self.cost_map.cell_of(*stand))):
-                continue
-            path = self._safe_path(pre, f"tube {t.tube}", 0, p["max_pos_bound_m"], report=False)
-            if path is not None:
-                return list(path) + [stand]
-        self.emit("NO_PATH", purpose=f"tube {t.tube} (bound {self.nav.bound_m:.2f} m)")
-        return None
+        """A safe path to the task tube's standoff point (`drive_planning.tube_path`), or None."""
+        path = tube_path(self.plan, self.cost_map, self.nav, (self.task.x_m, self.task.y_m), self.params)
+        if path is None:
+            self.emit("NO_PATH", purpose=f"tube {self.task.tube} (bound {self.nav.bound_m:.2f} m)")
+        return path
 
     def _go_home(self) -> bool:
         return self._plan_return() and self.trigger("go_home" if self.aboard else "relocalise")
@@ -553,14 +509,12 @@ class Rover(Component):
 
     def _plan_return(self) -> bool:
         """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
-        hx, hy, hh = self.handoff_pose
-        run_in = self.params["handoff_run_in_m"]
-        pre = (hx - run_in * math.cos(hh), hy - run_in * math.sin(hh))
-        path = self._safe_path(pre, "return to lander")
+        path = return_path(self.plan, self.cost_map, self.nav, self.handoff_pose, self.params)
         if path is None:
+            self.emit("NO_PATH", purpose=f"return to lander (bound {self.nav.bound_m:.2f} m)")
             self.route = None
             return False
-        return self._follow(list(path) + [(hx, hy)], "return to lander")
+        return self._follow(path, "return to lander")
 
     def _skip_task(self) -> None:
         self._relocalise_trips = 0
@@ -603,22 +557,12 @@ class Rover(Component):
             self._pursue()
 
     # ------------------------------------------------------------ re-localisation
-    def _landmark_in_view(self) -> bool:
-        """A known tube may be in the navcam's view (range ~6 m, plus the position bound)."""
-        reach = self.params["landmark_max_range_m"] + self.nav.bound_m
-        h = self.nav.heading_rad
-        for x, y in self.landmarks.values():
-            dx, dy = x - self.nav.x_m, y - self.nav.y_m
-            if math.hypot(dx, dy) < reach and dx * math.cos(h) + dy * math.sin(h) > 0.0:
-                return True
-        return False
-
     def _stop_and_look(self) -> bool:
         """True while stopped to look for a landmark (the pursuit resumes afterwards)."""
         p = self.params
         if not self._looking:
             if (not p["relocalise_on_tubes"] or self.nav.bound_m <= p["look_uncertainty_m"]
-                    or self.nav.distance_m - self._last_look_m < p["look_every_m"] or not self._landmark_in_view()):
+                    or self.nav.distance_m - self._last_look_m < p["look_every_m"] or not landmark_in_view(self.nav, self.landmarks, p["landmark_max_range_m"])):
                 return False
             self._looking = True
         self._stop()
@@ -703,7 +647,7 @@ class Rover(Component):
                 dist = math.hypot(wx - self.nav.x_m, wy - self.nav.y_m)
                 if dist > back + 0.05:
                     f = (dist - back) / dist
-                    self._plan_bound = None           # a few metres straight to a tube laid on clear ground
+                    self.plan.start = None           # a few metres straight to a tube laid on clear ground
                     self._follow([(self.nav.x_m, self.nav.y_m), (self.nav.x_m + (wx - self.nav.x_m) * f,
                                                            self.nav.y_m + (wy - self.nav.y_m) * f)], "creep")
                     self._goto("creep")
@@ -911,7 +855,7 @@ class Rover(Component):
         p = self.params
         mode = self.mode
         if mode == "EGRESS" and self._egress_goal is not None:
-            self._plan_bound = None
+            self.plan.start = None
             self._follow([(self.nav.x_m, self.nav.y_m), self._egress_goal], "egress (resumed)")
         elif mode in ("TRAVERSE", "RETURN"):
             self._replan = True
