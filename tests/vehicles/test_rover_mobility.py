@@ -89,15 +89,16 @@ def test_a_tilt_stops_the_next_drive_and_the_manager_hears_it():
 
 def test_entering_a_mapped_hazard_stops_but_leaving_one_does_not():
     """ROV-MOB-002: stepping from free ground into a mapped hazard stops the drive once off the
-    deck; a drive starting inside one (after a stop: `fresh_start`) may leave it."""
+    deck; a drive starting inside one (planned after a hazard stop cleared) may leave it."""
     m, out = rig(Map())
     tick(m, nav_at(4.9), order(path=PATH, egressed=True))
     tick(m, nav_at(5.1), order(egressed=True))
     assert notes(out) == ["hazard"]
     m2, out2 = rig(Map())
-    tick(m2, nav_at(5.5), order(path=PATH, egressed=True, fresh_start=True))
+    tick(m2, nav_at(5.5), order("stop", mode="HAZARD_STOP", poll_mode="HAZARD_STOP", stopped=True))
+    tick(m2, nav_at(5.5), order(path=PATH, egressed=True))
     tick(m2, nav_at(6.1), order(egressed=True))
-    assert notes(out2) == [] and m2.wheels.commands[-1][0] > 0.0
+    assert notes(out2) == ["clear"] and m2.wheels.commands[-1][0] > 0.0
     m3, out3 = rig(Map())                          # still on the deck: no stop
     tick(m3, nav_at(4.9), order(path=PATH, mode="EGRESS"))
     tick(m3, nav_at(5.1), order(mode="EGRESS"))
@@ -143,12 +144,33 @@ def test_the_manager_stops_for_a_hazard_in_the_same_tick():
 
 
 def test_mobility_checkpoints_its_counters():
-    """ROV-MOB-005: hazard stops and device faults survive a warm restart."""
+    """ROV-MOB-005: hazard stops, the hold and the stops in a row survive a warm restart."""
     m, _ = rig()
-    m.tlm["hazard_stops"], m.tlm["device_faults"] = 3, 1
+    m.tlm["hazard_stops"], m.tlm["device_faults"], m.tlm["holds"] = 3, 1, 2
+    m._hold, m._held, m._stops_in_a_row = "navcam", 7, 2
     again = RoverMobility()
     again.restore_state(m.checkpoint_state())
-    assert again.tlm["hazard_stops"] == 3 and again.tlm["device_faults"] == 1
+    assert again.tlm["hazard_stops"] == 3 and again.tlm["device_faults"] == 1 and again.tlm["holds"] == 2
+    assert (again._hold, again._held, again._stops_in_a_row) == ("navcam", 7, 2)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.booleans(), min_size=1, max_size=12), st.integers(1, 5))
+def test_hazard_stops_in_a_row_past_the_limit_call_the_ground(progress, limit):
+    """ROV-MOB-006: every HAZARD_STOP step with a seeing navcam clears (replan) until more than
+    `max_hazard_stops` stops came in a row (a stowed tube or the lander reached restarts the
+    count): then "fault". The oracle counts the stops itself."""
+    m, out = rig()
+    m.set_param("max_hazard_stops", limit)
+    expected, run = [], 0
+    for reset in progress:
+        if reset:
+            tick(m, nav_at(0.0), order("none", mode="IDLE", poll_mode="IDLE", progress=True))
+            run = 0
+        tick(m, nav_at(0.0), order("stop", mode="HAZARD_STOP", poll_mode="HAZARD_STOP", stopped=True))
+        run += 1
+        expected.append("fault" if run > limit else "clear")
+    assert notes(out) == expected
     assert DriveNote("hazard").kind == "hazard"
 
 

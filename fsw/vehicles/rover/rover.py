@@ -41,14 +41,12 @@ from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, Custody
 from ..handoff import HandoffEndpoint
 from .arm import arm_at, move_arm
 from .drive_planning import PlanBound, landmark_in_view, return_path, tube_path
-from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
+from .modes import ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
 from .topics import (DRIVE_NOTE, DRIVE_ORDER, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
                      DriveNote, DriveOrder, HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.numerics import fixed_sum
-
-NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,7 @@ class Rover(Component):
         Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
         Channel("step", str, ""), Channel("device_faults", int, ""),
         Channel("plan_inflation_m", float, "m"), Channel("looks", int, ""),
-        Channel("navcam_stale_s", float, "s"), Channel("navcam_faults", int, ""),
-        Channel("holds", int, ""),
+        Channel("navcam_faults", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m", purpose=str, waypoints=int, length_m=float),
@@ -85,9 +82,6 @@ class Rover(Component):
         EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
                  source=str, shift_m=float, bound_m=float),
         EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander", purpose=str, bound_m=float),
-        EventDef("HOLD", Severity.WARNING_HI, "{reason}: stopped until it clears", reason=str),
-        EventDef("HOLD_CLEARED", Severity.ACTIVITY_HI, "{reason} clear after {held_s} s: replanning", reason=str, held_s=float),
-        EventDef("HOLD_TIMEOUT", Severity.WARNING_HI, "{reason} not clear after {held_s} s", reason=str, held_s=float),
         CUSTODY_RECONCILED,
         CUSTODY_CHECK,
     )
@@ -96,7 +90,6 @@ class Rover(Component):
         Param("egress_distance_m", float, 0.5, 10.0, default=3.0),
         Param("standoff_m", float, 0.8, 2.0, default=1.25, doc="rover centre to tube when stopping"),
         Param("max_pickup_attempts", int, 1, 10, default=3),
-        Param("max_hazard_stops", int, 1, 100, default=5, doc="hazard stops in a row before SAFE"),
         Param("step_timeout_cycles", int, 10, 100_000, default=400),
         Param("cam_x_m", float, -2.0, 2.0, default=0.3),
         Param("cam_y_m", float, -2.0, 2.0, default=0.0),
@@ -128,10 +121,6 @@ class Rover(Component):
               doc="no drive to a tube may end with a larger bound: go back to the lander first, or skip it"),
         Param("bound_slack_m", float, 0.0, 2.0, default=0.15,
               doc="planned on top of the bound; using it up means replanning"),
-        Param("navcam_poll_cycles", int, 1, 100, default=5,
-              doc="while driving the navcam is read this often (hazard and look frames): a dead camera shows"),
-        Param("hold_clear_s", float, 0.1, 60.0, default=2.0, doc="a held device must answer this long to resume"),
-        Param("hold_timeout_s", float, 1.0, 3600.0, default=120.0, doc="a hold not clear by then safes the rover"),
     )
 
     def __init__(self, name: str = "rover", *, camera=None, arm=None, gripper=None,
@@ -161,7 +150,6 @@ class Rover(Component):
         self.route: list | None = None     # the path mobility pursues (rover.drive), None: none
         self._new_path: tuple | None = None   # planned this step: goes out with the drive order
         self._action = "none"              # what the wheels are told this step: "none", "stop", "pursue"
-        self._fresh_start = False
         self.lander_landed_flag = False
         self.egressed = egressed
         self.egress_start: tuple[float, float] | None = None
@@ -178,16 +166,14 @@ class Rover(Component):
         self.steps = SubSteps(ROVER_STEPS, self)   # the pickup's and hand-off's sub-steps (modes.py)
         self.tube_body: tuple[float, float, float] | None = None
         self._replan = False
-        self._stops_in_a_row = 0
         self._g = None
         self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
         self._pending = 0
-        self._navcam_poll = 0
-        self._navcam_stale = 0                # cycles since the last good navcam frame (while polling)
-        self._navcam_good = 1 << 30           # cycles since the navcam last failed to answer
-        self._hold = ""                       # what a hold waits for ("" = none)
-        self._held = 0                        # cycles held
+        self._navcam_seen = (False, False)    # this step's looks: a frame failed, a frame came (for mobility)
+        self._poll_mode = ""                  # the mode the step began in (mobility polls the navcam in it)
+        self._stopping = False                # this step was HAZARD_STOP's (mobility holds or clears)
+        self._progress = False                # a tube stowed or the lander reached this step
         self._restored = False                # a warm restart put the state back: reconcile first
         if egressed:
             self.force_mode("IDLE")
@@ -296,31 +282,12 @@ class Rover(Component):
         super().report_device_fault(failure)
 
     def _navcam(self):
-        """A navcam frame, or None if the camera did not answer (counted in navcam_faults)."""
+        """A navcam frame, or None if the camera did not answer (counted in navcam_faults); mobility
+        hears of it with the drive order (it watches the camera's health)."""
         r = self._call(self.camera.read)
-        if r is None:
-            self._navcam_good = 0
-        else:
-            self._navcam_stale = 0
+        failed_, came = self._navcam_seen
+        self._navcam_seen = (failed_ or r is None, came or r is not None)
         return r
-
-    def _poll_navcam(self) -> None:
-        """While driving (or held) the navcam takes a frame every `navcam_poll_cycles`: the
-        hazard and look frames a rover drives on. `navcam_stale_s` is the age of the last good one."""
-        self._navcam_good += 1
-        if self.camera is None or self.mode not in NAVCAM_MODES:
-            self._navcam_stale = self._navcam_poll = 0
-        else:
-            self._navcam_stale += 1
-            self._navcam_poll += 1
-            if self._navcam_poll >= self.params["navcam_poll_cycles"]:
-                self._navcam_poll = 0
-                self._navcam()
-        self.tlm["navcam_stale_s"] = self._navcam_stale * self.dt
-
-    def _blind(self) -> bool:
-        """The navcam failed to answer within the last `hold_clear_s`: no drive may start."""
-        return self.camera is not None and self._navcam_good * self.dt < self.params["hold_clear_s"]
 
     def _stop(self) -> None:
         """The wheels stop this step (mobility carries the order out right after this step)."""
@@ -332,16 +299,26 @@ class Rover(Component):
         self.publish(DRIVE_ORDER, DriveOrder(
             self._action, self.mode, self.params["drive_speed_mps"], self._new_path,
             None if self.plan.start is None else self.plan.start[0], self._on_run_in(), self.egressed,
-            self._fresh_start))
-        self._action, self._new_path, self._fresh_start = "none", None, False
+            self._poll_mode, self._stopping, *self._navcam_seen, self._progress))
+        self._action, self._new_path, self._navcam_seen, self._progress = "none", None, (False, False), False
+        self._stopping = False
 
     def _on_drive_note(self, note: DriveNote) -> None:
         """Mobility stopped the drive: for a hazard (HAZARD_STOP) or to replan from here."""
-        self.route = None
         if note.kind == "hazard":
+            self.route = None
             self.trigger("hazard")
         elif note.kind == "replan":
+            self.route = None
             self._replan = True
+        elif note.kind == "hold":
+            self._goto("idle")                 # a held rover's pickup starts again from a look
+            self.tlm["step"] = self.steps.state
+        elif note.kind == "fault":
+            self.trigger("fault")
+        elif note.kind == "clear" and not self.trigger("clear"):
+            self.egress_start = None
+            self.trigger("clear_egress")
 
     def _holding(self) -> bool:
         return self._g is not None and bool(self._g.holding)
@@ -398,7 +375,7 @@ class Rover(Component):
                 self._g = g
         if self.slot_sensors and self.mode in ("STOW_TUBE", "HANDOFF"):
             self._slots = [self._call(s.read) for s in self.slot_sensors]
-        self._poll_navcam()
+        self._poll_mode = self.mode or ""
         if self._restored:
             self._resume()
         self.steps.tick()
@@ -434,35 +411,10 @@ class Rover(Component):
             self._pursue()
 
     def during_HAZARD_STOP(self) -> None:
-        """Stopped: replan from here at once (a hazard), or hold while the navcam is not answering
-        (fault protection stops a blind rover here) and replan once it has answered for
-        `hold_clear_s`; blind for `hold_timeout_s`, the rover safes and the ground looks."""
+        """Stopped: mobility replans from here at once (a hazard), or holds while the navcam is not
+        answering and clears once it answers again (its note "clear", "fault" or "hold")."""
         self._stop()
-        if self._blind() or self._hold:
-            if not self._hold:
-                self._hold, self._held = "navcam", 0
-                self._goto("idle")
-                self.tlm["holds"] += 1
-                self.emit("HOLD", reason=self._hold)
-            self._held += 1
-            held_s = round(self._held * self.dt, 1)
-            if self._blind():
-                if held_s >= self.params["hold_timeout_s"]:
-                    self.emit("HOLD_TIMEOUT", reason=self._hold, held_s=held_s)
-                    self._hold = ""
-                    self.trigger("fault")
-                return
-            self.emit("HOLD_CLEARED", reason=self._hold, held_s=held_s)
-            self._hold = ""                           # a hold is not a hazard stop: not counted
-        else:
-            self._stops_in_a_row += 1
-            if self._stops_in_a_row > self.params["max_hazard_stops"]:
-                self.trigger("fault")             # no way round: wait for the ground
-                return
-        self._fresh_start = True                  # the new plan starts from here
-        if not self.trigger("clear"):
-            self.egress_start = None
-            self.trigger("clear_egress")
+        self._stopping = True
 
     def during_SAFE(self) -> None:
         self._stop()
@@ -551,7 +503,7 @@ class Rover(Component):
         if self.at_goal():
             self._stop()
             self.trigger("arrived")
-            self._stops_in_a_row = 0
+            self._progress = True
             self._goto("idle")
         else:
             self._pursue()
@@ -727,7 +679,7 @@ class Rover(Component):
                 self.task = None
                 self.tlm["tubes_stowed"] = len(self.aboard)
                 self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
-                self._stops_in_a_row = 0
+                self._progress = True
                 self._goto("idle")
 
     # ------------------------------------------------------------ hand-off
@@ -766,8 +718,7 @@ class Rover(Component):
             self._goto("idle")
 
     # ------------------------------------------------------------ warm restart
-    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "looks",
-                "holds", "device_faults", "navcam_faults")
+    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "looks", "device_faults", "navcam_faults")
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Custody, what is aboard, the tube list and the pickup/hand-off bookkeeping, the counters
@@ -779,9 +730,7 @@ class Rover(Component):
             "landmarks": [(k, x, y) for k, (x, y) in sorted(self.landmarks.items())],
             "flags": {"lander_landed": self.lander_landed_flag, "egressed": self.egressed, "done": self.done},
             "egress": (self.egress_start, self._egress_goal),
-            "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips,
-                     "stops_in_a_row": self._stops_in_a_row,
-                     "hold": self._hold, "held": self._held},
+            "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips},
             "tlm": {k: self.tlm[k] for k in self.TLM_KEPT},
         }
 
@@ -808,8 +757,6 @@ class Rover(Component):
         work = state.get("work", {})
         self.attempts = int(work.get("attempts", 0))
         self._relocalise_trips = int(work.get("relocalise_trips", 0))
-        self._stops_in_a_row = int(work.get("stops_in_a_row", 0))
-        self._hold, self._held = str(work.get("hold", "")), int(work.get("held", 0))
         for k, v in state.get("tlm", {}).items():
             if k in self.TLM_KEPT and isinstance(v, int):
                 self.tlm[k] = v

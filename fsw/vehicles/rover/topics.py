@@ -114,12 +114,18 @@ class DriveOrder:
     plan_bound_m: float | None = None               # bound the path was planned with at its start (None: no check)
     on_run_in: bool = False                         # the hand-off run-in may pass the lander's keep-out
     egressed: bool = False                          # off the deck: entering a mapped hazard stops the drive
-    fresh_start: bool = False                       # after a hazard stop: the next plan starts from here
+    poll_mode: str = ""                             # the mode the step began in: the navcam is polled in DRIVING, HAZARD_STOP
+    stopped: bool = False                           # the step was HAZARD_STOP's: hold, or clear to replan
+    navcam_failed: bool = False                     # a look's frame did not come (the navcam is blind)
+    navcam_answered: bool = False                   # a look's frame came (it is not stale)
+    progress: bool = False                          # a tube stowed or the lander reached: hazard stops in a row restart
 
 
 @dataclass(frozen=True)
 class DriveNote:
-    """Mobility stopped on its own: "hazard" (HAZARD_STOP) or "replan" (the bound outgrew the plan)."""
+    """Mobility stopped on its own: "hazard" (HAZARD_STOP) or "replan" (the bound outgrew the plan);
+    or what a HAZARD_STOP step came to: "hold" (blind navcam: held), "clear" (replan from here),
+    "fault" (blind past `hold_timeout_s`, or more than `max_hazard_stops` in a row)."""
 
     kind: str
 
@@ -133,7 +139,7 @@ HANDOFF_REPLY = Topic("rover.handoff_reply", HandoffReply, "the lander's TAKEN/R
 HANDOFF_NOTE = Topic("rover.handoff_note", HandoffNote, "the hand-off's results for the manager")
 
 DRIVE_ORDER = Topic("rover.drive", DriveOrder, "the manager's wheel order and new path, every step")
-DRIVE_NOTE = Topic("rover.drive_note", DriveNote, "mobility's own stops (hazard, replan) for the manager")
+DRIVE_NOTE = Topic("rover.drive_note", DriveNote, "mobility's own stops and holds for the manager")
 
 ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE, DRIVE_ORDER, DRIVE_NOTE)
 

@@ -72,7 +72,8 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
     nav = RoverNavigation("rover_nav", wheels=dev["wheels"], imu=dev["imu"], start_pose=start_pose,
                           control_rate_hz=BASE_RATE_HZ)
     dev.pop("imu")
-    mobility = RoverMobility("rover_mobility", wheels=dev.pop("wheels"), cost_map=cost_map)
+    mobility = RoverMobility("rover_mobility", wheels=dev.pop("wheels"), camera=dev["camera"], cost_map=cost_map,
+                             control_rate_hz=BASE_RATE_HZ)
     handing = RoverHandoff("rover_handoff", arm=dev["arm"], gripper=dev["gripper"], terrain=terrain, handoff=handoff)
     rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map, terrain=terrain,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
