@@ -31,6 +31,17 @@ NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) w
 KEPT = ("hazard_stops", "device_faults", "holds", "navcam_faults")
 
 
+def counted_as_navcam(component: Component, failure: DeviceFailure) -> bool:
+    """A blind navcam holds the rover (navcam_faults), it does not safe it (device_faults):
+    the rule for both of its readers, mobility's polls and the manager's looks."""
+    camera = getattr(component, "camera", None)
+    if camera is None or failure.device != device_name(camera.read):
+        return False
+    component.tlm["navcam_faults"] += 1
+    component.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
+    return True
+
+
 class RoverMobility(Component):
     PUBLISHES = (DRIVE_SPEED, DRIVE_NOTE)
     SUBSCRIBES = (NAV_STATE, DRIVE_ORDER)
@@ -98,12 +109,8 @@ class RoverMobility(Component):
 
     # ------------------------------------------------------------ navcam health, holds
     def report_device_fault(self, failure: DeviceFailure) -> None:
-        """A blind navcam holds the rover (navcam_faults), it does not safe it (device_faults)."""
-        if self.camera is not None and failure.device == device_name(self.camera.read):
-            self.tlm["navcam_faults"] += 1
-            self.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
-            return
-        super().report_device_fault(failure)
+        if not counted_as_navcam(self, failure):
+            super().report_device_fault(failure)
 
     def _poll_navcam(self, mode: str) -> None:
         """While driving (or held) the navcam takes a frame every `navcam_poll_cycles`: the

@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
-from fsw.core.devices import DEVICE_FAULT, DeviceFailure, device_name, failed
+from fsw.core.devices import DEVICE_FAULT, DeviceFailure, failed
 from fsw.core.events import EventDef, Severity
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
@@ -41,6 +41,7 @@ from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, Custody
 from ..handoff import HandoffEndpoint
 from .arm import arm_at, move_arm
 from .drive_planning import PlanBound, landmark_in_view, return_path, tube_path
+from .mobility import counted_as_navcam
 from .modes import ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
@@ -274,12 +275,8 @@ class Rover(Component):
         return None if failed(r) else r
 
     def report_device_fault(self, failure: DeviceFailure) -> None:
-        """A blind navcam holds the rover (navcam_faults), it does not safe it (device_faults)."""
-        if self.camera is not None and failure.device == device_name(self.camera.read):
-            self.tlm["navcam_faults"] += 1
-            self.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
-            return
-        super().report_device_fault(failure)
+        if not counted_as_navcam(self, failure):
+            super().report_device_fault(failure)
 
     def _navcam(self):
         """A navcam frame, or None if the camera did not answer (counted in navcam_faults); mobility
