@@ -43,7 +43,7 @@ from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.lander.rover_tracker import RoverTracker
 from fsw.vehicles.lander.sta import SampleTransferArm
-from fsw.vehicles.rover import Rover, RoverHandoff, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
+from fsw.vehicles.rover import Rover, RoverHandoff, RoverMobility, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from fsw.vehicles.builtin import ROVER
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.faults.cases import FETCH
@@ -81,8 +81,8 @@ PARAMS = (
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
-FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
+PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_mobility.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_mobility": RoverMobility, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
 DEPOT_STREAM = 0x5EED_DE90          # the depot layout's random stream, apart from the terrain's
@@ -347,7 +347,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "odometer_m": _r(truth["odometer_m"], 2),
         "hazards_entered": int(sim.hazards_entered),
         "hazard_entries": [[_r(v, 2) for v in e] for e in sim.hazard_entries[:20]],
-        "hazard_stops": int(rover.tlm["hazard_stops"]),
+        "hazard_stops": int(topo["rover_mobility"].tlm["hazard_stops"]),
         "max_dead_reckoning_error_m": _r(max_err, 3),
         "worst_error_to_bound": _r(worst_ratio, 3),
         "final_position_error_m": _r(math.hypot(nav.dr.x - rv.x, nav.dr.y - rv.y), 3),

@@ -13,7 +13,7 @@ from fsw.core.substeps import SubSteps
 from fsw.vehicles.rover.handoff import RoverHandoff
 from fsw.vehicles.rover.modes import HANDOFF_STEPS, PICKUP_STEPS, ROVER_STEPS
 from fsw.vehicles.rover.navigation import RoverNavigation
-from fsw.vehicles.rover.topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
+from fsw.vehicles.rover.topics import (DRIVE_NOTE, DRIVE_ORDER, DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
                                       HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.vehicles.rover.vehicle import build_rover
 
@@ -178,13 +178,16 @@ def test_navigation_checkpoints_its_estimate():
 
 # ------------------------------------------------------------ wiring (ROV-WIRE-*)
 def test_the_rover_is_wired_navigation_first():
-    """ROV-WIRE-001: navigation runs before the manager and the topics connect exactly them."""
+    """ROV-WIRE-001: navigation runs before the manager, mobility and the hand-off after it, and
+    the topics connect exactly them."""
     fsw = build_rover()
-    assert [c.name for c in fsw.components] == ["rover_nav", "rover", "rover_handoff"]
+    assert [c.name for c in fsw.components] == ["rover_nav", "rover", "rover_mobility", "rover_handoff"]
     conn = {c.topic.name: (c.publishers, c.subscribers) for c in fsw.topology.connections}
-    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover", "rover_handoff"))
+    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover", "rover_mobility", "rover_handoff"))
     assert conn[ROVER_FIX.name] == (("rover",), ("rover_nav",))
-    assert conn[DRIVE_SPEED.name] == (("rover",), ("rover_nav",))
+    assert conn[DRIVE_SPEED.name] == (("rover_mobility",), ("rover_nav",))
+    assert conn[DRIVE_ORDER.name] == (("rover",), ("rover_mobility",))
+    assert conn[DRIVE_NOTE.name] == (("rover_mobility",), ("rover",))
     assert conn[ROVER_STATUS.name] == (("rover",), ("rover_handoff",))
     assert conn[HANDOFF_REPLY.name] == (("rover",), ("rover_handoff",))
     assert conn[HANDOFF_NOTE.name] == (("rover_handoff",), ("rover",))

@@ -5,7 +5,6 @@ from types import SimpleNamespace
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.rover import faults as rover_faults
 from fsw.vehicles.rover.navigation import RoverNavigation
-from fsw.vehicles.rover.rover import Rover
 from fsw.vehicles.rover.vehicle import build_rover
 from hal.errors import DeviceTimeout
 from sim.deployment import Deployment
@@ -27,36 +26,48 @@ class Camera:
 
 
 def held_rover(camera):
-    r = Rover("rover", camera=camera, egressed=True)
-    r.set_param("hold_clear_s", 0.5)
-    r.set_param("hold_timeout_s", 3.0)
-    r.set_param("navcam_poll_cycles", 1)     # the first step's frame already fails
-    r.force_mode("HAZARD_STOP")
-    return r
+    """The rover's components wired (build_rover), off the deck, stopped in HAZARD_STOP;
+    mobility watches the navcam and holds (ROV-MOB-006)."""
+    fsw = build_rover({"navcam": camera}, delivery="perseverance")
+    m = fsw.mobility
+    m.set_param("hold_clear_s", 0.5)
+    m.set_param("hold_timeout_s", 3.0)
+    m.set_param("navcam_poll_cycles", 1)     # the first step's frame already fails
+    fsw.rover.force_mode("HAZARD_STOP")
+    return fsw
+
+
+def fly(fsw, n, t=0):
+    for _ in range(n):
+        t += 100_000_000
+        for c in fsw.components:
+            c.step(t)
+            fsw.topology.bus.deliver()
+    return t
 
 
 def test_a_blind_rover_holds_then_replans_once_the_navcam_answers():
+    """ROV-MOB-006: blind, the rover holds in HAZARD_STOP (a hold, not a hazard stop); the
+    navcam answering for `hold_clear_s` clears it (IDLE)."""
     cam = Camera()
-    r = held_rover(cam)
-    t = 0
-    for _ in range(10):
-        r.step(t := t + 100_000_000)
-    assert r.mode == "HAZARD_STOP" and r.tlm["holds"] == 1 and r.tlm["navcam_faults"] > 0
+    fsw = held_rover(cam)
+    r, m = fsw.rover, fsw.mobility
+    t = fly(fsw, 10)
+    assert r.mode == "HAZARD_STOP" and m.tlm["holds"] == 1 and m.tlm["navcam_faults"] > 0
     cam.dead = False
-    for _ in range(15):
-        r.step(t := t + 100_000_000)
+    fly(fsw, 15, t)
     assert r.mode == "IDLE"
-    names = [e.name for e in r.event_log]
+    names = [e.name for e in fsw.topology.events if e.component == "rover_mobility"]
     assert names.count("HOLD") == 1 and "HOLD_CLEARED" in names
-    assert r._stops_in_a_row == 0      # a hold is not counted as a hazard stop
+    assert m._stops_in_a_row == 0      # a hold is not counted as a hazard stop
 
 
 def test_a_rover_blind_past_the_hold_timeout_safes():
-    r = held_rover(Camera())
-    for k in range(40):
-        r.step((k + 1) * 100_000_000)
-    assert r.mode == "SAFE"
-    assert "HOLD_TIMEOUT" in [e.name for e in r.event_log]
+    """ROV-MOB-006: still blind after `hold_timeout_s`, the rover safes."""
+    fsw = held_rover(Camera())
+    fly(fsw, 40)
+    assert fsw.rover.mode == "SAFE"
+    assert "HOLD_TIMEOUT" in [e.name for e in fsw.topology.events]
 
 
 def test_thresholds_come_from_the_rover_parameters():
@@ -94,7 +105,7 @@ def test_navcam_dropout_holds_the_rover_and_it_drives_on_after():
     run = traverse_fault("dropout", "navcam", watch_s=20.0)
     assert detections(run) == ["rover_navcam_stale"]
     names = [(r.component, r.name) for r in run.records]
-    assert ("rover", "HOLD") in names and ("rover", "HOLD_CLEARED") in names
+    assert ("rover_mobility", "HOLD") in names and ("rover_mobility", "HOLD_CLEARED") in names
     modes = [r.args["dest"] for r in run.records if r.name == "MODE_CHANGED" and r.component == "rover"]
     assert modes[-3:] == ["HAZARD_STOP", "IDLE", "TRAVERSE"]
     assert "SAFE" not in modes
@@ -105,4 +116,6 @@ def test_no_alarm_in_a_clean_egress_and_traverse_start():
     run = fly_with_faults(Deployment("fetch", 1), [], duration_s=40.4 + 20.0, stop_on_done=False)
     assert detections(run) == []
     rover, nav = run.topology["rover"], run.topology["rover_nav"]
-    assert rover.mode == "TRAVERSE" and nav.tlm["stalled_s"] == 0.0 and rover.tlm["navcam_faults"] == 0
+    mob = run.topology["rover_mobility"]
+    assert rover.mode == "TRAVERSE" and nav.tlm["stalled_s"] == 0.0
+    assert rover.tlm["navcam_faults"] == 0 and mob.tlm["navcam_faults"] == 0

@@ -1,9 +1,10 @@
 """Tube-delivering rover flight software: Sample Fetch Rover, or Perseverance delivering its tubes."""
 from .handoff import RoverHandoff
+from .mobility import RoverMobility
 from .navigation import RoverNavigation
 from .rover import Rover, TubeTask
 from .vehicle import DELIVERIES, RoverFsw, SurfaceFlight, build_rover, build_surface_flight
 
 MODE_COMPONENTS = {"rover": Rover}
 
-__all__ = ["Rover", "RoverHandoff", "RoverNavigation", "TubeTask", "RoverFsw", "SurfaceFlight", "build_rover", "build_surface_flight", "DELIVERIES", "MODE_COMPONENTS"]
+__all__ = ["Rover", "RoverHandoff", "RoverMobility", "RoverNavigation", "TubeTask", "RoverFsw", "SurfaceFlight", "build_rover", "build_surface_flight", "DELIVERIES", "MODE_COMPONENTS"]

@@ -1,6 +1,6 @@
 """Fetch-rover fault table (MSR_FACTS.md: slip, tilt and obstacle stops, lost localisation).
 
-A drive, IMU, arm or gripper that stops answering, a drive that does not carry out its
+A drive (rover_mobility), IMU (rover_nav), arm or gripper that stops answering, a drive that does not carry out its
 commands (no progress), or a localisation bound past what the lander can recover stops the
 rover in SAFE (the ground looks). A navcam that stops answering while driving holds the rover
 (HAZARD_STOP: stopped, counted as "hold") until the camera has answered for `hold_clear_s`,
@@ -33,7 +33,9 @@ def fault_table(topology) -> tuple[Monitor, ...]:
     p = topology["rover_nav"].params
     table = [
         Monitor("rover_device_fault", "limit", "rover.device_faults", hi=0, persistence=1,
-                response=SAFE_RESPONSE, doc="the drive, arm, gripper or a slot sensor stopped answering"),
+                response=SAFE_RESPONSE, doc="the arm, gripper or a slot sensor stopped answering"),
+        Monitor("rover_mobility_device_fault", "limit", "rover_mobility.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the drive stopped answering"),
         Monitor("rover_nav_device_fault", "limit", "rover_nav.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the wheels' odometry or the IMU stopped answering"),
         Monitor("rover_handoff_device_fault", "limit", "rover_handoff.device_faults", hi=0, persistence=1,
@@ -44,7 +46,7 @@ def fault_table(topology) -> tuple[Monitor, ...]:
         Monitor("rover_no_progress", "limit", "rover_nav.stalled_s", hi=float(p["no_progress_s"]), persistence=1,
                 response=SAFE_RESPONSE, when=("rover", DRIVING),
                 doc="commanded to drive, the odometer did not move: stuck or stalled drive, frozen wheel sensor"),
-        Monitor("rover_navcam_stale", "limit", "rover.navcam_stale_s", hi=NAVCAM_STALE_S, persistence=1,
+        Monitor("rover_navcam_stale", "limit", "rover_mobility.navcam_stale_s", hi=NAVCAM_STALE_S, persistence=1,
                 response=NAVCAM_HOLD, when=("rover", DRIVING),
                 doc="no navcam frame while driving: stop and hold until it answers again"),
     ]

@@ -1,4 +1,4 @@
-"""The delivering rover's manager: mode table, planning and pursuit, tube pickup with retries, hand-off.
+"""The delivering rover's manager: mode table, planning, tube pickup with retries, custody.
 
 One manager serves both delivery options (scenario configuration): the Sample Fetch Rover
 drives from the lander to each depot tube, picks it up and returns; Perseverance arrives
@@ -8,7 +8,8 @@ hand-off interface (`fsw.vehicles.handoff`) and custody ledger (depot -> rover -
 Navigation (dead reckoning, the position-error bound, fixes) is its own component
 (`navigation.py`, first in the control group); the manager reads its estimate on `rover.nav`
 and sends it fixes on `rover.fix` (DESIGN.md). Driving: hazard-aware A* over the onboard cost
-map (replanned after any hazard stop), pure pursuit in the control rate group. Safety does
+map (replanned after any hazard stop); mobility (`mobility.py`, right after the manager)
+pursues the path and stops for hazards on the manager's `rover.drive` order. Safety does
 not rest on the dead reckoning being good: the manager plans on hazards inflated by the
 bound the rover will have at the end of the drive. When the bound outgrows the path's
 inflation it stops and replans; above `look_uncertainty_m` it stops and looks for a depot
@@ -27,25 +28,26 @@ from typing import Any, Mapping, Sequence
 
 from fsw.core.component import Component, CommandError, command
 from fsw.core.declarations import Arg, Channel, Param
-from fsw.core.devices import DEVICE_FAULT, DeviceFailure, device_name, failed
+from fsw.core.devices import DEVICE_FAULT, DeviceFailure, failed
 from fsw.core.events import EventDef, Severity
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 from fsw.gnc.dead_reckoning import associate_landmark
-from fsw.gnc.path_planner import CostMap, ErrorBound, line_free, plan, plan_bounded
+from fsw.gnc.path_planner import CostMap
 from fsw.gnc.pure_pursuit import PurePursuit
+from fsw.numerics import hypot2
 
 from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from ..handoff import HandoffEndpoint
 from .arm import arm_at, move_arm
-from .modes import DRIVING, ROVER_MODES, ROVER_STEPS
+from .drive_planning import PlanBound, landmark_in_view, return_path, tube_path
+from .mobility import counted_as_navcam
+from .modes import ROVER_MODES, ROVER_STEPS
 from .navigation import initial_state
 from .pickup_geometry import in_reach, tube_in_body, world_of_body
-from .topics import (DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS, HandoffNote,
-                     HandoffReply, NavState, PositionFix, RoverStatus)
+from .topics import (DRIVE_NOTE, DRIVE_ORDER, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
+                     DriveNote, DriveOrder, HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.numerics import fixed_sum
-
-NAVCAM_MODES = DRIVING + ("HAZARD_STOP",)   # the navcam is read (and watched) while driving or held
 
 
 @dataclass(frozen=True)
@@ -59,21 +61,18 @@ class TubeTask:
 
 class Rover(Component):
     MODES = ROVER_MODES
-    PUBLISHES = (ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY)
-    SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"))
+    PUBLISHES = (ROVER_FIX, DRIVE_ORDER, ROVER_STATUS, HANDOFF_REPLY)
+    SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"), Sub(DRIVE_NOTE, "_on_drive_note"))
     CHANNELS = (
-        Channel("speed_cmd_mps", float, "m/s"),
-        Channel("curvature_cmd_1pm", float, "1/m"), Channel("tubes_stowed", int, ""),
+        Channel("tubes_stowed", int, ""),
         Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
-        Channel("hazard_stops", int, ""), Channel("step", str, ""), Channel("device_faults", int, ""),
+        Channel("step", str, ""), Channel("device_faults", int, ""),
         Channel("plan_inflation_m", float, "m"), Channel("looks", int, ""),
-        Channel("navcam_stale_s", float, "s"), Channel("navcam_faults", int, ""),
-        Channel("holds", int, ""),
+        Channel("navcam_faults", int, ""),
     )
     EVENTS = CUSTODY_EVENTS + (
         EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m", purpose=str, waypoints=int, length_m=float),
         EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}", purpose=str),
-        EventDef("HAZARD_STOP", Severity.WARNING_HI, "{reason} at ({x_m}, {y_m})", reason=str, x_m=float, y_m=float),
         EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})", tube=int, bx_m=float, by_m=float),
         EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})", tube=int, reason=str, attempt=int),
         EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts", tube=int, attempts=int),
@@ -81,13 +80,9 @@ class Rover(Component):
         EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}", tube=int, result=str),
         EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
         DEVICE_FAULT,
-        EventDef("REPLAN", Severity.ACTIVITY_LO, "{purpose}: position bound {bound_m} m outgrew the plan's {inflation_m} m", purpose=str, bound_m=float, inflation_m=float),
         EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
                  source=str, shift_m=float, bound_m=float),
         EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander", purpose=str, bound_m=float),
-        EventDef("HOLD", Severity.WARNING_HI, "{reason}: stopped until it clears", reason=str),
-        EventDef("HOLD_CLEARED", Severity.ACTIVITY_HI, "{reason} clear after {held_s} s: replanning", reason=str, held_s=float),
-        EventDef("HOLD_TIMEOUT", Severity.WARNING_HI, "{reason} not clear after {held_s} s", reason=str, held_s=float),
         CUSTODY_RECONCILED,
         CUSTODY_CHECK,
     )
@@ -96,7 +91,6 @@ class Rover(Component):
         Param("egress_distance_m", float, 0.5, 10.0, default=3.0),
         Param("standoff_m", float, 0.8, 2.0, default=1.25, doc="rover centre to tube when stopping"),
         Param("max_pickup_attempts", int, 1, 10, default=3),
-        Param("max_hazard_stops", int, 1, 100, default=5, doc="hazard stops in a row before SAFE"),
         Param("step_timeout_cycles", int, 10, 100_000, default=400),
         Param("cam_x_m", float, -2.0, 2.0, default=0.3),
         Param("cam_y_m", float, -2.0, 2.0, default=0.0),
@@ -128,20 +122,16 @@ class Rover(Component):
               doc="no drive to a tube may end with a larger bound: go back to the lander first, or skip it"),
         Param("bound_slack_m", float, 0.0, 2.0, default=0.15,
               doc="planned on top of the bound; using it up means replanning"),
-        Param("navcam_poll_cycles", int, 1, 100, default=5,
-              doc="while driving the navcam is read this often (hazard and look frames): a dead camera shows"),
-        Param("hold_clear_s", float, 0.1, 60.0, default=2.0, doc="a held device must answer this long to resume"),
-        Param("hold_timeout_s", float, 1.0, 3600.0, default=120.0, doc="a hold not clear by then safes the rover"),
     )
 
-    def __init__(self, name: str = "rover", *, wheels=None, camera=None, arm=None, gripper=None,
+    def __init__(self, name: str = "rover", *, camera=None, arm=None, gripper=None,
                  slot_sensors: Sequence = (), cost_map: CostMap | None = None, terrain=None, tasks: Sequence[TubeTask] = (),
                  handoff_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), handoff: HandoffEndpoint | None = None,
                  ledger: CustodyLedger | None = None, carried: Sequence[int] = (), slots: int = 10,
                  start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False,
                  control_rate_hz: int = 10) -> None:
         super().__init__(name)
-        self.wheels, self.camera = wheels, camera
+        self.camera = camera
         self.arm, self.gripper, self.slot_sensors = arm, gripper, list(slot_sensors)
         self.cost_map = cost_map
         self.terrain = terrain     # onboard height map (fsw.gnc.hazard.OnboardMap) for localisation
@@ -153,13 +143,14 @@ class Rover(Component):
         self.n_slots = slots
         self.dt = 1.0 / control_rate_hz
         self.nav: NavState = initial_state(start_pose)   # navigation's estimate (rover.nav), fixes applied at once
-        self.plan_inflation = 0.0          # error bound the current path was planned with at its start
-        self._plan_bound: tuple[float, float] | None = None   # (planned bound at the start, odometer)
+        self.plan = PlanBound()            # the bound the current path was planned with (drive_planning.py)
         self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
         self._looking = False
         self._last_look_m = -1e9
         self._relocalise_trips = 0         # trips back to the lander for a fix, for the current task
-        self.pursuit: PurePursuit | None = None
+        self.route: list | None = None     # the path mobility pursues (rover.drive), None: none
+        self._new_path: tuple | None = None   # planned this step: goes out with the drive order
+        self._action = "none"              # what the wheels are told this step: "none", "stop", "pursue"
         self.lander_landed_flag = False
         self.egressed = egressed
         self.egress_start: tuple[float, float] | None = None
@@ -176,19 +167,14 @@ class Rover(Component):
         self.steps = SubSteps(ROVER_STEPS, self)   # the pickup's and hand-off's sub-steps (modes.py)
         self.tube_body: tuple[float, float, float] | None = None
         self._replan = False
-        self._was_free = True
-        self._stops_in_a_row = 0
-        self.hazard_reason = ""
-        self.speed = 0.0
         self._g = None
         self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
         self._pending = 0
-        self._navcam_poll = 0
-        self._navcam_stale = 0                # cycles since the last good navcam frame (while polling)
-        self._navcam_good = 1 << 30           # cycles since the navcam last failed to answer
-        self._hold = ""                       # what a hold waits for ("" = none)
-        self._held = 0                        # cycles held
+        self._navcam_seen = (False, False)    # this step's looks: a frame failed, a frame came (for mobility)
+        self._poll_mode = ""                  # the mode the step began in (mobility polls the navcam in it)
+        self._stopping = False                # this step was HAZARD_STOP's (mobility holds or clears)
+        self._progress = False                # a tube stowed or the lander reached this step
         self._restored = False                # a warm restart put the state back: reconcile first
         if egressed:
             self.force_mode("IDLE")
@@ -201,13 +187,16 @@ class Rover(Component):
         return self.egressed
 
     def path_ok(self) -> bool:
-        return self.pursuit is not None
+        return self.route is not None
 
     def slot_free(self) -> bool:
         return len(self.aboard) < self.n_slots
 
     def at_goal(self) -> bool:
-        return self.pursuit is not None and self.pursuit.done(self.nav.x_m, self.nav.y_m)
+        if self.route is None:
+            return False
+        gx, gy = self.route[-1]
+        return hypot2(gx - self.nav.x_m, gy - self.nav.y_m) <= PurePursuit.goal_tolerance_m
 
     def tube_localised(self) -> bool:
         return self.tube_body is not None and self._in_reach(*self.tube_body)
@@ -286,50 +275,47 @@ class Rover(Component):
         return None if failed(r) else r
 
     def report_device_fault(self, failure: DeviceFailure) -> None:
-        """A blind navcam holds the rover (navcam_faults), it does not safe it (device_faults)."""
-        if self.camera is not None and failure.device == device_name(self.camera.read):
-            self.tlm["navcam_faults"] += 1
-            self.emit("DEVICE_FAULT", device=failure.device, error=failure.error)
-            return
-        super().report_device_fault(failure)
+        if not counted_as_navcam(self, failure):
+            super().report_device_fault(failure)
 
     def _navcam(self):
-        """A navcam frame, or None if the camera did not answer (counted in navcam_faults)."""
+        """A navcam frame, or None if the camera did not answer (counted in navcam_faults); mobility
+        hears of it with the drive order (it watches the camera's health)."""
         r = self._call(self.camera.read)
-        if r is None:
-            self._navcam_good = 0
-        else:
-            self._navcam_stale = 0
+        failed_, came = self._navcam_seen
+        self._navcam_seen = (failed_ or r is None, came or r is not None)
         return r
 
-    def _poll_navcam(self) -> None:
-        """While driving (or held) the navcam takes a frame every `navcam_poll_cycles`: the
-        hazard and look frames a rover drives on. `navcam_stale_s` is the age of the last good one."""
-        self._navcam_good += 1
-        if self.camera is None or self.mode not in NAVCAM_MODES:
-            self._navcam_stale = self._navcam_poll = 0
-        else:
-            self._navcam_stale += 1
-            self._navcam_poll += 1
-            if self._navcam_poll >= self.params["navcam_poll_cycles"]:
-                self._navcam_poll = 0
-                self._navcam()
-        self.tlm["navcam_stale_s"] = self._navcam_stale * self.dt
-
-    def _blind(self) -> bool:
-        """The navcam failed to answer within the last `hold_clear_s`: no drive may start."""
-        return self.camera is not None and self._navcam_good * self.dt < self.params["hold_clear_s"]
-
-    def _drive(self, speed: float, curvature: float) -> None:
-        if speed != self.speed:
-            self.publish(DRIVE_SPEED, float(speed))     # navigation's stall watch compares it with the odometer
-        self.speed = speed
-        self.tlm["speed_cmd_mps"], self.tlm["curvature_cmd_1pm"] = speed, curvature
-        if self.wheels is not None:
-            self._call(self.wheels.drive, speed, curvature)
-
     def _stop(self) -> None:
-        self._drive(0.0, 0.0)
+        """The wheels stop this step (mobility carries the order out right after this step)."""
+        self._action = "stop"
+
+    def _order_drive(self) -> None:
+        """Tell mobility what to do with the wheels this step (and a path planned in it)."""
+        hx, hy, _ = self.handoff_pose
+        self.publish(DRIVE_ORDER, DriveOrder(
+            self._action, self.mode, self.params["drive_speed_mps"], self._new_path,
+            None if self.plan.start is None else self.plan.start[0], self._on_run_in(), self.egressed,
+            self._poll_mode, self._stopping, *self._navcam_seen, self._progress))
+        self._action, self._new_path, self._navcam_seen, self._progress = "none", None, (False, False), False
+        self._stopping = False
+
+    def _on_drive_note(self, note: DriveNote) -> None:
+        """Mobility stopped the drive: for a hazard (HAZARD_STOP) or to replan from here."""
+        if note.kind == "hazard":
+            self.route = None
+            self.trigger("hazard")
+        elif note.kind == "replan":
+            self.route = None
+            self._replan = True
+        elif note.kind == "hold":
+            self._goto("idle")                 # a held rover's pickup starts again from a look
+            self.tlm["step"] = self.steps.state
+        elif note.kind == "fault":
+            self.trigger("fault")
+        elif note.kind == "clear" and not self.trigger("clear"):
+            self.egress_start = None
+            self.trigger("clear_egress")
 
     def _holding(self) -> bool:
         return self._g is not None and bool(self._g.holding)
@@ -353,85 +339,23 @@ class Rover(Component):
         nav = self.received(NAV_STATE)
         if nav is not None:
             self.nav = nav
-        if self.nav.tilt_hazard:
-            self.hazard_reason = self.nav.tilt_hazard
-        self.tlm["plan_inflation_m"] = self.plan_inflation
-
-    def _safe_path(self, goal: tuple[float, float], purpose: str, goal_tolerance_cells: int = 6,
-                   max_end_bound_m: float = math.inf, report: bool = True):
-        """A path to `goal` that keeps every mapped hazard further than the rover's half-width
-        margin plus the position-error bound it will have at each point (`plan_bounded`), or None.
-
-        The bound is planned with `bound_slack_m` on top; the pursuit replans once the real bound
-        eats that slack (a detour, a slip the odometer saw). A path ending with a bound above
-        `max_end_bound_m` is refused too."""
-        start = (self.nav.x_m, self.nav.y_m)
-        p = self.params
-        if self.cost_map is None:
-            self._plan_bound = None
-            return [start, goal]
-        if not p["inflate_by_bound"]:
-            self._plan_bound = None
-            path = plan(self.cost_map, start, goal, goal_tolerance_cells)
-        else:
-            bound = ErrorBound(self.nav.bound_m + p["bound_slack_m"], self.nav.growth_per_m)
-            found = plan_bounded(self.cost_map, start, goal, bound, goal_tolerance_cells)
-            path = None
-            if found is not None and found[1] <= max_end_bound_m:
-                path = found[0]
-                self._plan_bound = (bound.now_m, self.nav.distance_m)
-        if path is None and report:
-            self.emit("NO_PATH", purpose=f"{purpose} (bound {self.nav.bound_m:.2f} m)")
-        self.plan_inflation = self.nav.bound_m + p["bound_slack_m"] if path is not None and p["inflate_by_bound"] else 0.0
-        return path
-
-    def _bound_outgrew_plan(self) -> bool:
-        """The bound is larger than the path was planned for at this point of it."""
-        if self._plan_bound is None or self.pursuit is None:
-            return False
-        b0, _ = self._plan_bound
-        allowed = b0 + self.nav.growth_per_m * self.pursuit.progress(self.nav.x_m, self.nav.y_m)
-        return self.nav.bound_m > allowed + 1e-9
+        self.tlm["plan_inflation_m"] = self.plan.inflation_m
 
     def _follow(self, path, purpose: str) -> bool:
         if len(path) < 2:
             path = [(self.nav.x_m, self.nav.y_m)] + list(path)
-        self.pursuit = PurePursuit(list(path))
+        self.route = list(path)
+        self._new_path = tuple((float(x), float(y)) for x, y in path)
         length = fixed_sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
         self.emit("PATH_PLANNED", purpose=purpose, waypoints=len(path), length_m=round(length, 2))
         return True
 
     def _pursue(self) -> None:
-        p = self.pursuit
-        if p is None:
+        """Drive on along the route (mobility: pursuit, replan and hazard checks), unless stopped to look."""
+        if self.route is None:
             self._stop()
-            return
-        if self._stop_and_look():
-            return
-        if self.mode in ("TRAVERSE", "RETURN") and self._bound_outgrew_plan():
-            self._stop()
-            self.emit("REPLAN", purpose=self.mode, bound_m=round(self.nav.bound_m, 2),
-                      inflation_m=round(self._plan_bound[0], 2))
-            self.pursuit = None
-            self._replan = True
-            return
-        # The run-in to the hand-off point goes close to the lander on purpose (its keep-out is planning margin).
-        free = self.cost_map is None or self._on_run_in() or self.cost_map.free_at(self.nav.x_m, self.nav.y_m)
-        if self._was_free and not free and self.egressed:
-            self.hazard_reason = "entering a mapped hazard"   # leaving one (after a slip) is allowed
-        self._was_free = free
-        if self.hazard_reason:
-            self._stop()
-            self.tlm["hazard_stops"] += 1
-            self.emit("HAZARD_STOP", reason=self.hazard_reason, x_m=round(self.nav.x_m, 2), y_m=round(self.nav.y_m, 2))
-            self.hazard_reason = ""
-            self.pursuit = None
-            self.trigger("hazard")
-            return
-        v = self.params["drive_speed_mps"]
-        d = p.distance_to_goal(self.nav.x_m, self.nav.y_m)
-        v = min(v, max(0.02, 0.5 * d))
-        self._drive(v, p.curvature(self.nav.x_m, self.nav.y_m, self.nav.heading_rad, v))
+        elif not self._stop_and_look():
+            self._action = "pursue"
 
     # ------------------------------------------------------------ the loop
     def step(self, t_ns: int) -> None:
@@ -448,7 +372,7 @@ class Rover(Component):
                 self._g = g
         if self.slot_sensors and self.mode in ("STOW_TUBE", "HANDOFF"):
             self._slots = [self._call(s.read) for s in self.slot_sensors]
-        self._poll_navcam()
+        self._poll_mode = self.mode or ""
         if self._restored:
             self._resume()
         self.steps.tick()
@@ -461,6 +385,7 @@ class Rover(Component):
             self._on_timeout()
         self.tlm["step"] = self.steps.state
         self.tlm["tubes_stowed"] = len(self.aboard)
+        self._order_drive()
 
     def during_STOWED(self) -> None:
         if self.lander_landed_flag:
@@ -471,47 +396,22 @@ class Rover(Component):
             self.egress_start = (self.nav.x_m, self.nav.y_m)
             h = self.nav.heading_rad
             d = self.params["egress_distance_m"]
-            self._plan_bound = None                   # straight off the ramp onto the landing site
+            self.plan.start = None                   # straight off the ramp onto the landing site
             self._egress_goal = (self.nav.x_m + d * math.cos(h), self.nav.y_m + d * math.sin(h))
             self._follow([self.egress_start, self._egress_goal], "egress")
-        if self.pursuit is not None and self.pursuit.done(self.nav.x_m, self.nav.y_m):
+        if self.at_goal():
             self._stop()
             self.egressed = True
-            self.pursuit = None
+            self.route = None
             self.trigger("egress_done")
         else:
             self._pursue()
 
     def during_HAZARD_STOP(self) -> None:
-        """Stopped: replan from here at once (a hazard), or hold while the navcam is not answering
-        (fault protection stops a blind rover here) and replan once it has answered for
-        `hold_clear_s`; blind for `hold_timeout_s`, the rover safes and the ground looks."""
+        """Stopped: mobility replans from here at once (a hazard), or holds while the navcam is not
+        answering and clears once it answers again (its note "clear", "fault" or "hold")."""
         self._stop()
-        if self._blind() or self._hold:
-            if not self._hold:
-                self._hold, self._held = "navcam", 0
-                self._goto("idle")
-                self.tlm["holds"] += 1
-                self.emit("HOLD", reason=self._hold)
-            self._held += 1
-            held_s = round(self._held * self.dt, 1)
-            if self._blind():
-                if held_s >= self.params["hold_timeout_s"]:
-                    self.emit("HOLD_TIMEOUT", reason=self._hold, held_s=held_s)
-                    self._hold = ""
-                    self.trigger("fault")
-                return
-            self.emit("HOLD_CLEARED", reason=self._hold, held_s=held_s)
-            self._hold = ""                           # a hold is not a hazard stop: not counted
-        else:
-            self._stops_in_a_row += 1
-            if self._stops_in_a_row > self.params["max_hazard_stops"]:
-                self.trigger("fault")             # no way round: wait for the ground
-                return
-        self._was_free = False                    # the new plan starts from here
-        if not self.trigger("clear"):
-            self.egress_start = None
-            self.trigger("clear_egress")
+        self._stopping = True
 
     def during_SAFE(self) -> None:
         self._stop()
@@ -542,27 +442,11 @@ class Rover(Component):
             self.done = True
 
     def _tube_path(self):
-        """A safe path to the task tube's standoff point ending in a straight run-in at the tube,
-        so the rover stops facing it with the tube in the navcam's view. The run-in comes from
-        the rover's side first, else from other directions (30 deg steps); it must be free on the
-        nominal map, the path to its start free with the growing bound (`_safe_path`)."""
-        t, p = self.task, self.params
-        dx, dy = t.x_m - self.nav.x_m, t.y_m - self.nav.y_m
-        base = math.atan2(dy, dx) if math.hypot(dx, dy) > 1e-6 else self.nav.heading_rad
-        back = p["standoff_m"] + p["tube_run_in_m"]
-        for k in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
-            a = base + k * math.pi / 6.0
-            ux, uy = math.cos(a), math.sin(a)
-            pre = (t.x_m - back * ux, t.y_m - back * uy)
-            stand = (t.x_m - p["standoff_m"] * ux, t.y_m - p["standoff_m"] * uy)
-            if self.cost_map is not None and not (self.cost_map.free_at(*pre) and line_free(
-                    self.cost_map, self.cost_map.cell_of(*pre), self.cost_map.cell_of(*stand))):
-                continue
-            path = self._safe_path(pre, f"tube {t.tube}", 0, p["max_pos_bound_m"], report=False)
-            if path is not None:
-                return list(path) + [stand]
-        self.emit("NO_PATH", purpose=f"tube {t.tube} (bound {self.nav.bound_m:.2f} m)")
-        return None
+        """A safe path to the task tube's standoff point (`drive_planning.tube_path`), or None."""
+        path = tube_path(self.plan, self.cost_map, self.nav, (self.task.x_m, self.task.y_m), self.params)
+        if path is None:
+            self.emit("NO_PATH", purpose=f"tube {self.task.tube} (bound {self.nav.bound_m:.2f} m)")
+        return path
 
     def _go_home(self) -> bool:
         return self._plan_return() and self.trigger("go_home" if self.aboard else "relocalise")
@@ -574,14 +458,12 @@ class Rover(Component):
 
     def _plan_return(self) -> bool:
         """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
-        hx, hy, hh = self.handoff_pose
-        run_in = self.params["handoff_run_in_m"]
-        pre = (hx - run_in * math.cos(hh), hy - run_in * math.sin(hh))
-        path = self._safe_path(pre, "return to lander")
+        path = return_path(self.plan, self.cost_map, self.nav, self.handoff_pose, self.params)
         if path is None:
-            self.pursuit = None
+            self.emit("NO_PATH", purpose=f"return to lander (bound {self.nav.bound_m:.2f} m)")
+            self.route = None
             return False
-        return self._follow(list(path) + [(hx, hy)], "return to lander")
+        return self._follow(path, "return to lander")
 
     def _skip_task(self) -> None:
         self._relocalise_trips = 0
@@ -618,28 +500,18 @@ class Rover(Component):
         if self.at_goal():
             self._stop()
             self.trigger("arrived")
-            self._stops_in_a_row = 0
+            self._progress = True
             self._goto("idle")
         else:
             self._pursue()
 
     # ------------------------------------------------------------ re-localisation
-    def _landmark_in_view(self) -> bool:
-        """A known tube may be in the navcam's view (range ~6 m, plus the position bound)."""
-        reach = self.params["landmark_max_range_m"] + self.nav.bound_m
-        h = self.nav.heading_rad
-        for x, y in self.landmarks.values():
-            dx, dy = x - self.nav.x_m, y - self.nav.y_m
-            if math.hypot(dx, dy) < reach and dx * math.cos(h) + dy * math.sin(h) > 0.0:
-                return True
-        return False
-
     def _stop_and_look(self) -> bool:
         """True while stopped to look for a landmark (the pursuit resumes afterwards)."""
         p = self.params
         if not self._looking:
             if (not p["relocalise_on_tubes"] or self.nav.bound_m <= p["look_uncertainty_m"]
-                    or self.nav.distance_m - self._last_look_m < p["look_every_m"] or not self._landmark_in_view()):
+                    or self.nav.distance_m - self._last_look_m < p["look_every_m"] or not landmark_in_view(self.nav, self.landmarks, p["landmark_max_range_m"])):
                 return False
             self._looking = True
         self._stop()
@@ -724,7 +596,7 @@ class Rover(Component):
                 dist = math.hypot(wx - self.nav.x_m, wy - self.nav.y_m)
                 if dist > back + 0.05:
                     f = (dist - back) / dist
-                    self._plan_bound = None           # a few metres straight to a tube laid on clear ground
+                    self.plan.start = None           # a few metres straight to a tube laid on clear ground
                     self._follow([(self.nav.x_m, self.nav.y_m), (self.nav.x_m + (wx - self.nav.x_m) * f,
                                                            self.nav.y_m + (wy - self.nav.y_m) * f)], "creep")
                     self._goto("creep")
@@ -804,7 +676,7 @@ class Rover(Component):
                 self.task = None
                 self.tlm["tubes_stowed"] = len(self.aboard)
                 self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
-                self._stops_in_a_row = 0
+                self._progress = True
                 self._goto("idle")
 
     # ------------------------------------------------------------ hand-off
@@ -843,8 +715,7 @@ class Rover(Component):
             self._goto("idle")
 
     # ------------------------------------------------------------ warm restart
-    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "hazard_stops", "looks",
-                "holds", "device_faults", "navcam_faults")
+    TLM_KEPT = ("tubes_handed_over", "tubes_skipped", "looks", "device_faults", "navcam_faults")
 
     def checkpoint_state(self) -> dict[str, Any]:
         """Custody, what is aboard, the tube list and the pickup/hand-off bookkeeping, the counters
@@ -856,9 +727,7 @@ class Rover(Component):
             "landmarks": [(k, x, y) for k, (x, y) in sorted(self.landmarks.items())],
             "flags": {"lander_landed": self.lander_landed_flag, "egressed": self.egressed, "done": self.done},
             "egress": (self.egress_start, self._egress_goal),
-            "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips,
-                     "stops_in_a_row": self._stops_in_a_row,
-                     "hold": self._hold, "held": self._held},
+            "work": {"attempts": self.attempts, "relocalise_trips": self._relocalise_trips},
             "tlm": {k: self.tlm[k] for k in self.TLM_KEPT},
         }
 
@@ -885,8 +754,6 @@ class Rover(Component):
         work = state.get("work", {})
         self.attempts = int(work.get("attempts", 0))
         self._relocalise_trips = int(work.get("relocalise_trips", 0))
-        self._stops_in_a_row = int(work.get("stops_in_a_row", 0))
-        self._hold, self._held = str(work.get("hold", "")), int(work.get("held", 0))
         for k, v in state.get("tlm", {}).items():
             if k in self.TLM_KEPT and isinstance(v, int):
                 self.tlm[k] = v
@@ -932,7 +799,7 @@ class Rover(Component):
         p = self.params
         mode = self.mode
         if mode == "EGRESS" and self._egress_goal is not None:
-            self._plan_bound = None
+            self.plan.start = None
             self._follow([(self.nav.x_m, self.nav.y_m), self._egress_goal], "egress (resumed)")
         elif mode in ("TRAVERSE", "RETURN"):
             self._replan = True

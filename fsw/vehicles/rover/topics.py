@@ -102,6 +102,34 @@ class HandoffNote:
     stop: bool = False
 
 
+@dataclass(frozen=True)
+class DriveOrder:
+    """What the manager wants of the wheels this step (published at the end of its step):
+    "stop", "pursue" the path, or "none" (leave them be); `path` when it planned a new one."""
+
+    action: str                                     # "none", "stop", "pursue"
+    mode: str                                       # the manager's mode (REPLAN checks in TRAVERSE, RETURN)
+    speed_mps: float                                # cruise speed (the manager's drive_speed_mps)
+    path: tuple[tuple[float, float], ...] | None = None
+    plan_bound_m: float | None = None               # bound the path was planned with at its start (None: no check)
+    on_run_in: bool = False                         # the hand-off run-in may pass the lander's keep-out
+    egressed: bool = False                          # off the deck: entering a mapped hazard stops the drive
+    poll_mode: str = ""                             # the mode the step began in: the navcam is polled in DRIVING, HAZARD_STOP
+    stopped: bool = False                           # the step was HAZARD_STOP's: hold, or clear to replan
+    navcam_failed: bool = False                     # a look's frame did not come (the navcam is blind)
+    navcam_answered: bool = False                   # a look's frame came (it is not stale)
+    progress: bool = False                          # a tube stowed or the lander reached: hazard stops in a row restart
+
+
+@dataclass(frozen=True)
+class DriveNote:
+    """Mobility stopped on its own: "hazard" (HAZARD_STOP) or "replan" (the bound outgrew the plan);
+    or what a HAZARD_STOP step came to: "hold" (blind navcam: held), "clear" (replan from here),
+    "fault" (blind past `hold_timeout_s`, or more than `max_hazard_stops` in a row)."""
+
+    kind: str
+
+
 NAV_STATE = Topic("rover.nav", NavState, "navigation's estimate, every step and after every fix")
 ROVER_FIX = Topic("rover.fix", PositionFix, "a position fix for navigation to apply")
 DRIVE_SPEED = Topic("rover.drive_speed", float, "the commanded wheel speed (m/s), on every change")
@@ -110,7 +138,10 @@ ROVER_STATUS = Topic("rover.status", RoverStatus, "the manager's mode, custody a
 HANDOFF_REPLY = Topic("rover.handoff_reply", HandoffReply, "the lander's TAKEN/REFUSED, in HANDOFF")
 HANDOFF_NOTE = Topic("rover.handoff_note", HandoffNote, "the hand-off's results for the manager")
 
-ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE)
+DRIVE_ORDER = Topic("rover.drive", DriveOrder, "the manager's wheel order and new path, every step")
+DRIVE_NOTE = Topic("rover.drive_note", DriveNote, "mobility's own stops and holds for the manager")
 
-__all__ = ["DRIVE_SPEED", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
+ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE, DRIVE_ORDER, DRIVE_NOTE)
+
+__all__ = ["DRIVE_NOTE", "DRIVE_ORDER", "DRIVE_SPEED", "DriveNote", "DriveOrder", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
            "RoverStatus", "NAV_STATE", "NavState", "PositionFix", "ROVER_FIX", "ROVER_TOPICS", "raised_growth"]

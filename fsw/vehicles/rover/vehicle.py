@@ -24,6 +24,7 @@ from ..handoff import HandoffEndpoint
 from ..lander.topics import LANDER_TOPICS
 from . import faults
 from .handoff import RoverHandoff
+from .mobility import RoverMobility
 from .navigation import RoverNavigation
 from .rover import Rover, TubeTask
 from .topics import ROVER_TOPICS
@@ -42,16 +43,18 @@ class RoverFsw:
     rover: Rover
     nav: RoverNavigation
     handoff: RoverHandoff
+    mobility: RoverMobility
 
     @property
     def components(self) -> list:
         """The rover's components in executive order: navigation first, so the manager reads
-        this tick's estimate; the hand-off right after the manager, so it works on the status
-        the manager published this tick (fsw/vehicles/rover/DESIGN.md)."""
-        return [self.nav, self.rover, self.handoff]
+        this tick's estimate; mobility right after the manager, so it carries out the drive
+        order of this tick; the hand-off last, on the status the manager published this tick
+        (fsw/vehicles/rover/DESIGN.md)."""
+        return [self.nav, self.rover, self.mobility, self.handoff]
 
     def install(self, executive: Executive) -> None:
-        """Rate groups: control 10 Hz (navigation, then the manager), telemetry 1 Hz."""
+        """Rate groups: control 10 Hz (navigation, the manager, mobility, the hand-off), telemetry 1 Hz."""
         executive.add_group("control", 1, self.components)
         executive.add_group("telemetry", TELEMETRY_DIVISOR, [self.topology.sample_telemetry], offset=1)
 
@@ -69,14 +72,16 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
     nav = RoverNavigation("rover_nav", wheels=dev["wheels"], imu=dev["imu"], start_pose=start_pose,
                           control_rate_hz=BASE_RATE_HZ)
     dev.pop("imu")
+    mobility = RoverMobility("rover_mobility", wheels=dev.pop("wheels"), camera=dev["camera"], cost_map=cost_map,
+                             control_rate_hz=BASE_RATE_HZ)
     handing = RoverHandoff("rover_handoff", arm=dev["arm"], gripper=dev["gripper"], terrain=terrain, handoff=handoff)
     rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map, terrain=terrain,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
                   handoff_pose=handoff_pose, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
                   egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
-    topology = Topology(delivery if delivery == "perseverance" else "rover", [nav, rover, handing])
+    topology = Topology(delivery if delivery == "perseverance" else "rover", [nav, rover, mobility, handing])
     topology.wire(ROVER_TOPICS)
-    return RoverFsw(topology, rover, nav, handing)
+    return RoverFsw(topology, rover, nav, handing, mobility)
 
 
 @dataclass
