@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hil.bench import parse_bench
 from hil.runner import run_flight
 
 from .kit import bench_data, pty_bench, running_emulator, write_bench
@@ -61,7 +62,9 @@ def test_emulator_hanging_times_out_within_the_line_deadline(tmp_path):
 
 @pytest.mark.timeout(60)
 def test_realtime_flight_sees_a_dead_emulator_as_a_disconnected_line(tmp_path):
-    bench = pty_bench(tmp_path, duration_s=30.0, mode="realtime")
+    data = bench_data(tmp_path, duration_s=30.0, mode="realtime")
+    data["lines"]["main"].update(timeout_s=2.0, retries=2)   # only the disconnection may end it,
+    bench = parse_bench(data, str(tmp_path / "bench.toml"))  # not a read late on a loaded machine
     with running_emulator(bench) as em:
         def die():
             time.sleep(0.5)
