@@ -14,15 +14,15 @@ import sys
 from typing import Any, Mapping
 
 from fsw.core import Channel, Component, EventDef, Executive, ModeTable, Severity, T, Topology
+from fsw.core.devices import DEVICE_FAULT
 from fsw.core.fdir import Action, Monitor
 from fsw.core.protection import ProtectionConfig, protect
 from fsw.vehicles.custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
 from hal.catalog import DeviceKind
 from hal.devices import Gripper, TubeSensor
-from hal.errors import DeviceFault
 from sim.deployment import ScenarioError, resolve_overrides, tube_id_list
 from sim.faults.cases import CAROUSEL
-from sim.bench_vehicles import CAROUSEL as VEHICLE
+from sim.bench_vehicles import CAROUSEL as VEHICLE, device_cycle
 from sim.registry import Scenario
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
 from sim.plants.base import FixedStepPlant
@@ -94,7 +94,7 @@ class Picker(Component):
     EVENTS = CUSTODY_EVENTS + (
         CUSTODY_RECONCILED,
         CUSTODY_CHECK,
-        EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
+        DEVICE_FAULT,
     )
 
     def __init__(self, name: str, devices: Mapping[str, Any], tube_ids: list[int]) -> None:
@@ -110,11 +110,7 @@ class Picker(Component):
     def step(self, t_ns: int) -> None:
         if self.mode in ("DONE", "SAFE"):
             return
-        try:
-            self._cycle()
-        except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
-            self.emit("DEVICE_FAULT", device=exc.device or "?", error=str(exc))
+        device_cycle(self, self._cycle)
 
     def _cycle(self) -> None:
         if self.mode == "IDLE":

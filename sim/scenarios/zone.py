@@ -14,14 +14,14 @@ from typing import Any, Mapping
 
 from fsw.core import (Channel, Component, EventDef, Executive, ModeTable, Param, Severity, T,
                       Topology, command)
+from fsw.core.devices import DEVICE_FAULT
 from fsw.core.protection import ProtectionConfig, protect
 from hal.catalog import DeviceKind
 from hal.devices import Gimbal, Heater, Imu, Thermometer
-from hal.errors import DeviceFault
 from sim.deployment import ScenarioError, resolve_overrides
 from sim.faults import zone_faults
 from sim.faults.cases import ZONE
-from sim.bench_vehicles import ZONE as VEHICLE
+from sim.bench_vehicles import ZONE as VEHICLE, device_cycle
 from sim.registry import Scenario
 from sim.plants.base import FixedStepPlant
 from sim.scenario_params import ScenarioParam, defaults, grid_rate
@@ -123,7 +123,7 @@ class ZoneAndGimbal(Component):
                 Channel("accel_z_mps2", float, "m/s^2"), Channel("rate_x_radps", float, "rad/s"),
                 Channel("gimbal_pitch_rad", float, "rad"), Channel("gimbal_error_rad", float, "rad"),
                 Channel("device_faults", int))
-    EVENTS = (EventDef("DEVICE_FAULT", Severity.WARNING_HI, "{device}: {error}", device=str, error=str),
+    EVENTS = (DEVICE_FAULT,
               EventDef("SWEEP_DONE", Severity.ACTIVITY_HI, "gimbal sweep done, max error {max_error_rad}", max_error_rad=float))
     PARAMS = (Param("setpoint_C", float, -60.0, 40.0, default=-20.0),
               Param("band_C", float, 0.1, 10.0, default=1.0),
@@ -151,11 +151,7 @@ class ZoneAndGimbal(Component):
     def step(self, t_ns: int) -> None:
         if self.mode in ("FAULT", "DONE"):
             return
-        try:
-            self._cycle()
-        except DeviceFault as exc:
-            self.tlm["device_faults"] += 1
-            self.emit("DEVICE_FAULT", device=exc.device or "?", error=str(exc))
+        if not device_cycle(self, self._cycle):
             self.trigger("device_fault")
 
     def _cycle(self) -> None:
