@@ -1,17 +1,26 @@
-"""Containment steps of the CCRS, each one commanded and then *verified* from sensors.
+"""Containment steps of the CCRS, each one commanded and then *verified* from sensors, run as
+one declared sub-step table (`CCRS_STEPS`, the core's `SubSteps`; requirements ERO-CON-007..009
+in DESIGN.md).
 
-A step is a small generator-free state holder: `start()` sends its commands, `poll(t)`
-returns RUNNING, VERIFIED or FAILED (the reason in `reason`). The capture manager only moves
-on when a step reports VERIFIED; a FAILED or timed-out step leads to CONTAINMENT_HOLD.
+Containment (`containment.py`) starts the step of the manager's mode (`start`), polls it every
+cycle (`poll`: RUNNING, VERIFIED or FAILED, the reason in `reason`) and stops it (`stop`) once
+verified, failed or held. Each step is a sub-step of the table (the containment has two: the
+primary seal, then the secondary); a move the table does not have is refused (and counted in
+`steps.rejected`), never made. A step not verified within `step_timeout_s` of its start fails;
+so does a device that faults in it (the reason names the device: the step fails whole, so a
+fault anywhere in it is caught once, here). Parameters are read when the step starts.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Mapping
 
+from fsw.core.modes import ANY, ModeTable, T
+from fsw.core.substeps import SubSteps
+from fsw.numerics import fixed_sum
 from hal.errors import DeviceFault
 
 from .devices import EroDevices
-from fsw.numerics import fixed_sum
 
 RUNNING, VERIFIED, FAILED = "running", "verified", "failed"
 
@@ -35,63 +44,93 @@ def orient_angles(axis: tuple[float, float, float], pitch: float, yaw: float) ->
     return math.atan2(math.hypot(x, y), z), math.atan2(x, y)
 
 
-class Step:
-    name = "step"
+# the sub-steps; a step is started by the trigger of its name, "stop" ends any of them
+CCRS_STEPS = ModeTable(
+    modes=("idle", "orient", "seal_primary", "seal_secondary", "sterilise", "eev_transfer", "eev_release"),
+    initial="idle",
+    transitions=(
+        T("orient", "idle", "orient"),
+        T("contain", "idle", "seal_primary"),
+        T("primary_sealed", "seal_primary", "seal_secondary"),
+        T("break_the_chain", "idle", "sterilise"),
+        T("eev_transfer", "idle", "eev_transfer"),
+        T("eev_release", "idle", "eev_release"),
+        T("stop", ANY, "idle"),
+    ),
+)
+# the step (telemetry `step`, the verified set) each sub-step belongs to
+STEP_OF_SUBSTEP = {"idle": "", "orient": "orient", "seal_primary": "contain", "seal_secondary": "contain",
+                   "sterilise": "break_the_chain", "eev_transfer": "eev_transfer", "eev_release": "eev_release"}
+STEP_NAMES = ("orient", "contain", "break_the_chain", "eev_transfer", "eev_release")
 
-    def __init__(self, dev: EroDevices, timeout_s: float) -> None:
+
+class CcrsSteps:
+    """The verified containment steps on the devices of the CCRS; `params` is containment's
+    parameter table (os_id, sterilisation, step_timeout_s)."""
+
+    def __init__(self, dev: EroDevices, params: Mapping[str, Any]) -> None:
         self.dev = dev
-        self.timeout_s = timeout_s
-        self.t0: float | None = None
+        self.params = params
+        self.steps = SubSteps(CCRS_STEPS, self)
+        self.p: dict[str, Any] = {}
+        self.t0 = 0.0
         self.reason = ""
+        self.commanded: tuple[float, float] | None = None     # orient: rollers' last command
+        self.searches = 0                                     # orient: search positions tried
+        self.hot_since: float | None = None                   # sterilise: above temperature since
 
-    def start(self, t: float) -> None:
-        self.t0 = t
-        self.reason = ""
-        try:
-            self._start()
-        except DeviceFault as exc:
-            self.reason = f"device fault: {exc}"
+    @property
+    def name(self) -> str:
+        """The step under way ('' when none)."""
+        return STEP_OF_SUBSTEP[self.steps.state]
+
+    @property
+    def active(self) -> bool:
+        return not self.steps.idle
+
+    def stop(self) -> None:
+        if self.active:
+            self.steps.go("stop")
+
+    def start(self, step: str, t: float) -> None:
+        """Start `step` (a name of STEP_NAMES) from its beginning, whatever ran before."""
+        self.stop()
+        self.steps.go(step)
+        self.p, self.t0, self.reason = dict(self.params), t, ""
+        self.commanded, self.searches, self.hot_since = None, 0, None
+        self._guarded(self.START[self.steps.state], self)
 
     def poll(self, t: float) -> str:
+        if not self.active:
+            return RUNNING                  # no step: nothing to verify, nothing to time out
         if self.reason:
             return FAILED
-        try:
-            state = self._poll(t)
-        except DeviceFault as exc:
-            self.reason = f"device fault: {exc}"
-            return FAILED
-        if state == RUNNING and self.t0 is not None and t - self.t0 > self.timeout_s:
-            self.reason = f"{self.name} not verified within {self.timeout_s:.0f} s"
+        state = self._guarded(self.POLL[self.steps.state], self, t)
+        if state == RUNNING and t - self.t0 > self.p["step_timeout_s"]:
+            self.reason = f"{self.name} not verified within {self.p['step_timeout_s']:.0f} s"
             return FAILED
         return state
 
-    def _start(self) -> None: ...
+    def _guarded(self, fn: Callable[..., str | None], *args: Any) -> str:
+        try:
+            return fn(*args) or RUNNING
+        except DeviceFault as exc:
+            self.reason = f"device fault: {exc}"
+            return FAILED
 
-    def _poll(self, t: float) -> str:
-        return VERIFIED
-
-
-class Orient(Step):
-    """Turn the OS to its stowing attitude with the rollers, closed loop on the two cameras;
-    verified when both cameras see its lid axis within tolerance of the stowing axis and the
-    rollers have stopped. While neither camera sees the lid, the rollers step through
-    `SEARCH_PATTERN`."""
-
-    name = "orient"
-
-    def __init__(self, dev: EroDevices, timeout_s: float) -> None:
-        super().__init__(dev, timeout_s)
-        self.commanded: tuple[float, float] | None = None
-        self.searches = 0
-
-    def _start(self) -> None:
+    # ------------------------------------------------------------ orient
+    def _start_orient(self) -> None:
         g = self.dev.orient_mech.read()
         self.commanded = (g.pitch_rad, g.yaw_rad)
         # hold them where they are: after a warm restart they may still be turning towards
         # a command this step never gave, and would never come to rest where it expects
         self.dev.orient_mech.point(*self.commanded)
 
-    def _poll(self, t: float) -> str:
+    def _poll_orient(self, t: float) -> str:
+        """Turn the OS to its stowing attitude with the rollers, closed loop on the two
+        cameras; verified when both see its lid axis within tolerance of the stowing axis and
+        the rollers have stopped. While neither camera sees the lid, the rollers step through
+        `SEARCH_PATTERN`."""
         g = self.dev.orient_mech.read()
         cmd = self.commanded
         if cmd is not None and (abs(g.pitch_rad - cmd[0]) > 1e-3 or abs(g.yaw_rad - cmd[1]) > 1e-3):
@@ -114,103 +153,71 @@ class Orient(Step):
         self.dev.orient_mech.point(*target)
         return RUNNING
 
-
-def _angle(a, b) -> float:
-    n = math.sqrt(fixed_sum(c * c for c in a)) or 1.0
-    return math.acos(max(-1.0, min(1.0, fixed_sum(a[i] * b[i] for i in range(3)) / n)))
-
-
-class Contain(Step):
-    """Close the primary then the secondary containment; each seal's leak check must pass
-    and must read the OS id."""
-
-    name = "contain"
-
-    def __init__(self, dev: EroDevices, timeout_s: float, os_id: int) -> None:
-        super().__init__(dev, timeout_s)
-        self.os_id = os_id
-        self.stage = 0
-
-    def _start(self) -> None:
-        self.stage = 0
+    # ------------------------------------------------------------ contain: primary, then secondary
+    def _start_seal_primary(self) -> None:
         self.dev.seal_primary.fire()
 
-    def _poll(self, t: float) -> str:
-        d = self.dev
-        if self.stage == 0:
-            r = d.primary_check.read()
-            if r.present and r.tube_id == self.os_id:
-                d.seal_secondary.fire()
-                self.stage = 1
-            return RUNNING
-        r = d.secondary_check.read()
-        return VERIFIED if r.present and r.tube_id == self.os_id else RUNNING
+    def _reads_os(self, check) -> bool:
+        r = check.read()
+        return r.present and r.tube_id == self.p["os_id"]
 
+    def _poll_seal_primary(self, t: float) -> str:
+        """The primary seal's leak check must read the OS id before the secondary is closed."""
+        if self._reads_os(self.dev.primary_check):
+            self.dev.seal_secondary.fire()
+            self.steps.go("primary_sealed")
+        return RUNNING
 
-class BreakTheChain(Step):
-    """Sterilise the exterior of the secondary container: hold it above the sterilisation
-    temperature for the dwell time, then switch the heater off."""
+    def _poll_seal_secondary(self, t: float) -> str:
+        return VERIFIED if self._reads_os(self.dev.secondary_check) else RUNNING
 
-    name = "break_the_chain"
+    # ------------------------------------------------------------ break the chain
+    def _start_sterilise(self) -> None:
+        self.dev.btc_heater.set_power(self.p["sterilise_power_W"])
 
-    def __init__(self, dev: EroDevices, timeout_s: float, temp_C: float, dwell_s: float,
-                 power_W: float) -> None:
-        super().__init__(dev, timeout_s)
-        self.temp_C = temp_C
-        self.dwell_s = dwell_s
-        self.power_W = power_W
-        self.hot_since: float | None = None
-
-    def _start(self) -> None:
-        self.hot_since = None
-        self.dev.btc_heater.set_power(self.power_W)
-
-    def _poll(self, t: float) -> str:
-        if self.dev.btc_temp.read().temp_C >= self.temp_C:
+    def _poll_sterilise(self, t: float) -> str:
+        """Hold the secondary container above the sterilisation temperature for the dwell
+        time, then switch the heater off."""
+        if self.dev.btc_temp.read().temp_C >= self.p["sterilise_C"]:
             if self.hot_since is None:
                 self.hot_since = t
-            if t - self.hot_since >= self.dwell_s:
+            if t - self.hot_since >= self.p["sterilise_dwell_s"]:
                 self.dev.btc_heater.set_power(0.0)
                 return VERIFIED
         else:
             self.hot_since = None
         return RUNNING
 
-
-class TransferToEev(Step):
-    """Move the contained OS into the EEV; the EEV slot must read the OS id."""
-
-    name = "eev_transfer"
-
-    def __init__(self, dev: EroDevices, timeout_s: float, os_id: int) -> None:
-        super().__init__(dev, timeout_s)
-        self.os_id = os_id
-
-    def _start(self) -> None:
+    # ------------------------------------------------------------ EEV
+    def _start_eev_transfer(self) -> None:
         self.dev.transfer_arm.move_to(TRANSFER_TARGET_M)
 
-    def _poll(self, t: float) -> str:
+    def _poll_eev_transfer(self, t: float) -> str:
+        """Move the contained OS into the EEV; the EEV slot must read the OS id."""
         if not self.dev.transfer_arm.read().at_target:
             return RUNNING
-        r = self.dev.eev_slot.read()
-        return VERIFIED if r.present and r.tube_id == self.os_id else RUNNING
+        return VERIFIED if self._reads_os(self.dev.eev_slot) else RUNNING
 
-
-class ReleaseEev(Step):
-    """Fire the EEV release; verified when the pyro reports fired and the EEV seat reads
-    empty (the EEV has left)."""
-
-    name = "eev_release"
-
-    def _start(self) -> None:
+    def _start_eev_release(self) -> None:
         self.dev.eev_sep.fire()
 
-    def _poll(self, t: float) -> str:
+    def _poll_eev_release(self, t: float) -> str:
+        """Verified when the pyro reports fired and the EEV seat reads empty (it has left)."""
         if not self.dev.eev_sep.read().fired:
             return RUNNING
         return VERIFIED if not self.dev.eev_slot.read().present else RUNNING
 
+    START = {"orient": _start_orient, "seal_primary": _start_seal_primary, "sterilise": _start_sterilise,
+             "eev_transfer": _start_eev_transfer, "eev_release": _start_eev_release}
+    POLL = {"orient": _poll_orient, "seal_primary": _poll_seal_primary,
+            "seal_secondary": _poll_seal_secondary, "sterilise": _poll_sterilise,
+            "eev_transfer": _poll_eev_transfer, "eev_release": _poll_eev_release}
 
-__all__ = ["RUNNING", "VERIFIED", "FAILED", "Step", "Orient", "Contain", "BreakTheChain",
-           "TransferToEev", "ReleaseEev", "TRANSFER_TARGET_M", "EXPECTED_OS_AXIS",
-           "orient_angles"]
+
+def _angle(a, b) -> float:
+    n = math.sqrt(fixed_sum(c * c for c in a)) or 1.0
+    return math.acos(max(-1.0, min(1.0, fixed_sum(a[i] * b[i] for i in range(3)) / n)))
+
+
+__all__ = ["RUNNING", "VERIFIED", "FAILED", "CCRS_STEPS", "CcrsSteps", "STEP_NAMES", "STEP_OF_SUBSTEP",
+           "TRANSFER_TARGET_M", "EXPECTED_OS_AXIS", "orient_angles"]

@@ -27,12 +27,11 @@ from fsw.core.ports import Sub
 from fsw.core.time import NS_PER_S
 from fsw.vehicles.custody import CUSTODY_CHECK, CUSTODY_EVENTS, CustodyLedger
 
-from . import ccrs
+from .ccrs import FAILED, STEP_NAMES, VERIFIED, CcrsSteps
 from .devices import EroDevices
 from .modes import CONTAINMENT_MODES, ERO_MODES
 from .topics import CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, ContainmentStatus
 
-STEP_NAMES = ("orient", "contain", "break_the_chain", "eev_transfer", "eev_release")
 WATCHED_CONTAINMENT = ("BREAK_THE_CHAIN", "EEV_TRANSFER")   # seals re-read every cycle
 # mode -> (its step, the trigger asked for once it is verified)
 STEP_OF_MODE = {"ORIENT": ("orient", "oriented"), "CONTAIN": ("contain", "contained"),
@@ -70,7 +69,7 @@ class EroContainment(Component):
         self.dev = devices
         self.custody = CustodyLedger(emit=self.emit)
         self._mode = ERO_MODES.initial        # the manager's mode, as last seen
-        self._step: ccrs.Step | None = None
+        self.steps = CcrsSteps(devices, self.params)
         self._verified: set[str] = set()
         self._cruise_until: float | None = None
         self.captured_tubes: list[int] = []
@@ -126,63 +125,49 @@ class EroContainment(Component):
         if self._mode != "CONTAINMENT_HOLD":
             raise CommandError(f"RETRY_CONTAINMENT refused in {self._mode}")
         self._verified.clear()
-        self._step = None
+        self.steps.stop()
         self.tlm["step_failures"] = 0
         self._ask("retry_containment")
 
     # ------------------------------------------------------------ steps
-    def _new_step(self, mode: str) -> ccrs.Step:
-        p, dev = self.params, self.dev
-        if mode == "ORIENT":
-            return ccrs.Orient(dev, p["step_timeout_s"])
-        if mode == "CONTAIN":
-            return ccrs.Contain(dev, p["step_timeout_s"], p["os_id"])
-        if mode == "BREAK_THE_CHAIN":
-            return ccrs.BreakTheChain(dev, p["step_timeout_s"], p["sterilise_C"], p["sterilise_dwell_s"],
-                                      p["sterilise_power_W"])
-        if mode == "EEV_TRANSFER":
-            return ccrs.TransferToEev(dev, p["step_timeout_s"], p["os_id"])
-        return ccrs.ReleaseEev(dev, p["step_timeout_s"])
-
     def _start_step(self, mode: str) -> None:
-        self._step = self._new_step(mode)
-        self._step.start(self._t)
-        self.tlm["step"] = self._step.name
+        self.steps.start(STEP_OF_MODE[mode][0], self._t)
+        self.tlm["step"] = self.steps.name
+
+    def _stop_step(self) -> None:
+        self.steps.stop()
+        self.tlm["step"] = ""
 
     def _enter_hold(self) -> None:
-        self._step = None
-        self.tlm["step"] = ""
+        self._stop_step()
         self.device_call(self.dev.btc_heater.set_power, 0.0)
         arm = self.device_call(self.dev.transfer_arm.read)
         if not failed(arm):    # stop the transfer arm where it is (a hold mid-transfer)
             self.device_call(self.dev.transfer_arm.move_to, arm.position_m)
 
     def _run_step(self, verified_trigger: str) -> None:
-        step = self._step
-        if step is None:
+        if not self.steps.active:
             return
-        state = step.poll(self._t)
-        if state == ccrs.VERIFIED:
-            self._verified.add(step.name)
-            self.emit("STEP_VERIFIED", step=step.name)
-            self._step = None
-            self.tlm["step"] = ""
-            if step.name == "contain":
+        state, name = self.steps.poll(self._t), self.steps.name
+        if state == VERIFIED:
+            self._verified.add(name)
+            self.emit("STEP_VERIFIED", step=name)
+            self._stop_step()
+            if name == "contain":
                 self.contained_tubes = self.custody.tubes_at("ero")
-            if step.name == "eev_transfer":
+            if name == "eev_transfer":
                 for tube in self.custody.tubes_at("ero"):
                     self.custody.move(tube, "ero", "eev")
             self.tlm["step_failures"] = 0
             self._ask(verified_trigger)
-        elif state == ccrs.FAILED:
-            self._hold(step.name, step.reason)
+        elif state == FAILED:
+            self._hold(name, self.steps.reason)
 
     def _hold(self, step: str, reason: str) -> None:
         """A step not verified: event, counter, CONTAINMENT_HOLD (never onwards)."""
         self.emit("CONTAINMENT_NOT_VERIFIED", step=step, reason=reason)
         self.tlm["step_failures"] += 1
-        self._step = None
-        self.tlm["step"] = ""
+        self._stop_step()
         self._ask("transfer_failed" if self._mode == "EEV_TRANSFER" else "containment_failed")
 
     def containment_intact(self) -> str | None:
@@ -245,7 +230,7 @@ class EroContainment(Component):
         self.contained_tubes = [int(t) for t in state.get("contained_tubes", ())]
         self.tlm["step_failures"] = int(state.get("step_failures", 0))
         self._t = float(state.get("t", 0.0))
-        self._step = None
+        self.steps.stop()
         self._resume = True
 
     def _resume_after_restart(self) -> None:
