@@ -20,7 +20,8 @@ prior_sigma_mps, ero_thrust_N (RCS force per body axis; the far-range transfer's
 burns must stay short against the quarter orbit), containment_fault (the primary seal leaks: the OS must be held, never put in
 the EEV), lateral_kick_mps (a cross-track velocity error 5 m from the OS that must end in a
 back-off and retry), earth_cruise_s, quiet_stepping, max_time_s, and flight-software
-parameters as `ccrs.NAME` (the capture manager), `relnav.NAME` or `containment.NAME`.
+parameters as `ccrs.NAME` (the capture manager), `relnav.NAME`, `containment.NAME` or
+`rates.NAME` (the rate-set choice: `quiet_margin_s`).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from fsw.gnc.relnav import rectilinear_to_curvilinear
 from fsw.vehicles.ero import DEVICE_KINDS, EroDevices, EroVehicle, build_flight
 from fsw.vehicles.ero.capture import EroCaptureManager
 from fsw.vehicles.ero.containment import EroContainment
+from fsw.vehicles.ero.rates import EroRateChoice
 from fsw.vehicles.ero.relnav import EroRelNav
 from fsw.vehicles.builtin import ERO
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario, tube_id_list
@@ -100,7 +102,8 @@ PARAMS = (
     ScenarioParam("max_time_s", 200000.0, float, 1.0, 1e6),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager, "relnav": EroRelNav, "containment": EroContainment}
+FLIGHT_COMPONENTS = {"ccrs": EroCaptureManager, "relnav": EroRelNav, "containment": EroContainment,
+                     "rates": EroRateChoice}
 PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)
 END_MODES = ("COMPLETE", "SAFE", "CONTAINMENT_HOLD")
 WALL_FIELDS = ("realtime_factor",)

@@ -20,8 +20,9 @@ component for each next mode (`containment.request`). Burns: the IMU is read her
 control period, the velocity change goes to relative navigation (`relnav.impulse`) and the
 thrust to the RCS component (`rcs.force`), both delivered as soon as this step returns.
 
-`quiet()` tells the vehicle when nothing needs the 10 Hz loop: no burn in progress and the
-next guidance event more than `quiet_margin_s` away. Losing the target track (relative
+Its outlook (`ccrs.outlook`: burns, the next guidance event, the far-range plan, its clock)
+goes to the rate-set choice (`rates.py`), which decides when nothing needs the 10 Hz loop.
+Losing the target track (relative
 navigation's `relnav.lost`, or fault protection's `lost_target`) sends the manager back to
 SEARCH: the legs are dropped, inside lidar range the relative velocity is nulled first.
 
@@ -44,15 +45,14 @@ from fsw.core.ports import Sub
 from fsw.core.time import NS_PER_S
 
 from .devices import EroDevices
-from .guidance import ApproachGuidance, Leg
+from .guidance import GUIDANCE_PARAMS, ApproachGuidance, Leg
 from .modes import ERO_MODES
 from .rcs import RunCounted
-from .topics import (BURN_OUTLOOK, CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, RCS_FORCE, RELNAV_ESTIMATE,
-                     RELNAV_IMPULSE, TARGET_LOST, BurnOutlook, RelNavEstimate)
+from .topics import (APPROACH_OUTLOOK, BURN_OUTLOOK, CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, RCS_FORCE, RELNAV_ESTIMATE,
+                     RELNAV_IMPULSE, TARGET_LOST, ApproachOutlook, BurnOutlook, RelNavEstimate)
 from fsw.numerics import fixed_sum
 
 BURN_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")
-QUIET_MODES = ("PHASING", "SEARCH", "EARTH_CRUISE", "CONTAINMENT_HOLD", "COMPLETE")
 ZERO = (0.0, 0.0, 0.0)
 
 
@@ -84,37 +84,14 @@ class EroCaptureManager(RunCounted, Component):
         EventDef("NAV_HOLD", Severity.WARNING_HI, "approach dropped at {range_m:.0f} m, nulling {dv:.3f} m/s; reacquiring", range_m=float, dv=float),
         EventDef("RESUMED", Severity.ACTIVITY_HI, "warm restart in {mode}: {action}", mode=str, action=str),
     )
-    PARAMS = (
-        Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
-        Param("mass_kg", float, 100.0, 20000.0, default=5000.0),
-        Param("force_limit_N", float, 0.1, 1000.0, default=44.0),
-        Param("far_hold_m", float, 100.0, 5000.0, default=800.0),
-        Param("near_hold_m", float, 10.0, 500.0, default=100.0),
-        Param("hop_time_s", float, 100.0, 10000.0, default=1700.0),
-        Param("hop_via_m", float, 500.0, 100000.0, default=2500.0),
-        Param("hop_radial_m", float, -5000.0, 5000.0, default=-150.0),
-        Param("close_pulses", int, 1, 50, default=5),
-        Param("close_rate_mps", float, 0.05, 5.0, default=1.2),
-        Param("final_pulses", int, 1, 50, default=6),
-        Param("final_rate_mps", float, 0.05, 2.0, default=0.4),
-        Param("capture_speed_mps", float, 0.01, 0.5, default=0.06),
-        Param("capture_speed_max_mps", float, 0.01, 0.5, default=0.12),
-        Param("cone_half_angle_deg", float, 1.0, 45.0, default=10.0),
-        Param("cone_margin_m", float, 0.0, 5.0, default=0.15),
-        Param("capture_zone_m", float, 0.0, 50.0, default=2.0),
+    PARAMS = GUIDANCE_PARAMS + (
         Param("hold_dwell_s", float, 0.0, 3600.0, default=60.0),
         Param("max_retries", int, 0, 20, default=3),
         Param("detections_to_acquire", int, 1, 100, default=3),
         Param("lidar_max_m", float, 10.0, 5000.0, default=1000.0),
         Param("approach_sigma_m", float, 0.01, 100.0, default=2.0),
-        Param("far_start_m", float, 1000.0, 1e6, default=65000.0),
-        Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
-        Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
-        Param("quiet_margin_s", float, 10.0, 3600.0, default=90.0),
-        Param("steer_above_s", float, 1.0, 3600.0, default=30.0),
-        Param("steer_tol_mps", float, 1e-4, 0.1, default=0.003),
     )
-    PUBLISHES = (ERO_MODE, RCS_FORCE, RELNAV_IMPULSE, BURN_OUTLOOK)
+    PUBLISHES = (ERO_MODE, RCS_FORCE, RELNAV_IMPULSE, BURN_OUTLOOK, APPROACH_OUTLOOK)
     SUBSCRIBES = (CONTAINMENT_STATUS, Sub(CONTAINMENT_REQUEST, "_on_containment_request"),
                   Sub(RELNAV_ESTIMATE, "_on_estimate"), Sub(TARGET_LOST, "_on_target_lost"))
 
@@ -126,7 +103,6 @@ class EroCaptureManager(RunCounted, Component):
         self.g = ApproachGuidance(self.params, self.emit)
         self.retries = 0
         self._hold_since: float | None = None
-        self._final_plan = None
         self.capture_stats: dict | None = None
         self._t = 0.0
         self._last_t: float | None = None
@@ -141,12 +117,17 @@ class EroCaptureManager(RunCounted, Component):
     def approach_dv(self) -> float:
         return self.g.approach_dv
 
-    def _burning(self) -> bool:
-        return self.g.burning()
-
     # ------------------------------------------------------------ ports
     def on_mode_change(self, source: str, dest: str) -> None:
         self.publish(ERO_MODE, dest)
+        self._publish_outlook()
+
+    def _publish_outlook(self) -> None:
+        """For the rate-set choice (`rates.py`): on every change of the burns, legs or clock
+        (a step, a mode change, a restore)."""
+        g, p = self.g, self.params
+        self.publish(APPROACH_OUTLOOK, ApproachOutlook(self._t, g.burning(), g.next_event_in(), g.far_planned,
+                                                       p["far_start_m"], p["far_transfer_s"]))
 
     def _on_containment_request(self, trigger: str) -> None:
         """Containment verified a step (or failed one, or the cruise is over): next mode."""
@@ -236,12 +217,9 @@ class EroCaptureManager(RunCounted, Component):
         if not (g.legs or g.burning()):
             return
         g.drop()
-        dv = 0.0
-        if g.est is not None and g.range() <= self.params["lidar_max_m"]:
-            s = g.chaser_state()
-            g.burn_dv = tuple(-s[3 + i] for i in range(3))
-            dv = math.sqrt(fixed_sum(c * c for c in g.burn_dv))
-        else:
+        near = g.est is not None and g.range() <= self.params["lidar_max_m"]
+        dv = g.null_velocity() if near else 0.0
+        if not near:
             self._rcs(ZERO)
         self.emit("NAV_HOLD", range_m=g.range() if g.est is not None else -1.0, dv=dv)
 
@@ -250,24 +228,19 @@ class EroCaptureManager(RunCounted, Component):
         self.g.far_planned = False
 
     def on_enter_CLOSE_RANGE(self) -> None:
-        p = self.params
-        self.g.plan_glide(p["near_hold_m"], p["close_rate_mps"], 0.05, p["close_pulses"], stop=True)
+        self.g.plan_close_range()
 
     def on_enter_HOLD_POINT(self) -> None:
         self._hold_since = self._t
         self.g.legs = []
 
     def on_enter_FINAL_APPROACH(self) -> None:
-        p = self.params
-        self._final_plan = self.g.plan_glide(0.0, p["final_rate_mps"], p["capture_speed_mps"], p["final_pulses"],
-                                             stop=False)
+        self.g.plan_final_approach()
 
     def on_enter_BACK_OFF(self) -> None:
         self.retries += 1
         self.tlm["retries"] = self.retries
-        self.g.burn_dv = ZERO
-        self.g.steer = None
-        self.g.legs = [Leg((0.0, -self.params["near_hold_m"], 0.0), self._t + 600.0)]
+        self.g.plan_back_off()
 
     def on_enter_CAPTURE(self) -> None:
         self.g.drop()
@@ -342,6 +315,7 @@ class EroCaptureManager(RunCounted, Component):
         self.tlm["approach_dv_mps"] = self.g.approach_dv
         if self.mode in BURN_MODES or self.mode == "CAPTURE":
             self.publish(BURN_OUTLOOK, BurnOutlook(self.g.burning(), self.g.next_event_in()))
+        self._publish_outlook()
 
     def _execute_burn(self, dt: float) -> None:
         """Fly the remaining delta-v closed loop on the IMU (body frame = Hill frame)."""
@@ -356,28 +330,6 @@ class EroCaptureManager(RunCounted, Component):
             self.publish(RELNAV_IMPULSE, g.pending_dv)
         self._rcs(force)
         self.tlm["burning"] = g.thrusting
-
-    def quiet(self) -> bool:
-        """Nothing for the 10 Hz loop to do for a while: a drift, a coast, a dwell, cruise."""
-        mode, g = self.mode, self.g
-        if mode == "SEARCH" and g.burning():
-            return False                     # nulling the relative velocity after a lost track
-        if mode in QUIET_MODES:
-            cruise = self.received(CONTAINMENT_STATUS)
-            until = None if cruise is None else cruise.cruise_until
-            return mode != "EARTH_CRUISE" or until is None or until - self._t > self.params["quiet_margin_s"]
-        if mode == "BREAK_THE_CHAIN":
-            return True
-        if mode not in ("FAR_RANGE", "CLOSE_RANGE", "BACK_OFF") or g.est is None:
-            return False
-        margin = self.params["quiet_margin_s"]
-        if mode == "FAR_RANGE" and not g.far_planned:
-            drift = g.drift()
-            rng, closing = drift
-            if closing <= 0.0:
-                return True
-            return (rng - g.far_start_range(drift)) / closing > margin
-        return g.next_event_in() > margin
 
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict:
@@ -399,6 +351,7 @@ class EroCaptureManager(RunCounted, Component):
         self.tlm["retries"] = self.retries
         self.tlm["approach_dv_mps"] = self.g.approach_dv
         self._resume = True
+        self._publish_outlook()
 
     def _resume_after_restart(self) -> None:
         """First cycle after a warm restart: thrusters as the mode wants them (the RCS holds

@@ -25,6 +25,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Mapping
 
+from fsw.core.declarations import Param
 from fsw.gnc.cw_targeting import TargetingError, cw_propagate, two_impulse
 from fsw.gnc.glideslope import glideslope
 from fsw.numerics import dot, fixed_sum, norm
@@ -32,6 +33,46 @@ from fsw.numerics import dot, fixed_sum, norm
 from .topics import RelNavEstimate
 
 ZERO = (0.0, 0.0, 0.0)
+# what guidance reads from its owner's parameter table (the manager declares them)
+GUIDANCE_PARAMS = (
+        Param("mean_motion_radps", float, 1e-5, 1e-2, default=9.0506e-4),
+        Param("mass_kg", float, 100.0, 20000.0, default=5000.0),
+        Param("force_limit_N", float, 0.1, 1000.0, default=44.0),
+        Param("far_hold_m", float, 100.0, 5000.0, default=800.0),
+        Param("near_hold_m", float, 10.0, 500.0, default=100.0),
+        Param("hop_time_s", float, 100.0, 10000.0, default=1700.0),
+        Param("hop_via_m", float, 500.0, 100000.0, default=2500.0),
+        Param("hop_radial_m", float, -5000.0, 5000.0, default=-150.0),
+        Param("close_pulses", int, 1, 50, default=5),
+        Param("close_rate_mps", float, 0.05, 5.0, default=1.2),
+        Param("final_pulses", int, 1, 50, default=6),
+        Param("final_rate_mps", float, 0.05, 2.0, default=0.4),
+        Param("capture_speed_mps", float, 0.01, 0.5, default=0.06),
+        Param("capture_speed_max_mps", float, 0.01, 0.5, default=0.12),
+        Param("cone_half_angle_deg", float, 1.0, 45.0, default=10.0),
+        Param("cone_margin_m", float, 0.0, 5.0, default=0.15),
+        Param("capture_zone_m", float, 0.0, 50.0, default=2.0),
+        Param("far_start_m", float, 1000.0, 1e6, default=65000.0),
+        Param("far_via_m", float, 1000.0, 50000.0, default=5000.0),
+        Param("far_transfer_s", float, 100.0, 20000.0, default=3100.0),
+        Param("steer_above_s", float, 1.0, 3600.0, default=30.0),
+        Param("steer_tol_mps", float, 1e-4, 0.1, default=0.003),
+)
+
+
+def drift(rect: tuple[float, ...]) -> tuple[float, float]:
+    """(range, closing speed) of a rectilinear estimate, closing along the line of sight (range
+    floored at 1 m for the division)."""
+    pos, vel = rect[:3], rect[3:]
+    rng = norm(pos)
+    return rng, -dot(pos, vel) / max(rng, 1.0)
+
+
+def far_start_range(closing: float, far_start_m: float, far_transfer_s: float) -> float:
+    """Range at which the far-range transfer starts: `far_start_m`, or further out for a
+    faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann (about 0.6
+    of the drift over the transfer time; 65 km at 25 km below)."""
+    return max(far_start_m, 0.6 * max(0.0, closing) * far_transfer_s)
 
 
 @dataclass
@@ -80,6 +121,12 @@ class ApproachGuidance:
     def burning(self) -> bool:
         return self.thrusting or max(abs(c) for c in self.burn_dv) > 1e-3
 
+    def null_velocity(self) -> float:
+        """A burn that nulls the relative velocity (hold where we are); returns its size."""
+        s = self.chaser_state()
+        self.burn_dv = tuple(-s[3 + i] for i in range(3))
+        return math.sqrt(fixed_sum(c * c for c in self.burn_dv))
+
     def drop(self) -> None:
         """No legs, no burn (the RCS is the manager's to stop)."""
         self.legs = []
@@ -87,20 +134,9 @@ class ApproachGuidance:
         self.steer = None
 
     # ------------------------------------------------------------ far range
-    def drift(self) -> tuple[float, float]:
-        """(range, closing speed) of the estimate, closing along the line of sight (range
-        floored at 1 m for the division); the rate-set choice asks every second."""
-        rect = self.est.rect
-        pos, vel = rect[:3], rect[3:]
-        rng = norm(pos)
-        return rng, -dot(pos, vel) / max(rng, 1.0)
-
-    def far_start_range(self, drift: tuple[float, float] | None = None) -> float:
-        """Range at which the far-range transfer starts: `far_start_m`, or further out for a
-        faster drift (a lower phasing orbit), so the transfer stays close to a Hohmann
-        (about 0.6 of the drift over the transfer time; 65 km at 25 km below)."""
-        _, closing = self.drift() if drift is None else drift
-        return max(self.params["far_start_m"], 0.6 * max(0.0, closing) * self.params["far_transfer_s"])
+    def far_start_range(self) -> float:
+        """Where the far-range transfer starts for the drift of the estimate."""
+        return far_start_range(drift(self.est.rect)[1], self.params["far_start_m"], self.params["far_transfer_s"])
 
     def plan_far_range(self) -> None:
         """From the drift: a transfer to V-bar `far_via_m` behind the OS, then a CW hop to the
@@ -119,6 +155,20 @@ class ApproachGuidance:
         self.far_planned = True
 
     # ------------------------------------------------------------ glideslopes
+    def plan_close_range(self) -> None:
+        p = self.params
+        self.plan_glide(p["near_hold_m"], p["close_rate_mps"], 0.05, p["close_pulses"], stop=True)
+
+    def plan_final_approach(self):
+        p = self.params
+        return self.plan_glide(0.0, p["final_rate_mps"], p["capture_speed_mps"], p["final_pulses"], stop=False)
+
+    def plan_back_off(self) -> None:
+        """No burn left, one leg back out to the near hold point in 600 s."""
+        self.burn_dv = ZERO
+        self.steer = None
+        self.legs = [Leg((0.0, -self.params["near_hold_m"], 0.0), self.t + 600.0)]
+
     def plan_glide(self, end_range: float, rate0: float, rate_end: float, pulses: int, stop: bool):
         if self.est is None:
             return None
@@ -321,4 +371,4 @@ class ApproachGuidance:
         self.pending_dv = None
 
 
-__all__ = ["ApproachGuidance", "Leg"]
+__all__ = ["GUIDANCE_PARAMS", "ApproachGuidance", "Leg", "drift", "far_start_range"]

@@ -3,8 +3,9 @@
 Every publisher publishes on change (a mode change, the end of its step, a message it
 handled), so a reader sees what it would have seen reading the publisher directly. The
 executive order (vehicle.py) is containment, relative navigation ("relnav"), the capture
-manager ("ccrs"), the RCS: a containment request or a navigation estimate reaches the manager in
-the same tick, and a thrust command reaches the RCS in the same tick.
+manager ("ccrs"), the RCS, then the rate-set choice ("rates"): a containment request or a
+navigation estimate reaches the manager in the same tick, a thrust command reaches the RCS in
+the same tick, and the rate choice sees the end of the tick.
 """
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ class BurnOutlook:
     event_in_s: float                  # seconds to the next guidance event (inf: none)
 
 
+@dataclass(frozen=True)
+class ApproachOutlook:
+    """What the rate-set choice needs from the manager (published on every change of it)."""
+
+    t: float                           # the manager's onboard time (s, its last step)
+    burning: bool                      # a burn under way (or due now)
+    event_in_s: float                  # seconds to the next guidance event (inf: none)
+    far_planned: bool                  # the far-range legs are planned
+    far_start_m: float                 # the manager's far-range start parameters
+    far_transfer_s: float
+
+
 ERO_MODE = Topic("ccrs.mode", str, "the capture manager's mode, on every change")
 CONTAINMENT_STATUS = Topic("containment.status", ContainmentStatus, "verified steps, cruise end; on change")
 CONTAINMENT_REQUEST = Topic("containment.request", str, "a mode trigger containment asks the manager for")
@@ -47,9 +60,10 @@ RELNAV_ESTIMATE = Topic("relnav.estimate", RelNavEstimate, "the relative-navigat
 RELNAV_IMPULSE = Topic("relnav.impulse", tuple, "a velocity change of the ERO measured by the IMU (m/s, Hill)")
 TARGET_LOST = Topic("relnav.lost", float, "no detection for lost_after_s: seconds since the last one")
 BURN_OUTLOOK = Topic("relnav.outlook", BurnOutlook, "the manager's burn state, each step (for a restart)")
+APPROACH_OUTLOOK = Topic("ccrs.outlook", ApproachOutlook, "the manager's burns, legs and clock, on every change")
 
 ERO_TOPICS = (ERO_MODE, CONTAINMENT_STATUS, CONTAINMENT_REQUEST, RCS_FORCE, RELNAV_ESTIMATE, RELNAV_IMPULSE,
-              TARGET_LOST, BURN_OUTLOOK)
+              TARGET_LOST, BURN_OUTLOOK, APPROACH_OUTLOOK)
 
-__all__ = ["BURN_OUTLOOK", "BurnOutlook", "RELNAV_ESTIMATE", "RELNAV_IMPULSE", "TARGET_LOST", "CONTAINMENT_REQUEST", "CONTAINMENT_STATUS", "ContainmentStatus", "ERO_MODE", "ERO_TOPICS",
+__all__ = ["APPROACH_OUTLOOK", "ApproachOutlook", "BURN_OUTLOOK", "BurnOutlook", "RELNAV_ESTIMATE", "RELNAV_IMPULSE", "TARGET_LOST", "CONTAINMENT_REQUEST", "CONTAINMENT_STATUS", "ContainmentStatus", "ERO_MODE", "ERO_TOPICS",
            "RCS_FORCE", "RelNavEstimate"]

@@ -3,10 +3,11 @@ the capture manager ("ccrs"), the RCS, their topics (topics.py, wired here), tel
 
 Nominal rate set, base 10 Hz: sequencer and the components every tick, telemetry at 1 Hz.
 Quiet rate set, base 1 Hz: a drift or coast with no burn due (phasing, search, far-range
-coasts between CW burns, sterilisation dwell, Earth cruise; `EroCaptureManager.quiet()`)
+coasts between CW burns, sterilisation dwell, Earth cruise; `EroRateChoice.quiet()`)
 runs the sequencer (and the rate-set choice) every second and the components and
-telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The components' group selects the rate set
-at a tick boundary, so SIL and a lockstep bench switch on the same tick.
+telemetry every `QUIET_DIVISOR` seconds (one camera frame each time). The rate choice
+("rates", last of the components' group and every quiet tick) selects the rate set at a tick
+boundary, so SIL and a lockstep bench switch on the same tick.
 
 `build_flight` is the ERO's one flight build: components, executive, rate groups and its
 fault protection (`fsw.vehicles.ero.faults`), the same in SIL, on a bench, in Monte Carlo
@@ -26,6 +27,7 @@ from . import faults
 from .capture import EroCaptureManager
 from .containment import EroContainment
 from .devices import EroDevices
+from .rates import EroRateChoice
 from .rcs import RcsHealth
 from .relnav import EroRelNav
 from .topics import ERO_TOPICS
@@ -44,6 +46,7 @@ class EroVehicle:
     containment: EroContainment
     relnav: EroRelNav
     rcs: RcsHealth
+    rates: EroRateChoice
     sequencer: Sequencer
     executive: Executive | None = None
     protection: Protection | None = None
@@ -57,16 +60,13 @@ class EroVehicle:
         items: list = [self.sequencer, *gnc]
         if quiet:
             executive.add_rate_set(QUIET, QUIET_RATE_HZ)
-            capture = self.capture
-
-            def select_rate_set(t_ns: int) -> None:
-                executive.select_rate_set(QUIET if capture.quiet() else NOMINAL)
-            items.append(select_rate_set)
+            self.rates.select = lambda q: executive.select_rate_set(QUIET if q else NOMINAL)
+            items.append(self.rates)
             # also every quiet tick: a warm restart may resume in the quiet set just as the
             # manager needed the nominal one; it must not wait QUIET_DIVISOR s to switch
-            executive.add_group("seq_quiet", 1, [self.sequencer, select_rate_set], rate_set=QUIET)
+            executive.add_group("seq_quiet", 1, [self.sequencer, self.rates], rate_set=QUIET)
             executive.add_group("gnc_quiet", QUIET_DIVISOR,
-                                [*gnc, select_rate_set, self.topology.sample_telemetry],
+                                [*gnc, self.rates, self.topology.sample_telemetry],
                                 rate_set=QUIET)
         executive.add_group("gnc", 1, items)
         executive.add_group("tlm", TLM_DIVISOR, [self.topology.sample_telemetry])
@@ -93,11 +93,13 @@ def build_ero(devices: EroDevices) -> EroVehicle:
     containment = EroContainment("containment", devices)
     relnav = EroRelNav("relnav", devices)
     rcs = RcsHealth("rcs", devices.rcs)
+    rates = EroRateChoice("rates")
     topo = Topology("ero", [containment, relnav, capture, rcs])
-    topo.wire(ERO_TOPICS)
     seq = Sequencer("seq", topo.dispatch)
     topo.add(seq)
-    return EroVehicle(topo, capture, containment, relnav, rcs, seq)
+    topo.add(rates)            # after the sequencer: no channels, the others keep their APIDs
+    topo.wire(ERO_TOPICS)
+    return EroVehicle(topo, capture, containment, relnav, rcs, rates, seq)
 
 
 def build_flight(devices: EroDevices, clock: Any, *, configure: Callable[[EroVehicle], None] | None = None,
