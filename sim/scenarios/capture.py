@@ -289,7 +289,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "detection_time_s": _r(truth["first_detection_t_s"], 1),
         "detection_range_estimated_m": _r(nav.detect_range_est, 1),
         "approach_delta_v_mps": round(truth["delta_v_used_mps"], 3),
-        "approach_delta_v_onboard_mps": round(mgr.approach_dv, 3),
+        "approach_delta_v_onboard_mps": round(mgr.tlm["approach_dv_mps"], 3),
         "captured": bool(cap["captured"]),
         "closing_speed_mps": _r(cap["trigger_closing_mps"]),       # at the capture trigger
         "capture_offset_m": _r(cap["trigger_lateral_m"]),         # off the cone axis, at the trigger

@@ -102,10 +102,10 @@ def test_a_lost_track_inside_lidar_range_nulls_the_closing_speed_before_reacquir
     t = Table("CLOSE_RANGE")          # OS 400 m ahead, closing at 0.8 m/s
     t.m.on_enter_CLOSE_RANGE()
     t.tick()
-    assert t.m.legs
+    assert t.m.g.legs
     t.devices["nac"].channel.set_fault("dropout")
     t.tick(5)
-    assert t.m.mode == "SEARCH" and t.m.legs == []
+    assert t.m.mode == "SEARCH" and t.m.g.legs == []
     assert np.allclose(t.m.g.burn_dv, [0.0, -0.8, 0.0], atol=0.05)   # the ERO's 0.8 m/s toward the OS undone
     assert not t.ero.rates.quiet()                                         # flown at 10 Hz, not every 30 s
     names = [e.name for e in t.ero.topology.events]

@@ -105,7 +105,7 @@ def test_the_checkpoint_round_trips_mid_burn():
     run = fly(duration_s=t_leg + 5.0)
     m = run.topology["ccrs"]
     nav = run.topology["relnav"]
-    assert m.g.burning() and m.legs and nav.nav is not None
+    assert m.g.burning() and m.g.legs and nav.nav is not None
     state = json.loads(json.dumps(m.checkpoint_state(), sort_keys=True))
     fresh = build_ero(m.dev).capture
     fresh.restore_state(state)

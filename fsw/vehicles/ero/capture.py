@@ -108,15 +108,6 @@ class EroCaptureManager(RunCounted, Component):
         self._last_t: float | None = None
         self._resume = False
 
-    # ------------------------------------------------------------ what the summary reads
-    @property
-    def legs(self) -> list[Leg]:
-        return self.g.legs
-
-    @property
-    def approach_dv(self) -> float:
-        return self.g.approach_dv
-
     # ------------------------------------------------------------ ports
     def on_mode_change(self, source: str, dest: str) -> None:
         self.publish(ERO_MODE, dest)
