@@ -22,9 +22,9 @@ thrust to the RCS component (`rcs.force`), both delivered as soon as this step r
 
 Its outlook (`ccrs.outlook`: burns, the next guidance event, the far-range plan, its clock)
 goes to the rate-set choice (`rates.py`), which decides when nothing needs the 10 Hz loop.
-Losing the target track (relative
-navigation's `relnav.lost`, or fault protection's `lost_target`) sends the manager back to
-SEARCH: the legs are dropped, inside lidar range the relative velocity is nulled first.
+Losing the target track (relative navigation's `relnav.lost`, or fault protection's
+`lost_target`) sends the manager back to SEARCH: the legs are dropped, inside lidar range
+the relative velocity is nulled first.
 
 Warm restart: retries, the guidance state (legs, burn, steering, far-range plan), the hold
 time and capture figures are checkpointed; the first cycle after a restore commands the RCS
@@ -48,8 +48,8 @@ from .devices import EroDevices
 from .guidance import GUIDANCE_PARAMS, ApproachGuidance, Leg
 from .modes import ERO_MODES
 from .rcs import RunCounted
-from .topics import (APPROACH_OUTLOOK, BURN_OUTLOOK, CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, RCS_FORCE, RELNAV_ESTIMATE,
-                     RELNAV_IMPULSE, TARGET_LOST, ApproachOutlook, BurnOutlook, RelNavEstimate)
+from .topics import (APPROACH_OUTLOOK, BURN_OUTLOOK, CONTAINMENT_REQUEST, CONTAINMENT_STATUS, ERO_MODE, RCS_FORCE,
+                     RELNAV_ESTIMATE, RELNAV_IMPULSE, TARGET_LOST, ApproachOutlook, BurnOutlook, RelNavEstimate)
 from fsw.numerics import fixed_sum
 
 BURN_MODES = ("SEARCH", "FAR_RANGE", "CLOSE_RANGE", "HOLD_POINT", "FINAL_APPROACH", "BACK_OFF")

@@ -97,7 +97,7 @@ def build_ero(devices: EroDevices) -> EroVehicle:
     topo = Topology("ero", [containment, relnav, capture, rcs])
     seq = Sequencer("seq", topo.dispatch)
     topo.add(seq)
-    topo.add(rates)            # after the sequencer: no channels, the others keep their APIDs
+    topo.add(rates)            # after the sequencer, which keeps its APID (rates has no channels)
     topo.wire(ERO_TOPICS)
     return EroVehicle(topo, capture, containment, relnav, rcs, rates, seq)
 
