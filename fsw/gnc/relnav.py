@@ -192,7 +192,7 @@ class RelNavFilter:
             self.x = np.array(matvec(phi, self.x.tolist()))
         else:
             self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
-        self.P = np.array(add(sandwich(phi, self.P, phi_t), qd))
+        self.P = np.array(add(sandwich(phi, self.P), qd))   # phi's rows are phi_t's columns
 
     def _transition(self, dt: float) -> tuple[list, list, list]:
         """CW transition matrix and process noise over dt (the loop repeats a few dt values,

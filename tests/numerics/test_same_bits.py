@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fsw.gnc import relnav
-from fsw.numerics import matmul, matvec
+from fsw.numerics import matmul, matvec, sandwich
 from fsw.numerics.matrix import _rowdot as ref_rowdot          # the loop the kernels write out
 from sim.orbit import _cross, _dot, _norm, propagate_j2
 from sim.relative import inertial_to_lvlh, inertial_to_lvlh_arrays
@@ -113,6 +113,17 @@ def test_unrolled_matmul_and_matvec_are_the_loop(n, k, m, data):
     assert bits(matvec(a, x)) == bits([ref_rowdot(r, x) for r in a])
 
 
+@given(st.integers(1, 7), st.integers(1, 7), st.booleans(), st.data())
+def test_sandwich_reading_a_rows_as_the_columns_of_a_t_is_the_two_products(n, k, as_array, data):
+    a = data.draw(st.lists(st.lists(real, min_size=k, max_size=k), min_size=n, max_size=n))
+    p = data.draw(st.lists(st.lists(real, min_size=k, max_size=k), min_size=k, max_size=k))
+    old = ref_matmul(ref_matmul(a, p), [list(c) for c in zip(*a)])      # (A P) then times A^T
+    if as_array:
+        a, p = np.array(a), np.array(p)
+    assert bits(sandwich(a, p)) == bits(old)
+    assert bits(sandwich(a, p, np.array(a).T.tolist())) == bits(old)
+
+
 def test_ragged_rows_still_take_the_loop():
     assert matvec([[1.0, 2.0, 3.0], [4.0, 5.0]], [1.0, 1.0, 1.0]) == [6.0, 9.0]
 
@@ -182,3 +193,31 @@ def test_height_rows_gradient_and_dunes_are_the_array_reads():
         assert bits(t.gradient_at(x, y)) == bits(ref_grad)              # again: the kept one
         i, j = t.cell_of(x, y)
         assert t.dune_at(x, y) == bool(dunes[i, j])
+
+
+@given(st.lists(st.tuples(real, st.integers(-2**60, 2**60), st.booleans()), min_size=1, max_size=40))
+def test_truth_rows_kept_as_c_doubles_are_the_rows_numpy_kept(rows):
+    """sim.truth keeps declared samples in an array('d') (was: assigned into a numpy table)."""
+    from sim.truth import TruthRecorder
+
+    class Plant:
+        def __init__(self):
+            self.row = None
+
+        def truth(self):
+            return {}
+
+        def truth_fields(self):
+            return ("a", "b", "c")
+
+        def truth_values(self):
+            return list(self.row)
+    plant = Plant()
+    rec = TruthRecorder(plant, 1)
+    table = np.empty((len(rows), 3))
+    for i, row in enumerate(rows):
+        plant.row = row
+        rec.advance_to(i)
+        table[i] = row
+    series = rec.series()
+    assert all(bits(series[name]) == bits(table[:, j]) for j, name in enumerate("abc"))
