@@ -66,7 +66,7 @@ def _unrolled(k: int):
     return scope["mm"], scope["mv"]
 
 
-_KERNELS = {k: _unrolled(k) for k in (2, 3, 4, 6)}
+_KERNELS = {k: _unrolled(k) for k in (2, 3, 4, 6, 18)}   # 18: the MAV thermal network
 
 
 def _view(a) -> Sequence[Sequence[float]]:
