@@ -221,3 +221,36 @@ def test_truth_rows_kept_as_c_doubles_are_the_rows_numpy_kept(rows):
         table[i] = row
     series = rec.series()
     assert all(bits(series[name]) == bits(table[:, j]) for j, name in enumerate("abc"))
+
+
+def ref_polar_propagate(state, n, radius_m, dt, max_step_s=10.0):
+    x, y, z, vx, vy, vz = (float(c) for c in state)
+    R = float(radius_m)
+    mu = n * n * R ** 3
+    r, rd, w = R - x, -vx, -vy / R
+
+    def f(r, rd, w):
+        a = n + w
+        return rd, r * a * a - mu / (r * r), -2.0 * rd * a / r
+
+    steps = max(1, math.ceil(abs(dt) / max_step_s))
+    h = dt / steps
+    th = -y / R
+    for _ in range(steps):
+        k1 = f(r, rd, w)
+        k2 = f(r + 0.5 * h * k1[0], rd + 0.5 * h * k1[1], w + 0.5 * h * k1[2])
+        k3 = f(r + 0.5 * h * k2[0], rd + 0.5 * h * k2[1], w + 0.5 * h * k2[2])
+        k4 = f(r + h * k3[0], rd + h * k3[1], w + h * k3[2])
+        th += h / 6.0 * (w + 2.0 * (w + 0.5 * h * k1[2]) + 2.0 * (w + 0.5 * h * k2[2]) + (w + h * k3[2]))
+        r += h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])
+        rd += h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1])
+        w += h / 6.0 * (k1[2] + 2.0 * k2[2] + 2.0 * k3[2] + k4[2])
+    c, s = math.cos(n * dt), math.sin(n * dt)
+    return np.array((R - r, -R * th, c * z + s / n * vz, -rd, -R * w, -n * s * z + c * vz))
+
+
+@given(st.tuples(*[st.floats(-5e4, 5e4)] * 3 + [st.floats(-20.0, 20.0)] * 3), st.floats(3.5e6, 4.0e6),
+       st.floats(0.0, 35.0))
+def test_written_out_polar_propagation_is_the_old_one(state, R, dt):
+    n = math.sqrt(4.2828e13 / R ** 3)
+    assert bits(relnav.polar_propagate(state, n, R, dt)) == bits(ref_polar_propagate(state, n, R, dt))
