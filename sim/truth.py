@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import zipfile
-from array import array
 from numbers import Real
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -148,18 +147,19 @@ class TruthRecorder:
         else:
             raise TypeError("TruthRecorder needs a plant or a callable returning its truth")
         self.rows: list[dict[str, float]] = []           # generic samples (no declared fields)
-        self._width = len(self.names or ())
-        self._flat = array("d")     # declared samples, row after row (a C double each, as numpy)
+        self._table = np.empty((0, len(self.names or ())))  # declared samples, row by row
 
     def advance_to(self, t_ns: int) -> None:
         if t_ns < self._next or len(self.t_ns) >= self.max_samples:
             return
         self._next = t_ns - t_ns % self.period_ns + self.period_ns
         if self._values is not None:
-            row = self._values()
-            if len(row) != self._width:
-                raise ValueError(f"truth row of {len(row)} values for {self._width} declared fields")
-            self._flat.extend(row)
+            i = len(self.t_ns)
+            if i == len(self._table):
+                grown = np.empty((min(self.max_samples, max(1024, 2 * i)), len(self.names)))
+                grown[:i] = self._table
+                self._table = grown
+            self._table[i] = self._values()
         else:
             self.rows.append(flatten(self.truth()))
         self.t_ns.append(t_ns)
@@ -169,7 +169,7 @@ class TruthRecorder:
         sample had none); a plant's own `t_s` replaces the sample times."""
         out = {"t_s": np.asarray(self.t_ns, dtype=np.int64) / 1e9}
         if self._values is not None:
-            table = np.frombuffer(self._flat, dtype=np.float64).reshape(len(self.t_ns), self._width)
+            table = self._table[:len(self.t_ns)]
             columns = {name: table[:, j].copy() for j, name in enumerate(self.names)}
             columns.update(derived_columns(self._plant, columns))
             for name in sorted(columns):

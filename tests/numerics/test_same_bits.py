@@ -196,8 +196,9 @@ def test_height_rows_gradient_and_dunes_are_the_array_reads():
 
 
 @given(st.lists(st.tuples(real, st.integers(-2**60, 2**60), st.booleans()), min_size=1, max_size=40))
-def test_truth_rows_kept_as_c_doubles_are_the_rows_numpy_kept(rows):
-    """sim.truth keeps declared samples in an array('d') (was: assigned into a numpy table)."""
+def test_truth_series_are_the_rows_as_sampled(rows):
+    """sim.truth's declared samples come back bit for bit, ints and bools as doubles (an
+    array('d') buffer was tried for speed: its extend converts slower than numpy's row copy)."""
     from sim.truth import TruthRecorder
 
     class Plant:
@@ -254,3 +255,56 @@ def ref_polar_propagate(state, n, radius_m, dt, max_step_s=10.0):
 def test_written_out_polar_propagation_is_the_old_one(state, R, dt):
     n = math.sqrt(4.2828e13 / R ** 3)
     assert bits(relnav.polar_propagate(state, n, R, dt)) == bits(ref_polar_propagate(state, n, R, dt))
+
+
+def ref_ccrs_step(self, dt):
+    """CcrsPlant._step as it was (min/max calls, the seal loop building the pyro's name)."""
+    from sim.plants.ccrs import EEV_SEAT_M
+    p = self.p
+    lim = p.slew_radps * dt
+    g, cmd = self.gimbal, self.gimbal_cmd
+    g[0] += max(-lim, min(lim, cmd[0] - g[0]))
+    g[1] += max(-lim, min(lim, cmd[1] - g[1]))
+    arm, target = self.arm, self.arm_target
+    d0, d1, d2 = target[0] - arm[0], target[1] - arm[1], target[2] - arm[2]
+    dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
+    step = p.arm_speed_mps * dt
+    if dn <= step:
+        self.arm = list(target)
+    else:
+        self.arm = [arm[0] + d0 * step / dn, arm[1] + d1 * step / dn, arm[2] + d2 * step / dn]
+    if self.sealed["secondary"] and not self.in_eev and math.dist(self.arm, EEV_SEAT_M) <= p.seat_tolerance_m:
+        self.in_eev = True
+    t_inf = p.ambient_C + self.heater_W / p.heat_loss_W_per_K
+    tau = p.heat_capacity_J_per_K / p.heat_loss_W_per_K
+    self.temp_C = t_inf + (self.temp_C - t_inf) * math.exp(-dt / tau)
+    self.max_temp_C = max(self.max_temp_C, self.temp_C)
+    if self.fired["eev_sep"] is not None and self.in_eev:
+        self.eev_gap_m += p.eev_sep_speed_mps * dt
+    t = self.t_s + dt
+    for seal in ("primary", "secondary"):
+        since = self.fired["seal_" + seal]
+        if since is not None and not self.sealed[seal] and t - since >= p.seal_close_s:
+            self._close(seal)
+
+
+angle = st.floats(-4.0, 4.0)
+
+
+@given(st.lists(st.tuples(angle, angle, angle, angle, st.floats(-50.0, 80.0), st.floats(-50.0, 80.0),
+                          st.floats(0.0, 30.0), st.sampled_from([0.1, 1.0, 30.0])), min_size=1, max_size=4),
+       st.sampled_from([None, 0.0, 5.0]), st.integers(0, 400))
+def test_ccrs_step_without_min_max_calls_is_the_old_one(states, fired_at, steps):
+    from sim.plants.ccrs import CcrsPlant
+    new, old = CcrsPlant(), CcrsPlant()
+    for plant in (new, old):
+        plant.steps = steps
+        plant.fired["seal_primary"] = plant.fired["seal_secondary"] = fired_at
+    for g0, g1, c0, c1, temp, max_temp, heater, dt in states:
+        for plant in (new, old):
+            plant.gimbal, plant.gimbal_cmd = [g0, g1], [c0, c1]
+            plant.temp_C, plant.max_temp_C, plant.heater_W = temp, max_temp, heater
+        new._step(dt)
+        ref_ccrs_step(old, dt)
+        assert bits(new.gimbal + [new.temp_C, new.max_temp_C]) == bits(old.gimbal + [old.temp_C, old.max_temp_C])
+        assert new.sealed == old.sealed and new.leak_rate == old.leak_rate
