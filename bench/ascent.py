@@ -30,7 +30,6 @@ from pathlib import Path
 
 from sim.deployment import run_scenario
 from sim.plants import AscentPlant, ThermalPlant
-from sim.scenarios import ascent
 
 
 def timed_run(seed: int, protection: bool = True) -> tuple[dict, float, float, float]:
@@ -48,7 +47,7 @@ def timed_run(seed: int, protection: bool = True) -> tuple[dict, float, float, f
         cls.advance_to = timed
     try:
         w0, c0 = time.perf_counter(), time.process_time()
-        s = run_scenario(ascent, seed=seed, out_dir=None, overrides={}, protection=protection)
+        s = run_scenario("ascent", seed=seed, out_dir=None, overrides={}, protection=protection)
         return s, time.perf_counter() - w0, time.process_time() - c0, plant_ns[0] / 1e9
     finally:
         for cls, fn in originals.items():
@@ -112,7 +111,7 @@ def main() -> None:
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        run_scenario(ascent, seed=args.seed, out_dir=None, overrides={}, protection=protection)
+        run_scenario("ascent", seed=args.seed, out_dir=None, overrides={}, protection=protection)
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         return

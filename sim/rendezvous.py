@@ -143,7 +143,8 @@ class OrbitPair:
         """n physics steps of dt; a quiet coast in as few RK4 steps as `quiet_step_s` allows."""
         if n > 1 and self.quiet():
             total = n * dt
-            k = max(1, math.ceil(total / self.p.quiet_step_s - 1e-9))
+            k = math.ceil(total / self.p.quiet_step_s - 1e-9)
+            k = k if k > 1 else 1           # max(1, k)
             h = total / k
             self.ero = self._prop(self.ero, h, n=k)
             if self.capture.held_rel_m is not None:

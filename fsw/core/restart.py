@@ -163,6 +163,9 @@ class WarmRestart(Component):
         self.every_ns = int(every_ns)
         self.min_ticks = int(min_ticks)
         self.period_ns = {str(k): int(v) for k, v in (period_ns or {}).items()}   # by rate set
+        # no periodic save is due sooner than this after the last one (any rate set): the
+        # step of most ticks ends on one comparison
+        self._soonest_ns = min((self.every_ns, *self.period_ns.values())) if self.every_ns else None
         self._saved_ns: int | None = None
         self.on_events = frozenset(on_events)
         self.flushers = list(flushers)
@@ -181,6 +184,10 @@ class WarmRestart(Component):
 
     def step(self, t_ns: int) -> None:
         self._runs += 1
+        saved = self._saved_ns
+        if not (self._dirty or self.every_ticks or saved is None) and \
+                (self._soonest_ns is None or t_ns - saved < self._soonest_ns):
+            return
         due = (self.every_ticks and self._runs % self.every_ticks == 0) or \
             (self.every_ns and (self._saved_ns is None or t_ns - self._saved_ns >= self._interval()))
         if self._dirty or due:

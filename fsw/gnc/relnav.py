@@ -95,22 +95,28 @@ def polar_propagate(state: Sequence[float], n: float, radius_m: float, dt: float
     # chaser polar state: r, r', w = relative angle rate (the chaser's rate minus n)
     r, rd, w = R - x, -vx, -vy / R
 
-    def f(r, rd, w):
-        a = n + w
-        return rd, r * a * a - mu / (r * r), -2.0 * rd * a / r
-
+    # f(r, rd, w) = (rd, r a a - mu / (r r), -2 rd a / r) with a = n + w, written out at each
+    # of the four RK4 stages (this runs every navigation cycle); the same operations in the
+    # same order as the function it replaced (tests/numerics/test_same_bits.py)
     steps = max(1, math.ceil(abs(dt) / max_step_s))
     h = dt / steps
     th = -y / R
     for _ in range(steps):
-        k1 = f(r, rd, w)
-        k2 = f(r + 0.5 * h * k1[0], rd + 0.5 * h * k1[1], w + 0.5 * h * k1[2])
-        k3 = f(r + 0.5 * h * k2[0], rd + 0.5 * h * k2[1], w + 0.5 * h * k2[2])
-        k4 = f(r + h * k3[0], rd + h * k3[1], w + h * k3[2])
-        th += h / 6.0 * (w + 2.0 * (w + 0.5 * h * k1[2]) + 2.0 * (w + 0.5 * h * k2[2]) + (w + h * k3[2]))
-        r += h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])
-        rd += h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1])
-        w += h / 6.0 * (k1[2] + 2.0 * k2[2] + 2.0 * k3[2] + k4[2])
+        a = n + w
+        k1r, k1d, k1w = rd, r * a * a - mu / (r * r), -2.0 * rd * a / r
+        r2, d2, w2 = r + 0.5 * h * k1r, rd + 0.5 * h * k1d, w + 0.5 * h * k1w
+        a = n + w2
+        k2r, k2d, k2w = d2, r2 * a * a - mu / (r2 * r2), -2.0 * d2 * a / r2
+        r3, d3, w3 = r + 0.5 * h * k2r, rd + 0.5 * h * k2d, w + 0.5 * h * k2w
+        a = n + w3
+        k3r, k3d, k3w = d3, r3 * a * a - mu / (r3 * r3), -2.0 * d3 * a / r3
+        r4, d4, w4 = r + h * k3r, rd + h * k3d, w + h * k3w
+        a = n + w4
+        k4r, k4d, k4w = d4, r4 * a * a - mu / (r4 * r4), -2.0 * d4 * a / r4
+        th += h / 6.0 * (w + 2.0 * (w + 0.5 * h * k1w) + 2.0 * (w + 0.5 * h * k2w) + (w + h * k3w))
+        r += h / 6.0 * (k1r + 2.0 * k2r + 2.0 * k3r + k4r)
+        rd += h / 6.0 * (k1d + 2.0 * k2d + 2.0 * k3d + k4d)
+        w += h / 6.0 * (k1w + 2.0 * k2w + 2.0 * k3w + k4w)
     c, s = math.cos(n * dt), math.sin(n * dt)
     return np.array((R - r, -R * th, c * z + s / n * vz, -rd, -R * w, -n * s * z + c * vz))
 
@@ -192,7 +198,7 @@ class RelNavFilter:
             self.x = np.array(matvec(phi, self.x.tolist()))
         else:
             self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
-        self.P = np.array(add(sandwich(phi, self.P, phi_t), qd))
+        self.P = np.array(add(sandwich(phi, self.P), qd))   # phi's rows are phi_t's columns
 
     def _transition(self, dt: float) -> tuple[list, list, list]:
         """CW transition matrix and process noise over dt (the loop repeats a few dt values,

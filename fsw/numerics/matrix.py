@@ -66,7 +66,7 @@ def _unrolled(k: int):
     return scope["mm"], scope["mv"]
 
 
-_KERNELS = {k: _unrolled(k) for k in (2, 3, 4, 6)}
+_KERNELS = {k: _unrolled(k) for k in (2, 3, 4, 6, 18)}   # 18: the MAV thermal network
 
 
 def _view(a) -> Sequence[Sequence[float]]:
@@ -87,10 +87,8 @@ def matvec(a: Mat, x: Sequence[float]) -> list[float]:
     return [_rowdot(row, x) for row in rows]
 
 
-def matmul(a: Mat, b: Mat) -> list[list[float]]:
-    """A B; C[i][j] = A[i][0] B[0][j] + A[i][1] B[1][j] + ... in that order."""
-    cols = list(zip(*_view(b)))
-    rows = _view(a)
+def _product(rows: Sequence[Sequence[float]], cols: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Rows times columns, each sum left to right (the unrolled kernel where there is one)."""
     kernel = _KERNELS.get(len(cols[0])) if cols else None
     if kernel is not None:
         try:
@@ -100,10 +98,23 @@ def matmul(a: Mat, b: Mat) -> list[list[float]]:
     return [[_rowdot(row, col) for col in cols] for row in rows]
 
 
+def matmul(a: Mat, b: Mat) -> list[list[float]]:
+    """A B; C[i][j] = A[i][0] B[0][j] + A[i][1] B[1][j] + ... in that order."""
+    return _product(_view(a), list(zip(*_view(b))))
+
+
 def sandwich(a: Mat, p: Mat, a_t: Mat | None = None) -> list[list[float]]:
-    """A P A^T (covariance propagation): (A P) then times A^T, in that order."""
-    ap = matmul(a, p)
-    return matmul(ap, transpose(a) if a_t is None else a_t)
+    """A P A^T (covariance propagation): (A P) then times A^T, in that order. The columns
+    of A^T are the rows of A, read as they are (not transposed twice) when they are all
+    of one length."""
+    rows = _view(a)
+    ap = _product(rows, list(zip(*_view(p))))
+    if a_t is None:
+        n = len(rows[0]) if len(rows) else 0
+        if n and all(len(r) == n for r in rows):
+            return _product(ap, rows)
+        a_t = transpose(rows)
+    return _product(ap, list(zip(*_view(a_t))))
 
 
 def _eliminate(a: list[list[float]], rhs: list[list[float]]) -> float:

@@ -184,9 +184,14 @@ class CompositePlant:
         return self.parts[0].now_ns()
 
     def advance_to(self, t_ns: int) -> None:
-        for p in self.parts:  # check every part first so a refusal leaves none advanced
-            p.check_time(t_ns)
-        for p in self.parts:
+        parts = self.parts
+        ok = type(t_ns) is int
+        for p in parts:      # every part first, so a refusal leaves none advanced
+            if not ok or t_ns < p._now_ns or (t_ns - p._start_ns) % p.step_ns:
+                for q in parts:
+                    q.check_time(t_ns)   # the slow path says what is wrong
+                break
+        for p in parts:
             p.advance_to(t_ns)
 
     def _part(self, device: str) -> FixedStepPlant:

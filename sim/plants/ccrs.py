@@ -64,6 +64,9 @@ class CcrsParams:
     eev_clear_m: float = 0.05
 
 
+_SEALS = (("primary", "seal_primary"), ("secondary", "seal_secondary"))   # (seal, its pyro)
+
+
 def _rot(pitch: float, yaw: float, a) -> tuple[float, float, float]:
     """Rx(pitch) Rz(yaw) a."""
     cy, sy = math.cos(yaw), math.sin(yaw)
@@ -114,9 +117,16 @@ class CcrsPlant(FixedStepPlant):
     def _step(self, dt: float) -> None:
         p = self.p
         lim = p.slew_radps * dt
+        nlim = -lim
         g, cmd = self.gimbal, self.gimbal_cmd
-        g[0] += max(-lim, min(lim, cmd[0] - g[0]))
-        g[1] += max(-lim, min(lim, cmd[1] - g[1]))
+        # max(-lim, min(lim, d)) per axis, as the choices min and max make (docs/determinism.md):
+        # min(lim, d) keeps lim unless d < lim; max(-lim, m) keeps -lim unless m > -lim
+        d = cmd[0] - g[0]
+        m = d if d < lim else lim
+        g[0] += m if m > nlim else nlim
+        d = cmd[1] - g[1]
+        m = d if d < lim else lim
+        g[1] += m if m > nlim else nlim
         arm, target = self.arm, self.arm_target
         d0, d1, d2 = target[0] - arm[0], target[1] - arm[1], target[2] - arm[2]
         dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)       # sum() from 0.0, unrolled
@@ -131,13 +141,14 @@ class CcrsPlant(FixedStepPlant):
         t_inf = p.ambient_C + self.heater_W / p.heat_loss_W_per_K
         tau = p.heat_capacity_J_per_K / p.heat_loss_W_per_K
         self.temp_C = t_inf + (self.temp_C - t_inf) * math.exp(-dt / tau)
-        self.max_temp_C = max(self.max_temp_C, self.temp_C)
-        if self.fired["eev_sep"] is not None and self.in_eev:
+        if self.temp_C > self.max_temp_C:          # max(max_temp, temp) keeps max_temp unless
+            self.max_temp_C = self.temp_C          # temp is greater
+        fired = self.fired
+        if fired["eev_sep"] is not None and self.in_eev:
             self.eev_gap_m += p.eev_sep_speed_mps * dt
-        t = self.t_s + dt
-        for seal in ("primary", "secondary"):
-            since = self.fired["seal_" + seal]
-            if since is not None and not self.sealed[seal] and t - since >= p.seal_close_s:
+        for seal, pyro in _SEALS:
+            since = fired[pyro]
+            if since is not None and not self.sealed[seal] and self.t_s + dt - since >= p.seal_close_s:
                 self._close(seal)
 
     def _close(self, seal: str) -> None:

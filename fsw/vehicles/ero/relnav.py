@@ -101,14 +101,15 @@ class EroRelNav(RunCounted, Component):
         mode = self.received(ERO_MODE)
         return ERO_MODES.initial if mode is None else mode
 
-    def _publish(self) -> None:
-        """The estimate as the manager flies on it (rectilinear as plain floats, once)."""
+    def _publish(self, rect: tuple[float, ...] | None = None, sigma: float | None = None) -> None:
+        """The estimate as the manager flies on it (rectilinear as plain floats, once; `step`
+        passes the ones it has just computed from the same estimate)."""
         nav = self.nav
         if nav is None:
             return
-        rect = nav.rectilinear_floats()
-        self.publish(RELNAV_ESTIMATE, RelNavEstimate(tuple(float(c) for c in nav.x), rect,
-                                                     nav.position_sigma, self.detections))
+        if rect is None:
+            rect, sigma = nav.rectilinear_floats(), nav.position_sigma
+        self.publish(RELNAV_ESTIMATE, RelNavEstimate(tuple(nav.x.tolist()), rect, sigma, self.detections))
 
     # ------------------------------------------------------------ ports and commands
     @command("REL_STATE_PRIOR", Arg("x", float), Arg("y", float), Arg("z", float),
@@ -147,12 +148,12 @@ class EroRelNav(RunCounted, Component):
         nav = self.nav
         if nav is not None:
             tlm = self.tlm
-            rect = nav.rectilinear()
-            tlm["range_m"] = norm(rect[:3].tolist())
-            tlm["range_sigma_m"] = nav.position_sigma
-            tlm["closing_mps"] = -float(rect[4])
-            tlm["lateral_m"] = math.hypot(float(rect[0]), float(rect[2]))
-            self._publish()
+            rect = nav.rectilinear_floats()      # the floats of nav.rectilinear(), once
+            tlm["range_m"] = norm(rect[:3])
+            tlm["range_sigma_m"] = sigma = nav.position_sigma
+            tlm["closing_mps"] = -rect[4]
+            tlm["lateral_m"] = math.hypot(rect[0], rect[2])
+            self._publish(rect, sigma)
 
     def _navigate(self, t: float) -> None:
         nav = self.nav
