@@ -87,8 +87,7 @@ def resume(r: "Rover") -> None:
            sensors=",".join(map(str, sorted(sensed))) or "-", ok=set(r.aboard) <= sensed)
     r.tlm["tubes_stowed"] = len(r.aboard)
     if r.mode == "EGRESS" and r._egress_goal is not None:
-        r.plan.start = None
-        r._follow([(r.nav.x_m, r.nav.y_m), r._egress_goal], "egress (resumed)")
+        r.drive.straight(r.nav, r._egress_goal, "egress (resumed)")
     elif r.mode in ("TRAVERSE", "RETURN"):
         r._replan = True
         if r.mode == "TRAVERSE" and r.task is None:

@@ -28,20 +28,18 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from fsw.core.component import Component, CommandError, command
-from fsw.core.declarations import Arg, Channel, Param
-from fsw.core.devices import DEVICE_FAULT, failed
-from fsw.core.events import EventDef, Severity
+from fsw.core.declarations import Arg
+from fsw.core.devices import failed
 from fsw.core.ports import Sub
 from fsw.gnc.path_planner import CostMap
-from fsw.gnc.pure_pursuit import PurePursuit
-from fsw.numerics import fixed_sum, hypot2
 
-from ..custody import CUSTODY_CHECK, CUSTODY_EVENTS, CUSTODY_RECONCILED, CustodyLedger
+from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
 from . import restart
-from .drive_planning import PlanBound, return_path, tube_path
 from .modes import ROVER_MODES
 from .navigation import initial_state
+from .route import Route
+from .rover_decl import ROVER_CHANNELS, ROVER_EVENTS, ROVER_PARAMS
 from .topics import (DRIVE_NOTE, DRIVE_ORDER, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, PICKUP_NOTE, PICKUP_ORDER,
                      PICKUP_REPLY, PICKUP_WISH, ROVER_FIX, ROVER_STATUS, DriveNote, DriveOrder, HandoffNote,
                      HandoffReply, NavState, PickupNote, PickupOrder, PickupWish, PositionFix, RoverStatus)
@@ -61,41 +59,7 @@ class Rover(Component):
     PUBLISHES = (ROVER_FIX, DRIVE_ORDER, ROVER_STATUS, HANDOFF_REPLY, PICKUP_ORDER, PICKUP_REPLY)
     SUBSCRIBES = (NAV_STATE, Sub(HANDOFF_NOTE, "_on_handoff"), Sub(DRIVE_NOTE, "_on_drive_note"),
                   Sub(PICKUP_NOTE, "_on_pickup"), Sub(PICKUP_WISH, "_on_wish"))
-    CHANNELS = (
-        Channel("tubes_stowed", int, ""), Channel("tubes_handed_over", int, ""), Channel("tubes_skipped", int, ""),
-        Channel("device_faults", int, ""), Channel("plan_inflation_m", float, "m"),
-    )
-    EVENTS = CUSTODY_EVENTS + (
-        EventDef("PATH_PLANNED", Severity.ACTIVITY_LO, "{purpose}: {waypoints} waypoints, {length_m} m", purpose=str, waypoints=int, length_m=float),
-        EventDef("NO_PATH", Severity.WARNING_HI, "no safe path for {purpose}", purpose=str),
-        EventDef("TUBE_SKIPPED", Severity.WARNING_HI, "tube {tube} left after {attempts} attempts", tube=int, attempts=int),
-        EventDef("TUBE_STOWED", Severity.ACTIVITY_HI, "tube {tube} stowed ({count} aboard)", tube=int, count=int),
-        EventDef("HANDOFF_RESULT", Severity.ACTIVITY_HI, "tube {tube}: {result}", tube=int, result=str),
-        DEVICE_FAULT,
-        EventDef("FIX_REJECTED", Severity.WARNING_LO, "{source}: not a finite position (shift {shift_m} m, bound {bound_m} m)",
-                 source=str, shift_m=float, bound_m=float),
-        EventDef("TOO_UNSURE", Severity.WARNING_HI, "{purpose}: position bound {bound_m} m; returning to the lander", purpose=str, bound_m=float),
-        CUSTODY_RECONCILED,
-        CUSTODY_CHECK,
-    )
-    PARAMS = (
-        Param("drive_speed_mps", float, 0.01, 0.1, default=0.07),
-        Param("egress_distance_m", float, 0.5, 10.0, default=3.0),
-        Param("standoff_m", float, 0.8, 2.0, default=1.25, doc="rover centre to tube when stopping"),
-        Param("tube_run_in_m", float, 0.0, 10.0, default=2.0,
-              doc="straight final approach to a tube's standoff point, so the navcam sees the tube"),
-        Param("handoff_run_in_m", float, 0.5, 10.0, default=3.0,
-              doc="straight final approach to the hand-off point, so the rover faces the lander"),
-        Param("ground_fix_bound_m", float, 0.0, 5.0, default=0.1, doc="bound after a FIX command"),
-        Param("inflate_by_bound", bool, default=True,
-              doc="plan on hazards inflated by the position-error bound at the end of the drive"),
-        Param("relocalise_above_m", float, 0.0, 10.0, default=0.6,
-              doc="no safe path to a tube with a bound above this: back to the lander for a fix first"),
-        Param("max_pos_bound_m", float, 0.2, 20.0, default=3.0,
-              doc="no drive to a tube may end with a larger bound: go back to the lander first, or skip it"),
-        Param("bound_slack_m", float, 0.0, 2.0, default=0.15,
-              doc="planned on top of the bound; using it up means replanning"),
-    )
+    CHANNELS, EVENTS, PARAMS = ROVER_CHANNELS, ROVER_EVENTS, ROVER_PARAMS
 
     def __init__(self, name: str = "rover", *, gripper=None, slot_sensors: Sequence = (),
                  cost_map: CostMap | None = None, tasks: Sequence[TubeTask] = (),
@@ -104,20 +68,15 @@ class Rover(Component):
                  start_pose: tuple[float, float, float] = (0.0, 0.0, 0.0), egressed: bool = False) -> None:
         super().__init__(name)
         self.gripper, self.slot_sensors = gripper, list(slot_sensors)
-        self.cost_map = cost_map
         self.tasks = list(tasks)
-        self.handoff_pose = handoff_pose
         self.handoff = handoff
         self.ledger = ledger if ledger is not None else CustodyLedger()
         self.ledger.emit = self.emit
         self.n_slots = slots
         self.nav: NavState = initial_state(start_pose)   # navigation's estimate (rover.nav), fixes applied at once
-        self.plan = PlanBound()            # the bound the current path was planned with (drive_planning.py)
+        self.drive = Route(self.params, self.emit, cost_map, handoff_pose)   # path, plan bound, wheels (route.py)
         self.landmarks: dict[int, tuple[float, float]] = {t.tube: (t.x_m, t.y_m) for t in self.tasks}
         self._relocalise_trips = 0         # trips back to the lander for a fix, for the current task
-        self.route: list | None = None     # the path mobility pursues (rover.drive), None: none
-        self._new_path: tuple | None = None   # planned this step: goes out with the drive order
-        self._action = "none"              # what the wheels are told this step: "none", "stop", "pursue"
         self.lander_landed_flag = False
         self.egressed = egressed
         self.egress_start: tuple[float, float] | None = None
@@ -136,7 +95,6 @@ class Rover(Component):
         self._g = None
         self._slots: list = []     # last reading of each slot's tube sensor
         self.done = False
-        self._navcam_seen = (False, False)    # this step's looks (the pickup's): a frame failed, a frame came
         self._poll_mode = ""                  # the mode the step began in (mobility polls the navcam in it)
         self._stopping = False                # this step was HAZARD_STOP's (mobility holds or clears)
         self._progress = False                # a tube stowed or the lander reached this step
@@ -152,16 +110,13 @@ class Rover(Component):
         return self.egressed
 
     def path_ok(self) -> bool:
-        return self.route is not None
+        return self.drive.path is not None
 
     def slot_free(self) -> bool:
         return len(self.aboard) < self.n_slots
 
     def at_goal(self) -> bool:
-        if self.route is None:
-            return False
-        gx, gy = self.route[-1]
-        return hypot2(gx - self.nav.x_m, gy - self.nav.y_m) <= PurePursuit.goal_tolerance_m
+        return self.drive.at_goal(self.nav)
 
     def tube_localised(self) -> bool:
         return self._claim.localised
@@ -190,7 +145,7 @@ class Rover(Component):
 
     @command("FAULT", doc="Go to SAFE (fault response)")
     def _cmd_fault(self) -> None:
-        self._stop()
+        self.drive.stop()
         self.trigger("fault")
 
     @command("RECOVER", modes=("SAFE",))
@@ -228,7 +183,7 @@ class Rover(Component):
         self._fixed()
 
     def _fixed(self) -> None:
-        if self.mode == "RETURN" and not self._on_run_in():
+        if self.mode == "RETURN" and not self.drive.on_run_in(self.mode, self.nav):
             self._replan = True             # the old path was planned from the old estimate
 
     # ------------------------------------------------------------ the loop
@@ -236,7 +191,7 @@ class Rover(Component):
         nav = self.received(NAV_STATE)      # this tick's estimate (navigation runs first)
         if nav is not None:
             self.nav = nav
-        self.tlm["plan_inflation_m"] = self.plan.inflation_m
+        self.tlm["plan_inflation_m"] = self.drive.plan.inflation_m
         if self.handoff is not None:
             for m in self.handoff.receive():
                 if m.kind == "FIX" and m.xyz_m is not None:
@@ -261,7 +216,7 @@ class Rover(Component):
             self.mode, task.tube if task else 0, (task.x_m, task.y_m) if task else (0.0, 0.0),
             tuple((k, x, y) for k, (x, y) in self.landmarks.items()), holding, gripper_tube,
             tuple(int(r.tube_id) for r in self._slots if r is not None and r.present), self._new_approach,
-            self._action == "pursue", self.route is not None, self.at_goal()))
+            self.drive.action == "pursue", self.drive.path is not None, self.at_goal()))
         self._new_approach = False          # the drive order follows the pickup's wish (`_on_wish`)
 
     def _call(self, fn, *args):
@@ -305,27 +260,16 @@ class Rover(Component):
             if path is None:
                 self.publish(PICKUP_REPLY, "no safe path from here")
             else:
-                self._follow(path, "creep")
-        elif wish.creep == "seen":
-            self._creep_to(*wish.seen_xy_m)
-        if wish.action == "stop":
-            self._stop()
-        elif wish.action == "pursue":
-            self._pursue()
-        self._navcam_seen = (wish.navcam_failed, wish.navcam_answered)
-        self._order_drive()
-
-    def _creep_to(self, wx: float, wy: float) -> None:
-        """A few metres straight to the standoff point in front of a tube seen on clear ground."""
-        x, y = self.nav.x_m, self.nav.y_m
-        back = self.params["standoff_m"]
-        dist = math.hypot(wx - x, wy - y)
-        if dist <= back + 0.05:
+                self.drive.follow(path, "creep", self.nav)
+        elif wish.creep == "seen" and not self.drive.creep_to(self.nav, *wish.seen_xy_m):
             self.publish(PICKUP_REPLY, "too close to reach")
-            return
-        f = (dist - back) / dist
-        self.plan.start = None
-        self._follow([(x, y), (x + (wx - x) * f, y + (wy - y) * f)], "creep")
+        if wish.action == "stop":
+            self.drive.stop()
+        elif wish.action == "pursue":
+            self.drive.pursue()
+        self.publish(DRIVE_ORDER, self.drive.order(self.mode, self.nav, self.egressed, self._poll_mode, self._stopping,
+                                                   (wish.navcam_failed, wish.navcam_answered), self._progress))
+        self._progress = self._stopping = False
 
     # ------------------------------------------------------------ the hand-off's answers
     def _on_handoff(self, note: HandoffNote) -> None:
@@ -344,46 +288,19 @@ class Rover(Component):
             self.done = note.all_done
         elif note.kind == "fault":
             if note.stop:
-                self._stop()               # a hand-off step timed out
+                self.drive.stop()          # a hand-off step timed out
             else:
                 self.done = True           # refused too often: the ground has to look at this hand-off
             self.trigger("fault")
 
-    # ------------------------------------------------------------ the wheels
-    def _stop(self) -> None:
-        """The wheels stop this step (mobility carries the order out right after this tick's pickup)."""
-        self._action = "stop"
-
-    def _pursue(self) -> None:
-        """Drive on along the route (mobility: pursuit, replan and hazard checks); the pickup may
-        stop it to look for a known tube."""
-        self._action = "pursue" if self.route is not None else "stop"
-
-    def _follow(self, path, purpose: str) -> bool:
-        if len(path) < 2:
-            path = [(self.nav.x_m, self.nav.y_m)] + list(path)
-        self.route = list(path)
-        self._new_path = tuple((float(x), float(y)) for x, y in path)
-        length = fixed_sum(math.dist(path[k], path[k + 1]) for k in range(len(path) - 1))
-        self.emit("PATH_PLANNED", purpose=purpose, waypoints=len(path), length_m=round(length, 2))
-        return True
-
-    def _order_drive(self) -> None:
-        """Tell mobility what to do with the wheels this step (and a path planned in it)."""
-        self.publish(DRIVE_ORDER, DriveOrder(
-            self._action, self.mode, self.params["drive_speed_mps"], self._new_path,
-            None if self.plan.start is None else self.plan.start[0], self._on_run_in(), self.egressed,
-            self._poll_mode, self._stopping, *self._navcam_seen, self._progress))
-        self._action, self._new_path, self._navcam_seen, self._progress = "none", None, (False, False), False
-        self._stopping = False
-
+    # ------------------------------------------------------------ mobility's notes
     def _on_drive_note(self, note: DriveNote) -> None:
         """Mobility stopped the drive: for a hazard (HAZARD_STOP) or to replan from here."""
         if note.kind == "hazard":
-            self.route = None
+            self.drive.path = None
             self.trigger("hazard")
         elif note.kind == "replan":
-            self.route = None
+            self.drive.path = None
             self._replan = True
         elif note.kind == "fault":
             self.trigger("fault")
@@ -401,28 +318,24 @@ class Rover(Component):
             self.egress_start = (self.nav.x_m, self.nav.y_m)
             h = self.nav.heading_rad
             d = self.params["egress_distance_m"]
-            self.plan.start = None                   # straight off the ramp onto the landing site
             self._egress_goal = (self.nav.x_m + d * math.cos(h), self.nav.y_m + d * math.sin(h))
-            self._follow([self.egress_start, self._egress_goal], "egress")
-        if self.at_goal():
-            self._stop()
+            self.drive.straight(self.nav, self._egress_goal, "egress")   # off the ramp onto the landing site
+        if self.drive.drive_on(self.nav):
             self.egressed = True
-            self.route = None
+            self.drive.path = None
             self.trigger("egress_done")
-        else:
-            self._pursue()
 
     def during_HAZARD_STOP(self) -> None:
         """Stopped: mobility replans from here at once (a hazard), or holds while the navcam is not
         answering and clears once it answers again (its note "clear", "fault" or "hold")."""
-        self._stop()
+        self.drive.stop()
         self._stopping = True
 
     def during_SAFE(self) -> None:
-        self._stop()
+        self.drive.stop()
 
     def during_IDLE(self) -> None:
-        self._stop()
+        self.drive.stop()
         if self.done:
             return
         if self.tasks and self.slot_free():
@@ -436,7 +349,7 @@ class Rover(Component):
                     return
                 self._skip_task(0)
                 return
-            self._follow(path, f"tube {self.task.tube}")
+            self.drive.follow(path, f"tube {self.task.tube}", self.nav)
             self.trigger("drive")
         elif self.aboard:
             if not self._go_home():
@@ -450,56 +363,32 @@ class Rover(Component):
             self._replan = False
             path = self._tube_path()
             if path is None:
-                self._stop()
+                self.drive.stop()
                 self.trigger("abandon")        # IDLE decides: relocalise at the lander, or skip
                 return
-            self._follow(path, f"tube {self.task.tube}")
-        self._new_approach = self._drive_on("arrive_tube")   # the pickup looks on the next step
+            self.drive.follow(path, f"tube {self.task.tube}", self.nav)
+        if self.drive.drive_on(self.nav):
+            self.trigger("arrive_tube")
+            self._new_approach = True          # the pickup looks on the next step
 
     def during_RETURN(self) -> None:
         if self._replan:
             self._replan = False
-            if not self._plan_return():
-                self._stop()
+            if not self.drive.to_lander(self.nav):
+                self.drive.stop()
                 self.done = True
                 self.trigger("fault")          # no safe way back: stop and wait for the ground
                 return
-        if self._drive_on("arrived"):
+        if self.drive.drive_on(self.nav):
+            self.trigger("arrived")
             self._progress = True
-
-    def _drive_on(self, arrive: str) -> bool:
-        """At the path's end: stop and `arrive` (True); else pursue the path."""
-        if self.at_goal():
-            self._stop()
-            self.trigger(arrive)
-            return True
-        self._pursue()
-        return False
 
     # ------------------------------------------------------------ planning
     def _tube_path(self):
-        """A safe path to the task tube's standoff point (`drive_planning.tube_path`), or None."""
-        path = tube_path(self.plan, self.cost_map, self.nav, (self.task.x_m, self.task.y_m), self.params)
-        if path is None:
-            self.emit("NO_PATH", purpose=f"tube {self.task.tube} (bound {self.nav.bound_m:.2f} m)")
-        return path
+        return self.drive.to_tube(self.nav, self.task.tube, (self.task.x_m, self.task.y_m))
 
     def _go_home(self) -> bool:
-        return self._plan_return() and self.trigger("go_home" if self.aboard else "relocalise")
-
-    def _on_run_in(self) -> bool:
-        """On the straight final approach to the hand-off point (it ends next to the lander)."""
-        hx, hy, _ = self.handoff_pose
-        return self.mode == "RETURN" and math.hypot(self.nav.x_m - hx, self.nav.y_m - hy) <= self.params["handoff_run_in_m"] + 0.5
-
-    def _plan_return(self) -> bool:
-        """Path to the hand-off point ending in a straight run-in, so the rover parks facing the lander."""
-        path = return_path(self.plan, self.cost_map, self.nav, self.handoff_pose, self.params)
-        if path is None:
-            self.emit("NO_PATH", purpose=f"return to lander (bound {self.nav.bound_m:.2f} m)")
-            self.route = None
-            return False
-        return self._follow(path, "return to lander")
+        return self.drive.to_lander(self.nav) and self.trigger("go_home" if self.aboard else "relocalise")
 
     def _skip_task(self, attempts: int) -> None:
         self._relocalise_trips = 0
