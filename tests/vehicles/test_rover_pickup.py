@@ -10,7 +10,7 @@ from hypothesis import event, given, settings, strategies as st
 from fsw.vehicles.rover.modes import PICKUP_STEPS, ROVER_MODES, ROVER_STEPS
 from fsw.vehicles.rover.pickup import STEP_WORK, RoverPickup
 from fsw.vehicles.rover.topics import (NAV_STATE, PICKUP_NOTE, PICKUP_ORDER, PICKUP_REPLY, PICKUP_WISH, ROVER_FIX,
-                                      NavState, PickupNote, PickupOrder, PickupWish)
+                                      NavState, PickupNote, PickupOrder)
 from sim.deployment import Deployment
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec

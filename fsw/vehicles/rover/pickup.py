@@ -25,18 +25,16 @@ import math
 from typing import Any, Callable, Mapping
 
 from fsw.core.component import Component
-from fsw.core.declarations import Channel, Param
-from fsw.core.devices import DEVICE_FAULT, DeviceFailure, failed
-from fsw.core.events import EventDef, Severity
+from fsw.core.devices import DeviceFailure, failed
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
-from fsw.gnc.dead_reckoning import associate_landmark
 
 from .arm import arm_at, move_arm
-from .drive_planning import landmark_in_view
+from .looks import look_due, sighting, tube_from_frame
 from .mobility import counted_as_navcam
 from .modes import PICKUP_STEPS, ROVER_MODES, ROVER_STEPS
-from .pickup_geometry import in_reach, tube_in_body, world_of_body
+from .pickup_decl import PICKUP_CHANNELS, PICKUP_EVENTS, PICKUP_PARAMS
+from .pickup_geometry import in_reach
 from .topics import (NAV_STATE, PICKUP_NOTE, PICKUP_ORDER, PICKUP_REPLY, PICKUP_WISH, ROVER_FIX, NavState,
                      PickupNote, PickupOrder, PickupWish, PositionFix)
 
@@ -46,37 +44,7 @@ KEPT = ("looks", "navcam_faults", "device_faults")
 class RoverPickup(Component):
     PUBLISHES = (PICKUP_NOTE, PICKUP_WISH, ROVER_FIX)
     SUBSCRIBES = (PICKUP_ORDER, NAV_STATE, Sub(PICKUP_REPLY, "_on_refused"))
-    CHANNELS = (Channel("step", str, ""), Channel("looks", int, ""), Channel("navcam_faults", int, ""),
-                Channel("device_faults", int, ""))
-    EVENTS = (
-        EventDef("TUBE_DETECTED", Severity.ACTIVITY_LO, "tube {tube} at body ({bx_m}, {by_m})", tube=int, bx_m=float, by_m=float),
-        EventDef("GRASP_FAILED", Severity.WARNING_LO, "tube {tube}: {reason} (attempt {attempt})", tube=int, reason=str, attempt=int),
-        EventDef("STEP_TIMEOUT", Severity.WARNING_HI, "{step} timed out", step=str),
-        DEVICE_FAULT,
-    )
-    PARAMS = (
-        Param("max_pickup_attempts", int, 1, 10, default=3),
-        Param("step_timeout_cycles", int, 10, 100_000, default=400),
-        Param("cam_x_m", float, -2.0, 2.0, default=0.3),
-        Param("cam_y_m", float, -2.0, 2.0, default=0.0),
-        Param("cam_z_m", float, 0.2, 3.0, default=1.1),
-        Param("arm_base_x_m", float, -2.0, 2.0, default=0.55),
-        Param("arm_base_z_m", float, 0.0, 2.0, default=0.45),
-        Param("tube_z_m", float, 0.0, 0.2, default=0.02),
-        Param("arm_reach_m", float, 0.5, 3.0, default=1.3),
-        Param("stow_x_m", float, -2.0, 2.0, default=-0.7),
-        Param("stow_z_m", float, -1.0, 2.0, default=0.35),
-        Param("relocalise_on_tubes", bool, default=True,
-              doc="fix the position from a detected tube whose depot position is known"),
-        Param("landmark_fix_bound_m", float, 0.0, 5.0, default=0.2,
-              doc="position-error bound after a fix on a depot tube seen by the navcam, plus..."),
-        Param("landmark_fix_bound_per_m", float, 0.0, 1.0, default=0.08,
-              doc="...this per metre of range (the ground intersection worsens with range)"),
-        Param("landmark_max_range_m", float, 0.5, 10.0, default=4.0, doc="farther sightings give no fix"),
-        Param("look_uncertainty_m", float, 0.0, 10.0, default=0.6,
-              doc="above this bound, stop and look for a known tube when one may be in view"),
-        Param("look_every_m", float, 0.5, 100.0, default=3.0, doc="drive between two stop-and-looks"),
-    )
+    CHANNELS, EVENTS, PARAMS = PICKUP_CHANNELS, PICKUP_EVENTS, PICKUP_PARAMS
 
     def __init__(self, name: str = "rover_pickup", *, camera=None, arm=None, gripper=None, terrain=None) -> None:
         super().__init__(name)
@@ -280,17 +248,14 @@ class RoverPickup(Component):
     # ------------------------------------------------------------ looks
     def _stop_and_look(self) -> bool:
         """True while stopped to look for a landmark (the manager's pursuit resumes afterwards)."""
-        p, nav = self.params, self.nav
         if not self._looking:
-            if (not p["relocalise_on_tubes"] or nav.bound_m <= p["look_uncertainty_m"]
-                    or nav.distance_m - self._last_look_m < p["look_every_m"]
-                    or not landmark_in_view(nav, self._landmarks(), p["landmark_max_range_m"])):
+            if not look_due(self.nav, self._last_look_m, self._landmarks(), self.params):
                 return False
             self._looking = True
-        if abs(nav.wheel_speed_mps) > 1e-3:
+        if abs(self.nav.wheel_speed_mps) > 1e-3:
             return True                     # no image while still rolling
         self._looking = False
-        self._last_look_m = nav.distance_m
+        self._last_look_m = self.nav.distance_m
         self.tlm["looks"] += 1
         self._sight_landmark(self._localise())
         return True
@@ -299,39 +264,24 @@ class RoverPickup(Component):
         return {t: (x, y) for t, x, y in self.order.landmarks}
 
     def _sight_landmark(self, body) -> int | None:
-        """Associate a tube seen at body position `body` with a known tube and fix the position on it."""
-        landmarks = self._landmarks()
-        if body is None or not landmarks:
-            return None
-        p = self.params
-        rng = math.hypot(body[0], body[1])
-        if rng > p["landmark_max_range_m"]:
-            return None
-        wx, wy, _ = world_of_body(body, self.nav, self._height_at)
-        tid = associate_landmark((wx, wy), landmarks, self.nav.bound_m + 0.5)
-        if tid is None:
-            return None
-        if p["relocalise_on_tubes"]:
-            lx, ly = landmarks[tid]
-            bound = p["landmark_fix_bound_m"] + p["landmark_fix_bound_per_m"] * rng
-            fix = PositionFix(self.nav.x_m + lx - wx, self.nav.y_m + ly - wy, bound, f"tube {tid}", "landmark")
-            self.nav = self.nav.after_fix(fix)     # navigation applies it when this step returns
+        """The known tube seen at body position `body`; its fix goes to navigation (applied when
+        this step returns) and this step goes on from it at once."""
+        tid, fix = sighting(body, self.nav, self._landmarks(), self.params, self._height_at)
+        if fix is not None:
+            self.nav = self.nav.after_fix(fix)
             self.publish(ROVER_FIX, fix)
             self._fix = fix
         return tid
 
     def _localise(self) -> tuple[float, float, float] | None:
-        """Tube position in the body frame from a navcam frame (`pickup_geometry.tube_in_body`)."""
+        """Tube position in the body frame from a navcam frame, or None (the frame's answer is
+        told to mobility with the wish)."""
         if self.camera is None:
             return None
         r = self.device_call(self.camera.read)
         r = None if failed(r) else r
         self._cam = (self._cam[0] or r is None, self._cam[1] or r is not None)
-        if r is None or not r.detected:
-            return None
-        p = self.params
-        return tube_in_body(r.los_unit, (p["cam_x_m"], p["cam_y_m"], p["cam_z_m"]), p["tube_z_m"], self.nav,
-                            self._height_at)
+        return tube_from_frame(r, self.nav, self.params, self._height_at)
 
     def _in_reach(self, bx: float, by: float, bz: float) -> bool:
         p = self.params

@@ -35,13 +35,13 @@ from fsw.gnc.path_planner import CostMap
 
 from ..custody import CustodyLedger
 from ..handoff import HandoffEndpoint
-from . import restart
+from . import restart, tubes
 from .modes import ROVER_MODES
 from .navigation import initial_state
 from .route import Route
 from .rover_decl import ROVER_CHANNELS, ROVER_EVENTS, ROVER_PARAMS
 from .topics import (DRIVE_NOTE, DRIVE_ORDER, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, PICKUP_NOTE, PICKUP_ORDER,
-                     PICKUP_REPLY, PICKUP_WISH, ROVER_FIX, ROVER_STATUS, DriveNote, DriveOrder, HandoffNote,
+                     PICKUP_REPLY, PICKUP_WISH, ROVER_FIX, ROVER_STATUS, DriveNote, HandoffNote,
                      HandoffReply, NavState, PickupNote, PickupOrder, PickupWish, PositionFix, RoverStatus)
 
 
@@ -234,20 +234,12 @@ class Rover(Component):
         """A move the pickup asks for (its facts are the guards), and custody of a stowed tube."""
         self._claim = note
         if note.kind == "stowed":
-            tube = note.tube
-            if not (self.ledger.move(tube, "depot", "rover") and self.trigger("stowed")):
+            if tubes.stowed(self, note.tube):
+                self._progress = True
+            else:
                 self.trigger("fault")          # the ledger disagrees with the slot sensor: the ground looks
-                return
-            self.aboard.append(tube)
-            self.tasks.pop(0)
-            self.landmarks.pop(tube, None)      # no longer on the ground to be seen
-            self._relocalise_trips = 0
-            self.task = None
-            self.tlm["tubes_stowed"] = len(self.aboard)
-            self.emit("TUBE_STOWED", tube=tube, count=len(self.aboard))
-            self._progress = True
         elif self.trigger(note.kind) and note.kind == "give_up":
-            self._skip_task(note.attempts)
+            tubes.skipped(self, note.attempts)
 
     def _on_wish(self, wish: PickupWish) -> None:
         """The pickup's last word this tick: its fix, the creep it asks for, the wheels; then
@@ -275,12 +267,7 @@ class Rover(Component):
     def _on_handoff(self, note: HandoffNote) -> None:
         """The hand-off component's results: custody moves here, in the manager's ledger."""
         if note.kind == "taken":
-            tube = note.tube
-            if tube in self.aboard and self.ledger.move(tube, "rover", "sta"):
-                self.aboard.remove(tube)
-                self.tlm["tubes_handed_over"] += 1
-                self.tlm["tubes_stowed"] = len(self.aboard)
-                self.emit("HANDOFF_RESULT", tube=tube, result="taken")
+            tubes.handed_over(self, note.tube)
         elif note.kind == "refused":
             self.emit("HANDOFF_RESULT", tube=note.tube, result="refused")
         elif note.kind == "done":
@@ -347,7 +334,7 @@ class Rover(Component):
                     self._relocalise_trips += 1   # try again from a fresh fix at the lander
                     self.emit("TOO_UNSURE", purpose=f"tube {self.task.tube}", bound_m=round(self.nav.bound_m, 2))
                     return
-                self._skip_task(0)
+                tubes.skipped(self, 0)
                 return
             self.drive.follow(path, f"tube {self.task.tube}", self.nav)
             self.trigger("drive")
@@ -389,13 +376,6 @@ class Rover(Component):
 
     def _go_home(self) -> bool:
         return self.drive.to_lander(self.nav) and self.trigger("go_home" if self.aboard else "relocalise")
-
-    def _skip_task(self, attempts: int) -> None:
-        self._relocalise_trips = 0
-        task = self.tasks.pop(0)
-        self.tlm["tubes_skipped"] += 1
-        self.emit("TUBE_SKIPPED", tube=task.tube, attempts=attempts)
-        self.task = None
 
     # ------------------------------------------------------------ warm restart (restart.py)
     def checkpoint_state(self) -> dict[str, Any]:
