@@ -29,7 +29,7 @@ from fsw.core.devices import DeviceFailure, failed
 from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 
-from .arm import arm_at, move_arm
+from .arm import ArmUser
 from .looks import look_due, sighting, tube_from_frame
 from .mobility import counted_as_navcam
 from .modes import PICKUP_STEPS, ROVER_MODES, ROVER_STEPS
@@ -41,7 +41,7 @@ from .topics import (NAV_STATE, PICKUP_NOTE, PICKUP_ORDER, PICKUP_REPLY, PICKUP_
 KEPT = ("looks", "navcam_faults", "device_faults")
 
 
-class RoverPickup(Component):
+class RoverPickup(ArmUser, Component):
     PUBLISHES = (PICKUP_NOTE, PICKUP_WISH, ROVER_FIX)
     SUBSCRIBES = (PICKUP_ORDER, NAV_STATE, Sub(PICKUP_REPLY, "_on_refused"))
     CHANNELS, EVENTS, PARAMS = PICKUP_CHANNELS, PICKUP_EVENTS, PICKUP_PARAMS
@@ -287,23 +287,10 @@ class RoverPickup(Component):
         p = self.params
         return in_reach((bx, by, bz), p["arm_base_x_m"], p["arm_base_z_m"], p["arm_reach_m"])
 
-    def _height_at(self, x: float, y: float) -> float:
-        return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
-
     # ------------------------------------------------------------ devices
     def report_device_fault(self, failure: DeviceFailure) -> None:
         if not counted_as_navcam(self, failure):
             super().report_device_fault(failure)
-
-    def _jaws(self, open_: bool) -> None:
-        if self.gripper is not None:
-            self.device_call(self.gripper.open_jaws if open_ else self.gripper.close_jaws)
-
-    def _arm_to(self, target) -> None:
-        move_arm(self, self.arm, target)
-
-    def _arm_at(self, target) -> bool:
-        return arm_at(self, self.arm, target)
 
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict[str, Any]:
