@@ -337,7 +337,7 @@ def test_a_pickup_restarted_mid_grasp_resumes_from_what_the_sensors_show():
 
 
 def test_a_reset_mid_grasp_in_flight_resumes_and_stows_the_tube():
-    """ROV-PICK-008 in the fetch flight: a processor reset while the arm grasps the first tube;
+    """ROV-PICK-008, ROV-MGR-002 in the fetch flight: a processor reset while the arm grasps the first tube;
     every component restores its own checkpoint, the pickup looks again or stows what it holds,
     and tube 1 ends in a slot once in custody (moved once from the depot)."""
     spec = FaultSpec("reset", when="rover:ACQUIRE", delay_s=3.0)
@@ -348,3 +348,60 @@ def test_a_reset_mid_grasp_in_flight_resumes_and_stows_the_tube():
     assert [r.args["tube"] for r in run.records if r.name == "TUBE_MOVED"].count(1) == 1
     assert any(r.name == "TUBE_STOWED" and r.args["tube"] == 1 for r in run.records)
     assert not [r for r in run.records if r.name in ("TUBE_SKIPPED", "STEP_TIMEOUT")]
+
+
+def test_pickup_device_faults_are_its_own_and_safe_the_rover():
+    """ROV-PICK-009: an arm that stops answering mid-grasp counts in rover_pickup.device_faults
+    (DEVICE_FAULT), and fault protection watches that channel with the rover's SAFE response."""
+    from hal.errors import DeviceFault
+    from fsw.vehicles.rover import build_rover
+    from fsw.vehicles.rover.faults import SAFE_RESPONSE, fault_table
+
+    p, sent = pickup()
+
+    def broken(target):
+        raise DeviceFault("arm: no answer")
+    p.arm.move_to = broken
+    tick(p, order("TRAVERSE", new_approach=True))
+    tick(p, order("APPROACH_TUBE"))                  # in reach: the grasp starts, the arm does not answer
+    assert p.tlm["device_faults"] == 1 and p.tlm["navcam_faults"] == 0
+    assert [e.name for e in p.event_log].count("DEVICE_FAULT") == 1
+    monitors = {m.name: m for m in fault_table(build_rover().topology)}
+    m = monitors["rover_pickup_device_fault"]
+    assert m.channel == "rover_pickup.device_faults" and m.response == SAFE_RESPONSE
+
+
+def test_the_drive_order_goes_out_once_a_tick_after_the_pickups_wish():
+    """ROV-MGR-001 / ROV-WIRE-001: wired, the manager publishes exactly one drive order per
+    tick, when the pickup's wish is delivered; a look the pickup decides stops the manager's
+    pursuit in that same order."""
+    from fsw.vehicles.rover import build_rover
+    from fsw.vehicles.rover.topics import DRIVE_ORDER
+    fsw = build_rover(delivery="perseverance", carried=(101,), handoff_pose=(10.0, 0.0, 0.0))
+    rover, pick = fsw.rover, fsw.pickup
+    log: list[tuple[int, object, object]] = []       # (tick, topic, payload), in publish order
+    now = [0]
+
+    def recording(publish):
+        return lambda topic, payload: (log.append((now[0], topic, payload)), publish(topic, payload))
+    for c in fsw.components:
+        c.publish = recording(c.publish)
+
+    def one_tick():
+        for c in fsw.components:
+            c.step((now[0] + 1) * 100_000_000)
+            fsw.topology.bus.deliver()
+        now[0] += 1
+    for _ in range(4):                                # plans a way home and pursues it
+        one_tick()
+    orders = [(k, p) for k, topic, p in log if topic is DRIVE_ORDER]
+    assert [k for k, _ in orders] == [0, 1, 2, 3] and orders[-1][1].action == "pursue"
+    for k in range(4):
+        topics = [topic for j, topic, _ in log if j == k]
+        assert topics.index(PICKUP_WISH) < topics.index(DRIVE_ORDER)
+    rover.landmarks[99] = (rover.nav.x_m + 2.0 * math.cos(rover.nav.heading_rad),
+                           rover.nav.y_m + 2.0 * math.sin(rover.nav.heading_rad))   # a known tube ahead
+    pick.set_param("look_uncertainty_m", 0.0)
+    one_tick()
+    last = [p for k, topic, p in log if topic is DRIVE_ORDER and k == 4]
+    assert rover.mode == "RETURN" and len(last) == 1 and last[0].action == "stop"
