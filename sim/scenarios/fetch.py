@@ -43,7 +43,7 @@ from fsw.vehicles.handoff import loopback_pair
 from fsw.vehicles.lander import build_lander
 from fsw.vehicles.lander.rover_tracker import RoverTracker
 from fsw.vehicles.lander.sta import SampleTransferArm
-from fsw.vehicles.rover import Rover, RoverHandoff, RoverMobility, RoverNavigation, SurfaceFlight, TubeTask, build_rover, build_surface_flight
+from fsw.vehicles.rover import Rover, RoverHandoff, RoverMobility, RoverNavigation, RoverPickup, SurfaceFlight, TubeTask, build_rover, build_surface_flight
 from fsw.vehicles.builtin import ROVER
 from sim.deployment import ScenarioError, SilOutcome, resolve_overrides, run_scenario
 from sim.faults.cases import FETCH
@@ -81,8 +81,8 @@ PARAMS = (
     flight_param(Rover, "inflate_by_bound", True, doc="plan on hazards inflated by that bound (false: nominal margin only)"),
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
-PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_mobility.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
-FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_mobility": RoverMobility, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
+PARAMETER_PREFIXES = ("rover.", "rover_nav.", "rover_pickup.", "rover_mobility.", "rover_handoff.", "sta.", "tracker.")   # flight parameters: "rover.max_pos_bound_m"
+FLIGHT_COMPONENTS = {"rover": Rover, "rover_nav": RoverNavigation, "rover_pickup": RoverPickup, "rover_mobility": RoverMobility, "rover_handoff": RoverHandoff, "sta": SampleTransferArm, "tracker": RoverTracker}
 
 ROVER_MAP_HALF_CELLS = 400          # the rover's onboard map: 400 m x 400 m at 0.5 m around the lander
 DEPOT_STREAM = 0x5EED_DE90          # the depot layout's random stream, apart from the terrain's
@@ -236,7 +236,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
                        ledger=CustodyLedger(), start_pose=start, slots=N_SLOTS)
     lfsw = build_lander(devices, handoff=lander_end, ledger=CustodyLedger(), sta_base_xyz_m=sta_base,
                         tracker_camera_xyz_m=cams)
-    lander, sta, rover, nav, handing = lfsw.lander, lfsw.sta, rfsw.rover, rfsw.nav, rfsw.handoff
+    lander, sta, nav, pickup, handing = lfsw.lander, lfsw.sta, rfsw.nav, rfsw.pickup, rfsw.handoff
     lander.force_mode("SURFACE_IDLE")      # this scenario starts after landing
 
     def configure(surface: SurfaceFlight) -> None:
@@ -250,7 +250,7 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
             sta.set_param(f"handoff_{axis}_m", present[k] - sta_base[k])
             sta.set_param(f"os_{axis}_m", StaParams().os_port_m[k])
         sta.set_param("step_timeout_cycles", 450)
-        rover.set_param("step_timeout_cycles", 1200)
+        pickup.set_param("step_timeout_cycles", 1200)
         handing.set_param("step_timeout_cycles", 1200)
         topology = surface.topology
         params = flight_parameters(cfg, fsw_params)
@@ -353,7 +353,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
         "final_position_error_m": _r(math.hypot(nav.dr.x - rv.x, nav.dr.y - rv.y), 3),
         "lander_fixes": int(nav.tlm["lander_fixes"]),
         "landmark_fixes": int(nav.tlm["landmark_fixes"]),
-        "looks": int(rover.tlm["looks"]),
+        "looks": int(topo["rover_pickup"].tlm["looks"]),
         "custody_consistent": bool(custody_ok),
         "custody_refusals": sta.ledger.refusals + rover.ledger.refusals,
         "custody": {"delivered": sorted(set(in_os_ledger) | set(sta.ledger.tubes_at("sta"))),

@@ -13,7 +13,8 @@ from fsw.core.substeps import SubSteps
 from fsw.vehicles.rover.handoff import RoverHandoff
 from fsw.vehicles.rover.modes import HANDOFF_STEPS, PICKUP_STEPS, ROVER_STEPS
 from fsw.vehicles.rover.navigation import RoverNavigation
-from fsw.vehicles.rover.topics import (DRIVE_NOTE, DRIVE_ORDER, DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_FIX, ROVER_STATUS,
+from fsw.vehicles.rover.topics import (DRIVE_NOTE, DRIVE_ORDER, DRIVE_SPEED, HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, PICKUP_NOTE,
+                                      PICKUP_ORDER, PICKUP_REPLY, PICKUP_WISH, ROVER_FIX, ROVER_STATUS,
                                       HandoffNote, HandoffReply, NavState, PositionFix, RoverStatus)
 from fsw.vehicles.rover.vehicle import build_rover
 
@@ -178,19 +179,23 @@ def test_navigation_checkpoints_its_estimate():
 
 # ------------------------------------------------------------ wiring (ROV-WIRE-*)
 def test_the_rover_is_wired_navigation_first():
-    """ROV-WIRE-001: navigation runs before the manager, mobility and the hand-off after it, and
-    the topics connect exactly them."""
+    """ROV-WIRE-001: navigation runs before the manager; the pickup right after it, then mobility
+    and the hand-off; the topics connect exactly them."""
     fsw = build_rover()
-    assert [c.name for c in fsw.components] == ["rover_nav", "rover", "rover_mobility", "rover_handoff"]
+    assert [c.name for c in fsw.components] == ["rover_nav", "rover", "rover_pickup", "rover_mobility", "rover_handoff"]
     conn = {c.topic.name: (c.publishers, c.subscribers) for c in fsw.topology.connections}
-    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover", "rover_mobility", "rover_handoff"))
-    assert conn[ROVER_FIX.name] == (("rover",), ("rover_nav",))
+    assert conn[NAV_STATE.name] == (("rover_nav",), ("rover", "rover_pickup", "rover_mobility", "rover_handoff"))
+    assert conn[ROVER_FIX.name] == (("rover", "rover_pickup"), ("rover_nav",))
     assert conn[DRIVE_SPEED.name] == (("rover_mobility",), ("rover_nav",))
     assert conn[DRIVE_ORDER.name] == (("rover",), ("rover_mobility",))
     assert conn[DRIVE_NOTE.name] == (("rover_mobility",), ("rover",))
     assert conn[ROVER_STATUS.name] == (("rover",), ("rover_handoff",))
     assert conn[HANDOFF_REPLY.name] == (("rover",), ("rover_handoff",))
     assert conn[HANDOFF_NOTE.name] == (("rover_handoff",), ("rover",))
+    assert conn[PICKUP_ORDER.name] == (("rover",), ("rover_pickup",))
+    assert conn[PICKUP_NOTE.name] == (("rover_pickup",), ("rover",))
+    assert conn[PICKUP_WISH.name] == (("rover_pickup",), ("rover",))
+    assert conn[PICKUP_REPLY.name] == (("rover",), ("rover_pickup",))
 
 
 # ------------------------------------------------------------ pickup geometry (ROV-GEO-*)

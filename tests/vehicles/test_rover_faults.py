@@ -118,4 +118,4 @@ def test_no_alarm_in_a_clean_egress_and_traverse_start():
     rover, nav = run.topology["rover"], run.topology["rover_nav"]
     mob = run.topology["rover_mobility"]
     assert rover.mode == "TRAVERSE" and nav.tlm["stalled_s"] == 0.0
-    assert rover.tlm["navcam_faults"] == 0 and mob.tlm["navcam_faults"] == 0
+    assert run.topology["rover_pickup"].tlm["navcam_faults"] == 0 and mob.tlm["navcam_faults"] == 0

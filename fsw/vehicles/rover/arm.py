@@ -1,5 +1,6 @@
-"""The rover's arm, as the pickup (manager) and the hand-off command it: one way to move it
-and one test of "there yet", through the calling component's `device_call`."""
+"""The rover's arm and gripper, as the pickup and the hand-off command them: one way to move
+the arm, one test of "there yet", one way to work the jaws, through the calling component's
+`device_call` (`ArmUser`, a mixin for a component with `arm`, `gripper` and `terrain`)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -25,4 +26,25 @@ def arm_at(component: Any, arm: Any, target: Sequence[float]) -> bool:
             and max(abs(r.position_m[k] - target[k]) for k in range(3)) < ARM_AT_M)
 
 
-__all__ = ["ARM_AT_M", "arm_at", "move_arm"]
+class ArmUser:
+    """The arm, the gripper's jaws and the ground height, for the pickup and the hand-off."""
+
+    arm: Any
+    gripper: Any
+    terrain: Any
+
+    def _jaws(self, open_: bool) -> None:
+        if self.gripper is not None:
+            self.device_call(self.gripper.open_jaws if open_ else self.gripper.close_jaws)
+
+    def _arm_to(self, target) -> None:
+        move_arm(self, self.arm, target)
+
+    def _arm_at(self, target) -> bool:
+        return arm_at(self, self.arm, target)
+
+    def _height_at(self, x: float, y: float) -> float:
+        return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
+
+
+__all__ = ["ARM_AT_M", "ArmUser", "arm_at", "move_arm"]

@@ -1,6 +1,6 @@
 """Fetch-rover fault table (MSR_FACTS.md: slip, tilt and obstacle stops, lost localisation).
 
-A drive (rover_mobility), IMU (rover_nav), arm or gripper that stops answering, a drive that does not carry out its
+A drive (rover_mobility), IMU (rover_nav), arm or gripper (rover, rover_pickup, rover_handoff) that stops answering, a drive that does not carry out its
 commands (no progress), or a localisation bound past what the lander can recover stops the
 rover in SAFE (the ground looks). A navcam that stops answering while driving holds the rover
 (HAZARD_STOP: stopped, counted as "hold") until the camera has answered for `hold_clear_s`,
@@ -33,11 +33,13 @@ def fault_table(topology) -> tuple[Monitor, ...]:
     p = topology["rover_nav"].params
     table = [
         Monitor("rover_device_fault", "limit", "rover.device_faults", hi=0, persistence=1,
-                response=SAFE_RESPONSE, doc="the arm, gripper or a slot sensor stopped answering"),
+                response=SAFE_RESPONSE, doc="the gripper or a slot sensor stopped answering (custody's readings)"),
         Monitor("rover_mobility_device_fault", "limit", "rover_mobility.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the drive stopped answering"),
         Monitor("rover_nav_device_fault", "limit", "rover_nav.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the wheels' odometry or the IMU stopped answering"),
+        Monitor("rover_pickup_device_fault", "limit", "rover_pickup.device_faults", hi=0, persistence=1,
+                response=SAFE_RESPONSE, doc="the arm or gripper stopped answering while picking a tube up"),
         Monitor("rover_handoff_device_fault", "limit", "rover_handoff.device_faults", hi=0, persistence=1,
                 response=SAFE_RESPONSE, doc="the arm or gripper stopped answering while handing a tube over"),
         Monitor("rover_lost", "limit", "rover_nav.pos_bound_m", hi=float(p["lost_bound_m"]), persistence=10,

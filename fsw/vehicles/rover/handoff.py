@@ -23,13 +23,13 @@ from fsw.core.ports import Sub
 from fsw.core.substeps import SubSteps
 
 from ..handoff import HandoffEndpoint
-from .arm import arm_at, move_arm
+from .arm import ArmUser
 from .modes import HANDOFF_STEPS
 from .pickup_geometry import world_of_body
 from .topics import HANDOFF_NOTE, HANDOFF_REPLY, NAV_STATE, ROVER_STATUS, HandoffNote, HandoffReply, RoverStatus
 
 
-class RoverHandoff(Component):
+class RoverHandoff(ArmUser, Component):
     PUBLISHES = (HANDOFF_NOTE,)
     SUBSCRIBES = (ROVER_STATUS, NAV_STATE, Sub(HANDOFF_REPLY, "_on_reply"))
     CHANNELS = (Channel("step", str, ""), Channel("refusals", int, ""), Channel("device_faults", int, ""))
@@ -140,19 +140,6 @@ class RoverHandoff(Component):
     def _go(self, step: str) -> None:
         if not self.steps.go(step):
             raise RuntimeError(f"hand-off sub-step {self.steps.state} -> {step} is not in HANDOFF_STEPS")
-
-    def _jaws(self, open_: bool) -> None:
-        if self.gripper is not None:
-            self.device_call(self.gripper.open_jaws if open_ else self.gripper.close_jaws)
-
-    def _arm_to(self, target) -> None:
-        move_arm(self, self.arm, target)
-
-    def _arm_at(self, target) -> bool:
-        return arm_at(self, self.arm, target)
-
-    def _height_at(self, x: float, y: float) -> float:
-        return self.terrain.height_at(x, y) if self.terrain is not None else 0.0
 
     # ------------------------------------------------------------ warm restart
     def checkpoint_state(self) -> dict[str, Any]:

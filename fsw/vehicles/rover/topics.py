@@ -130,6 +130,55 @@ class DriveNote:
     kind: str
 
 
+@dataclass(frozen=True)
+class PickupOrder:
+    """The manager as the pickup needs it, published at the end of every manager step (after its
+    per-mode work): the mode it ended in, the task tube, the known tubes (landmarks), what the
+    gripper and the slot sensors read, and how its drive stands."""
+
+    mode: str
+    tube: int = 0                                   # the task tube (0: none)
+    tube_xy_m: tuple[float, float] = (0.0, 0.0)     # where the depot record says it lies
+    landmarks: tuple[tuple[int, float, float], ...] = ()   # depot tubes still on the ground (id, x, y)
+    holding: bool = False                           # the gripper's last reading
+    gripper_tube: int = 0
+    slot_tubes: tuple[int, ...] = ()                # tube ids the slot sensors last read
+    new_approach: bool = False                      # the manager arrived at the tube this step: look next
+    pursuing: bool = False                          # the manager pursues its path this step (a look may stop it)
+    has_route: bool = False                         # a path is being pursued (the creep's, in APPROACH_TUBE)
+    at_goal: bool = False                           # the rover is at that path's end
+
+
+@dataclass(frozen=True)
+class PickupNote:
+    """A move the pickup asks of the manager's mode table, with the facts its guards test:
+    "in_reach", "grasped", "retry", "give_up", "stowed" (custody moves), "fault" (a tube in
+    neither the gripper nor a slot after a restart), "timeout" (a sub-step never ended)."""
+
+    kind: str
+    tube: int = 0
+    attempts: int = 0
+    localised: bool = False
+    grasped: bool = False
+    stowed: bool = False
+    retries_left: bool = False
+
+
+@dataclass(frozen=True)
+class PickupWish:
+    """The pickup's last word each step (after its notes): what it wants of the wheels ("" the
+    manager's own order, "stop", "pursue" its creep), a path it asks the manager for ("seen":
+    straight to the standoff point in front of the tube seen at `seen_xy_m`; "task": a safe
+    path to the task tube), the fix a look made, and whether the navcam answered."""
+
+    action: str = ""
+    creep: str = ""
+    seen_xy_m: tuple[float, float] = (0.0, 0.0)
+    fix: PositionFix | None = None
+    navcam_failed: bool = False
+    navcam_answered: bool = False
+
+
 NAV_STATE = Topic("rover.nav", NavState, "navigation's estimate, every step and after every fix")
 ROVER_FIX = Topic("rover.fix", PositionFix, "a position fix for navigation to apply")
 DRIVE_SPEED = Topic("rover.drive_speed", float, "the commanded wheel speed (m/s), on every change")
@@ -141,7 +190,13 @@ HANDOFF_NOTE = Topic("rover.handoff_note", HandoffNote, "the hand-off's results 
 DRIVE_ORDER = Topic("rover.drive", DriveOrder, "the manager's wheel order and new path, every step")
 DRIVE_NOTE = Topic("rover.drive_note", DriveNote, "mobility's own stops and holds for the manager")
 
-ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE, DRIVE_ORDER, DRIVE_NOTE)
+PICKUP_ORDER = Topic("rover.pickup_order", PickupOrder, "the manager's mode, task, sensors and drive, every step")
+PICKUP_NOTE = Topic("rover.pickup_note", PickupNote, "a mode move the pickup asks of the manager")
+PICKUP_WISH = Topic("rover.pickup_wish", PickupWish, "the pickup's wheels, path request and fix, every step")
+PICKUP_REPLY = Topic("rover.pickup_reply", str, "why the manager has no path for the pickup's creep")
 
-__all__ = ["DRIVE_NOTE", "DRIVE_ORDER", "DRIVE_SPEED", "DriveNote", "DriveOrder", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
+ROVER_TOPICS = (NAV_STATE, ROVER_FIX, DRIVE_SPEED, ROVER_STATUS, HANDOFF_REPLY, HANDOFF_NOTE, DRIVE_ORDER, DRIVE_NOTE,
+                PICKUP_ORDER, PICKUP_NOTE, PICKUP_WISH, PICKUP_REPLY)
+
+__all__ = ["PICKUP_NOTE", "PICKUP_ORDER", "PICKUP_REPLY", "PICKUP_WISH", "PickupNote", "PickupOrder", "PickupWish", "DRIVE_NOTE", "DRIVE_ORDER", "DRIVE_SPEED", "DriveNote", "DriveOrder", "HANDOFF_NOTE", "HANDOFF_REPLY", "ROVER_STATUS", "HandoffNote", "HandoffReply",
            "RoverStatus", "NAV_STATE", "NavState", "PositionFix", "ROVER_FIX", "ROVER_TOPICS", "raised_growth"]

@@ -26,6 +26,7 @@ from . import faults
 from .handoff import RoverHandoff
 from .mobility import RoverMobility
 from .navigation import RoverNavigation
+from .pickup import RoverPickup
 from .rover import Rover, TubeTask
 from .topics import ROVER_TOPICS
 
@@ -44,17 +45,19 @@ class RoverFsw:
     nav: RoverNavigation
     handoff: RoverHandoff
     mobility: RoverMobility
+    pickup: RoverPickup
 
     @property
     def components(self) -> list:
         """The rover's components in executive order: navigation first, so the manager reads
-        this tick's estimate; mobility right after the manager, so it carries out the drive
-        order of this tick; the hand-off last, on the status the manager published this tick
-        (fsw/vehicles/rover/DESIGN.md)."""
-        return [self.nav, self.rover, self.mobility, self.handoff]
+        this tick's estimate; the pickup right after the manager, on the order it published
+        this tick (its answers reach the manager on delivery, and the manager's drive order
+        with them); mobility next, so it carries out the drive order of this tick; the
+        hand-off last, on the status the manager published this tick (DESIGN.md)."""
+        return [self.nav, self.rover, self.pickup, self.mobility, self.handoff]
 
     def install(self, executive: Executive) -> None:
-        """Rate groups: control 10 Hz (navigation, the manager, mobility, the hand-off), telemetry 1 Hz."""
+        """Rate groups: control 10 Hz (navigation, the manager, the pickup, mobility, the hand-off), telemetry 1 Hz."""
         executive.add_group("control", 1, self.components)
         executive.add_group("telemetry", TELEMETRY_DIVISOR, [self.topology.sample_telemetry], offset=1)
 
@@ -75,13 +78,14 @@ def build_rover(devices: Mapping[str, object] | None = None, *, delivery: str = 
     mobility = RoverMobility("rover_mobility", wheels=dev.pop("wheels"), camera=dev["camera"], cost_map=cost_map,
                              control_rate_hz=BASE_RATE_HZ)
     handing = RoverHandoff("rover_handoff", arm=dev["arm"], gripper=dev["gripper"], terrain=terrain, handoff=handoff)
-    rover = Rover("rover", **dev, slot_sensors=slot_sensors, cost_map=cost_map, terrain=terrain,
+    pickup = RoverPickup("rover_pickup", camera=dev["camera"], arm=dev["arm"], gripper=dev["gripper"], terrain=terrain)
+    rover = Rover("rover", gripper=dev["gripper"], slot_sensors=slot_sensors, cost_map=cost_map,
                   tasks=tasks if delivery == "fetch" else (), carried=carried if delivery == "perseverance" else (),
                   handoff_pose=handoff_pose, handoff=handoff, ledger=ledger, slots=slots, start_pose=start_pose,
-                  egressed=(delivery == "perseverance"), control_rate_hz=BASE_RATE_HZ)
-    topology = Topology(delivery if delivery == "perseverance" else "rover", [nav, rover, mobility, handing])
+                  egressed=(delivery == "perseverance"))
+    topology = Topology(delivery if delivery == "perseverance" else "rover", [nav, rover, pickup, mobility, handing])
     topology.wire(ROVER_TOPICS)
-    return RoverFsw(topology, rover, nav, handing, mobility)
+    return RoverFsw(topology, rover, nav, handing, mobility, pickup)
 
 
 @dataclass
