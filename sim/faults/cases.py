@@ -185,7 +185,7 @@ def _landing_lost(run: Any) -> str | None:
         return f"tipped: {td['horizontal_speed_mps']:.2f} m/s sideways at touchdown"
     if td["slope_deg"] > 12.0 or td["max_rock_m"] > 0.19:
         return f"tipped: slope {td['slope_deg']:.1f} deg, rock {td['max_rock_m']:.2f} m under the footprint"
-    site = run.topology["lander"].site if run.topology is not None else None
+    site = run.topology["descent"].site if run.topology is not None else None
     if site is not None and math.dist(td["position_m"][:2], (site.x_m, site.y_m)) > 60.0:
         return "landed off the 60 m safe disc"
     return None
