@@ -157,16 +157,19 @@ class Lander(Component):
             self.trigger("secure")
 
     def during_SURFACE_IDLE(self) -> None:
-        if self.os_sealed():
-            self.trigger("prepare_mav")
-        elif self.sta_ready() and self.sta_busy():
+        if not self._prepare_mav_if_sealed() and self.sta_ready() and self.sta_busy():
             self.trigger("begin_transfer")
 
     def during_SAMPLE_TRANSFER(self) -> None:
+        if not self._prepare_mav_if_sealed() and not self.sta_busy():
+            self.trigger("pause_transfer")
+
+    def _prepare_mav_if_sealed(self) -> bool:
+        """A sealed container ends the surface work, transferring or not."""
         if self.os_sealed():
             self.trigger("prepare_mav")
-        elif not self.sta_busy():
-            self.trigger("pause_transfer")
+            return True
+        return False
 
     def during_MAV_PREP(self) -> None:
         if self.mav_go():
