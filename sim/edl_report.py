@@ -55,8 +55,8 @@ def edl_figures(sim: Any, topo: Any, target_xy: tuple[float, float]) -> dict[str
         tx, ty = target_xy
         out.update(entry_to_touchdown_s=_r(td["time_s"], 2), touchdown_east_m=_r(x - tx, 2),
                    touchdown_north_m=_r(y - ty, 2), miss_from_target_m=_r(math.hypot(x - tx, y - ty), 2))
-        lander = topo["lander"]
-        out["nav_error_at_touchdown_m"] = _r(math.hypot(lander.r[0] - x, lander.r[1] - y), 3)
+        nav = topo["descent_nav"]
+        out["nav_error_at_touchdown_m"] = _r(math.hypot(nav.r[0] - x, nav.r[1] - y), 3)
     return out
 
 

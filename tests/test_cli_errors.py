@@ -87,8 +87,8 @@ ROWS = [
         "below minimum"),
     row("flight parameter", "sil ascent --set nav.foo=3 --out OUT", "nav.foo=3", "no parameter 'foo'"),
     row("flight parameter", "sil capture --set ccrs.far_start_m=1 --out OUT", "ccrs.far_start_m=1", "minimum 1000"),
-    row("flight parameter", "sil landing --set lander.divert_budget_m=5000 --out OUT",
-        "lander.divert_budget_m=5000", "above maximum 2000"),
+    row("flight parameter", "sil landing --set descent.divert_budget_m=5000 --out OUT",
+        "descent.divert_budget_m=5000", "above maximum 2000"),
     row("flight parameter", "sil fetch --set rover.max_pos_bound_m=1e9 --out OUT", "rover.max_pos_bound_m",
         "above maximum 20"),
     # the campaign: every phase checked before the landing flies

@@ -185,7 +185,7 @@ def _landing_lost(run: Any) -> str | None:
         return f"tipped: {td['horizontal_speed_mps']:.2f} m/s sideways at touchdown"
     if td["slope_deg"] > 12.0 or td["max_rock_m"] > 0.19:
         return f"tipped: slope {td['slope_deg']:.1f} deg, rock {td['max_rock_m']:.2f} m under the footprint"
-    site = run.topology["lander"].site if run.topology is not None else None
+    site = run.topology["descent"].site if run.topology is not None else None
     if site is not None and math.dist(td["position_m"][:2], (site.x_m, site.y_m)) > 60.0:
         return "landed off the 60 m safe disc"
     return None
@@ -198,7 +198,8 @@ def _landing_lost(run: Any) -> str | None:
 # them through. The IMU out from late in the entry
 # to after the deploy window leaves the parachute to the backup timer. The camera out for the
 # whole of TRN leaves the lander on inertial navigation, kilometres off the map: it may land
-# off its safe disc (may_lose says so).
+# off its safe disc (may_lose says so). The crash is descent navigation's 50 Hz step (the
+# lander's control loop: its gap is propagated, NAV_GAP); the mode manager has none at 50 Hz.
 LANDING = ScenarioCases(
     "landing", phases=("lander:ENTRY", "lander:PARACHUTE", "lander:TERRAIN_NAV", "lander:POWERED_DESCENT",
                        "lander:SURFACE_IDLE"),
@@ -224,7 +225,7 @@ LANDING = ScenarioCases(
                                    {"kind": "actuator_stuck", "target": "engine"}),
         "lander:SURFACE_IDLE": ({"kind": "dropout", "target": "imu0"}, {"kind": "dropout", "target": "altimeter0"}),
     },
-    crash_target="lander", settle_s=420.0, link_outage_s=62.0, fault_s=5.0, quick=("lander:POWERED_DESCENT",),
+    crash_target="descent_nav", settle_s=420.0, link_outage_s=62.0, fault_s=5.0, quick=("lander:POWERED_DESCENT",),
     lost=_landing_lost,
     may_lose={"lander:TERRAIN_NAV": {
         "dropout(camera0)": "no map-relative fix at all (camera out through TRN): inertial navigation is "

@@ -51,7 +51,7 @@ from fsw.gnc.map_product import FORMAT as MAP_FORMAT, SUFFIX as MAP_SUFFIX, MapP
 from fsw.gnc.site_frame import SiteFrame, state_from_entry
 from fsw.gnc.site_select import PeriodicMap
 from fsw.gnc.trn import CameraModel, OrbitalMap
-from fsw.vehicles.lander import Lander, LanderFsw, build_flight
+from fsw.vehicles.lander import DescentGuidance, DescentNavigator, Lander, LanderFsw, build_flight
 from fsw.vehicles.lander.edl_nav import EdlNavigator
 from fsw.vehicles.lander.edl_sequencer import EdlSequencer
 from fsw.vehicles.lander.entry import EntryGuidance
@@ -108,7 +108,7 @@ PARAMS = (
     ScenarioParam("wind_north_low_mps", 0.0, float, -100.0, 100.0),
     ScenarioParam("wind_east_high_mps", 0.0, float, -200.0, 200.0),
     ScenarioParam("wind_north_high_mps", 0.0, float, -200.0, 200.0),
-    flight_param(Lander, "divert_budget_m", 300.0),
+    flight_param(DescentGuidance, "divert_budget_m", 300.0),
     ScenarioParam("max_time_s", 600.0, float, 1.0, 3600.0),
     ScenarioParam("slope_limit_deg", 12.0, float, 1.0, 45.0),
     ScenarioParam("roughness_limit_m", 0.10, float, 0.01, 1.0),
@@ -119,7 +119,7 @@ PARAMS = (
 )
 DEFAULTS: dict[str, Any] = defaults(PARAMS)
 FLIGHT_COMPONENTS = {"lander": Lander, "edlnav": EdlNavigator, "entry": EntryGuidance, "edl": EdlSequencer,
-                     "trn": TerrainRelativeNav}
+                     "trn": TerrainRelativeNav, "descent_nav": DescentNavigator, "descent": DescentGuidance}
 PARAMETER_PREFIXES = tuple(f"{c}." for c in FLIGHT_COMPONENTS)   # e.g. "trn.image_period_s"
 KEY_FIGURES = ("edl.peak_decel_g", "edl.parachute_deploy_alt_km", "edl.parachute_deploy_mach", "edl.trn_error_m",
                "edl.entry_to_touchdown_s", "touchdown.error_from_site_m", "edl.miss_from_target_m")
@@ -134,7 +134,7 @@ def settings(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
 
 def flight_parameters(cfg: Mapping[str, Any], fsw_params: Mapping[str, Any]) -> dict[str, Any]:
     """Every flight parameter the scenario sets (component.NAME -> value), in order."""
-    return {"lander.divert_budget_m": cfg["divert_budget_m"], **fsw_params}
+    return {"descent.divert_budget_m": cfg["divert_budget_m"], **fsw_params}
 
 
 def check_overrides(overrides: Mapping[str, Any] | None) -> None:
@@ -361,8 +361,8 @@ def flight(devices: Mapping[str, Any], clock: Any, overrides: Mapping[str, Any] 
     engine = EngineLimits(max_thrust_N=dp.max_thrust_N, min_throttle=dp.min_throttle)
 
     def configure(fsw: LanderFsw) -> None:
-        fsw.lander.load_map(safety.map, safety)
-        fsw.lander.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
+        fsw.load_map(safety.map, safety)
+        fsw.descent_nav.set_param("mass_kg", dp.dry_mass_kg + dp.propellant_kg)
         params = flight_parameters(cfg, fsw_params)
         check_flight_params(FLIGHT_COMPONENTS, params)
         for key, value in params.items():
@@ -394,6 +394,7 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
     cfg, _ = settings(outcome.overrides)
     topo, sim = outcome.topology, outcome.plant
     lander: Lander = topo["lander"]
+    guidance: DescentGuidance = topo["descent"]
     dp = DescentParams()
     seq_failed = int(topo["seq"].tlm["commands_failed"])
     sequence_ok = seq_failed == 0 and topo["seq"].mode == "DONE"
@@ -401,12 +402,12 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
                                            if e.component == "lander" and e.name == "MODE_CHANGED"]
     truth = sim.truth()
     td = truth["touchdown"]
-    site = lander.site
+    site = guidance.site
     summary: dict[str, Any] = {
         "modes": modes_seen, "final_mode": lander.mode, "edl_sequence_ok": sequence_ok,
         "target_m": [_r(cfg["target_x_m"], 2), _r(cfg["target_y_m"], 2)],
         "map": {"cells": int(cfg["n_cells"]), "resolution_m": float(cfg["resolution_m"]),
-                "safe_fraction": _r(lander.safety.safe_fraction, 4)},
+                "safe_fraction": _r(guidance.safety.safe_fraction, 4)},
         "terrain_seed": int(cfg["terrain_seed"]),
         "propellant_used_kg": _r(dp.propellant_kg - truth.get("propellant_kg", dp.propellant_kg), 1),
         "lander_xy_m": None,
@@ -417,8 +418,8 @@ def summarize(outcome: SilOutcome) -> dict[str, Any]:
                                   "miss_from_target_m": _r(site.miss_from_target_m, 2),
                                   "divert_m": _r(site.divert_m, 2),
                                   "diverted": "HAZARD_DIVERT" in modes_seen}
-        summary["site_safety"] = {k: _r(v, 3) for k, v in lander.site_metrics.items()}
-        summary["site_safe_on_map"] = bool(lander.safety.safe[site.i, site.j])
+        summary["site_safety"] = {k: _r(v, 3) for k, v in guidance.site_metrics.items()}
+        summary["site_safe_on_map"] = bool(guidance.safety.safe[site.i, site.j])
     shift = (0.0, 0.0)
     if td is not None:
         err = math.hypot(td["position_m"][0] - site.x_m, td["position_m"][1] - site.y_m) if site else None
@@ -493,11 +494,11 @@ def run(*, seed: int, out_dir, overrides: Mapping[str, Any] | None = None,
 def artifacts(outcome: SilOutcome) -> dict[str, Any]:
     """Report data (artifacts.npz): the lander's own safety map and the height map, every
     4th cell, around the touchdown point (map metres), and the TRN fixes with their truth."""
-    lander = outcome.topology["lander"]
-    sm = lander.safety
+    guidance = outcome.topology["descent"]
+    sm = guidance.safety
     step = 4
     n, res = sm.map.n, sm.map.resolution_m
-    site = lander.site
+    site = guidance.site
     cx, cy = (site.x_m, site.y_m) if site is not None else (0.0, 0.0)
     ci, cj = math.floor((cy + 0.5 * n * res) / res), math.floor((cx + 0.5 * n * res) / res)
     rows = np.arange(ci - n // 2, ci + n // 2, step)

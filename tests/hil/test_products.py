@@ -40,7 +40,7 @@ def test_without_a_deployed_product_the_ground_makes_one_and_leaves_nothing(tmp_
     names = dep.products()
     assert set(names) == PRODUCTS
     assert dep.product_sources == {k: f"made here: {n}" for k, n in names.items()}
-    assert map_loaded(topo) and topo["lander"].safety.map.n == 1024
+    assert map_loaded(topo) and topo["descent"].safety.map.n == 1024
     assert topo["trn"].map.n == 2048 and type(topo["trn"].map.image).__name__ == "Layer"   # read from the file
     assert not list(tmp_path.iterdir())             # the file went once the flight side had it
 

@@ -152,7 +152,7 @@ def test_any_document_parses_or_gives_a_dispersion_error(doc, seed):
     ({"dispersions": {"slope_limit_deg": {"dist": "uniform", "lo": 0.0, "hi": 90.0}}},
      ["dispersion 'slope_limit_deg'", "0.0", "[1, 45]"]),
     ({"dispersions": {"terrain_seed": {"dist": "choice", "values": [1, -2]}}}, ["'terrain_seed'", "-2"]),
-    ({"dispersions": {"lander.divert_budget_m": {"dist": "truncnorm", "mean": 1e3, "sigma": 1e3, "lo": 0.0,
+    ({"dispersions": {"descent.divert_budget_m": {"dist": "truncnorm", "mean": 1e3, "sigma": 1e3, "lo": 0.0,
                                                  "hi": 5e3}}}, ["refused by the flight software", "maximum 2000"]),
 ])
 def test_values_a_file_can_give_are_checked_against_the_scenario_before_any_run(doc, words):

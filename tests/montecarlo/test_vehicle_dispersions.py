@@ -13,7 +13,7 @@ def dispersion(scenario, key, lo, hi):
     return parse({"scenario": scenario, "dispersions": {key: {"dist": "uniform", "lo": lo, "hi": hi}}}, "test")
 
 
-@pytest.mark.parametrize("scenario,key,lo,hi", [("landing", "lander.divert_budget_m", 100.0, 300.0),
+@pytest.mark.parametrize("scenario,key,lo,hi", [("landing", "descent.divert_budget_m", 100.0, 300.0),
                                                 ("fetch", "rover.drive_speed_mps", 0.05, 0.08)])
 def test_flight_parameter_dispersions_are_accepted_and_reach_the_run_inputs(scenario, key, lo, hi):
     d = dispersion(scenario, key, lo, hi)

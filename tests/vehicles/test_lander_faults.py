@@ -49,10 +49,9 @@ def test_a_descent_fault_is_detected_and_ridden_through(kind, target, kw, monito
 
 def test_a_biased_altimeter_is_not_blended_into_navigation():
     run = descent("bias", "altimeter0", magnitude=40.0)
-    lander = run.topology["lander"]
-    assert lander.tlm["alt_rejects"] > 200        # the whole 5 s at 50 Hz, give or take the gate
+    assert run.topology["descent_nav"].tlm["alt_rejects"] > 200   # the whole 5 s at 50 Hz, give or take the gate
     td = touchdown(run)
-    site = lander.site
+    site = run.topology["descent"].site
     assert math.dist(td["position_m"][:2], (site.x_m, site.y_m)) < LIMITS["touchdown_error_m"]
 
 
@@ -63,7 +62,7 @@ def test_a_reset_late_in_the_descent_resumes_guidance_and_lands_on_the_site():
     gaps = [r for r in run.records if r.name == "NAV_GAP"]
     assert len(gaps) == 1 and 0.2 <= gaps[0].args["gap_s"] <= 1.5
     td = touchdown(run)
-    site = run.topology["lander"].site
+    site = run.topology["descent"].site
     assert math.dist(td["position_m"][:2], (site.x_m, site.y_m)) < LIMITS["touchdown_error_m"]
     assert td["vertical_speed_mps"] <= LIMITS["vertical_speed_mps"]
 
@@ -71,9 +70,9 @@ def test_a_reset_late_in_the_descent_resumes_guidance_and_lands_on_the_site():
 def test_surface_faults_are_counted_apart_from_descent_faults():
     """A descent fault must not safe the lander once it has landed (a latched counter would)."""
     run = descent("dropout", "imu0")
-    lander = run.topology["lander"]
-    assert lander.tlm["device_faults"] > 0 and lander.tlm["surface_device_faults"] == 0
-    assert lander.mode == "SURFACE_IDLE"
+    nav = run.topology["descent_nav"]
+    assert nav.tlm["device_faults"] > 0 and nav.tlm["surface_device_faults"] == 0
+    assert run.topology["lander"].mode == "SURFACE_IDLE"
 
 
 class _Plant:
@@ -107,7 +106,7 @@ def test_a_reset_in_the_drag_pulse_restores_entry_and_lands_on_the_site():
     assert run.restarts == 1 and run.restore_notes[0]["not_restored"] == {}
     assert [r.args["gap_s"] for r in run.records if r.name == "NAV_GAP" and r.component == "edlnav"]
     td = touchdown(run)
-    site = run.topology["lander"].site
+    site = run.topology["descent"].site
     assert math.dist(td["position_m"][:2], (site.x_m, site.y_m)) < LIMITS["touchdown_error_m"]
     assert CASES["landing"].lost(run) is None
 

@@ -3,6 +3,7 @@ requirements (issue 6, MSR_FACTS.md), exhaustive structure checks and the interl
 from fsw.core.modes import every_path_passes
 from fsw.testing.modes import assert_sound, mode_machine_test
 from fsw.vehicles.lander import MODE_COMPONENTS, Lander, RoverTracker, SampleTransferArm
+from fsw.vehicles.lander.topics import DESCENT_NAV, DescentNav
 
 ALWAYS_FAULTABLE = ("CRUISE", "TOUCHDOWN", "SURFACE_IDLE", "SAMPLE_TRANSFER", "MAV_PREP", "LAUNCH_SUPPORT")
 
@@ -95,22 +96,23 @@ def test_every_way_into_touchdown_needs_altimeter_contact():
 
 
 def test_live_guards_refuse_touchdown_without_contact():
+    """LDR-MGR-003: touchdown only on descent navigation's contact and arrested descent."""
     lander = Lander("lander")
     lander.force_mode("POWERED_DESCENT")
-    lander.range_valid, lander.range_m = True, 50.0
-    lander._arrested = 100
+    far = DescentNav((0.0, 0.0, 50.0), (0.0, 0.0, -0.1), 2000.0, 50.0, True, False, False)
+    lander.ports.inject(DESCENT_NAV, far)
     assert not lander.trigger("touchdown")
     assert lander.mode == "POWERED_DESCENT"
     assert lander.event_log[-1].name == "TRIGGER_REJECTED"
-    lander.range_m = 1.2
-    assert lander.trigger("touchdown") and lander.mode == "TOUCHDOWN"
-    assert lander.thrust_cmd[0] == 0.0               # engines cut on entering TOUCHDOWN
+    lander.ports.inject(DESCENT_NAV, DescentNav((0.0, 0.0, 1.2), (0.0, 0.0, -0.1), 2000.0, 1.2, True, True, True))
+    assert lander.mode == "TOUCHDOWN"                  # declared on the message itself
+    assert [e.name for e in lander.event_log[-2:]] == ["TOUCHDOWN_DETECTED", "MODE_CHANGED"]
 
 
 def test_out_of_mode_and_bad_commands_are_rejected_not_raised():
     lander = Lander("lander")
     assert not lander.dispatch("MAV_DEPARTED").ok              # not in CRUISE
-    assert not lander.dispatch("SET_TARGET", {"x_m": "east", "y_m": 0}).ok
+    assert not lander.dispatch("MAV_GO", {"go": "maybe"}).ok
     assert not lander.dispatch("MODE", {"trigger": "launched"}).ok
     assert lander.mode == "CRUISE"
     assert lander.counters["cmd_rejected"] == 2 and lander.counters["cmd_failed"] == 1

@@ -56,16 +56,24 @@ def fault_table(topology) -> tuple[Monitor, ...]:
             Monitor("trn_rejected", "limit", "trn.rejects", hi=0, persistence=1, when=("lander", CHUTE),
                     doc="reported only: a map fix refused (no match, or off navigation beyond the gate)"),
         ]
-    table += [
-        Monitor("descent_device_fault", "limit", "lander.device_faults", hi=0, persistence=1,
-                when=("lander", DESCENT), doc="reported only: IMU, altimeter or engine silent or frozen; rides through"),
-        Monitor("altimeter_rejected", "limit", "lander.alt_rejects", hi=0, persistence=1,
-                when=("lander", DESCENT), doc="reported only: altimeter ranges off navigation are not used"),
-        Monitor("descent_rate", "limit", "lander.nav_vz_mps", lo=-120.0, persistence=5,
-                when=("lander", DESCENT), doc="faster than the descent envelope: navigation or engine"),
-        Monitor("surface_device_fault", "limit", "lander.surface_device_faults", hi=0, persistence=1,
-                response=SAFE_RESPONSE, when=("lander", SURFACE), doc="a surface device stopped answering"),
-    ]
+    if "descent_nav" in topology.components:
+        table += [
+            Monitor("descent_device_fault", "limit", "descent_nav.device_faults", hi=0, persistence=1,
+                    when=("lander", DESCENT), doc="reported only: IMU, altimeter or engine silent or frozen; rides through"),
+            Monitor("altimeter_rejected", "limit", "descent_nav.alt_rejects", hi=0, persistence=1,
+                    when=("lander", DESCENT), doc="reported only: altimeter ranges off navigation are not used"),
+            Monitor("descent_rate", "limit", "descent_nav.nav_vz_mps", lo=-120.0, persistence=5,
+                    when=("lander", DESCENT), doc="faster than the descent envelope: navigation or engine"),
+            Monitor("surface_device_fault", "limit", "descent_nav.surface_device_faults", hi=0, persistence=1,
+                    response=SAFE_RESPONSE, when=("lander", SURFACE), doc="a surface device stopped answering"),
+        ]
+    if "descent" in topology.components:
+        table += [
+            Monitor("descent_engine_fault", "limit", "descent.device_faults", hi=0, persistence=1,
+                    when=("lander", DESCENT), doc="reported only: an engine command refused; guidance commands again"),
+            Monitor("surface_engine_fault", "limit", "descent.surface_device_faults", hi=0, persistence=1,
+                    response=SAFE_RESPONSE, when=("lander", SURFACE), doc="the engines refused the cut-off"),
+        ]
     if "sta" in topology.components:
         table.append(Monitor("sta_device_fault", "limit", "sta.device_faults", hi=0, persistence=1,
                              response=(Action("sta", "fault"),), doc="the transfer arm stopped answering"))
