@@ -197,36 +197,54 @@ class Rover:
         p = self.params
         self.t += dt
         dv = p.accel_mps2 * dt
-        a = self.speed_cmd - self.speed
+        speed = self.speed
+        a = self.speed_cmd - speed
         a = a if a < dv else dv                        # max(-dv, min(dv, a)): the same choices,
-        self.speed += a if a > -dv else -dv            # NaN included (min/max keep their first)
-        ds_w = self.speed * dt
+        self.speed = speed = speed + (a if a > -dv else -dv)   # NaN included (min/max keep their first)
+        ds_w = speed * dt
         # Arm: straight-line motion toward the target at a speed limit (the sums of `sum()`,
-        # from 0.0 and left to right, written out: this runs every physics step).
+        # from 0.0 and left to right, written out: this runs every physics step). At the
+        # target (the very tuple, which is what reaching it assigns) it stays there: skipped.
         ee, target = self.ee_m, self.ee_target_m
-        d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
-        dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
         lim = p.arm_speed_mps * dt
-        self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
+        if ee is not target or lim < 0.0:
+            d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+            dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
+            self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
         if ds_w == 0.0:
             self.yaw_rate = 0.0
             return
-        gx, gy = self.terrain.gradient_at(self.x, self.y)
-        c, s = math.cos(self.heading), math.sin(self.heading)
+        x, y, heading = self.x, self.y, self.heading
+        terrain = self.terrain
+        gx, gy = terrain.gradient_at(x, y)
+        c, s = math.cos(heading), math.sin(heading)
         along = gx * c + gy * s                       # rise per metre forward
         cross = -gx * s + gy * c                      # rise per metre to the left
         direction = 1.0 if ds_w > 0 else -1.0
         uphill_deg = math.degrees(math.atan(along * direction))
-        slip = slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)
+        # slip_fraction(uphill_deg, dune_at(x, y), p) written out, its min/max as conditionals
+        # that keep the same operand (NaN included)
+        if uphill_deg < 0.0:
+            slip = p.downhill_skid * uphill_deg / 10.0
+        else:
+            f = (uphill_deg - p.slip_onset_deg) / (p.slip_full_deg - p.slip_onset_deg)
+            f = f if f > 0.0 else 0.0
+            slip = f * f
+        if terrain.dune_at(x, y):
+            slip = slip * p.sand_slip_gain + p.sand_slip
+        slip = slip if slip < 1.0 else 1.0
+        slip = slip if slip > -0.2 else -0.2
         self.last_slip = slip
         ds_g = ds_w * (1.0 - slip)
-        dpsi_odo = self.curvature_cmd * ds_w
-        dpsi = self.curvature_cmd * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
-        hmid = self.heading + 0.5 * dpsi
+        curvature = self.curvature_cmd
+        dpsi_odo = curvature * ds_w
+        dpsi = curvature * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
+        hmid = heading + 0.5 * dpsi
         side = -p.side_slip_gain * cross * abs(ds_w)  # slide toward lower ground (to the right if left is up)
-        self.x += ds_g * math.cos(hmid) - side * math.sin(hmid)
-        self.y += ds_g * math.sin(hmid) + side * math.cos(hmid)
-        self.heading = (self.heading + dpsi + math.pi) % (2 * math.pi) - math.pi
+        ch, sh = math.cos(hmid), math.sin(hmid)
+        self.x = x + (ds_g * ch - side * sh)
+        self.y = y + (ds_g * sh + side * ch)
+        self.heading = (heading + dpsi + math.pi) % (2 * math.pi) - math.pi
         self.odo_heading = (self.odo_heading + dpsi_odo + math.pi) % (2 * math.pi) - math.pi
         self.odometer_m += abs(ds_w)
         self.ground_distance_m += math.hypot(ds_g, side)

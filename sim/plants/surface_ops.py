@@ -128,10 +128,43 @@ class SurfaceOpsPlant(RoverPlant):
         self._in_hazard = inside
 
     def _advance_steps(self, n: int) -> None:
+        """`_step` then `_record` per physics step, written out with the per-step state in
+        locals (this loop is the delivery's physics): the same calls and assignments in the
+        same order; the STA and the rover's arm at their targets stay there (skipped)."""
+        rover, sta, dpsi = self.rover, self.sta, self._dpsi
+        dt, step_ns, start_ns, track = self.dt, self.step_ns, self._start_ns, self.track
+        sta_lim = sta.params.speed_mps * dt
+        steps = self.steps
+        hazard = self.hazard_px
+        if hazard is not None:              # _on_hazard's constants
+            x0, y0 = self.hazard_corner
+            pixel = self.hazard_pixel
+            n0, n1 = hazard.shape
+            rows = self._hazard_rows
+        floor = math.floor
         for _ in range(n):
-            self._step(self.dt)
-            self.steps += 1
-            self._record(self._start_ns + self.steps * self.step_ns)
+            rover.step(dt)
+            dpsi.append(rover.yaw_rate * dt)
+            if sta.ee is not sta.target or sta_lim < 0.0:
+                sta.step(dt)
+            inside = False                  # _on_hazard() written out
+            if hazard is not None:
+                i = int(floor((rover.y - y0) / pixel))
+                j = int(floor((rover.x - x0) / pixel))
+                if 0 <= i < n0 and 0 <= j < n1:
+                    row = rows.get(i)
+                    if row is None:
+                        row = rows[i] = [bool(v) for v in hazard[i].tolist()]
+                    inside = row[j]
+            if inside and not self._in_hazard:
+                self.hazards_entered += 1
+                self.hazard_entries.append((round((steps + 1) * dt, 3), rover.x, rover.y))
+            self._in_hazard = inside
+            steps += 1
+            self.steps = steps
+            t_ns = start_ns + steps * step_ns
+            if t_ns % TRACK_PERIOD_NS == 0:
+                track[t_ns] = (rover.x, rover.y)
 
     def _record(self, t_ns: int) -> None:
         if t_ns % TRACK_PERIOD_NS == 0:

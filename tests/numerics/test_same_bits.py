@@ -182,3 +182,138 @@ def test_height_rows_gradient_and_dunes_are_the_array_reads():
         assert bits(t.gradient_at(x, y)) == bits(ref_grad)              # again: the kept one
         i, j = t.cell_of(x, y)
         assert t.dune_at(x, y) == bool(dunes[i, j])
+
+
+_GRID = np.random.default_rng(7).standard_normal((32, 32)).astype(np.float32)
+
+
+def _small_terrain(res: float) -> Terrain:
+    return Terrain(TerrainParams(n_cells=32, resolution_m=res), _GRID, np.zeros((32, 32), bool),
+                   np.zeros((0, 2)), np.zeros(0), np.zeros((0, 3)), ())
+
+
+@given(st.floats(-12.0, 12.0, allow_nan=False), st.floats(-12.0, 12.0, allow_nan=False),
+       st.sampled_from([0.25, 0.5, 0.3]))
+def test_written_out_gradient_is_four_height_lookups(x, y, res):
+    """`gradient_at` computes its four heights inline (shared rows and weights): the bits of
+    the central difference of four `height_at` calls, at the map edges (clamped) too."""
+    t = _small_terrain(res)
+    ref = ((t.height_at(x + res, y) - t.height_at(x - res, y)) / (2 * res),
+           (t.height_at(x, y + res) - t.height_at(x, y - res)) / (2 * res))
+    assert bits(t.gradient_at(x, y)) == bits(ref)
+
+
+def ref_slip_fraction(uphill_deg, on_sand, p):
+    if uphill_deg < 0.0:
+        s = p.downhill_skid * uphill_deg / 10.0
+    else:
+        x = max(0.0, (uphill_deg - p.slip_onset_deg) / (p.slip_full_deg - p.slip_onset_deg))
+        s = x * x
+    if on_sand:
+        s = s * p.sand_slip_gain + p.sand_slip
+    return max(-0.2, min(1.0, s))
+
+
+def ref_rover_step(self, dt):
+    """sim.rover.Rover.step as it was (before the delivery's speed-up of issue 23)."""
+    p = self.params
+    self.t += dt
+    dv = p.accel_mps2 * dt
+    a = self.speed_cmd - self.speed
+    a = a if a < dv else dv
+    self.speed += a if a > -dv else -dv
+    ds_w = self.speed * dt
+    ee, target = self.ee_m, self.ee_target_m
+    d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+    dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
+    lim = p.arm_speed_mps * dt
+    self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
+    if ds_w == 0.0:
+        self.yaw_rate = 0.0
+        return
+    gx, gy = self.terrain.gradient_at(self.x, self.y)
+    c, s = math.cos(self.heading), math.sin(self.heading)
+    along = gx * c + gy * s
+    cross = -gx * s + gy * c
+    direction = 1.0 if ds_w > 0 else -1.0
+    uphill_deg = math.degrees(math.atan(along * direction))
+    slip = ref_slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)
+    self.last_slip = slip
+    ds_g = ds_w * (1.0 - slip)
+    dpsi_odo = self.curvature_cmd * ds_w
+    dpsi = self.curvature_cmd * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
+    hmid = self.heading + 0.5 * dpsi
+    side = -p.side_slip_gain * cross * abs(ds_w)
+    self.x += ds_g * math.cos(hmid) - side * math.sin(hmid)
+    self.y += ds_g * math.sin(hmid) + side * math.cos(hmid)
+    self.heading = (self.heading + dpsi + math.pi) % (2 * math.pi) - math.pi
+    self.odo_heading = (self.odo_heading + dpsi_odo + math.pi) % (2 * math.pi) - math.pi
+    self.odometer_m += abs(ds_w)
+    self.ground_distance_m += math.hypot(ds_g, side)
+    self.yaw_rate = dpsi / dt
+
+
+ROVER_STATE = ("x", "y", "heading", "speed", "odometer_m", "odo_heading", "ground_distance_m", "last_slip",
+               "yaw_rate", "t")
+
+
+@given(st.floats(-6.0, 6.0), st.floats(-6.0, 6.0), st.floats(-math.pi, math.pi),
+       st.lists(st.tuples(st.floats(-0.1, 0.1), st.floats(-3.0, 3.0), st.integers(0, 8),
+                          st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.floats(0.0, 1.0))),
+                min_size=1, max_size=6),
+       st.integers(0, 2**32 - 1))
+def test_written_out_rover_step_is_the_old_one(x, y, heading, commands, seed):
+    """The rover's physics step (slip written out, the arm at its target skipped) moves the
+    rover, its odometry and its arm to the very bits the old step gives, on a steep rough map
+    with dune cells (slip clamps both ways), stopping, reversing and turning."""
+    from sim.rover import Rover, RoverParams
+    grid = (_GRID * 3.0).astype(np.float32)
+    dunes = np.random.default_rng(3).random((32, 32)) > 0.6
+    terrains = [Terrain(TerrainParams(n_cells=32, resolution_m=0.5), grid, dunes, np.zeros((0, 2)), np.zeros(0),
+                        np.zeros((0, 3)), ()) for _ in range(2)]
+    params = RoverParams(start_pose=(x, y, heading))
+    new, old = (Rover(params, t, np.random.default_rng(seed)) for t in terrains)
+    for speed, curvature, n, arm in commands:
+        for rv in (new, old):
+            rv.drive(speed, curvature)
+            rv.arm_to(arm)
+        for _ in range(n):
+            new.step(0.02)
+            ref_rover_step(old, 0.02)
+        assert bits([getattr(new, k) for k in ROVER_STATE]) == bits([getattr(old, k) for k in ROVER_STATE])
+        assert bits(new.ee_m) == bits(old.ee_m)
+
+
+@given(st.lists(st.tuples(st.floats(-0.1, 0.1), st.floats(-2.0, 2.0), st.integers(1, 40),
+                          st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.floats(0.0, 1.5))),
+                min_size=1, max_size=5),
+       st.integers(0, 2**32 - 1))
+def test_surface_plant_steps_are_step_and_record(commands, seed):
+    """The surface plant's written-out physics loop (`advance_to`) leaves the plant exactly as
+    `_step` then `_record` per step did: the rover, the STA, the hazard monitor, the track."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams
+    grid = (_GRID * 3.0).astype(np.float32)
+    dunes = np.random.default_rng(3).random((32, 32)) > 0.6
+    hazard = np.random.default_rng(4).random((24, 24)) > 0.7
+
+    def plant():
+        t = Terrain(TerrainParams(n_cells=32, resolution_m=0.5), grid, dunes, np.zeros((0, 2)), np.zeros(0),
+                    np.zeros((0, 3)), ())
+        return SurfaceOpsPlant(t, (-3.0, 1.0), RoverParams(start_pose=(0.5, -0.5, 0.3)), seed=seed,
+                               hazard_px=hazard, hazard_corner_m=(-6.0, -6.0), hazard_pixel_m=0.5)
+    new, old = plant(), plant()
+    for speed, curvature, n, target in commands:
+        for p in (new, old):
+            p.actuate("wheels", {"speed_mps": speed, "curvature_1pm": curvature})
+            p.actuate("sta_arm", {"target_m": target})
+        new.advance_to(new.now_ns() + n * new.step_ns)
+        for _ in range(n):                       # the loop as it was: _step, count, _record
+            old._step(old.dt)
+            old.steps += 1
+            old._record(old._start_ns + old.steps * old.step_ns)
+        old._now_ns = new.now_ns()
+        assert bits([getattr(new.rover, k) for k in ROVER_STATE]) == bits([getattr(old.rover, k) for k in ROVER_STATE])
+        assert bits(new.sta.ee) == bits(old.sta.ee) and list(new._dpsi) == list(old._dpsi)
+        assert (new.steps, new.hazards_entered, new.hazard_entries, new._in_hazard, new.track) == \
+            (old.steps, old.hazards_entered, old.hazard_entries, old._in_hazard, old.track)
