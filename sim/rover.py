@@ -137,34 +137,47 @@ class Rover:
             self.events.append((self.t, f"dropped tube {tid}"))
 
     # --- geometry -----------------------------------------------------------------------------
+    _pose_cache = (None, None, None, None, None)   # x, y, heading objects; ground z; frame (not a field)
+
+    def _pose(self) -> tuple:
+        """(ground z, (pitch, roll, ch, sh, cp, sp, cr, sr)) at the current pose, kept while the
+        pose is the very same float objects (a physics step assigns new ones): the IMU, the
+        navcam (the mount and every tube), the lander's cameras and the truth all ask at one
+        pose between two steps, and a function of the same operands gives the same bits."""
+        x, y, h = self.x, self.y, self.heading
+        cx, cy, ch_, z, frame = self._pose_cache
+        if x is cx and y is cy and h is ch_:
+            return z, frame
+        z = self.terrain.height_at(x, y)
+        gx, gy = self.terrain.gradient_at(x, y)
+        c, s = math.cos(h), math.sin(h)
+        pitch, roll = math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
+        frame = (pitch, roll, math.cos(h), math.sin(h), math.cos(pitch), math.sin(pitch),
+                 math.cos(roll), math.sin(roll))
+        self._pose_cache = (x, y, h, z, frame)
+        return z, frame
+
     def ground_z(self) -> float:
-        return self.terrain.height_at(self.x, self.y)
+        return self._pose()[0]
 
     def tilt(self) -> tuple[float, float]:
         """(pitch, roll) of the body from the local slope (pitch > 0 nose up, roll > 0 left side up)."""
-        gx, gy = self.terrain.gradient_at(self.x, self.y)
-        c, s = math.cos(self.heading), math.sin(self.heading)
-        return math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
+        f = self._pose()[1]
+        return f[0], f[1]
 
     def body_to_world(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
         """Rotate a body vector to the local frame (heading, then pitch and roll)."""
-        pitch, roll = self.tilt()
+        _, _, ch, sh, cp, sp, cr, sr = self._pose()[1]
         x, y, z = v
         # roll about x, pitch about -y (nose up), yaw about z
-        cr, sr = math.cos(roll), math.sin(roll)
         y, z = cr * y - sr * z, sr * y + cr * z
-        cp, sp = math.cos(pitch), math.sin(pitch)
         x, z = cp * x - sp * z, sp * x + cp * z
-        ch, sh = math.cos(self.heading), math.sin(self.heading)
         return ch * x - sh * y, sh * x + ch * y, z
 
     def world_to_body(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
-        pitch, roll = self.tilt()
-        ch, sh = math.cos(self.heading), math.sin(self.heading)
+        _, _, ch, sh, cp, sp, cr, sr = self._pose()[1]
         x, y, z = ch * v[0] + sh * v[1], -sh * v[0] + ch * v[1], v[2]
-        cp, sp = math.cos(pitch), math.sin(pitch)
         x, z = cp * x + sp * z, -sp * x + cp * z
-        cr, sr = math.cos(roll), math.sin(roll)
         y, z = cr * y + sr * z, -sr * y + cr * z
         return x, y, z
 

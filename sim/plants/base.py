@@ -44,6 +44,7 @@ class FixedStepPlant:
         self.step_ns = NS_PER_S // physics_rate_hz
         self.dt = self.step_ns / NS_PER_S
         self.devices: dict[str, str] = dict(devices)
+        self._sensors: dict[str, tuple[str, DeviceKind]] = {}   # device -> (its kind name, kind): sense()
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.hooks = FaultHooks()
         self._start_ns = int(start_ns)
@@ -97,9 +98,16 @@ class FixedStepPlant:
             raise PlantDeviceError(f"unknown device; this plant has {', '.join(sorted(self.devices))}", device) from None
 
     def sense(self, device: str) -> Mapping[str, Any]:
-        kind = self._kind(device)
-        if not kind.is_sensor:
-            raise PlantDeviceError(f"{kind.name} has no readings", device)
+        # the device's kind, looked up and checked once (a plant is read hundreds of
+        # thousands of times): kept with the very kind name `devices` holds for it
+        known = self._sensors.get(device)
+        if known is not None and self.devices.get(device) is known[0]:
+            kind = known[1]
+        else:
+            kind = self._kind(device)
+            if not kind.is_sensor:
+                raise PlantDeviceError(f"{kind.name} has no readings", device)
+            self._sensors[device] = (self.devices[device], kind)
         reading = self._sense(device, kind)
         if self.hooks.faults:
             reading = self.hooks.apply(device, self._now_ns, reading, self.rng)

@@ -22,6 +22,7 @@ rover centre into a mapped rover hazard pixel, and the rover's true position at 
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,6 @@ from hal.catalog import DeviceKind
 from sim.plants.rover import NavcamParams, RoverPlant
 from sim.rover import RoverParams
 from sim.terrain import Terrain
-from fsw.numerics import fixed_sum
 
 STA_DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 LANDER_CAMERAS = {"lander_cam_l": "camera_tracker", "lander_cam_r": "camera_tracker"}
@@ -100,6 +100,9 @@ class SurfaceOpsPlant(RoverPlant):
         super().__init__(terrain, params, physics_rate_hz, seed, navcam, imu_sample_hz=imu_sample_hz)
         self.devices.update(STA_DEVICES)
         self.devices.update(LANDER_CAMERAS)
+        self._readers.update({"sta_arm": self._read_sta_arm, "sta_gripper": self._read_sta_gripper,
+                              "os_tube_sensor": self._read_os_tube_sensor, "os_seal": self._read_os_seal,
+                              **{name: functools.partial(self._camera, name) for name in LANDER_CAMERAS}})
         lx, ly = float(lander_xy_m[0]), float(lander_xy_m[1])
         self.lander_xy = (lx, ly)
         ground = terrain.height_at(lx, ly)
@@ -185,29 +188,30 @@ class SurfaceOpsPlant(RoverPlant):
         return row[j]
 
     # --- devices ------------------------------------------------------------------------------
-    def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
+    def _read_sta_arm(self) -> dict[str, Any]:
         sta = self.sta
-        if device == "sta_arm":
-            return {"position_m": tuple(sta.ee), "at_target": int(math.dist(sta.ee, sta.target) < 0.005)}
-        if device == "sta_gripper":
-            return {"closed": int(sta.closed), "holding": int(sta.held != 0), "tube_id": sta.held}
-        if device == "os_tube_sensor":
-            return {"present": int(bool(sta.os)), "tube_id": sta.os[-1] if sta.os else 0}
-        if device == "os_seal":
-            return {"fired": int(sta.sealed)}
-        if device in LANDER_CAMERAS:
-            return self._camera(device)
-        return super()._sense(device, kind)
+        return {"position_m": tuple(sta.ee), "at_target": int(math.dist(sta.ee, sta.target) < 0.005)}
+
+    def _read_sta_gripper(self) -> dict[str, Any]:
+        sta = self.sta
+        return {"closed": int(sta.closed), "holding": int(sta.held != 0), "tube_id": sta.held}
+
+    def _read_os_tube_sensor(self) -> dict[str, Any]:
+        os_ = self.sta.os
+        return {"present": int(bool(os_)), "tube_id": os_[-1] if os_ else 0}
+
+    def _read_os_seal(self) -> dict[str, Any]:
+        return {"fired": int(self.sta.sealed)}
 
     def _camera(self, device: str) -> dict[str, Any]:
         rv = self.rover
-        cam = self.camera_xyz[device]
-        target = (rv.x, rv.y, rv.ground_z() + self.cameras.target_height_m)
-        d = tuple(target[i] - cam[i] for i in range(3))
-        rng = math.sqrt(fixed_sum(c * c for c in d))
+        c0, c1, c2 = self.camera_xyz[device]
+        # the line of sight to the mast target and its length, fixed_sum's order written out
+        d0, d1, d2 = rv.x - c0, rv.y - c1, (rv.ground_z() + self.cameras.target_height_m) - c2
+        rng = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
         if rng > self.cameras.max_range_m or rng == 0.0:
             return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
-        return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": 1.0}
+        return {"los_unit": (d0 / rng, d1 / rng, d2 / rng), "detected": 1, "brightness": 1.0}
 
     def _actuate(self, device: str, kind: DeviceKind, command: dict[str, Any]) -> None:
         sta, rv = self.sta, self.rover
