@@ -23,6 +23,7 @@ from sim.plants.base import FixedStepPlant, PlantDeviceError
 from sim.rover import Rover, RoverParams
 from sim.sensors import off_axis_angle
 from sim.terrain import Terrain
+from sim.truth import MAX_LIST, short_list, short_list_values
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,31 @@ class RoverPlant(FixedStepPlant):
             "tubes": {tid: {"where": st.where, "xy_m": st.xy} for tid, st in sorted(rv.tubes.items())},
             "events": list(rv.events),
         }
+
+    # --- truth by declared fields (sim.truth): the numbers `truth()` flattens to, as one row
+    def truth_fields(self) -> tuple[str, ...]:
+        """The names of `truth_values`: what `truth()` flattens to (the tubes are those aboard
+        and on the map now: the set is fixed once the plant is built)."""
+        return (*SCALAR_TRUTH, *short_list("slots", len(self.rover.slots)),
+                *(f"tubes.{tid}.xy_m.{j}" for tid in sorted(self.rover.tubes) for j in (0, 1)),
+                *(f"events.{k}.0" for k in range(MAX_LIST)))
+
+    def truth_values(self) -> list[float]:
+        """`truth()` as one row of TRUTH_FIELDS numbers, without building it (NaN = absent)."""
+        rv = self.rover
+        z, (pitch, roll, *_) = rv._pose()
+        x, y = rv.x, rv.y
+        events = rv.events
+        row = [self.t_s, x, y, z, rv.heading, float(rv.terrain.contains(x, y)), pitch, roll, rv.speed,
+               rv.last_slip, rv.odometer_m, rv.odo_heading, rv.ground_distance_m, float(rv.held),
+               *short_list_values(rv.slots, len(rv.slots))]
+        for _, st in sorted(rv.tubes.items()):
+            row += (float(st.xy[0]), float(st.xy[1]))
+        # events (t, text): their times while there are at most MAX_LIST (flatten skips a longer list)
+        row += short_list_values([e[0] for e in events] if len(events) <= MAX_LIST else (), MAX_LIST)
+        return row
+
+
+# the scalars of RoverPlant.truth(), in the order `truth_values` gives them
+SCALAR_TRUTH = ("t_s", "x_m", "y_m", "z_m", "heading_rad", "on_map", "pitch_rad", "roll_rad", "speed_mps", "slip",
+                "odometer_m", "odo_heading_rad", "ground_distance_m", "held_tube")

@@ -33,6 +33,7 @@ from hal.catalog import DeviceKind
 from sim.plants.rover import NavcamParams, RoverPlant
 from sim.rover import RoverParams
 from sim.terrain import Terrain
+from sim.truth import MAX_LIST, short_list, short_list_values
 
 STA_DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 LANDER_CAMERAS = {"lander_cam_l": "camera_tracker", "lander_cam_r": "camera_tracker"}
@@ -263,3 +264,12 @@ class SurfaceOpsPlant(RoverPlant):
                   "dropped_at_lander": list(self.sta.dropped), "hazards_entered": self.hazards_entered,
                   "lander_xy_m": self.lander_xy})
         return t
+
+    def truth_fields(self) -> tuple[str, ...]:
+        return (*super().truth_fields(), *short_list("os_tubes", MAX_LIST), "os_sealed", "sta_held",
+                *short_list("dropped_at_lander", MAX_LIST), "hazards_entered", "lander_xy_m.0", "lander_xy_m.1")
+
+    def truth_values(self) -> list[float]:
+        sta = self.sta
+        return [*super().truth_values(), *short_list_values(sta.os, MAX_LIST), float(sta.sealed), float(sta.held),
+                *short_list_values(sta.dropped, MAX_LIST), float(self.hazards_entered), *self.lander_xy]
