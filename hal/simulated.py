@@ -103,8 +103,8 @@ class SimChannel:
         }
         # per-read work decided once: the truth/command checkers and, per noisy field,
         # (name, count, bias as Python floats, sigma, quantum, index of its first draw)
-        self._check_truth = layout_checker(kind.readings)
-        self._check_command = layout_checker(kind.commands, finite=True)
+        self._check_truth = layout_checker(kind.readings).function
+        self._check_command = layout_checker(kind.commands, finite=True).function
         self._byte_stream = kind.is_byte_stream
         self._actuator = kind.is_actuator
         noisy, draws = [], 0

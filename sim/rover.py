@@ -137,37 +137,45 @@ class Rover:
             self.events.append((self.t, f"dropped tube {tid}"))
 
     # --- geometry -----------------------------------------------------------------------------
-    _pose_cache = (None, None, None, None, None)   # x, y, heading objects; ground z; frame (not a field)
+    _frame_cache = (None, None, None, None)   # x, y, heading objects; frame (class defaults: not fields)
+    _z_cache = (None, None, None)             # x, y objects; ground z
 
-    def _pose(self) -> tuple:
-        """(ground z, (pitch, roll, ch, sh, cp, sp, cr, sr)) at the current pose, kept while the
-        pose is the very same float objects (a physics step assigns new ones): the IMU, the
-        navcam (the mount and every tube), the lander's cameras and the truth all ask at one
-        pose between two steps, and a function of the same operands gives the same bits."""
+    def _frame(self) -> tuple:
+        """(pitch, roll, ch, sh, cp, sp, cr, sr) at the current pose, kept while the pose is the
+        very same float objects (a physics step assigns new ones): the IMU, the navcam (its
+        mount and every tube), the arm and the truth all ask at one pose between two steps,
+        and a function of the same operands gives the same bits."""
         x, y, h = self.x, self.y, self.heading
-        cx, cy, ch_, z, frame = self._pose_cache
+        cx, cy, ch_, frame = self._frame_cache
         if x is cx and y is cy and h is ch_:
-            return z, frame
-        z = self.terrain.height_at(x, y)
+            return frame
         gx, gy = self.terrain.gradient_at(x, y)
         c, s = math.cos(h), math.sin(h)
         pitch, roll = math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
         frame = (pitch, roll, math.cos(h), math.sin(h), math.cos(pitch), math.sin(pitch),
                  math.cos(roll), math.sin(roll))
-        self._pose_cache = (x, y, h, z, frame)
-        return z, frame
+        self._frame_cache = (x, y, h, frame)
+        return frame
 
     def ground_z(self) -> float:
-        return self._pose()[0]
+        """The height under the rover, kept like the frame (the navcam and the lander's two
+        cameras ask at one place)."""
+        x, y = self.x, self.y
+        cx, cy, z = self._z_cache
+        if x is cx and y is cy:
+            return z
+        z = self.terrain.height_at(x, y)
+        self._z_cache = (x, y, z)
+        return z
 
     def tilt(self) -> tuple[float, float]:
         """(pitch, roll) of the body from the local slope (pitch > 0 nose up, roll > 0 left side up)."""
-        f = self._pose()[1]
+        f = self._frame()
         return f[0], f[1]
 
     def body_to_world(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
         """Rotate a body vector to the local frame (heading, then pitch and roll)."""
-        _, _, ch, sh, cp, sp, cr, sr = self._pose()[1]
+        _, _, ch, sh, cp, sp, cr, sr = self._frame()
         x, y, z = v
         # roll about x, pitch about -y (nose up), yaw about z
         y, z = cr * y - sr * z, sr * y + cr * z
@@ -175,7 +183,7 @@ class Rover:
         return ch * x - sh * y, sh * x + ch * y, z
 
     def world_to_body(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
-        _, _, ch, sh, cp, sp, cr, sr = self._pose()[1]
+        _, _, ch, sh, cp, sp, cr, sr = self._frame()
         x, y, z = ch * v[0] + sh * v[1], -sh * v[0] + ch * v[1], v[2]
         x, z = cp * x + sp * z, -sp * x + cp * z
         y, z = cr * y + sr * z, -sr * y + cr * z

@@ -411,3 +411,8 @@ def test_surface_plant_geometry_readings_are_the_old_ones(commands, tubes, headi
         p.advance_to(p.now_ns() + n * p.step_ns)
         for device in ("imu0", "navcam", "lander_cam_l", "lander_cam_r", "navcam", "imu0"):
             assert reading_bits(p.sense(device)) == reading_bits(ref_sense(p, device)), device
+        rv = p.rover
+        assert bits(rv.tilt()) == bits(ref_tilt(rv))
+        assert bits(rv.ground_z()) == bits(rv.terrain.height_at(rv.x, rv.y))
+        arm = (0.4, -0.1, 0.3)
+        assert bits(rv.body_to_world(arm)) == bits(ref_body_to_world(rv, arm))
