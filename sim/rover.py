@@ -61,6 +61,39 @@ def slip_fraction(uphill_deg: float, on_sand: bool, p: RoverParams) -> float:
     return max(-0.2, min(1.0, s))
 
 
+class NormalDraws:
+    """`float(rng.standard_normal())`, one at a time, from blocks of BLOCK draws: one numpy call
+    per block instead of one per physics step. `standard_normal(n)` fills element by element
+    from the same stream as n single draws, so the numbers are the same. Whoever else draws
+    from `rng` calls `sync()` first: it puts the generator where the draws taken so far leave
+    it (the state before the block, then as many draws as were taken), so they get the very
+    numbers they got before."""
+
+    BLOCK = 256
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+        self._state: dict | None = None
+
+    def next(self) -> float:
+        i, buf = self._i, self._buf
+        if i == len(buf):                    # the generator is where the block left it
+            self._state = self.rng.bit_generator.state
+            buf = self._buf = self.rng.standard_normal(self.BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return buf[i]
+
+    def sync(self) -> None:
+        if self._i < len(self._buf):
+            self.rng.bit_generator.state = self._state
+            if self._i:
+                self.rng.standard_normal(self._i)
+        self._buf, self._i = [], 0
+
+
 @dataclass
 class TubeState:
     tube: Tube
@@ -94,6 +127,7 @@ class Rover:
     t: float = 0.0
 
     def __post_init__(self) -> None:
+        self._drift = NormalDraws(self.rng)      # the yaw drift's draws (not a field)
         self.x, self.y, self.heading = self.params.start_pose
         self.odo_heading = self.heading
         self.slots = [0] * self.params.n_slots
@@ -259,7 +293,7 @@ class Rover:
         ds_g = ds_w * (1.0 - slip)
         curvature = self.curvature_cmd
         dpsi_odo = curvature * ds_w
-        dpsi = curvature * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
+        dpsi = curvature * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * self._drift.next()
         hmid = heading + 0.5 * dpsi
         side = -p.side_slip_gain * cross * abs(ds_w)  # slide toward lower ground (to the right if left is up)
         ch, sh = math.cos(hmid), math.sin(hmid)

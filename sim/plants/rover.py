@@ -98,9 +98,10 @@ class RoverPlant(FixedStepPlant):
     def sense(self, device: str) -> Mapping[str, Any]:
         """The device's reading function straight away when no fault hook is set (the
         devices and their kinds are fixed at construction); else the base class's checks and
-        hooks."""
+        hooks, with the rover's buffered drift draws given back to the generator first."""
         fn = self._readers.get(device)
         if fn is None or self.hooks.faults:
+            self.rover._drift.sync()         # a fault hook may draw from the plant's generator
             return super().sense(device)
         return fn()
 

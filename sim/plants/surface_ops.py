@@ -118,6 +118,7 @@ class SurfaceOpsPlant(RoverPlant):
         self._hazard_rows: dict[int, list[bool]] = {}
         self.hazard_entries: list[tuple[float, float, float]] = []   # (t_s, x, y) of each entry
         self._in_hazard = self._on_hazard()
+        self._hazard_xy = (None, None)      # the rover's (x, y) objects `_in_hazard` was found at
         self.track: dict[int, tuple[float, float]] = {}             # t_ns -> true (x, y), every 100 ms
         self._record(0)
 
@@ -134,7 +135,8 @@ class SurfaceOpsPlant(RoverPlant):
     def _advance_steps(self, n: int) -> None:
         """`_step` then `_record` per physics step, written out with the per-step state in
         locals (this loop is the delivery's physics): the same calls and assignments in the
-        same order; the STA and the rover's arm at their targets stay there (skipped)."""
+        same order; the STA and the rover's arm at their targets stay there, and a rover that
+        did not move is where it was on the hazard map (skipped)."""
         rover, sta, dpsi = self.rover, self.sta, self._dpsi
         dt, step_ns, start_ns, track = self.dt, self.step_ns, self._start_ns, self.track
         sta_lim = sta.params.speed_mps * dt
@@ -146,29 +148,34 @@ class SurfaceOpsPlant(RoverPlant):
             n0, n1 = hazard.shape
             rows = self._hazard_rows
         floor = math.floor
+        hx, hy = self._hazard_xy                # where `_in_hazard` was last found
         for _ in range(n):
             rover.step(dt)
             dpsi.append(rover.yaw_rate * dt)
             if sta.ee is not sta.target or sta_lim < 0.0:
                 sta.step(dt)
-            inside = False                  # _on_hazard() written out
-            if hazard is not None:
-                i = int(floor((rover.y - y0) / pixel))
-                j = int(floor((rover.x - x0) / pixel))
-                if 0 <= i < n0 and 0 <= j < n1:
-                    row = rows.get(i)
-                    if row is None:
-                        row = rows[i] = [bool(v) for v in hazard[i].tolist()]
-                    inside = row[j]
-            if inside and not self._in_hazard:
-                self.hazards_entered += 1
-                self.hazard_entries.append((round((steps + 1) * dt, 3), rover.x, rover.y))
-            self._in_hazard = inside
+            x, y = rover.x, rover.y
+            if x is not hx or y is not hy:   # moved (a parked rover keeps its very floats): look
+                hx, hy = x, y
+                inside = False              # _on_hazard() written out
+                if hazard is not None:
+                    i = int(floor((y - y0) / pixel))
+                    j = int(floor((x - x0) / pixel))
+                    if 0 <= i < n0 and 0 <= j < n1:
+                        row = rows.get(i)
+                        if row is None:
+                            row = rows[i] = [bool(v) for v in hazard[i].tolist()]
+                        inside = row[j]
+                if inside and not self._in_hazard:
+                    self.hazards_entered += 1
+                    self.hazard_entries.append((round((steps + 1) * dt, 3), x, y))
+                self._in_hazard = inside
             steps += 1
             self.steps = steps
             t_ns = start_ns + steps * step_ns
             if t_ns % TRACK_PERIOD_NS == 0:
                 track[t_ns] = (rover.x, rover.y)
+        self._hazard_xy = (hx, hy)
 
     def _record(self, t_ns: int) -> None:
         if t_ns % TRACK_PERIOD_NS == 0:

@@ -416,3 +416,32 @@ def test_surface_plant_geometry_readings_are_the_old_ones(commands, tubes, headi
         assert bits(rv.ground_z()) == bits(rv.terrain.height_at(rv.x, rv.y))
         arm = (0.4, -0.1, 0.3)
         assert bits(rv.body_to_world(arm)) == bits(ref_body_to_world(rv, arm))
+
+
+@given(st.lists(st.tuples(st.floats(0.01, 0.1), st.floats(-1.0, 1.0), st.integers(1, 300), st.booleans()),
+                min_size=1, max_size=6), st.integers(0, 2**32 - 1))
+def test_drift_draws_in_blocks_give_a_fault_hook_the_same_numbers(legs, seed):
+    """The rover's yaw-drift normals come from blocks of draws; a random dropout fault (a hook
+    drawing `random()` from the same plant generator between physics steps) still sees the
+    numbers it saw when every step drew its own, and so do the steps after it."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams
+    from sim.sensors import Fault
+
+    def plant():
+        t = Terrain(TerrainParams(n_cells=32, resolution_m=0.5), (_GRID * 3.0).astype(np.float32),
+                    np.zeros((32, 32), bool), np.zeros((0, 2)), np.zeros(0), np.zeros((0, 3)), ())
+        return SurfaceOpsPlant(t, (-6.0, 1.0), RoverParams(start_pose=(0.0, 0.0, 0.2)), seed=seed)
+    new, old = plant(), plant()
+    old.rover._drift.BLOCK = 1                   # one draw a step: the scalar stream as it was
+    for p in (new, old):
+        p.inject_fault(Fault("lander_cam_l", "dropout", probability=0.5))
+    for speed, curvature, n, read in legs:
+        for p in (new, old):
+            p.actuate("wheels", {"speed_mps": speed, "curvature_1pm": curvature})
+            p.advance_to(p.now_ns() + n * p.step_ns)
+        if read:
+            assert new.sense("lander_cam_l") == old.sense("lander_cam_l")
+        assert bits([getattr(new.rover, k) for k in ROVER_STATE]) == bits([getattr(old.rover, k) for k in ROVER_STATE])
+    new.rover._drift.sync()
+    assert new.rng.bit_generator.state == old.rng.bit_generator.state
