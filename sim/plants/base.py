@@ -45,6 +45,7 @@ class FixedStepPlant:
         self.dt = self.step_ns / NS_PER_S
         self.devices: dict[str, str] = dict(devices)
         self._sensors: dict[str, tuple[str, DeviceKind]] = {}   # device -> (its kind name, kind): sense()
+        self._actuators: dict[str, tuple] = {}      # device -> (kind name, kind, command fields, checker)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.hooks = FaultHooks()
         self._start_ns = int(start_ns)
@@ -114,19 +115,27 @@ class FixedStepPlant:
         return reading
 
     def actuate(self, device: str, command: Mapping[str, Any]) -> None:
-        kind = self._kind(device)
-        if not kind.is_actuator:
-            raise PlantDeviceError(f"{kind.name} takes no commands", device)
-        if not isinstance(command, Mapping):
-            raise PlantDeviceError("a command is a mapping of field name to value", device)
-        if type(command) is dict and len(command) == len(kind.commands.fields):
+        # the device's kind and command checker, looked up once (a rover's wheels are
+        # commanded every cycle), kept with the very kind name `devices` holds for it
+        known = self._actuators.get(device)
+        if known is not None and self.devices.get(device) is known[0]:
+            _, kind, n_fields, check = known
+        else:
+            kind = self._kind(device)
+            if not kind.is_actuator:
+                raise PlantDeviceError(f"{kind.name} takes no commands", device)
+            n_fields, check = len(kind.commands.fields), layout_checker(kind.commands, finite=True).function
+            self._actuators[device] = (self.devices[device], kind, n_fields, check)
+        if type(command) is dict and len(command) == n_fields:
             # a whole command (what a HAL device sends): the HAL's fast layout check
             try:
-                clean = layout_checker(kind.commands, finite=True)(command)
+                clean = check(command)
             except InvalidValues as exc:
                 raise PlantDeviceError(str(exc), device) from None
             self._actuate(device, kind, clean)
             return
+        if not isinstance(command, Mapping):
+            raise PlantDeviceError("a command is a mapping of field name to value", device)
         clean = {}
         for name, value in command.items():
             try:
