@@ -236,34 +236,22 @@ class Terrain:
         half = self.half_extent_m
         top = self.n - 1 - 1e-9
         rows = self._height_rows
-        # the columns of x - d, x, x + d and the rows of y - d, y, y + d (height_at's clamps)
-        fx = (x_m + half) / d - 0.5
-        fx = 0.0 if 0.0 > fx else fx
-        fx = top if top < fx else fx
+        # the columns of x - d, x, x + d and the rows of y - d, y, y + d
         fxl = (x_m - d + half) / d - 0.5
-        fxl = 0.0 if 0.0 > fxl else fxl
-        fxl = top if top < fxl else fxl
+        fx = (x_m + half) / d - 0.5
         fxr = (x_m + d + half) / d - 0.5
-        fxr = 0.0 if 0.0 > fxr else fxr
-        fxr = top if top < fxr else fxr
-        fy = (y_m + half) / d - 0.5
-        fy = 0.0 if 0.0 > fy else fy
-        fy = top if top < fy else fy
         fyb = (y_m - d + half) / d - 0.5
-        fyb = 0.0 if 0.0 > fyb else fyb
-        fyb = top if top < fyb else fyb
+        fy = (y_m + half) / d - 0.5
         fyt = (y_m + d + half) / d - 0.5
-        fyt = 0.0 if 0.0 > fyt else fyt
-        fyt = top if top < fyt else fyt
+        if not (0.0 <= fxl and fxr <= top and 0.0 <= fyb and fyt <= top):
+            # near the map's edge (or NaN): height_at's clamps, one by one. Inside they change
+            # nothing: an axis's three coordinates are in order (IEEE arithmetic is monotonic).
+            fxl, fx, fxr, fyb, fy, fyt = (_clamped(f, top) for f in (fxl, fx, fxr, fyb, fy, fyt))
         # along x, on row fy: heights at x + d and x - d
         i = int(fy)
         ty = fy - i
-        r0 = rows.get(i)
-        if r0 is None:
-            r0 = self._height_row(i)
-        r1 = rows.get(i + 1)
-        if r1 is None:
-            r1 = self._height_row(i + 1)
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
         j = int(fxr)
         tx = fxr - j
         h_r = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
@@ -275,25 +263,23 @@ class Terrain:
         tx = fx - j
         i = int(fyt)
         ty = fyt - i
-        r0 = rows.get(i)
-        if r0 is None:
-            r0 = self._height_row(i)
-        r1 = rows.get(i + 1)
-        if r1 is None:
-            r1 = self._height_row(i + 1)
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
         h_t = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
         i = int(fyb)
         ty = fyb - i
-        r0 = rows.get(i)
-        if r0 is None:
-            r0 = self._height_row(i)
-        r1 = rows.get(i + 1)
-        if r1 is None:
-            r1 = self._height_row(i + 1)
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
         h_b = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
         g = ((h_r - h_l) / (2 * d), (h_t - h_b) / (2 * d))
         self._last_gradient = (x_m, y_m, g)
         return g
+
+
+def _clamped(f: float, top: float) -> float:
+    """min(max(f, 0.0), top) as `height_at` writes it (the same choices, NaN and -0.0 included)."""
+    f = 0.0 if 0.0 > f else f
+    return top if top < f else f
 
 
 # --- generation --------------------------------------------------------------------------------

@@ -203,19 +203,9 @@ def test_written_out_gradient_is_four_height_lookups(x, y, res):
     assert bits(t.gradient_at(x, y)) == bits(ref)
 
 
-def ref_slip_fraction(uphill_deg, on_sand, p):
-    if uphill_deg < 0.0:
-        s = p.downhill_skid * uphill_deg / 10.0
-    else:
-        x = max(0.0, (uphill_deg - p.slip_onset_deg) / (p.slip_full_deg - p.slip_onset_deg))
-        s = x * x
-    if on_sand:
-        s = s * p.sand_slip_gain + p.sand_slip
-    return max(-0.2, min(1.0, s))
-
-
 def ref_rover_step(self, dt):
     """sim.rover.Rover.step as it was (before the delivery's speed-up of issue 23)."""
+    from sim.rover import slip_fraction
     p = self.params
     self.t += dt
     dv = p.accel_mps2 * dt
@@ -237,7 +227,7 @@ def ref_rover_step(self, dt):
     cross = -gx * s + gy * c
     direction = 1.0 if ds_w > 0 else -1.0
     uphill_deg = math.degrees(math.atan(along * direction))
-    slip = ref_slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)
+    slip = slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)   # the function it inlines
     self.last_slip = slip
     ds_g = ds_w * (1.0 - slip)
     dpsi_odo = self.curvature_cmd * ds_w
