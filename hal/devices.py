@@ -7,8 +7,8 @@ changes one field (e.g. `Igniter.fire`) sends the others unchanged.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Callable, ClassVar, Generic, Mapping, TypeVar
 
 from hal.catalog import zero_values
 from hal.channel import Channel
@@ -155,6 +155,7 @@ class TerrainCameraReading:
 
 
 R = TypeVar("R")
+_MAKERS: dict[type, Callable[[int, Mapping[str, Any]], Any]] = {}   # reading class -> reading_maker(it)
 
 
 class Device(Generic[R]):
@@ -169,6 +170,10 @@ class Device(Generic[R]):
         self.channel = channel
         self.kind = channel.kind
         self._command: dict[str, Any] = zero_values(channel.kind.commands)
+        make = _MAKERS.get(self.READING)
+        if make is None:
+            make = _MAKERS[self.READING] = reading_maker(self.READING)
+        self._make = make
 
     @property
     def name(self) -> str:
@@ -176,7 +181,7 @@ class Device(Generic[R]):
 
     def read(self) -> R:
         s = self.channel.read()
-        return self.READING(s.t_ns, **s.values)
+        return self._make(s.t_ns, s.values)
 
     def _send(self, **changes: Any) -> None:
         command = {**self._command, **changes}
@@ -321,6 +326,30 @@ class Radio(Device[RadioReading]):
 
     def send(self, data: bytes) -> None:
         self.channel.write({"tx_bytes": bytes(data)})
+
+
+def reading_maker(cls: type) -> Callable[[int, Mapping[str, Any]], Any]:
+    """`lambda t_ns, values: cls(t_ns, **values)` for a reading class (frozen, slots), made
+    once per class: its slots set directly, without the frozen `__init__`'s keyword call and
+    `object.__setattr__` per field (a SIL delivery reads ~360,000 times). Values that are not
+    exactly the class's fields go through `cls(...)` itself, which raises as it always did."""
+    names = [f.name for f in fields(cls)]
+    if names[0] != "t_ns" or any(f.default is not MISSING or f.default_factory is not MISSING for f in fields(cls)):
+        return lambda t_ns, values: cls(t_ns, **values)
+    scope: dict[str, Any] = {"cls": cls, "new": object.__new__, "KeyError": KeyError}
+    scope.update((f"S{k}", getattr(cls, n).__set__) for k, n in enumerate(names))
+    rest = names[1:]
+    lines = ["def make(t_ns, values):",
+             f"    if len(values) != {len(rest)}:",
+             "        return cls(t_ns, **values)",
+             "    try:"]
+    lines += [f"        v{k} = values[{n!r}]" for k, n in enumerate(rest, 1)]
+    lines += ["    except KeyError:", "        return cls(t_ns, **values)",
+              "    o = new(cls)", "    S0(o, t_ns)"]
+    lines += [f"    S{k}(o, v{k})" for k in range(1, len(names))]
+    lines.append("    return o")
+    exec("\n".join(lines) + "\n", scope)     # noqa: S102 - generated from the dataclass fields only
+    return scope["make"]
 
 
 DEVICE_CLASSES: dict[str, type[Device]] = {

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 NS_PER_S = 1_000_000_000
+# Sample (frozen, slots) built without its keyword __init__: one per device read
+_new, _set_t, _set_values = object.__new__, Sample.t_ns.__set__, Sample.values.__set__
 FAULTS = (None, "stuck", "dropout", "bias", "noise", "failed")
 
 
@@ -101,8 +103,8 @@ class SimChannel:
         }
         # per-read work decided once: the truth/command checkers and, per noisy field,
         # (name, count, bias as Python floats, sigma, quantum, index of its first draw)
-        self._check_truth = layout_checker(kind.readings)
-        self._check_command = layout_checker(kind.commands, finite=True)
+        self._check_truth = layout_checker(kind.readings).function
+        self._check_command = layout_checker(kind.commands, finite=True).function
         self._byte_stream = kind.is_byte_stream
         self._actuator = kind.is_actuator
         noisy, draws = [], 0
@@ -205,7 +207,10 @@ class SimChannel:
         if self.fault in ("bias", "noise"):
             self._apply_fault(values)
         self.samples_taken += 1
-        return Sample(int(t_ns), values)
+        s = _new(Sample)                  # Sample(int(t_ns), values), its slots set directly
+        _set_t(s, int(t_ns))
+        _set_values(s, values)
+        return s
 
     def _apply_fault(self, values: dict[str, Any]) -> None:
         for f in self.kind.readings.fields:

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Mapping as _Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from hal.catalog import INTEGER_RANGES, Field, Layout
 from hal.errors import DeviceProtocolError
@@ -149,6 +149,12 @@ class LayoutChecker:
 
     def __call__(self, values: Mapping[str, Any], device: str | None = None) -> dict[str, Any]:
         return self._fast(values, device)
+
+    @property
+    def function(self) -> Callable[..., dict[str, Any]]:
+        """What calling the checker calls, `(values, device=None) -> dict`: a caller that checks
+        every sample holds it and saves the call through `__call__`."""
+        return self._fast
 
     def _checked(self, values: Mapping[str, Any], device: str | None = None) -> dict[str, Any]:
         """The per-field rules of the common case (what `_compile` writes out), else `_general`."""

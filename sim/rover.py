@@ -61,6 +61,39 @@ def slip_fraction(uphill_deg: float, on_sand: bool, p: RoverParams) -> float:
     return max(-0.2, min(1.0, s))
 
 
+class NormalDraws:
+    """`float(rng.standard_normal())`, one at a time, from blocks of BLOCK draws: one numpy call
+    per block instead of one per physics step. `standard_normal(n)` fills element by element
+    from the same stream as n single draws, so the numbers are the same. Whoever else draws
+    from `rng` calls `sync()` first: it puts the generator where the draws taken so far leave
+    it (the state before the block, then as many draws as were taken), so they get the very
+    numbers they got before."""
+
+    BLOCK = 256
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+        self._state: dict | None = None
+
+    def next(self) -> float:
+        i, buf = self._i, self._buf
+        if i == len(buf):                    # the generator is where the block left it
+            self._state = self.rng.bit_generator.state
+            buf = self._buf = self.rng.standard_normal(self.BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return buf[i]
+
+    def sync(self) -> None:
+        if self._i < len(self._buf):
+            self.rng.bit_generator.state = self._state
+            if self._i:
+                self.rng.standard_normal(self._i)
+        self._buf, self._i = [], 0
+
+
 @dataclass
 class TubeState:
     tube: Tube
@@ -94,6 +127,7 @@ class Rover:
     t: float = 0.0
 
     def __post_init__(self) -> None:
+        self._drift = NormalDraws(self.rng)      # the yaw drift's draws (not a field)
         self.x, self.y, self.heading = self.params.start_pose
         self.odo_heading = self.heading
         self.slots = [0] * self.params.n_slots
@@ -137,34 +171,55 @@ class Rover:
             self.events.append((self.t, f"dropped tube {tid}"))
 
     # --- geometry -----------------------------------------------------------------------------
+    _frame_cache = (None, None, None, None)   # x, y, heading objects; frame (class defaults: not fields)
+    _z_cache = (None, None, None)             # x, y objects; ground z
+
+    def _frame(self) -> tuple:
+        """(pitch, roll, ch, sh, cp, sp, cr, sr) at the current pose, kept while the pose is the
+        very same float objects (a physics step assigns new ones): the IMU, the navcam (its
+        mount and every tube), the arm and the truth all ask at one pose between two steps,
+        and a function of the same operands gives the same bits."""
+        x, y, h = self.x, self.y, self.heading
+        cx, cy, ch_, frame = self._frame_cache
+        if x is cx and y is cy and h is ch_:
+            return frame
+        gx, gy = self.terrain.gradient_at(x, y)
+        c, s = math.cos(h), math.sin(h)
+        pitch, roll = math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
+        frame = (pitch, roll, math.cos(h), math.sin(h), math.cos(pitch), math.sin(pitch),
+                 math.cos(roll), math.sin(roll))
+        self._frame_cache = (x, y, h, frame)
+        return frame
+
     def ground_z(self) -> float:
-        return self.terrain.height_at(self.x, self.y)
+        """The height under the rover, kept like the frame (the navcam and the lander's two
+        cameras ask at one place)."""
+        x, y = self.x, self.y
+        cx, cy, z = self._z_cache
+        if x is cx and y is cy:
+            return z
+        z = self.terrain.height_at(x, y)
+        self._z_cache = (x, y, z)
+        return z
 
     def tilt(self) -> tuple[float, float]:
         """(pitch, roll) of the body from the local slope (pitch > 0 nose up, roll > 0 left side up)."""
-        gx, gy = self.terrain.gradient_at(self.x, self.y)
-        c, s = math.cos(self.heading), math.sin(self.heading)
-        return math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
+        f = self._frame()
+        return f[0], f[1]
 
     def body_to_world(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
         """Rotate a body vector to the local frame (heading, then pitch and roll)."""
-        pitch, roll = self.tilt()
+        _, _, ch, sh, cp, sp, cr, sr = self._frame()
         x, y, z = v
         # roll about x, pitch about -y (nose up), yaw about z
-        cr, sr = math.cos(roll), math.sin(roll)
         y, z = cr * y - sr * z, sr * y + cr * z
-        cp, sp = math.cos(pitch), math.sin(pitch)
         x, z = cp * x - sp * z, sp * x + cp * z
-        ch, sh = math.cos(self.heading), math.sin(self.heading)
         return ch * x - sh * y, sh * x + ch * y, z
 
     def world_to_body(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
-        pitch, roll = self.tilt()
-        ch, sh = math.cos(self.heading), math.sin(self.heading)
+        _, _, ch, sh, cp, sp, cr, sr = self._frame()
         x, y, z = ch * v[0] + sh * v[1], -sh * v[0] + ch * v[1], v[2]
-        cp, sp = math.cos(pitch), math.sin(pitch)
         x, z = cp * x + sp * z, -sp * x + cp * z
-        cr, sr = math.cos(roll), math.sin(roll)
         y, z = cr * y + sr * z, -sr * y + cr * z
         return x, y, z
 
@@ -197,36 +252,54 @@ class Rover:
         p = self.params
         self.t += dt
         dv = p.accel_mps2 * dt
-        a = self.speed_cmd - self.speed
+        speed = self.speed
+        a = self.speed_cmd - speed
         a = a if a < dv else dv                        # max(-dv, min(dv, a)): the same choices,
-        self.speed += a if a > -dv else -dv            # NaN included (min/max keep their first)
-        ds_w = self.speed * dt
+        self.speed = speed = speed + (a if a > -dv else -dv)   # NaN included (min/max keep their first)
+        ds_w = speed * dt
         # Arm: straight-line motion toward the target at a speed limit (the sums of `sum()`,
-        # from 0.0 and left to right, written out: this runs every physics step).
+        # from 0.0 and left to right, written out: this runs every physics step). At the
+        # target (the very tuple, which is what reaching it assigns) it stays there: skipped.
         ee, target = self.ee_m, self.ee_target_m
-        d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
-        dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
         lim = p.arm_speed_mps * dt
-        self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
+        if ee is not target or lim < 0.0:
+            d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+            dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
+            self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
         if ds_w == 0.0:
             self.yaw_rate = 0.0
             return
-        gx, gy = self.terrain.gradient_at(self.x, self.y)
-        c, s = math.cos(self.heading), math.sin(self.heading)
+        x, y, heading = self.x, self.y, self.heading
+        terrain = self.terrain
+        gx, gy = terrain.gradient_at(x, y)
+        c, s = math.cos(heading), math.sin(heading)
         along = gx * c + gy * s                       # rise per metre forward
         cross = -gx * s + gy * c                      # rise per metre to the left
         direction = 1.0 if ds_w > 0 else -1.0
         uphill_deg = math.degrees(math.atan(along * direction))
-        slip = slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)
+        # slip_fraction(uphill_deg, dune_at(x, y), p) written out, its min/max as conditionals
+        # that keep the same operand (NaN included)
+        if uphill_deg < 0.0:
+            slip = p.downhill_skid * uphill_deg / 10.0
+        else:
+            f = (uphill_deg - p.slip_onset_deg) / (p.slip_full_deg - p.slip_onset_deg)
+            f = f if f > 0.0 else 0.0
+            slip = f * f
+        if terrain.dune_at(x, y):
+            slip = slip * p.sand_slip_gain + p.sand_slip
+        slip = slip if slip < 1.0 else 1.0
+        slip = slip if slip > -0.2 else -0.2
         self.last_slip = slip
         ds_g = ds_w * (1.0 - slip)
-        dpsi_odo = self.curvature_cmd * ds_w
-        dpsi = self.curvature_cmd * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
-        hmid = self.heading + 0.5 * dpsi
+        curvature = self.curvature_cmd
+        dpsi_odo = curvature * ds_w
+        dpsi = curvature * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * self._drift.next()
+        hmid = heading + 0.5 * dpsi
         side = -p.side_slip_gain * cross * abs(ds_w)  # slide toward lower ground (to the right if left is up)
-        self.x += ds_g * math.cos(hmid) - side * math.sin(hmid)
-        self.y += ds_g * math.sin(hmid) + side * math.cos(hmid)
-        self.heading = (self.heading + dpsi + math.pi) % (2 * math.pi) - math.pi
+        ch, sh = math.cos(hmid), math.sin(hmid)
+        self.x = x + (ds_g * ch - side * sh)
+        self.y = y + (ds_g * sh + side * ch)
+        self.heading = (heading + dpsi + math.pi) % (2 * math.pi) - math.pi
         self.odo_heading = (self.odo_heading + dpsi_odo + math.pi) % (2 * math.pi) - math.pi
         self.odometer_m += abs(ds_w)
         self.ground_distance_m += math.hypot(ds_g, side)

@@ -223,15 +223,63 @@ class Terrain:
 
     def gradient_at(self, x_m: float, y_m: float) -> tuple[float, float]:
         """(dh/dx, dh/dy) by central difference of the bilinear surface over one cell. The
-        last one is kept: a rover's IMU, camera and next physics step ask at the same point."""
+        last one is kept: a rover's IMU, camera and next physics step ask at the same point.
+
+        The four `height_at` calls written out (a rover asks every physics step): the two
+        points beside (x, y) in x share its y, so their row coordinate, rows and weight are
+        computed once, and likewise the column of the two in y; every height is the same
+        expression as `height_at`'s on the same operands (tests/numerics/test_same_bits.py)."""
         lx, ly, g = self._last_gradient
         if x_m == lx and y_m == ly:         # equal floats give the very same result
             return g
         d = self.res
-        g = ((self.height_at(x_m + d, y_m) - self.height_at(x_m - d, y_m)) / (2 * d),
-             (self.height_at(x_m, y_m + d) - self.height_at(x_m, y_m - d)) / (2 * d))
+        half = self.half_extent_m
+        top = self.n - 1 - 1e-9
+        rows = self._height_rows
+        # the columns of x - d, x, x + d and the rows of y - d, y, y + d
+        fxl = (x_m - d + half) / d - 0.5
+        fx = (x_m + half) / d - 0.5
+        fxr = (x_m + d + half) / d - 0.5
+        fyb = (y_m - d + half) / d - 0.5
+        fy = (y_m + half) / d - 0.5
+        fyt = (y_m + d + half) / d - 0.5
+        if not (0.0 <= fxl and fxr <= top and 0.0 <= fyb and fyt <= top):
+            # near the map's edge (or NaN): height_at's clamps, one by one. Inside they change
+            # nothing: an axis's three coordinates are in order (IEEE arithmetic is monotonic).
+            fxl, fx, fxr, fyb, fy, fyt = (_clamped(f, top) for f in (fxl, fx, fxr, fyb, fy, fyt))
+        # along x, on row fy: heights at x + d and x - d
+        i = int(fy)
+        ty = fy - i
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
+        j = int(fxr)
+        tx = fxr - j
+        h_r = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        j = int(fxl)
+        tx = fxl - j
+        h_l = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        # along y, on column fx: heights at y + d and y - d
+        j = int(fx)
+        tx = fx - j
+        i = int(fyt)
+        ty = fyt - i
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
+        h_t = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        i = int(fyb)
+        ty = fyb - i
+        r0 = rows.get(i) or self._height_row(i)            # a row is never empty
+        r1 = rows.get(i + 1) or self._height_row(i + 1)
+        h_b = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        g = ((h_r - h_l) / (2 * d), (h_t - h_b) / (2 * d))
         self._last_gradient = (x_m, y_m, g)
         return g
+
+
+def _clamped(f: float, top: float) -> float:
+    """min(max(f, 0.0), top) as `height_at` writes it (the same choices, NaN and -0.0 included)."""
+    f = 0.0 if 0.0 > f else f
+    return top if top < f else f
 
 
 # --- generation --------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class FixedStepPlant:
         self.step_ns = NS_PER_S // physics_rate_hz
         self.dt = self.step_ns / NS_PER_S
         self.devices: dict[str, str] = dict(devices)
+        self._sensors: dict[str, tuple[str, DeviceKind]] = {}   # device -> (its kind name, kind): sense()
+        self._actuators: dict[str, tuple] = {}      # device -> (kind name, kind, command fields, checker)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.hooks = FaultHooks()
         self._start_ns = int(start_ns)
@@ -97,28 +99,43 @@ class FixedStepPlant:
             raise PlantDeviceError(f"unknown device; this plant has {', '.join(sorted(self.devices))}", device) from None
 
     def sense(self, device: str) -> Mapping[str, Any]:
-        kind = self._kind(device)
-        if not kind.is_sensor:
-            raise PlantDeviceError(f"{kind.name} has no readings", device)
+        # the device's kind, looked up and checked once (a plant is read hundreds of
+        # thousands of times): kept with the very kind name `devices` holds for it
+        known = self._sensors.get(device)
+        if known is not None and self.devices.get(device) is known[0]:
+            kind = known[1]
+        else:
+            kind = self._kind(device)
+            if not kind.is_sensor:
+                raise PlantDeviceError(f"{kind.name} has no readings", device)
+            self._sensors[device] = (self.devices[device], kind)
         reading = self._sense(device, kind)
         if self.hooks.faults:
             reading = self.hooks.apply(device, self._now_ns, reading, self.rng)
         return reading
 
     def actuate(self, device: str, command: Mapping[str, Any]) -> None:
-        kind = self._kind(device)
-        if not kind.is_actuator:
-            raise PlantDeviceError(f"{kind.name} takes no commands", device)
-        if not isinstance(command, Mapping):
-            raise PlantDeviceError("a command is a mapping of field name to value", device)
-        if type(command) is dict and len(command) == len(kind.commands.fields):
+        # the device's kind and command checker, looked up once (a rover's wheels are
+        # commanded every cycle), kept with the very kind name `devices` holds for it
+        known = self._actuators.get(device)
+        if known is not None and self.devices.get(device) is known[0]:
+            _, kind, n_fields, check = known
+        else:
+            kind = self._kind(device)
+            if not kind.is_actuator:
+                raise PlantDeviceError(f"{kind.name} takes no commands", device)
+            n_fields, check = len(kind.commands.fields), layout_checker(kind.commands, finite=True).function
+            self._actuators[device] = (self.devices[device], kind, n_fields, check)
+        if type(command) is dict and len(command) == n_fields:
             # a whole command (what a HAL device sends): the HAL's fast layout check
             try:
-                clean = layout_checker(kind.commands, finite=True)(command)
+                clean = check(command)
             except InvalidValues as exc:
                 raise PlantDeviceError(str(exc), device) from None
             self._actuate(device, kind, clean)
             return
+        if not isinstance(command, Mapping):
+            raise PlantDeviceError("a command is a mapping of field name to value", device)
         clean = {}
         for name, value in command.items():
             try:

@@ -22,6 +22,7 @@ rover centre into a mapped rover hazard pixel, and the rover's true position at 
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from hal.catalog import DeviceKind
 from sim.plants.rover import NavcamParams, RoverPlant
 from sim.rover import RoverParams
 from sim.terrain import Terrain
-from fsw.numerics import fixed_sum
+from sim.truth import MAX_LIST, short_list, short_list_values
 
 STA_DEVICES = {"sta_arm": "arm", "sta_gripper": "gripper", "os_tube_sensor": "tube_sensor", "os_seal": "pyro"}
 LANDER_CAMERAS = {"lander_cam_l": "camera_tracker", "lander_cam_r": "camera_tracker"}
@@ -100,6 +101,9 @@ class SurfaceOpsPlant(RoverPlant):
         super().__init__(terrain, params, physics_rate_hz, seed, navcam, imu_sample_hz=imu_sample_hz)
         self.devices.update(STA_DEVICES)
         self.devices.update(LANDER_CAMERAS)
+        self._readers.update({"sta_arm": self._read_sta_arm, "sta_gripper": self._read_sta_gripper,
+                              "os_tube_sensor": self._read_os_tube_sensor, "os_seal": self._read_os_seal,
+                              **{name: functools.partial(self._camera, name) for name in LANDER_CAMERAS}})
         lx, ly = float(lander_xy_m[0]), float(lander_xy_m[1])
         self.lander_xy = (lx, ly)
         ground = terrain.height_at(lx, ly)
@@ -114,6 +118,7 @@ class SurfaceOpsPlant(RoverPlant):
         self._hazard_rows: dict[int, list[bool]] = {}
         self.hazard_entries: list[tuple[float, float, float]] = []   # (t_s, x, y) of each entry
         self._in_hazard = self._on_hazard()
+        self._hazard_xy = (None, None)      # the rover's (x, y) objects `_in_hazard` was found at
         self.track: dict[int, tuple[float, float]] = {}             # t_ns -> true (x, y), every 100 ms
         self._record(0)
 
@@ -128,10 +133,49 @@ class SurfaceOpsPlant(RoverPlant):
         self._in_hazard = inside
 
     def _advance_steps(self, n: int) -> None:
+        """`_step` then `_record` per physics step, written out with the per-step state in
+        locals (this loop is the delivery's physics): the same calls and assignments in the
+        same order; the STA and the rover's arm at their targets stay there, and a rover that
+        did not move is where it was on the hazard map (skipped)."""
+        rover, sta, dpsi = self.rover, self.sta, self._dpsi
+        dt, step_ns, start_ns, track = self.dt, self.step_ns, self._start_ns, self.track
+        sta_lim = sta.params.speed_mps * dt
+        steps = self.steps
+        hazard = self.hazard_px
+        if hazard is not None:              # _on_hazard's constants
+            x0, y0 = self.hazard_corner
+            pixel = self.hazard_pixel
+            n0, n1 = hazard.shape
+            rows = self._hazard_rows
+        floor = math.floor
+        hx, hy = self._hazard_xy                # where `_in_hazard` was last found
         for _ in range(n):
-            self._step(self.dt)
-            self.steps += 1
-            self._record(self._start_ns + self.steps * self.step_ns)
+            rover.step(dt)
+            dpsi.append(rover.yaw_rate * dt)
+            if sta.ee is not sta.target or sta_lim < 0.0:
+                sta.step(dt)
+            x, y = rover.x, rover.y
+            if x is not hx or y is not hy:   # moved (a parked rover keeps its very floats): look
+                hx, hy = x, y
+                inside = False              # _on_hazard() written out
+                if hazard is not None:
+                    i = int(floor((y - y0) / pixel))
+                    j = int(floor((x - x0) / pixel))
+                    if 0 <= i < n0 and 0 <= j < n1:
+                        row = rows.get(i)
+                        if row is None:
+                            row = rows[i] = [bool(v) for v in hazard[i].tolist()]
+                        inside = row[j]
+                if inside and not self._in_hazard:
+                    self.hazards_entered += 1
+                    self.hazard_entries.append((round((steps + 1) * dt, 3), x, y))
+                self._in_hazard = inside
+            steps += 1
+            self.steps = steps
+            t_ns = start_ns + steps * step_ns
+            if t_ns % TRACK_PERIOD_NS == 0:
+                track[t_ns] = (rover.x, rover.y)
+        self._hazard_xy = (hx, hy)
 
     def _record(self, t_ns: int) -> None:
         if t_ns % TRACK_PERIOD_NS == 0:
@@ -152,29 +196,30 @@ class SurfaceOpsPlant(RoverPlant):
         return row[j]
 
     # --- devices ------------------------------------------------------------------------------
-    def _sense(self, device: str, kind: DeviceKind) -> dict[str, Any]:
+    def _read_sta_arm(self) -> dict[str, Any]:
         sta = self.sta
-        if device == "sta_arm":
-            return {"position_m": tuple(sta.ee), "at_target": int(math.dist(sta.ee, sta.target) < 0.005)}
-        if device == "sta_gripper":
-            return {"closed": int(sta.closed), "holding": int(sta.held != 0), "tube_id": sta.held}
-        if device == "os_tube_sensor":
-            return {"present": int(bool(sta.os)), "tube_id": sta.os[-1] if sta.os else 0}
-        if device == "os_seal":
-            return {"fired": int(sta.sealed)}
-        if device in LANDER_CAMERAS:
-            return self._camera(device)
-        return super()._sense(device, kind)
+        return {"position_m": tuple(sta.ee), "at_target": int(math.dist(sta.ee, sta.target) < 0.005)}
+
+    def _read_sta_gripper(self) -> dict[str, Any]:
+        sta = self.sta
+        return {"closed": int(sta.closed), "holding": int(sta.held != 0), "tube_id": sta.held}
+
+    def _read_os_tube_sensor(self) -> dict[str, Any]:
+        os_ = self.sta.os
+        return {"present": int(bool(os_)), "tube_id": os_[-1] if os_ else 0}
+
+    def _read_os_seal(self) -> dict[str, Any]:
+        return {"fired": int(self.sta.sealed)}
 
     def _camera(self, device: str) -> dict[str, Any]:
         rv = self.rover
-        cam = self.camera_xyz[device]
-        target = (rv.x, rv.y, rv.ground_z() + self.cameras.target_height_m)
-        d = tuple(target[i] - cam[i] for i in range(3))
-        rng = math.sqrt(fixed_sum(c * c for c in d))
+        c0, c1, c2 = self.camera_xyz[device]
+        # the line of sight to the mast target and its length, fixed_sum's order written out
+        d0, d1, d2 = rv.x - c0, rv.y - c1, (rv.ground_z() + self.cameras.target_height_m) - c2
+        rng = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
         if rng > self.cameras.max_range_m or rng == 0.0:
             return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
-        return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": 1.0}
+        return {"los_unit": (d0 / rng, d1 / rng, d2 / rng), "detected": 1, "brightness": 1.0}
 
     def _actuate(self, device: str, kind: DeviceKind, command: dict[str, Any]) -> None:
         sta, rv = self.sta, self.rover
@@ -226,3 +271,12 @@ class SurfaceOpsPlant(RoverPlant):
                   "dropped_at_lander": list(self.sta.dropped), "hazards_entered": self.hazards_entered,
                   "lander_xy_m": self.lander_xy})
         return t
+
+    def truth_fields(self) -> tuple[str, ...]:
+        return (*super().truth_fields(), *short_list("os_tubes", MAX_LIST), "os_sealed", "sta_held",
+                *short_list("dropped_at_lander", MAX_LIST), "hazards_entered", "lander_xy_m.0", "lander_xy_m.1")
+
+    def truth_values(self) -> list[float]:
+        sta = self.sta
+        return [*super().truth_values(), *short_list_values(sta.os, MAX_LIST), float(sta.sealed), float(sta.held),
+                *short_list_values(sta.dropped, MAX_LIST), float(self.hazards_entered), *self.lander_xy]

@@ -308,3 +308,256 @@ def test_ccrs_step_without_min_max_calls_is_the_old_one(states, fired_at, steps)
         ref_ccrs_step(old, dt)
         assert bits(new.gimbal + [new.temp_C, new.max_temp_C]) == bits(old.gimbal + [old.temp_C, old.max_temp_C])
         assert new.sealed == old.sealed and new.leak_rate == old.leak_rate
+
+
+_GRID = np.random.default_rng(7).standard_normal((32, 32)).astype(np.float32)
+
+
+def _small_terrain(res: float) -> Terrain:
+    return Terrain(TerrainParams(n_cells=32, resolution_m=res), _GRID, np.zeros((32, 32), bool),
+                   np.zeros((0, 2)), np.zeros(0), np.zeros((0, 3)), ())
+
+
+@given(st.floats(-12.0, 12.0, allow_nan=False), st.floats(-12.0, 12.0, allow_nan=False),
+       st.sampled_from([0.25, 0.5, 0.3]))
+def test_written_out_gradient_is_four_height_lookups(x, y, res):
+    """`gradient_at` computes its four heights inline (shared rows and weights): the bits of
+    the central difference of four `height_at` calls, at the map edges (clamped) too."""
+    t = _small_terrain(res)
+    ref = ((t.height_at(x + res, y) - t.height_at(x - res, y)) / (2 * res),
+           (t.height_at(x, y + res) - t.height_at(x, y - res)) / (2 * res))
+    assert bits(t.gradient_at(x, y)) == bits(ref)
+
+
+def ref_rover_step(self, dt):
+    """sim.rover.Rover.step as it was (before the delivery's speed-up of issue 23)."""
+    from sim.rover import slip_fraction
+    p = self.params
+    self.t += dt
+    dv = p.accel_mps2 * dt
+    a = self.speed_cmd - self.speed
+    a = a if a < dv else dv
+    self.speed += a if a > -dv else -dv
+    ds_w = self.speed * dt
+    ee, target = self.ee_m, self.ee_target_m
+    d0, d1, d2 = target[0] - ee[0], target[1] - ee[1], target[2] - ee[2]
+    dn = math.sqrt(0.0 + d0 * d0 + d1 * d1 + d2 * d2)
+    lim = p.arm_speed_mps * dt
+    self.ee_m = target if dn <= lim else (ee[0] + d0 * lim / dn, ee[1] + d1 * lim / dn, ee[2] + d2 * lim / dn)
+    if ds_w == 0.0:
+        self.yaw_rate = 0.0
+        return
+    gx, gy = self.terrain.gradient_at(self.x, self.y)
+    c, s = math.cos(self.heading), math.sin(self.heading)
+    along = gx * c + gy * s
+    cross = -gx * s + gy * c
+    direction = 1.0 if ds_w > 0 else -1.0
+    uphill_deg = math.degrees(math.atan(along * direction))
+    slip = slip_fraction(uphill_deg, self.terrain.dune_at(self.x, self.y), p)   # the function it inlines
+    self.last_slip = slip
+    ds_g = ds_w * (1.0 - slip)
+    dpsi_odo = self.curvature_cmd * ds_w
+    dpsi = self.curvature_cmd * ds_g + p.yaw_drift_sigma_rad_per_m * math.sqrt(abs(ds_w)) * float(self.rng.standard_normal())
+    hmid = self.heading + 0.5 * dpsi
+    side = -p.side_slip_gain * cross * abs(ds_w)
+    self.x += ds_g * math.cos(hmid) - side * math.sin(hmid)
+    self.y += ds_g * math.sin(hmid) + side * math.cos(hmid)
+    self.heading = (self.heading + dpsi + math.pi) % (2 * math.pi) - math.pi
+    self.odo_heading = (self.odo_heading + dpsi_odo + math.pi) % (2 * math.pi) - math.pi
+    self.odometer_m += abs(ds_w)
+    self.ground_distance_m += math.hypot(ds_g, side)
+    self.yaw_rate = dpsi / dt
+
+
+ROVER_STATE = ("x", "y", "heading", "speed", "odometer_m", "odo_heading", "ground_distance_m", "last_slip",
+               "yaw_rate", "t")
+
+
+@given(st.floats(-6.0, 6.0), st.floats(-6.0, 6.0), st.floats(-math.pi, math.pi),
+       st.lists(st.tuples(st.floats(-0.1, 0.1), st.floats(-3.0, 3.0), st.integers(0, 8),
+                          st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.floats(0.0, 1.0))),
+                min_size=1, max_size=6),
+       st.integers(0, 2**32 - 1))
+def test_written_out_rover_step_is_the_old_one(x, y, heading, commands, seed):
+    """The rover's physics step (slip written out, the arm at its target skipped) moves the
+    rover, its odometry and its arm to the very bits the old step gives, on a steep rough map
+    with dune cells (slip clamps both ways), stopping, reversing and turning."""
+    from sim.rover import Rover, RoverParams
+    grid = (_GRID * 3.0).astype(np.float32)
+    dunes = np.random.default_rng(3).random((32, 32)) > 0.6
+    terrains = [Terrain(TerrainParams(n_cells=32, resolution_m=0.5), grid, dunes, np.zeros((0, 2)), np.zeros(0),
+                        np.zeros((0, 3)), ()) for _ in range(2)]
+    params = RoverParams(start_pose=(x, y, heading))
+    new, old = (Rover(params, t, np.random.default_rng(seed)) for t in terrains)
+    for speed, curvature, n, arm in commands:
+        for rv in (new, old):
+            rv.drive(speed, curvature)
+            rv.arm_to(arm)
+        for _ in range(n):
+            new.step(0.02)
+            ref_rover_step(old, 0.02)
+        assert bits([getattr(new, k) for k in ROVER_STATE]) == bits([getattr(old, k) for k in ROVER_STATE])
+        assert bits(new.ee_m) == bits(old.ee_m)
+
+
+@given(st.lists(st.tuples(st.floats(-0.1, 0.1), st.floats(-2.0, 2.0), st.integers(1, 40),
+                          st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.floats(0.0, 1.5))),
+                min_size=1, max_size=5),
+       st.integers(0, 2**32 - 1))
+def test_surface_plant_steps_are_step_and_record(commands, seed):
+    """The surface plant's written-out physics loop (`advance_to`) leaves the plant exactly as
+    `_step` then `_record` per step did: the rover, the STA, the hazard monitor, the track."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams
+    grid = (_GRID * 3.0).astype(np.float32)
+    dunes = np.random.default_rng(3).random((32, 32)) > 0.6
+    hazard = np.random.default_rng(4).random((24, 24)) > 0.7
+
+    def plant():
+        t = Terrain(TerrainParams(n_cells=32, resolution_m=0.5), grid, dunes, np.zeros((0, 2)), np.zeros(0),
+                    np.zeros((0, 3)), ())
+        return SurfaceOpsPlant(t, (-3.0, 1.0), RoverParams(start_pose=(0.5, -0.5, 0.3)), seed=seed,
+                               hazard_px=hazard, hazard_corner_m=(-6.0, -6.0), hazard_pixel_m=0.5)
+    new, old = plant(), plant()
+    for speed, curvature, n, target in commands:
+        for p in (new, old):
+            p.actuate("wheels", {"speed_mps": speed, "curvature_1pm": curvature})
+            p.actuate("sta_arm", {"target_m": target})
+        new.advance_to(new.now_ns() + n * new.step_ns)
+        for _ in range(n):                       # the loop as it was: _step, count, _record
+            old._step(old.dt)
+            old.steps += 1
+            old._record(old._start_ns + old.steps * old.step_ns)
+        old._now_ns = new.now_ns()
+        assert bits([getattr(new.rover, k) for k in ROVER_STATE]) == bits([getattr(old.rover, k) for k in ROVER_STATE])
+        assert bits(new.sta.ee) == bits(old.sta.ee) and list(new._dpsi) == list(old._dpsi)
+        assert (new.steps, new.hazards_entered, new.hazard_entries, new._in_hazard, new.track) == \
+            (old.steps, old.hazards_entered, old.hazard_entries, old._in_hazard, old.track)
+
+
+# ---- the surface plant's readings as they were computed (no pose cache, generators, fixed_sum)
+def ref_tilt(rv):
+    gx, gy = rv.terrain.gradient_at(rv.x, rv.y)
+    c, s = math.cos(rv.heading), math.sin(rv.heading)
+    return math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
+
+
+def ref_body_to_world(rv, v):
+    pitch, roll = ref_tilt(rv)
+    x, y, z = v
+    cr, sr = math.cos(roll), math.sin(roll)
+    y, z = cr * y - sr * z, sr * y + cr * z
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    x, z = cp * x - sp * z, sp * x + cp * z
+    ch, sh = math.cos(rv.heading), math.sin(rv.heading)
+    return ch * x - sh * y, sh * x + ch * y, z
+
+
+def ref_world_to_body(rv, v):
+    pitch, roll = ref_tilt(rv)
+    ch, sh = math.cos(rv.heading), math.sin(rv.heading)
+    x, y, z = ch * v[0] + sh * v[1], -sh * v[0] + ch * v[1], v[2]
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    x, z = cp * x + sp * z, -sp * x + cp * z
+    cr, sr = math.cos(roll), math.sin(roll)
+    y, z = cr * y + sr * z, -sr * y + cr * z
+    return x, y, z
+
+
+def ref_sense(p, device):
+    from fsw.numerics import fixed_sum
+    from sim.sensors import off_axis_angle
+    rv = p.rover
+    ground = rv.terrain.height_at(rv.x, rv.y)
+    if device in p.camera_xyz:
+        cam = p.camera_xyz[device]
+        target = (rv.x, rv.y, ground + p.cameras.target_height_m)
+        d = tuple(target[i] - cam[i] for i in range(3))
+        rng = math.sqrt(fixed_sum(c * c for c in d))
+        if rng > p.cameras.max_range_m or rng == 0.0:
+            return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
+        return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": 1.0}
+    if device == "imu0":
+        return {"accel_mps2": ref_world_to_body(rv, (0.0, 0.0, p.g)), "rate_radps": (0.0, 0.0, p.imu_yaw_rate())}
+    assert device == "navcam"
+    cam = p.navcam
+    cam_w = ref_body_to_world(rv, cam.mount_m)
+    origin = (rv.x + cam_w[0], rv.y + cam_w[1], ground + cam_w[2])
+    best = None
+    for tid in sorted(rv.tubes):
+        if rv.tubes[tid].where != "ground":
+            continue
+        x, y = rv.tubes[tid].xy
+        tw = (x, y, rv.terrain.height_at(x, y) + rv.params.tube_height_m)
+        d_world = tuple(tw[i] - origin[i] for i in range(3))
+        rng = math.sqrt(fixed_sum(c * c for c in d_world))
+        if rng > cam.max_range_m or rng == 0.0:
+            continue
+        d_body = ref_world_to_body(rv, d_world)
+        if off_axis_angle(d_body, cam.boresight) > cam.half_fov_rad:
+            continue
+        if best is None or rng < best[0]:
+            best = (rng, tid, d_body)
+    if best is None:
+        return {"los_unit": (0.0, 0.0, 0.0), "detected": 0, "brightness": 0.0}
+    rng, _, d = best
+    return {"los_unit": tuple(c / rng for c in d), "detected": 1, "brightness": min(1.0, 1.5 / max(rng, 1e-3))}
+
+
+def reading_bits(r):
+    return {k: bits(v) for k, v in r.items()}
+
+
+@given(st.lists(st.tuples(st.floats(-0.1, 0.1), st.floats(-2.0, 2.0), st.integers(0, 30)), min_size=1, max_size=6),
+       st.lists(st.tuples(st.floats(-7.0, 7.0), st.floats(-7.0, 7.0)), min_size=0, max_size=6),
+       st.floats(-math.pi, math.pi), st.integers(0, 2**32 - 1))
+def test_surface_plant_geometry_readings_are_the_old_ones(commands, tubes, heading, seed):
+    """The IMU, navcam and lander-camera readings (pose frame kept between steps, tube
+    heights kept, sums written out) are the bits the per-call geometry gave, as the rover
+    drives, stops (the kept frame reused) and turns among tubes near and far."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams
+    from sim.terrain import Tube
+    grid = (_GRID * 3.0).astype(np.float32)
+    t = Terrain(TerrainParams(n_cells=32, resolution_m=0.5), grid, np.zeros((32, 32), bool), np.zeros((0, 2)),
+                np.zeros(0), np.zeros((0, 3)), tuple(Tube(k + 1, x, y) for k, (x, y) in enumerate(tubes)))
+    p = SurfaceOpsPlant(t, (-4.0, 1.0), RoverParams(start_pose=(0.5, -0.5, heading)), seed=seed)
+    for speed, curvature, n in commands:
+        p.actuate("wheels", {"speed_mps": speed, "curvature_1pm": curvature})
+        p.advance_to(p.now_ns() + n * p.step_ns)
+        for device in ("imu0", "navcam", "lander_cam_l", "lander_cam_r", "navcam", "imu0"):
+            assert reading_bits(p.sense(device)) == reading_bits(ref_sense(p, device)), device
+        rv = p.rover
+        assert bits(rv.tilt()) == bits(ref_tilt(rv))
+        assert bits(rv.ground_z()) == bits(rv.terrain.height_at(rv.x, rv.y))
+        arm = (0.4, -0.1, 0.3)
+        assert bits(rv.body_to_world(arm)) == bits(ref_body_to_world(rv, arm))
+
+
+@given(st.lists(st.tuples(st.floats(0.01, 0.1), st.floats(-1.0, 1.0), st.integers(1, 300), st.booleans()),
+                min_size=1, max_size=6), st.integers(0, 2**32 - 1))
+def test_drift_draws_in_blocks_give_a_fault_hook_the_same_numbers(legs, seed):
+    """The rover's yaw-drift normals come from blocks of draws; a random dropout fault (a hook
+    drawing `random()` from the same plant generator between physics steps) still sees the
+    numbers it saw when every step drew its own, and so do the steps after it."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams
+    from sim.sensors import Fault
+
+    def plant():
+        t = Terrain(TerrainParams(n_cells=32, resolution_m=0.5), (_GRID * 3.0).astype(np.float32),
+                    np.zeros((32, 32), bool), np.zeros((0, 2)), np.zeros(0), np.zeros((0, 3)), ())
+        return SurfaceOpsPlant(t, (-6.0, 1.0), RoverParams(start_pose=(0.0, 0.0, 0.2)), seed=seed)
+    new, old = plant(), plant()
+    old.rover._drift.BLOCK = 1                   # one draw a step: the scalar stream as it was
+    for p in (new, old):
+        p.inject_fault(Fault("lander_cam_l", "dropout", probability=0.5))
+    for speed, curvature, n, read in legs:
+        for p in (new, old):
+            p.actuate("wheels", {"speed_mps": speed, "curvature_1pm": curvature})
+            p.advance_to(p.now_ns() + n * p.step_ns)
+        if read:
+            assert new.sense("lander_cam_l") == old.sense("lander_cam_l")
+        assert bits([getattr(new.rover, k) for k in ROVER_STATE]) == bits([getattr(old.rover, k) for k in ROVER_STATE])
+    new.rover._drift.sync()
+    assert new.rng.bit_generator.state == old.rng.bit_generator.state

@@ -56,6 +56,15 @@ def test_declared_rows_say_what_truth_says_in_every_state():
         assert declared_mismatches(rdv) == {} and declared_mismatches(ccrs) == {}
 
 
+def assert_same_series(fast: TruthRecorder, slow: TruthRecorder) -> dict:
+    """The declared and the flattened recorder's series agree name for name, bit for bit."""
+    a, b = fast.series(), slow.series()
+    assert list(a) == list(b)
+    for k in a:
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    return a
+
+
 def test_declared_and_flattened_recorders_give_the_same_series(tmp_path):
     plant, rdv, _ = capture_world()
     fast, slow = TruthRecorder(plant, 1_000_000_000), TruthRecorder(plant.truth, 1_000_000_000)
@@ -69,10 +78,7 @@ def test_declared_and_flattened_recorders_give_the_same_series(tmp_path):
         plant.advance_to(t)
         fast.advance_to(t)
         slow.advance_to(t)
-    a, b = fast.series(), slow.series()
-    assert list(a) == list(b)
-    for k in a:
-        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    a = assert_same_series(fast, slow)
     write_npz(tmp_path / "t.npz", a)
     loaded = np.load(tmp_path / "t.npz")
     assert sorted(loaded.files) == sorted(a) and all(np.array_equal(loaded[k], a[k], equal_nan=True) for k in a)
@@ -89,3 +95,53 @@ def test_a_composite_with_an_undeclared_part_falls_back_to_truth():
     rec = TruthRecorder(plant, 10)
     rec.advance_to(0)
     assert rec.names is None and list(rec.series()) == ["t_s", "Plain.x"]
+
+
+def surface_world():
+    """The delivery's plant on a small rough map: a rover among tubes beside the lander."""
+    from sim.plants.surface_ops import SurfaceOpsPlant
+    from sim.rover import RoverParams, TubeState
+    from sim.terrain import Terrain, TerrainParams, Tube
+    rng = np.random.default_rng(2)
+    grid = (rng.standard_normal((64, 64)) * 0.3).astype(np.float32)
+    t = Terrain(TerrainParams(n_cells=64, resolution_m=0.5), grid, rng.random((64, 64)) > 0.5, np.zeros((0, 2)),
+                np.zeros(0), np.zeros((0, 3)), (Tube(3, 2.0, 1.0), Tube(7, -3.5, 4.0)))
+    plant = SurfaceOpsPlant(t, (-5.0, -5.0), RoverParams(start_pose=(1.0, -1.0, 0.4)), seed=9,
+                            hazard_px=rng.random((40, 40)) > 0.8, hazard_corner_m=(-10.0, -10.0))
+    plant.rover.tubes[101] = TubeState(Tube(101, 1.0, -1.0), "slot0", (1.0, -1.0))   # Perseverance's way
+    plant.rover.slots[0] = 101
+    return plant
+
+
+def test_surface_plant_declared_rows_say_what_truth_says_in_every_state():
+    plant = surface_world()
+    rv, sta = plant.rover, plant.sta
+    states = [
+        lambda: None,
+        lambda: (plant.actuate("wheels", {"speed_mps": 0.07, "curvature_1pm": 0.3}),
+                 plant.advance_to(plant.now_ns() + 3_000_000_000)),
+        lambda: rv.events.append((rv.t, "picked tube 3")),
+        lambda: (setattr(rv, "held", 3), setattr(rv.tubes[3], "where", "gripper"), rv.slots.__setitem__(4, 7)),
+        lambda: (sta.os.extend([3, 7]), sta.dropped.append(101), setattr(sta, "held", 7), setattr(sta, "sealed", True)),
+        lambda: rv.events.extend((float(k), "x") for k in range(15)),            # 16 events: still listed
+        lambda: rv.events.append((99.0, "one more")),                            # 17: flatten skips them all
+        lambda: sta.os.extend(range(20, 40)),                                    # > 16 OS tubes: skipped too
+        lambda: setattr(rv, "x", 1e4),                                           # off the map
+    ]
+    for change in states:
+        change()
+        assert declared_mismatches(plant) == {}
+
+
+def test_surface_plant_declared_and_flattened_recorders_give_the_same_series():
+    plant = surface_world()
+    fast, slow = TruthRecorder(plant, 1_000_000_000), TruthRecorder(plant.truth, 1_000_000_000)
+    assert fast.names is not None and slow.names is None
+    for k in range(1, 60):
+        if k % 10 == 1:
+            plant.actuate("wheels", {"speed_mps": 0.07 * (-1) ** (k // 10), "curvature_1pm": 0.5 - k / 60})
+        if k == 30:
+            plant.rover.events.append((plant.rover.t, "event"))
+        for rec in (plant, fast, slow):
+            rec.advance_to(k * 500_000_000)
+    assert "tubes.101.xy_m.0" in assert_same_series(fast, slow)
