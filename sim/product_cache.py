@@ -1,8 +1,9 @@
 """The ground products SIL makes (the landing's site and orbital maps), kept on disk between runs.
 
 Making the landing's two map products costs about a second and a half in every fresh process
-(terrain synthesis, the safety assessment, the orbital map); a campaign or `msr sil landing`
-run again, or a Monte Carlo worker, finds them here instead. An entry is addressed by its
+(the safety assessment, the orbital map), and the site terrain they are made from half a
+second more (`sim.terrain.generate` keeps it here too); a campaign or `msr sil landing` run
+again, or a Monte Carlo worker, finds them here instead. An entry is addressed by its
 content: its directory is a digest of the code that makes products (every source file of
 hal, fsw and sim: any edit starts a new directory), its file name the product's own name
 (`Scenario.products`: a digest of the settings, seed, limits and format that make it). So an
@@ -72,6 +73,30 @@ def _prune(products: Path, keep: Path) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
+def _version_dir(base: Path) -> Path:
+    into = base / "products" / code_digest()
+    into.mkdir(parents=True, exist_ok=True)
+    os.utime(into)                                      # most recently used
+    return into
+
+
+def entry(name: str, make: Callable[[Path], object], where: Path | None = None) -> Path | None:
+    """The cached file `name` (a content name), verified; `make(path)` writes it first when it
+    is missing or damaged (with `map_product.write`). None when the cache is off or cannot be
+    written (the caller makes its data itself)."""
+    base = where if where is not None else root()
+    if base is None:
+        return None
+    try:
+        into = _version_dir(base)
+        if not _usable(into / name):
+            make(into / name)
+        _prune(into.parent, into)
+    except OSError:
+        return None
+    return into / name
+
+
 def products(names: Mapping[str, str], make: Callable[[Mapping[str, str], Path], Mapping[str, Path]],
              where: Path | None = None) -> tuple[dict[str, Path], dict[str, Path]] | None:
     """({setting: path} found in the cache, {setting: path} made into it now) for `names`
@@ -81,9 +106,7 @@ def products(names: Mapping[str, str], make: Callable[[Mapping[str, str], Path],
     if base is None:
         return None
     try:
-        into = base / "products" / code_digest()
-        into.mkdir(parents=True, exist_ok=True)
-        os.utime(into)                                  # most recently used
+        into = _version_dir(base)
         found = {k: into / n for k, n in names.items() if _usable(into / n)}
         missing = {k: n for k, n in names.items() if k not in found}
         made = dict(make(missing, into)) if missing else {}
