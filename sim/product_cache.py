@@ -15,7 +15,8 @@ before). An entry is written by `map_product.write` (a temporary file renamed in
 concurrent writers of one entry each install a whole file of the same bytes) and read back
 through `map_product.read` (header and every layer's CRC-32) before it is handed out; one that
 fails is deleted and made again, never trusted. Only the KEEP most recently used code
-directories stay.
+directories stay, and in the current one only the most recently used files up to MAX_BYTES
+(`$MSR_CACHE_MAX_MB`, default 1024: a Monte Carlo over terrain seeds makes ~110 MB a seed).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 KEEP = 4                 # code versions kept (two checkouts benchmarked in turn must not evict each other)
+MAX_BYTES = 1024 << 20   # files kept in the current code version's directory (most recently used first)
 OFF = ("off", "0", "no", "false")
 _CODE: dict[Path, str] = {}
 
@@ -59,18 +61,40 @@ def _usable(path: Path) -> bool:
         return False
     try:
         read(path)
+        os.utime(path)                                  # most recently used
         return True
     except (MapProductError, OSError):
         path.unlink(missing_ok=True)
         return False
 
 
-def _prune(products: Path, keep: Path) -> None:
-    """Only the KEEP code directories used last stay (others' files may be open: unlinking is safe)."""
+def _budget() -> int:
+    try:
+        return int(float(os.environ.get("MSR_CACHE_MAX_MB", "")) * (1 << 20))
+    except ValueError:
+        return MAX_BYTES
+
+
+def _prune(products: Path, keep: Path, using: set[Path]) -> None:
+    """Only the KEEP code directories used last stay, and in `keep` the files used last up to
+    the budget, besides those this call hands out (`using`); others' files may be open:
+    unlinking is safe."""
     dirs = sorted((d for d in products.iterdir() if d.is_dir() and d != keep),
                   key=lambda d: d.stat().st_mtime, reverse=True)
     for d in dirs[KEEP - 1:]:
         shutil.rmtree(d, ignore_errors=True)
+    try:            # best effort: another process may be pruning too
+        files = sorted((p.stat().st_mtime, p.stat().st_size, p) for p in keep.iterdir()
+                       if p.is_file() and not p.name.startswith("."))
+    except FileNotFoundError:
+        return
+    total = sum(size for _, size, _ in files)                # integer sum
+    for _, size, p in files:                                 # the oldest first
+        if total <= _budget():
+            break
+        if p not in using:
+            total -= size
+            p.unlink(missing_ok=True)
 
 
 def _version_dir(base: Path) -> Path:
@@ -91,7 +115,7 @@ def entry(name: str, make: Callable[[Path], object], where: Path | None = None) 
         into = _version_dir(base)
         if not _usable(into / name):
             make(into / name)
-        _prune(into.parent, into)
+        _prune(into.parent, into, {into / name})
     except OSError:
         return None
     return into / name
@@ -110,7 +134,7 @@ def products(names: Mapping[str, str], make: Callable[[Mapping[str, str], Path],
         found = {k: into / n for k, n in names.items() if _usable(into / n)}
         missing = {k: n for k, n in names.items() if k not in found}
         made = dict(make(missing, into)) if missing else {}
-        _prune(into.parent, into)
+        _prune(into.parent, into, {*found.values(), *made.values()})
     except OSError:
         return None
     return found, made

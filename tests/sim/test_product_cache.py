@@ -155,3 +155,22 @@ def test_a_terrain_kept_in_the_cache_is_the_generated_one_bit_for_bit(tmp_path, 
     same(generate(params, seed=7), ref)
     assert map_product.read(entry)
     terrain._LAST_GENERATED.clear()
+
+
+def test_the_files_used_last_stay_within_the_budget(tmp_path, monkeypatch):
+    """A Monte Carlo over terrain seeds makes ~110 MB a seed: the oldest entries go past
+    MSR_CACHE_MAX_MB, never those being handed out."""
+    import os
+    make, calls = _small_products(1)
+    size = None
+    for k in range(5):
+        found, made = product_cache.products({"one": f"p{k}.msrmap"}, make, tmp_path)
+        size = made["one"].stat().st_size
+        os.utime(made["one"], (2000 + k, 2000 + k))             # in the order they were made
+    entry = tmp_path / "products" / product_cache.code_digest()
+    assert len(list(entry.iterdir())) == 5                        # within the default budget
+    monkeypatch.setenv("MSR_CACHE_MAX_MB", str(2.5 * size / (1 << 20)))
+    found, made = product_cache.products({"one": "p0.msrmap", "two": "new.msrmap"}, make, tmp_path)
+    assert set(found) == {"one"} and set(made) == {"two"}
+    assert sorted(p.name for p in entry.iterdir()) == ["new.msrmap", "p0.msrmap"]   # in use: kept
+    assert map_product.read(found["one"]) and map_product.read(made["two"])
