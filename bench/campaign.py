@@ -14,6 +14,10 @@ rotate their order so a machine whose speed drifts between minutes favours none;
 gives medians per phase (flown in order) and in all, the real-time factor of each phase, the
 campaign with `ahead`, and whether every run wrote the same telemetry bytes.
 
+The map products and the site terrain are kept in the product cache between runs
+(sim/product_cache.py; ~/.cache/msr): the first run of a tree makes them, `--cold` runs
+every configuration without it.
+
 Goal (issue 23): the campaign in <= 10 s of wall time on the 2-core machine.
 """
 from __future__ import annotations
@@ -75,9 +79,11 @@ def interpreter(tree: Path) -> str:
     return str(own) if own.exists() else sys.executable
 
 
-def run_once(tree: Path, seed: int, ahead: bool) -> dict:
+def run_once(tree: Path, seed: int, ahead: bool, cold: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-campaign-") as scratch:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        if cold:        # no product cache (sim/product_cache.py): the map products made in the run
+            env["MSR_CACHE_DIR"] = "off"
         out = subprocess.run([interpreter(tree), "-c", CHILD, str(tree), str(seed), scratch, str(int(ahead))],
                              check=True, capture_output=True, text=True, env=env, cwd=scratch)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -103,7 +109,10 @@ def main() -> None:
                     help="baseline: a directory holding a checkout, or a git ref (repeatable)")
     ap.add_argument("--seed", type=int, default=2030)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cold", action="store_true",
+                    help="every run without the product cache (MSR_CACHE_DIR=off): what a first run pays")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-base-") as tmp:
         # (tree, fly ahead on a second core) per configuration; per-phase times compare the
         # phases flown in order ("base", "this"); "ahead" overlaps phases, its total is what counts
@@ -117,14 +126,16 @@ def main() -> None:
         for r in range(args.rounds):
             order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
             for name in order:
-                res = run_once(trees[name][0], args.seed, trees[name][1])
+                res = run_once(trees[name][0], args.seed, trees[name][1], args.cold)
                 runs[name].append(res)
                 print(f"round {r + 1} {name:4s}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, "
                       + ", ".join(f"{p} {v['wall_s']:.2f}" for p, v in res["phases"].items()), flush=True)
     meds = {k: table(k, v) for k, v in runs.items()}
     sim_s = {p: runs["this"][0]["phases"].get(p, {}).get("sim_s") for p in PHASES}
     load = os.getloadavg()[0]
-    print(f"\ncampaign seed {args.seed}, medians of {args.rounds} rounds (load average now {load:.1f})")
+    cache = "without the product cache (--cold)" if args.cold else "product cache warm after the first run"
+    print(f"\ncampaign seed {args.seed}, medians of {args.rounds} rounds, {cache} "
+          f"(load average at the start {load0:.1f}, now {load:.1f})")
     cols = [c for c in trees if c != "ahead"]
     bases = cols[:-1]
     print(f"{'phase':<14}{'sim s':>6}" + "".join(f"{c[:7] + ' wall s':>15}{'x real':>9}" for c in cols)

@@ -66,6 +66,7 @@ def main() -> None:
         if args.cold:
             landing._TERRAIN.clear()
             landing._WORLD.clear()
+            landing._ORBITAL.clear()
             landing._SAFETY.clear()
         s, wall, cpu, plant = timed_run(args.seed)
         e = s["edl"]

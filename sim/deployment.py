@@ -13,8 +13,9 @@ the flight side loads, e.g. the landing's onboard map; names from settings) and
 `make_product(setting, overrides, path)` (the ground writes one). The flight side gets each
 product's path as its setting: a file in `products_dir` (a board's installed bundle,
 `msr hil deploy`), or, where none was deployed (SIL, a bench on one machine), one the ground
-writes into a temporary directory just before the flight side loads it: the same file,
-loaded the same way, everywhere.
+writes just before the flight side loads it, into the product cache (`sim.product_cache`:
+kept between runs, addressed by the code and the product's inputs) or, with the cache off,
+a temporary directory: the same file, loaded the same way, everywhere.
 
 `flight` builds the vehicle *with* its fault protection (`protection` is an
 `fsw.core.protection.ProtectionConfig`: where checkpoints go; pass it to the vehicle's
@@ -44,6 +45,7 @@ from fsw.core.protection import ProtectionConfig, protection_summary
 from fsw.core.time import ns_to_seconds, seconds_to_ns
 from fsw.link.log import TelemetryLogWriter
 from hal.config import DeviceSet, build_devices
+from sim import product_cache
 from sim import rundir
 from sim import registry
 from sim.faults.install import add_ground
@@ -189,6 +191,13 @@ class Deployment:
         overrides = {**self.overrides, **{k: str(p) for k, p in deployed.items()}}
         if not missing:
             return self._flight(devices, clock, overrides, store, flushers)
+        cached = product_cache.products(missing, lambda only, into: self.make_products(into, only))
+        if cached is not None:                  # kept between runs (sim/product_cache.py)
+            found, made = cached
+            self.product_sources.update({k: f"cached: {p}" for k, p in found.items()})
+            self.product_sources.update({k: f"made here: {p.name}" for k, p in made.items()})
+            return self._flight(devices, clock, {**overrides, **{k: str(p) for k, p in {**found, **made}.items()}},
+                                store, flushers)
         with tempfile.TemporaryDirectory(prefix="msr-products-") as tmp:
             made = self.make_products(Path(tmp), missing)
             self.product_sources.update({k: f"made here: {p.name}" for k, p in made.items()})

@@ -21,9 +21,11 @@ q = 1.79 + 0.152 / k, so the number density is n(D) = (4 k q / pi) exp(-q D) / D
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -502,13 +504,51 @@ def generate(params: TerrainParams = TerrainParams(), seed: int | np.random.Gene
         return _generate(params, seed)
     kept = _LAST_GENERATED.get(key)
     if kept is None:
-        kept = _generate(unshifted, np.random.default_rng(int(seed)))
-        for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters):
+        kept = _kept_on_disk(unshifted, int(seed))
+        for a in (kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters,
+                  *([kept.__dict__["max_rock_m"]] if "max_rock_m" in kept.__dict__ else [])):
             a.flags.writeable = False
         _LAST_GENERATED.clear()
         _LAST_GENERATED[key] = kept
     t = Terrain(params, kept.height_m, kept.dune_mask, kept.rocks_xy_m, kept.rocks_d_m, kept.craters, kept.tubes)
+    if "max_rock_m" in kept.__dict__:       # the raster read from the cache: the same rocks, n and res
+        t.__dict__["max_rock_m"] = kept.__dict__["max_rock_m"]
     return _shifted(t) if any(params.shift_m) else t
+
+
+CACHE_MIN_CELLS = 1024     # maps this large (a second to build) are kept in the product cache
+_CACHED_LAYERS = ("height_m", "dune_mask", "rocks_xy_m", "rocks_d_m", "craters", "max_rock_m")
+
+
+def _kept_on_disk(params: TerrainParams, seed: int) -> Terrain:
+    """The unshifted map of `params` and `seed`: from the product cache (sim/product_cache.py:
+    the arrays this code generated, and the rock raster drawn from them, CRC-checked), or
+    generated (and kept there). The tubes come from the parameters, as generation gives them."""
+    from sim import product_cache
+    from fsw.gnc import map_product
+    if params.n_cells < CACHE_MIN_CELLS:
+        return _generate(params, np.random.default_rng(seed))
+    what = repr((params, seed))
+    name = f"terrain-{hashlib.sha256(what.encode()).hexdigest()[:16]}{map_product.SUFFIX}"
+    made: list[Terrain] = []
+
+    def make(path: Path) -> None:
+        made.append(_generate(params, np.random.default_rng(seed)))
+        map_product.write(path, {k: getattr(made[0], k) for k in _CACHED_LAYERS}, {"terrain": what})
+    path = product_cache.entry(name, make)
+    if made or path is None:
+        return made[0] if made else _generate(params, np.random.default_rng(seed))
+    try:
+        product = map_product.read(path)
+        if product.meta.get("terrain") != what:
+            raise map_product.MapProductError(f"{path}: another terrain")
+        a = {k: product.array(k) for k in _CACHED_LAYERS}
+    except (map_product.MapProductError, OSError):
+        return _generate(params, np.random.default_rng(seed))
+    t = Terrain(params, a["height_m"], a["dune_mask"], a["rocks_xy_m"], a["rocks_d_m"], a["craters"],
+                _depot_tubes(params.depots))
+    t.__dict__["max_rock_m"] = a["max_rock_m"]
+    return t
 
 
 def _generate(params: TerrainParams, seed: int | np.random.Generator) -> Terrain:

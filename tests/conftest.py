@@ -7,11 +7,19 @@
   examples for tests that do not set their own budget. A failure prints its blob: replay it
   with `@reproduce_failure` or the saved example database.
 """
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
 from fsw.core import events
+
+# The session's own product cache (sim/product_cache.py): runs in the suite share the landing's
+# map products as runs do, never with the user's cache; gone when the session ends.
+os.environ["MSR_CACHE_DIR"] = tempfile.mkdtemp(prefix="msr-test-cache-")
+atexit.register(shutil.rmtree, os.environ["MSR_CACHE_DIR"], True)
 
 # Every emit the tests make is checked against its typed declaration (docs/components.md).
 events.CHECK_EMITS = True

@@ -154,7 +154,7 @@ def register(cli: click.Group) -> None:
                 click.echo(line)
             if plots:
                 from sim.report.plots import campaign_plots
-                for path in campaign_plots(result):
+                for path in campaign_plots(result, workers=2 if core_free() else 1):
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)

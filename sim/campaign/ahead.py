@@ -1,9 +1,11 @@
 """Flying ahead: the phases after the one in flight, on the other core, from a prediction.
 
 The campaign's phases are a chain, but the chain carries little: the ascent needs only the
-tubes sealed in the OS, and the delivery (nominally) seals every tube it set out to fetch.
-So while the delivery flies, a second process flies the ascent with the predicted tube list
-and then the capture with that ascent's OS. When the delivery ends, the ascent's real inputs
+tubes sealed in the OS, and the delivery (nominally) seals every tube it set out to fetch,
+which its own settings say (the depot's tube numbers, or those Perseverance carries), not
+where the lander came down. So from the campaign's start, while the landing and then the
+delivery fly, a second process flies the ascent with the predicted tube list and then the
+capture with that ascent's OS. When the delivery ends, the ascent's real inputs
 (`phase_values` of the real delivery summary) are compared with the predicted ones: equal,
 and the phases flown ahead are exactly what flying them now would give (same inputs, same
 seeds, deterministic code: the same bytes), so they are taken; different (a tube skipped, a
@@ -56,6 +58,7 @@ class FlightAhead:
         discard(out_dir)
         self.root.mkdir(parents=True)
         self.names = list(names)
+        self.current = current
         self.predicted = {**summaries, current: dict(predicted)}
         self.taken: list[str] | None = None
         plan = {"names": self.names, "seeds": [int(x) for x in seeds], "summaries": self.predicted,

@@ -56,12 +56,18 @@ def after_fetch(fetch: Mapping[str, Any]) -> dict[str, Any]:
 
 def predict_delivery(values: Mapping[str, Any]) -> dict[str, Any]:
     """The delivery's summary as the ascent reads it, if every tube it sets out to deliver is
-    sealed in the OS (the depot's tubes, or those Perseverance carries): what the ascent can
-    fly ahead on (runner.Phase.predict)."""
+    sealed in the OS (those Perseverance carries, or the depot's: `fetch.surface_site` lays out
+    `n_tubes` tubes numbered from the layout's first id wherever the lander stands), from the
+    delivery's settings alone: what the ascent can fly ahead on from the campaign's start
+    (runner.Phase.predict). No terrain is made: the parent process predicts, then flies."""
     from sim.scenarios import fetch
+    from sim.terrain import DepotLayout
     cfg, _ = fetch.settings(values)
-    ids = fetch.carried_ids(cfg) if cfg["delivery"] == "perseverance" else \
-        [t.tube_id for t in fetch.surface_site(cfg).tubes]
+    if cfg["delivery"] == "perseverance":
+        ids = fetch.carried_ids(cfg)
+    else:
+        first = DepotLayout().first_tube_id
+        ids = [first + k for k in range(int(cfg["n_tubes"]))]
     return {"sealed_tube_ids": sorted(ids)}
 
 

@@ -39,8 +39,10 @@ class Phase:
     title: str
     quiet_before: tuple[str, float]   # what happens, compressed, before this phase (label, s)
     inputs: Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
-    # from this phase's input values, the summary (what the next phase reads of it) it ends
-    # with if all goes to plan: lets the next phases fly ahead on another core (ahead.py)
+    # from this phase's own campaign overrides alone (never from what earlier phases give it),
+    # the summary (what the next phase reads of it) it ends with if all goes to plan: lets
+    # the phases after it fly ahead on another core from the campaign's start (ahead.py),
+    # each of them reading only the summary of the phase before it (as PHASES' inputs do)
     predict: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
@@ -224,8 +226,8 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     `protection=False` flies every phase without fault protection (said in the summaries and
     kept in the manifest's setup, so a resume flies the same way). With `ahead` (the default
     campaign on two cores or more), the phases after one that predicts its outcome fly ahead
-    in a second process and are taken when the prediction held (`ahead.py`): the same bytes,
-    in less wall time."""
+    in a second process from the campaign's start and are taken when the prediction held
+    (`ahead.py`): the same bytes, in less wall time."""
     out_dir = Path(out_dir)
     overrides = {k: dict(v) for k, v in (overrides or {}).items()}
     unknown = set(overrides) - {p.name for p in phases}
@@ -288,7 +290,7 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
     """The phases in order (each read back from its directory), until one fails; with
     `ahead`, those after a predicting phase fly ahead meanwhile (taken if the prediction held)."""
     t_campaign = 0.0
-    flight_ahead: FlightAhead | None = None
+    flight_ahead = _start_ahead(out_dir, phases, seeds, done, overrides, protection) if ahead else None
     try:
         for i, (phase, pseed) in enumerate(zip(phases, seeds)):
             label, quiet_s = phase.quiet_before
@@ -301,16 +303,13 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
                 if flight_ahead is not None and flight_ahead.install(phase.name, pdir):
                     _show(phase, pseed, pdir, on_phase)
                 else:
-                    if ahead and flight_ahead is None and phase.predict is not None and i + 1 < len(phases):
-                        flight_ahead = _start_ahead(out_dir, phases, seeds, i, summaries, extra, overrides,
-                                                    protection)
                     fly_phase(phase, pseed, pdir, summaries, extra, on_phase, protection)
                 manifest["phases_complete"].append(phase.name)
                 rundir.update(out_dir, manifest)
             # read back from disk either way, so a resumed campaign sees exactly what it wrote
             summary = json.loads((pdir / rundir.SUMMARY).read_text())
             summaries[phase.name] = summary
-            if flight_ahead is not None and flight_ahead.taken is None:
+            if flight_ahead is not None and flight_ahead.taken is None and phase.name == flight_ahead.current:
                 nxt = phases[i + 1]
                 extra_next = overrides.get(nxt.name, {})
                 flight_ahead.decide(bool(summary.get("success")) and phase_values(nxt, summaries, extra_next)
@@ -329,18 +328,22 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
             flight_ahead.close(out_dir)
 
 
-def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], i: int,
-                 summaries: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any],
+def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done: Sequence[str],
                  overrides: Mapping[str, Mapping[str, Any]], protection: bool) -> FlightAhead | None:
-    """Fly phases i+1.. ahead from phase i's predicted summary (None if it cannot predict:
-    its inputs are refused, and flying it will say so)."""
-    phase = phases[i]
-    try:
-        predicted = phase.predict(phase_values(phase, summaries, extra))
-    except Exception:
-        return None
-    return FlightAhead(out_dir, [p.name for p in phases[i + 1:]], seeds[i + 1:], summaries, phase.name,
-                       predicted, overrides, protection)
+    """From the campaign's start, fly the phases after the first predicting phase not yet
+    complete, from its predicted summary (made from its own overrides: nothing an earlier
+    phase gives it), while it and the phases before it fly here. None if there is none, or
+    it cannot predict (its inputs are refused, and flying it will say so)."""
+    for i, phase in enumerate(phases[:-1]):
+        if phase.name in done or phase.predict is None:
+            continue
+        try:
+            predicted = phase.predict(dict(overrides.get(phase.name, {})))
+        except Exception:
+            return None
+        return FlightAhead(out_dir, [p.name for p in phases[i + 1:]], seeds[i + 1:], {}, phase.name,
+                           predicted, overrides, protection)
+    return None
 
 
 def _show(phase: Phase, pseed: int, pdir: Path, on_phase: Callable[[Phase, int, float], Any] | None) -> None:

@@ -143,7 +143,8 @@ def check_overrides(overrides: Mapping[str, Any] | None) -> None:
 
 
 _TERRAIN: dict[tuple, Terrain] = {}
-_WORLD: dict[tuple, tuple[LandingWorld, OrbitalMap, PeriodicMap]] = {}
+_WORLD: dict[tuple, tuple[LandingWorld, PeriodicMap]] = {}
+_ORBITAL: dict[tuple, OrbitalMap] = {}
 _SAFETY: dict[tuple, hazard.SafetyMap] = {}
 
 
@@ -165,17 +166,33 @@ def site_terrain(cfg: Mapping[str, Any]) -> Terrain:
     return _TERRAIN[key]
 
 
-def landing_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, OrbitalMap, PeriodicMap]:
-    """The tiled plain with its albedo, the orbital map product and the onboard site map (cached)."""
+def site_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, PeriodicMap]:
+    """The tiled plain with its albedo and the onboard site map (cached)."""
     key = _terrain_key(cfg)
     if key not in _WORLD:
         t = site_terrain(cfg)
         world = LandingWorld(t, int(cfg["terrain_seed"]))
-        omap = OrbitalMap(world.orbital_map(), world.params.map_res_m)
         onboard = PeriodicMap(t.height_m, t.max_rock_m, t.dune_mask, t.res)
         _WORLD.clear()
-        _WORLD[key] = (world, omap, onboard)
+        _WORLD[key] = (world, onboard)
     return _WORLD[key]
+
+
+def orbital_map(cfg: Mapping[str, Any]) -> OrbitalMap:
+    """The orbital map product's content (cached), made only when the product is: a product
+    kept in the cache (sim/product_cache.py) spares the plant its half second."""
+    key = _terrain_key(cfg)
+    if key not in _ORBITAL:
+        world = site_world(cfg)[0]
+        _ORBITAL.clear()
+        _ORBITAL[key] = OrbitalMap(world.orbital_map(), world.params.map_res_m)
+    return _ORBITAL[key]
+
+
+def landing_world(cfg: Mapping[str, Any]) -> tuple[LandingWorld, OrbitalMap, PeriodicMap]:
+    """The tiled plain with its albedo, the orbital map product and the onboard site map (cached)."""
+    world, onboard = site_world(cfg)
+    return world, orbital_map(cfg), onboard
 
 
 def hazard_limits(cfg: Mapping[str, Any]) -> hazard.HazardLimits:
@@ -190,7 +207,7 @@ def site_safety(cfg: Mapping[str, Any]) -> hazard.SafetyMap:
     key = _terrain_key(cfg) + (("limits", repr(limits)),)
     if key not in _SAFETY:
         _SAFETY.clear()
-        _SAFETY[key] = site_select.assess(landing_world(cfg)[2], limits)
+        _SAFETY[key] = site_select.assess(site_world(cfg)[1], limits)
     return _SAFETY[key]
 
 
@@ -224,7 +241,7 @@ def make_product(setting: str, overrides: Mapping[str, Any] | None, path: Path) 
     if setting == "onboard_map":
         safety_product.write_assessed(path, site_safety(cfg), map_source(cfg))
     elif setting == "orbital_map":
-        orbital_product.write(path, landing_world(cfg)[1], orbital_source(cfg))
+        orbital_product.write(path, orbital_map(cfg), orbital_source(cfg))
     else:
         raise ScenarioError(f"landing has no ground product {setting!r}")
 
@@ -296,7 +313,7 @@ def plant(seed: int, overrides: Mapping[str, Any] | None = None) -> EdlPlant:
     dv = rng.normal(0.0, float(cfg["nav_vel_sigma_mps"]), 3)
     r_true = tuple(float(r[i] + dr[i]) for i in range(3))
     v_true = tuple(float(v[i] + dv[i]) for i in range(3))
-    world, _, _ = landing_world(cfg)
+    world, _ = site_world(cfg)
     nominal_chute = ParachuteParams()
     chute = ParachuteParams(cd_supersonic=nominal_chute.cd_supersonic * float(cfg["chute_cd_scale"]),
                             cd_subsonic=nominal_chute.cd_subsonic * float(cfg["chute_cd_scale"]))

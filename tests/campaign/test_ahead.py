@@ -1,6 +1,7 @@
 """Flying ahead (sim/campaign/ahead.py): the ascent and the capture flown on a second core from
-the delivery's predicted outcome give the very bytes of flying in order; a wrong prediction
-is thrown away and the phases are flown in order. The campaigns are slow (tens of seconds)."""
+the campaign's start, from the delivery's predicted outcome, give the very bytes of flying in
+order; a wrong prediction is thrown away and the phases are flown in order. The campaigns are
+slow (tens of seconds)."""
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ def in_order(tmp_path_factory):
 
 
 def test_flying_ahead_gives_the_bytes_of_flying_in_order(in_order, tmp_path, monkeypatch):
-    taken = []
-    install = FlightAhead.install
+    taken, started = [], []
+    install, init = FlightAhead.install, FlightAhead.__init__
+
+    def at_start(self, out_dir, *args, **kw):
+        started.append(list(rundir.read_manifest(out_dir)["phases_complete"]))
+        init(self, out_dir, *args, **kw)
+    monkeypatch.setattr(FlightAhead, "__init__", at_start)
 
     def spy(self, name, pdir):
         ok = install(self, name, pdir)
@@ -36,6 +42,7 @@ def test_flying_ahead_gives_the_bytes_of_flying_in_order(in_order, tmp_path, mon
     monkeypatch.setattr(FlightAhead, "install", spy)
     ahead = run_campaign(1, tmp_path / "ahead", ahead=True).summary
     assert ("ascent", True) in taken and ("capture", True) in taken     # it did fly ahead
+    assert started == [[]]                          # from the start, beside the landing
     assert ahead["telemetry_sha256"] == in_order["telemetry_sha256"]
     assert without_wall_fields(ahead) == without_wall_fields(in_order)
     assert not (tmp_path / "ahead" / "phases" / AHEAD_DIR).exists()
@@ -51,7 +58,8 @@ def test_a_wrong_prediction_is_thrown_away(in_order, tmp_path, monkeypatch):
     decide = FlightAhead.decide
     monkeypatch.setattr(FlightAhead, "decide", lambda self, same: (decided.append(same), decide(self, same))[1])
     again = run_campaign(1, tmp_path / "wrong", ahead=True, phases=phases).summary
-    assert decided == [False]
+    assert decided == [False]       # once, after the delivery (not after the landing)
+    assert again["telemetry_sha256"] == in_order["telemetry_sha256"]     # the bytes of --one-core
     assert without_wall_fields(again) == without_wall_fields(in_order)
 
 
@@ -73,7 +81,7 @@ def _flying_ahead(plan: Path) -> list[int]:
 
 @pytest.mark.timeout(1800)
 def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in_order(tmp_path):
-    """SIGKILL while the delivery flies and the ascent is flown ahead: the child goes with the
+    """SIGKILL while the landing flies and the ascent is flown ahead: the child goes with the
     campaign, the resume throws away what was flown ahead and ends with the bytes (and the
     summary) of an uninterrupted unprotected campaign flown in order; the phases flown ahead
     carried --no-protection."""
@@ -86,7 +94,7 @@ def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in
     while not (ahead_log.exists() and ahead_log.stat().st_size > 0):     # the ascent flown ahead
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
-    assert rundir.read_manifest(out)["phases_complete"] == ["landing"]    # the delivery in flight
+    assert rundir.read_manifest(out)["phases_complete"] == []             # the landing in flight
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     plan = out / "phases" / AHEAD_DIR / "plan.json"

@@ -18,6 +18,8 @@ def test_campaign_succeeds_writes_its_files_and_is_deterministic(tmp_path):
         assert (tmp_path / "a" / name).stat().st_size > 0
     pngs = campaign_plots(a)
     assert len(pngs) == 8 and all(p.stat().st_size > 10_000 for p in pngs)   # landing: map, EDL profile, track, TRN
+    one = {p: p.read_bytes() for p in pngs}
+    assert {p: p.read_bytes() for p in campaign_plots(a, workers=2)} == one     # drawn on two cores: the same files
     b = run_campaign(11, tmp_path / "b")
     assert b.summary["telemetry_sha256"] == s["telemetry_sha256"]
     c = run_campaign(12, tmp_path / "c")

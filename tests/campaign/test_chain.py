@@ -51,3 +51,20 @@ def test_fetch_gets_the_lander_on_the_map_landing_describes():
                "terrain": {"terrain_seed": 4, "shift_x_m": 7.5, "shift_y_m": -8.5}, "terrain_seed": 4}
     got = chain.after_landing(landing)
     assert got["lander_xy_m"] == [0.05, -0.15] and got["terrain"]["shift_x_m"] == 7.5
+
+
+def test_the_delivery_is_predicted_from_its_own_settings_as_its_site_lays_the_tubes():
+    """The ascent and capture fly ahead from the campaign's start on `predict_delivery` of the
+    delivery's own overrides: it must name the tubes `fetch.surface_site` lays out (or those
+    Perseverance carries) wherever the landing puts the lander, without making the site."""
+    from sim.scenarios import fetch
+    landing = {"lander_xy_m": [3.0, -4.0], "terrain": {"terrain_seed": 4, "shift_x_m": 7.5, "shift_y_m": -8.5}}
+    for own in ({}, {"n_tubes": 4}, {"delivery": "perseverance", "carried_tubes": 3}):
+        predicted = chain.predict_delivery(own)["sealed_tube_ids"]
+        for given in ({}, landing):
+            cfg, _ = fetch.settings({**given, **own})
+            laid = fetch.carried_ids(cfg) if cfg["delivery"] == "perseverance" else \
+                [t.tube_id for t in fetch.surface_site(cfg).tubes]
+            assert predicted == sorted(laid)
+        assert predicted == chain.predict_delivery({**landing, **own})["sealed_tube_ids"]
+    assert chain.predict_delivery({"n_tubes": 4})["sealed_tube_ids"] == [1, 2, 3, 4]

@@ -68,6 +68,27 @@ def test_a_layer_reads_what_numpy_indexing_gives(tmp_path_factory, n0, n1, dtype
     assert np.shape(got) == np.shape(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 30), st.sampled_from(["<f4", "|b1", "<f8", "|u1"]),
+       st.lists(st.tuples(st.integers(-31, 30), st.integers(-31, 30)), min_size=1, max_size=60),
+       st.integers(0, 2**32 - 1))
+def test_single_cells_read_in_any_order_are_numpy_s(tmp_path_factory, n0, n1, dtype, cells, seed):
+    """The heights under the lander: cells one at a time, through the row cache (rows kept,
+    the oldest dropped past Layer.ROW_CACHE), each the very value and type numpy gives."""
+    a = (np.random.default_rng(seed).standard_normal((n0, n1)) * 10).astype(np.dtype(dtype))
+    path = tmp_path_factory.mktemp("p") / "x.msrmap"
+    map_product.write(path, {"a": a}, {})
+    layer = map_product.read(path).layer("a")
+    for i, j in cells:
+        if not (-n0 <= i < n0 and -n1 <= j < n1):
+            with pytest.raises(IndexError):
+                layer[i, j]
+            continue
+        got, want = layer[i, j], a[i, j]
+        assert type(got) is type(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()
+    assert len(layer._rows) <= layer.ROW_CACHE
+
+
 wrapped = st.tuples(st.integers(-60, 60), st.integers(0, 50))     # start, length: indices taken mod n
 
 

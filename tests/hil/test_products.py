@@ -35,6 +35,7 @@ def map_loaded(topo):
 
 def test_without_a_deployed_product_the_ground_makes_one_and_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("MSR_CACHE_DIR", "off")          # (the cache's own tests: tests/sim/test_product_cache.py)
     dep = Deployment("landing", 1, dict(SMALL))
     topo = build_flight(dep)
     names = dep.products()
