@@ -17,10 +17,12 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 from transitions import Machine, MachineError
 
+from hal.errors import DeviceFault
+
 from . import events as _events
 from .conventions import check_class
 from .declarations import Arg, Channel, Param, ValidationError
-from .devices import DeviceFailure, call_device
+from .devices import DeviceFailure, device_failed
 from .events import CORE_EVENTS, Event, EventDef, Severity
 from .modes import ModeTable
 from .origin import describe
@@ -322,11 +324,18 @@ class Component:
 
     def received(self, topic: Topic) -> Any:
         """The latest payload of a topic of SUBSCRIBES, or None before the first."""
-        return self.ports.received(topic)
+        ports = self.ports
+        if ports._sub_topics.get(topic.name) is topic:     # as declared: Ports.received's fast path
+            return ports.latest.get(topic.name)
+        return ports.received(topic)
 
     def device_call(self, fn: Callable, *args: Any, device: str | None = None) -> Any:
-        """`fn(*args)` on a device, or a (falsy) DeviceFailure once DEVICE_FAULT is emitted."""
-        return call_device(self, fn, *args, device=device)
+        """`fn(*args)` on a device, or a (falsy) DeviceFailure once DEVICE_FAULT is emitted
+        (fsw.core.devices.call_device, its happy path inline: a call per device read)."""
+        try:
+            return fn(*args)
+        except DeviceFault as exc:
+            return device_failed(self, fn, exc, device)
 
     def report_device_fault(self, failure: DeviceFailure) -> None:
         """Count and report a failed device call (also for faults found otherwise: a frozen

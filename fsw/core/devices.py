@@ -51,9 +51,14 @@ def call_device(component: Any, fn: Callable, *args: Any, device: str | None = N
     try:
         return fn(*args)
     except DeviceFault as exc:
-        failure = DeviceFailure(device or device_name(fn), str(exc))
-        component.report_device_fault(failure)
-        return failure
+        return device_failed(component, fn, exc, device)
 
 
-__all__ = ["DEVICE_FAULT", "DeviceFailure", "call_device", "device_name", "failed"]
+def device_failed(component: Any, fn: Callable, exc: DeviceFault, device: str | None = None) -> DeviceFailure:
+    """The component reports the fault `fn` raised; the DeviceFailure its call returns."""
+    failure = DeviceFailure(device or device_name(fn), str(exc))
+    component.report_device_fault(failure)
+    return failure
+
+
+__all__ = ["DEVICE_FAULT", "DeviceFailure", "call_device", "device_failed", "device_name", "failed"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, TypeVar
 
 from .bus import Bus
 
@@ -96,7 +96,7 @@ def check_ports(cls: type) -> None:
 class Ports:
     """One component's live ports: its bus (once wired) and the latest payload per topic."""
 
-    __slots__ = ("owner", "bus", "latest", "published", "subscribed")
+    __slots__ = ("owner", "bus", "latest", "published", "subscribed", "_sub_topics")
 
     def __init__(self, owner: Any) -> None:
         cls = type(owner)
@@ -105,21 +105,29 @@ class Ports:
         self.latest: dict[str, Any] = {}
         self.published = {t.name: t for t in getattr(cls, "PUBLISHES", ())}
         self.subscribed = {s.topic.name: s for s in subscriptions(cls)}
+        self._sub_topics = {name: s.topic for name, s in self.subscribed.items()}
 
+    # The checks below take the declared Topic object itself first (`is`: what every caller
+    # passes), and only otherwise compare by value (a dataclass __eq__ per call), so a port
+    # used as declared costs one dict lookup.
     def publish(self, topic: Topic[P], payload: P) -> None:
-        if self.published.get(topic.name) != topic:
-            raise PortError(f"{self.owner.name}: {topic.name} is not in its PUBLISHES")
+        name = topic.name
+        declared = self.published.get(name)
+        if declared is not topic and declared != topic:
+            raise PortError(f"{self.owner.name}: {name} is not in its PUBLISHES")
         if not isinstance(payload, topic.payload):
-            raise PortError(f"{self.owner.name}: {topic.name} carries {topic.payload.__name__}, "
+            raise PortError(f"{self.owner.name}: {name} carries {topic.payload.__name__}, "
                             f"not {type(payload).__name__}")
-        if self.bus is not None:      # unwired (a unit test driving it alone): into nothing
-            self.bus.publish(topic.name, payload)
+        bus = self.bus
+        if bus is not None:      # unwired (a unit test driving it alone): into nothing
+            bus._queue.append((name, payload))      # Bus.publish, without its call
 
     def received(self, topic: Topic[P]) -> P | None:
-        sub = self.subscribed.get(topic.name)
-        if sub is None or sub.topic != topic:
-            raise PortError(f"{self.owner.name}: {topic.name} is not in its SUBSCRIBES")
-        return self.latest.get(topic.name)
+        name = topic.name
+        declared = self._sub_topics.get(name)
+        if declared is not topic and (declared is None or declared != topic):
+            raise PortError(f"{self.owner.name}: {name} is not in its SUBSCRIBES")
+        return self.latest.get(name)
 
     def inject(self, topic: Topic[P], payload: P) -> None:
         """Deliver `payload` as if the bus had (a test driving one component alone)."""
@@ -140,6 +148,22 @@ class Connection:
     topic: Topic
     publishers: tuple[str, ...]
     subscribers: tuple[str, ...]
+
+
+def _receiver(ports: Ports, name: str, handler: str | None) -> Callable[[str, Any], None]:
+    """What the bus calls for one subscription: `ports.deliver(name, payload)`, with the
+    subscription's latest table and handler name bound once at wiring."""
+    latest = ports.latest
+    if handler is None:
+        def receive(_topic: str, payload: Any) -> None:
+            latest[name] = payload
+    else:
+        owner = ports.owner
+
+        def receive(_topic: str, payload: Any) -> None:
+            latest[name] = payload
+            getattr(owner, handler)(payload)
+    return receive
 
 
 def wire(components: Iterable["Component"], topics: Iterable[Topic], bus: Bus) -> tuple[Connection, ...]:
@@ -173,8 +197,8 @@ def wire(components: Iterable["Component"], topics: Iterable[Topic], bus: Bus) -
         raise WiringError("; ".join(problems))
     for c in comps:
         c.ports.bus = bus
-        for name in c.ports.subscribed:
-            bus.subscribe(name, lambda _n, payload, _p=c.ports, _name=name: _p.deliver(_name, payload))
+        for name, sub in c.ports.subscribed.items():
+            bus.subscribe(name, _receiver(c.ports, name, sub.handler))
     return tuple(Connection(t, tuple(pubs[n]), tuple(subs[n])) for n, t in declared.items())
 
 
