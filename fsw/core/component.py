@@ -320,7 +320,12 @@ class Component:
     # ---------------------------------------------------------------- ports and devices
     def publish(self, topic: Topic, payload: Any) -> None:
         """Send `payload` on a topic of PUBLISHES (delivered as fsw.core.ports says)."""
-        self.ports.publish(topic, payload)
+        ports = self.ports
+        bus = ports.bus
+        if bus is not None and ports.published.get(topic.name) is topic and isinstance(payload, topic.payload):
+            bus._queue.append((topic.name, payload))     # as declared and wired: Ports.publish's path
+        else:
+            ports.publish(topic, payload)
 
     def received(self, topic: Topic) -> Any:
         """The latest payload of a topic of SUBSCRIBES, or None before the first."""

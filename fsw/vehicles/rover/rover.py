@@ -214,8 +214,8 @@ class Rover(Component):
         task = self.task
         self.publish(PICKUP_ORDER, PickupOrder(
             self.mode, task.tube if task else 0, (task.x_m, task.y_m) if task else (0.0, 0.0),
-            tuple((k, x, y) for k, (x, y) in self.landmarks.items()), holding, gripper_tube,
-            tuple(int(r.tube_id) for r in self._slots if r is not None and r.present), self._new_approach,
+            tuple([(k, x, y) for k, (x, y) in self.landmarks.items()]), holding, gripper_tube,
+            tuple([int(r.tube_id) for r in self._slots if r is not None and r.present]), self._new_approach,
             self.drive.action == "pursue", self.drive.path is not None, self.at_goal()))
         self._new_approach = False          # the drive order follows the pickup's wish (`_on_wish`)
 
