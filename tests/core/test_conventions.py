@@ -124,6 +124,13 @@ def test_device_call_returns_the_result_or_a_reported_typed_failure():
     ev = u.event_log[-1]
     assert (ev.name, dict(ev.args)) == ("DEVICE_FAULT", {"device": "imu0", "error": "no answer"})
     assert u.device_call(dev.read, device="imu-A").device == "imu-A"
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        raise DeviceFault("busy")
+    assert failed(u.device_call(counted, 1, 2)) and calls == [(1, 2)]   # a failed call is made once
+    assert u.tlm["device_faults"] == 3 and dict(u.event_log[-1].args)["error"] == "busy"
 
 
 def link_imports() -> dict[str, set[str]]:

@@ -80,6 +80,30 @@ def test_publish_and_received_hold_to_the_declarations():
     assert guide.received(POS) == Pos(2.0) and guide.handled == [2.0]
 
 
+def test_wired_ports_check_by_value_beyond_the_declared_object():
+    """Publish and read take the declared Topic object by identity first (the per-tick path);
+    an equal Topic built elsewhere still works, a look-alike (same name, another payload or
+    doc) is refused, wired or not."""
+    nav, guide = Nav(), Guide()
+    topo = Topology("v", [nav, guide])
+    topo.wire([POS])
+    same = Topic("nav.pos", Pos)                 # equal to POS, another object
+    other = Topic("nav.pos", Pos, "another doc")  # same name, not the declared topic
+    assert same is not POS and same == POS and other != POS
+    nav.publish(same, Pos(1.0))
+    topo.bus.deliver()
+    assert guide.received(same) == Pos(1.0) == guide.received(POS) and guide.handled == [1.0]
+    with pytest.raises(PortError, match="PUBLISHES"):
+        nav.publish(other, Pos(2.0))
+    with pytest.raises(PortError, match="carries Pos"):
+        nav.publish(POS, 2.0)
+    with pytest.raises(PortError, match="SUBSCRIBES"):
+        guide.received(other)
+    with pytest.raises(PortError, match="SUBSCRIBES"):
+        guide.received(Topic("nav.elsewhere", Pos))
+    assert topo.bus.pending == 0 and guide.handled == [1.0]
+
+
 def test_delivery_is_same_tick_for_later_steps_next_run_for_earlier_ones():
     """The documented rule: delivered as soon as the publishing step returns."""
     nav, early, mid, late = Nav(), Guide("early"), Guide("mid"), Guide("late")
