@@ -22,6 +22,7 @@ class PurePursuit:
     max_curvature_1pm: float = 2.0
     goal_tolerance_m: float = 0.25
     _seg: int = field(default=0, init=False)
+    _last: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.path) < 2:
@@ -51,7 +52,17 @@ class PurePursuit:
         return self.distance_to_goal(x, y) <= self.goal_tolerance_m
 
     def _closest(self, x: float, y: float) -> tuple[int, float]:
-        """Segment index and parameter of the closest point, searching from the current segment on."""
+        """Segment index and parameter of the closest point, searching from the current segment on.
+        Asked again at the very same floats from the same segment (a control step asks for the
+        progress, then for the curvature, at one estimate), it returns its last answer."""
+        last = self._last
+        if last is not None and last[0] is x and last[1] is y and last[2] == self._seg:
+            return last[3]
+        got = self._search(x, y)
+        self._last = (x, y, self._seg, got)
+        return got
+
+    def _search(self, x: float, y: float) -> tuple[int, float]:
         best = (self._seg, 0.0, math.inf)
         p = self._pts
         for k in range(self._seg, len(p) - 1):
