@@ -230,6 +230,18 @@ def hazard_layers(m: OnboardMap, limits: HazardLimits) -> HazardLayers:
 
 def column_distance(hazard: np.ndarray, cap: int) -> np.ndarray:
     """Distance (cells) along each column to the nearest hazard pixel, capped at `cap`."""
+    return _capped(column_distances(hazard), cap)
+
+
+def _capped(full: np.ndarray, cap: int) -> np.ndarray:
+    last = np.minimum(full, cap)
+    return last.astype(np.int16 if cap < 32767 else np.int32)
+
+
+def column_distances(hazard: np.ndarray) -> np.ndarray:
+    """Distance (cells) along each column to the nearest hazard pixel, not capped (int32;
+    about 2**29 in a column with none): integer work, so capping it after is the capped one
+    (`within_radius(..., columns=)` for many radii over one mask)."""
     n = hazard.shape[0]
     idx = np.arange(n, dtype=np.int32)[:, None]
     big = np.int32(1 << 29)
@@ -240,20 +252,20 @@ def column_distance(hazard: np.ndarray, cap: int) -> np.ndarray:
     nxt = np.minimum.accumulate(nxt[::-1], axis=0)[::-1]
     np.subtract(nxt, idx, out=nxt)                        # distance to the hazard below
     np.minimum(last, nxt, out=last)
-    np.minimum(last, cap, out=last)
-    return last.astype(np.int16 if cap < 32767 else np.int32)
+    return last
 
 
-def within_radius(mask: np.ndarray, radius_cells: float) -> np.ndarray:
+def within_radius(mask: np.ndarray, radius_cells: float, columns: np.ndarray | None = None) -> np.ndarray:
     """True where some True pixel of `mask` lies within Euclidean distance <= radius (cells).
 
     Exact on the lattice: (di, dj) is inside when di^2 + dj^2 <= radius^2. O(N) for any radius.
+    `columns`: `column_distances(mask)`, for many radii over one mask (computed once).
     """
     rad = int(math.floor(radius_cells))
     r2 = radius_cells * radius_cells
     if rad < 0:
         return np.zeros(mask.shape, dtype=bool)
-    g = column_distance(mask, rad + 1)
+    g = _capped(columns if columns is not None else column_distances(mask), rad + 1)
     # Half-width of the covered row interval for each column distance; -1 = covers nothing.
     lut = np.full(rad + 2, -1, dtype=np.int32)
     d = np.arange(rad + 1)

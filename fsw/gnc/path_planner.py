@@ -116,9 +116,10 @@ class CostMap:
 def clearance_cells(hazard_px: np.ndarray, pixel_m: float, f: int, cap_m: float = CLEARANCE_CAP_M) -> np.ndarray:
     """Quantised distance to the nearest hazard pixel, as the minimum over each f x f cell."""
     q = np.where(hazard_px, np.float32(-1.0), np.float32(0.0))
+    columns = hazard.column_distances(hazard_px)       # the same for every radius: once
     for k in range(1, int(round(cap_m / INFLATION_STEP_M)) + 1):
         r = k * INFLATION_STEP_M
-        q[~hazard.within_radius(hazard_px, r / pixel_m)] = np.float32(r)
+        q[~hazard.within_radius(hazard_px, r / pixel_m, columns)] = np.float32(r)
     n = hazard_px.shape[0] // f
     return q[: n * f, : n * f].reshape(n, f, n, f).min(axis=(1, 3))
 

@@ -599,3 +599,37 @@ def test_pursuit_asked_twice_at_one_estimate_is_the_search(path, steps):
             assert bits(pp_fast.curvature(x, y, heading, speed)) == bits(pp_ref.curvature(x, y, heading, speed))
             assert pp_fast._seg == pp_ref._seg
             assert bits(pp_fast.progress(x, y)) == bits(pp_ref.progress(x, y))
+
+
+# ---------------------------------------------------------------- the disc test over one mask, many radii
+@given(st.integers(1, 40), st.integers(1, 40), st.floats(0.0, 1.0), st.integers(0, 2**31 - 1),
+       st.lists(st.floats(-1.0, 45.0), min_size=1, max_size=6))
+def test_within_radius_with_the_columns_once_is_the_one_call(n, m, density, seed, radii):
+    """The planner's clearance asks the disc test at 32 radii over one hazard map: the column
+    distances computed once and capped per radius give the very masks of the one-call form
+    (and `column_distance(mask, cap)` is the old capped array, dtype included)."""
+    from fsw.gnc import hazard
+    mask = np.random.default_rng(seed).random((n, m)) < density
+    columns = hazard.column_distances(mask)
+    for r in radii:
+        assert np.array_equal(hazard.within_radius(mask, r, columns), hazard.within_radius(mask, r))
+        cap = int(math.floor(r)) + 1
+        old = ref_column_distance(mask, cap)
+        new = hazard.column_distance(mask, cap)
+        assert new.dtype == old.dtype and np.array_equal(new, old)
+
+
+def ref_column_distance(hazard_mask, cap):
+    """fsw.gnc.hazard.column_distance as it was (capped in place)."""
+    n = hazard_mask.shape[0]
+    idx = np.arange(n, dtype=np.int32)[:, None]
+    big = np.int32(1 << 29)
+    last = np.where(hazard_mask, idx, -big)
+    np.maximum.accumulate(last, axis=0, out=last)
+    np.subtract(idx, last, out=last)
+    nxt = np.where(hazard_mask, idx, big)
+    nxt = np.minimum.accumulate(nxt[::-1], axis=0)[::-1]
+    np.subtract(nxt, idx, out=nxt)
+    np.minimum(last, nxt, out=last)
+    np.minimum(last, cap, out=last)
+    return last.astype(np.int16 if cap < 32767 else np.int32)
