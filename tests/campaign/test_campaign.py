@@ -4,7 +4,7 @@ import json
 import pytest
 
 from sim.campaign import run_campaign
-from sim.report.plots import campaign_plots
+from sim.report.campaign_plots import campaign_plots
 
 pytestmark = pytest.mark.slow
 
