@@ -25,9 +25,9 @@ from sim import rundir
 from sim import registry
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
                             sha256_file, validate_overrides)
+from sim.report.campaign_plots import TIMELINE, campaign_jobs, phase_pngs
 
 from . import chain
-from sim.report.campaign_plots import TIMELINE, campaign_jobs, phase_pngs
 from .ahead import FlightAhead, discard as discard_ahead
 
 DAY_S = 86_400.0
