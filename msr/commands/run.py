@@ -143,7 +143,7 @@ def register(cli: click.Group) -> None:
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
                                       resume=resume_dir is not None, force=force, protection=not no_protection,
-                                      ahead=not one_core and core_free())
+                                      ahead=not one_core and core_free(), plots=plots)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -153,8 +153,9 @@ def register(cli: click.Group) -> None:
             for line in timeline_lines(summary) + summary_lines(summary):
                 click.echo(line)
             if plots:
-                from sim.report.plots import campaign_plots
-                for path in campaign_plots(result, workers=2 if core_free() else 1):
+                from sim.report.campaign_plots import campaign_plots
+                # those drawn ahead (in the idle time of the process flying ahead) are kept
+                for path in campaign_plots(result, workers=2 if core_free() else 1, missing_only=True):
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)

@@ -13,38 +13,112 @@ failed delivery), and they are thrown away and flown in order as always.
 
 Phases flown ahead write into `phases/.ahead/NAME` and are moved into place when taken, one
 complete run directory at a time. The child process ends with the campaign process.
+
+With `plots`, the child then spends its idle time (the delivery still flies here) drawing the
+campaign's plots (`sim/report/campaign_plots.py`): its own phases' first, into
+`.ahead/plots` (moved into `plots/` with their phase when it is taken, thrown away with it
+when not), unless the phase it was predicting has ended (this process then waits for it);
+then each phase this process marks complete in place (`done/NAME`), and the timeline when told
+the campaign has ended. This process draws beside it what is left when it waits, and what it
+left (stopped, or thrown away) after it.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim import rundir
+from sim.report.campaign_plots import TIMELINE, Job, claim, draw, draw_missing, phase_jobs, phase_pngs
 
 AHEAD_DIR = ".ahead"
 PLAN = "plan.json"
+READY = "ready"            # child: the phases are flown (and its idle-time plots of them drawn)
+DONE = "done"              # campaign: done/NAME once phase NAME is complete in phases/NAME
+END = "end"                # campaign: no phase will follow; the timeline is in TIMELINE_ROWS
+TIMELINE_ROWS = "timeline.json"
+CLAIMS = "claims"
+AHEAD_PLOTS = "plots"
+POLL_S = 0.02
 
 
 def _fly_ahead(names: Sequence[str], seeds: Sequence[int], summaries: dict[str, dict[str, Any]],
-               overrides: dict[str, dict[str, Any]], root: str, parent: int, protection: bool = True) -> None:
+               overrides: dict[str, dict[str, Any]], root: str, parent: int, protection: bool = True,
+               current: str | None = None, plots: bool = False) -> None:
     """Child process: fly `names` in order into root/NAME (the first from the predicted
-    summaries), each from the summaries before it, stopping after a failed phase."""
+    summaries), each from the summaries before it, stopping after a failed phase; with
+    `plots`, then draw plots while idle (the module's docstring)."""
     from sim.campaign.runner import PHASES, fly_phase
     from sim.montecarlo.executors import _exit_with
     _exit_with(parent)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))     # stopped: no temporary PNG left behind
     by_name = {p.name: p for p in PHASES}
     summaries = dict(summaries)
+    root_dir = Path(root)
+    flown = []
     for name, seed in zip(names, seeds):
-        pdir = Path(root) / name
+        pdir = root_dir / name
         fly_phase(by_name[name], seed, pdir, summaries, overrides.get(name, {}), None, protection)
         summaries[name] = json.loads((pdir / rundir.SUMMARY).read_text())
+        flown.append(name)
         if not summaries[name].get("success"):
             break
+    if plots:
+        jobs = [job for name in flown for job in phase_jobs(name, root_dir / name, root_dir / AHEAD_PLOTS)]
+        for job in jobs:
+            if current is not None and (root_dir / DONE / current).exists():
+                break       # the campaign waits for these phases: hand them over, plots or not
+            _draw_quietly(job)
+    (root_dir / READY).touch()
+    if plots:
+        _serve(root_dir, [p.name for p in PHASES])
+
+
+def _draw_quietly(job: Job) -> None:
+    """Draw one plot; a failure leaves it missing (drawn again after the campaign), logged."""
+    try:
+        draw(job)
+    except Exception:
+        traceback.print_exc()
+
+
+def _serve(root: Path, order: Sequence[str]) -> None:
+    """Draw each phase's plots once the campaign marks it complete in place, then the
+    timeline once it says it has ended; a plot it draws itself is claimed first."""
+    out_dir = root.parent.parent
+    plots_dir, claims = out_dir / "plots", root / CLAIMS
+    served: set[str] = set()
+    while True:
+        ended = (root / END).exists()        # before the scan: nothing marked before it is missed
+        ready = [n for n in order if n not in served and (root / DONE / n).exists()]
+        for name in ready:
+            served.add(name)
+            for job in phase_jobs(name, out_dir / "phases" / name, plots_dir):
+                if not job.out.exists() and claim(claims, job):
+                    _draw_quietly(job)
+        if ended:
+            job = timeline_job(root, plots_dir)
+            if job is not None and not job.out.exists() and claim(claims, job):
+                _draw_quietly(job)
+            return
+        if not ready:
+            time.sleep(POLL_S)
+
+
+def timeline_job(root: Path, plots_dir: Path) -> Job | None:
+    from sim.report.plots import timeline
+    try:
+        rows = json.loads((root / TIMELINE_ROWS).read_text())
+    except (OSError, ValueError):
+        return None
+    return Job(timeline, {"timeline": rows}, plots_dir / TIMELINE)
 
 
 class FlightAhead:
@@ -53,17 +127,23 @@ class FlightAhead:
 
     def __init__(self, out_dir: Path, names: Sequence[str], seeds: Sequence[int],
                  summaries: Mapping[str, Mapping[str, Any]], current: str, predicted: Mapping[str, Any],
-                 overrides: Mapping[str, Mapping[str, Any]], protection: bool = True) -> None:
-        self.root = Path(out_dir) / "phases" / AHEAD_DIR
+                 overrides: Mapping[str, Mapping[str, Any]], protection: bool = True,
+                 plots: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        self.root = self.out_dir / "phases" / AHEAD_DIR
         discard(out_dir)
         self.root.mkdir(parents=True)
+        (self.root / DONE).mkdir()
+        (self.root / CLAIMS).mkdir()
         self.names = list(names)
         self.current = current
         self.predicted = {**summaries, current: dict(predicted)}
         self.taken: list[str] | None = None
+        self.plots = bool(plots)
         plan = {"names": self.names, "seeds": [int(x) for x in seeds], "summaries": self.predicted,
                 "overrides": {k: dict(v) for k, v in overrides.items()}, "root": str(self.root),
-                "parent": os.getpid(), "protection": bool(protection)}
+                "parent": os.getpid(), "protection": bool(protection), "current": current,
+                "plots": bool(plots)}
         (self.root / PLAN).write_text(json.dumps(plan))
         # a fresh interpreter on this very code (not multiprocessing: no __main__ to re-import)
         code = Path(__file__).resolve().parents[2]
@@ -79,7 +159,8 @@ class FlightAhead:
             self.cancel()
             self.taken = []
             return
-        self.proc.wait()
+        while self.proc.poll() is None and not (self.root / READY).exists():
+            time.sleep(POLL_S)
         self.taken = [n for n in self.names if rundir.is_complete(self.root / n, "sil")]
 
     def install(self, name: str, pdir: Path) -> bool:
@@ -90,7 +171,40 @@ class FlightAhead:
             shutil.rmtree(pdir)
         os.replace(self.root / name, pdir)
         rundir.fsync_dir(pdir.parent)
+        drawn = [png for png in phase_pngs(name) if (self.root / AHEAD_PLOTS / png).exists()]
+        if drawn:                                   # its plots, drawn ahead, go with it
+            (self.out_dir / "plots").mkdir(exist_ok=True)
+            for png in drawn:
+                os.replace(self.root / AHEAD_PLOTS / png, self.out_dir / "plots" / png)
         return True
+
+    def phase_done(self, name: str) -> None:
+        """Phase `name` is complete in phases/NAME: the child may draw its plots."""
+        (self.root / DONE / name).touch()
+
+    @property
+    def drawing(self) -> bool:
+        """The child is still alive to draw plots (its phases were taken)."""
+        return self.plots and bool(self.taken) and self.proc.poll() is None
+
+    def end(self, timeline_rows: Sequence[Mapping[str, Any]]) -> None:
+        """No phase follows: the child draws the timeline (from these rows) and ends."""
+        rundir.atomic_write(self.root / TIMELINE_ROWS, json.dumps(list(timeline_rows)))
+        (self.root / END).touch()
+
+    def join_plots(self, jobs: Sequence[Job]) -> list[Path]:
+        """Until the child ends, draw here too (from the end of the list: it draws from the
+        start) while enough plots are unclaimed to repay importing matplotlib here (~0.45 s,
+        two or three plots' drawing); then whatever is still missing."""
+        claims = self.root / CLAIMS
+        while self.proc.poll() is None:
+            worth = 2 if "matplotlib.pyplot" in sys.modules else 4
+            todo = [j for j in jobs if not j.out.exists() and not (claims / j.out.name).exists()]
+            if len(todo) >= worth and claim(claims, todo[-1]):
+                draw(todo[-1])
+            else:
+                time.sleep(POLL_S)
+        return draw_missing(jobs)
 
     def cancel(self) -> None:
         if self.proc.poll() is None:
@@ -103,8 +217,11 @@ class FlightAhead:
 
 
 def discard(out_dir: Path) -> None:
-    """Remove what flying ahead left (an interrupted campaign's too)."""
+    """Remove what flying ahead left (an interrupted campaign's too), and any plot a stopped
+    process left half written."""
     shutil.rmtree(Path(out_dir) / "phases" / AHEAD_DIR, ignore_errors=True)
+    for tmp in (Path(out_dir) / "plots").glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from sim import rundir
 from sim import registry
 from sim.deployment import (DICTIONARY, EVENT_LOG, TELEMETRY_LOG, ScenarioError, run_scenario,
                             sha256_file, validate_overrides)
+from sim.report.campaign_plots import TIMELINE, campaign_jobs, phase_pngs
 
 from . import chain
 from .ahead import FlightAhead, discard as discard_ahead
@@ -199,6 +200,9 @@ def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) ->
             if not rundir.is_complete(out_dir / "phases" / name, "sil"):
                 break
             done.append(name)
+        for name in [p for p in setup["phases"] if p not in done]:    # to be flown again: so drawn again
+            for png in phase_pngs(name) + [TIMELINE]:
+                (out_dir / "plots" / png).unlink(missing_ok=True)
         return {**manifest, "state": rundir.RUNNING, "phases_complete": done}, done
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise RunDirError(f"run directory {out_dir} is not empty: --force replaces the campaign "
@@ -216,7 +220,8 @@ def _prepare(out_dir: Path, setup: dict[str, Any], resume: bool, force: bool) ->
 def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  on_phase: Callable[[Phase, int, float], Any] | None = None,
                  phases: Sequence[Phase] = PHASES, resume: bool = False,
-                 force: bool = False, protection: bool = True, ahead: bool = False) -> CampaignResult:
+                 force: bool = False, protection: bool = True, ahead: bool = False,
+                 plots: bool = False) -> CampaignResult:
     """Fly every phase in order; `overrides[phase]` adds scenario overrides for that phase.
 
     `on_phase(phase, seed, duration_s)` may return a clock observer (a progress bar). The run
@@ -227,7 +232,10 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     kept in the manifest's setup, so a resume flies the same way). With `ahead` (the default
     campaign on two cores or more), the phases after one that predicts its outcome fly ahead
     in a second process from the campaign's start and are taken when the prediction held
-    (`ahead.py`): the same bytes, in less wall time."""
+    (`ahead.py`): the same bytes, in less wall time. With `plots` too, that process draws the
+    campaign's plots in its idle time, each as soon as its phase is complete, and the campaign
+    ends with them drawn; without a process flying ahead (or with its phases thrown away),
+    `plots` draws none here: the caller draws them after (`campaign_plots(missing_only=True)`)."""
     out_dir = Path(out_dir)
     overrides = {k: dict(v) for k, v in (overrides or {}).items()}
     unknown = set(overrides) - {p.name for p in phases}
@@ -251,11 +259,28 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
     phase_dirs: dict[str, Path] = {}
     wall0 = time.perf_counter()
     discard_ahead(out_dir)                     # what an interrupted campaign flew ahead
+    drawing: FlightAhead | None = None
     try:
-        _fly_all(out_dir, phases, seeds, done, overrides, on_phase, manifest, summaries, timeline,
-                 phase_dirs, protection, ahead=ahead and phases is PHASES and (os.cpu_count() or 1) > 1)
+        drawing = _fly_all(out_dir, phases, seeds, done, overrides, on_phase, manifest, summaries, timeline,
+                           phase_dirs, protection, ahead=ahead and phases is PHASES and (os.cpu_count() or 1) > 1,
+                           plots=plots)
+        if drawing is not None:
+            drawing.end(timeline)
+        result = _conclude(out_dir, seed, seeds, phases, summaries, timeline, phase_dirs, protection, wall0)
+        if drawing is not None:
+            drawing.join_plots(campaign_jobs(phase_dirs, result.summary, out_dir / "plots"))
     finally:
+        if drawing is not None:
+            drawing.close(out_dir)
         discard_ahead(out_dir)
+    rundir.finish(out_dir, manifest, result.summary, [TELEMETRY_LOG, EVENT_LOG, DICTIONARY])
+    return result
+
+
+def _conclude(out_dir: Path, seed: int, seeds: Sequence[int], phases: Sequence[Phase],
+              summaries: Mapping[str, Mapping[str, Any]], timeline: list[dict[str, Any]],
+              phase_dirs: dict[str, Path], protection: bool, wall0: float) -> CampaignResult:
+    """The campaign's merged logs and its summary, from the phases flown."""
     t_campaign = timeline[-1]["end_s"] if timeline else 0.0
     sha = merge_logs(out_dir, [phase_dirs[p] for p in phase_dirs])
     custody = chain.custody(summaries)
@@ -279,18 +304,18 @@ def run_campaign(seed: int, out_dir: Path, *, overrides: Mapping[str, Mapping[st
         "wall_time_s": round(time.perf_counter() - wall0, 3),
         "success": success,
     }
-    rundir.finish(out_dir, manifest, summary, [TELEMETRY_LOG, EVENT_LOG, DICTIONARY])
     return CampaignResult(summary, out_dir, phase_dirs)
 
 
 def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done: Sequence[str],
              overrides: Mapping[str, Mapping[str, Any]], on_phase: Callable[[Phase, int, float], Any] | None,
              manifest: dict[str, Any], summaries: dict[str, dict[str, Any]], timeline: list[dict[str, Any]],
-             phase_dirs: dict[str, Path], protection: bool, ahead: bool) -> None:
+             phase_dirs: dict[str, Path], protection: bool, ahead: bool, plots: bool = False) -> FlightAhead | None:
     """The phases in order (each read back from its directory), until one fails; with
-    `ahead`, those after a predicting phase fly ahead meanwhile (taken if the prediction held)."""
+    `ahead`, those after a predicting phase fly ahead meanwhile (taken if the prediction held).
+    Returns the process flying ahead if it is still drawing plots (`plots`), else None."""
     t_campaign = 0.0
-    flight_ahead = _start_ahead(out_dir, phases, seeds, done, overrides, protection) if ahead else None
+    flight_ahead = _start_ahead(out_dir, phases, seeds, done, overrides, protection, plots) if ahead else None
     try:
         for i, (phase, pseed) in enumerate(zip(phases, seeds)):
             label, quiet_s = phase.quiet_before
@@ -309,6 +334,8 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
             # read back from disk either way, so a resumed campaign sees exactly what it wrote
             summary = json.loads((pdir / rundir.SUMMARY).read_text())
             summaries[phase.name] = summary
+            if flight_ahead is not None:
+                flight_ahead.phase_done(phase.name)     # its plots may be drawn (and it is awaited)
             if flight_ahead is not None and flight_ahead.taken is None and phase.name == flight_ahead.current:
                 nxt = phases[i + 1]
                 extra_next = overrides.get(nxt.name, {})
@@ -323,13 +350,19 @@ def _fly_all(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done:
             t_campaign += sim_s
             if not summary.get("success"):
                 break  # a failed phase ends the campaign: later vehicles have nothing to fly
-    finally:
+    except BaseException:
         if flight_ahead is not None:
             flight_ahead.close(out_dir)
+        raise
+    if flight_ahead is not None and not flight_ahead.drawing:
+        flight_ahead.close(out_dir)
+        return None
+    return flight_ahead
 
 
 def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], done: Sequence[str],
-                 overrides: Mapping[str, Mapping[str, Any]], protection: bool) -> FlightAhead | None:
+                 overrides: Mapping[str, Mapping[str, Any]], protection: bool,
+                 plots: bool = False) -> FlightAhead | None:
     """From the campaign's start, fly the phases after the first predicting phase not yet
     complete, from its predicted summary (made from its own overrides: nothing an earlier
     phase gives it), while it and the phases before it fly here. None if there is none, or
@@ -342,7 +375,7 @@ def _start_ahead(out_dir: Path, phases: Sequence[Phase], seeds: Sequence[int], d
         except Exception:
             return None
         return FlightAhead(out_dir, [p.name for p in phases[i + 1:]], seeds[i + 1:], {}, phase.name,
-                           predicted, overrides, protection)
+                           predicted, overrides, protection, plots)
     return None
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Mapping
 
 import numpy as np
 from fsw.numerics import fixed_sum
 
 MARS_RADIUS_M = 3_396_200.0
+THIN = 4_000    # runs of samples a long line is thinned to (`_thin`)
 
 
 def _plt():
@@ -24,12 +26,50 @@ def _plt():
     return plt
 
 
-def _load(d: Path, name: str) -> dict[str, np.ndarray]:
+class _Lazy(Mapping):
+    """An .npz file's arrays, each read when first used: a plot reads a few of the capture's
+    57 series (15 MB), not all of them."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path) as z:
+            self._names = list(z.files)
+        self._path, self._read = path, {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._read:
+            if key not in self._names:
+                raise KeyError(key)
+            with np.load(self._path) as z:
+                self._read[key] = z[key]
+        return self._read[key]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _load(d: Path, name: str) -> Mapping[str, np.ndarray]:
     p = d / name
-    if not p.exists():
-        return {}
-    with np.load(p) as z:
-        return {k: z[k] for k in z.files}
+    return _Lazy(p) if p.exists() else {}
+
+
+def _thin(n: int, *series: np.ndarray) -> tuple[np.ndarray, ...]:
+    """At most about 2n points of equal-length series drawn as one line: in each of n runs of
+    consecutive samples, the samples where any series is least and greatest (a spike stays
+    visible; the figure is ~1,500 pixels wide, so 2n = 8,000 points lose nothing it shows)."""
+    m = len(series[0])
+    if m <= 2 * n:
+        return series
+    width = -(-m // n)
+    keep = [np.array([0, m - 1])]
+    for y in series:
+        padded = np.concatenate([y, np.full(n * width - m, y[-1])]).reshape(n, width)
+        base = np.arange(n) * width
+        keep += [base + np.argmin(padded, axis=1), base + np.argmax(padded, axis=1)]
+    idx = np.unique(np.minimum(np.concatenate(keep), m - 1))
+    return tuple(y[idx] for y in series)
 
 
 def _summary(d: Path) -> dict[str, Any]:
@@ -50,9 +90,15 @@ def _key(series: dict[str, np.ndarray], *candidates: str) -> np.ndarray | None:
 
 
 def _save(fig, out: Path, dpi: int = 100) -> Path:
+    """Write the figure whole: under a temporary name, then renamed (a PNG that exists is complete)."""
     fig.tight_layout()
-    fig.savefig(out, dpi=dpi)
-    _plt().close(fig)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+        _plt().close(fig)
     return out
 
 
@@ -91,10 +137,7 @@ def landing_map(d: Path, out: Path) -> Path:
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=110)
 
 
 EDL_MARKS = (("parachute_deploy_time_s", "parachute"), ("heatshield_sep_time_s", "heatshield off"),
@@ -229,10 +272,7 @@ def rover_traverse(d: Path, out: Path) -> Path:
     ax.set_title("rover traverse over the terrain")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=110)
 
 
 def mav_ascent(d: Path, out: Path) -> Path:
@@ -273,10 +313,7 @@ def mav_ascent(d: Path, out: Path) -> Path:
     ax.set_aspect("equal")
     ax.set_title("reached orbit (in its plane)")
     fig.suptitle("MAV ascent")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=110)
 
 
 def ero_approach(d: Path, out: Path) -> Path:
@@ -286,14 +323,15 @@ def ero_approach(d: Path, out: Path) -> Path:
     x, y, rng = _key(tr, "relative_lvlh.0"), _key(tr, "relative_lvlh.1"), _key(tr, "range_m")
     t = tr.get("t_s")
     if x is not None and y is not None and rng is not None:
-        axes[0].plot(y / 1e3, x / 1e3, "-", lw=1)
+        ty, tx = _thin(THIN, y, x)
+        axes[0].plot(ty / 1e3, tx / 1e3, "-", lw=1)
         axes[0].plot([0], [0], "r*", ms=12, label="OS")
         axes[0].set_title("whole approach, ERO relative to the OS (LVLH)")
         axes[0].set_xlabel("along-track (km)")
         axes[0].set_ylabel("radial (km)")
         near = rng < 5_000.0
         if near.any():
-            axes[1].plot(y[near], x[near], "-", lw=1)
+            axes[1].plot(*_thin(THIN, y[near], x[near]), "-", lw=1)
             axes[1].plot([0], [0], "r*", ms=12, label="OS")
             axes[1].set_title("close range (< 5 km)")
             axes[1].set_xlabel("along-track (m)")
@@ -306,15 +344,13 @@ def ero_approach(d: Path, out: Path) -> Path:
     else:
         _no_data(axes[0], "relative motion")
     if rng is not None and t is not None:
-        axes[2].semilogy(t / 3600, np.maximum(rng, 1e-3))
+        tt, tr_ = _thin(THIN, t, np.maximum(rng, 1e-3))
+        axes[2].semilogy(tt / 3600, tr_)
         axes[2].set_xlabel("time (h)")
         axes[2].set_ylabel("range (m)")
         axes[2].set_title("range to the OS")
         axes[2].grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, out, dpi=110)
 
 
 def timeline(summary: dict[str, Any], out: Path) -> Path:
@@ -335,30 +371,4 @@ def timeline(summary: dict[str, Any], out: Path) -> Path:
     ax.invert_yaxis()
     ax.set_xlabel("campaign time (days)")
     ax.set_title("campaign timeline (hatched: quiet periods compressed, not simulated)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
-
-
-def campaign_plots(result: Any, workers: int = 1) -> Iterable[Path]:
-    """Write every campaign plot that has a phase behind it; returns the paths. With
-    `workers` > 1 they are drawn in that many forked processes (about 2.6 s of CPU in one:
-    `msr run` draws them on two cores when both are free), the same files either way."""
-    plots = result.out_dir / "plots"
-    plots.mkdir(exist_ok=True)
-    makers = {"landing": ((landing_map, "landing_safety_map.png"), (edl_profile, "landing_edl_profile.png"),
-                          (edl_ground_track, "landing_ground_track.png"), (trn_fixes, "landing_trn_fixes.png")),
-              "delivery": ((rover_traverse, "rover_traverse.png"),),
-              "ascent": ((mav_ascent, "mav_ascent.png"),),
-              "capture": ((ero_approach, "ero_approach.png"),)}
-    jobs = [(fn, d, plots / name) for phase, d in result.phase_dirs.items() for fn, name in makers.get(phase, ())]
-    jobs.append((timeline, result.summary, plots / "campaign_timeline.png"))
-    if workers <= 1 or len(jobs) < 2:
-        return [fn(arg, out) for fn, arg, out in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    order = sorted(range(len(jobs)), key=lambda k: jobs[k][0] is not ero_approach)   # the longest first
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {k: pool.submit(jobs[k][0], jobs[k][1], jobs[k][2]) for k in order}
-        return [futures[k].result() for k in range(len(jobs))]
+    return _save(fig, out, dpi=110)

@@ -15,15 +15,54 @@ import pytest
 
 from sim import rundir
 from sim.campaign import chain, runner
+from sim.campaign import ahead as ahead_module
 from sim.campaign.ahead import AHEAD_DIR, FlightAhead
 from sim.campaign.runner import run_campaign, without_wall_fields
+from sim.report import campaign_plots as campaign_plots_module
+from sim.report.campaign_plots import campaign_plots, phase_pngs
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def in_order(tmp_path_factory):
-    return run_campaign(1, tmp_path_factory.mktemp("c") / "in-order").summary
+def in_order_result(tmp_path_factory):
+    return run_campaign(1, tmp_path_factory.mktemp("c") / "in-order")
+
+
+@pytest.fixture(scope="module")
+def in_order(in_order_result):
+    return in_order_result.summary
+
+
+@pytest.fixture(scope="module")
+def in_order_plots(in_order_result):
+    """The campaign's plots drawn after it, in one process (the --one-core way)."""
+    return {p.name: p.read_bytes() for p in campaign_plots(in_order_result)}
+
+
+def pngs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (out / "plots").iterdir()} if (out / "plots").exists() else {}
+
+
+def test_plots_drawn_ahead_are_the_plots_drawn_in_order(in_order_plots, tmp_path, monkeypatch):
+    """With plots, the process flying ahead draws in its idle time (its own phases' plots, then
+    each phase completed here, then the timeline): the campaign ends with every plot, the very
+    bytes of drawing them after it, most of them not drawn by this process."""
+    here = []
+    real = campaign_plots_module.draw
+
+    def spy(job):
+        here.append(job.out.name)
+        return real(job)
+    monkeypatch.setattr(campaign_plots_module, "draw", spy)
+    monkeypatch.setattr(ahead_module, "draw", spy)
+    result = run_campaign(1, tmp_path / "ahead", ahead=True, plots=True)
+    assert pngs(tmp_path / "ahead") == in_order_plots
+    assert len(here) < len(in_order_plots)              # the process flying ahead drew the others
+    drawn_here = len(here)
+    campaign_plots(result, missing_only=True)           # what `msr run` draws after: nothing is left
+    assert len(here) == drawn_here
+    assert not (tmp_path / "ahead" / "phases" / AHEAD_DIR).exists()
 
 
 def test_flying_ahead_gives_the_bytes_of_flying_in_order(in_order, tmp_path, monkeypatch):
@@ -48,7 +87,7 @@ def test_flying_ahead_gives_the_bytes_of_flying_in_order(in_order, tmp_path, mon
     assert not (tmp_path / "ahead" / "phases" / AHEAD_DIR).exists()
 
 
-def test_a_wrong_prediction_is_thrown_away(in_order, tmp_path, monkeypatch):
+def test_a_wrong_prediction_is_thrown_away(in_order, in_order_plots, tmp_path, monkeypatch):
     real = chain.predict_delivery
     wrong = lambda values: {"sealed_tube_ids": real(values)["sealed_tube_ids"][:3]}   # noqa: E731
     phases = tuple(p if p.name != "delivery" else runner.Phase(p.name, p.scenario, p.title, p.quiet_before,
@@ -57,14 +96,19 @@ def test_a_wrong_prediction_is_thrown_away(in_order, tmp_path, monkeypatch):
     decided = []
     decide = FlightAhead.decide
     monkeypatch.setattr(FlightAhead, "decide", lambda self, same: (decided.append(same), decide(self, same))[1])
-    again = run_campaign(1, tmp_path / "wrong", ahead=True, phases=phases).summary
+    result = run_campaign(1, tmp_path / "wrong", ahead=True, phases=phases, plots=True)
+    again = result.summary
     assert decided == [False]       # once, after the delivery (not after the landing)
     assert again["telemetry_sha256"] == in_order["telemetry_sha256"]     # the bytes of --one-core
     assert without_wall_fields(again) == without_wall_fields(in_order)
+    thrown = set(phase_pngs("ascent") + phase_pngs("capture"))
+    assert not thrown & set(pngs(tmp_path / "wrong"))   # the plots of phases thrown away went with them
+    campaign_plots(result, missing_only=True)           # what `msr run` draws after the campaign
+    assert pngs(tmp_path / "wrong") == in_order_plots
 
 
 FLY = ("import sys; from pathlib import Path; from sim.campaign.runner import run_campaign; "
-       "run_campaign(1, Path(sys.argv[1]), protection=False, ahead=True, resume=sys.argv[2] == 'resume')")
+       "run_campaign(1, Path(sys.argv[1]), protection=False, ahead=True, resume=sys.argv[2] == 'resume', plots=True)")
 
 
 def _flying_ahead(plan: Path) -> list[int]:
@@ -85,7 +129,8 @@ def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in
     campaign, the resume throws away what was flown ahead and ends with the bytes (and the
     summary) of an uninterrupted unprotected campaign flown in order; the phases flown ahead
     carried --no-protection."""
-    ref = run_campaign(1, tmp_path / "ref", protection=False).summary
+    ref_result = run_campaign(1, tmp_path / "ref", protection=False)
+    ref = ref_result.summary
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-c", FLY, str(out), "fresh"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -108,3 +153,5 @@ def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in
     assert again["telemetry_sha256"] == ref["telemetry_sha256"]
     assert without_wall_fields(again) == without_wall_fields(ref)
     assert not again["protection"]["installed"] and not (out / "phases" / AHEAD_DIR).exists()
+    campaign_plots(ref_result)                          # plots missing after the resume: none
+    assert pngs(out) == pngs(tmp_path / "ref") and len(pngs(out)) == 8

@@ -4,13 +4,14 @@ import json
 import pytest
 
 from sim.campaign import run_campaign
-from sim.report.plots import campaign_plots
+from sim.report.campaign_plots import campaign_plots
 
 pytestmark = pytest.mark.slow
 
 
 def test_campaign_succeeds_writes_its_files_and_is_deterministic(tmp_path):
-    a = run_campaign(11, tmp_path / "a")
+    a = run_campaign(11, tmp_path / "a", plots=True)
+    assert not (tmp_path / "a" / "plots").exists()      # in order (--one-core, a loaded machine): drawn after
     s = a.summary
     assert s["success"], json.dumps(s["phases"], indent=1)
     assert s["custody"]["in_eev"] == s["custody"]["loaded"] and len(s["custody"]["loaded"]) >= 1
