@@ -15,6 +15,8 @@ from sim.deployment import Deployment
 from sim.faults.run import fly_with_faults
 from sim.faults.spec import FaultSpec
 
+from .test_rover_components import Gripper   # the gripper fake both rover arm users' tests share
+
 TUBE = 5
 CAM = (0.3, 0.0, 1.1)                   # the pickup's default navcam position (body frame)
 IN_REACH, OUT_OF_REACH = (1.0, 0.1), (3.0, 0.2)   # body points of a seen tube (arm reach 1.3 m from x 0.55)
@@ -50,19 +52,6 @@ class Arm:
 
     def read(self):
         return SimpleNamespace(at_target=self.arrives, position_m=self.target if self.arrives else (9.0, 9.0, 9.0))
-
-
-class Gripper:
-    name = "gripper"
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def open_jaws(self):
-        self.calls.append("open")
-
-    def close_jaws(self):
-        self.calls.append("close")
 
 
 def nav(speed=0.0, bound=0.1, distance=0.0):
