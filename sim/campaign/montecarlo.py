@@ -35,7 +35,6 @@ from sim.campaign import runner
 from sim.campaign.runner import PHASES, Phase
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.statistics import describe
-from fsw.numerics import fixed_sum
 from sim.scenario_params import ScenarioError, ScenarioParam
 
 CUSTODY_STAGES = ("delivered", "loaded", "in_orbit", "captured", "contained", "in_eev")
@@ -188,7 +187,7 @@ class CampaignMonteCarlo:
         phases = {}
         for p in self.phases:
             flown = [o[p.name] for o in outcomes if p.name in o]
-            ok = fixed_sum(flown)
+            ok = sum(1 for flew_ok in flown if flew_ok)   # integer sum: a count, printed with :d
             phases[p.name] = {"flown": len(flown), "succeeded": ok, "rate": ok / n if n else None,
                               "rate_when_flown": ok / len(flown) if flown else None}
         tubes = [int(r["outputs"].get("tubes.in_eev") or 0) for r in records]
@@ -200,7 +199,7 @@ class CampaignMonteCarlo:
             "end_to_end": {"succeeded": sum(bool(r["success"]) for r in records),  # integer sum
                            "rate": sum(bool(r["success"]) for r in records) / n if n else None},  # integer sum
             "tubes_in_eev": {"histogram": {str(k): counts[k] for k in sorted(counts)},
-                             "all_loaded_in_eev": fixed_sum(t == lo and t > 0 for t, lo in zip(tubes, loaded)),
+                             "all_loaded_in_eev": sum(1 for t, lo in zip(tubes, loaded) if t == lo and t > 0),  # integer sum
                              **describe(tubes)},
             "failed_in": {name: where[name] for name in [p.name for p in self.phases] + ["custody", "setup",
                                                                                           "unknown"]
@@ -225,7 +224,7 @@ class CampaignMonteCarlo:
     def write_plots(self, report: Mapping[str, Any], out_dir: Path) -> list[Path]:
         from sim.montecarlo import plots
         def completed(record: dict) -> int:
-            return fixed_sum(self.phase_outcomes(record).values())
+            return sum(1 for ok in self.phase_outcomes(record).values() if ok)   # integer sum
         return (plots.campaign_plots(dict(report), out_dir, [p.name for p in self.phases], completed=completed)
                 + plots.write_plots(dict(report), out_dir, scatter=False))
 

@@ -78,6 +78,14 @@ def test_report_has_phase_success_tubes_and_where_runs_failed(serial):
                                    "custody": RUNS - len(short) - len(crashed)}
     assert report["tubes_in_eev"]["histogram"] == {"0": RUNS} and report["end_to_end"]["succeeded"] == 0
     assert all("sim.montecarlo.reproduce.rerun('mini'" in f["reproduce"] for f in report["failures"])
+    # counts are integers (a float count made `msr montecarlo campaign`'s printed report raise
+    # after 100 runs), and the report prints
+    counts = [ph[k] for ph in phases.values() for k in ("flown", "succeeded")]
+    counts += [report["end_to_end"]["succeeded"], report["tubes_in_eev"]["all_loaded_in_eev"]]
+    assert all(type(c) is int for c in counts), counts
+    from sim import registry
+    lines = registry.scenario(report["scenario"]).report_lines(report)
+    assert any(line.split()[:3] == ["one", str(RUNS), str(RUNS)] for line in lines), lines
 
 
 def test_run_k_alone_gives_the_batch_record(serial, tmp_path):
