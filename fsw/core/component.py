@@ -320,19 +320,11 @@ class Component:
     # ---------------------------------------------------------------- ports and devices
     def publish(self, topic: Topic, payload: Any) -> None:
         """Send `payload` on a topic of PUBLISHES (delivered as fsw.core.ports says)."""
-        ports = self.ports
-        bus = ports.bus
-        if bus is not None and ports.published.get(topic.name) is topic and isinstance(payload, topic.payload):
-            bus._queue.append((topic.name, payload))     # as declared and wired: Ports.publish's path
-        else:
-            ports.publish(topic, payload)
+        self.ports.publish(topic, payload)
 
     def received(self, topic: Topic) -> Any:
         """The latest payload of a topic of SUBSCRIBES, or None before the first."""
-        ports = self.ports
-        if ports._sub_topics.get(topic.name) is topic:     # as declared: Ports.received's fast path
-            return ports.latest.get(topic.name)
-        return ports.received(topic)
+        return self.ports.received(topic)
 
     def device_call(self, fn: Callable, *args: Any, device: str | None = None) -> Any:
         """`fn(*args)` on a device, or a (falsy) DeviceFailure once DEVICE_FAULT is emitted

@@ -118,9 +118,8 @@ class Ports:
         if not isinstance(payload, topic.payload):
             raise PortError(f"{self.owner.name}: {name} carries {topic.payload.__name__}, "
                             f"not {type(payload).__name__}")
-        bus = self.bus
-        if bus is not None:      # unwired (a unit test driving it alone): into nothing
-            bus._queue.append((name, payload))      # Bus.publish, without its call
+        if self.bus is not None:      # unwired (a unit test driving it alone): into nothing
+            self.bus.publish(name, payload)
 
     def received(self, topic: Topic[P]) -> P | None:
         name = topic.name
