@@ -162,15 +162,16 @@ def register(cli: click.Group) -> None:
 
 
 def core_free() -> bool:
-    """A second core is free for flying ahead: two CPUs or more, and the load average leaves
-    one (on a busy machine two processes of ours would only take turns)."""
+    """A second core for flying ahead: this process may run on two CPUs or more (its affinity,
+    which a container or `taskset` narrows). Not the load average: the campaign just flown
+    keeps it above 1 for a minute, and on a busy machine two processes of ours get a larger
+    share of the CPUs than one, for the same total work (the prediction nearly always holds)."""
     import os
-    cpus = os.cpu_count() or 1
     try:
-        load = os.getloadavg()[0]
-    except OSError:                 # pragma: no cover - no load average on this system
-        load = 0.0
-    return cpus > 1 and load + 1.0 <= cpus
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):   # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return cpus > 1
 
 
 def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_seed: int,

@@ -16,7 +16,7 @@ import pytest
 from sim import rundir
 from sim.campaign import chain, runner
 from sim.campaign import ahead as ahead_module
-from sim.campaign.ahead import AHEAD_DIR, FlightAhead
+from sim.campaign.ahead import AHEAD_DIR, CHILD_PID, FlightAhead
 from sim.campaign.runner import run_campaign, without_wall_fields
 from sim.report import campaign_plots as campaign_plots_module
 from sim.report.campaign_plots import campaign_plots, phase_pngs
@@ -111,16 +111,14 @@ FLY = ("import sys; from pathlib import Path; from sim.campaign.runner import ru
        "run_campaign(1, Path(sys.argv[1]), protection=False, ahead=True, resume=sys.argv[2] == 'resume', plots=True)")
 
 
-def _flying_ahead(plan: Path) -> list[int]:
-    """Processes flying ahead from `plan` (their command line names it)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and str(plan).encode() in (proc / "cmdline").read_bytes():
-                pids.append(int(proc.name))
-        except OSError:
-            continue
-    return pids
+def _flying_ahead(pid_file: Path) -> bool:
+    """The process flying ahead (its pid in `pid_file`) still runs: neither gone nor a zombie
+    (a forked child its killed parent left is reaped by init)."""
+    try:
+        stat = Path(f"/proc/{int(pid_file.read_text())}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.timeout(1800)
@@ -145,7 +143,7 @@ def test_killed_while_flying_ahead_unprotected_resumes_to_the_bytes_of_flying_in
     plan = out / "phases" / AHEAD_DIR / "plan.json"
     assert json.loads(plan.read_text())["protection"] is False
     deadline = time.monotonic() + 30
-    while _flying_ahead(plan):                                             # it ends with its parent
+    while _flying_ahead(out / "phases" / AHEAD_DIR / CHILD_PID):           # it ends with its parent
         assert time.monotonic() < deadline, "the process flying ahead outlived the campaign"
         time.sleep(0.1)
     subprocess.run([sys.executable, "-c", FLY, str(out), "resume"], check=True, timeout=900)
