@@ -197,7 +197,7 @@ def _monte_carlo_inputs(dispersion_file: Path | None, mc_run: int | None, run_se
 def _resume_inputs(resume_dir: Path, out_dir: Path | None, force: bool, seed: int,
                    overrides: dict[str, dict], no_protection: bool) -> tuple[int, dict[str, dict], Path, bool]:
     """--resume DIR takes the seed, --set values and protection DIR's campaign was started with."""
-    from sim.campaign.runner import RunDirError, resume_setup
+    from sim.campaign.campaign_dir import RunDirError, resume_setup
     ctx = click.get_current_context()
     if force or (out_dir is not None and out_dir != resume_dir):
         raise click.UsageError("--resume DIR continues DIR: drop --force and --out")

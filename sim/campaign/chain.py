@@ -59,7 +59,7 @@ def predict_delivery(values: Mapping[str, Any]) -> dict[str, Any]:
     sealed in the OS (those Perseverance carries, or the depot's: `fetch.surface_site` lays out
     `n_tubes` tubes numbered from the layout's first id wherever the lander stands), from the
     delivery's settings alone: what the ascent can fly ahead on from the campaign's start
-    (runner.Phase.predict). No terrain is made: the parent process predicts, then flies."""
+    (phases.Phase.predict). No terrain is made: the parent process predicts, then flies."""
     from sim.scenarios import fetch
     from sim.terrain import DepotLayout
     cfg, _ = fetch.settings(values)

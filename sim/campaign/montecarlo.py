@@ -31,8 +31,8 @@ from typing import Any, Mapping, Sequence
 
 from fsw.vehicle import Vehicle
 from sim import registry, rundir
-from sim.campaign import runner
-from sim.campaign.runner import PHASES, Phase
+from sim.campaign import results, runner
+from sim.campaign.phases import PHASES, Phase
 from sim.montecarlo.dispersions import DispersionError, DispersionSet
 from sim.montecarlo.statistics import describe
 from sim.scenario_params import ScenarioError, ScenarioParam
@@ -248,7 +248,7 @@ class CampaignMonteCarlo:
         return registry.Scenario(
             self.name, Vehicle(self.name), self.summary_lines, run=self.run, params=self.params(),
             prefixes=self.prefixes(), check=self.check_overrides, key_figures=tuple(key_figures),
-            wall_fields=runner.WALL_FIELDS, check_dispersions=self.check_dispersions,
+            wall_fields=results.WALL_FIELDS, check_dispersions=self.check_dispersions,
             reproduce_command=self.reproduce_command, describe_failure=self.describe_failure,
             report_sections=self.report_sections, report_lines=self.report_lines,
             write_plots=self.write_plots, doc=__doc__ or "")

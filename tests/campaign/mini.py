@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.campaign.runner import Phase, run_campaign
+from sim.campaign.phases import Phase
+from sim.campaign.runner import run_campaign
 from sim.scenarios import zone
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from sim.campaign.montecarlo import CampaignMonteCarlo
-from sim.campaign.runner import Phase
+from sim.campaign.phases import Phase
 from tests.campaign.mini import MINI, SCENARIO_PATH
 
 BOOM_SWEEP_S = 0.5

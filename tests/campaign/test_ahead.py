@@ -17,7 +17,8 @@ from sim import rundir
 from sim.campaign import chain, runner
 from sim.campaign import ahead as ahead_module
 from sim.campaign.ahead import AHEAD_DIR, CHILD_PID, FlightAhead
-from sim.campaign.runner import run_campaign, without_wall_fields
+from sim.campaign.results import without_wall_fields
+from sim.campaign.runner import run_campaign
 from sim.report import campaign_plots as campaign_plots_module
 from sim.report.campaign_plots import campaign_plots, phase_pngs
 

@@ -4,7 +4,8 @@ import numpy as np
 
 from sim import registry
 from sim.campaign import chain
-from sim.campaign.runner import figures, phase_seeds
+from sim.campaign.phases import phase_seeds
+from sim.campaign.results import figures
 
 
 def test_first_finds_the_first_present_path():

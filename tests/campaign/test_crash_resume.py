@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from sim import rundir
-from sim.campaign.runner import WALL_FIELDS, RunDirError, resume_setup, run_campaign, without_wall_fields
+from sim.campaign.campaign_dir import RunDirError, resume_setup
+from sim.campaign.results import WALL_FIELDS, without_wall_fields
+from sim.campaign.runner import run_campaign
 from tests.campaign.mini import PHASES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from msr.cli import cli
 from sim import rundir
-from sim.campaign.runner import without_wall_fields
+from sim.campaign.results import without_wall_fields
 
 MSR = [sys.executable, "-c", "from msr.cli import main; main()"]
 
