@@ -245,6 +245,9 @@ class _Forked:
                 os.dup2(null, 0)
                 os.dup2(log, 1)
                 os.dup2(log, 2)
+                # the parent's streams may not be fds 1 and 2 (a test runner's capture): these are
+                sys.stdout = open(1, "w", buffering=1, closefd=False)
+                sys.stderr = open(2, "w", buffering=1, closefd=False)
                 _fly_ahead(**plan)
                 code = 0
             except SystemExit as exc:                   # SIGTERM's handler
