@@ -10,7 +10,7 @@ from fsw.core.bus import Bus
 from fsw.core.clock import SimClock
 from fsw.core.component import Component
 from fsw.core.executive import Executive
-from fsw.core.ports import PortError, Sub, Topic, WiringError, wire
+from fsw.core.ports import PortError, Sub, Topic, WiringError, message, wire
 from fsw.core.topology import Topology
 
 
@@ -192,3 +192,45 @@ def test_wiring_refuses_exactly_the_inconsistent_vehicles(kinds, declared_names)
 def test_a_topic_declared_twice_is_refused():
     with pytest.raises(WiringError, match="declared twice"):
         wire([], [POS, Topic("nav.pos", Pos)], Bus())
+
+
+@message
+class _Fast:
+    a: float
+    b: tuple[int, ...] = ()
+    c: str = "x"
+
+
+@dataclass(frozen=True)
+class _Plain:
+    a: float
+    b: tuple[int, ...] = ()
+    c: str = "x"
+
+
+@given(st.floats(allow_nan=False), st.lists(st.integers(), max_size=3).map(tuple), st.text(max_size=3))
+def test_a_message_is_the_frozen_dataclass_it_declares(a, b, c):
+    """@message builds its payload with one __dict__ update, and is otherwise the frozen
+    dataclass: the same fields, defaults, equality, hash, repr and refusal to change."""
+    import dataclasses
+    fast, plain = _Fast(a, b, c), _Plain(a, b, c)
+    assert dataclasses.astuple(fast) == dataclasses.astuple(plain)
+    assert fast == _Fast(a=a, b=b, c=c) and hash(fast) == hash(_Fast(a, b, c))
+    assert repr(fast) == repr(plain).replace("_Plain", "_Fast")
+    assert _Fast(a) == _Fast(a, (), "x") and dataclasses.replace(fast, c="y").c == "y"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.a = 1.0
+    with pytest.raises(TypeError):
+        _Fast()                     # a missing field is refused as before
+    with pytest.raises(TypeError):
+        _Fast(a, b, c, 4)
+
+
+def test_a_message_with_a_default_factory_keeps_the_dataclass_init():
+    import dataclasses
+
+    @message
+    class WithFactory:
+        a: list = dataclasses.field(default_factory=list)
+
+    assert WithFactory().a == [] and WithFactory().a is not WithFactory().a

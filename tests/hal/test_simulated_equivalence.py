@@ -92,6 +92,7 @@ def test_readings_and_generator_use_match_the_array_formulation(case):
         want = reference_values(kind, model, ref_bias, truth, ref_rng)
         assert list(got) == list(want)
         assert [bits(v) for v in got.values()] == [bits(v) for v in want.values()]
+    ch.sync_noise()                 # the draws of the block the samples did not take given back
     assert rng.bit_generator.state == ref_rng.bit_generator.state  # same draws, no more, no fewer
 
 
@@ -123,3 +124,31 @@ def test_bias_and_noise_faults_still_act_on_the_noisy_values():
                     device_rng(1, "t0"))
     ch.set_fault("bias", magnitude=0.25)
     assert ch.read().values["temp_C"] == 20.25
+
+
+@settings(max_examples=20, deadline=None)
+@given(kind_name=st.sampled_from(["imu", "camera_tracker", "thermometer"]), seed=st.integers(0, 2**32),
+       reads=st.integers(1, 300), sync_at=st.integers(0, 300))
+def test_noise_drawn_in_blocks_is_one_call_per_sample(kind_name, seed, reads, sync_at):
+    """The white noise of NOISE_BLOCK samples is drawn at once: across block boundaries, and
+    after `sync_noise` gives back what was not taken (here at any point in the run), the
+    readings are the per-sample array formulation's and the generator ends where it left it."""
+    kind = KINDS[kind_name]
+    model = SensorModel(10, {f.name: FieldNoise(sigma=0.1, bias=0.25) for f in kind.readings.fields if f.is_float})
+    plant = TablePlant({"dev": kind.name})
+    rng, ref_rng = device_rng(seed, "dev"), device_rng(seed, "dev")
+    ch = SimChannel(plant, "dev", kind, model, rng)
+    ref_bias = {f.name: reference_bias(model.noise[f.name], f.count, ref_rng)
+                for f in kind.readings.fields if f.name in model.noise}
+    truth = {f.name: (0.5 if f.count == 1 else (0.5,) * f.count) if f.is_float else 1 for f in kind.readings.fields}
+    plant.set("dev", **truth)
+    for k in range(reads):
+        if k == sync_at:
+            ch.sync_noise()
+            assert rng.bit_generator.state == ref_rng.bit_generator.state
+        plant.advance_to(k * 100_000_000)
+        got = ch.read().values
+        want = reference_values(kind, model, ref_bias, truth, ref_rng)
+        assert [bits(v) for v in got.values()] == [bits(v) for v in want.values()]
+    ch.sync_noise()
+    assert rng.bit_generator.state == ref_rng.bit_generator.state

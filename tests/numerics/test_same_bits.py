@@ -617,3 +617,30 @@ def ref_column_distance(hazard_mask, cap):
     np.minimum(last, nxt, out=last)
     np.minimum(last, cap, out=last)
     return last.astype(np.int16 if cap < 32767 else np.int32)
+
+
+# ---------------------------------------------------------------- the planner's clearance, all radii at once
+def ref_clearance_cells(hazard_px, pixel_m, f, cap_m):
+    """fsw.gnc.path_planner.clearance_cells as it was: one disc test per 0.25 m radius."""
+    from fsw.gnc import hazard
+    from fsw.gnc.path_planner import INFLATION_STEP_M
+    q = np.where(hazard_px, np.float32(-1.0), np.float32(0.0))
+    columns = hazard.column_distances(hazard_px)
+    for k in range(1, int(round(cap_m / INFLATION_STEP_M)) + 1):
+        r = k * INFLATION_STEP_M
+        q[~hazard.within_radius(hazard_px, r / pixel_m, columns)] = np.float32(r)
+    n = hazard_px.shape[0] // f
+    return q[: n * f, : n * f].reshape(n, f, n, f).min(axis=(1, 3))
+
+
+@given(st.integers(1, 48), st.floats(0.0, 0.3), st.integers(0, 2**31 - 1),
+       st.sampled_from([0.5, 0.25, 0.3, 0.7, 1.0, 2.0]), st.integers(1, 4), st.sampled_from([8.0, 3.0, 0.25, 1.1]))
+def test_clearance_for_all_radii_at_once_is_the_per_radius_loop(n, density, seed, pixel_m, f, cap_m):
+    """The clearance map from the first covering radius per pixel is the array the loop of
+    `within_radius` calls gave (values, dtype), on sparse and dense maps, odd pixel sizes
+    and caps, maps narrower than the largest disc."""
+    from fsw.gnc.path_planner import clearance_cells
+    mask = np.random.default_rng(seed).random((n, n)) < density
+    old, new = ref_clearance_cells(mask, pixel_m, f, cap_m), clearance_cells(mask, pixel_m, f, cap_m)
+    assert new.dtype == old.dtype and new.shape == old.shape
+    assert new.tobytes() == old.tobytes()

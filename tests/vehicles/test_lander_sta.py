@@ -115,3 +115,34 @@ def test_offer_out_of_reach_is_refused():
     run(world, sta, rover_end, 3, got.append)
     assert [(m.kind, m.tube) for m in got] == [("REFUSED", 9)]
     assert ledger.location(9) is None
+
+
+def test_every_step_publishes_the_status_the_arm_is_in():
+    """The status goes out every step; an idle arm's is the one it published last (the same
+    payload), and it follows every change of mode, work and seal."""
+    from fsw.core.bus import Bus
+    from fsw.vehicles.lander.topics import STA_STATUS, StaStatus
+    world, sta, rover_end, _ = setup()
+    bus = Bus()
+    sent = []
+    bus.subscribe(STA_STATUS.name, lambda _t, m: sent.append(m))
+    sta.ports.bus = bus
+    held_at = (1.5, 0.0, -0.5)
+
+    def rover(msg):
+        if msg.kind == "TAKEN":
+            world.presented = None
+    for cycles, offer in ((3, None), (150, 7), (5, None)):
+        if offer:
+            world.presented = (offer, held_at)
+            rover_end.send("OFFER", offer, held_at)
+        before = len(sent)
+        for _ in range(cycles):
+            world.step(0.1)
+            sta.step(0)
+            bus.deliver()
+            assert sent[-1] == StaStatus(sta.mode, sta.busy, sta.sealed)
+            for m in rover_end.receive():
+                rover(m)
+        assert len(sent) - before >= cycles             # one a step at least (mode changes publish too)
+    assert any(s.busy for s in sent) and not sent[-1].busy and sta.os_confirmed == [7]

@@ -79,6 +79,7 @@ class SampleTransferArm(Component):
         self._g = None             # last gripper reading
         self._os = None            # last OS sensor reading
         self._restored = False     # a warm restart put the state back: reconcile on the next step
+        self._status: StaStatus | None = None   # the status last published
 
     # ------------------------------------------------------------ guards
     def lander_on_surface(self) -> bool:
@@ -134,7 +135,13 @@ class SampleTransferArm(Component):
         self._publish_status()
 
     def _publish_status(self) -> None:
-        self.publish(STA_STATUS, StaStatus(self.mode, self.busy, self.sealed))
+        """Every step: while the arm idles (most of a delivery) the status is the last one
+        published, so that very (immutable, equal) payload goes out again instead of a new one."""
+        mode, busy, sealed = self.mode, self.busy, self.sealed
+        last = self._status
+        if last is None or last.mode != mode or last.busy != busy or last.sealed != sealed:
+            last = self._status = StaStatus(mode, busy, sealed)
+        self.publish(STA_STATUS, last)
 
     # ------------------------------------------------------------ devices
     def _sense(self) -> None:

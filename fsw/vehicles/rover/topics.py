@@ -11,9 +11,9 @@ its step plans from the fixed position exactly as before the split.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from fsw.core.ports import Topic
+from fsw.core.ports import Topic, message
 from fsw.gnc.dead_reckoning import wrap
 
 FIX_GROWTH_CAP = 0.5        # the bound never grows faster than this per metre (a learnt rate)
@@ -29,7 +29,7 @@ def raised_growth(shift_m: float, bound_m: float, since_fix_m: float, fix_bound_
     return None
 
 
-@dataclass(frozen=True)
+@message
 class PositionFix:
     """A position fix for navigation: where the rover is, how sure, and who says so."""
 
@@ -46,7 +46,7 @@ class PositionFix:
         return self.kind != "ground"
 
 
-@dataclass(frozen=True)
+@message
 class NavState:
     """Navigation's estimate and what the drive and the pickup need of it."""
 
@@ -71,7 +71,7 @@ class NavState:
                        growth_per_m=self.growth_per_m if growth is None else growth)
 
 
-@dataclass(frozen=True)
+@message
 class RoverStatus:
     """The manager as the hand-off needs it, published just before its per-mode work each step."""
 
@@ -82,7 +82,7 @@ class RoverStatus:
     gripper_tube: int               # the tube id it reads (0: none)
 
 
-@dataclass(frozen=True)
+@message
 class HandoffReply:
     """The lander's answer to an offer (TAKEN or REFUSED), as the manager received it."""
 
@@ -90,7 +90,7 @@ class HandoffReply:
     tube: int
 
 
-@dataclass(frozen=True)
+@message
 class HandoffNote:
     """What the hand-off tells the manager: a tube "taken" or "refused", "done" (nothing left
     aboard; `all_done` when no depot tube is left either), or "fault" (refused too often,
@@ -102,7 +102,7 @@ class HandoffNote:
     stop: bool = False
 
 
-@dataclass(frozen=True)
+@message
 class DriveOrder:
     """What the manager wants of the wheels this step (published at the end of its step):
     "stop", "pursue" the path, or "none" (leave them be); `path` when it planned a new one."""
@@ -121,7 +121,7 @@ class DriveOrder:
     progress: bool = False                          # a tube stowed or the lander reached: hazard stops in a row restart
 
 
-@dataclass(frozen=True)
+@message
 class DriveNote:
     """Mobility stopped on its own: "hazard" (HAZARD_STOP) or "replan" (the bound outgrew the plan);
     or what a HAZARD_STOP step came to: "hold" (blind navcam: held), "clear" (replan from here),
@@ -130,7 +130,7 @@ class DriveNote:
     kind: str
 
 
-@dataclass(frozen=True)
+@message
 class PickupOrder:
     """The manager as the pickup needs it, published at the end of every manager step (after its
     per-mode work): the mode it ended in, the task tube, the known tubes (landmarks), what the
@@ -149,7 +149,7 @@ class PickupOrder:
     at_goal: bool = False                           # the rover is at that path's end
 
 
-@dataclass(frozen=True)
+@message
 class PickupNote:
     """A move the pickup asks of the manager's mode table, with the facts its guards test:
     "in_reach", "grasped", "retry", "give_up", "stowed" (custody moves), "fault" (a tube in
@@ -164,7 +164,7 @@ class PickupNote:
     retries_left: bool = False
 
 
-@dataclass(frozen=True)
+@message
 class PickupWish:
     """The pickup's last word each step (after its notes): what it wants of the wheels ("" the
     manager's own order, "stop", "pursue" its creep), a path it asks the manager for ("seen":
