@@ -18,6 +18,7 @@ any machine.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -108,10 +109,10 @@ class TiledTerrain:
         if f < 1 or self.n % f:
             raise ValueError(f"{res_m} m is not a whole divisor of the {self.period_m} m map")
         m = self.n // f
-        h = self._h.astype(np.float64).reshape(m, f, m, f)
+        h = self._h.reshape(m, f, m, f)
         out = np.zeros((m, m))
-        for a in range(f):          # fixed-order sums (no pairwise reduction)
-            for b in range(f):
+        for a in range(f):          # fixed-order sums (no pairwise reduction), each cell made
+            for b in range(f):      # float64 as it is added (not a float64 copy of the map first)
                 out += h[:, a, :, b]
         return out / (f * f)
 
@@ -126,15 +127,50 @@ def shading(heights: np.ndarray, res: float, sun_elevation_deg: float, sun_azimu
     return np.maximum(ndots, 0.0) / sz
 
 
+def _make_albedo(seed: int, params: RegionParams) -> np.ndarray:
+    rng = np.random.default_rng([seed, 0xA1BE])
+    field = _spectral_field(rng, params.albedo_cells, params.albedo_res_m, params.albedo_beta).astype(np.float64)
+    return np.clip(ALBEDO_MEAN * (1.0 + params.albedo_contrast * field), 0.05, 0.5)
+
+
+ALBEDO_CACHE_MIN_CELLS = 1024      # fields this large (a tenth of a second to make) are kept on disk
+
+
+def regional_albedo(seed: int, params: RegionParams = RegionParams()) -> np.ndarray:
+    """The albedo field of `seed` (float64, albedo_cells square): from the product cache
+    (sim/product_cache.py: the array this code made, CRC-checked) or made (and kept there).
+    Every landing process would otherwise make it again (~0.1 s of a ~2 s landing)."""
+    from fsw.gnc import map_product
+    from sim import product_cache
+    if params.albedo_cells < ALBEDO_CACHE_MIN_CELLS:
+        return _make_albedo(seed, params)
+    what = repr((seed, params.albedo_cells, params.albedo_res_m, params.albedo_beta, params.albedo_contrast,
+                 ALBEDO_MEAN))
+    name = f"albedo-{hashlib.sha256(what.encode()).hexdigest()[:16]}{map_product.SUFFIX}"
+    made: list[np.ndarray] = []
+
+    def make(path) -> None:
+        made.append(_make_albedo(seed, params))
+        map_product.write(path, {"albedo": made[0]}, {"albedo": what})
+    path = product_cache.entry(name, make)
+    if made or path is None:
+        return made[0] if made else _make_albedo(seed, params)
+    try:
+        product = map_product.read(path)
+        if product.meta.get("albedo") != what:
+            raise map_product.MapProductError(f"{path}: another albedo")
+        return product.array("albedo")
+    except (map_product.MapProductError, OSError):
+        return _make_albedo(seed, params)
+
+
 class LandingWorld:
     """The tiled site terrain and the regional albedo over it (one per site seed)."""
 
     def __init__(self, tile: Terrain, seed: int, params: RegionParams = RegionParams()) -> None:
         self.terrain = TiledTerrain(tile)
         self.params = params
-        rng = np.random.default_rng([int(seed), 0xA1BE])
-        field = _spectral_field(rng, params.albedo_cells, params.albedo_res_m, params.albedo_beta).astype(np.float64)
-        self.albedo = np.clip(ALBEDO_MEAN * (1.0 + params.albedo_contrast * field), 0.05, 0.5)
+        self.albedo = regional_albedo(int(seed), params)
         self.albedo_period_m = params.albedo_cells * params.albedo_res_m
         if abs(self.albedo_period_m / self.terrain.period_m - round(self.albedo_period_m / self.terrain.period_m)) > 1e-9:
             raise ValueError("the albedo period must be a whole number of site-map periods")

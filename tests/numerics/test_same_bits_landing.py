@@ -17,8 +17,10 @@ from fsw.gnc import map_product
 from fsw.gnc.kepler import norm
 from fsw.gnc.site_select import periodic_height
 from fsw.gnc.trn import _window_sums, ncc
+from sim import landing_world
 from sim.atmosphere import MarsAtmosphere
 from sim.entry import EntryVehicle
+from sim.landing_world import RegionParams, TiledTerrain
 from sim.mars import MARS
 
 
@@ -317,3 +319,31 @@ def test_chute_range_with_the_model_written_out_is_the_same(m, h, vh, vz, scale,
     assert bits(eg.chute_range(h, vh, vz, m, scale, offset, end, step)) == bits(
         ref_chute_range(h, vh, vz, m, scale, offset, end, step))
 
+
+# ---------------------------------------------------------------- the landing world
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([4, 8, 16]), st.sampled_from([1, 2, 4]), st.integers(0, 2**32 - 1),
+       st.sampled_from(["<f4", "<f8"]))
+def test_coarse_heights_cast_cell_by_cell_are_the_copy_s(cells, f, seed, dtype):
+    """Each block's fixed-order sum of the map's cells made float64 as they are added is the
+    sum over a float64 copy of the map."""
+    n = cells * f
+    h = (np.random.default_rng(seed).standard_normal((n, n)) * 40).astype(np.dtype(dtype))
+    tiled = TiledTerrain.__new__(TiledTerrain)
+    tiled._h, tiled.n, tiled.res, tiled.period_m = h, n, 0.5, n * 0.5
+    ref = np.zeros((cells, cells))
+    h64 = h.astype(np.float64).reshape(cells, f, cells, f)
+    for a in range(f):
+        for b in range(f):
+            ref += h64[:, a, :, b]
+    assert bits(tiled.coarse_heights(0.5 * f)) == bits(ref / (f * f))
+
+
+def test_the_albedo_kept_on_disk_is_the_one_made(tmp_path, monkeypatch):
+    monkeypatch.setenv("MSR_CACHE_DIR", str(tmp_path))
+    made = landing_world._make_albedo(7, RegionParams())
+    first, again = landing_world.regional_albedo(7, RegionParams()), landing_world.regional_albedo(7, RegionParams())
+    assert len(list(tmp_path.rglob("albedo-*"))) == 1
+    for a in (first, again):
+        assert a.dtype == made.dtype and a.shape == made.shape and a.tobytes() == made.tobytes()
+    assert landing_world.regional_albedo(8, RegionParams()).tobytes() != made.tobytes()
