@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 FORMAT = "msr-map/1"
 MAGIC = b"MSRMAP\x00\x01"
@@ -157,12 +158,23 @@ class Layer:
         item = self.dtype.itemsize
         lo = int(cols.min())
         span = int(cols.max()) + 1 - lo
-        # the rows' spans read one after the other and taken apart once (a numpy call per row
-        # cost three times its read: a TRN landmark's window is ~120 rows)
-        nbytes, base, pread = span * item, self._offset + lo * item, self._f.pread
+        # Runs of consecutive rows (a window wraps round the map at most once) each read in one
+        # pread, from the first row's span to the last's (up to _CHUNK a read), the spans then
+        # viewed as rows and the columns taken once: a TRN landmark's window (~120 rows) was a
+        # pread and three numpy calls a row.
+        rl, ri = rows.tolist(), cols - lo
         step = width * item
-        spans = b"".join([pread(nbytes, base + i * step) for i in rows.tolist()])
-        return np.frombuffer(spans, dtype=self.dtype).reshape(len(rows), span).take(cols - lo, axis=1)
+        parts, k = [], 0
+        while k < len(rl):
+            first, m = rl[k], 1
+            limit = max(1, _CHUNK // step)
+            while k + m < len(rl) and rl[k + m] == first + m and m < limit:
+                m += 1
+            buf = self._f.pread(((m - 1) * width + span) * item, self._offset + (first * width + lo) * item)
+            band = as_strided(np.frombuffer(buf, dtype=self.dtype), (m, span), (step, item), writeable=False)
+            parts.append(band.take(ri, axis=1))
+            k += m
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _read(self, r: range, c: range, width: int) -> np.ndarray:
         """Rows `r`, columns `c` (ranges, any step) of a (len, width) layout."""
