@@ -67,6 +67,25 @@ def bilinear_periodic(grid: np.ndarray, res: float, x: np.ndarray, y: np.ndarray
     return top * (1.0 - ty) + bottom * ty
 
 
+def bilinear_periodic_grid(grid: np.ndarray, res: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """`bilinear_periodic(grid, res, *np.meshgrid(xs, ys))`, the very floats, for the points of
+    a lattice (xs east, ys north: 1-D float64): the cells and weights of a column (a row) are
+    worked out once for all of it, not once a point (a camera image, the orbital map)."""
+    n0, n1 = grid.shape
+    fx = xs / res + (0.5 * n1 - 0.5)
+    fy = ys / res + (0.5 * n0 - 0.5)
+    j0 = np.floor(fx)
+    i0 = np.floor(fy)
+    tx, ty = (fx - j0)[None, :], (fy - i0)[:, None]
+    j0 = j0.astype(np.int64) % n1
+    i0 = i0.astype(np.int64) % n0
+    j1, i1 = (j0 + 1) % n1, (i0 + 1) % n0
+    r0, r1 = grid[i0], grid[i1]
+    top = r0[:, j0] * (1.0 - tx) + r0[:, j1] * tx
+    bottom = r1[:, j0] * (1.0 - tx) + r1[:, j1] * tx
+    return top * (1.0 - ty) + bottom * ty
+
+
 class TiledTerrain:
     """The site map repeated with its own period: height, rocks and dunes at any point."""
 
@@ -190,6 +209,13 @@ class LandingWorld:
         s = bilinear_periodic(self.shade(sun_elevation_deg, sun_azimuth_deg), self.shade_res_m, x, y)
         return a * s
 
+    def radiance_grid(self, xs: np.ndarray, ys: np.ndarray, sun_elevation_deg: float,
+                      sun_azimuth_deg: float) -> np.ndarray:
+        """`radiance` at the lattice of xs (east) and ys (north), rows north: the same floats."""
+        a = bilinear_periodic_grid(self.albedo, self.params.albedo_res_m, xs, ys)
+        s = bilinear_periodic_grid(self.shade(sun_elevation_deg, sun_azimuth_deg), self.shade_res_m, xs, ys)
+        return a * s
+
     def orbital_map(self) -> np.ndarray:
         """The orbital map product: radiance under the orbital sun at `map_res_m` over one albedo
         period, 8-bit (row i north, column j east, centred on the site)."""
@@ -199,8 +225,7 @@ class LandingWorld:
         out = np.empty((n, n), dtype=np.uint8)
         rows = 256
         for i0 in range(0, n, rows):     # in bands of rows: a 2048^2 float64 temporary is 32 MB each
-            x, y = np.meshgrid(c, c[i0:i0 + rows])
-            rad = self.radiance(x, y, p.orbital_sun_elevation_deg, p.orbital_sun_azimuth_deg)
+            rad = self.radiance_grid(c, c[i0:i0 + rows], p.orbital_sun_elevation_deg, p.orbital_sun_azimuth_deg)
             out[i0:i0 + rows] = np.clip(np.rint(rad * (110.0 / ALBEDO_MEAN)), 0, 255)
         return out
 
@@ -213,5 +238,5 @@ def fetch_shift_m(touchdown_xy: tuple[float, float], period_m: float, res_m: flo
     return one(touchdown_xy[0]), one(touchdown_xy[1])
 
 
-__all__ = ["ALBEDO_MEAN", "LandingWorld", "RegionParams", "TiledTerrain", "bilinear_periodic", "fetch_shift_m",
-           "shading", "wrap_coord"]
+__all__ = ["ALBEDO_MEAN", "LandingWorld", "RegionParams", "TiledTerrain", "bilinear_periodic",
+           "bilinear_periodic_grid", "fetch_shift_m", "shading", "wrap_coord"]

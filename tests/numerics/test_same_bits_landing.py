@@ -432,3 +432,16 @@ def test_the_descent_written_out_flies_the_same_bits_to_touchdown(pos, vel, thro
         if a.landed:
             break
     assert (a.touchdown is None) == (b.touchdown is None) and repr(a.touchdown) == repr(b.touchdown)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 9), st.integers(2, 9), st.floats(0.5, 20.0), st.integers(0, 2**32 - 1),
+       st.lists(st.floats(-500.0, 500.0), min_size=1, max_size=12),
+       st.lists(st.floats(-500.0, 500.0), min_size=1, max_size=12))
+def test_bilinear_on_a_lattice_is_the_pointwise_one(n0, n1, res, seed, xs, ys):
+    """The camera's and the orbital map's samples: per column and per row, the same floats as
+    every point of the meshgrid on its own (wrapping round, either sign)."""
+    grid = np.random.default_rng(seed).uniform(0.05, 0.5, (n0, n1))
+    xs, ys = np.array(xs), np.array(ys)
+    want = landing_world.bilinear_periodic(grid, res, *np.meshgrid(xs, ys))
+    assert bits(landing_world.bilinear_periodic_grid(grid, res, xs, ys)) == bits(want)
