@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from fsw.gnc import entry_guidance as eg
 from fsw.gnc import map_product
+from fsw.gnc.descent_guidance import G_MARS
 from fsw.gnc.entry_nav import to_frame
 from fsw.gnc.kepler import norm
 from fsw.gnc.site_select import periodic_height
-from fsw.gnc.descent_guidance import G_MARS
 from fsw.gnc.trn import _window_sums, ncc
 from fsw.vehicles.lander.descent_nav import DescentNavigator
 from sim import landing_world
@@ -27,7 +27,6 @@ from sim.descent import G0 as DESCENT_G0, DescentParams, DescentVehicle
 from sim.entry import EntryVehicle
 from sim.landing_world import RegionParams, TiledTerrain
 from sim.mars import MARS
-
 
 real = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
