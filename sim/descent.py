@@ -108,7 +108,9 @@ class DescentVehicle:
     def clearance(self, pos=None) -> float:
         """Lowest foot height above the terrain (m)."""
         x, y, z = self.pos if pos is None else pos
-        hmax = max(self.terrain.height_at(x + fx, y + fy) for fx, fy in self.feet)
+        h = self.terrain.height_at
+        (ax, ay), (bx, by), (cx, cy), (dx, dy) = self.feet      # four feet, in order
+        hmax = max(h(x + ax, y + ay), h(x + bx, y + by), h(x + cx, y + cy), h(x + dx, y + dy))
         return z - self.params.leg_height_m - hmax
 
     def step(self, dt: float) -> None:
@@ -131,11 +133,13 @@ class DescentVehicle:
         used = min(self.propellant_kg, mdot * dt)
         m_mid = m0 - 0.5 * used
         # Midpoint (RK2) in velocity with the mid-step mass: exact for constant acceleration.
-        sf1, a1 = self._accel(self.vel, m0, thrust)
-        v_mid = tuple(self.vel[i] + 0.5 * dt * a1[i] for i in range(3))
+        vel, pos = self.vel, self.pos
+        sf1, a1 = self._accel(vel, m0, thrust)
+        h = 0.5 * dt                # the tuples written out (generators were most of a step)
+        v_mid = (vel[0] + h * a1[0], vel[1] + h * a1[1], vel[2] + h * a1[2])
         sf, a2 = self._accel(v_mid, m_mid, thrust)
-        new_pos = tuple(self.pos[i] + dt * v_mid[i] for i in range(3))
-        new_vel = tuple(self.vel[i] + dt * a2[i] for i in range(3))
+        new_pos = (pos[0] + dt * v_mid[0], pos[1] + dt * v_mid[1], pos[2] + dt * v_mid[2])
+        new_vel = (vel[0] + dt * a2[0], vel[1] + dt * a2[1], vel[2] + dt * a2[2])
         self.propellant_kg -= used
         self.specific_force = sf
         if self.clearance(new_pos) <= 0.0:

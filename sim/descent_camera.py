@@ -61,8 +61,7 @@ def render(world: LandingWorld, x_m: float, y_m: float, height_m: float, look_ra
     sub = (np.arange(n * s, dtype=np.float64) + 0.5) / s - 0.5 * n     # pixel units from the centre
     tx = sub * step + look_rad[0]
     ty = sub * step + look_rad[1]
-    gx, gy = np.meshgrid(x_m + height_m * tx, y_m + height_m * ty)
-    rad = world.radiance(gx, gy, cam.sun_elevation_deg, cam.sun_azimuth_deg)
+    rad = world.radiance_grid(x_m + height_m * tx, y_m + height_m * ty, cam.sun_elevation_deg, cam.sun_azimuth_deg)
     acc = np.zeros((n, n))
     for a in range(s):                 # the pixel's footprint, fixed order
         for b in range(s):

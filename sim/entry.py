@@ -113,6 +113,14 @@ class EntryVehicle:
                            atmosphere.wind_east_high_mps, atmosphere.wind_north_high_mps))
         self._cda = capsule.cd * capsule.area_m2
         self._ld = capsule.lift_to_drag if lift else 0.0
+        # _deriv's constants (four calls a step), each the very value its expression gave there
+        self._re = mars.radius_eq_m
+        self._neg_gm = -mars.gm_m3ps2
+        self._j2_rr = 1.5 * mars.j2 * mars.radius_eq_m * mars.radius_eq_m
+        self._two_w = 2.0 * mars.omega_radps
+        self._ww = mars.omega_radps * mars.omega_radps
+        self._chute_area = chute.area_m2
+        self._density, self._sound, self._wind = atmosphere.density, atmosphere.speed_of_sound, atmosphere.wind
         self._air_data()
 
     def _air_data(self) -> None:
@@ -159,19 +167,18 @@ class EntryVehicle:
 
     # --------------------------------------------------------------- dynamics
     def _deriv(self, t: float, bank: float, x: float, y: float, z: float, vx: float, vy: float, vz: float):
-        m = self.mars
         r2 = x * x + y * y + z * z
         rn = math.sqrt(r2)
-        k = -m.gm_m3ps2 / (r2 * rn)
-        f = 1.5 * m.j2 * m.radius_eq_m * m.radius_eq_m / r2
+        k = self._neg_gm / (r2 * rn)
+        f = self._j2_rr / r2
         zz = 5.0 * z * z / r2
         kxy = k * (1.0 + f * (1.0 - zz))
-        w = m.omega_radps
-        ax = kxy * x + 2.0 * w * vy + w * w * x
-        ay = kxy * y - 2.0 * w * vx + w * w * y
+        w2, ww = self._two_w, self._ww
+        ax = kxy * x + w2 * vy + ww * x
+        ay = kxy * y - w2 * vx + ww * y
         az = k * (1.0 + f * (3.0 - zz)) * z
-        h = rn - m.radius_eq_m
-        we, wn = self.atm.wind(h) if self._windy else (0.0, 0.0)
+        h = rn - self._re
+        we, wn = self._wind(h) if self._windy else (0.0, 0.0)
         ux_, uy_, uz_ = vx, vy, vz
         if we or wn:                                        # air-relative velocity: wind removed
             rxy = math.sqrt(x * x + y * y)
@@ -184,19 +191,20 @@ class EntryVehicle:
         va = math.sqrt(ux_ * ux_ + uy_ * uy_ + uz_ * uz_)
         sx = sy = sz = 0.0
         if va > 1e-6:
-            rho = self.atm.density(h)
+            rho = self._density(h)
             q = 0.5 * rho * va * va
             d = q * self._cda / self.mass
             dx, dy, dz = ux_ / va, uy_ / va, uz_ / va       # air-relative velocity direction
             cd_chute = 0.0
-            if self.chute_deploy_t is not None:
-                frac = self.chute.area_fraction(t - self.chute_deploy_t)
+            deployed = self.chute_deploy_t
+            if deployed is not None:
+                frac = self.chute.area_fraction(t - deployed)
                 if frac > 0.0:
-                    mach = va / self.atm.speed_of_sound(h)
-                    cd_chute = q * self.chute.cd(mach) * self.chute.area_m2 * frac / self.mass
+                    mach = va / self._sound(h)
+                    cd_chute = q * self.chute.cd(mach) * self._chute_area * frac / self.mass
             total = d + cd_chute
             sx, sy, sz = -total * dx, -total * dy, -total * dz
-            if self._ld and self.chute_deploy_t is None:
+            if self._ld and deployed is None:
                 # Lift: along "up" made normal to the velocity, turned by the bank about it.
                 px, py, pz = x / rn, y / rn, z / rn
                 pd = px * dx + py * dy + pz * dz

@@ -18,6 +18,7 @@ any machine.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -66,6 +67,25 @@ def bilinear_periodic(grid: np.ndarray, res: float, x: np.ndarray, y: np.ndarray
     return top * (1.0 - ty) + bottom * ty
 
 
+def bilinear_periodic_grid(grid: np.ndarray, res: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """`bilinear_periodic(grid, res, *np.meshgrid(xs, ys))`, the very floats, for the points of
+    a lattice (xs east, ys north: 1-D float64): the cells and weights of a column (a row) are
+    worked out once for all of it, not once a point (a camera image, the orbital map)."""
+    n0, n1 = grid.shape
+    fx = xs / res + (0.5 * n1 - 0.5)
+    fy = ys / res + (0.5 * n0 - 0.5)
+    j0 = np.floor(fx)
+    i0 = np.floor(fy)
+    tx, ty = (fx - j0)[None, :], (fy - i0)[:, None]
+    j0 = j0.astype(np.int64) % n1
+    i0 = i0.astype(np.int64) % n0
+    j1, i1 = (j0 + 1) % n1, (i0 + 1) % n0
+    r0, r1 = grid[i0], grid[i1]
+    top = r0[:, j0] * (1.0 - tx) + r0[:, j1] * tx
+    bottom = r1[:, j0] * (1.0 - tx) + r1[:, j1] * tx
+    return top * (1.0 - ty) + bottom * ty
+
+
 class TiledTerrain:
     """The site map repeated with its own period: height, rocks and dunes at any point."""
 
@@ -108,10 +128,10 @@ class TiledTerrain:
         if f < 1 or self.n % f:
             raise ValueError(f"{res_m} m is not a whole divisor of the {self.period_m} m map")
         m = self.n // f
-        h = self._h.astype(np.float64).reshape(m, f, m, f)
+        h = self._h.reshape(m, f, m, f)
         out = np.zeros((m, m))
-        for a in range(f):          # fixed-order sums (no pairwise reduction)
-            for b in range(f):
+        for a in range(f):          # fixed-order sums (no pairwise reduction), each cell made
+            for b in range(f):      # float64 as it is added (not a float64 copy of the map first)
                 out += h[:, a, :, b]
         return out / (f * f)
 
@@ -126,15 +146,50 @@ def shading(heights: np.ndarray, res: float, sun_elevation_deg: float, sun_azimu
     return np.maximum(ndots, 0.0) / sz
 
 
+def _make_albedo(seed: int, params: RegionParams) -> np.ndarray:
+    rng = np.random.default_rng([seed, 0xA1BE])
+    field = _spectral_field(rng, params.albedo_cells, params.albedo_res_m, params.albedo_beta).astype(np.float64)
+    return np.clip(ALBEDO_MEAN * (1.0 + params.albedo_contrast * field), 0.05, 0.5)
+
+
+ALBEDO_CACHE_MIN_CELLS = 1024      # fields this large (a tenth of a second to make) are kept on disk
+
+
+def regional_albedo(seed: int, params: RegionParams = RegionParams()) -> np.ndarray:
+    """The albedo field of `seed` (float64, albedo_cells square): from the product cache
+    (sim/product_cache.py: the array this code made, CRC-checked) or made (and kept there).
+    Every landing process would otherwise make it again (~0.1 s of a ~2 s landing)."""
+    from fsw.gnc import map_product
+    from sim import product_cache
+    if params.albedo_cells < ALBEDO_CACHE_MIN_CELLS:
+        return _make_albedo(seed, params)
+    what = repr((seed, params.albedo_cells, params.albedo_res_m, params.albedo_beta, params.albedo_contrast,
+                 ALBEDO_MEAN))
+    name = f"albedo-{hashlib.sha256(what.encode()).hexdigest()[:16]}{map_product.SUFFIX}"
+    made: list[np.ndarray] = []
+
+    def make(path) -> None:
+        made.append(_make_albedo(seed, params))
+        map_product.write(path, {"albedo": made[0]}, {"albedo": what})
+    path = product_cache.entry(name, make)
+    if made or path is None:
+        return made[0] if made else _make_albedo(seed, params)
+    try:
+        product = map_product.read(path)
+        if product.meta.get("albedo") != what:
+            raise map_product.MapProductError(f"{path}: another albedo")
+        return product.array("albedo")
+    except (map_product.MapProductError, OSError):
+        return _make_albedo(seed, params)
+
+
 class LandingWorld:
     """The tiled site terrain and the regional albedo over it (one per site seed)."""
 
     def __init__(self, tile: Terrain, seed: int, params: RegionParams = RegionParams()) -> None:
         self.terrain = TiledTerrain(tile)
         self.params = params
-        rng = np.random.default_rng([int(seed), 0xA1BE])
-        field = _spectral_field(rng, params.albedo_cells, params.albedo_res_m, params.albedo_beta).astype(np.float64)
-        self.albedo = np.clip(ALBEDO_MEAN * (1.0 + params.albedo_contrast * field), 0.05, 0.5)
+        self.albedo = regional_albedo(int(seed), params)
         self.albedo_period_m = params.albedo_cells * params.albedo_res_m
         if abs(self.albedo_period_m / self.terrain.period_m - round(self.albedo_period_m / self.terrain.period_m)) > 1e-9:
             raise ValueError("the albedo period must be a whole number of site-map periods")
@@ -154,6 +209,13 @@ class LandingWorld:
         s = bilinear_periodic(self.shade(sun_elevation_deg, sun_azimuth_deg), self.shade_res_m, x, y)
         return a * s
 
+    def radiance_grid(self, xs: np.ndarray, ys: np.ndarray, sun_elevation_deg: float,
+                      sun_azimuth_deg: float) -> np.ndarray:
+        """`radiance` at the lattice of xs (east) and ys (north), rows north: the same floats."""
+        a = bilinear_periodic_grid(self.albedo, self.params.albedo_res_m, xs, ys)
+        s = bilinear_periodic_grid(self.shade(sun_elevation_deg, sun_azimuth_deg), self.shade_res_m, xs, ys)
+        return a * s
+
     def orbital_map(self) -> np.ndarray:
         """The orbital map product: radiance under the orbital sun at `map_res_m` over one albedo
         period, 8-bit (row i north, column j east, centred on the site)."""
@@ -163,8 +225,7 @@ class LandingWorld:
         out = np.empty((n, n), dtype=np.uint8)
         rows = 256
         for i0 in range(0, n, rows):     # in bands of rows: a 2048^2 float64 temporary is 32 MB each
-            x, y = np.meshgrid(c, c[i0:i0 + rows])
-            rad = self.radiance(x, y, p.orbital_sun_elevation_deg, p.orbital_sun_azimuth_deg)
+            rad = self.radiance_grid(c, c[i0:i0 + rows], p.orbital_sun_elevation_deg, p.orbital_sun_azimuth_deg)
             out[i0:i0 + rows] = np.clip(np.rint(rad * (110.0 / ALBEDO_MEAN)), 0, 255)
         return out
 
@@ -177,5 +238,5 @@ def fetch_shift_m(touchdown_xy: tuple[float, float], period_m: float, res_m: flo
     return one(touchdown_xy[0]), one(touchdown_xy[1])
 
 
-__all__ = ["ALBEDO_MEAN", "LandingWorld", "RegionParams", "TiledTerrain", "bilinear_periodic", "fetch_shift_m",
-           "shading", "wrap_coord"]
+__all__ = ["ALBEDO_MEAN", "LandingWorld", "RegionParams", "TiledTerrain", "bilinear_periodic",
+           "bilinear_periodic_grid", "fetch_shift_m", "shading", "wrap_coord"]

@@ -53,6 +53,14 @@ class EntryModel:
     heatshield_mass_kg: float = 385.0
     surface_gravity_mps2: float = 3.71
 
+    def __post_init__(self) -> None:
+        # gravity_rotating's constants (it runs ~60k times a landing), each the very float
+        # its expression there gave: -GM, 1.5 J2 R R, 2 w, w w (left-to-right products)
+        object.__setattr__(self, "_neg_gm", -self.gm)
+        object.__setattr__(self, "_j2_rr", 1.5 * self.j2 * self.radius_ref_m * self.radius_ref_m)
+        object.__setattr__(self, "_two_w", 2.0 * self.omega_radps)
+        object.__setattr__(self, "_ww", self.omega_radps * self.omega_radps)
+
     @property
     def ballistic_coefficient(self) -> float:
         return self.mass_kg / self.cd_area_m2
@@ -79,12 +87,12 @@ def gravity_rotating(x: float, y: float, z: float, vx: float, vy: float, m: Entr
     """Gravity (point mass + J2) with the Coriolis and centrifugal terms of the Mars-fixed frame."""
     r2 = x * x + y * y + z * z
     rn = math.sqrt(r2)
-    k = -m.gm / (r2 * rn)
-    f = 1.5 * m.j2 * m.radius_ref_m * m.radius_ref_m / r2
+    k = m._neg_gm / (r2 * rn)
+    f = m._j2_rr / r2
     zz = 5.0 * z * z / r2
     kxy = k * (1.0 + f * (1.0 - zz))
-    w = m.omega_radps
-    return (kxy * x + 2.0 * w * vy + w * w * x, kxy * y - 2.0 * w * vx + w * w * y, k * (1.0 + f * (3.0 - zz)) * z)
+    w2, ww = m._two_w, m._ww
+    return (kxy * x + w2 * vy + ww * x, kxy * y - w2 * vx + ww * y, k * (1.0 + f * (3.0 - zz)) * z)
 
 
 def predict(r: Vec, v: Vec, bank0_rad: float, s: EntryGuidanceSettings, m: EntryModel,
@@ -98,21 +106,27 @@ def predict(r: Vec, v: Vec, bank0_rad: float, s: EntryGuidanceSettings, m: Entry
     span = max(v0 - s.v_align_mps, 1.0)
     beta = m.ballistic_coefficient
     ld = m.lift_to_drag
+    # The model's numbers taken out of deriv (4 calls a step, ~260 a prediction): the same
+    # floats, the same operations; m.density written out.
+    two_beta, bank_span = 2.0 * beta, b_al - bank0_rad
+    ref, rho_s, scale_h = m.radius_ref_m, density_scale * m.rho0_kgpm3, m.scale_height_m
+    sqrt, exp, cos = math.sqrt, math.exp, math.cos
 
     def deriv(x, y, z, vx, vy, vz):
         gx, gy, gz = gravity_rotating(x, y, z, vx, vy, m)
-        rn = math.sqrt(x * x + y * y + z * z)
-        vn = math.sqrt(vx * vx + vy * vy + vz * vz)
-        rho = m.density(rn - m.radius_ref_m, density_scale)
-        d = rho * vn * vn / (2.0 * beta)
+        rn = sqrt(x * x + y * y + z * z)
+        vn = sqrt(vx * vx + vy * vy + vz * vz)
+        alt = rn - ref
+        rho = rho_s * exp(-(-10e3 if -10e3 > alt else alt) / scale_h)
+        d = rho * vn * vn / two_beta
         frac = min(max((v0 - vn) / span, 0.0), 1.0)
-        bank = bank0_rad + frac * (b_al - bank0_rad)
+        bank = bank0_rad + frac * bank_span
         ux, uy, uz = x / rn, y / rn, z / rn
         dx, dy, dz = vx / vn, vy / vn, vz / vn
         p = ux * dx + uy * dy + uz * dz
         lx, ly, lz = ux - p * dx, uy - p * dy, uz - p * dz
-        ln = math.sqrt(lx * lx + ly * ly + lz * lz)
-        lift = ld * d * math.cos(bank) / ln
+        ln = sqrt(lx * lx + ly * ly + lz * lz)
+        lift = ld * d * cos(bank) / ln
         return (vx, vy, vz, gx - d * dx + lift * lx, gy - d * dy + lift * ly, gz - d * dz + lift * lz)
 
     x, y, z = r
@@ -242,15 +256,25 @@ def chute_range(height_m: float, vh_mps: float, vz_mps: float, m: EntryModel, de
     `altitude_offset_m` turns heights above the ground into altitudes for the density."""
     x, z, u, w, t = 0.0, height_m, vh_mps, vz_mps, 0.0
     g = m.surface_gravity_mps2
+    # The model's numbers taken out of the loop (it runs ~340 times a call, the range trigger
+    # calls it every 10 Hz cycle in its box): the same floats, the same operations on them.
+    # A mass or drag area less 0.0 or plus 0.0 is itself; m.density written out.
+    mass_full, mass_light = m.mass_kg, m.mass_kg - m.heatshield_mass_kg
+    sub, dsup = m.chute_cd_area_subsonic_m2, m.chute_cd_area_m2 - m.chute_cd_area_subsonic_m2
+    capsule, delay = m.cd_area_m2, m.chute_delay_s
+    rho, scale_h, exp, sqrt = density_scale * m.rho0_kgpm3, m.scale_height_m, math.exp, math.sqrt
     for _ in range(2000):
         if z <= end_height_m:
             break
-        mass = m.mass_kg - (m.heatshield_mass_kg if t >= 20.0 else 0.0)
-        vn = math.sqrt(u * u + w * w)
-        f = min(max((vn - 190.0) / 130.0, 0.0), 1.0)
-        chute = m.chute_cd_area_subsonic_m2 + f * (m.chute_cd_area_m2 - m.chute_cd_area_subsonic_m2)
-        cda = m.cd_area_m2 + (chute if t >= m.chute_delay_s else 0.0)
-        k = 0.5 * m.density(z + altitude_offset_m, density_scale) * vn * cda / mass
+        mass = mass_light if t >= 20.0 else mass_full
+        vn = sqrt(u * u + w * w)
+        if t >= delay:
+            f = min(max((vn - 190.0) / 130.0, 0.0), 1.0)
+            cda = capsule + (sub + f * dsup)
+        else:
+            cda = capsule
+        alt = z + altitude_offset_m
+        k = 0.5 * (rho * exp(-(-10e3 if -10e3 > alt else alt) / scale_h)) * vn * cda / mass
         u -= step_s * k * u
         w -= step_s * (k * w + g)
         x += step_s * u

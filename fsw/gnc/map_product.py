@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 FORMAT = "msr-map/1"
 MAGIC = b"MSRMAP\x00\x01"
@@ -102,7 +103,7 @@ class Layer:
         if type(key) is tuple and len(key) == 2 and self.ndim == 2:     # one cell: the row cache
             i, j = key
             if type(i) is int and type(j) is int and 0 <= i < self.shape[0] and 0 <= j < self.shape[1]:
-                return self._row(i)[j]
+                return self.row(i)[j]
         key = key if isinstance(key, tuple) else (key,)
         if len(key) == 2 and all(isinstance(k, np.ndarray) for k in key):
             return self._outer(*key)
@@ -129,8 +130,9 @@ class Layer:
             out, keep = out[0], keep[1:]
         return out[tuple(slice(None) if k else 0 for k in keep)]     # an int index drops its axis
 
-    def _row(self, i: int) -> np.ndarray:
-        """Row i of a 2-D layer, from the last ROW_CACHE rows read (the oldest one dropped)."""
+    def row(self, i: int) -> np.ndarray:
+        """Row i (0 <= i < rows) of a 2-D layer, from the last ROW_CACHE rows read (the oldest
+        one dropped): read-only, the bytes of the file."""
         row = self._rows.get(i)
         if row is None:
             if len(self._rows) >= self.ROW_CACHE:
@@ -148,19 +150,31 @@ class Layer:
                 or ii.dtype.kind not in "iu" or jj.dtype.kind not in "iu"):
             raise IndexError(f"layer {self.name!r}: integer arrays index it only as np.ix_(rows, cols)")
         rows, cols = ii[:, 0], jj[0]
-        out = np.empty((len(rows), len(cols)), dtype=self.dtype)
         if not len(rows) or not len(cols):
-            return out
+            return np.empty((len(rows), len(cols)), dtype=self.dtype)
         n, width = self.shape
         if rows.min() < 0 or rows.max() >= n or cols.min() < 0 or cols.max() >= width:
             raise IndexError(f"layer {self.name!r}: np.ix_ index out of range for {self.shape}")
         item = self.dtype.itemsize
         lo = int(cols.min())
         span = int(cols.max()) + 1 - lo
-        for k, i in enumerate(rows):
-            row = self._f.pread(span * item, self._offset + (int(i) * width + lo) * item)
-            out[k] = np.frombuffer(row, dtype=self.dtype)[cols - lo]
-        return out
+        # Runs of consecutive rows (a window wraps round the map at most once) each read in one
+        # pread, from the first row's span to the last's (up to _CHUNK a read), the spans then
+        # viewed as rows and the columns taken once: a TRN landmark's window (~120 rows) was a
+        # pread and three numpy calls a row.
+        rl, ri = rows.tolist(), cols - lo
+        step = width * item
+        parts, k = [], 0
+        while k < len(rl):
+            first, m = rl[k], 1
+            limit = max(1, _CHUNK // step)
+            while k + m < len(rl) and rl[k + m] == first + m and m < limit:
+                m += 1
+            buf = self._f.pread(((m - 1) * width + span) * item, self._offset + (first * width + lo) * item)
+            band = as_strided(np.frombuffer(buf, dtype=self.dtype), (m, span), (step, item), writeable=False)
+            parts.append(band.take(ri, axis=1))
+            k += m
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _read(self, r: range, c: range, width: int) -> np.ndarray:
         """Rows `r`, columns `c` (ranges, any step) of a (len, width) layout."""

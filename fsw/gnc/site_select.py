@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from . import hazard
+from .map_product import Layer
 
 MAX_CANDIDATES = 24
 
@@ -32,8 +33,16 @@ def periodic_height(h: np.ndarray, res: float, corner_x: float, corner_y: float,
     tx, ty = fx - j, fy - i
     j0, i0 = j % n1, i % n0
     j1, i1 = (j0 + 1) % n1, (i0 + 1) % n0
-    top = float(h[i0, j0]) * (1 - tx) + float(h[i0, j1]) * tx
-    bottom = float(h[i1, j0]) * (1 - tx) + float(h[i1, j1]) * tx
+    # The cells by `item` (the stored value as a Python float, as float() gives): a product's
+    # layer's from the two rows of its row cache (`Layer.row`), an array's its own
+    if type(h) is Layer:
+        r0, r1 = h.row(i0), h.row(i1)
+        h00, h01, h10, h11 = r0.item(j0), r0.item(j1), r1.item(j0), r1.item(j1)
+    else:
+        c = h.item
+        h00, h01, h10, h11 = c(i0, j0), c(i0, j1), c(i1, j0), c(i1, j1)
+    top = h00 * (1 - tx) + h01 * tx
+    bottom = h10 * (1 - tx) + h11 * tx
     return top * (1 - ty) + bottom * ty
 
 

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,11 @@ def _window_sums(a: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]
 def ncc(template: np.ndarray, search: np.ndarray) -> np.ndarray:
     """Normalised cross-correlation of an integer template at every offset in `search`."""
     h, w = template.shape
-    oh, ow = search.shape[0] - h + 1, search.shape[1] - w + 1
-    corr = np.zeros((oh, ow), dtype=np.int64)
-    for u in range(h):                       # integer products: the order of the sums is free
-        for v in range(w):
-            t = int(template[u, v])
-            if t:
-                corr += t * search[u:u + oh, v:v + ow]
+    # Every offset's sum of products at once, over the windows as a strided view (no copy):
+    # integers, so the order of the sums is free (a landmark's 13 x 13 at 13 x 13 offsets was
+    # 169 numpy operations on small arrays, ten times the time of this one)
+    corr = np.einsum("ijuv,uv->ij", sliding_window_view(search.astype(np.int64, copy=False), (h, w)),
+                     template.astype(np.int64, copy=False))
     n = h * w
     st = int(template.sum())
     st2 = int((template * template).sum())

@@ -1,0 +1,104 @@
+"""Wall and CPU time of the campaign's landing phase (`landing` as the campaign flies it), this
+tree against baselines, interleaved; and the telemetry sha256 of every run.
+
+    .venv/bin/python bench/landing.py --against /work/wt/s5base --rounds 5
+    .venv/bin/python bench/landing.py --against /work/wt/s5base --cold    # no product cache
+
+Each run is a fresh interpreter (the tree's own `.venv` if it has one) that times
+`run_scenario` of the landing alone, into a scratch directory, with the campaign seed 1's
+landing phase seed. Warm (the default): the map products and the site terrain come from the
+product cache (a first untimed run of each tree fills it, as a campaign run before would);
+`--cold`: every run gets an empty cache directory (MSR_CACHE_DIR) and pays for making them.
+Rounds rotate the order of the trees so a machine whose speed drifts favours none; the
+table gives medians. Goal (issue 23): the campaign, whose landing is ~2.1-2.5 s, in <= 10 s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+# The campaign's landing at campaign seed 1 (sim.campaign.runner.phase_seeds(1, 4)[0]): no
+# overrides (the landing is the campaign's first phase).
+CAMPAIGN_SEED1 = {"seed": 1641411168, "overrides": {}}
+
+# Runs in the child interpreter: argv = tree, setup JSON, scratch directory.
+CHILD = r"""
+import json, sys, time
+tree, setup, scratch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, tree)
+from sim.scenarios import landing
+assert landing.__file__.startswith(tree), (landing.__file__, tree)
+from sim.deployment import run_scenario
+t0, c0 = time.perf_counter(), time.process_time()
+s = run_scenario("landing", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"),
+                  "success": s.get("success"), "sha": s["telemetry_sha256"]}))
+"""
+
+
+def interpreter(tree: Path) -> str:
+    own = tree / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def run_once(tree: Path, setup: dict, cache: str | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-landing-") as scratch:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["MSR_CACHE_DIR"] = cache if cache is not None else os.path.join(scratch, "cache")
+        out = subprocess.run([interpreter(tree), "-c", CHILD, str(tree), json.dumps(setup), scratch],
+                             check=True, capture_output=True, text=True, env=env, cwd=scratch)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--against", action="append", default=[], help="a directory holding a checkout (repeatable)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cold", action="store_true", help="an empty product cache for every run")
+    args = ap.parse_args()
+    setup = CAMPAIGN_SEED1
+    trees = {(Path(p).resolve().name or p): Path(p).resolve() for p in args.against}
+    trees["this"] = HERE
+    with tempfile.TemporaryDirectory(prefix="bench-landing-cache-") as caches:
+        cache = {}
+        for name, tree in trees.items():   # one warm cache per tree, filled by an untimed run
+            cache[name] = None if args.cold else os.path.join(caches, name)
+            if not args.cold:
+                run_once(tree, setup, cache[name])
+        runs: dict[str, list[dict]] = {k: [] for k in trees}
+        for r in range(args.rounds):
+            order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
+            for name in order:
+                res = run_once(trees[name], setup, cache[name])
+                runs[name].append(res)
+                print(f"round {r + 1} {name:>10}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, "
+                      f"sha {res['sha'][:12]}", flush=True)
+    load = os.getloadavg()
+    print(f"\nlanding ({'cold' if args.cold else 'warm'} product cache, phase seed {setup['seed']}), "
+          f"medians of {args.rounds} rounds, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    med = {k: {f: statistics.median(r[f] for r in v) for f in ("wall_s", "cpu_s")} for k, v in runs.items()}
+    low = {k: {f: min(r[f] for r in v) for f in ("wall_s", "cpu_s")} for k, v in runs.items()}
+    print(f"{'tree':>10} {'wall s':>8} {'cpu s':>8} {'x real':>8} {'wall vs this':>13} {'cpu vs this':>12}"
+          f"   {'min wall':>8} {'min cpu':>8} {'min cpu vs this':>16}")
+    for k, m in med.items():
+        sim_s = runs[k][0]["sim_s"] or 0.0
+        print(f"{k:>10} {m['wall_s']:8.2f} {m['cpu_s']:8.2f} {sim_s / m['wall_s']:7.0f}x "
+              f"{m['wall_s'] / med['this']['wall_s']:12.2f}x {m['cpu_s'] / med['this']['cpu_s']:11.2f}x"
+              f"   {low[k]['wall_s']:8.2f} {low[k]['cpu_s']:8.2f} {low[k]['cpu_s'] / low['this']['cpu_s']:15.2f}x")
+    shas = {r["sha"] for v in runs.values() for r in v}
+    print(f"telemetry: {'the same bytes in every run' if len(shas) == 1 else 'DIFFERENT bytes'} "
+          f"(sha256 {' / '.join(sorted(s[:16] for s in shas))})")
+
+
+if __name__ == "__main__":
+    main()
