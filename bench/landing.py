@@ -17,15 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from phase_table import print_table  # noqa: E402
+
 HERE = Path(__file__).resolve().parents[1]
 
-# The campaign's landing at campaign seed 1 (sim.campaign.runner.phase_seeds(1, 4)[0]): no
+# The campaign's landing at campaign seed 1 (sim.campaign.phases.phase_seeds(1, 4)[0]): no
 # overrides (the landing is the campaign's first phase).
 CAMPAIGN_SEED1 = {"seed": 1641411168, "overrides": {}}
 
@@ -86,19 +88,7 @@ def main() -> None:
     print(f"\nlanding ({'cold' if args.cold else 'warm'} product cache, phase seed {setup['seed']}), "
           f"medians of {args.rounds} rounds, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
           f"on {os.cpu_count()} CPUs")
-    med = {k: {f: statistics.median(r[f] for r in v) for f in ("wall_s", "cpu_s")} for k, v in runs.items()}
-    low = {k: {f: min(r[f] for r in v) for f in ("wall_s", "cpu_s")} for k, v in runs.items()}
-    print(f"{'tree':>10} {'wall s':>8} {'cpu s':>8} {'x real':>8} {'wall vs this':>13} {'cpu vs this':>12}"
-          f"   {'min wall':>8} {'min cpu':>8} {'min cpu vs this':>16}")
-    for k, m in med.items():
-        sim_s = runs[k][0]["sim_s"] or 0.0
-        print(f"{k:>10} {m['wall_s']:8.2f} {m['cpu_s']:8.2f} {sim_s / m['wall_s']:7.0f}x "
-              f"{m['wall_s'] / med['this']['wall_s']:12.2f}x {m['cpu_s'] / med['this']['cpu_s']:11.2f}x"
-              f"   {low[k]['wall_s']:8.2f} {low[k]['cpu_s']:8.2f} {low[k]['cpu_s'] / low['this']['cpu_s']:15.2f}x")
-    shas = {r["sha"] for v in runs.values() for r in v}
-    print(f"telemetry: {'the same bytes in every run' if len(shas) == 1 else 'DIFFERENT bytes'} "
-          f"(sha256 {' / '.join(sorted(s[:16] for s in shas))})")
-
+    print_table(runs)
 
 if __name__ == "__main__":
     main()
