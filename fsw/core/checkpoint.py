@@ -5,6 +5,8 @@ is written atomically: write to a temporary file, fsync it, rename over the old 
 the directory. The previous good checkpoint is kept as `<name>.prev`, so a reset in the
 middle of a save (or a corrupted file) falls back to the last whole one instead of losing
 custody or counters. In SIL `MemoryCheckpointStore` keeps the same bytes in memory.
+A store re-encodes only the components whose state changed since its last save
+(`fsw.core.canonical`); the bytes are those of one `json.dumps` of the whole.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .canonical import CanonicalEncoder, text
+
 MAGIC = "msr-checkpoint-1"
 
 
@@ -21,11 +25,11 @@ class CheckpointError(Exception):
     """No valid checkpoint could be read (both copies missing or corrupt)."""
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False)
-
-
-def _encode(state: dict[str, Any], generation: int) -> bytes:
-    body = _ENCODER.encode({"generation": generation, "state": state})
+def _encode(state: dict[str, Any], generation: int, encoder: CanonicalEncoder | None = None) -> bytes:
+    """Canonical JSON of {"generation", "state"} under its SHA-256; `encoder` reuses the text of
+    what did not change since its last encoding (the same bytes either way)."""
+    state_text = text(state) if encoder is None else encoder.encode(state)
+    body = '{"generation":%s,"state":%s}' % (text(generation), state_text)
     digest = hashlib.sha256(body.encode()).hexdigest()
     return f"{MAGIC} {digest}\n{body}\n".encode()
 
@@ -65,11 +69,12 @@ class _Store:
     def __init__(self) -> None:
         self.generation = 0
         self.saves = 0
+        self._encoder = CanonicalEncoder()
 
     def save(self, state: dict[str, Any]) -> int:
         """Keep `state` (serialised, checksummed); returns its generation number."""
         self.generation += 1
-        self._write(_encode(state, self.generation))
+        self._write(_encode(state, self.generation, self._encoder))
         self.saves += 1
         return self.generation
 
