@@ -3,13 +3,16 @@
     .venv/bin/python bench/checkpoint.py --against /work/wt/s5base           # the campaign's delivery
     .venv/bin/python bench/checkpoint.py --against /work/wt/s5base --scenario capture --seed 1
 
-One flight of the scenario with this tree; at every save the captured state is encoded by
-both trees' `_encode` (the baseline's `fsw/core/checkpoint.py` loaded on its own; the order
-alternates save by save so neither always finds the caches warm) and the two must give the
-same bytes. That is the encoding's cost in place, between ticks of a real flight (its caches
-cold). `capture` (every component's `checkpoint_state()`) is timed at the same saves. Then the
-recorded states are encoded again back to back, `--rounds` times per tree, interleaved (the
-encoding's cost with warm caches); the tables give medians.
+One flight of the scenario with this tree; at every save the captured state is kept three
+ways: `base`, the baseline's `_encode` (its `fsw/core/checkpoint.py` loaded on its own; what
+its in-memory store does at a save); `this`, what this tree's in-memory store (SIL) does at
+a save (`defer`: checked, the text of what changed left for a read); `durable`, what this
+tree's CheckpointStore does (`_encode`, the text now). The order rotates save by save so none
+always finds the caches warm, and after the timing all three must give the same bytes. That
+is the cost in place, between ticks of a real flight (its caches cold). `capture` (every
+component's `checkpoint_state()`) is timed at the same saves. Then the recorded states are
+kept again back to back, `--rounds` times each way, interleaved (warm caches); the tables give
+medians.
 """
 from __future__ import annotations
 
@@ -42,7 +45,8 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
     from fsw.core import checkpoint, restart
     from sim.deployment import run_scenario
 
-    times: dict[str, list[float]] = {"capture": [], "base": [], "this": []}
+    from fsw.core.canonical import CanonicalEncoder
+    times: dict[str, list[float]] = {"capture": [], "base": [], "this": [], "durable": []}
     states: list[bytes] = []
     sizes: list[int] = []
     clock = time.perf_counter
@@ -55,30 +59,34 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
         return state
     restart.capture = timed_capture
 
+    durable = CanonicalEncoder()
+
     def save(store, state):
         store.generation += 1
-        encoders = [("base", lambda: base._encode(state, store.generation)),
-                    ("this", lambda: checkpoint._encode(state, store.generation, store._encoder))]
-        if len(states) % 2:
-            encoders.reverse()
+        generation = store.generation
+        ways = [("base", lambda: base._encode(state, generation)),
+                ("this", lambda: store._encoder.defer(state)),
+                ("durable", lambda: checkpoint._encode(state, generation, durable))]
+        k = len(states) % 3
         got = {}
-        for name, encode in encoders:
+        for name, keep in ways[k:] + ways[:k]:
             t0 = clock()
             try:
-                got[name] = encode()
-            except (ValueError, TypeError) as exc:   # a state JSON refuses: both must refuse it
+                got[name] = keep()
+            except (ValueError, TypeError) as exc:   # a state JSON refuses: all must refuse it
                 got[name] = f"{type(exc).__name__}: {exc}"
             times[name].append(clock() - t0)
-        if got["base"] != got["this"]:
+        if not isinstance(got["this"], str):
+            got["this"] = checkpoint._frame(got["this"].text(), generation)
+        if not got["base"] == got["this"] == got["durable"]:
             raise SystemExit(f"save {len(states) + 1}: the encoders disagree")
         if isinstance(got["this"], str):
-            store.generation -= 1
             raise ValueError(got["this"].split(": ", 1)[1])
-        states.append(pickle.dumps((state, store.generation)))
+        states.append(pickle.dumps((state, generation)))
         sizes.append(len(got["this"]))
         store._write(got["this"])
         store.saves += 1
-        return store.generation
+        return generation
     stored = checkpoint._Store.save
     checkpoint._Store.save = save
     with tempfile.TemporaryDirectory(prefix="bench-checkpoint-") as scratch:
@@ -95,18 +103,22 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
 
 
 def replay(states: list[bytes], base, rounds: int) -> dict[str, list[float]]:
-    """Encode the recorded states back to back, each tree in turn, `rounds` times."""
+    """Keep the recorded states back to back, each way in turn, `rounds` times."""
     from fsw.core import checkpoint
     from fsw.core.canonical import CanonicalEncoder
     plain = [pickle.loads(s) for s in states]
-    totals: dict[str, list[float]] = {"base": [], "this": []}
+    totals: dict[str, list[float]] = {"base": [], "this": [], "durable": []}
     for r in range(rounds):
-        for name in (("base", "this") if r % 2 == 0 else ("this", "base")):
+        order = list(totals)[r % 3:] + list(totals)[:r % 3]
+        for name in order:
             encoder = CanonicalEncoder()
             t0 = time.process_time()
             if name == "base":
                 for state, generation in plain:
                     base._encode(state, generation)
+            elif name == "this":
+                for state, generation in plain:
+                    encoder.defer(state)
             else:
                 for state, generation in plain:
                     checkpoint._encode(state, generation, encoder)
@@ -129,19 +141,18 @@ def main() -> None:
     tot = {k: sum(v) for k, v in times.items()}
     print(f"{args.scenario}: {n} saves of {statistics.mean(sizes):.0f} bytes on average, "
           f"telemetry sha256 {sha[:16]}")
-    print("\nin flight (every save encoded by both, order alternating; per save median, and total)")
-    print(f"{'':>10} {'capture':>10} {'encode':>10} {'capture+encode':>15} {'total s':>9}")
-    for k in ("base", "this"):
-        print(f"{k:>10} {us['capture']:8.1f}us {us[k]:8.1f}us {us['capture'] + us[k]:13.1f}us "
-              f"{tot['capture'] + tot[k]:9.3f}")
-    print(f"{'base/this':>10} {'':>10} {us['base'] / us['this']:9.2f}x {(us['capture'] + us['base']) / (us['capture'] + us['this']):14.2f}x "
-          f"{(tot['capture'] + tot['base']) / (tot['capture'] + tot['this']):8.2f}x")
+    print("\nin flight (every save kept the three ways, order rotating; per save median, and total)")
+    print(f"{'':>10} {'capture':>10} {'keep':>10} {'capture+keep':>13} {'total s':>9} {'vs base':>8}")
+    whole = {k: tot["capture"] + tot[k] for k in ("base", "this", "durable")}
+    for k in ("base", "this", "durable"):
+        print(f"{k:>10} {us['capture']:8.1f}us {us[k]:8.1f}us {us['capture'] + us[k]:11.1f}us "
+              f"{whole[k]:9.3f} {whole['base'] / whole[k]:7.2f}x")
+    print(f"keep alone: base/this {us['base'] / us['this']:.2f}x, base/durable {us['base'] / us['durable']:.2f}x (medians)")
     totals = replay(states, base, args.rounds)
     med = {k: statistics.median(v) for k, v in totals.items()}
-    print(f"\nback to back ({args.rounds} rounds interleaved, CPU s for all {len(states)} encodings, median)")
+    print(f"\nback to back ({args.rounds} rounds interleaved, CPU s to keep all {len(states)} states, median)")
     for k, v in med.items():
-        print(f"{k:>10} {v:8.3f} s  {v / max(len(states), 1) * 1e6:7.1f} us a save")
-    print(f"{'base/this':>10} {med['base'] / med['this']:8.2f}x")
+        print(f"{k:>10} {v:8.3f} s  {v / max(len(states), 1) * 1e6:7.1f} us a save  {med['base'] / v:5.2f}x")
     print(json.dumps({"saves": n, "in_flight_us": us, "back_to_back_s": med}), file=sys.stderr)
 
 

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .canonical import CanonicalEncoder, text
+from .canonical import CanonicalEncoder, Deferred, text
 
 MAGIC = "msr-checkpoint-1"
 
@@ -28,10 +28,28 @@ class CheckpointError(Exception):
 def _encode(state: dict[str, Any], generation: int, encoder: CanonicalEncoder | None = None) -> bytes:
     """Canonical JSON of {"generation", "state"} under its SHA-256; `encoder` reuses the text of
     what did not change since its last encoding (the same bytes either way)."""
-    state_text = text(state) if encoder is None else encoder.encode(state)
+    return _frame(text(state) if encoder is None else encoder.encode(state), generation)
+
+
+def _frame(state_text: str, generation: int) -> bytes:
     body = '{"generation":%s,"state":%s}' % (text(generation), state_text)
     digest = hashlib.sha256(body.encode()).hexdigest()
     return f"{MAGIC} {digest}\n{body}\n".encode()
+
+
+class _Pending:
+    """A checkpoint kept in memory: checked when saved, its bytes made when first read."""
+
+    __slots__ = ("state", "generation", "_data")
+
+    def __init__(self, state: Deferred, generation: int) -> None:
+        self.state, self.generation, self._data = state, generation, None
+
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = _frame(self.state.text(), self.generation)
+            self.state = None
+        return self._data
 
 
 def _decode(data: bytes, path: Path) -> tuple[int, dict[str, Any]]:
@@ -72,11 +90,15 @@ class _Store:
         self._encoder = CanonicalEncoder()
 
     def save(self, state: dict[str, Any]) -> int:
-        """Keep `state` (serialised, checksummed); returns its generation number."""
+        """Keep `state` (serialised, checksummed); returns its generation number. What JSON
+        refuses in it raises here (ValueError, TypeError), whichever the store."""
         self.generation += 1
-        self._write(_encode(state, self.generation, self._encoder))
+        self._keep(state, self.generation)
         self.saves += 1
         return self.generation
+
+    def _keep(self, state: dict[str, Any], generation: int) -> None:
+        self._write(_encode(state, generation, self._encoder))
 
     def load(self) -> dict[str, Any]:
         """The newest valid checkpoint; falls back to the previous one; CheckpointError if none."""
@@ -143,18 +165,42 @@ class CheckpointStore(_Store):
 class MemoryCheckpointStore(_Store):
     """In RAM, for SIL: the same serialisation and checksum as the durable store (so what is
     checkpointed is exercised), the newest and previous copies kept, no disk, no fsync. A
-    processor reset simulated in-process keeps the store object, as flash survives a reset."""
+    processor reset simulated in-process keeps the store object, as flash survives a reset.
+
+    A save is checked whole when it is made (what JSON refuses fails that save), but the text
+    of what changed since the last save is made only when the copy is read (`data`,
+    `prev_data`, `load`): in SIL that is after a simulated reset, and most saves are never
+    read. The bytes are the same whenever they are made (from snapshots taken at the save)."""
 
     durable = False
 
     def __init__(self, name: str = "memory:checkpoint.json") -> None:
         super().__init__()
         self.path = Path(name)
-        self.data: bytes | None = None
-        self.prev_data: bytes | None = None
+        self._newest: bytes | _Pending | None = None
+        self._prev: bytes | _Pending | None = None
+
+    @property
+    def data(self) -> bytes | None:
+        return _bytes(self._newest)
+
+    @data.setter
+    def data(self, value: bytes | None) -> None:       # a test's torn or crafted copy
+        self._newest = value
+
+    @property
+    def prev_data(self) -> bytes | None:
+        return _bytes(self._prev)
+
+    @prev_data.setter
+    def prev_data(self, value: bytes | None) -> None:
+        self._prev = value
+
+    def _keep(self, state: dict[str, Any], generation: int) -> None:
+        self._prev, self._newest = self._newest, _Pending(self._encoder.defer(state), generation)
 
     def _write(self, data: bytes) -> None:
-        self.prev_data, self.data = self.data, data
+        self._prev, self._newest = self._newest, data
 
     def _copies(self) -> list[tuple[Path, Any]]:
         def reader(which: str):
@@ -167,4 +213,8 @@ class MemoryCheckpointStore(_Store):
         return [(self.path, reader("data")), (Path(f"{self.path}.prev"), reader("prev_data"))]
 
     def exists(self) -> bool:
-        return self.data is not None or self.prev_data is not None
+        return self._newest is not None or self._prev is not None
+
+
+def _bytes(copy: bytes | _Pending | None) -> bytes | None:
+    return copy.data() if isinstance(copy, _Pending) else copy

@@ -127,3 +127,50 @@ def test_text_is_the_one_shot_json_encoder():
         assert text(v) == reference(v)
     with pytest.raises(ValueError):
         text(float("nan"))
+
+
+@given(st.lists(st.tuples(states, st.booleans()), min_size=1, max_size=6))
+def test_a_deferred_text_is_json_dumps_of_the_state_when_deferred_even_made_much_later(sequence):
+    """`defer` keeps snapshots, not the live values: the state is edited after each deferral
+    (its lists emptied, its tables given new entries), and the texts are made at the end, or
+    some at once, in any order."""
+    encoder = CanonicalEncoder()
+    made = []
+    for state, now in sequence:
+        expected = reference(state)
+        deferred = encoder.defer(state)
+        if now:
+            assert deferred.text() == expected
+        made.append((deferred, expected))
+        scramble(state)
+    for deferred, expected in reversed(made):
+        assert deferred.text() == expected
+
+
+def scramble(obj, depth=0):
+    if isinstance(obj, list):
+        obj.clear()
+    elif isinstance(obj, dict):
+        for v in list(obj.values()):
+            scramble(v, depth + 1)
+        obj["scrambled"] = depth
+
+
+@given(st.lists(st.one_of(json_values, bad), min_size=1, max_size=8))
+def test_defer_raises_what_json_raises_at_once(values):
+    """At `defer`, not later: its text is then made without an error."""
+    encoder = CanonicalEncoder()
+    for v in values:
+        state = {"components": {"c": {"v": v, "k": 1}, "d": {"k": [v]}}, "e": {"v": v}}
+        deferred = outcome(encoder.defer, state)
+        got = deferred if isinstance(deferred, tuple) else deferred.text()
+        assert got == outcome(reference, state)
+
+
+@given(st.one_of(json_values, bad, st.integers(min_value=10**590, max_value=10**700),
+                 st.recursive(st.just(1.5), lambda inner: st.lists(inner, max_size=1), max_leaves=80)))
+def test_what_is_deemed_plain_json_encodes(value):
+    """`_plain` may send a value to the encoder at once for nothing, never pass one it refuses."""
+    from fsw.core.canonical import _plain
+    if Snapshots()(value) is not None and _plain(value, 0):
+        assert text(value) == reference(value)
