@@ -124,19 +124,20 @@ class CanonicalEncoder:
 
     def _table(self, table: dict[str, Any], old: dict[str, Any], new: dict[str, Any],
                pieces: list[str | tuple[str, bytes]], defer: bool, outer: bool) -> None:
-        """Append `table`'s pieces: its entries' texts, or (quoted key, snapshot) for a text
-        deferred; `outer`: its tables of tables are spliced too."""
+        """Append `table`'s pieces: its entries' texts ('"key":value'), or ('"key":', snapshot)
+        for a text deferred; `outer`: its tables of tables are spliced too."""
         snaps = self._snapshots
         dump, written, refused, join, append = snaps.dump, snaps.written, snaps.REFUSED, b"".join, pieces.append
         append("{")
-        comma = ""
+        first = True
         for key in sorted(table):
+            if not first:
+                append(",")
+            first = False
             value = table[key]
-            quoted = comma + _quote(key) + ":"
-            comma = ","
             was = old.get(key)
             if outer and _is_table(value) and _of_tables(value):
-                append(quoted)
+                append(_quote(key) + ":")
                 mine: dict[str, Any] = {}
                 self._table(value, was if type(was) is dict else {}, mine, pieces, defer, False)
                 new[key] = mine
@@ -145,26 +146,26 @@ class CanonicalEncoder:
                 dump(value)                   # the snapshot (Snapshots.__call__, inlined)
             except refused:                   # no snapshot: encoded now, never kept
                 written.clear()
-                append(quoted + text(value))
+                append(_quote(key) + ":" + text(value))
                 continue
             snap = join(written)
             written.clear()
             if type(was) is tuple and was[0] == snap:          # unchanged: its text, or still deferred
                 if was[1] is not None:
-                    append(quoted + was[1])
+                    append(was[1])
                     new[key] = was
                     continue
                 if defer:
-                    append((quoted, snap))
+                    append((_quote(key) + ":", snap))
                     new[key] = was
                     continue
             elif defer and _plain(value, 0):                    # changed: checked now, text later
-                append((quoted, snap))
+                append((_quote(key) + ":", snap))
                 new[key] = (snap, None)
                 continue
-            entry = text(value)
+            entry = _quote(key) + ":" + text(value)
             new[key] = (snap, entry)
-            append(quoted + entry)
+            append(entry)
         append("}")
 
 
