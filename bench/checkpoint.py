@@ -3,16 +3,16 @@
     .venv/bin/python bench/checkpoint.py --against /work/wt/s5base           # the campaign's delivery
     .venv/bin/python bench/checkpoint.py --against /work/wt/s5base --scenario capture --seed 1
 
-One flight of the scenario with this tree; at every save the captured state is kept three
+One flight of the scenario with this tree; at every save the captured state is kept two
 ways: `base`, the baseline's `_encode` (its `fsw/core/checkpoint.py` loaded on its own; what
-its in-memory store does at a save); `this`, what this tree's in-memory store (SIL) does at
-a save (`defer`: checked, the text of what changed left for a read); `durable`, what this
-tree's CheckpointStore does (`_encode`, the text now). The order rotates save by save so none
-always finds the caches warm, and after the timing all three must give the same bytes. That
-is the cost in place, between ticks of a real flight (its caches cold). `capture` (every
-component's `checkpoint_state()`) is timed at the same saves. Then the recorded states are
-kept again back to back, `--rounds` times each way, interleaved (warm caches); the tables give
-medians.
+its in-memory store does at a save), and `this`, what this tree's in-memory store (SIL) does
+at a save (`defer`: checked whole, the text of what changed left for a read). The order
+alternates save by save so neither always finds the caches warm, and after the timing both
+must give the same bytes. That is the cost in place, between ticks of a real flight (its
+caches cold). `capture` (every component's `checkpoint_state()`) is timed at the same saves.
+Then the recorded states are kept again back to back, `--rounds` times each way, interleaved
+(warm caches); the tables give medians. (The durable store encodes the whole at every save,
+as before.)
 """
 from __future__ import annotations
 
@@ -45,8 +45,7 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
     from fsw.core import checkpoint, restart
     from sim.deployment import run_scenario
 
-    from fsw.core.canonical import CanonicalEncoder
-    times: dict[str, list[float]] = {"capture": [], "base": [], "this": [], "durable": []}
+    times: dict[str, list[float]] = {"capture": [], "base": [], "this": []}
     states: list[bytes] = []
     sizes: list[int] = []
     clock = time.perf_counter
@@ -59,15 +58,12 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
         return state
     restart.capture = timed_capture
 
-    durable = CanonicalEncoder()
-
     def save(store, state):
         store.generation += 1
         generation = store.generation
         ways = [("base", lambda: base._encode(state, generation)),
-                ("this", lambda: store._encoder.defer(state)),
-                ("durable", lambda: checkpoint._encode(state, generation, durable))]
-        k = len(states) % 3
+                ("this", lambda: store._encoder.defer(state))]
+        k = len(states) % 2
         got = {}
         for name, keep in ways[k:] + ways[:k]:
             t0 = clock()
@@ -78,7 +74,7 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
             times[name].append(clock() - t0)
         if not isinstance(got["this"], str):
             got["this"] = checkpoint._frame(got["this"].text(), generation)
-        if not got["base"] == got["this"] == got["durable"]:
+        if got["base"] != got["this"]:
             raise SystemExit(f"save {len(states) + 1}: the encoders disagree")
         if isinstance(got["this"], str):
             raise ValueError(got["this"].split(": ", 1)[1])
@@ -104,24 +100,19 @@ def fly(scenario: str, seed: int | None, base) -> tuple[list[bytes], dict[str, l
 
 def replay(states: list[bytes], base, rounds: int) -> dict[str, list[float]]:
     """Keep the recorded states back to back, each way in turn, `rounds` times."""
-    from fsw.core import checkpoint
     from fsw.core.canonical import CanonicalEncoder
     plain = [pickle.loads(s) for s in states]
-    totals: dict[str, list[float]] = {"base": [], "this": [], "durable": []}
+    totals: dict[str, list[float]] = {"base": [], "this": []}
     for r in range(rounds):
-        order = list(totals)[r % 3:] + list(totals)[:r % 3]
-        for name in order:
+        for name in (("base", "this") if r % 2 == 0 else ("this", "base")):
             encoder = CanonicalEncoder()
             t0 = time.process_time()
             if name == "base":
                 for state, generation in plain:
                     base._encode(state, generation)
-            elif name == "this":
-                for state, generation in plain:
-                    encoder.defer(state)
             else:
                 for state, generation in plain:
-                    checkpoint._encode(state, generation, encoder)
+                    encoder.defer(state)
             totals[name].append(time.process_time() - t0)
     return totals
 
@@ -141,13 +132,13 @@ def main() -> None:
     tot = {k: sum(v) for k, v in times.items()}
     print(f"{args.scenario}: {n} saves of {statistics.mean(sizes):.0f} bytes on average, "
           f"telemetry sha256 {sha[:16]}")
-    print("\nin flight (every save kept the three ways, order rotating; per save median, and total)")
+    print("\nin flight (every save kept both ways, order alternating; per save median, and total)")
     print(f"{'':>10} {'capture':>10} {'keep':>10} {'capture+keep':>13} {'total s':>9} {'vs base':>8}")
-    whole = {k: tot["capture"] + tot[k] for k in ("base", "this", "durable")}
-    for k in ("base", "this", "durable"):
+    whole = {k: tot["capture"] + tot[k] for k in ("base", "this")}
+    for k in ("base", "this"):
         print(f"{k:>10} {us['capture']:8.1f}us {us[k]:8.1f}us {us['capture'] + us[k]:11.1f}us "
               f"{whole[k]:9.3f} {whole['base'] / whole[k]:7.2f}x")
-    print(f"keep alone: base/this {us['base'] / us['this']:.2f}x, base/durable {us['base'] / us['durable']:.2f}x (medians)")
+    print(f"keep alone: base/this {us['base'] / us['this']:.2f}x (medians)")
     totals = replay(states, base, args.rounds)
     med = {k: statistics.median(v) for k, v in totals.items()}
     print(f"\nback to back ({args.rounds} rounds interleaved, CPU s to keep all {len(states)} states, median)")

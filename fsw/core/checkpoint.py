@@ -5,8 +5,9 @@ is written atomically: write to a temporary file, fsync it, rename over the old 
 the directory. The previous good checkpoint is kept as `<name>.prev`, so a reset in the
 middle of a save (or a corrupted file) falls back to the last whole one instead of losing
 custody or counters. In SIL `MemoryCheckpointStore` keeps the same bytes in memory.
-A store re-encodes only the components whose state changed since its last save
-(`fsw.core.canonical`); the bytes are those of one `json.dumps` of the whole.
+The in-memory store checks every save whole but makes the text of what changed since its
+last save only when a copy is read (`fsw.core.canonical`); the bytes are those of one
+`json.dumps` of the whole either way.
 """
 from __future__ import annotations
 
@@ -25,10 +26,9 @@ class CheckpointError(Exception):
     """No valid checkpoint could be read (both copies missing or corrupt)."""
 
 
-def _encode(state: dict[str, Any], generation: int, encoder: CanonicalEncoder | None = None) -> bytes:
-    """Canonical JSON of {"generation", "state"} under its SHA-256; `encoder` reuses the text of
-    what did not change since its last encoding (the same bytes either way)."""
-    return _frame(text(state) if encoder is None else encoder.encode(state), generation)
+def _encode(state: dict[str, Any], generation: int) -> bytes:
+    """Canonical JSON of {"generation", "state"} under its SHA-256."""
+    return _frame(text(state), generation)
 
 
 def _frame(state_text: str, generation: int) -> bytes:
@@ -87,7 +87,6 @@ class _Store:
     def __init__(self) -> None:
         self.generation = 0
         self.saves = 0
-        self._encoder = CanonicalEncoder()
 
     def save(self, state: dict[str, Any]) -> int:
         """Keep `state` (serialised, checksummed); returns its generation number. What JSON
@@ -98,7 +97,9 @@ class _Store:
         return self.generation
 
     def _keep(self, state: dict[str, Any], generation: int) -> None:
-        self._write(_encode(state, generation, self._encoder))
+        # a board's store encodes the whole every time: its fsyncs cost far more, and where most
+        # of the state moves at every save (the ERO's capture) reuse would cost more than it saves
+        self._write(_encode(state, generation))
 
     def load(self) -> dict[str, Any]:
         """The newest valid checkpoint; falls back to the previous one; CheckpointError if none."""
@@ -177,6 +178,7 @@ class MemoryCheckpointStore(_Store):
     def __init__(self, name: str = "memory:checkpoint.json") -> None:
         super().__init__()
         self.path = Path(name)
+        self._encoder = CanonicalEncoder()
         self._newest: bytes | _Pending | None = None
         self._prev: bytes | _Pending | None = None
 

@@ -131,7 +131,8 @@ def test_every_save_is_the_whole_encoding_to_the_byte_and_loads_as_its_json_roun
         assert json.dumps(got) == json.dumps(expected) and back.generation == generation  # types too
 
 
-def test_a_state_json_refuses_is_a_failed_save_at_its_first_save_and_every_one_after(tmp_path):
+@pytest.mark.parametrize("durable", [False, True])
+def test_a_state_json_refuses_is_a_failed_save_at_its_first_save_and_every_one_after(tmp_path, durable):
     """A component's state encoded (and its text kept) at earlier saves that turns NaN, or holds a
     numpy scalar, fails the very save where it first does, with json's message; it saves again
     once the value is fixed."""
@@ -140,7 +141,8 @@ def test_a_state_json_refuses_is_a_failed_save_at_its_first_save_and_every_one_a
             return super().checkpoint_state() | {"temp_C": self.temp_C}
     topo = Topology("zone", [Zone("z1")])
     ex = Executive(SimClock(), 10)
-    wr = WarmRestart("restart", MemoryCheckpointStore(), topo, ex)
+    store = CheckpointStore(tmp_path / "cp.json") if durable else MemoryCheckpointStore()
+    wr = WarmRestart("restart", store, topo, ex)
     topo.add(wr)
     zone = topo["z1"]
     assert wr.save() and wr.save()
