@@ -119,7 +119,11 @@ def test_a_snapshot_is_refused_for_what_is_not_plain_data():
     for v in (np.float64(1.0), np.int64(1), [np.float64(2.0)], {"a": enum.Enum("E", "X").X},
               type("S", (str,), {})("s"), {1, 2}, b"x", object(), cyclic):
         assert snapshot(v) is None, v
-    assert snapshot([1, {"a": (2.5, None, True)}]) is not None      # and it still works after
+    for _ in range(200):                  # refused deep inside, again and again
+        assert snapshot({"a": {"b": [[np.float64(1.0)]]}}) is None
+    shared = [1.5, "x"]
+    value = [1, {"a": (2.5, None, True)}, shared, shared]
+    assert snapshot(value) == Snapshots()(value) is not None        # and it is as good as new
 
 
 def test_text_is_the_one_shot_json_encoder():
