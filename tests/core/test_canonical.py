@@ -171,8 +171,15 @@ def test_defer_raises_what_json_raises_at_once(values):
         assert got == outcome(reference, state)
 
 
+def nested(depth: int) -> list:
+    value: list = [1.5]
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
 @given(st.one_of(json_values, bad, st.integers(min_value=10**590, max_value=10**700),
-                 st.recursive(st.just(1.5), lambda inner: st.lists(inner, max_size=1), max_leaves=80)))
+                 st.integers(0, 90).map(nested)))
 def test_what_is_deemed_plain_json_encodes(value):
     """`_plain` may send a value to the encoder at once for nothing, never pass one it refuses."""
     from fsw.core.canonical import _plain
