@@ -5,6 +5,9 @@ is written atomically: write to a temporary file, fsync it, rename over the old 
 the directory. The previous good checkpoint is kept as `<name>.prev`, so a reset in the
 middle of a save (or a corrupted file) falls back to the last whole one instead of losing
 custody or counters. In SIL `MemoryCheckpointStore` keeps the same bytes in memory.
+The in-memory store checks every save whole but makes the text of what changed since its
+last save only when a copy is read (`fsw.core.canonical`); the bytes are those of one
+`json.dumps` of the whole either way.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .canonical import CanonicalEncoder, Deferred, text
+
 MAGIC = "msr-checkpoint-1"
 
 
@@ -21,13 +26,30 @@ class CheckpointError(Exception):
     """No valid checkpoint could be read (both copies missing or corrupt)."""
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False)
-
-
 def _encode(state: dict[str, Any], generation: int) -> bytes:
-    body = _ENCODER.encode({"generation": generation, "state": state})
+    """Canonical JSON of {"generation", "state"} under its SHA-256."""
+    return _frame(text(state), generation)
+
+
+def _frame(state_text: str, generation: int) -> bytes:
+    body = '{"generation":%s,"state":%s}' % (text(generation), state_text)
     digest = hashlib.sha256(body.encode()).hexdigest()
     return f"{MAGIC} {digest}\n{body}\n".encode()
+
+
+class _Pending:
+    """A checkpoint kept in memory: checked when saved, its bytes made when first read."""
+
+    __slots__ = ("state", "generation", "_data")
+
+    def __init__(self, state: Deferred, generation: int) -> None:
+        self.state, self.generation, self._data = state, generation, None
+
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = _frame(self.state.text(), self.generation)
+            self.state = None
+        return self._data
 
 
 def _decode(data: bytes, path: Path) -> tuple[int, dict[str, Any]]:
@@ -67,11 +89,17 @@ class _Store:
         self.saves = 0
 
     def save(self, state: dict[str, Any]) -> int:
-        """Keep `state` (serialised, checksummed); returns its generation number."""
+        """Keep `state` (serialised, checksummed); returns its generation number. What JSON
+        refuses in it raises here (ValueError, TypeError), whichever the store."""
         self.generation += 1
-        self._write(_encode(state, self.generation))
+        self._keep(state, self.generation)
         self.saves += 1
         return self.generation
+
+    def _keep(self, state: dict[str, Any], generation: int) -> None:
+        # a board's store encodes the whole every time: its fsyncs cost far more, and where most
+        # of the state moves at every save (the ERO's capture) reuse would cost more than it saves
+        self._write(_encode(state, generation))
 
     def load(self) -> dict[str, Any]:
         """The newest valid checkpoint; falls back to the previous one; CheckpointError if none."""
@@ -138,18 +166,43 @@ class CheckpointStore(_Store):
 class MemoryCheckpointStore(_Store):
     """In RAM, for SIL: the same serialisation and checksum as the durable store (so what is
     checkpointed is exercised), the newest and previous copies kept, no disk, no fsync. A
-    processor reset simulated in-process keeps the store object, as flash survives a reset."""
+    processor reset simulated in-process keeps the store object, as flash survives a reset.
+
+    A save is checked whole when it is made (what JSON refuses fails that save), but the text
+    of what changed since the last save is made only when the copy is read (`data`,
+    `prev_data`, `load`): in SIL that is after a simulated reset, and most saves are never
+    read. The bytes are the same whenever they are made (from snapshots taken at the save)."""
 
     durable = False
 
     def __init__(self, name: str = "memory:checkpoint.json") -> None:
         super().__init__()
         self.path = Path(name)
-        self.data: bytes | None = None
-        self.prev_data: bytes | None = None
+        self._encoder = CanonicalEncoder()
+        self._newest: bytes | _Pending | None = None
+        self._prev: bytes | _Pending | None = None
+
+    @property
+    def data(self) -> bytes | None:
+        return _bytes(self._newest)
+
+    @data.setter
+    def data(self, value: bytes | None) -> None:       # a test's torn or crafted copy
+        self._newest = value
+
+    @property
+    def prev_data(self) -> bytes | None:
+        return _bytes(self._prev)
+
+    @prev_data.setter
+    def prev_data(self, value: bytes | None) -> None:
+        self._prev = value
+
+    def _keep(self, state: dict[str, Any], generation: int) -> None:
+        self._prev, self._newest = self._newest, _Pending(self._encoder.defer(state), generation)
 
     def _write(self, data: bytes) -> None:
-        self.prev_data, self.data = self.data, data
+        self._prev, self._newest = self._newest, data
 
     def _copies(self) -> list[tuple[Path, Any]]:
         def reader(which: str):
@@ -162,4 +215,8 @@ class MemoryCheckpointStore(_Store):
         return [(self.path, reader("data")), (Path(f"{self.path}.prev"), reader("prev_data"))]
 
     def exists(self) -> bool:
-        return self.data is not None or self.prev_data is not None
+        return self._newest is not None or self._prev is not None
+
+
+def _bytes(copy: bytes | _Pending | None) -> bytes | None:
+    return copy.data() if isinstance(copy, _Pending) else copy
