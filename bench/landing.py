@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_table import print_table  # noqa: E402
+from phase_bench import print_table, run_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -47,18 +46,10 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"),
 """
 
 
-def interpreter(tree: Path) -> str:
-    own = tree / ".venv" / "bin" / "python"
-    return str(own) if own.exists() else sys.executable
-
-
 def run_once(tree: Path, setup: dict, cache: str | None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-landing-") as scratch:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env["MSR_CACHE_DIR"] = cache if cache is not None else os.path.join(scratch, "cache")
-        out = subprocess.run([interpreter(tree), "-c", CHILD, str(tree), json.dumps(setup), scratch],
-                             check=True, capture_output=True, text=True, env=env, cwd=scratch)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        return run_child(tree, CHILD, setup, scratch,
+                         {"MSR_CACHE_DIR": cache if cache is not None else os.path.join(scratch, "cache")})
 
 
 def main() -> None:

@@ -1,9 +1,29 @@
-"""The results table bench/landing.py and bench/delivery.py print: one phase flown by several
-trees in interleaved rounds, medians and minima against this tree, and whether every run
-wrote the same telemetry bytes."""
+"""What bench/landing.py and bench/delivery.py share: running one phase in a fresh interpreter
+of a tree, and the table of several trees' interleaved rounds (medians and minima against
+this tree, and whether every run wrote the same telemetry bytes)."""
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+
+def interpreter(tree: Path) -> str:
+    """The tree's own .venv interpreter if it has one, else this one."""
+    own = tree / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def run_child(tree: Path, child: str, setup: dict, scratch: str, env: dict[str, str] | None = None) -> dict:
+    """Run `child` (code taking argv tree, setup JSON, scratch) in `tree`'s interpreter, in
+    `scratch`, without this process's PYTHONPATH; the JSON it prints last."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([interpreter(tree), "-c", child, str(tree), json.dumps(setup), scratch],
+                         check=True, capture_output=True, text=True, env={**base, **(env or {})}, cwd=scratch)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def print_table(runs: dict[str, list[dict]]) -> None:
