@@ -47,7 +47,6 @@ class WiringError(ValueError):
     """A vehicle's wiring contradicts its components' ports; the message lists every problem."""
 
 
-
 def message(cls: type) -> type:
     """`@dataclass(frozen=True)` for a topic payload published every tick, with an `__init__`
     that fills the new instance's `__dict__` in one update instead of the frozen dataclass's
