@@ -143,7 +143,7 @@ def register(cli: click.Group) -> None:
             try:
                 result = run_campaign(seed, out_dir, overrides=overrides, on_phase=on_phase,
                                       resume=resume_dir is not None, force=force, protection=not no_protection,
-                                      ahead=not one_core and core_free(), plots=plots)
+                                      ahead=not one_core and two_cpus(), plots=plots)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from None
             finally:
@@ -155,13 +155,13 @@ def register(cli: click.Group) -> None:
             if plots:
                 from sim.report.campaign_plots import campaign_plots
                 # those drawn ahead (in the idle time of the process flying ahead) are kept
-                for path in campaign_plots(result, workers=2 if core_free() else 1, missing_only=True):
+                for path in campaign_plots(result, workers=2 if two_cpus() else 1, missing_only=True):
                     click.echo(f"plot: {path}")
         click.echo(f"run directory: {out_dir}")
         sys.exit(0 if summary["success"] else 1)
 
 
-def core_free() -> bool:
+def two_cpus() -> bool:
     """A second core for flying ahead: this process may run on two CPUs or more (its affinity,
     which a container or `taskset` narrows). Not the load average: the campaign just flown
     keeps it above 1 for a minute, and on a busy machine two processes of ours get a larger
