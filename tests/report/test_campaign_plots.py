@@ -95,3 +95,19 @@ def test_thinning_keeps_the_ends_and_every_run_s_extremes(y, n):
             run = y[start:start + width]
             kept = ty[(tx >= start) & (tx < start + width)]
             assert kept.min() == run.min() and kept.max() == run.max()
+
+
+@pytest.mark.parametrize("value, label", [(1000.0, "10³"), (1.0, "10⁰"), (0.01, "10⁻²"), (1e6, "10⁶"),
+                                          (3000.0, ""), (0.5, "")])
+def test_log_axes_are_labelled_in_plain_text_powers_of_ten(value, label):
+    """Not mathtext (its first parse costs a drawing process ~0.06 s): the decades read 10³,
+    and the ticks between them are unlabelled, as matplotlib's own log labels."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.semilogy([1.0, 2.0], [0.01, 1e6])
+    plots._log_labels(ax)
+    assert ax.yaxis.get_major_formatter()(value, 0) == label
+    assert ax.yaxis.get_minor_formatter()(value, 0) == ""
+    plt.close(fig)
