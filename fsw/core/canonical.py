@@ -156,12 +156,13 @@ class CanonicalEncoder:
                     new[key] = was
                     continue
                 if defer:
-                    append((_quote(key) + ":", snap))
+                    append((was[2], snap))
                     new[key] = was
                     continue
             elif defer and _plain(value, 0):                    # changed: checked now, text later
-                append((_quote(key) + ":", snap))
-                new[key] = (snap, None)
+                head = _quote(key) + ":"
+                append((head, snap))
+                new[key] = (snap, None, head)                   # (its quoted key kept for the next save)
                 continue
             entry = _quote(key) + ":" + text(value)
             new[key] = (snap, entry)

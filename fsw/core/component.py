@@ -318,13 +318,24 @@ class Component:
         self.event_log.append(ev)
 
     # ---------------------------------------------------------------- ports and devices
+    # publish and received are called several times a component step: each takes the case of
+    # a declared Topic object (what every caller passes) here, and leaves the rest (a topic
+    # equal but not the same object, an undeclared one, an unwired component) to its Ports.
     def publish(self, topic: Topic, payload: Any) -> None:
         """Send `payload` on a topic of PUBLISHES (delivered as fsw.core.ports says)."""
-        self.ports.publish(topic, payload)
+        ports = self.ports
+        bus = ports.bus
+        if bus is not None and ports.published.get(topic.name) is topic and isinstance(payload, topic.payload):
+            bus.publish(topic.name, payload)
+        else:
+            ports.publish(topic, payload)
 
     def received(self, topic: Topic) -> Any:
         """The latest payload of a topic of SUBSCRIBES, or None before the first."""
-        return self.ports.received(topic)
+        ports = self.ports
+        if ports._sub_topics.get(topic.name) is topic:
+            return ports.latest.get(topic.name)
+        return ports.received(topic)
 
     def device_call(self, fn: Callable, *args: Any, device: str | None = None) -> Any:
         """`fn(*args)` on a device, or a (falsy) DeviceFailure once DEVICE_FAULT is emitted
@@ -351,7 +362,8 @@ class Component:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """State that must survive a processor reset (JSON-able); subclasses extend it."""
-        return {"mode": self.mode, "params": dict(self.params), "counters": dict(self.counters)}
+        return {"mode": self._model.state if self._machine is not None else None,   # self.mode
+                "params": dict(self.params), "counters": dict(self.counters)}
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
         """Warm restart: put back what `checkpoint_state` saved; subclasses extend it.

@@ -69,6 +69,10 @@ class FixedStepPlant:
     def advance_to(self, t_ns: int) -> None:
         if type(t_ns) is not int or t_ns < self._now_ns or (t_ns - self._start_ns) % self.step_ns:
             t_ns = self.check_time(t_ns)   # the slow path says what is wrong
+        self._advance_checked(t_ns)
+
+    def _advance_checked(self, t_ns: int) -> None:
+        """`advance_to` a time already checked (an int on the grid, not in the past)."""
         n = (t_ns - self._now_ns) // self.step_ns
         if n:
             self._advance_steps(n)
@@ -207,9 +211,10 @@ class CompositePlant:
             if not ok or t_ns < p._now_ns or (t_ns - p._start_ns) % p.step_ns:
                 for q in parts:
                     q.check_time(t_ns)   # the slow path says what is wrong
+                t_ns = int(t_ns)         # all accepted it (a numpy integer): as check_time returns it
                 break
         for p in parts:
-            p.advance_to(t_ns)
+            p._advance_checked(t_ns)     # checked above, for every part
 
     def _part(self, device: str) -> FixedStepPlant:
         try:

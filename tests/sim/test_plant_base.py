@@ -83,6 +83,23 @@ def test_composite_plant_routes_devices_and_refuses_before_moving():
         CompositePlant(ThermalPlant(), ThermalPlant())
 
 
+def test_composite_plant_checks_a_time_once_and_steps_every_part_as_advance_to_would():
+    """The composite checks the time for all parts, then steps each without checking again:
+    a numpy integer on the grid is taken as the int it is (as a part alone takes it), and the
+    parts end where advancing each on its own leaves them."""
+    import numpy as np
+    mav = CompositePlant(ThermalPlant(physics_rate_hz=50), AscentPlant(physics_rate_hz=100))
+    alone = (ThermalPlant(physics_rate_hz=50), AscentPlant(physics_rate_hz=100))
+    for t in (np.int64(20_000_000), 60_000_000, 60_000_000, np.int32(100_000_000)):
+        mav.advance_to(t)
+        for p in alone:
+            p.advance_to(t)
+    assert [type(p.now_ns()) for p in mav.parts] == [int, int]
+    assert [p.now_ns() for p in mav.parts] == [p.now_ns() for p in alone] == [100_000_000] * 2
+    assert [p.steps for p in mav.parts] == [p.steps for p in alone] == [5, 10]
+    assert pickle.dumps(mav.truth()) == pickle.dumps({type(p).__name__: p.truth() for p in alone})
+
+
 def test_fault_injected_in_a_plant_reaches_sense(terrain):
     plant = DescentPlant(terrain)
     plant.inject_fault(Fault("altimeter0", "dropout", 10_000_000, 20_000_000))
