@@ -249,30 +249,36 @@ class Terrain:
             # near the map's edge (or NaN): height_at's clamps, one by one. Inside they change
             # nothing: an axis's three coordinates are in order (IEEE arithmetic is monotonic).
             fxl, fx, fxr, fyb, fy, fyt = (_clamped(f, top) for f in (fxl, fx, fxr, fyb, fy, fyt))
-        # along x, on row fy: heights at x + d and x - d
+        # along x, on row fy: heights at x + d and x - d (each weight's complement made once:
+        # the same operation on the same operands as height_at's repeated `1 - t`)
         i = int(fy)
         ty = fy - i
+        uy = 1 - ty
         r0 = rows.get(i) or self._height_row(i)            # a row is never empty
         r1 = rows.get(i + 1) or self._height_row(i + 1)
         j = int(fxr)
         tx = fxr - j
-        h_r = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        ux = 1 - tx
+        h_r = (r0[j] * ux + r0[j + 1] * tx) * uy + (r1[j] * ux + r1[j + 1] * tx) * ty
         j = int(fxl)
         tx = fxl - j
-        h_l = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        ux = 1 - tx
+        h_l = (r0[j] * ux + r0[j + 1] * tx) * uy + (r1[j] * ux + r1[j + 1] * tx) * ty
         # along y, on column fx: heights at y + d and y - d
         j = int(fx)
         tx = fx - j
+        ux = 1 - tx
+        k = j + 1
         i = int(fyt)
         ty = fyt - i
         r0 = rows.get(i) or self._height_row(i)            # a row is never empty
         r1 = rows.get(i + 1) or self._height_row(i + 1)
-        h_t = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        h_t = (r0[j] * ux + r0[k] * tx) * (1 - ty) + (r1[j] * ux + r1[k] * tx) * ty
         i = int(fyb)
         ty = fyb - i
         r0 = rows.get(i) or self._height_row(i)            # a row is never empty
         r1 = rows.get(i + 1) or self._height_row(i + 1)
-        h_b = (r0[j] * (1 - tx) + r0[j + 1] * tx) * (1 - ty) + (r1[j] * (1 - tx) + r1[j + 1] * tx) * ty
+        h_b = (r0[j] * ux + r0[k] * tx) * (1 - ty) + (r1[j] * ux + r1[k] * tx) * ty
         g = ((h_r - h_l) / (2 * d), (h_t - h_b) / (2 * d))
         self._last_gradient = (x_m, y_m, g)
         return g
