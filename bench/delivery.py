@@ -5,9 +5,11 @@ tree against baselines, interleaved; and the telemetry sha256 of every run.
     .venv/bin/python bench/delivery.py --variant perseverance     # Perseverance's delivery
     .venv/bin/python bench/delivery.py --run-dir runs/campaign    # that campaign's delivery inputs
 
-Each run is a fresh interpreter (the tree's own `.venv` if it has one) that builds the
-surface site first (the terrain synthesis: in a campaign the landing has paid for it) and
-then times `run_scenario` of the delivery alone, into a scratch directory. Rounds rotate the
+Each run is a fresh interpreter (the tree's own `.venv` if it has one) that makes the site
+terrain first, unshifted (what the campaign's landing has made in that process: `generate`
+keeps it) and then times `run_scenario` of the delivery alone, into a scratch directory: the
+surface site (the shifted map, the rover's cost map, the depot layout) is the delivery's, as
+in the campaign. Rounds rotate the
 order of the trees so a machine whose speed drifts favours none; the table gives medians.
 Goal (issue 23): the delivery at most 5 s wall (8.16 s at s4-base on a quiet machine).
 """
@@ -42,9 +44,12 @@ tree, setup, scratch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 sys.path.insert(0, tree)
 from sim.scenarios import fetch
 assert fetch.__file__.startswith(tree), (fetch.__file__, tree)
+from dataclasses import replace
 from sim.deployment import run_scenario
+from sim.terrain import generate, site_terrain_params
 t0 = time.perf_counter()
-fetch.surface_site(fetch.settings(setup["overrides"])[0])
+cfg = fetch.settings(setup["overrides"])[0]
+generate(replace(site_terrain_params(cfg), shift_m=(0.0, 0.0)), seed=int(cfg["terrain_seed"]))
 site_s = time.perf_counter() - t0
 t0, c0 = time.perf_counter(), time.process_time()
 s = run_scenario("fetch", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
@@ -82,7 +87,7 @@ def main() -> None:
             res = run_once(trees[name], setup)
             runs[name].append(res)
             print(f"round {r + 1} {name:>10}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu "
-                  f"(site {res['site_s']:.2f} s before), sha {res['sha'][:12]}", flush=True)
+                  f"(terrain {res['site_s']:.2f} s before), sha {res['sha'][:12]}", flush=True)
     load = os.getloadavg()
     print(f"\ndelivery ({args.variant}, phase seed {setup['seed']}), medians of {args.rounds} rounds, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")

@@ -186,8 +186,7 @@ class Rover:
         gx, gy = self.terrain.gradient_at(x, y)
         c, s = math.cos(h), math.sin(h)
         pitch, roll = math.atan(gx * c + gy * s), math.atan(-gx * s + gy * c)
-        frame = (pitch, roll, math.cos(h), math.sin(h), math.cos(pitch), math.sin(pitch),
-                 math.cos(roll), math.sin(roll))
+        frame = (pitch, roll, c, s, math.cos(pitch), math.sin(pitch), math.cos(roll), math.sin(roll))
         self._frame_cache = (x, y, h, frame)
         return frame
 

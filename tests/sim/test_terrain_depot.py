@@ -100,3 +100,15 @@ def bfs(mask, start):
 def test_reachable_from_matches_a_plain_breadth_first_search(seed, density, i, j):
     mask = np.random.default_rng(seed).random((12, 12)) < density
     assert np.array_equal(reachable_from(mask, (i, j)), bfs(mask, (i, j)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.2, 0.95), st.integers(1, 17), st.integers(1, 17),
+       st.integers(-1, 17), st.integers(-1, 17))
+def test_reachable_from_on_any_grid_shape_and_start(seed, density, n0, n1, i, j):
+    """The run-based fill against the cell-by-cell one on narrow, wide and one-cell grids,
+    starts outside the grid included (nothing reachable)."""
+    mask = np.random.default_rng(seed).random((n0, n1)) < density
+    inside = 0 <= i < n0 and 0 <= j < n1
+    expected = bfs(mask, (i, j)) if inside else np.zeros(mask.shape, bool)
+    assert np.array_equal(reachable_from(mask, (i, j)), expected)
