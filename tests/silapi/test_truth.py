@@ -145,3 +145,18 @@ def test_surface_plant_declared_and_flattened_recorders_give_the_same_series():
         for rec in (plant, fast, slow):
             rec.advance_to(k * 500_000_000)
     assert "tubes.101.xy_m.0" in assert_same_series(fast, slow)
+
+
+def test_write_npz_deflates_what_compresses_and_stores_the_rest(tmp_path):
+    import zipfile
+    rng = np.random.default_rng(7)
+    arrays = {"t_s": np.arange(20_000) / 1.0, "noise": rng.standard_normal(20_000),
+              "flag": np.zeros(20_000), "absent": np.full(20_000, np.nan), "count": np.arange(5, dtype=np.int64)}
+    write_npz(tmp_path / "t.npz", arrays)
+    with zipfile.ZipFile(tmp_path / "t.npz") as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+    assert kinds["noise.npy"] == zipfile.ZIP_STORED
+    assert kinds["flag.npy"] == kinds["absent.npy"] == zipfile.ZIP_DEFLATED
+    loaded = np.load(tmp_path / "t.npz")
+    assert sorted(loaded.files) == sorted(arrays)
+    assert all(loaded[k].dtype == v.dtype and np.array_equal(loaded[k], v, equal_nan=True) for k, v in arrays.items())
