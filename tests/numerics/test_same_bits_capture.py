@@ -224,3 +224,19 @@ def test_widening_adds_what_numpy_added_signed_zeros_included():
     f.widen(4.0, 0.25)
     assert bits(f.P) == bits(ref)
     assert not f.P.flags.writeable and not f.x.flags.writeable    # in-place writes would be lost: refused
+
+
+vec3 = st.tuples(real, real, real)
+
+
+@given(vec3, real, st.booleans(), vec3, st.booleans(), st.booleans(), real, real, st.booleans())
+def test_a_leg_checkpoints_as_asdict_did(aim, t_arrive, stop, arrive_velocity, retargeted, corrected, t_start,
+                                         duration_s, free_z):
+    from dataclasses import asdict
+
+    from fsw.vehicles.ero.guidance import Leg, leg_dict
+    leg = Leg(aim, t_arrive, stop, arrive_velocity, retargeted, corrected, t_start, duration_s, free_z)
+    mine, old = leg_dict(leg), asdict(leg)
+    assert list(mine) == list(old) and mine == old
+    assert all(type(mine[k]) is type(old[k]) for k in old)
+    assert all(bits(mine[k]) == bits(old[k]) for k in ("aim", "arrive_velocity", "t_arrive", "t_start", "duration_s"))
