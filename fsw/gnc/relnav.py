@@ -32,8 +32,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from fsw.gnc.cw_targeting import cw_stm
-from fsw.numerics import (SingularMatrixError, add, dot, identity, inverse, matmul, matvec, norm, sandwich,
-                          scaled, transpose)
+from fsw.numerics import SingularMatrixError, add, dot, identity, inverse, matmul, matvec, norm, sandwich
+from fsw.numerics.matrix import identity_minus, matmul_t
 
 GATE_CHI2_2 = 13.8   # 99.9 % for 2 degrees of freedom
 GATE_CHI2_4 = 18.5   # 99.9 % for 4
@@ -323,7 +323,7 @@ class RelNavFilter:
         for i in wrap:
             y[i] = (y[i] + math.pi) % (2.0 * math.pi) - math.pi
         P = self._p
-        PHt = matmul(P, transpose(H))
+        PHt = matmul_t(P, H)                      # P H^T
         S = add(matmul(H, PHt), R)
         try:
             Sinv = inverse(S)
@@ -339,7 +339,7 @@ class RelNavFilter:
         self._refused_run = 0
         K = matmul(PHt, Sinv)
         self._x = tuple(a + b for a, b in zip(self._x, matvec(K, y)))
-        ikh = add(identity(6), scaled(-1.0, matmul(K, H)))
+        ikh = identity_minus(matmul(K, H))        # I - K H
         # Joseph form keeps P symmetric positive
         self._p = sandwich(ikh, P, plus=sandwich(K, R))
         self.accepted += 1
@@ -352,15 +352,12 @@ class RelNavFilter:
         self.reinflations += 1
         self._refused_run = 0
 
-    @staticmethod
-    def _angles_rows(rect: Sequence[float], J: list[list[float]]) -> tuple[list[float], list[list[float]]]:
-        h, H = _scalar_rows(_angle_rows, rect[0], rect[1], rect[2])
-        return h, matmul(H, J)
-
     def update_angles(self, los: Sequence[float]) -> bool:
         """Camera line of sight (unit vector, Hill frame axes)."""
         z = los_to_angles(los)
-        h, H = self._angles_rows(*self._rect_and_jacobian())
+        rect, J = self._rect_and_jacobian()
+        h, H = _scalar_rows(_angle_rows, rect[0], rect[1], rect[2])
+        H = matmul(H, J)
         a2 = self.cfg.angle_sigma_rad ** 2
         R = [[1.0 * a2, 0.0 * a2], [0.0 * a2, 1.0 * a2]]      # np.eye(2) * a2
         return self._update(z, h, H, R, GATE_CHI2_2, wrap=(0,))
@@ -368,18 +365,18 @@ class RelNavFilter:
     def update_range_angles(self, los: Sequence[float], rng: float, rng_rate: float) -> bool:
         """Lidar range and range rate together with the camera's line of sight."""
         rect, J = self._rect_and_jacobian()
-        ha, Ha = self._angles_rows(rect, J)
+        ha, Ha = _scalar_rows(_angle_rows, rect[0], rect[1], rect[2])
         p = rect[:3]
         v = rect[3:]
         rho = norm(p)
         rdot = dot(p, v) / rho
-        Hr = matmul(_scalar_rows(_range_rows, *p, *v, rho, rdot)[1], J)
+        Hr = _scalar_rows(_range_rows, *p, *v, rho, rdot)[1]
         z = [*los_to_angles(los), rng, rng_rate]
         h = [*ha, rho, rdot]
         c = self.cfg
         a2, r2, v2 = c.angle_sigma_rad ** 2, c.range_sigma_m ** 2, c.range_rate_sigma_mps ** 2
         R = [[a2, 0.0, 0.0, 0.0], [0.0, a2, 0.0, 0.0], [0.0, 0.0, r2, 0.0], [0.0, 0.0, 0.0, v2]]   # np.diag
-        return self._update(z, h, Ha + Hr, R, GATE_CHI2_4, wrap=(0,))
+        return self._update(z, h, matmul(Ha + Hr, J), R, GATE_CHI2_4, wrap=(0,))   # the four rows times J at once
 
 
 __all__ = ["RelNavConfig", "RelNavFilter", "curvilinear_to_rectilinear", "polar_propagate", "los_angles", "los_to_angles",

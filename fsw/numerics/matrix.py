@@ -103,6 +103,18 @@ def matmul(a: Mat, b: Mat) -> list[list[float]]:
     return _product(_view(a), list(zip(*_view(b))))
 
 
+def matmul_t(a: Mat, b: Mat) -> list[list[float]]:
+    """A B^T, the rows of B read as the columns of B^T: `matmul(a, transpose(b))` without
+    transposing B twice (each sum left to right)."""
+    return _product(_view(a), _view(b))
+
+
+def identity_minus(a: Mat) -> list[list[float]]:
+    """I - A for a square A, as `add(identity(n), scaled(-1.0, a))` computes it
+    ((1.0 or 0.0) + -1.0 * a[i][j]), in one pass."""
+    return [[(1.0 if i == j else 0.0) + -1.0 * v for j, v in enumerate(row)] for i, row in enumerate(_rows(a))]
+
+
 def _sandwich_source(n: int, m: int, plus: bool) -> str:
     """Source of A P A^T (+ Q) for A n x m, P m x m: every entry of A, P (and Q) unpacked
     into a local, (A P) then times A^T, each sum written out left to right from its first
@@ -239,5 +251,5 @@ def det(a: Mat) -> float:
     return d
 
 
-__all__ = ["SingularMatrixError", "add", "det", "diag", "identity", "inverse", "matmul", "matvec", "sandwich",
-           "scaled", "solve", "transpose"]
+__all__ = ["SingularMatrixError", "add", "det", "diag", "identity", "identity_minus", "inverse", "matmul", "matmul_t",
+           "matvec", "sandwich", "scaled", "solve", "transpose"]

@@ -57,6 +57,17 @@ def test_mismatched_sizes_take_the_loops_as_before():
     assert sandwich(a, p) == ref_product(ref_product(a, p), [list(c) for c in zip(*a)])
 
 
+@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 7), st.data())
+def test_product_with_a_transpose_and_identity_minus_are_the_compositions(n, k, m, data):
+    from fsw.numerics.matrix import identity_minus, matmul_t
+    a = data.draw(st.lists(st.lists(real, min_size=k, max_size=k), min_size=n, max_size=n))
+    b = data.draw(st.lists(st.lists(real, min_size=k, max_size=k), min_size=m, max_size=m))
+    sq = data.draw(st.lists(st.lists(real, min_size=n, max_size=n), min_size=n, max_size=n))
+    assert bits(matmul_t(a, b)) == bits(ref_product(a, [list(c) for c in zip(*b)]))
+    old = [[x + y for x, y in zip(ri, rs)] for ri, rs in zip(identity(n), [[-1.0 * v for v in r] for r in sq])]
+    assert bits(identity_minus(sq)) == bits(old) and bits(identity_minus(np.array(sq))) == bits(old)
+
+
 # ---------------------------------------------------------------- the filter as it was
 class RefFilter:
     """RelNavFilter before: x and P numpy arrays, converted around each product."""
