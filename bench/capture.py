@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import print_table, run_child  # noqa: E402
+from phase_bench import interleaved, print_table, run_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -48,8 +48,9 @@ t0, c0 = time.perf_counter(), time.process_time()
 s = run_scenario("capture", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 truth = os.path.join(scratch, "run", "truth.npz")
+truth_mb = os.path.getsize(truth) / 1e6 if os.path.exists(truth) else 0.0
 print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"), "success": s.get("success"),
-                  "sha": s["telemetry_sha256"], "truth_mb": os.path.getsize(truth) / 1e6 if os.path.exists(truth) else 0.0}))
+                  "sha": s["telemetry_sha256"], "truth_mb": truth_mb}))
 """
 
 
@@ -70,15 +71,9 @@ def main() -> None:
         setup = {"seed": m["seed"], "overrides": m["overrides"]}
     trees = {(Path(p).resolve().name or p): Path(p).resolve() for p in args.against}
     trees["this"] = HERE
-    runs: dict[str, list[dict]] = {k: [] for k in trees}
-    for r in range(args.rounds):
-        order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
-        for name in order:
-            res = run_once(trees[name], setup)
-            runs[name].append(res)
-            print(f"round {r + 1} {name:>10}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, "
-                  f"truth.npz {res['truth_mb']:5.1f} MB, success {res['success']}, sha {res['sha'][:12]}",
-                  flush=True)
+    runs = interleaved(trees, args.rounds, lambda tree: run_once(tree, setup),
+                       lambda res: f"{res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, truth.npz "
+                                   f"{res['truth_mb']:5.1f} MB, success {res['success']}, sha {res['sha'][:12]}")
     load = os.getloadavg()
     print(f"\ncapture (phase seed {setup['seed']}), medians of {args.rounds} rounds, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")

@@ -99,7 +99,7 @@ class RendezvousPlant(FixedStepPlant):
             return {"triggered": int(pr.capture.triggered), "lid_closed": int(pr.capture.lid_closed)}
         rel = pr.relative()
         pos = rel[:3]
-        rng = math.sqrt(0.0 + pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2])   # fixed_sum, written out
+        rng = math.sqrt(0.0 + pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2])   # fixed_sum written out
         axis = self.params.cone_axis_body
         if n == "lidar":
             lp = self.lidar if not self.ideal_pointing else LidarParams(self.lidar.max_range_m, self.lidar.min_range_m, math.pi)
