@@ -1,6 +1,7 @@
-"""What bench/landing.py and bench/delivery.py share: running one phase in a fresh interpreter
-of a tree, and the table of several trees' interleaved rounds (medians and minima against
-this tree, and whether every run wrote the same telemetry bytes)."""
+"""What bench/landing.py, bench/delivery.py and bench/capture.py share: running one phase in a
+fresh interpreter of a tree, interleaved rounds of several trees (`interleaved`: capture.py
+so far), and their table (medians and minima against this tree, and whether every run wrote
+the same telemetry bytes)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 
 def interpreter(tree: Path) -> str:
@@ -24,6 +26,21 @@ def run_child(tree: Path, child: str, setup: dict, scratch: str, env: dict[str, 
     out = subprocess.run([interpreter(tree), "-c", child, str(tree), json.dumps(setup), scratch],
                          check=True, capture_output=True, text=True, env={**base, **(env or {})}, cwd=scratch)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def interleaved(trees: dict[str, Path], rounds: int, run: Callable[[Path], dict],
+                describe: Callable[[dict], str]) -> dict[str, list[dict]]:
+    """`run(tree)` for every tree, `rounds` times, each round starting one tree further on
+    (a machine whose speed drifts favours none); prints `describe(result)` after each run.
+    Returns tree name -> its runs, for `print_table`."""
+    runs: dict[str, list[dict]] = {k: [] for k in trees}
+    for r in range(rounds):
+        order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
+        for name in order:
+            res = run(trees[name])
+            runs[name].append(res)
+            print(f"round {r + 1} {name:>10}: {describe(res)}", flush=True)
+    return runs
 
 
 def print_table(runs: dict[str, list[dict]]) -> None:

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from fsw.gnc.cw_targeting import cw_stm
-from fsw.numerics import (SingularMatrixError, add, dot, identity, inverse, matmul, matvec, norm, sandwich,
-                          scaled, transpose)
+from fsw.numerics import SingularMatrixError, add, dot, identity, inverse, matmul, matvec, norm, sandwich
+from fsw.numerics.matrix import identity_minus, matmul_t
 
 GATE_CHI2_2 = 13.8   # 99.9 % for 2 degrees of freedom
 GATE_CHI2_4 = 18.5   # 99.9 % for 4
@@ -90,7 +90,12 @@ def polar_propagate(state: Sequence[float], n: float, radius_m: float, dt: float
     r'' = r (n + th')^2 - n^2 R^3 / r^2, th'' = -2 r' (n + th') / r (cross-track: CW).
     Fixed-step RK4, steps of at most `max_step_s`."""
     x, y, z, vx, vy, vz = (float(c) for c in state)
-    R = float(radius_m)
+    return np.array(_polar(x, y, z, vx, vy, vz, n, float(radius_m), dt, max_step_s))
+
+
+def _polar(x: float, y: float, z: float, vx: float, vy: float, vz: float, n: float, R: float, dt: float,
+           max_step_s: float = 10.0) -> tuple[float, ...]:
+    """`polar_propagate` on plain floats, to a tuple (the filter's own state is floats)."""
     mu = n * n * R ** 3
     # chaser polar state: r, r', w = relative angle rate (the chaser's rate minus n)
     r, rd, w = R - x, -vx, -vy / R
@@ -118,7 +123,7 @@ def polar_propagate(state: Sequence[float], n: float, radius_m: float, dt: float
         rd += h / 6.0 * (k1d + 2.0 * k2d + 2.0 * k3d + k4d)
         w += h / 6.0 * (k1w + 2.0 * k2w + 2.0 * k3w + k4w)
     c, s = math.cos(n * dt), math.sin(n * dt)
-    return np.array((R - r, -R * th, c * z + s / n * vz, -rd, -R * w, -n * s * z + c * vz))
+    return (R - r, -R * th, c * z + s / n * vz, -rd, -R * w, -n * s * z + c * vz)
 
 
 def rectilinear_to_curvilinear(rect: Sequence[float], radius_m: float) -> tuple[float, ...]:
@@ -143,41 +148,119 @@ def los_to_angles(los: Sequence[float]) -> tuple[float, float]:
     return math.atan2(los[1], los[0]), math.asin(max(-1.0, min(1.0, los[2] / n)))
 
 
+def _angle_rows(x: float, y: float, z: float) -> tuple[list[float], list[list[float]]]:
+    """Line-of-sight azimuth and elevation and their rows of H (az = atan2(y, x), el = asin(z / rho))."""
+    rho2 = x * x + y * y
+    rho = math.sqrt(rho2 + z * z)
+    az, el = los_angles((x, y, z))
+    rxy = math.sqrt(rho2)
+    return [az, el], [[-y / rho2, x / rho2, 0.0, 0.0, 0.0, 0.0],
+                      [-x * z / (rho * rho * rxy), -y * z / (rho * rho * rxy), rxy / (rho * rho), 0.0, 0.0, 0.0]]
+
+
+def _range_rows(px: float, py: float, pz: float, vx: float, vy: float, vz: float, rho: float, rdot: float
+                ) -> tuple[None, list[list[float]]]:
+    """Rows of H for range and range rate: p / rho; v / rho - rdot p / rho^2, p / rho."""
+    rr = rho * rho
+    return None, [[px / rho, py / rho, pz / rho, 0.0, 0.0, 0.0],
+                  [vx / rho - rdot * px / rr, vy / rho - rdot * py / rr, vz / rho - rdot * pz / rr,
+                   px / rho, py / rho, pz / rho]]
+
+
+def _scalar_rows(rows: Callable, *values: float) -> tuple[Any, list[list[float]]]:
+    """`rows(*values)` on Python floats; where one of its divisions is by zero (a line of
+    sight straight along z, a vanishing range) on numpy scalars instead, converted back:
+    the filter computed these rows on numpy scalars, which give inf or nan there (with a
+    warning) where Python floats raise, and it must go on doing what it did."""
+    try:
+        return rows(*values)
+    except ZeroDivisionError:
+        h, H = rows(*(np.float64(v) for v in values))
+        return (None if h is None else [float(v) for v in h]), [[float(v) for v in row] for row in H]
+
+
+def _diagonal_add(rows: list[list[float]], start: int, var: float) -> None:
+    """rows[start:start+3, start:start+3] += I3 var, in place: the operations of numpy's
+    `P[s:s+3, s:s+3] += np.eye(3) * var` (0.0 * var added off the diagonal, signed zeros and all)."""
+    zero, one = 0.0 * var, 1.0 * var
+    for i in range(start, start + 3):
+        row = rows[i]
+        for j in range(start, start + 3):
+            row[j] += one if i == j else zero
+
+
 class RelNavFilter:
+    """The estimate `x` (6) and covariance `P` (6x6) are kept as plain floats (a tuple, rows
+    of lists): the filter runs every navigation cycle, and the numpy arrays it used to hold
+    cost a conversion each way around every fixed-order product (fsw.numerics). `x` and `P`
+    read as (read-only) arrays; `P` may be set from an array (a restored checkpoint)."""
+
     def __init__(self, config: RelNavConfig, x0: Sequence[float], p0_diag: Sequence[float]) -> None:
         self.cfg = config
-        self.x = np.asarray(x0, dtype=float).copy()
-        self.P = np.diag(np.asarray(p0_diag, dtype=float) ** 2)
+        self._x: tuple[float, ...] = tuple(np.asarray(x0, dtype=float).tolist())
+        self._p: list[list[float]] = np.diag(np.asarray(p0_diag, dtype=float) ** 2).tolist()
         self.rejected = 0
         self.accepted = 0
-        self._cache: dict[tuple[float, float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[tuple[float, float, float], tuple[list, list]] = {}
         self.reinflations = 0
         self._refused_run = 0
 
     @property
+    def x(self) -> np.ndarray:
+        x = np.array(self._x)
+        x.flags.writeable = False
+        return x
+
+    @property
+    def P(self) -> np.ndarray:
+        p = np.array(self._p)
+        p.flags.writeable = False
+        return p
+
+    @P.setter
+    def P(self, value) -> None:
+        self._p = np.asarray(value, dtype=float).tolist()
+
+    def state_floats(self) -> tuple[float, ...]:
+        """The estimate as a tuple of Python floats."""
+        return self._x
+
+    def covariance_rows(self) -> list[list[float]]:
+        """The covariance as fresh rows of Python floats."""
+        return [list(row) for row in self._p]
+
+    @property
     def position(self) -> tuple[float, float, float]:
-        return float(self.x[0]), float(self.x[1]), float(self.x[2])
+        return self._x[0], self._x[1], self._x[2]
 
     @property
     def velocity(self) -> tuple[float, float, float]:
-        return float(self.x[3]), float(self.x[4]), float(self.x[5])
+        return self._x[3], self._x[4], self._x[5]
 
     def rectilinear(self) -> np.ndarray:
         """The estimate as a rectilinear Hill-frame state (what the sensors see)."""
-        if self.cfg.radius_m is None:
-            return self.x.copy()
         return np.array(self.rectilinear_floats())
 
     def rectilinear_floats(self) -> tuple[float, ...]:
         """`rectilinear()` as a tuple of Python floats (the rate-set choice asks every second)."""
         if self.cfg.radius_m is None:
-            return tuple(self.x.tolist())
-        return _rectilinear(*self.x.tolist(), float(self.cfg.radius_m))[0]
+            return self._x
+        return _rectilinear(*self._x, float(self.cfg.radius_m))[0]
 
-    def _rect_and_jacobian(self) -> tuple[np.ndarray, np.ndarray]:
+    def _rect_and_jacobian(self) -> tuple[tuple[float, ...], list[list[float]]]:
+        """`curvilinear_to_rectilinear` of the estimate (identity in rectilinear mode), in floats."""
         if self.cfg.radius_m is None:
-            return self.x, np.eye(6)
-        return curvilinear_to_rectilinear(self.x, self.cfg.radius_m)
+            return self._x, identity(6)
+        R = float(self.cfg.radius_m)
+        vy = self._x[4]
+        rect, s, c = _rectilinear(*self._x, R)
+        J = [[1.0, -s, 0.0, 0.0, 0.0, 0.0],
+             [0.0, c, 0.0, 0.0, 0.0, 0.0],
+             [0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+             [0.0, -c * vy / R, 0.0, 1.0, -s, 0.0],
+             [0.0, -s * vy / R, 0.0, 0.0, c, 0.0],
+             [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]]
+        return rect, J
 
     @property
     def range(self) -> float:
@@ -186,21 +269,21 @@ class RelNavFilter:
 
     @property
     def position_sigma(self) -> float:
-        P = self.P
-        return math.sqrt(max(0.0, float(P[0, 0]) + float(P[1, 1]) + float(P[2, 2])))
+        P = self._p
+        return math.sqrt(max(0.0, P[0][0] + P[1][1] + P[2][2]))
 
     def predict(self, dt: float) -> None:
         if dt <= 0.0:
             return
         cfg = self.cfg
-        phi, phi_t, qd = self._transition(dt)
+        phi, qd = self._transition(dt)
         if cfg.radius_m is None:
-            self.x = np.array(matvec(phi, self.x.tolist()))
+            self._x = tuple(matvec(phi, self._x))
         else:
-            self.x = polar_propagate(self.x, cfg.n, cfg.radius_m, dt)
-        self.P = np.array(add(sandwich(phi, self.P), qd))   # phi's rows are phi_t's columns
+            self._x = _polar(*self._x, cfg.n, float(cfg.radius_m), dt)
+        self._p = sandwich(phi, self._p, plus=qd)   # add(sandwich(phi, P), qd), written out
 
-    def _transition(self, dt: float) -> tuple[list, list, list]:
+    def _transition(self, dt: float) -> tuple[list, list]:
         """CW transition matrix and process noise over dt (the loop repeats a few dt values,
         so they are kept)."""
         sigma_a = self.cfg.accel_noise_mps2
@@ -216,34 +299,38 @@ class RelNavFilter:
             qd = q * np.block([[dt ** 3 / 3.0 * i3, dt ** 2 / 2.0 * i3], [dt ** 2 / 2.0 * i3, dt * i3]])
             if len(self._cache) > 64:
                 self._cache.clear()
-            phi = cw_stm(self.cfg.n, dt).tolist()
-            hit = self._cache[key] = (phi, transpose(phi), qd.tolist())
+            hit = self._cache[key] = (cw_stm(self.cfg.n, dt).tolist(), qd.tolist())
         return hit
 
     def apply_impulse(self, dv: Sequence[float], sigma_mps: float = 0.0) -> None:
         """A velocity change of the chaser (Hill frame), e.g. a burn measured by the IMU;
         `sigma_mps` its uncertainty. The target's relative velocity changes by -dv."""
-        d = np.asarray(dv, dtype=float)
-        self.x[3:] -= d
-        sigma = max(sigma_mps, self.cfg.burn_sigma_fraction * norm(d.tolist()))
+        d = np.asarray(dv, dtype=float).tolist()
+        x = self._x
+        self._x = (x[0], x[1], x[2], x[3] - d[0], x[4] - d[1], x[5] - d[2])
+        sigma = max(sigma_mps, self.cfg.burn_sigma_fraction * norm(d))
         if sigma > 0.0:
-            self.P[3:, 3:] += np.eye(3) * sigma ** 2
+            _diagonal_add(self._p, 3, sigma ** 2)
 
-    def _update(self, z: np.ndarray, h: np.ndarray, H: np.ndarray, R: np.ndarray,
+    def widen(self, pos_var: float, vel_var: float) -> None:
+        """Add `pos_var` to the position variances and `vel_var` to the velocity ones."""
+        _diagonal_add(self._p, 3, vel_var)
+        _diagonal_add(self._p, 0, pos_var)
+
+    def _update(self, z: Sequence[float], h: Sequence[float], H: list[list[float]], R: list[list[float]],
                 gate: float, wrap: Sequence[int] = ()) -> bool:
-        y = z - h
+        y = [zi - hi for zi, hi in zip(z, h)]
         for i in wrap:
             y[i] = (y[i] + math.pi) % (2.0 * math.pi) - math.pi
-        P, Hl, Rl, yl = self.P.tolist(), H.tolist(), R.tolist(), y.tolist()
-        Ht = transpose(Hl)
-        PHt = matmul(P, Ht)
-        S = add(matmul(Hl, PHt), Rl)
+        P = self._p
+        PHt = matmul_t(P, H)                      # P H^T
+        S = add(matmul(H, PHt), R)
         try:
             Sinv = inverse(S)
         except SingularMatrixError:
             self.rejected += 1
             return False
-        if dot(yl, matvec(Sinv, yl)) > gate:
+        if dot(y, matvec(Sinv, y)) > gate:
             self.rejected += 1
             self._refused_run += 1
             if self._refused_run >= self.cfg.reinflate_after:
@@ -251,62 +338,45 @@ class RelNavFilter:
             return False
         self._refused_run = 0
         K = matmul(PHt, Sinv)
-        self.x = self.x + np.array(matvec(K, yl))
-        ikh = add(identity(6), scaled(-1.0, matmul(K, Hl)))
+        self._x = tuple(a + b for a, b in zip(self._x, matvec(K, y)))
+        ikh = identity_minus(matmul(K, H))        # I - K H
         # Joseph form keeps P symmetric positive
-        self.P = np.array(add(sandwich(ikh, P), sandwich(K, Rl)))
+        self._p = sandwich(ikh, P, plus=sandwich(K, R))
         self.accepted += 1
         return True
 
     def _reinflate(self) -> None:
         rng = self.range
-        self.P[:3, :3] += np.eye(3) * (0.05 * rng + 1.0) ** 2
-        self.P[3:, 3:] += np.eye(3) * (1e-4 * rng + 0.01) ** 2
+        _diagonal_add(self._p, 0, (0.05 * rng + 1.0) ** 2)
+        _diagonal_add(self._p, 3, (1e-4 * rng + 0.01) ** 2)
         self.reinflations += 1
         self._refused_run = 0
 
-    def _angles_rows(self, rect: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, y, z = rect[:3]
-        rho2 = x * x + y * y
-        rho = math.sqrt(rho2 + z * z)
-        az, el = los_angles((x, y, z))
-        H = np.zeros((2, 6))
-        # az = atan2(y, x); el = asin(z / rho)
-        H[0, 0] = -y / rho2
-        H[0, 1] = x / rho2
-        rxy = math.sqrt(rho2)
-        H[1, 0] = -x * z / (rho * rho * rxy)
-        H[1, 1] = -y * z / (rho * rho * rxy)
-        H[1, 2] = rxy / (rho * rho)
-        return np.array([az, el]), np.array(matmul(H, J))
-
     def update_angles(self, los: Sequence[float]) -> bool:
         """Camera line of sight (unit vector, Hill frame axes)."""
-        z = np.array(los_to_angles(los))
-        h, H = self._angles_rows(*self._rect_and_jacobian())
-        R = np.eye(2) * self.cfg.angle_sigma_rad ** 2
+        z = los_to_angles(los)
+        rect, J = self._rect_and_jacobian()
+        h, H = _scalar_rows(_angle_rows, rect[0], rect[1], rect[2])
+        H = matmul(H, J)
+        a2 = self.cfg.angle_sigma_rad ** 2
+        R = [[1.0 * a2, 0.0 * a2], [0.0 * a2, 1.0 * a2]]      # np.eye(2) * a2
         return self._update(z, h, H, R, GATE_CHI2_2, wrap=(0,))
 
     def update_range_angles(self, los: Sequence[float], rng: float, rng_rate: float) -> bool:
         """Lidar range and range rate together with the camera's line of sight."""
         rect, J = self._rect_and_jacobian()
-        ha, Ha = self._angles_rows(rect, J)
+        ha, Ha = _scalar_rows(_angle_rows, rect[0], rect[1], rect[2])
         p = rect[:3]
         v = rect[3:]
-        rho = norm(p.tolist())
-        rdot = dot(p.tolist(), v.tolist()) / rho
-        Hr = np.zeros((2, 6))
-        Hr[0, :3] = p / rho
-        Hr[1, :3] = v / rho - rdot * p / (rho * rho)
-        Hr[1, 3:] = p / rho
-        Hr = np.array(matmul(Hr, J))
-        z = np.concatenate([np.array(los_to_angles(los)), [rng, rng_rate]])
-        h = np.concatenate([ha, [rho, rdot]])
-        H = np.vstack([Ha, Hr])
+        rho = norm(p)
+        rdot = dot(p, v) / rho
+        Hr = _scalar_rows(_range_rows, *p, *v, rho, rdot)[1]
+        z = [*los_to_angles(los), rng, rng_rate]
+        h = [*ha, rho, rdot]
         c = self.cfg
-        R = np.diag([c.angle_sigma_rad ** 2, c.angle_sigma_rad ** 2, c.range_sigma_m ** 2,
-                     c.range_rate_sigma_mps ** 2])
-        return self._update(z, h, H, R, GATE_CHI2_4, wrap=(0,))
+        a2, r2, v2 = c.angle_sigma_rad ** 2, c.range_sigma_m ** 2, c.range_rate_sigma_mps ** 2
+        R = [[a2, 0.0, 0.0, 0.0], [0.0, a2, 0.0, 0.0], [0.0, 0.0, r2, 0.0], [0.0, 0.0, 0.0, v2]]   # np.diag
+        return self._update(z, h, matmul(Ha + Hr, J), R, GATE_CHI2_4, wrap=(0,))   # the four rows times J at once
 
 
 __all__ = ["RelNavConfig", "RelNavFilter", "curvilinear_to_rectilinear", "polar_propagate", "los_angles", "los_to_angles",

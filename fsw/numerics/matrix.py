@@ -103,18 +103,77 @@ def matmul(a: Mat, b: Mat) -> list[list[float]]:
     return _product(_view(a), list(zip(*_view(b))))
 
 
-def sandwich(a: Mat, p: Mat, a_t: Mat | None = None) -> list[list[float]]:
-    """A P A^T (covariance propagation): (A P) then times A^T, in that order. The columns
-    of A^T are the rows of A, read as they are (not transposed twice) when they are all
-    of one length."""
+def matmul_t(a: Mat, b: Mat) -> list[list[float]]:
+    """A B^T, the rows of B read as the columns of B^T: `matmul(a, transpose(b))` without
+    transposing B twice (each sum left to right)."""
+    return _product(_view(a), _view(b))
+
+
+def identity_minus(a: Mat) -> list[list[float]]:
+    """I - A for a square A, as `add(identity(n), scaled(-1.0, a))` computes it
+    ((1.0 or 0.0) + -1.0 * a[i][j]), in one pass."""
+    return [[(1.0 if i == j else 0.0) + -1.0 * v for j, v in enumerate(row)] for i, row in enumerate(_rows(a))]
+
+
+def _sandwich_source(n: int, m: int, plus: bool) -> str:
+    """Source of A P A^T (+ Q) for A n x m, P m x m: every entry of A, P (and Q) unpacked
+    into a local, (A P) then times A^T, each sum written out left to right from its first
+    product as `_product` forms it, Q added to each finished sum (as `add` would)."""
+    def names(v: str, rows: int, cols: int) -> str:
+        return ", ".join("(" + ", ".join(f"{v}{i}_{j}" for j in range(cols)) + ",)" for i in range(rows)) + ","
+
+    lines = [f"def kernel(a, p{', q' if plus else ''}):", f"    {names('a', n, m)} = a", f"    {names('p', m, m)} = p"]
+    if plus:
+        lines.append(f"    {names('q', n, n)} = q")
+    for i in range(n):
+        for j in range(m):
+            lines.append(f"    t{i}_{j} = " + " + ".join(f"a{i}_{k} * p{k}_{j}" for k in range(m)))
+
+    def entry(i: int, j: int) -> str:
+        return " + ".join(f"t{i}_{k} * a{j}_{k}" for k in range(m)) + (f" + q{i}_{j}" if plus else "")
+    rows = ", ".join("[" + ", ".join(entry(i, j) for j in range(n)) + "]" for i in range(n))
+    lines.append(f"    return [{rows}]")
+    return "\n".join(lines) + "\n"
+
+
+_SANDWICHES: dict[tuple[int, int, bool], object] = {}
+
+
+def _sandwich_kernel(n: int, m: int, plus: bool):
+    """The written-out `sandwich` for these sizes (made on first use: the relative
+    navigation filter propagates its 6x6 covariance every cycle, and the loops' zips,
+    comprehension frames and row indexing cost more than its 432 products)."""
+    key = (n, m, plus)
+    kernel = _SANDWICHES.get(key)
+    if kernel is None:
+        scope: dict = {}
+        exec(_sandwich_source(n, m, plus), scope)   # noqa: S102 - generated from the integers n, m only
+        kernel = _SANDWICHES[key] = scope["kernel"]
+    return kernel
+
+
+def sandwich(a: Mat, p: Mat, a_t: Mat | None = None, plus: Mat | None = None) -> list[list[float]]:
+    """A P A^T (covariance propagation): (A P) then times A^T, in that order; with `plus`,
+    Q added to each entry after (`add(sandwich(a, p), plus)`). The columns of A^T are the
+    rows of A, read as they are (not transposed twice) when they are all of one length."""
     rows = _view(a)
+    if a_t is None and 0 < len(rows) <= 6 and 0 < len(p) <= 6:
+        try:
+            if plus is None:
+                return _sandwich_kernel(len(rows), len(p), False)(rows, _view(p))
+            return _sandwich_kernel(len(rows), len(p), True)(rows, _view(p), _view(plus))
+        except ValueError:             # ragged or mismatched rows: the loops say what they did before
+            pass
     ap = _product(rows, list(zip(*_view(p))))
     if a_t is None:
         n = len(rows[0]) if len(rows) else 0
         if n and all(len(r) == n for r in rows):
-            return _product(ap, rows)
-        a_t = transpose(rows)
-    return _product(ap, list(zip(*_view(a_t))))
+            out = _product(ap, rows)
+        else:
+            out = _product(ap, list(zip(*_view(transpose(rows)))))
+    else:
+        out = _product(ap, list(zip(*_view(a_t))))
+    return out if plus is None else add(out, plus)
 
 
 def _eliminate(a: list[list[float]], rhs: list[list[float]]) -> float:
@@ -192,5 +251,5 @@ def det(a: Mat) -> float:
     return d
 
 
-__all__ = ["SingularMatrixError", "add", "det", "diag", "identity", "inverse", "matmul", "matvec", "sandwich",
-           "scaled", "solve", "transpose"]
+__all__ = ["SingularMatrixError", "add", "det", "diag", "identity", "identity_minus", "inverse", "matmul", "matmul_t",
+           "matvec", "sandwich", "scaled", "solve", "transpose"]

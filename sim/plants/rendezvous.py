@@ -40,6 +40,20 @@ _NO_HELD = (math.nan,) * 3
 _NO_IMPACTS = (math.nan,) * (2 * MAX_LIST)
 
 
+def closest_approach2(ero, os_state) -> float:
+    """Squared distance from Mars's centre to the closest point of the segment ERO -> OS. The
+    camera asks every frame: fixed_sum's sums from 0.0 and min/max's choices, written out."""
+    e0, e1, e2 = ero[0], ero[1], ero[2]
+    d0, d1, d2 = os_state[0] - e0, os_state[1] - e1, os_state[2] - e2
+    dd = 0.0 + d0 * d0 + d1 * d1 + d2 * d2
+    t = 0.0
+    if dd != 0.0:
+        t = -(0.0 + e0 * d0 + e1 * d1 + e2 * d2) / dd
+        t = t if t < 1.0 else 1.0           # min(1.0, t): 1.0 unless t < 1.0
+        t = t if t > 0.0 else 0.0           # max(0.0, t): 0.0 unless t > 0.0
+    return 0.0 + (e0 + t * d0) ** 2 + (e1 + t * d1) ** 2 + (e2 + t * d2) ** 2
+
+
 class RendezvousPlant(FixedStepPlant):
     def __init__(self, params: RendezvousParams = RendezvousParams(), physics_rate_hz: int = 50,
                  seed: int | np.random.Generator = 0, camera: CameraParams = CameraParams(),
@@ -62,11 +76,7 @@ class RendezvousPlant(FixedStepPlant):
     def occulted(self) -> bool:
         """Mars (with `limb_margin_m` of atmosphere and haze) between the ERO and the OS: at
         phasing ranges of a few thousand km the OS sets behind the limb."""
-        e, o = self.pair.ero, self.pair.os
-        d = tuple(o[i] - e[i] for i in range(3))
-        dd = fixed_sum(c * c for c in d)
-        t = 0.0 if dd == 0.0 else max(0.0, min(1.0, -fixed_sum(e[i] * d[i] for i in range(3)) / dd))
-        closest2 = fixed_sum((e[i] + t * d[i]) ** 2 for i in range(3))
+        closest2 = closest_approach2(self.pair.ero, self.pair.os)
         return closest2 < (self.params.mars.radius_eq_m + self.limb_margin_m) ** 2
 
     def _advance_steps(self, n: int) -> None:
@@ -89,7 +99,7 @@ class RendezvousPlant(FixedStepPlant):
             return {"triggered": int(pr.capture.triggered), "lid_closed": int(pr.capture.lid_closed)}
         rel = pr.relative()
         pos = rel[:3]
-        rng = math.sqrt(fixed_sum(c * c for c in pos))
+        rng = math.sqrt(0.0 + pos[0] * pos[0] + pos[1] * pos[1] + pos[2] * pos[2])   # fixed_sum written out
         axis = self.params.cone_axis_body
         if n == "lidar":
             lp = self.lidar if not self.ideal_pointing else LidarParams(self.lidar.max_range_m, self.lidar.min_range_m, math.pi)

@@ -145,3 +145,50 @@ def test_surface_plant_declared_and_flattened_recorders_give_the_same_series():
         for rec in (plant, fast, slow):
             rec.advance_to(k * 500_000_000)
     assert "tubes.101.xy_m.0" in assert_same_series(fast, slow)
+
+
+def test_write_npz_deflates_what_compresses_and_stores_the_rest(tmp_path):
+    import zipfile
+    rng = np.random.default_rng(7)
+    arrays = {"t_s": np.arange(20_000) / 1.0, "noise": rng.standard_normal(20_000),
+              "flag": np.zeros(20_000), "absent": np.full(20_000, np.nan), "count": np.arange(5, dtype=np.int64)}
+    write_npz(tmp_path / "t.npz", arrays)
+    with zipfile.ZipFile(tmp_path / "t.npz") as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+    assert kinds["noise.npy"] == zipfile.ZIP_STORED
+    assert kinds["flag.npy"] == kinds["absent.npy"] == zipfile.ZIP_DEFLATED
+    loaded = np.load(tmp_path / "t.npz")
+    assert sorted(loaded.files) == sorted(arrays)
+    assert all(loaded[k].dtype == v.dtype and np.array_equal(loaded[k], v, equal_nan=True) for k, v in arrays.items())
+
+
+def test_declared_rows_of_any_numbers_come_back_and_sampling_goes_on_after_series():
+    class Plant:
+        row: list = [1.0, 2, True]
+
+        def truth(self):
+            return {}
+
+        def truth_fields(self):
+            return ("a", "b", "c")
+
+        def truth_values(self):
+            return self.row
+    plant = Plant()
+    rec = TruthRecorder(plant, 1)
+    rec.advance_to(0)
+    plant.row = [np.float64(0.5), None, np.int64(3)]      # not plain numbers: numpy converts (None: NaN)
+    rec.advance_to(1)
+    first = rec.series()
+    plant.row = [4.0, 5.0, 6.0]
+    rec.advance_to(2)                                    # the buffer still grows after a series was taken
+    second = rec.series()
+    assert first["a"].tolist() == [1.0, 0.5] and np.isnan(first["b"][1]) and first["c"].tolist() == [1.0, 3.0]
+    assert second["c"].tolist() == [1.0, 3.0, 6.0]
+    plant.row = [1.0, 2.0]
+    try:
+        rec.advance_to(3)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a row of the wrong length must be refused")

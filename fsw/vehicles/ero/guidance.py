@@ -22,7 +22,7 @@ there (`pending_dv`) is added here so that a burn steers on the estimate it just
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping
 
 from fsw.core.declarations import Param
@@ -86,6 +86,16 @@ class Leg:
     t_start: float = 0.0
     duration_s: float = 0.0              # > 0: t_arrive is set when the leg starts
     free_z: bool = False                 # leave the cross-track motion to a later leg
+
+
+LEG_FIELDS = tuple(f.name for f in fields(Leg))
+
+
+def leg_dict(leg: Leg) -> dict[str, Any]:
+    """`dataclasses.asdict(leg)` without its recursion and deep copies (every warm-restart
+    save takes the legs): a Leg's fields are numbers, bools and tuples of numbers, which
+    are immutable, so the copies asdict made were equal to what they copied."""
+    return {name: getattr(leg, name) for name in LEG_FIELDS}
 
 
 class ApproachGuidance:
@@ -347,7 +357,7 @@ class ApproachGuidance:
                 steer = {"stop": list(what)}
             elif what in self.legs:
                 steer = {"leg": self.legs.index(what)}
-        return {"legs": [asdict(leg) for leg in self.legs], "burn_dv": list(self.burn_dv), "steer": steer,
+        return {"legs": [leg_dict(leg) for leg in self.legs], "burn_dv": list(self.burn_dv), "steer": steer,
                 "steer_dv0": self.steer_dv0, "steer_budget": self.steer_budget, "approach_dv": self.approach_dv,
                 "far_planned": self.far_planned, "thrusting": self.thrusting}
 

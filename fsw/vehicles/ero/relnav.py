@@ -109,7 +109,7 @@ class EroRelNav(RunCounted, Component):
             return
         if rect is None:
             rect, sigma = nav.rectilinear_floats(), nav.position_sigma
-        self.publish(RELNAV_ESTIMATE, RelNavEstimate(tuple(nav.x.tolist()), rect, sigma, self.detections))
+        self.publish(RELNAV_ESTIMATE, RelNavEstimate(nav.state_floats(), rect, sigma, self.detections))
 
     # ------------------------------------------------------------ ports and commands
     @command("REL_STATE_PRIOR", Arg("x", float), Arg("y", float), Arg("z", float),
@@ -199,7 +199,7 @@ class EroRelNav(RunCounted, Component):
         nav, out = self.nav, self.received(BURN_OUTLOOK)
         return super().checkpoint_state() | {
             "nav": None if nav is None else {
-                "x": [float(c) for c in nav.x], "P": [[float(c) for c in row] for row in nav.P],
+                "x": list(nav.state_floats()), "P": nav.covariance_rows(),
                 "rejected": nav.rejected, "accepted": nav.accepted, "reinflations": nav.reinflations},
             "nav_t": self._nav_t, "cam_t_ns": self._cam_t_ns, "last_det_t": self._last_det_t,
             "detections": self.detections, "detect_range_est": self.detect_range_est,
@@ -246,8 +246,7 @@ class EroRelNav(RunCounted, Component):
             return
         a = self.params["force_limit_N"] / self.params["mass_kg"]
         dv, dx = a * max(gap, 0.0), 0.5 * a * max(gap, 0.0) ** 2
-        self.nav.P[3:, 3:] += np.eye(3) * dv ** 2
-        self.nav.P[:3, :3] += np.eye(3) * dx ** 2
+        self.nav.widen(dx ** 2, dv ** 2)
         self.emit("NAV_WIDENED", gap_s=gap)
         self._publish()
 
