@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import interleaved, print_table, run_child  # noqa: E402
+from phase_bench import interleaved, print_table, run_child, scenario_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -36,22 +36,7 @@ CAMPAIGN_SEED1 = {
                   "tube_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]},
 }
 
-# Runs in the child interpreter: argv = tree, setup JSON, scratch directory.
-CHILD = r"""
-import json, os, sys, time
-tree, setup, scratch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-sys.path.insert(0, tree)
-from sim.scenarios import capture
-assert capture.__file__.startswith(tree), (capture.__file__, tree)
-from sim.deployment import run_scenario
-t0, c0 = time.perf_counter(), time.process_time()
-s = run_scenario("capture", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
-wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-truth = os.path.join(scratch, "run", "truth.npz")
-truth_mb = os.path.getsize(truth) / 1e6 if os.path.exists(truth) else 0.0
-print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"), "success": s.get("success"),
-                  "sha": s["telemetry_sha256"], "truth_mb": truth_mb}))
-"""
+CHILD = scenario_child("capture")
 
 
 def run_once(tree: Path, setup: dict) -> dict:

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import print_table, run_child  # noqa: E402
+from phase_bench import print_table, run_child, scenario_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -30,20 +30,7 @@ HERE = Path(__file__).resolve().parents[1]
 # overrides (the landing is the campaign's first phase).
 CAMPAIGN_SEED1 = {"seed": 1641411168, "overrides": {}}
 
-# Runs in the child interpreter: argv = tree, setup JSON, scratch directory.
-CHILD = r"""
-import json, sys, time
-tree, setup, scratch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-sys.path.insert(0, tree)
-from sim.scenarios import landing
-assert landing.__file__.startswith(tree), (landing.__file__, tree)
-from sim.deployment import run_scenario
-t0, c0 = time.perf_counter(), time.process_time()
-s = run_scenario("landing", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
-wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"),
-                  "success": s.get("success"), "sha": s["telemetry_sha256"]}))
-"""
+CHILD = scenario_child("landing")
 
 
 def run_once(tree: Path, setup: dict, cache: str | None) -> dict:

@@ -19,6 +19,32 @@ def interpreter(tree: Path) -> str:
     return str(own) if own.exists() else sys.executable
 
 
+# Runs in the child interpreter: argv = tree, setup JSON ({"seed", "overrides"}), scratch
+# directory; SCENARIO is filled in by `scenario_child`.
+_SCENARIO_CHILD = r"""
+import json, os, sys, time
+tree, setup, scratch = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, tree)
+import importlib
+module = importlib.import_module("sim.scenarios.SCENARIO")
+assert module.__file__.startswith(tree), (module.__file__, tree)
+from sim.deployment import run_scenario
+t0, c0 = time.perf_counter(), time.process_time()
+s = run_scenario("SCENARIO", seed=setup["seed"], out_dir=scratch + "/run", overrides=setup["overrides"])
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+truth = os.path.join(scratch, "run", "truth.npz")
+truth_mb = os.path.getsize(truth) / 1e6 if os.path.exists(truth) else 0.0
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "sim_s": s.get("sim_time_s"), "success": s.get("success"),
+                  "sha": s["telemetry_sha256"], "truth_mb": truth_mb}))
+"""
+
+
+def scenario_child(scenario: str) -> str:
+    """Child code (for `run_child`) flying the built-in `scenario` alone into its scratch
+    directory: wall and CPU seconds, simulated seconds, success, telemetry sha, truth MB."""
+    return _SCENARIO_CHILD.replace("SCENARIO", scenario)
+
+
 def run_child(tree: Path, child: str, setup: dict, scratch: str, env: dict[str, str] | None = None) -> dict:
     """Run `child` (code taking argv tree, setup JSON, scratch) in `tree`'s interpreter, in
     `scratch`, without this process's PYTHONPATH; the JSON it prints last."""
