@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import print_table, run_child  # noqa: E402
+from phase_bench import interleaved, print_table, run_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -80,14 +80,9 @@ def main() -> None:
         setup["overrides"]["delivery"] = "perseverance"
     trees = {(Path(p).resolve().name or p): Path(p).resolve() for p in args.against}
     trees["this"] = HERE
-    runs: dict[str, list[dict]] = {k: [] for k in trees}
-    for r in range(args.rounds):
-        order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
-        for name in order:
-            res = run_once(trees[name], setup)
-            runs[name].append(res)
-            print(f"round {r + 1} {name:>10}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu "
-                  f"(terrain {res['site_s']:.2f} s before), sha {res['sha'][:12]}", flush=True)
+    runs = interleaved(trees, args.rounds, lambda tree: run_once(tree, setup),
+                       lambda res: f"{res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu "
+                                   f"(terrain {res['site_s']:.2f} s before), sha {res['sha'][:12]}")
     load = os.getloadavg()
     print(f"\ndelivery ({args.variant}, phase seed {setup['seed']}), medians of {args.rounds} rounds, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import print_table, run_child, scenario_child  # noqa: E402
+from phase_bench import interleaved, print_table, run_child, scenario_child  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -54,14 +54,9 @@ def main() -> None:
             cache[name] = None if args.cold else os.path.join(caches, name)
             if not args.cold:
                 run_once(tree, setup, cache[name])
-        runs: dict[str, list[dict]] = {k: [] for k in trees}
-        for r in range(args.rounds):
-            order = list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]
-            for name in order:
-                res = run_once(trees[name], setup, cache[name])
-                runs[name].append(res)
-                print(f"round {r + 1} {name:>10}: {res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, "
-                      f"sha {res['sha'][:12]}", flush=True)
+        cache_of = {trees[name]: cache[name] for name in trees}
+        runs = interleaved(trees, args.rounds, lambda tree: run_once(tree, setup, cache_of[tree]),
+                           lambda res: f"{res['wall_s']:6.2f} s wall, {res['cpu_s']:6.2f} s cpu, sha {res['sha'][:12]}")
     load = os.getloadavg()
     print(f"\nlanding ({'cold' if args.cold else 'warm'} product cache, phase seed {setup['seed']}), "
           f"medians of {args.rounds} rounds, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "

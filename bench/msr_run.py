@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from phase_bench import interpreter  # noqa: E402
+from phase_bench import interleaved, interpreter  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
 CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from msr.cli import main; main()"
@@ -59,13 +59,9 @@ def main() -> None:
     trees = {("base" if k == 0 else Path(ref).name): Path(ref).resolve() for k, ref in enumerate(args.against)}
     trees["this"] = HERE
     load0 = os.getloadavg()[0]
-    runs: dict[str, list[dict]] = {k: [] for k in trees}
-    for r in range(args.rounds):
-        for name in list(trees)[r % len(trees):] + list(trees)[:r % len(trees)]:
-            res = run_once(trees[name], args.seed, args.plots)
-            runs[name].append(res)
-            print(f"round {r + 1} {name:>6}: {res['wall_s']:6.2f} s  ({res['pngs']} plots; phases "
-                  + ", ".join(f"{p} {s:.2f}" for p, s in res["phases"].items()) + ")", flush=True)
+    runs = interleaved(trees, args.rounds, lambda tree: run_once(tree, args.seed, args.plots),
+                       lambda res: f"{res['wall_s']:6.2f} s  ({res['pngs']} plots; phases "
+                                   + ", ".join(f"{p} {s:.2f}" for p, s in res["phases"].items()) + ")")
     what = "with its plots" if args.plots else "--no-plots"
     print(f"\nmsr run --seed {args.seed} {what}: wall seconds, {args.rounds} rounds "
           f"(load average at the start {load0:.1f}, now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
