@@ -36,7 +36,9 @@ def _log_labels(ax) -> None:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     def power_of_ten(v: float, _pos: int) -> str:
-        e = math.log10(v) if v > 0 else math.nan
+        if not 0.0 < v < math.inf:
+            return ""
+        e = math.log10(v)
         return "10" + str(round(e)).translate(_SUPERSCRIPT) if abs(e - round(e)) < 1e-9 else ""
     ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
     ax.yaxis.set_minor_formatter(NullFormatter())

@@ -98,7 +98,7 @@ def test_thinning_keeps_the_ends_and_every_run_s_extremes(y, n):
 
 
 @pytest.mark.parametrize("value, label", [(1000.0, "10³"), (1.0, "10⁰"), (0.01, "10⁻²"), (1e6, "10⁶"),
-                                          (3000.0, ""), (0.5, "")])
+                                          (3000.0, ""), (0.5, ""), (0.0, ""), (-10.0, ""), (float("nan"), "")])
 def test_log_axes_are_labelled_in_plain_text_powers_of_ten(value, label):
     """Not mathtext (its first parse costs a drawing process ~0.06 s): the decades read 10³,
     and the ticks between them are unlabelled, as matplotlib's own log labels."""
